@@ -1,0 +1,159 @@
+package org.convcl;
+
+import java.util.Arrays;
+import org.convcl.backend.Backends;
+import org.convcl.backend.ConvBackend;
+
+/**
+ * A convolution layer like flax {@code nnx.Conv}: it holds a kernel {@code (*k, Cin/groups, Cout)}, an
+ * optional bias {@code (Cout)} and an optional kernel mask (multiplied into the kernel on every call, as flax
+ * does), and applies itself to inputs {@code (*batch, *spatial, Cin)} with zero, one or several batch dims.
+ *
+ * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
+ * between calls. A Conv is thread-safe for concurrent {@link #apply} calls as long as nobody writes its
+ * parameters at the same time.
+ */
+public final class Conv {
+    private final Tensor kernel;
+    private final Tensor bias;
+    private final Tensor mask;
+    private final ConvSpec spec;
+    private final ConvBackend backend;
+
+    private Conv(Builder builder) {
+        if (builder.kernel == null) {
+            throw new IllegalArgumentException("kernel: got null; a Conv needs a kernel (*k, Cin/groups, Cout)");
+        }
+        this.kernel = builder.kernel;
+        this.bias = builder.bias;
+        this.mask = builder.mask;
+        this.spec = builder.spec;
+        this.backend = builder.backend;
+        int[] kernelShape = kernel.shape();
+        if (kernelShape.length < 3) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
+                    + kernelShape.length + "; a kernel is (*k, Cin/groups, Cout) with at least one spatial dim, "
+                    + "so rank >= 3");
+        }
+        int outChannels = kernelShape[kernelShape.length - 1];
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {
+            throw new IllegalArgumentException("bias: shape " + Arrays.toString(bias.shape()) + " does not match "
+                    + outChannels + " output channels; a bias must have shape (Cout) = [" + outChannels + "]");
+        }
+        if (mask != null && !Arrays.equals(mask.shape(), kernelShape)) {
+            throw new IllegalArgumentException("mask: shape " + Arrays.toString(mask.shape())
+                    + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
+        }
+        int rank = kernelShape.length - 2;
+        // Refuse per-dim settings of the wrong length now rather than on the first call.
+        ConvSpec.perDim("strides", spec.strides(), rank);
+        ConvSpec.perDim("inputDilation", spec.inputDilation(), rank);
+        ConvSpec.perDim("kernelDilation", spec.kernelDilation(), rank);
+        if (spec.padding() instanceof Padding.Explicit explicit && explicit.rank() != rank) {
+            throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
+                    + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
+        }
+        if (spec.padding() == Padding.CAUSAL && rank != 1) {
+            throw new IllegalArgumentException("padding: CAUSAL needs a 1-d kernel, got rank " + rank);
+        }
+    }
+
+    /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
+    public static Builder builder(Tensor kernel) {
+        return new Builder(kernel);
+    }
+
+    public Tensor kernel() {
+        return kernel;
+    }
+
+    /** The bias, or null when the layer has none. */
+    public Tensor bias() {
+        return bias;
+    }
+
+    /** The kernel mask, or null when the layer has none. */
+    public Tensor mask() {
+        return mask;
+    }
+
+    public ConvSpec spec() {
+        return spec;
+    }
+
+    public ConvBackend backend() {
+        return backend;
+    }
+
+    /** The geometry this layer would use for an input of {@code inputShape}, validated. */
+    public ConvGeometry geometry(int... inputShape) {
+        return spec.resolve(inputShape, kernel.shape());
+    }
+
+    /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
+    public Tensor apply(Tensor x) {
+        ConvGeometry geometry = geometry(x.shape());
+        float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
+        backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
+        return Tensor.of(output, geometry.outputShape());
+    }
+
+    /** The kernel as the convolution sees it: masked when a mask is set. */
+    public float[] effectiveKernel() {
+        if (mask == null) {
+            return kernel.data();
+        }
+        float[] values = kernel.data();
+        float[] maskValues = mask.data();
+        float[] masked = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            masked[i] = values[i] * maskValues[i];
+        }
+        return masked;
+    }
+
+    /** Collects a layer's parameters and settings. Not thread-safe. */
+    public static final class Builder {
+        private final Tensor kernel;
+        private Tensor bias;
+        private Tensor mask;
+        private ConvSpec spec = ConvSpec.defaults();
+        private ConvBackend backend = Backends.defaultBackend();
+
+        private Builder(Tensor kernel) {
+            this.kernel = kernel;
+        }
+
+        /** The bias {@code (Cout)}, or null for none. */
+        public Builder bias(Tensor bias) {
+            this.bias = bias;
+            return this;
+        }
+
+        /** flax's kernel mask: same shape as the kernel, multiplied into it on every call; null for none. */
+        public Builder mask(Tensor mask) {
+            this.mask = mask;
+            return this;
+        }
+
+        public Builder spec(ConvSpec spec) {
+            if (spec == null) {
+                throw new IllegalArgumentException("spec: got null; expected a ConvSpec");
+            }
+            this.spec = spec;
+            return this;
+        }
+
+        public Builder backend(ConvBackend backend) {
+            if (backend == null) {
+                throw new IllegalArgumentException("backend: got null; expected a ConvBackend");
+            }
+            this.backend = backend;
+            return this;
+        }
+
+        public Conv build() {
+            return new Conv(this);
+        }
+    }
+}

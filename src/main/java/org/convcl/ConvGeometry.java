@@ -1,0 +1,389 @@
+package org.convcl;
+
+import java.util.Arrays;
+
+/**
+ * A convolution resolved against concrete shapes: every size, stride, dilation and the padding in explicit
+ * {@code (lo, hi)} form, checked once so that backends never validate. Section 1 of the design notes lives
+ * here and in {@link ConvSpec}: flax {@code nnx.Conv} semantics, in one place.
+ *
+ * <p>Shapes are channels-last: input {@code (*batch, *spatial, Cin)}, kernel {@code (*k, Cin/groups, Cout)},
+ * output {@code (*batch, *outSpatial, Cout)}. Padding is counted in the coordinates of the dilated input.
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public final class ConvGeometry {
+    /** Largest element count a host tensor may hold (Java arrays are int-indexed). */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+    private final int[] batchShape;
+    private final int batch;
+    private final int[] inSpatial;
+    private final int inChannels;
+    private final int[] kernelSpatial;
+    private final int outChannels;
+    private final int groups;
+    private final int[] strides;
+    private final int[] inputDilation;
+    private final int[] kernelDilation;
+    private final int[] padLo;
+    private final int[] padHi;
+    private final EdgeMode edgeMode;
+    private final int[] outSpatial;
+
+    private ConvGeometry(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial, int outChannels,
+            int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo, int[] padHi,
+            EdgeMode edgeMode) {
+        int rank = kernelSpatial.length;
+        this.batchShape = batchShape.clone();
+        this.inSpatial = inSpatial.clone();
+        this.inChannels = inChannels;
+        this.kernelSpatial = kernelSpatial.clone();
+        this.outChannels = outChannels;
+        this.groups = groups;
+        this.strides = strides.clone();
+        this.inputDilation = inputDilation.clone();
+        this.kernelDilation = kernelDilation.clone();
+        this.padLo = padLo.clone();
+        this.padHi = padHi.clone();
+        this.edgeMode = edgeMode;
+        this.outSpatial = new int[rank];
+        for (int d = 0; d < rank; d++) {
+            long padded = (long) dilatedLength(inSpatial[d], inputDilation[d]) + padLo[d] + padHi[d];
+            if (padded < 0) {
+                throw new IllegalArgumentException("padding: (" + padLo[d] + ", " + padHi[d] + ") in spatial dim "
+                        + d + " crops more than the " + dilatedLength(inSpatial[d], inputDilation[d])
+                        + " elements of the (dilated) input; negative padding cannot exceed the dim's size");
+            }
+            long extent = (long) (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
+            long out = Math.floorDiv(padded - extent, (long) strides[d]) + 1;
+            this.outSpatial[d] = (int) Math.max(0, Math.min(out, Integer.MAX_VALUE));
+        }
+        long batchCount = 1;
+        for (int size : batchShape) {
+            batchCount = checkedProduct("input batch dims", batchCount, size);
+        }
+        this.batch = (int) batchCount;
+        checkElements("input", inputShape());
+        checkElements("kernel", kernelShape());
+        checkElements("output", outputShape());
+    }
+
+    /** Builds a geometry from explicit, already-resolved settings; used for gradients and transposes. */
+    public static ConvGeometry explicit(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial,
+            int outChannels, int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo,
+            int[] padHi, EdgeMode edgeMode) {
+        int rank = kernelSpatial.length;
+        if (rank < 1) {
+            throw new IllegalArgumentException("kernel: needs at least one spatial dim, got 0");
+        }
+        for (int[] perDim : new int[][] {inSpatial, strides, inputDilation, kernelDilation, padLo, padHi}) {
+            if (perDim.length != rank) {
+                throw new IllegalArgumentException("geometry: per-dim setting " + Arrays.toString(perDim)
+                        + " does not have " + rank + " entries");
+            }
+        }
+        checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1));
+        return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
+                inputDilation, kernelDilation, padLo, padHi, edgeMode);
+    }
+
+    static ConvGeometry resolve(ConvSpec spec, int[] inputShape, int[] kernelShape) {
+        if (kernelShape.length < 3) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape)
+                    + " has rank " + kernelShape.length + "; a kernel is (*k, Cin/groups, Cout) with at least one "
+                    + "spatial dim, so rank >= 3");
+        }
+        int rank = kernelShape.length - 2;
+        checkDims("kernel", kernelShape);
+        checkDims("input", inputShape);
+        if (inputShape.length < rank + 1) {
+            throw new IllegalArgumentException("input: shape " + Arrays.toString(inputShape) + " has rank "
+                    + inputShape.length + " but a " + rank + "-d kernel needs (*batch, *spatial, Cin) with rank >= "
+                    + (rank + 1));
+        }
+        int[] kernelSpatial = Arrays.copyOf(kernelShape, rank);
+        for (int d = 0; d < rank; d++) {
+            if (kernelSpatial[d] < 1) {
+                throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape)
+                        + " has spatial size " + kernelSpatial[d] + " in dim " + d + "; kernel sizes must be >= 1");
+            }
+        }
+        int batchDims = inputShape.length - rank - 1;
+        int[] batchShape = Arrays.copyOf(inputShape, batchDims);
+        int[] inSpatial = Arrays.copyOfRange(inputShape, batchDims, batchDims + rank);
+        int inChannels = inputShape[inputShape.length - 1];
+        int outChannels = kernelShape[rank + 1];
+        int groups = spec.groups();
+        checkChannels(inChannels, outChannels, groups, kernelShape[rank]);
+
+        int[] strides = ConvSpec.perDim("strides", spec.strides(), rank);
+        int[] inputDilation = ConvSpec.perDim("inputDilation", spec.inputDilation(), rank);
+        int[] kernelDilation = ConvSpec.perDim("kernelDilation", spec.kernelDilation(), rank);
+
+        int[] lo = new int[rank];
+        int[] hi = new int[rank];
+        EdgeMode edge = EdgeMode.ZERO;
+        Padding padding = spec.padding();
+        if (padding instanceof Padding.Named named) {
+            for (int d = 0; d < rank; d++) {
+                if (inputDilation[d] != 1) {
+                    throw new IllegalArgumentException("padding: " + named + " is a string padding and inputDilation is "
+                            + Arrays.toString(inputDilation) + "; jax refuses string padding with input dilation "
+                            + "other than 1 (give explicit (lo, hi) pairs, or use ConvTranspose)");
+                }
+            }
+            if (named == Padding.CAUSAL && rank != 1) {
+                throw new IllegalArgumentException("padding: CAUSAL needs a 1-d kernel, got rank " + rank);
+            }
+            for (int d = 0; d < rank; d++) {
+                int extent = (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
+                switch (named) {
+                    case SAME, SAME_LOWER -> {
+                        int out = Math.floorDiv(inSpatial[d] + strides[d] - 1, strides[d]);
+                        int total = Math.max((out - 1) * strides[d] + extent - inSpatial[d], 0);
+                        int small = total / 2;
+                        lo[d] = named == Padding.SAME ? small : total - small;
+                        hi[d] = total - lo[d];
+                    }
+                    case VALID -> {
+                    }
+                    case CIRCULAR, REFLECT -> {
+                        // flax pads by the dilated kernel's extent, then runs VALID with the layer's stride.
+                        lo[d] = (extent - 1) / 2;
+                        hi[d] = extent / 2;
+                    }
+                    case CAUSAL -> lo[d] = (kernelSpatial[d] - 1) * kernelDilation[d];
+                    default -> throw new AssertionError(named);
+                }
+            }
+            if (named == Padding.CIRCULAR) {
+                edge = EdgeMode.WRAP;
+            } else if (named == Padding.REFLECT) {
+                edge = EdgeMode.MIRROR;
+            }
+            if (edge != EdgeMode.ZERO) {
+                for (int d = 0; d < rank; d++) {
+                    if (inSpatial[d] == 0 && lo[d] + hi[d] > 0) {
+                        throw new IllegalArgumentException("padding: " + named + " cannot pad spatial dim " + d
+                                + " of size 0; the input " + Arrays.toString(inputShape) + " has nothing to wrap or mirror");
+                    }
+                }
+            }
+        } else if (padding instanceof Padding.Uniform uniform) {
+            Arrays.fill(lo, uniform.amount());
+            Arrays.fill(hi, uniform.amount());
+        } else if (padding instanceof Padding.Explicit explicit) {
+            if (explicit.rank() != rank) {
+                throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
+                        + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
+            }
+            lo = explicit.lo();
+            hi = explicit.hi();
+        }
+        return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
+                inputDilation, kernelDilation, lo, hi, edge);
+    }
+
+    private static void checkChannels(int inChannels, int outChannels, int groups, int kernelInChannels) {
+        if (groups < 1) {
+            throw new IllegalArgumentException("groups: got " + groups + "; feature groups must be >= 1");
+        }
+        if (inChannels % groups != 0) {
+            throw new IllegalArgumentException("groups: input channels " + inChannels + " are not divisible by "
+                    + groups + " groups; Cin % groups must be 0");
+        }
+        if (outChannels % groups != 0) {
+            throw new IllegalArgumentException("groups: output channels " + outChannels + " are not divisible by "
+                    + groups + " groups; Cout % groups must be 0");
+        }
+        if (kernelInChannels != inChannels / groups) {
+            throw new IllegalArgumentException("kernel: has " + kernelInChannels + " input channels but the input has "
+                    + inChannels + " channels in " + groups + " group(s); the kernel's second-to-last dim must be "
+                    + "Cin/groups = " + (inChannels / groups));
+        }
+    }
+
+    private static void checkDims(String name, int[] shape) {
+        for (int size : shape) {
+            if (size < 0) {
+                throw new IllegalArgumentException(name + ": shape " + Arrays.toString(shape)
+                        + " has a negative dim; sizes must be >= 0");
+            }
+        }
+    }
+
+    private static void checkElements(String name, int[] shape) {
+        long count = 1;
+        for (int size : shape) {
+            count = checkedProduct(name + " shape " + Arrays.toString(shape), count, size);
+        }
+    }
+
+    private static long checkedProduct(String what, long count, long size) {
+        long product;
+        try {
+            product = Math.multiplyExact(count, size);
+        } catch (ArithmeticException e) {
+            product = Long.MAX_VALUE;
+        }
+        if (product > MAX_ELEMENTS) {
+            throw new IllegalArgumentException(what + ": element count exceeds " + MAX_ELEMENTS
+                    + ", the most a tensor can hold");
+        }
+        return product;
+    }
+
+    static int dilatedLength(int length, int dilation) {
+        return length == 0 ? 0 : (length - 1) * dilation + 1;
+    }
+
+    /** Number of spatial dims n. */
+    public int rank() {
+        return kernelSpatial.length;
+    }
+
+    public int[] batchShape() {
+        return batchShape.clone();
+    }
+
+    /** Product of the batch dims (1 when unbatched). */
+    public int batch() {
+        return batch;
+    }
+
+    public int[] inSpatial() {
+        return inSpatial.clone();
+    }
+
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int[] kernelSpatial() {
+        return kernelSpatial.clone();
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+
+    public int groups() {
+        return groups;
+    }
+
+    public int inChannelsPerGroup() {
+        return inChannels / groups;
+    }
+
+    public int outChannelsPerGroup() {
+        return outChannels / groups;
+    }
+
+    public int[] strides() {
+        return strides.clone();
+    }
+
+    public int[] inputDilation() {
+        return inputDilation.clone();
+    }
+
+    public int[] kernelDilation() {
+        return kernelDilation.clone();
+    }
+
+    /** Padding before each spatial dim, in dilated-input coordinates; negative crops. */
+    public int[] padLo() {
+        return padLo.clone();
+    }
+
+    /** Padding after each spatial dim, in dilated-input coordinates; negative crops. */
+    public int[] padHi() {
+        return padHi.clone();
+    }
+
+    public EdgeMode edgeMode() {
+        return edgeMode;
+    }
+
+    public int[] outSpatial() {
+        return outSpatial.clone();
+    }
+
+    /** {@code (*batch, *spatial, Cin)}. */
+    public int[] inputShape() {
+        return concat(batchShape, inSpatial, inChannels);
+    }
+
+    /** {@code (*k, Cin/groups, Cout)}. */
+    public int[] kernelShape() {
+        int[] shape = Arrays.copyOf(kernelSpatial, kernelSpatial.length + 2);
+        shape[kernelSpatial.length] = inChannelsPerGroup();
+        shape[kernelSpatial.length + 1] = outChannels;
+        return shape;
+    }
+
+    /** {@code (*batch, *outSpatial, Cout)}. */
+    public int[] outputShape() {
+        return concat(batchShape, outSpatial, outChannels);
+    }
+
+    public int inputSpatialSize() {
+        return product(inSpatial);
+    }
+
+    public int outputSpatialSize() {
+        return product(outSpatial);
+    }
+
+    public int kernelTaps() {
+        return product(kernelSpatial);
+    }
+
+    /** Dense-equivalent flops: {@code 2 * N * prod(outSpatial) * Cout * Cin/groups * prod(k)}. */
+    public double flops() {
+        return 2.0 * batch * outputSpatialSize() * outChannels * inChannelsPerGroup() * kernelTaps();
+    }
+
+    /**
+     * For spatial dim d, the input coordinate that output position o reads through kernel tap t, at
+     * {@code [o * k[d] + t]}, or -1 where it reads padding zeros or an inserted (dilation) zero. Wrap-around
+     * and mirrored padding resolve to the input position they copy.
+     */
+    public int[] sourceIndexTable(int d) {
+        int k = kernelSpatial[d];
+        int[] table = new int[outSpatial[d] * k];
+        for (int o = 0; o < outSpatial[d]; o++) {
+            for (int t = 0; t < k; t++) {
+                int q = o * strides[d] + t * kernelDilation[d] - padLo[d];
+                table[o * k + t] = edgeMode.sourceIndex(q, inSpatial[d], inputDilation[d]);
+            }
+        }
+        return table;
+    }
+
+    private static int[] concat(int[] head, int[] middle, int last) {
+        int[] shape = new int[head.length + middle.length + 1];
+        System.arraycopy(head, 0, shape, 0, head.length);
+        System.arraycopy(middle, 0, shape, head.length, middle.length);
+        shape[shape.length - 1] = last;
+        return shape;
+    }
+
+    static int product(int[] sizes) {
+        int p = 1;
+        for (int s : sizes) {
+            p *= s;
+        }
+        return p;
+    }
+
+    @Override
+    public String toString() {
+        return "ConvGeometry{input=" + Arrays.toString(inputShape()) + ", kernel=" + Arrays.toString(kernelShape())
+                + ", output=" + Arrays.toString(outputShape()) + ", strides=" + Arrays.toString(strides)
+                + ", inputDilation=" + Arrays.toString(inputDilation) + ", kernelDilation="
+                + Arrays.toString(kernelDilation) + ", padLo=" + Arrays.toString(padLo) + ", padHi="
+                + Arrays.toString(padHi) + ", edge=" + edgeMode + ", groups=" + groups + "}";
+    }
+}
