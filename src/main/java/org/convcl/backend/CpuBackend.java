@@ -1,34 +1,46 @@
 package org.convcl.backend;
 
-import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.convcl.ConvGeometry;
+import org.convcl.backend.cpu.ConvRows;
+import org.convcl.backend.cpu.CpuKernels;
+import org.convcl.backend.cpu.RowKernel;
+import org.convcl.backend.cpu.Scratch;
 
 /**
- * The pure-Java convolution: a direct loop nest, parallel over (batch, output rows), that never allocates
- * anything proportional to the problem beyond the output (no im2col). Per spatial dim a small table maps
- * (output position, kernel tap) to the input position read, so strides, padding of every mode and both
- * dilations share one inner loop; the innermost loop runs over contiguous output channels, which the JIT
- * vectorises.
+ * The pure-Java convolution: a direct loop nest (no im2col, nothing allocated in proportion to the problem
+ * beyond the output) split into tasks of output rows that run on every core. The arithmetic lives in the
+ * row kernels of {@code backend.cpu}: a Vector API register-blocked kernel when the JVM offers that module,
+ * a depthwise kernel, and plain loops otherwise.
  *
- * <p>Thread-safe and stateless; work runs on the common fork-join pool.
+ * <p>Thread-safe and stateless; parallel work runs on the common fork-join pool.
  */
 public final class CpuBackend implements ConvBackend {
-    /** Output positions a parallel task computes; large enough to amortise scheduling. */
-    private static final int POSITIONS_PER_TASK_TARGET = 64;
+    /** Output positions a task aims for: enough to amortise scheduling, few enough to balance cores. */
+    private static final int POSITIONS_PER_TASK = 256;
 
-    private static final CpuBackend INSTANCE = new CpuBackend();
+    private static final CpuBackend PARALLEL = new CpuBackend(true);
+    private static final CpuBackend SEQUENTIAL = new CpuBackend(false);
 
-    private CpuBackend() {
+    private final boolean parallel;
+
+    private CpuBackend(boolean parallel) {
+        this.parallel = parallel;
     }
 
+    /** The Java path on every core. */
     public static CpuBackend instance() {
-        return INSTANCE;
+        return PARALLEL;
+    }
+
+    /** The Java path on the calling thread only, for comparisons and for callers that parallelise above. */
+    public static CpuBackend sequential() {
+        return SEQUENTIAL;
     }
 
     @Override
     public String name() {
-        return "cpu";
+        return parallel ? "cpu" : "cpu (1 thread)";
     }
 
     /** Nothing to release: the Java path holds no resources. */
@@ -38,122 +50,29 @@ public final class CpuBackend implements ConvBackend {
 
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
-        int batch = g.batch();
-        int outPositions = g.outputSpatialSize();
-        int cout = g.outChannels();
-        if (batch == 0 || outPositions == 0 || cout == 0) {
+        if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {
             return;
         }
-        Tables tables = new Tables(g);
-        int taskCount = Math.max(1, outPositions / POSITIONS_PER_TASK_TARGET);
-        int positionsPerTask = (outPositions + taskCount - 1) / taskCount;
-        int tasksPerBatch = (outPositions + positionsPerTask - 1) / positionsPerTask;
-        IntStream.range(0, batch * tasksPerBatch).parallel().forEach(task -> {
-            int b = task / tasksPerBatch;
-            int first = (task % tasksPerBatch) * positionsPerTask;
-            int last = Math.min(outPositions, first + positionsPerTask);
-            computePositions(g, tables, input, kernel, bias, output, b, first, last);
+        ConvRows rows = new ConvRows(g);
+        RowKernel rowKernel = CpuKernels.select(rows);
+        int outLast = g.outSpatial()[g.rank() - 1];
+        // Long rows (1-d signals, wide images) are split so that every core gets work.
+        int chunk = Math.max(4, Math.min(outLast, roundUpTo4(POSITIONS_PER_TASK)));
+        int chunksPerRow = (outLast + chunk - 1) / chunk;
+        int tasks = rows.rowCount() * chunksPerRow;
+        IntStream range = IntStream.range(0, tasks);
+        (parallel ? range.parallel() : range).forEach(new java.util.function.IntConsumer() {
+            @Override
+            public void accept(int task) {
+                int row = task / chunksPerRow;
+                int from = (task % chunksPerRow) * chunk;
+                int to = Math.min(outLast, from + chunk);
+                rowKernel.computeRow(rows, row, from, to, input, kernel, bias, output, new Scratch(rows));
+            }
         });
     }
 
-    private static void computePositions(ConvGeometry g, Tables tables, float[] input, float[] kernel,
-            float[] bias, float[] output, int b, int first, int last) {
-        int rank = g.rank();
-        int cin = g.inChannels();
-        int cout = g.outChannels();
-        int groups = g.groups();
-        int cinPerGroup = g.inChannelsPerGroup();
-        int coutPerGroup = g.outChannelsPerGroup();
-        int taps = g.kernelTaps();
-        long inputBase = (long) b * g.inputSpatialSize() * cin;
-        int[] outPos = new int[rank];
-        int[] tap = new int[rank];
-        decode(first, tables.outSpatial, outPos);
-        for (int p = first; p < last; p++) {
-            int outBase = (b * tables.outPositions + p) * cout;
-            if (bias != null) {
-                System.arraycopy(bias, 0, output, outBase, cout);
-            } else {
-                Arrays.fill(output, outBase, outBase + cout, 0f);
-            }
-            Arrays.fill(tap, 0);
-            for (int t = 0; t < taps; t++) {
-                int source = tables.sourcePosition(outPos, tap);
-                if (source >= 0) {
-                    int inBase = (int) (inputBase + (long) source * cin);
-                    int kernelTapBase = t * cinPerGroup * cout;
-                    for (int group = 0; group < groups; group++) {
-                        int outGroupBase = outBase + group * coutPerGroup;
-                        for (int ci = 0; ci < cinPerGroup; ci++) {
-                            float x = input[inBase + group * cinPerGroup + ci];
-                            int kernelRow = kernelTapBase + ci * cout + group * coutPerGroup;
-                            for (int co = 0; co < coutPerGroup; co++) {
-                                output[outGroupBase + co] += x * kernel[kernelRow + co];
-                            }
-                        }
-                    }
-                }
-                increment(tap, tables.kernelSpatial);
-            }
-            increment(outPos, tables.outSpatial);
-        }
-    }
-
-    /** Row-major multi-index of {@code flat} within {@code sizes}. */
-    private static void decode(int flat, int[] sizes, int[] index) {
-        for (int d = sizes.length - 1; d >= 0; d--) {
-            index[d] = flat % sizes[d];
-            flat /= sizes[d];
-        }
-    }
-
-    /** Advances a row-major multi-index by one (wrapping to zero past the end). */
-    private static void increment(int[] index, int[] sizes) {
-        for (int d = sizes.length - 1; d >= 0; d--) {
-            if (++index[d] < sizes[d]) {
-                return;
-            }
-            index[d] = 0;
-        }
-    }
-
-    /** Per-dim source tables and row-major strides of the input's spatial dims. */
-    private static final class Tables {
-        final int[] outSpatial;
-        final int[] kernelSpatial;
-        final int outPositions;
-        final int[][] source;
-        final int[] inputStride;
-
-        Tables(ConvGeometry g) {
-            int rank = g.rank();
-            outSpatial = g.outSpatial();
-            kernelSpatial = g.kernelSpatial();
-            outPositions = g.outputSpatialSize();
-            source = new int[rank][];
-            for (int d = 0; d < rank; d++) {
-                source[d] = g.sourceIndexTable(d);
-            }
-            int[] inSpatial = g.inSpatial();
-            inputStride = new int[rank];
-            int stride = 1;
-            for (int d = rank - 1; d >= 0; d--) {
-                inputStride[d] = stride;
-                stride *= inSpatial[d];
-            }
-        }
-
-        /** Flat spatial input position read by output {@code outPos} through tap {@code tap}, or -1. */
-        int sourcePosition(int[] outPos, int[] tap) {
-            int position = 0;
-            for (int d = 0; d < outPos.length; d++) {
-                int index = source[d][outPos[d] * kernelSpatial[d] + tap[d]];
-                if (index < 0) {
-                    return -1;
-                }
-                position += index * inputStride[d];
-            }
-            return position;
-        }
+    private static int roundUpTo4(int n) {
+        return (n + 3) & ~3;
     }
 }

@@ -1,0 +1,41 @@
+package org.convcl.backend.cpu;
+
+/**
+ * Per-task working memory of the CPU kernels, sized by the kernel and the channel count, never by the
+ * problem: the outer taps of a row that read real input, and a row of zeros that stands in for padding.
+ */
+public final class Scratch {
+    final int[] sourceOffset;
+    final int[] tapIndex;
+    final float[] zeros;
+    /**
+     * A block's reduction list, one entry per kernel tap that reads real input for at least one of its
+     * positions: the array and offset each position reads from (the zeros row where it reads padding) and
+     * the kernel offset.
+     */
+    final float[][] blockSource0;
+    final float[][] blockSource1;
+    final float[][] blockSource2;
+    final float[][] blockSource3;
+    final int[] blockOffset0;
+    final int[] blockOffset1;
+    final int[] blockOffset2;
+    final int[] blockOffset3;
+    final int[] blockKernelOffset;
+
+    public Scratch(ConvRows rows) {
+        sourceOffset = new int[rows.outerTaps];
+        tapIndex = new int[rows.outerTaps];
+        zeros = new float[rows.inChannels];
+        int taps = rows.outerTaps * rows.kernelLast;
+        blockSource0 = new float[taps][];
+        blockSource1 = new float[taps][];
+        blockSource2 = new float[taps][];
+        blockSource3 = new float[taps][];
+        blockOffset0 = new int[taps];
+        blockOffset1 = new int[taps];
+        blockOffset2 = new int[taps];
+        blockOffset3 = new int[taps];
+        blockKernelOffset = new int[taps];
+    }
+}

@@ -1,0 +1,235 @@
+package org.convcl.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast CPU kernel, on the JDK's Vector API: a register block of 4 output positions by 4 vectors of
+ * output channels (16 accumulators) stays in registers through the whole reduction over kernel taps and
+ * input channels, so each input value loaded feeds 4 vector FMAs and each kernel vector feeds 4. Output
+ * channels that do not fill a 4-vector block take a 1-vector block, then a scalar tail.
+ *
+ * <p>Loaded only when the {@code jdk.incubator.vector} module is present (see {@link CpuKernels}).
+ */
+final class VectorConvKernel implements RowKernel {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    private static final int POSITIONS = 4;
+
+    @Override
+    public void computeRow(ConvRows rows, int row, int from, int to, float[] input, float[] kernel, float[] bias,
+            float[] output, Scratch scratch) {
+        int b = row / rows.outerCount;
+        int outer = row % rows.outerCount;
+        int validTaps = rows.validOuterTaps(outer, scratch.sourceOffset, scratch.tapIndex);
+        int inputBase = b * rows.inputSpatialSize * rows.inChannels;
+        int rowBase = row * rows.outLast;
+        for (int group = 0; group < rows.groups; group++) {
+            int inGroupBase = inputBase + group * rows.inPerGroup;
+            for (int o = from; o < to; o += POSITIONS) {
+                // Past the row's end, positions repeat the last one: computed twice, stored identically.
+                int o1 = Math.min(o + 1, to - 1);
+                int o2 = Math.min(o + 2, to - 1);
+                int o3 = Math.min(o + 3, to - 1);
+                int groupChannelBase = group * rows.outPerGroup;
+                int taps = rows.outPerGroup >= LANES ? buildReductionList(rows, validTaps, scratch, inGroupBase,
+                        groupChannelBase, o, o1, o2, o3, input) : 0;
+                int channel = 0;
+                for (; channel + 4 * LANES <= rows.outPerGroup; channel += 4 * LANES) {
+                    shiftKernelOffsets(scratch, taps, channel);
+                    block4x4(rows, taps, scratch, groupChannelBase + channel, o, o1, o2, o3, kernel, bias, output,
+                            rowBase);
+                    shiftKernelOffsets(scratch, taps, -channel);
+                }
+                for (; channel + LANES <= rows.outPerGroup; channel += LANES) {
+                    shiftKernelOffsets(scratch, taps, channel);
+                    block4x1(rows, taps, scratch, groupChannelBase + channel, o, o1, o2, o3, kernel, bias, output,
+                            rowBase);
+                    shiftKernelOffsets(scratch, taps, -channel);
+                }
+                if (channel < rows.outPerGroup) {
+                    ScalarConvKernel.positionsTail(rows, validTaps, scratch, inGroupBase, group, channel,
+                            new int[] {o, o1, o2, o3}, input, kernel, bias, output, rowBase);
+                }
+            }
+        }
+    }
+
+    private static void shiftKernelOffsets(Scratch scratch, int taps, int by) {
+        for (int i = 0; i < taps; i++) {
+            scratch.blockKernelOffset[i] += by;
+        }
+    }
+
+    /**
+     * Lists, for positions o0..o3, the kernel taps that read real input for at least one of them (see
+     * {@link Scratch}); returns how many.
+     */
+    private static int buildReductionList(ConvRows rows, int validTaps, Scratch scratch, int inGroupBase,
+            int kernelChannelBase, int o0, int o1, int o2, int o3, float[] input) {
+        int cin = rows.inChannels;
+        int stepPerTap = rows.inPerGroup * rows.outChannels;
+        float[] zeros = scratch.zeros;
+        int count = 0;
+        for (int i = 0; i < validTaps; i++) {
+            int offset = scratch.sourceOffset[i];
+            int tapBase = scratch.tapIndex[i] * rows.kernelLast;
+            for (int t = 0; t < rows.kernelLast; t++) {
+                int s0 = rows.lastSource(o0, t);
+                int s1 = rows.lastSource(o1, t);
+                int s2 = rows.lastSource(o2, t);
+                int s3 = rows.lastSource(o3, t);
+                if ((s0 & s1 & s2 & s3) < 0) {
+                    continue; // all four read zeros
+                }
+                scratch.blockSource0[count] = s0 < 0 ? zeros : input;
+                scratch.blockSource1[count] = s1 < 0 ? zeros : input;
+                scratch.blockSource2[count] = s2 < 0 ? zeros : input;
+                scratch.blockSource3[count] = s3 < 0 ? zeros : input;
+                scratch.blockOffset0[count] = s0 < 0 ? 0 : inGroupBase + (offset + s0) * cin;
+                scratch.blockOffset1[count] = s1 < 0 ? 0 : inGroupBase + (offset + s1) * cin;
+                scratch.blockOffset2[count] = s2 < 0 ? 0 : inGroupBase + (offset + s2) * cin;
+                scratch.blockOffset3[count] = s3 < 0 ? 0 : inGroupBase + (offset + s3) * cin;
+                scratch.blockKernelOffset[count] = (tapBase + t) * stepPerTap + kernelChannelBase;
+                count++;
+            }
+        }
+        return count;
+    }
+
+    // The reductions below run as ONE flat loop over (tap, input channel) steps, switching taps with a
+    // branch inside: C2 (JDK 17) keeps vector accumulators in registers through a single loop but boxes
+    // them on the heap across nested loops.
+
+    private static void block4x4(ConvRows rows, int taps, Scratch scratch, int kernelChannelBase, int o0,
+            int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase) {
+        FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int cout = rows.outChannels;
+        int inPerGroup = rows.inPerGroup;
+        int steps = taps * inPerGroup;
+        if (steps > 0) {
+            int tap = 0;
+            int ci = 0;
+            float[] x0 = scratch.blockSource0[0], x1 = scratch.blockSource1[0];
+            float[] x2 = scratch.blockSource2[0], x3 = scratch.blockSource3[0];
+            int i0 = scratch.blockOffset0[0], i1 = scratch.blockOffset1[0];
+            int i2 = scratch.blockOffset2[0], i3 = scratch.blockOffset3[0];
+            int w = scratch.blockKernelOffset[0];
+            for (int step = 0; step < steps; step++) {
+                FloatVector w0 = FloatVector.fromArray(SPECIES, kernel, w);
+                FloatVector w1 = FloatVector.fromArray(SPECIES, kernel, w + LANES);
+                FloatVector w2 = FloatVector.fromArray(SPECIES, kernel, w + 2 * LANES);
+                FloatVector w3 = FloatVector.fromArray(SPECIES, kernel, w + 3 * LANES);
+                FloatVector v = FloatVector.broadcast(SPECIES, x0[i0 + ci]);
+                a00 = v.fma(w0, a00);
+                a01 = v.fma(w1, a01);
+                a02 = v.fma(w2, a02);
+                a03 = v.fma(w3, a03);
+                v = FloatVector.broadcast(SPECIES, x1[i1 + ci]);
+                a10 = v.fma(w0, a10);
+                a11 = v.fma(w1, a11);
+                a12 = v.fma(w2, a12);
+                a13 = v.fma(w3, a13);
+                v = FloatVector.broadcast(SPECIES, x2[i2 + ci]);
+                a20 = v.fma(w0, a20);
+                a21 = v.fma(w1, a21);
+                a22 = v.fma(w2, a22);
+                a23 = v.fma(w3, a23);
+                v = FloatVector.broadcast(SPECIES, x3[i3 + ci]);
+                a30 = v.fma(w0, a30);
+                a31 = v.fma(w1, a31);
+                a32 = v.fma(w2, a32);
+                a33 = v.fma(w3, a33);
+                w += cout;
+                if (++ci == inPerGroup && ++tap < taps) {
+                    ci = 0;
+                    x0 = scratch.blockSource0[tap];
+                    x1 = scratch.blockSource1[tap];
+                    x2 = scratch.blockSource2[tap];
+                    x3 = scratch.blockSource3[tap];
+                    i0 = scratch.blockOffset0[tap];
+                    i1 = scratch.blockOffset1[tap];
+                    i2 = scratch.blockOffset2[tap];
+                    i3 = scratch.blockOffset3[tap];
+                    w = scratch.blockKernelOffset[tap];
+                }
+            }
+        }
+        // Stores are written out here, not in a helper: passing accumulators to a call that C2 does not
+        // inline makes it box them. Positions may repeat at a row's end, so the bias goes into the
+        // registers, never added to memory twice.
+        FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0, b2 = b0, b3 = b0;
+        if (bias != null) {
+            b0 = FloatVector.fromArray(SPECIES, bias, kernelChannelBase);
+            b1 = FloatVector.fromArray(SPECIES, bias, kernelChannelBase + LANES);
+            b2 = FloatVector.fromArray(SPECIES, bias, kernelChannelBase + 2 * LANES);
+            b3 = FloatVector.fromArray(SPECIES, bias, kernelChannelBase + 3 * LANES);
+        }
+        int at0 = (rowBase + o0) * cout + kernelChannelBase;
+        int at1 = (rowBase + o1) * cout + kernelChannelBase;
+        int at2 = (rowBase + o2) * cout + kernelChannelBase;
+        int at3 = (rowBase + o3) * cout + kernelChannelBase;
+        a00.add(b0).intoArray(output, at0);
+        a01.add(b1).intoArray(output, at0 + LANES);
+        a02.add(b2).intoArray(output, at0 + 2 * LANES);
+        a03.add(b3).intoArray(output, at0 + 3 * LANES);
+        a10.add(b0).intoArray(output, at1);
+        a11.add(b1).intoArray(output, at1 + LANES);
+        a12.add(b2).intoArray(output, at1 + 2 * LANES);
+        a13.add(b3).intoArray(output, at1 + 3 * LANES);
+        a20.add(b0).intoArray(output, at2);
+        a21.add(b1).intoArray(output, at2 + LANES);
+        a22.add(b2).intoArray(output, at2 + 2 * LANES);
+        a23.add(b3).intoArray(output, at2 + 3 * LANES);
+        a30.add(b0).intoArray(output, at3);
+        a31.add(b1).intoArray(output, at3 + LANES);
+        a32.add(b2).intoArray(output, at3 + 2 * LANES);
+        a33.add(b3).intoArray(output, at3 + 3 * LANES);
+    }
+
+    private static void block4x1(ConvRows rows, int taps, Scratch scratch, int kernelChannelBase, int o0,
+            int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase) {
+        FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
+        int cout = rows.outChannels;
+        int inPerGroup = rows.inPerGroup;
+        int steps = taps * inPerGroup;
+        if (steps > 0) {
+            int tap = 0;
+            int ci = 0;
+            float[] x0 = scratch.blockSource0[0], x1 = scratch.blockSource1[0];
+            float[] x2 = scratch.blockSource2[0], x3 = scratch.blockSource3[0];
+            int i0 = scratch.blockOffset0[0], i1 = scratch.blockOffset1[0];
+            int i2 = scratch.blockOffset2[0], i3 = scratch.blockOffset3[0];
+            int w = scratch.blockKernelOffset[0];
+            for (int step = 0; step < steps; step++) {
+                FloatVector w0 = FloatVector.fromArray(SPECIES, kernel, w);
+                a0 = FloatVector.broadcast(SPECIES, x0[i0 + ci]).fma(w0, a0);
+                a1 = FloatVector.broadcast(SPECIES, x1[i1 + ci]).fma(w0, a1);
+                a2 = FloatVector.broadcast(SPECIES, x2[i2 + ci]).fma(w0, a2);
+                a3 = FloatVector.broadcast(SPECIES, x3[i3 + ci]).fma(w0, a3);
+                w += cout;
+                if (++ci == inPerGroup && ++tap < taps) {
+                    ci = 0;
+                    x0 = scratch.blockSource0[tap];
+                    x1 = scratch.blockSource1[tap];
+                    x2 = scratch.blockSource2[tap];
+                    x3 = scratch.blockSource3[tap];
+                    i0 = scratch.blockOffset0[tap];
+                    i1 = scratch.blockOffset1[tap];
+                    i2 = scratch.blockOffset2[tap];
+                    i3 = scratch.blockOffset3[tap];
+                    w = scratch.blockKernelOffset[tap];
+                }
+            }
+        }
+        FloatVector bv = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias,
+                kernelChannelBase);
+        a0.add(bv).intoArray(output, (rowBase + o0) * cout + kernelChannelBase);
+        a1.add(bv).intoArray(output, (rowBase + o1) * cout + kernelChannelBase);
+        a2.add(bv).intoArray(output, (rowBase + o2) * cout + kernelChannelBase);
+        a3.add(bv).intoArray(output, (rowBase + o3) * cout + kernelChannelBase);
+    }
+}

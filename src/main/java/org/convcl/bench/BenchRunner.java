@@ -1,0 +1,148 @@
+package org.convcl.bench;
+
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.convcl.ConvGeometry;
+import org.convcl.Tensor;
+import org.convcl.backend.ConvBackend;
+
+/**
+ * Times one suite shape honestly: random inputs, warm-up, the median of many runs, the output poisoned
+ * with NaN before every run and checked afterwards, and the last run compared element by element with a
+ * float64 reference on one whole batch element.
+ */
+public final class BenchRunner {
+    private final ConvBackend backend;
+    private final Function<Prepared, DeviceCall> devicePath;
+    private final int reps;
+    private final int warmups;
+
+    /**
+     * @param devicePath makes a device-resident call for a prepared workload, or returns null; pass
+     *                   {@code p -> null} for backends without one
+     */
+    public BenchRunner(ConvBackend backend, Function<Prepared, DeviceCall> devicePath, int reps, int warmups) {
+        if (reps < 1) {
+            throw new IllegalArgumentException("reps: got " + reps + "; must be >= 1");
+        }
+        this.backend = backend;
+        this.devicePath = devicePath;
+        this.reps = reps;
+        this.warmups = Math.max(0, warmups);
+    }
+
+    /** A workload's geometry and host arrays, as handed to a device path. */
+    public record Prepared(ConvGeometry geometry, float[] input, float[] kernel, float[] bias) {
+    }
+
+    public BenchResult run(BenchShape shape, int batch) {
+        ConvGeometry geometry = shape.spec().resolve(shape.inputShape(batch), shape.kernelShape());
+        SplittableRandom random = new SplittableRandom(shape.name().hashCode());
+        Prepared work = new Prepared(geometry, randomArray(random, Tensor.elementCount(geometry.inputShape())),
+                randomArray(random, Tensor.elementCount(geometry.kernelShape())),
+                randomArray(random, geometry.outChannels()));
+        float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
+
+        double hostMs = medianMs(() -> {
+            Arrays.fill(output, Float.NaN);
+            return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
+        }, () -> requireWritten(shape, output, "host"));
+        double maxRelErr = maxRelativeError(work, output);
+        long heapPerCall = heapAllocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
+
+        double kernelMs = Double.NaN;
+        try (DeviceCall device = devicePath.apply(work)) {
+            if (device != null) {
+                kernelMs = medianMs(() -> {
+                    device.poisonOutput();
+                    return timed(device::run);
+                }, () -> requireWritten(shape, device.download(), "device"));
+                maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.download()));
+            }
+        }
+        return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, kernelMs, maxRelErr, heapPerCall);
+    }
+
+    private interface TimedRun {
+        double millis();
+    }
+
+    private double medianMs(TimedRun run, Runnable check) {
+        for (int i = 0; i < warmups; i++) {
+            run.millis();
+        }
+        check.run();
+        double[] times = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            times[i] = run.millis();
+            check.run();
+        }
+        Arrays.sort(times);
+        return reps % 2 == 1 ? times[reps / 2] : (times[reps / 2 - 1] + times[reps / 2]) / 2;
+    }
+
+    private static double timed(Runnable call) {
+        long start = System.nanoTime();
+        call.run();
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    /** Fails the benchmark when any output element kept its NaN poison. */
+    private static void requireWritten(BenchShape shape, float[] output, String path) {
+        for (int i = 0; i < output.length; i++) {
+            if (Float.isNaN(output[i])) {
+                throw new IllegalStateException("bench " + shape.name() + " (" + path + "): output element " + i
+                        + " was not written");
+            }
+        }
+    }
+
+    /** max |got - ref| / max |ref| over the last batch element. */
+    private static double maxRelativeError(Prepared work, float[] output) {
+        ConvGeometry g = work.geometry;
+        if (g.batch() == 0 || g.outputSpatialSize() == 0) {
+            return 0;
+        }
+        int b = g.batch() - 1;
+        double[] reference = ReferenceConv.batchElement(g, work.input, work.kernel, work.bias, b);
+        int offset = b * g.outputSpatialSize() * g.outChannels();
+        double maxError = 0;
+        double maxReference = 0;
+        for (int i = 0; i < reference.length; i++) {
+            maxError = Math.max(maxError, Math.abs(output[offset + i] - reference[i]));
+            maxReference = Math.max(maxReference, Math.abs(reference[i]));
+        }
+        return maxReference == 0 ? maxError : maxError / maxReference;
+    }
+
+    /** Java heap allocated by every thread while {@code call} runs (0 where the JVM cannot count it). */
+    static long heapAllocatedBy(Runnable call) {
+        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        if (!(bean instanceof com.sun.management.ThreadMXBean counting)
+                || !counting.isThreadAllocatedMemorySupported()) {
+            call.run();
+            return 0;
+        }
+        long before = totalAllocated(counting);
+        call.run();
+        return Math.max(0, totalAllocated(counting) - before);
+    }
+
+    private static long totalAllocated(com.sun.management.ThreadMXBean bean) {
+        long total = 0;
+        for (long bytes : bean.getThreadAllocatedBytes(bean.getAllThreadIds())) {
+            total += Math.max(0, bytes);
+        }
+        return total;
+    }
+
+    private static float[] randomArray(SplittableRandom random, long count) {
+        float[] values = new float[(int) count];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return values;
+    }
+}

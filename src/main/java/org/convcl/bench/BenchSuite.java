@@ -1,0 +1,81 @@
+package org.convcl.bench;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The benchmark suite: the embedded default (a copy of shared/bench/shapes.json) or a file of that form. */
+public final class BenchSuite {
+    private static final String DEFAULT_RESOURCE = "/bench/shapes.json";
+
+    private final List<BenchShape> shapes;
+
+    private BenchSuite(List<BenchShape> shapes) {
+        this.shapes = List.copyOf(shapes);
+    }
+
+    public static BenchSuite loadDefault() throws IOException {
+        try (InputStream in = BenchSuite.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+            if (in == null) {
+                throw new IOException("the embedded suite " + DEFAULT_RESOURCE + " is missing from the jar");
+            }
+            return parse(in, "embedded suite");
+        }
+    }
+
+    public static BenchSuite load(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return parse(in, file.toString());
+        }
+    }
+
+    private static BenchSuite parse(InputStream in, String source) throws IOException {
+        Map<String, Object> json;
+        try {
+            json = JSON.std.mapFrom(in);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("suite: " + source + " is not valid JSON: " + e.getMessage());
+        }
+        if (!(json.get("shapes") instanceof List<?> rows)) {
+            throw new IllegalArgumentException("suite: " + source + " has no 'shapes' list");
+        }
+        List<BenchShape> shapes = new ArrayList<>();
+        for (Object row : rows) {
+            if (!(row instanceof Map<?, ?> map)) {
+                throw new IllegalArgumentException("suite: " + source + " has a shape that is not an object: " + row);
+            }
+            shapes.add(BenchShape.fromJson(map));
+        }
+        return new BenchSuite(shapes);
+    }
+
+    public List<BenchShape> shapes() {
+        return shapes;
+    }
+
+    /** The shapes named in {@code names} (in suite order), refusing unknown names. */
+    public BenchSuite select(List<String> names) {
+        if (names == null || names.isEmpty()) {
+            return this;
+        }
+        Set<String> wanted = new LinkedHashSet<>(names);
+        List<BenchShape> chosen = new ArrayList<>();
+        for (BenchShape shape : shapes) {
+            if (wanted.remove(shape.name())) {
+                chosen.add(shape);
+            }
+        }
+        if (!wanted.isEmpty()) {
+            throw new IllegalArgumentException("shapes: unknown " + wanted + "; the suite has "
+                    + shapes.stream().map(BenchShape::name).toList());
+        }
+        return new BenchSuite(chosen);
+    }
+}

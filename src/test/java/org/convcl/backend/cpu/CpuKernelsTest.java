@@ -1,0 +1,121 @@
+package org.convcl.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.Padding;
+import org.convcl.Tensor;
+import org.convcl.testing.NaiveConv;
+import org.convcl.testing.Reference;
+import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every CPU row kernel (plain loops, depthwise, and the Vector API ones when the module is present) on
+ * random configurations with channel counts that exercise full register blocks, single vectors, scalar
+ * tails and rows whose length is not a multiple of the position block, against the float64 reference.
+ */
+class CpuKernelsTest {
+    private static final int[] CHANNELS = {1, 3, 16, 17, 40, 64, 80};
+
+    @Test
+    void everyKernelMatchesTheReference() throws Exception {
+        SplittableRandom random = new SplittableRandom(20261124);
+        List<RowKernel> general = new ArrayList<>(List.of(new ScalarConvKernel()));
+        List<RowKernel> depthwise = new ArrayList<>(List.of(new DepthwiseKernel()));
+        if (CpuKernels.vectorApiAvailable()) {
+            general.add(newKernel("VectorConvKernel"));
+            depthwise.add(newKernel("VectorDepthwiseKernel"));
+        }
+        for (int trial = 0; trial < 60; trial++) {
+            int rank = 1 + random.nextInt(3);
+            boolean isDepthwise = trial % 4 == 0;
+            int cin = CHANNELS[random.nextInt(CHANNELS.length)];
+            int groups = isDepthwise ? cin : (random.nextInt(3) == 0 && cin % 2 == 0 ? 2 : 1);
+            int cout = isDepthwise ? cin : CHANNELS[random.nextInt(CHANNELS.length)] * groups;
+            int[] spatial = new int[rank];
+            int[] kernel = new int[rank];
+            int[] strides = new int[rank];
+            int[] inputDilation = new int[rank];
+            int[] kernelDilation = new int[rank];
+            int[][] pads = new int[rank][];
+            for (int d = 0; d < rank; d++) {
+                spatial[d] = 1 + random.nextInt(rank == 1 ? 23 : 9);
+                kernel[d] = 1 + random.nextInt(3);
+                strides[d] = 1 + random.nextInt(2);
+                inputDilation[d] = 1 + random.nextInt(2);
+                kernelDilation[d] = 1 + random.nextInt(2);
+                pads[d] = new int[] {random.nextInt(4) - 1, random.nextInt(4) - 1};
+            }
+            Padding padding = Padding.pairs(pads);
+            int batch = 1 + random.nextInt(2);
+            int[] xShape = concat(batch, spatial, cin);
+            int[] wShape = new int[rank + 2];
+            System.arraycopy(kernel, 0, wShape, 0, rank);
+            wShape[rank] = cin / groups;
+            wShape[rank + 1] = cout;
+            ConvSpec spec = ConvSpec.builder().strides(strides).inputDilation(inputDilation)
+                    .kernelDilation(kernelDilation).padding(padding).groups(groups).build();
+            ConvGeometry g;
+            try {
+                g = spec.resolve(xShape, wShape);
+            } catch (IllegalArgumentException cropsTooMuch) {
+                continue;
+            }
+            float[] x = random(random, Tensor.elementCount(xShape));
+            float[] w = random(random, Tensor.elementCount(wShape));
+            float[] bias = random.nextBoolean() ? random(random, cout) : null;
+            NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), xShape, Tolerance.toDouble(w),
+                    wShape, bias == null ? null : Tolerance.toDouble(bias), strides, inputDilation, kernelDilation,
+                    padding, groups);
+            for (RowKernel kernelUnderTest : isDepthwise ? depthwise : general) {
+                float[] y = runAllRows(kernelUnderTest, g, x, w, bias);
+                Tolerance.assertClose(kernelUnderTest.getClass().getSimpleName() + " on " + g, reference.shape(),
+                        reference.values(), reference.absSums(), g.outputShape(), y);
+            }
+        }
+        assertTrue(general.size() >= 1);
+    }
+
+    /** Runs a kernel over the whole output in uneven chunks, so chunk edges fall inside position blocks. */
+    private static float[] runAllRows(RowKernel kernel, ConvGeometry g, float[] x, float[] w, float[] bias) {
+        float[] y = new float[(int) Tensor.elementCount(g.outputShape())];
+        java.util.Arrays.fill(y, Float.NaN);
+        if (g.batch() == 0 || g.outputSpatialSize() == 0) {
+            return y;
+        }
+        ConvRows rows = new ConvRows(g);
+        Scratch scratch = new Scratch(rows);
+        for (int row = 0; row < rows.rowCount(); row++) {
+            for (int from = 0; from < rows.outLast; from += 5) {
+                kernel.computeRow(rows, row, from, Math.min(rows.outLast, from + 5), x, w, bias, y, scratch);
+            }
+        }
+        return y;
+    }
+
+    private static RowKernel newKernel(String name) throws Exception {
+        return (RowKernel) Class.forName(CpuKernels.class.getPackageName() + "." + name)
+                .getDeclaredConstructor().newInstance();
+    }
+
+    private static int[] concat(int batch, int[] spatial, int channels) {
+        int[] shape = new int[spatial.length + 2];
+        shape[0] = batch;
+        System.arraycopy(spatial, 0, shape, 1, spatial.length);
+        shape[shape.length - 1] = channels;
+        return shape;
+    }
+
+    private static float[] random(SplittableRandom random, long count) {
+        float[] values = new float[(int) count];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        return values;
+    }
+}
