@@ -110,7 +110,7 @@ public final class Conv {
         ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
         float[] dx = ConvBackward.inputGradient(backend, g, effectiveKernel(), dy.data());
         float[] dkernel = ConvBackward.kernelGradient(backend, g, x.data(), dy.data());
-        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g, dy.data());
+        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g.outChannels(), dy.data());
         return new ConvGradients(Tensor.of(dx, x.shape()),
                 Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
                 dbias == null ? null : Tensor.of(dbias, bias.shape()));

@@ -30,7 +30,7 @@ final class ConvBackward {
             return paddedGradient;
         }
         float[] dx = new float[(int) Tensor.elementCount(g.inputShape())];
-        backend.fold(EdgePadding.ofInput(g), paddedGradient, dx);
+        backend.fold(EdgePadding.ofInput(g), paddedGradient, null, dx);
         return dx;
     }
 
@@ -41,9 +41,10 @@ final class ConvBackward {
         return dkernel;
     }
 
-    static float[] biasGradient(ConvBackend backend, ConvGeometry g, float[] dy) {
-        float[] dbias = new float[g.outChannels()];
-        backend.biasGradient(g, dy, dbias);
+    /** dbias: the sum of a channels-last output gradient with {@code channels} channels over everything else. */
+    static float[] biasGradient(ConvBackend backend, int channels, float[] dy) {
+        float[] dbias = new float[channels];
+        backend.biasGradient(channels == 0 ? 0 : dy.length / channels, channels, dy, dbias);
         return dbias;
     }
 

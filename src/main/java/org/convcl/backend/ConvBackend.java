@@ -42,13 +42,13 @@ public interface ConvBackend extends AutoCloseable {
     }
 
     /**
-     * Overwrites {@code biasGradient} {@code (Cout)} with the sum of {@code outputGradient} over batch and
-     * output positions.
+     * Overwrites {@code biasGradient} {@code (C)} with the column sums of {@code outputGradient} read as a
+     * {@code (rows, C)} matrix: the sum over batch and output positions of a channels-last output gradient.
      *
      * <p>Backends without a kernel for this run it on the host ({@link CpuGradients#biasGradient}).
      */
-    default void biasGradient(ConvGeometry geometry, float[] outputGradient, float[] biasGradient) {
-        CpuGradients.biasGradient(geometry, outputGradient, biasGradient);
+    default void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
+        CpuGradients.biasGradient(rows, channels, outputGradient, biasGradient);
     }
 
     /**
@@ -63,14 +63,15 @@ public interface ConvBackend extends AutoCloseable {
     }
 
     /**
-     * The adjoint of {@link #pad}: overwrites {@code source} with, for each source element, the sum of the
-     * padded elements that copy it. Carries gradients back through wrap-around and mirrored padding, and is
-     * the period wrap-sum of flax's CIRCULAR {@code ConvTranspose}.
+     * The adjoint of {@link #pad}, plus a bias: overwrites {@code source} with, for each source element, the
+     * sum of the padded elements that copy it, plus {@code bias[channel]} when {@code bias} (length C) is not
+     * null. Carries gradients back through wrap-around and mirrored padding (no bias), and is the period
+     * wrap-sum of flax's CIRCULAR {@code ConvTranspose} (which adds its bias after the sum).
      *
      * <p>Backends without a kernel for this run it on the host ({@link CpuEdges#fold}).
      */
-    default void fold(EdgePadding padding, float[] padded, float[] source) {
-        CpuEdges.fold(padding, padded, source);
+    default void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        CpuEdges.fold(padding, padded, bias, source);
     }
 
     /** Releases what the backend holds; the CPU backend holds nothing. */

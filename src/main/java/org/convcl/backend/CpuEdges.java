@@ -51,8 +51,11 @@ public final class CpuEdges {
         });
     }
 
-    /** Overwrites {@code source} {@code (batch, *sourceSpatial, C)} with the fold of {@code padded}. */
-    public static void fold(EdgePadding e, float[] padded, float[] source) {
+    /**
+     * Overwrites {@code source} {@code (batch, *sourceSpatial, C)} with the fold of {@code padded}, plus
+     * {@code bias} (length C) when it is not null.
+     */
+    public static void fold(EdgePadding e, float[] padded, float[] bias, float[] source) {
         int rank = e.rank();
         int channels = e.channels();
         int[] sourceSpatial = e.sourceSpatial();
@@ -70,7 +73,11 @@ public final class CpuEdges {
             SourceTables.decode(first, sourceSpatial, i);
             for (int p = first; p < last; p++) {
                 int to = (b * sourcePositions + p) * channels;
-                Arrays.fill(source, to, to + channels, 0f);
+                if (bias == null) {
+                    Arrays.fill(source, to, to + channels, 0f);
+                } else {
+                    System.arraycopy(bias, 0, source, to, channels);
+                }
                 boolean any = true;
                 for (int d = 0; d < rank; d++) {
                     cursor[d] = starts[d][i[d]];

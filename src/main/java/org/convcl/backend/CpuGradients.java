@@ -48,10 +48,9 @@ public final class CpuGradients {
         sumInto(partials, kernelGradient);
     }
 
-    /** Overwrites {@code biasGradient} {@code (Cout)} with the sum of {@code outputGradient} over batch and positions. */
-    public static void biasGradient(ConvGeometry g, float[] outputGradient, float[] biasGradient) {
-        int cout = g.outChannels();
-        long pairs = (long) g.batch() * g.outputSpatialSize();
+    /** Overwrites {@code biasGradient} {@code (C)} with the column sums of {@code outputGradient} {@code (rows, C)}. */
+    public static void biasGradient(int rows, int cout, float[] outputGradient, float[] biasGradient) {
+        long pairs = rows;
         if (pairs == 0 || cout == 0) {
             Arrays.fill(biasGradient, 0f);
             return;
