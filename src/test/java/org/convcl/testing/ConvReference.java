@@ -6,6 +6,10 @@ import org.convcl.Tensor;
 /** {@link NaiveConv} (through {@link Reference}) as a {@link BilinearReference} for fixed shapes and settings. */
 public record ConvReference(int[] xShape, int[] wShape, ConvSpec spec) implements BilinearReference {
 
+    public static ConvReference of(RandomConfigs.ConvConfig config) {
+        return new ConvReference(config.xShape(), config.wShape(), config.spec());
+    }
+
     public static ConvReference of(GoldenCase c) {
         return new ConvReference(c.array("x").shape(), c.array("kernel").shape(), c.spec());
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
+import org.convcl.ConvGradients;
 
 /**
  * Checks float32 gradients of {@code sum(f(x, w) * dy)} against float64 references, with the golden suite's
@@ -27,6 +28,16 @@ public final class GradientCheck {
             scale[i] = dot(f.apply(unit(scale.length, i), absW), absDy);
         }
         return scale;
+    }
+
+    /** For element i of x alone, the sum of |w * dy| terms behind dx_i. */
+    public static double inputScale(BilinearReference f, double[] w, double[] dy, int i) {
+        return dot(f.apply(unit(f.inputLength(), i), abs(w)), abs(dy));
+    }
+
+    /** For element j of w alone, the sum of |x * dy| terms behind dw_j. */
+    public static double kernelScale(BilinearReference f, double[] x, double[] dy, int j) {
+        return dot(f.apply(abs(x), unit(f.kernelLength(), j)), abs(dy));
     }
 
     /** Per element of w, the sum of |x * dy| terms behind dw. */
@@ -73,6 +84,59 @@ public final class GradientCheck {
         if (!(error <= bound)) {
             fail(what + ": element " + i + " is " + actual + ", expected " + expected + " (error " + error
                     + " > bound " + bound + ")");
+        }
+    }
+
+    /** Elements checked by finite differences per gradient and configuration. */
+    public static final int SAMPLES = 10;
+
+    /**
+     * Checks a library backward pass against central differences of the float64 reference: dx and dkernel
+     * on up to {@link #SAMPLES} random elements each (every one when there are few), dbias in full (its
+     * derivative is the sum of dy per channel; null when {@code hasBias} is false).
+     */
+    public static void assertGradients(String what, BilinearReference f, double[] x, double[] w, double[] dy,
+            boolean hasBias, ConvGradients grads, Random random) {
+        for (int i : sample(random, f.inputLength(), SAMPLES)) {
+            assertElement(what + " dx", i, inputDerivative(f, x, w, dy, i), inputScale(f, w, dy, i),
+                    grads.dx().data()[i]);
+        }
+        for (int j : sample(random, f.kernelLength(), SAMPLES)) {
+            assertElement(what + " dkernel", j, kernelDerivative(f, x, w, dy, j), kernelScale(f, x, dy, j),
+                    grads.dkernel().data()[j]);
+        }
+        if (!hasBias) {
+            if (grads.dbias() != null) {
+                fail(what + ": a layer without bias has no bias gradient");
+            }
+            return;
+        }
+        float[] dbias = grads.dbias().data();
+        double[] sum = new double[dbias.length];
+        double[] scale = new double[dbias.length];
+        for (int i = 0; i < dy.length; i++) {
+            sum[i % dbias.length] += dy[i];
+            scale[i % dbias.length] += Math.abs(dy[i]);
+        }
+        assertClose(what + " dbias", sum, scale, dbias);
+    }
+
+    /**
+     * The adjoint identities of a layer linear in x and in w: {@code <y - bias, dy> = <x, dx> = <w, dw>}, to
+     * within {@code 1e-5 * sum of |x * w * dy|} ({@code absSums} are the reference's per-output |term| sums).
+     */
+    public static void assertAdjoint(String what, double[] yMinusBias, double[] absSums, double[] dy, double[] x,
+            double[] dx, double[] w, double[] dw) {
+        double output = dot(yMinusBias, dy);
+        double scale = dot(absSums, abs(dy));
+        double bound = Tolerance.RELATIVE * scale + 1e-30;
+        double input = dot(x, dx);
+        double kernel = dot(w, dw);
+        if (!(Math.abs(output - input) <= bound)) {
+            fail(what + ": <y - b, dy> = " + output + " but <x, dx> = " + input + " (bound " + bound + ")");
+        }
+        if (!(Math.abs(output - kernel) <= bound)) {
+            fail(what + ": <y - b, dy> = " + output + " but <w, dw> = " + kernel + " (bound " + bound + ")");
         }
     }
 
