@@ -11,13 +11,18 @@ import org.convcl.ConvGeometry;
  * <p>Both split the (batch, output position) range into one contiguous slice per worker, each summing into
  * its own parameter-sized partial in double precision, then add the partials in a fixed order: the result
  * does not depend on scheduling, the reduction over possibly millions of positions keeps float32 accuracy,
- * and nothing proportional to the problem is allocated. Thread-safe and stateless.
+ * and nothing proportional to the problem is allocated. The kernel gradient's inner loop accumulates float
+ * products over a short block of positions (which the JIT vectorises at full width) and flushes the block
+ * into the double partial, so rounding grows with the block, not with the whole reduction. Thread-safe and
+ * stateless.
  */
 public final class CpuGradients {
+    /** Positions summed in float before a flush into the double partial. */
+    private static final int FLOAT_BLOCK = 32;
     /** Fewest (batch, position) pairs worth a worker of their own. */
     private static final int MIN_POSITIONS_PER_WORKER = 64;
     /** Most memory the per-worker partials of one call may take; bounds huge kernels on many cores. */
-    private static final long PARTIALS_BUDGET_BYTES = 64L << 20;
+    private static final long PARTIALS_BUDGET_BYTES = 96L << 20;
 
     private CpuGradients() {
     }
@@ -37,12 +42,22 @@ public final class CpuGradients {
             return;
         }
         SourceTables tables = new SourceTables(g);
-        int workers = workers(pairs, kernelLength);
+        // Each worker holds a double partial and a float block: 12 bytes per kernel element.
+        int workers = workers(pairs, kernelLength, 12);
         double[][] partials = new double[workers][];
         IntStream.range(0, workers).parallel().forEach(w -> {
             double[] partial = new double[kernelLength];
-            accumulateKernelGradient(g, tables, input, outputGradient, partial, (int) (pairs * w / workers),
-                    (int) (pairs * (w + 1) / workers));
+            float[] block = new float[kernelLength];
+            int first = (int) (pairs * w / workers);
+            int last = (int) (pairs * (w + 1) / workers);
+            for (int start = first; start < last; start += FLOAT_BLOCK) {
+                accumulateKernelGradient(g, tables, input, outputGradient, block, start,
+                        Math.min(last, start + FLOAT_BLOCK));
+                for (int i = 0; i < kernelLength; i++) {
+                    partial[i] += block[i];
+                    block[i] = 0f;
+                }
+            }
             partials[w] = partial;
         });
         sumInto(partials, kernelGradient);
@@ -55,7 +70,7 @@ public final class CpuGradients {
             Arrays.fill(biasGradient, 0f);
             return;
         }
-        int workers = workers(pairs, cout);
+        int workers = workers(pairs, cout, 8);
         double[][] partials = new double[workers][];
         IntStream.range(0, workers).parallel().forEach(w -> {
             double[] partial = new double[cout];
@@ -72,7 +87,7 @@ public final class CpuGradients {
     }
 
     private static void accumulateKernelGradient(ConvGeometry g, SourceTables tables, float[] input,
-            float[] outputGradient, double[] partial, int first, int last) {
+            float[] outputGradient, float[] partial, int first, int last) {
         int rank = g.rank();
         int cin = g.inChannels();
         int cout = g.outChannels();
@@ -96,7 +111,7 @@ public final class CpuGradients {
                     for (int group = 0; group < groups; group++) {
                         int dyGroup = dyBase + group * coutPerGroup;
                         for (int ci = 0; ci < cinPerGroup; ci++) {
-                            double x = input[inBase + group * cinPerGroup + ci];
+                            float x = input[inBase + group * cinPerGroup + ci];
                             int row = tapBase + ci * cout + group * coutPerGroup;
                             for (int co = 0; co < coutPerGroup; co++) {
                                 partial[row + co] += x * outputGradient[dyGroup + co];
@@ -112,10 +127,10 @@ public final class CpuGradients {
         }
     }
 
-    /** Workers for {@code pairs} positions, each holding a partial of {@code partialLength} doubles. */
-    private static int workers(long pairs, int partialLength) {
+    /** Workers for {@code pairs} positions, each holding {@code bytesPerElement} per partial element. */
+    private static int workers(long pairs, int partialLength, int bytesPerElement) {
         long byWork = Math.max(1, pairs / MIN_POSITIONS_PER_WORKER);
-        long byMemory = Math.max(1, PARTIALS_BUDGET_BYTES / (8L * partialLength));
+        long byMemory = Math.max(1, PARTIALS_BUDGET_BYTES / ((long) bytesPerElement * partialLength));
         // The caller thread works too, so a parallel stream runs on every core.
         long cores = Runtime.getRuntime().availableProcessors();
         return (int) Math.min(Math.min(byWork, byMemory), cores);

@@ -100,6 +100,30 @@ class GradientOpsTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("backends")
+    void kernelGradientStaysAccurateOverLongReductions(ConvBackend backend) {
+        // A 1x1 kernel over 2^21 positions of ones: dK is the plain sum of dy, which a float running sum
+        // would get wrong by far more than 1e-6 of the sum of |dy|. Offset values make the sum large.
+        int positions = 1 << 21;
+        ConvGeometry g = org.convcl.ConvSpec.builder().padding(org.convcl.Padding.VALID).build()
+                .resolve(new int[] {positions, 1}, new int[] {1, 1, 1});
+        float[] x = new float[positions];
+        Arrays.fill(x, 1f);
+        Random random = new Random(3);
+        float[] dy = new float[positions];
+        double sum = 0;
+        double scale = 0;
+        for (int i = 0; i < positions; i++) {
+            dy[i] = 1f + random.nextFloat();
+            sum += dy[i];
+            scale += Math.abs(dy[i]);
+        }
+        float[] dk = new float[1];
+        backend.kernelGradient(g, x, dy, dk);
+        assertEquals(sum, dk[0], 1e-6 * scale);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
     void biasGradientSumsColumns(ConvBackend backend) {
         Random random = new Random(11);
         for (int rows : new int[] {0, 1, 7, 1000}) {
