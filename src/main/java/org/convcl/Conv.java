@@ -98,6 +98,24 @@ public final class Conv {
         return Tensor.of(output, geometry.outputShape());
     }
 
+    /**
+     * The gradients of {@code sum(apply(x) * dy)} with respect to the input, the kernel and the bias, as jax
+     * differentiates flax's {@code nnx.Conv}. {@code dy} must have the output's shape. With a mask, the
+     * convolution multiplies by {@code kernel * mask}, so {@code dx} uses the masked kernel and
+     * {@code dkernel} is the effective kernel's gradient times the mask.
+     */
+    public ConvGradients backward(Tensor x, Tensor dy) {
+        ConvBackward.checkInput(x);
+        ConvGeometry g = geometry(x.shape());
+        ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
+        float[] dx = ConvBackward.inputGradient(backend, g, effectiveKernel(), dy.data());
+        float[] dkernel = ConvBackward.kernelGradient(backend, g, x.data(), dy.data());
+        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g.outChannels(), dy.data());
+        return new ConvGradients(Tensor.of(dx, x.shape()),
+                Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
+                dbias == null ? null : Tensor.of(dbias, bias.shape()));
+    }
+
     /** The kernel as the convolution sees it: masked when a mask is set. */
     public float[] effectiveKernel() {
         if (mask == null) {

@@ -17,4 +17,30 @@ public final class Convolution {
     public static Tensor conv(Tensor x, Tensor kernel, Tensor bias, ConvSpec spec, ConvBackend backend) {
         return Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build().apply(x);
     }
+
+    /**
+     * The gradients of {@code sum((conv(x, kernel) + bias) * dy)} with respect to x, kernel and bias, on
+     * {@code backend}; {@code bias} may be null (then so is the bias gradient).
+     */
+    public static ConvGradients convBackward(Tensor x, Tensor kernel, Tensor bias, ConvSpec spec, Tensor dy,
+            ConvBackend backend) {
+        return Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build().backward(x, dy);
+    }
+
+    /** flax {@code nnx.ConvTranspose}'s output on the default backend; {@code bias} may be null. */
+    public static Tensor convTranspose(Tensor x, Tensor kernel, Tensor bias, ConvTransposeSpec spec) {
+        return convTranspose(x, kernel, bias, spec, Backends.defaultBackend());
+    }
+
+    /** flax {@code nnx.ConvTranspose}'s output on {@code backend}; {@code bias} may be null. */
+    public static Tensor convTranspose(Tensor x, Tensor kernel, Tensor bias, ConvTransposeSpec spec,
+            ConvBackend backend) {
+        return ConvTranspose.builder(kernel).bias(bias).spec(spec).backend(backend).build().apply(x);
+    }
+
+    /** The gradients of {@code sum(convTranspose(x, kernel, bias) * dy)}, on {@code backend}. */
+    public static ConvGradients convTransposeBackward(Tensor x, Tensor kernel, Tensor bias, ConvTransposeSpec spec,
+            Tensor dy, ConvBackend backend) {
+        return ConvTranspose.builder(kernel).bias(bias).spec(spec).backend(backend).build().backward(x, dy);
+    }
 }

@@ -1,11 +1,18 @@
 package org.convcl.backend;
 
 import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
 
 /**
  * A place where convolutions run: the pure-Java {@link CpuBackend} or an OpenCL device. Arrays are laid out
  * row-major in the geometry's shapes: input {@code (*batch, *spatial, Cin)}, kernel
  * {@code (*k, Cin/groups, Cout)}, bias {@code (Cout)}, output {@code (*batch, *outSpatial, Cout)}.
+ *
+ * <p>Gradients and transposed convolutions need {@link #forward} (the input gradient is a convolution of
+ * the output gradient, see {@link org.convcl.AdjointGeometry}) and four more operations: the kernel and bias
+ * gradient reductions and the two {@link EdgePadding} maps. Their default implementations run the pure-Java
+ * code on the host: backends without a kernel for an operation run it on the host, so a new backend works
+ * before it accelerates them.
  *
  * <p>Implementations are thread-safe: one backend may serve many threads at once.
  */
@@ -19,6 +26,53 @@ public interface ConvBackend extends AutoCloseable {
      * The geometry has been validated; {@code bias} may be null.
      */
     void forward(ConvGeometry geometry, float[] input, float[] kernel, float[] bias, float[] output);
+
+    /**
+     * Overwrites {@code kernelGradient} {@code (*k, Cin/groups, Cout)} with the gradient of
+     * {@code sum(conv(input, K) * outputGradient)} with respect to K: for group j, tap t,
+     * {@code dK[t][ci][co] = sum over batch and output positions o of input[source(o, t)][j * Cin/groups + ci]
+     * * outputGradient[o][co]}, where {@code source(o, t)} is the input element the forward product reads
+     * ({@link ConvGeometry#sourceIndexTable}; wrapped and mirrored padding resolve to the element they copy,
+     * zeros contribute nothing). {@code outputGradient} has the geometry's output shape.
+     *
+     * <p>Backends without a kernel for this run it on the host ({@link CpuGradients#kernelGradient}).
+     */
+    default void kernelGradient(ConvGeometry geometry, float[] input, float[] outputGradient, float[] kernelGradient) {
+        CpuGradients.kernelGradient(geometry, input, outputGradient, kernelGradient);
+    }
+
+    /**
+     * Overwrites {@code biasGradient} {@code (C)} with the column sums of {@code outputGradient} read as a
+     * {@code (rows, C)} matrix: the sum over batch and output positions of a channels-last output gradient.
+     *
+     * <p>Backends without a kernel for this run it on the host ({@link CpuGradients#biasGradient}).
+     */
+    default void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
+        CpuGradients.biasGradient(rows, channels, outputGradient, biasGradient);
+    }
+
+    /**
+     * Overwrites {@code padded} {@code (batch, *paddedSpatial, C)} with the padding of {@code source}
+     * {@code (batch, *sourceSpatial, C)}: each element copies {@code source[mode.sourceIndex(q - padLo)]}, or
+     * is zero.
+     *
+     * <p>Backends without a kernel for this run it on the host ({@link CpuEdges#pad}).
+     */
+    default void pad(EdgePadding padding, float[] source, float[] padded) {
+        CpuEdges.pad(padding, source, padded);
+    }
+
+    /**
+     * The adjoint of {@link #pad}, plus a bias: overwrites {@code source} with, for each source element, the
+     * sum of the padded elements that copy it, plus {@code bias[channel]} when {@code bias} (length C) is not
+     * null. Carries gradients back through wrap-around and mirrored padding (no bias), and is the period
+     * wrap-sum of flax's CIRCULAR {@code ConvTranspose} (which adds its bias after the sum).
+     *
+     * <p>Backends without a kernel for this run it on the host ({@link CpuEdges#fold}).
+     */
+    default void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        CpuEdges.fold(padding, padded, bias, source);
+    }
 
     /** Releases what the backend holds; the CPU backend holds nothing. */
     @Override

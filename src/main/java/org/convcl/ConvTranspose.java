@@ -1,0 +1,196 @@
+package org.convcl;
+
+import java.util.Arrays;
+import org.convcl.backend.Backends;
+import org.convcl.backend.ConvBackend;
+
+/**
+ * A transposed convolution layer like flax {@code nnx.ConvTranspose}: it holds a kernel {@code (*k, Cin, Cout)}
+ * (or {@code (*k, Cout, Cin)} with {@link ConvTransposeSpec#transposeKernel}), an optional bias {@code (Cout)}
+ * and an optional kernel mask, and maps inputs {@code (*batch, *spatial, Cin)} (zero, one or several batch
+ * dims) to {@code (*batch, *outSpatial, Cout)}, upsampling by the strides. It runs as an ordinary convolution
+ * on the backend ({@link ConvTransposeGeometry}).
+ *
+ * <p>Parameters are held by reference, so a training loop may update them in place between calls.
+ * Thread-safe for concurrent calls as long as nobody writes the parameters meanwhile.
+ */
+public final class ConvTranspose {
+    private final Tensor kernel;
+    private final Tensor bias;
+    private final Tensor mask;
+    private final ConvTransposeSpec spec;
+    private final ConvBackend backend;
+
+    private ConvTranspose(Builder builder) {
+        if (builder.kernel == null) {
+            throw new IllegalArgumentException("kernel: got null; a ConvTranspose needs a kernel (*k, Cin, Cout)");
+        }
+        this.kernel = builder.kernel;
+        this.bias = builder.bias;
+        this.mask = builder.mask;
+        this.spec = builder.spec;
+        this.backend = builder.backend;
+        int[] kernelShape = kernel.shape();
+        if (kernelShape.length < 3) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
+                    + kernelShape.length + "; a ConvTranspose kernel is (*k, Cin, Cout) with at least one spatial "
+                    + "dim, so rank >= 3");
+        }
+        int rank = kernelShape.length - 2;
+        int outChannels = kernelShape[spec.transposeKernel() ? rank : rank + 1];
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {
+            throw new IllegalArgumentException("bias: shape " + Arrays.toString(bias.shape()) + " does not match "
+                    + outChannels + " output channels; a bias must have shape (Cout) = [" + outChannels + "]");
+        }
+        if (mask != null && !Arrays.equals(mask.shape(), kernelShape)) {
+            throw new IllegalArgumentException("mask: shape " + Arrays.toString(mask.shape())
+                    + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
+        }
+        // Refuse what no input can fix now rather than on the first call: rank, per-dim lengths, paddings.
+        if (rank > ConvTransposeGeometry.MAX_RANK) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + rank
+                    + " spatial dims; nnx.ConvTranspose (jax's conv_transpose) supports at most "
+                    + ConvTransposeGeometry.MAX_RANK);
+        }
+        ConvSpec.perDim("strides", spec.strides(), rank);
+        ConvSpec.perDim("kernelDilation", spec.kernelDilation(), rank);
+        if (spec.padding() instanceof Padding.Explicit explicit && explicit.rank() != rank) {
+            throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
+                    + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
+        }
+        if (spec.padding() == Padding.REFLECT || spec.padding() == Padding.CAUSAL) {
+            throw new IllegalArgumentException("padding: " + spec.padding() + " is not a ConvTranspose padding; "
+                    + "nnx.ConvTranspose takes SAME, VALID, CIRCULAR, an int or (lo, hi) pairs (jax refuses "
+                    + spec.padding() + " in conv_transpose)");
+        }
+    }
+
+    /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
+    public static Builder builder(Tensor kernel) {
+        return new Builder(kernel);
+    }
+
+    public Tensor kernel() {
+        return kernel;
+    }
+
+    /** The bias, or null when the layer has none. */
+    public Tensor bias() {
+        return bias;
+    }
+
+    /** The kernel mask, or null when the layer has none. */
+    public Tensor mask() {
+        return mask;
+    }
+
+    public ConvTransposeSpec spec() {
+        return spec;
+    }
+
+    public ConvBackend backend() {
+        return backend;
+    }
+
+    /** The geometry this layer would use for an input of {@code inputShape}, validated. */
+    public ConvTransposeGeometry geometry(int... inputShape) {
+        return spec.resolve(inputShape, kernel.shape());
+    }
+
+    /** Applies the layer: {@code conv_transpose(x, kernel * mask)} (CIRCULAR: wrapped onto the period) {@code + bias}. */
+    public Tensor apply(Tensor x) {
+        ConvBackward.checkInput(x);
+        ConvTransposeGeometry g = geometry(x.shape());
+        float[] convKernel = g.convKernel(effectiveKernel());
+        float[] biasValues = bias == null ? null : bias.data();
+        float[] output = new float[(int) Tensor.elementCount(g.outputShape())];
+        EdgePadding fold = g.circularFold();
+        if (fold == null) {
+            backend.forward(g.conv(), x.data(), convKernel, biasValues, output);
+        } else {
+            float[] unwrapped = new float[(int) Tensor.elementCount(g.conv().outputShape())];
+            backend.forward(g.conv(), x.data(), convKernel, null, unwrapped);
+            backend.fold(fold, unwrapped, biasValues, output);
+        }
+        return Tensor.of(output, g.outputShape());
+    }
+
+    /**
+     * The gradients of {@code sum(apply(x) * dy)} with respect to the input, the kernel (in the layout the
+     * layer holds it, masked like it) and the bias; {@code dy} must have the output's shape. The transposed
+     * convolution is linear in x, so dx is the input gradient of the convolution that runs it, fed with
+     * {@code dy} unwrapped back to the VALID length for CIRCULAR padding ({@link ConvBackend#pad}, the
+     * adjoint of the wrap-sum).
+     */
+    public ConvGradients backward(Tensor x, Tensor dy) {
+        ConvBackward.checkInput(x);
+        ConvTransposeGeometry g = geometry(x.shape());
+        ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
+        ConvGeometry conv = g.conv();
+        float[] convGradient = dy.data();
+        if (g.circularFold() != null) {
+            convGradient = new float[(int) Tensor.elementCount(conv.outputShape())];
+            backend.pad(g.circularFold(), dy.data(), convGradient);
+        }
+        float[] dx = ConvBackward.inputGradient(backend, conv, g.convKernel(effectiveKernel()), convGradient);
+        float[] dkernel = ConvBackward.kernelGradient(backend, conv, x.data(), convGradient);
+        if (g.transposeKernel()) {
+            // Back from the convolution's layout to the held one: flipSwap is its own inverse.
+            dkernel = KernelLayout.flipSwap(dkernel, conv.kernelShape(), 1);
+        }
+        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, conv.outChannels(), dy.data());
+        return new ConvGradients(Tensor.of(dx, x.shape()),
+                Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
+                dbias == null ? null : Tensor.of(dbias, bias.shape()));
+    }
+
+    /** The kernel as held, times the mask when one is set. */
+    public float[] effectiveKernel() {
+        return KernelLayout.masked(kernel.data(), mask == null ? null : mask.data());
+    }
+
+    /** Collects a layer's parameters and settings. Not thread-safe. */
+    public static final class Builder {
+        private final Tensor kernel;
+        private Tensor bias;
+        private Tensor mask;
+        private ConvTransposeSpec spec = ConvTransposeSpec.defaults();
+        private ConvBackend backend = Backends.defaultBackend();
+
+        private Builder(Tensor kernel) {
+            this.kernel = kernel;
+        }
+
+        /** The bias {@code (Cout)}, or null for none. */
+        public Builder bias(Tensor bias) {
+            this.bias = bias;
+            return this;
+        }
+
+        /** flax's kernel mask: the kernel's shape, multiplied into it on every call; null for none. */
+        public Builder mask(Tensor mask) {
+            this.mask = mask;
+            return this;
+        }
+
+        public Builder spec(ConvTransposeSpec spec) {
+            if (spec == null) {
+                throw new IllegalArgumentException("spec: got null; expected a ConvTransposeSpec");
+            }
+            this.spec = spec;
+            return this;
+        }
+
+        public Builder backend(ConvBackend backend) {
+            if (backend == null) {
+                throw new IllegalArgumentException("backend: got null; expected a ConvBackend");
+            }
+            this.backend = backend;
+            return this;
+        }
+
+        public ConvTranspose build() {
+            return new ConvTranspose(this);
+        }
+    }
+}

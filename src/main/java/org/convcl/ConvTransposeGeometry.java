@@ -1,0 +1,217 @@
+package org.convcl;
+
+import java.util.Arrays;
+
+/**
+ * A transposed convolution resolved against concrete shapes, as flax {@code nnx.ConvTranspose} computes it:
+ * {@code lax.conv_transpose}, which is an ordinary convolution with input dilation = the strides, window
+ * stride 1 and the transpose padding rule, so it runs on the one engine; for CIRCULAR padding flax then runs
+ * it VALID and wraps the result onto a period of {@code L * stride} per dim, which is an {@link EdgePadding}
+ * fold of the convolution's output.
+ *
+ * <p>Padding rules (per dim, {@code ke = (k - 1) * kernelDilation + 1}, s the stride), in the coordinates of
+ * the stride-dilated input: SAME pads {@code ke + s - 2} in all, {@code ke - 1} before when {@code s > ke - 1}
+ * and else {@code ceil((ke + s - 2) / 2)}, giving {@code L * s} outputs; VALID pads {@code ke - 1} before and
+ * {@code s - 1 + max(ke - s, 0)} after, giving {@code L * s + max(ke - s, 0)}; an int or explicit pairs are
+ * used as they are (negative crops); SAME_LOWER is jax's ordinary SAME_LOWER and, as in jax, only with
+ * stride 1. CIRCULAR wraps the VALID result: with {@code Y} its length and {@code P = L * s}, flax pads it by
+ * {@code D = (P - Y) mod 2P} split {@code ((D + 1) / 2, D / 2)} (or {@code (D / 2, (D + 1) / 2)} with
+ * transposeKernel) and sums the periods, so output i gathers every {@code y[j]} with
+ * {@code (j + lowPad) mod P == i}.
+ *
+ * <p>Immutable and thread-safe.
+ */
+public final class ConvTransposeGeometry {
+    /** jax's conv_transpose has default dimension numbers only up to 3 spatial dims, so flax stops there. */
+    public static final int MAX_RANK = 3;
+
+    private final ConvGeometry conv;
+    private final EdgePadding circularFold;
+    private final boolean transposeKernel;
+    private final int[] kernelShape;
+    private final int[] outputShape;
+
+    private ConvTransposeGeometry(ConvGeometry conv, EdgePadding circularFold, boolean transposeKernel,
+            int[] kernelShape) {
+        this.conv = conv;
+        this.circularFold = circularFold;
+        this.transposeKernel = transposeKernel;
+        this.kernelShape = kernelShape.clone();
+        if (circularFold == null) {
+            this.outputShape = conv.outputShape();
+        } else {
+            int[] batchShape = conv.batchShape();
+            int[] shape = Arrays.copyOf(batchShape, batchShape.length + conv.rank() + 1);
+            System.arraycopy(circularFold.sourceSpatial(), 0, shape, batchShape.length, conv.rank());
+            shape[shape.length - 1] = conv.outChannels();
+            this.outputShape = shape;
+        }
+    }
+
+    static ConvTransposeGeometry resolve(ConvTransposeSpec spec, int[] inputShape, int[] kernelShape) {
+        if (kernelShape.length < 3) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
+                    + kernelShape.length + "; a ConvTranspose kernel is (*k, Cin, Cout) (or (*k, Cout, Cin) with "
+                    + "transposeKernel) with at least one spatial dim, so rank >= 3");
+        }
+        int rank = kernelShape.length - 2;
+        if (rank > MAX_RANK) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + rank
+                    + " spatial dims; nnx.ConvTranspose (jax's conv_transpose) supports at most " + MAX_RANK);
+        }
+        if (inputShape.length < rank + 1) {
+            throw new IllegalArgumentException("input: shape " + Arrays.toString(inputShape) + " has rank "
+                    + inputShape.length + " but a " + rank + "-d kernel needs (*batch, *spatial, Cin) with rank >= "
+                    + (rank + 1));
+        }
+        for (int[] shape : new int[][] {inputShape, kernelShape}) {
+            for (int size : shape) {
+                if (size < 0) {
+                    throw new IllegalArgumentException((shape == inputShape ? "input" : "kernel") + ": shape "
+                            + Arrays.toString(shape) + " has a negative dim; sizes must be >= 0");
+                }
+            }
+        }
+        int inChannels = inputShape[inputShape.length - 1];
+        boolean transposed = spec.transposeKernel();
+        int kernelIn = kernelShape[transposed ? rank + 1 : rank];
+        int outChannels = kernelShape[transposed ? rank : rank + 1];
+        if (kernelIn != inChannels) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + kernelIn
+                    + " input channels but the input has " + inChannels + "; a ConvTranspose kernel is "
+                    + (transposed ? "(*k, Cout, Cin) with transposeKernel" : "(*k, Cin, Cout)"));
+        }
+        int[] kernelSpatial = Arrays.copyOf(kernelShape, rank);
+        for (int d = 0; d < rank; d++) {
+            if (kernelSpatial[d] < 1) {
+                throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape)
+                        + " has spatial size " + kernelSpatial[d] + " in dim " + d + "; kernel sizes must be >= 1");
+            }
+        }
+        int batchDims = inputShape.length - rank - 1;
+        int[] batchShape = Arrays.copyOf(inputShape, batchDims);
+        int[] inSpatial = Arrays.copyOfRange(inputShape, batchDims, batchDims + rank);
+        int[] strides = ConvSpec.perDim("strides", spec.strides(), rank);
+        int[] kernelDilation = ConvSpec.perDim("kernelDilation", spec.kernelDilation(), rank);
+
+        int[] lo = new int[rank];
+        int[] hi = new int[rank];
+        Padding padding = spec.padding();
+        boolean circular = padding == Padding.CIRCULAR;
+        if (padding instanceof Padding.Named named) {
+            for (int d = 0; d < rank; d++) {
+                int extent = (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
+                int[] pair = transposePadding(named, extent, strides, d, inputShape);
+                lo[d] = pair[0];
+                hi[d] = pair[1];
+            }
+        } else if (padding instanceof Padding.Uniform uniform) {
+            Arrays.fill(lo, uniform.amount());
+            Arrays.fill(hi, uniform.amount());
+        } else if (padding instanceof Padding.Explicit explicit) {
+            if (explicit.rank() != rank) {
+                throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
+                        + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
+            }
+            lo = explicit.lo();
+            hi = explicit.hi();
+        }
+        int[] one = new int[rank];
+        Arrays.fill(one, 1);
+        ConvGeometry conv = ConvGeometry.explicit(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, 1,
+                one, strides, kernelDilation, lo, hi, EdgeMode.ZERO);
+        EdgePadding fold = circular ? circularFold(conv, strides, transposed) : null;
+        return new ConvTransposeGeometry(conv, fold, transposed, kernelShape);
+    }
+
+    /** jax's {@code _conv_transpose_padding} for SAME and VALID (CIRCULAR runs VALID); SAME_LOWER as jax passes it on. */
+    private static int[] transposePadding(Padding.Named named, int extent, int[] strides, int d, int[] inputShape) {
+        int stride = strides[d];
+        switch (named) {
+            case SAME -> {
+                int total = extent + stride - 2;
+                int before = stride > extent - 1 ? extent - 1 : (total + 1) / 2;
+                return new int[] {before, total - before};
+            }
+            case VALID, CIRCULAR -> {
+                int total = extent + stride - 2 + Math.max(extent - stride, 0);
+                return new int[] {extent - 1, total - (extent - 1)};
+            }
+            case SAME_LOWER -> {
+                for (int s : strides) {
+                    if (s != 1) {
+                        throw new IllegalArgumentException("padding: SAME_LOWER with strides "
+                                + Arrays.toString(strides) + "; jax's conv_transpose passes SAME_LOWER on as a string "
+                                + "padding, which it refuses with input dilation (strides) other than 1; use SAME, "
+                                + "VALID or explicit pairs");
+                    }
+                }
+                // With stride 1 it is an ordinary SAME_LOWER convolution: output length = input length.
+                int total = extent - 1;
+                return new int[] {total - total / 2, total / 2};
+            }
+            default -> throw new IllegalArgumentException("padding: " + named + " is not a ConvTranspose padding; "
+                    + "nnx.ConvTranspose takes SAME, VALID, CIRCULAR, an int or (lo, hi) pairs (jax refuses "
+                    + named + " in conv_transpose), input shape " + Arrays.toString(inputShape));
+        }
+    }
+
+    private static EdgePadding circularFold(ConvGeometry conv, int[] strides, boolean transposed) {
+        int rank = conv.rank();
+        int[] inSpatial = conv.inSpatial();
+        int[] valid = conv.outSpatial();
+        int[] period = new int[rank];
+        int[] lo = new int[rank];
+        for (int d = 0; d < rank; d++) {
+            if (inSpatial[d] == 0) {
+                throw new IllegalArgumentException("padding: CIRCULAR cannot wrap spatial dim " + d + " of size 0; "
+                        + "its period (input size * stride) would be 0");
+            }
+            period[d] = Math.multiplyExact(inSpatial[d], strides[d]);
+            int sizeDiff = Math.floorMod(period[d] - valid[d], 2 * period[d]);
+            int before = transposed ? sizeDiff / 2 : (sizeDiff + 1) / 2;
+            // A padded element at q lands on output (q + before) mod P: the source of q is at q - (-before).
+            lo[d] = -before;
+        }
+        return new EdgePadding(conv.batch(), conv.outChannels(), period, valid, lo, EdgeMode.WRAP);
+    }
+
+    /** The convolution that runs the transposed one (before any CIRCULAR wrap), kernel {@code (*k, Cin, Cout)}. */
+    public ConvGeometry conv() {
+        return conv;
+    }
+
+    /** For CIRCULAR padding, the wrap of {@link #conv()}'s output onto the period; null otherwise. */
+    public EdgePadding circularFold() {
+        return circularFold;
+    }
+
+    public boolean transposeKernel() {
+        return transposeKernel;
+    }
+
+    /** The kernel shape as the layer holds it: {@code (*k, Cin, Cout)}, or {@code (*k, Cout, Cin)} transposed. */
+    public int[] kernelShape() {
+        return kernelShape.clone();
+    }
+
+    public int[] inputShape() {
+        return conv.inputShape();
+    }
+
+    /** {@code (*batch, *outSpatial, Cout)}. */
+    public int[] outputShape() {
+        return outputShape.clone();
+    }
+
+    /** The kernel in the layout {@link #conv()} multiplies by: flipped and channel-swapped when transposed. */
+    public float[] convKernel(float[] kernel) {
+        return transposeKernel ? KernelLayout.flipSwap(kernel, kernelShape, 1) : kernel;
+    }
+
+    @Override
+    public String toString() {
+        return "ConvTransposeGeometry{conv=" + conv + ", circularFold=" + circularFold + ", transposeKernel="
+                + transposeKernel + ", output=" + Arrays.toString(outputShape) + "}";
+    }
+}
