@@ -28,7 +28,6 @@ public final class Conv {
         this.bias = builder.bias;
         this.mask = builder.mask;
         this.spec = builder.spec;
-        this.backend = builder.backend;
         int[] kernelShape = kernel.shape();
         if (kernelShape.length < 3) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
@@ -56,6 +55,9 @@ public final class Conv {
         if (spec.padding() == Padding.CAUSAL && rank != 1) {
             throw new IllegalArgumentException("padding: CAUSAL needs a 1-d kernel, got rank " + rank);
         }
+        // The default backend is chosen only now, once, and only when the caller named none: choosing it
+        // may probe OpenCL devices, which a caller that picked a backend must not pay for.
+        this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -136,7 +138,8 @@ public final class Conv {
         private Tensor bias;
         private Tensor mask;
         private ConvSpec spec = ConvSpec.defaults();
-        private ConvBackend backend = Backends.defaultBackend();
+        /** Null until set: {@link Backends#defaultBackend()} is then used. */
+        private ConvBackend backend;
 
         private Builder(Tensor kernel) {
             this.kernel = kernel;

@@ -49,7 +49,8 @@ public final class ConvGeometry {
         this.edgeMode = edgeMode;
         this.outSpatial = new int[rank];
         for (int d = 0; d < rank; d++) {
-            long padded = (long) dilatedLength(inSpatial[d], inputDilation[d]) + padLo[d] + padHi[d];
+            checkSpan(d, inSpatial[d], inputDilation[d], kernelSpatial[d], kernelDilation[d], padLo[d], padHi[d]);
+            long padded = dilatedLength(inSpatial[d], inputDilation[d]) + padLo[d] + padHi[d];
             if (padded < 0) {
                 throw new IllegalArgumentException("padding: (" + padLo[d] + ", " + padHi[d] + ") in spatial dim "
                         + d + " crops more than the " + dilatedLength(inSpatial[d], inputDilation[d])
@@ -61,7 +62,7 @@ public final class ConvGeometry {
         }
         long batchCount = 1;
         for (int size : batchShape) {
-            batchCount = checkedProduct("input batch dims", batchCount, size);
+            batchCount = checkedProduct("input batch dims " + Arrays.toString(batchShape), batchCount, size);
         }
         this.batch = (int) batchCount;
         checkElements("input", inputShape());
@@ -137,11 +138,13 @@ public final class ConvGeometry {
                 throw new IllegalArgumentException("padding: CAUSAL needs a 1-d kernel, got rank " + rank);
             }
             for (int d = 0; d < rank; d++) {
+                // Checked here, before the paddings derived from it: every one of them is below the extent.
+                checkSpan(d, inSpatial[d], inputDilation[d], kernelSpatial[d], kernelDilation[d], 0, 0);
                 int extent = (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
                 switch (named) {
                     case SAME, SAME_LOWER -> {
-                        int out = Math.floorDiv(inSpatial[d] + strides[d] - 1, strides[d]);
-                        int total = Math.max((out - 1) * strides[d] + extent - inSpatial[d], 0);
+                        long out = Math.floorDiv(inSpatial[d] + (long) strides[d] - 1, strides[d]);
+                        int total = (int) Math.max((out - 1) * strides[d] + extent - inSpatial[d], 0);
                         int small = total / 2;
                         lo[d] = named == Padding.SAME ? small : total - small;
                         hi[d] = total - lo[d];
@@ -234,8 +237,25 @@ public final class ConvGeometry {
         return product;
     }
 
-    static int dilatedLength(int length, int dilation) {
-        return length == 0 ? 0 : (length - 1) * dilation + 1;
+    static long dilatedLength(int length, int dilation) {
+        return length == 0 ? 0 : (long) (length - 1) * dilation + 1;
+    }
+
+    /**
+     * Refuses a spatial dim whose dilated input, padding and kernel extent together span more positions
+     * than an int can index: backends compute coordinates in 32-bit ints (OpenCL kernels included), and
+     * jax's own arithmetic would be 64-bit, so such sizes would silently wrap around.
+     */
+    private static void checkSpan(int d, int length, int inputDilation, int kernelSize, int kernelDilation,
+            int lo, int hi) {
+        long extent = (long) (kernelSize - 1) * kernelDilation + 1;
+        long span = dilatedLength(length, inputDilation) + Math.abs((long) lo) + Math.abs((long) hi) + extent;
+        if (span > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("spatial dim " + d + ": input length " + length + " with inputDilation "
+                    + inputDilation + ", padding (" + lo + ", " + hi + ") and kernel size " + kernelSize
+                    + " with kernelDilation " + kernelDilation + " span " + span + " positions, more than "
+                    + Integer.MAX_VALUE + "; sizes that overflow 32-bit indices are refused");
+        }
     }
 
     /** Number of spatial dims n. */

@@ -24,11 +24,21 @@ public sealed interface Padding permits Padding.Named, Padding.Uniform, Padding.
         /** Mirror (edge excluded) padding of {@code ((ke-1)/2, ke/2)}, then VALID. */
         REFLECT,
         /** Rank 1 only: left padding {@code (k-1) * kernelDilation}, then VALID. */
-        CAUSAL
+        CAUSAL;
+
+        @Override
+        public boolean isNamed() {
+            return true;
+        }
     }
 
     /** The same amount on both sides of every spatial dim. */
     record Uniform(int amount) implements Padding {
+        @Override
+        public boolean isNamed() {
+            return false;
+        }
+
         @Override
         public String toString() {
             return Integer.toString(amount);
@@ -61,6 +71,11 @@ public sealed interface Padding permits Padding.Named, Padding.Uniform, Padding.
 
         public int rank() {
             return lo.length;
+        }
+
+        @Override
+        public boolean isNamed() {
+            return false;
         }
 
         @Override
@@ -167,8 +182,12 @@ public sealed interface Padding permits Padding.Named, Padding.Uniform, Padding.
                 + "or comma-separated entries each p or lo:hi");
     }
 
-    /** Whether this is a string padding in jax's sense (refused together with input dilation). */
-    default boolean isNamed() {
-        return this instanceof Named;
-    }
+    /**
+     * Whether this is a string padding in jax's sense (refused together with input dilation).
+     *
+     * <p>Deliberately abstract, not a default method: a default method would make initialising {@link Named}
+     * initialise this interface first, whose constants ({@code SAME = Named.SAME}, ...) would then read the
+     * enum's fields while they are still null, whenever code touches {@code Padding.Named} first.
+     */
+    boolean isNamed();
 }

@@ -32,6 +32,8 @@ public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** numpy itself writes headers of a few hundred bytes; anything beyond this is hostile. */
     private static final int MAX_HEADER_BYTES = 1 << 16;
+    /** Data is read in chunks of this size (a multiple of every item size). */
+    static final int DATA_CHUNK_BYTES = 1 << 20;
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
@@ -79,15 +81,8 @@ public final class Npy {
                 throw new NpyFormatException(path + ": shape " + parsed.shapeText() + " of " + parsed.descr
                         + " needs " + expectedBytes + " data bytes but the file holds " + (fileSize - dataStart));
             }
-            ByteBuffer data = readFully(channel, path, (int) expectedBytes, "the data").order(parsed.order);
             float[] values = new float[(int) parsed.elementCount];
-            if (parsed.itemSize == 4) {
-                data.asFloatBuffer().get(values);
-            } else {
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) data.getDouble();
-                }
-            }
+            readValues(channel, path, parsed, values);
             return Tensor.of(values, parsed.shape);
         }
     }
@@ -213,6 +208,26 @@ public final class Npy {
             }
         }
         return new Header(dtype, order, itemSize, shapeArray, count);
+    }
+
+    /**
+     * Reads the data in bounded chunks: one buffer for the whole data would cap files at 2 GiB (a
+     * ByteBuffer's limit) and double the memory a large read needs.
+     */
+    private static void readValues(SeekableByteChannel channel, Path path, Header header, float[] values)
+            throws IOException {
+        int valuesPerChunk = DATA_CHUNK_BYTES / header.itemSize;
+        for (int first = 0; first < values.length; first += valuesPerChunk) {
+            int count = Math.min(valuesPerChunk, values.length - first);
+            ByteBuffer chunk = readFully(channel, path, count * header.itemSize, "the data").order(header.order);
+            if (header.itemSize == 4) {
+                chunk.asFloatBuffer().get(values, first, count);
+            } else {
+                for (int i = 0; i < count; i++) {
+                    values[first + i] = (float) chunk.getDouble();
+                }
+            }
+        }
     }
 
     private static ByteBuffer readFully(SeekableByteChannel channel, Path path, int length, String what)

@@ -1,0 +1,154 @@
+package org.convcl.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.convcl.Conv;
+import org.convcl.ConvSpec;
+import org.convcl.Padding;
+import org.convcl.Tensor;
+import org.convcl.backend.BackendChoice;
+import org.convcl.backend.Backends;
+import org.convcl.backend.ConvBackend;
+import org.convcl.backend.CpuBackend;
+import org.convcl.io.Npy;
+import org.convcl.io.NpyFormatException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code convcl conv}: one convolution from {@code .npy} files to a {@code .npy} file, exactly as flax
+ * {@code nnx.Conv} computes it. The order of the work is part of the contract: every setting and every
+ * input is checked before a backend is chosen or anything is computed, and the output is written last, in
+ * one atomic move, so a failure never leaves an output file behind (nor touches one that existed).
+ */
+@Command(name = "conv", mixinStandardHelpOptions = true, sortOptions = false, sortSynopsis = false,
+        usageHelpWidth = 100,
+        versionProvider = Version.class,
+        header = "Convolves X with kernel K as flax nnx.Conv does: Y = conv(X, K * M) + B.",
+        description = {"",
+            "X is (*batch, *spatial, Cin) with zero, one or several batch dims; K is (*k, Cin/G, Cout) and its "
+                + "rank gives the number n of spatial dims; Y is (*batch, *out_spatial, Cout).",
+            "Inputs are .npy float32 or float64, either byte order, C order. Y is written as little-endian "
+                + "float32 .npy.",
+            ""},
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  success: Y written",
+            "  1  a file cannot be read or written (Y is not written)",
+            "  2  invalid option, configuration or input file content (Y is not written)",
+            "", "Example:",
+            "  convcl conv --input x.npy --kernel k.npy --padding=-2:1,0:-3 --output y.npy"})
+final class ConvCommand implements Callable<Integer> {
+
+    @Option(names = "--input", required = true, paramLabel = "X.npy",
+            description = "Input (*batch, *spatial, Cin).")
+    private Path input;
+
+    @Option(names = "--kernel", required = true, paramLabel = "K.npy",
+            description = "Kernel (*k, Cin/G, Cout); its rank minus 2 is the number of spatial dims n.")
+    private Path kernel;
+
+    @Option(names = "--bias", paramLabel = "B.npy", description = "Bias (Cout), added to every output "
+            + "position. Default: no bias.")
+    private Path bias;
+
+    @Option(names = "--mask", paramLabel = "M.npy", description = "flax's kernel mask: same shape as K, "
+            + "multiplied into K before the convolution. Default: none.")
+    private Path mask;
+
+    @Option(names = "--strides", paramLabel = "S", defaultValue = "1",
+            description = "One int for every spatial dim, or n comma-separated ints. Default: ${DEFAULT-VALUE}.")
+    private String strides;
+
+    @Option(names = "--padding", paramLabel = "P", defaultValue = "SAME",
+            description = {"SAME | SAME_LOWER | VALID | CIRCULAR | REFLECT | CAUSAL (any letter case); "
+                + "or one int (both sides of every dim); or n comma-separated entries, each p (both sides) "
+                + "or lo:hi. Negative values crop: --padding=-2:1,0:-3. Default: ${DEFAULT-VALUE}."})
+    private String padding;
+
+    @Option(names = "--input-dilation", paramLabel = "D", defaultValue = "1",
+            description = "lhs dilation: D-1 zeros between input elements; one int or n comma-separated ints. "
+                    + "String paddings require 1. Default: ${DEFAULT-VALUE}.")
+    private String inputDilation;
+
+    @Option(names = "--kernel-dilation", paramLabel = "D", defaultValue = "1",
+            description = "rhs dilation: D-1 gaps between kernel taps; one int or n comma-separated ints. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private String kernelDilation;
+
+    @Option(names = "--groups", paramLabel = "G", defaultValue = "1",
+            description = "Feature groups; Cin and Cout must be multiples of G. Default: ${DEFAULT-VALUE}.")
+    private int groups;
+
+    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
+            description = "Where to compute: auto (an OpenCL GPU when there is one, else Java), cpu (pure "
+                    + "Java) or opencl. Default: ${DEFAULT-VALUE}.")
+    private String backend;
+
+    @Option(names = "--output", required = true, paramLabel = "Y.npy",
+            description = "Where to write Y (*batch, *out_spatial, Cout); replaced atomically.")
+    private Path output;
+
+    @Override
+    public Integer call() {
+        ConvSpec spec = ConvSpec.builder()
+                .strides(PerDimInts.parse("--strides", strides))
+                .padding(Padding.parse(padding))
+                .inputDilation(PerDimInts.parse("--input-dilation", inputDilation))
+                .kernelDilation(PerDimInts.parse("--kernel-dilation", kernelDilation))
+                .groups(groups)
+                .build();
+        BackendChoice choice = BackendChoice.parse(backend);
+
+        Tensor x = read("--input", input);
+        Tensor k = read("--kernel", kernel);
+        Tensor b = bias == null ? null : read("--bias", bias);
+        Tensor m = mask == null ? null : read("--mask", mask);
+
+        // Validate everything flax would refuse with the Java backend, which holds nothing, so that no
+        // device is touched (and nothing logged) for a configuration that is refused anyway.
+        Conv.builder(k).bias(b).mask(m).spec(spec).backend(CpuBackend.instance()).build().geometry(x.shape());
+        checkOutputLocation();
+
+        ConvBackend selected = Backends.select(choice);
+        Tensor y = Conv.builder(k).bias(b).mask(m).spec(spec).backend(selected).build().apply(x);
+        try {
+            Npy.write(output, y);
+        } catch (IOException e) {
+            throw FileAccessException.writing("--output", output, e);
+        }
+        return Main.EXIT_OK;
+    }
+
+    private static Tensor read(String option, Path path) {
+        if (Files.isDirectory(path)) {
+            throw new FileAccessException(option + " " + path + ": cannot read it: it is a directory");
+        }
+        try {
+            return Npy.read(path);
+        } catch (NpyFormatException badContent) {
+            // Its message already starts with the path.
+            throw new IllegalArgumentException(option + " " + badContent.getMessage(), badContent);
+        } catch (IOException e) {
+            throw FileAccessException.reading(option, path, e);
+        }
+    }
+
+    /** Fails before the (possibly long) computation when Y could not be written anyway. */
+    private void checkOutputLocation() {
+        Path absolute = output.toAbsolutePath();
+        if (Files.isDirectory(absolute)) {
+            throw new FileAccessException("--output " + output + ": cannot write it: it is a directory");
+        }
+        Path parent = absolute.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
+                    + " does not exist");
+        }
+        if (!Files.isWritable(parent)) {
+            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
+                    + " is not writable");
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package org.convcl.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code convcl} command-line tool. Exit codes are a contract that scripts rely on:
+ * <ul>
+ *   <li>0: success;</li>
+ *   <li>1: a file could not be read or written, or an unexpected failure;</li>
+ *   <li>2: the command line, the configuration or an input file's content is invalid.</li>
+ * </ul>
+ * Every failure is one line on stderr, {@code convcl: <reason>}; a stack trace follows only when the
+ * environment variable {@code CONVCL_DEBUG} is set to 1. Stdout carries results only.
+ */
+@Command(name = "convcl", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv, "
+                + "on OpenCL or in pure Java.", ""},
+        subcommands = {ConvCommand.class, ExamplesCommand.class, CommandLine.HelpCommand.class},
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  success",
+            "  1  a file cannot be read or written (or an unexpected failure)",
+            "  2  invalid command line, configuration or input file content",
+            "", "Run 'convcl COMMAND --help' for a command's options."})
+public final class Main implements Callable<Integer> {
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_IO = 1;
+    public static final int EXIT_INVALID = 2;
+
+    static {
+        // Before any logger exists: slf4j-simple reads its settings once, when the first logger is made.
+        LoggingSetup.configure();
+    }
+
+    @Spec
+    private CommandSpec spec;
+
+    /** Runs the tool and exits the JVM with its exit code. */
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        int code;
+        try {
+            code = execute(out, err, args);
+        } catch (Throwable unexpected) {
+            // Errors (OutOfMemoryError, ...) pass through picocli's handlers; they still get one line.
+            code = reportUnexpected(err, unexpected);
+        }
+        out.flush();
+        err.flush();
+        System.exit(code);
+    }
+
+    /** Runs the tool in-process with the given streams and returns its exit code (never exits the JVM). */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        // Values such as "--padding -2:1,0:-3" start with '-': they are values, not unknown options.
+        commandLine.setUnmatchedOptionsAllowedAsOptionParameters(true);
+        commandLine.setParameterExceptionHandler(Main::handleUsageError);
+        commandLine.setExecutionExceptionHandler((failure, failed, parseResult) ->
+                handleFailure(failed.getErr(), failure));
+        return commandLine.execute(args);
+    }
+
+    /** {@code convcl} alone: a usage error, since there is nothing to do without a command. */
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(),
+                "missing a command: give conv, examples or help (see convcl --help)");
+    }
+
+    private static int handleUsageError(ParameterException usage, String[] args) {
+        String where = usage.getCommandLine().getCommandName();
+        String hint = where.equals("convcl") ? "convcl --help" : "convcl " + where + " --help";
+        String message = oneLine(usage.getMessage());
+        if (!message.contains("--help")) {
+            message += " (see " + hint + ")";
+        }
+        usage.getCommandLine().getErr().println("convcl: " + message);
+        return EXIT_INVALID;
+    }
+
+    private static int handleFailure(PrintWriter err, Exception failure) {
+        if (failure instanceof IllegalArgumentException invalid) {
+            err.println("convcl: " + oneLine(invalid.getMessage()));
+            printTraceIfDebugging(err, failure);
+            return EXIT_INVALID;
+        }
+        if (failure instanceof FileAccessException fileProblem) {
+            err.println("convcl: " + oneLine(fileProblem.getMessage()));
+            printTraceIfDebugging(err, failure);
+            return EXIT_IO;
+        }
+        if (failure instanceof IOException io) {
+            err.println("convcl: " + oneLine(FileAccessException.describe(io)));
+            printTraceIfDebugging(err, failure);
+            return EXIT_IO;
+        }
+        return reportUnexpected(err, failure);
+    }
+
+    private static int reportUnexpected(PrintWriter err, Throwable failure) {
+        String reason = failure instanceof OutOfMemoryError
+                ? "out of memory; give the JVM more with CONVCL_JAVA_OPTS=-Xmx<size>"
+                : "unexpected " + failure.getClass().getSimpleName()
+                        + (failure.getMessage() == null ? "" : ": " + failure.getMessage());
+        err.println("convcl: " + oneLine(reason)
+                + (debugging() ? "" : " (set CONVCL_DEBUG=1 for a stack trace)"));
+        printTraceIfDebugging(err, failure);
+        return EXIT_IO;
+    }
+
+    private static void printTraceIfDebugging(PrintWriter err, Throwable failure) {
+        if (debugging()) {
+            StringWriter trace = new StringWriter();
+            failure.printStackTrace(new PrintWriter(trace));
+            err.print(trace);
+            err.flush();
+        }
+    }
+
+    private static boolean debugging() {
+        return "1".equals(System.getenv("CONVCL_DEBUG"));
+    }
+
+    /** The contract promises one line per failure, whatever a message holds. */
+    static String oneLine(String message) {
+        if (message == null || message.isBlank()) {
+            return "failed (no reason given)";
+        }
+        return message.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+    }
+}

@@ -1,0 +1,157 @@
+package org.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.convcl.Tensor;
+import org.convcl.io.Npy;
+import org.convcl.testing.GoldenCase;
+import org.convcl.testing.NaiveConv;
+import org.convcl.testing.Reference;
+import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end through the real {@code scripts/convcl} wrapper and the packaged jar, in separate processes, as
+ * a user or an outside test suite runs it. Runs in {@code mvn verify} after {@code package} (failsafe);
+ * builds nothing, and is skipped when the jar is not there.
+ */
+class ScriptIT {
+    private static Path project;
+    private static Path script;
+
+    @TempDir
+    Path dir;
+
+    record Outcome(int exitCode, String stdout, String stderr) {
+    }
+
+    @BeforeAll
+    static void findTheBuiltJar() throws IOException {
+        project = Paths.get(System.getProperty("convcl.basedir", System.getProperty("user.dir")));
+        script = project.resolve("scripts").resolve("convcl");
+        try (Stream<Path> jars = Files.list(project.resolve("target"))) {
+            assumeTrue(jars.anyMatch(p -> p.getFileName().toString().matches("convcl-.*-cli\\.jar")),
+                    "the CLI jar is built by mvn package");
+        }
+    }
+
+    private static Outcome run(Path scriptToRun, List<String> args) throws Exception {
+        List<String> command = new ArrayList<>();
+        command.add(scriptToRun.toString());
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().remove("CONVCL_DEBUG");
+        Path out = Files.createTempFile("convcl-it", ".out");
+        Path err = Files.createTempFile("convcl-it", ".err");
+        try {
+            Process process = builder.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            process.getOutputStream().close();
+            assertTrue(process.waitFor(120, TimeUnit.SECONDS), "finished within 2 minutes: " + command);
+            return new Outcome(process.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private static Outcome run(String... args) throws Exception {
+        return run(script, Arrays.asList(args));
+    }
+
+    private static void assertOneLineFailure(Outcome outcome, int code) {
+        assertEquals(code, outcome.exitCode(), outcome.stderr());
+        assertEquals("", outcome.stdout());
+        assertTrue(outcome.stderr().startsWith("convcl: ") && outcome.stderr().endsWith("\n")
+                && outcome.stderr().indexOf('\n') == outcome.stderr().length() - 1,
+                "one line on stderr: " + outcome.stderr());
+    }
+
+    @Test
+    void convReproducesAGoldenCaseWithNegativePadding() throws Exception {
+        GoldenCase c = GoldenCase.all().stream().filter(g -> g.name().equals("negative_padding_crops")).findFirst()
+                .orElseThrow();
+        Path output = dir.resolve("y.npy");
+        List<String> args = new ArrayList<>(List.of("conv",
+                "--input", GoldenCli.copy(c, "x", dir).toString(),
+                "--kernel", GoldenCli.copy(c, "kernel", dir).toString(),
+                "--bias", GoldenCli.copy(c, "bias", dir).toString()));
+        args.addAll(GoldenCli.settings(c));
+        args.addAll(List.of("--backend", "cpu", "--output", output.toString()));
+
+        Outcome outcome = run(script, args);
+
+        assertEquals(0, outcome.exitCode(), outcome.stderr());
+        assertEquals("", outcome.stdout());
+        Tensor y = Npy.read(output);
+        NaiveConv.Result reference = Reference.forward(c);
+        Tolerance.assertClose(c.name(), reference.shape(), c.reference("y"), reference.absSums(), y.shape(),
+                y.data());
+    }
+
+    @Test
+    void invalidConfigurationExitsTwoWithOneLine() throws Exception {
+        GoldenCase c = GoldenCase.all().stream().filter(g -> g.name().equals("causal_2d_refused")).findFirst()
+                .orElseThrow();
+        Path kernel = dir.resolve("kernel.npy");
+        Npy.write(kernel, Tensor.zeros(c.flaxKernelShape()));
+        Path output = dir.resolve("y.npy");
+        Outcome outcome = run("conv", "--input", GoldenCli.copy(c, "x", dir).toString(), "--kernel",
+                kernel.toString(), "--padding", "CAUSAL", "--output", output.toString());
+        assertOneLineFailure(outcome, 2);
+        assertTrue(outcome.stderr().contains("CAUSAL"), outcome.stderr());
+        assertFalse(Files.exists(output));
+
+        assertOneLineFailure(run("conv", "--bogus"), 2);
+    }
+
+    @Test
+    void missingInputExitsOneWithOneLine() throws Exception {
+        Path output = dir.resolve("y.npy");
+        Outcome outcome = run("conv", "--input", dir.resolve("missing.npy").toString(), "--kernel",
+                dir.resolve("k.npy").toString(), "--output", output.toString());
+        assertOneLineFailure(outcome, 1);
+        assertFalse(Files.exists(output));
+    }
+
+    @Test
+    void examplesHelpAndVersion() throws Exception {
+        Outcome examples = run("examples", "--repeats", "2");
+        assertEquals(0, examples.exitCode(), examples.stderr());
+        for (SeedExamples.Example example : SeedExamples.all()) {
+            assertTrue(examples.stdout().contains(example.name()), example.name());
+        }
+        Outcome help = run("--help");
+        assertEquals(0, help.exitCode());
+        assertTrue(help.stdout().contains("conv"), help.stdout());
+        Outcome version = run("--version");
+        assertEquals(0, version.exitCode());
+        assertTrue(version.stdout().startsWith("convcl " + Version.number()), version.stdout());
+    }
+
+    @Test
+    void withoutTheJarTheWrapperSaysHowToBuildIt() throws Exception {
+        Path copy = dir.resolve("project").resolve("scripts").resolve("convcl");
+        Files.createDirectories(copy.getParent());
+        Files.copy(script, copy);
+        assertTrue(copy.toFile().setExecutable(true));
+        Outcome outcome = run(copy, List.of("--help"));
+        assertEquals(1, outcome.exitCode());
+        assertTrue(outcome.stderr().contains("mvn -q -B -DskipTests package"), outcome.stderr());
+    }
+}
