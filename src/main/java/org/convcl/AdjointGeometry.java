@@ -44,9 +44,9 @@ public final class AdjointGeometry {
         int[] lo = new int[rank];
         int[] hi = new int[rank];
         for (int d = 0; d < rank; d++) {
-            int extent = ConvGeometry.dilatedLength(kernelSpatial[d], kernelDilation[d]);
-            int dilatedInput = ConvGeometry.dilatedLength(inSpatial[d], inputDilation[d]);
-            int dilatedOutput = ConvGeometry.dilatedLength(outSpatial[d], strides[d]);
+            int extent = Math.toIntExact(ConvGeometry.dilatedLength(kernelSpatial[d], kernelDilation[d]));
+            int dilatedInput = Math.toIntExact(ConvGeometry.dilatedLength(inSpatial[d], inputDilation[d]));
+            int dilatedOutput = Math.toIntExact(ConvGeometry.dilatedLength(outSpatial[d], strides[d]));
             lo[d] = extent - 1 - padLo[d];
             hi[d] = dilatedInput + extent - 1 - dilatedOutput - lo[d];
         }

@@ -65,7 +65,7 @@ public final class EdgePadding {
         int[] lo = g.padLo();
         int[] hi = g.padHi();
         for (int d = 0; d < padded.length; d++) {
-            padded[d] = ConvGeometry.dilatedLength(inSpatial[d], g.inputDilation()[d]) + lo[d] + hi[d];
+            padded[d] = Math.toIntExact(ConvGeometry.dilatedLength(inSpatial[d], g.inputDilation()[d]) + lo[d] + hi[d]);
         }
         return new EdgePadding(g.batch(), g.inChannels(), inSpatial, padded, lo, g.edgeMode());
     }

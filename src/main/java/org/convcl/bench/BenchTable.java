@@ -1,0 +1,52 @@
+package org.convcl.bench;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Formats bench results as a text table and as the documented JSON report. */
+public final class BenchTable {
+    private BenchTable() {
+    }
+
+    public static void printHeader(PrintStream out, String device, String backend) {
+        out.printf(Locale.ROOT, "device: %s%nbackend: %s%n", device, backend);
+        out.printf(Locale.ROOT, "%-16s %5s %8s %10s %10s %9s %11s %10s%n", "shape", "batch", "gflop", "ms",
+                "kernel_ms", "gflops", "max_rel_err", "heap_kb");
+    }
+
+    public static void printRow(PrintStream out, BenchResult r) {
+        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %9.1f %11.2e %10d%n", r.name(), r.batch(), r.gflop(),
+                r.ms(), Double.isNaN(r.kernelMs()) ? "-" : String.format(Locale.ROOT, "%.3f", r.kernelMs()),
+                r.gflops(), r.maxRelErr(), r.heapBytesPerCall() / 1024);
+    }
+
+    /** Writes {@code {"device", "backend", "results": [...]}} atomically. */
+    public static void writeJson(Path file, String device, String backend, List<BenchResult> results)
+            throws IOException {
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("device", device);
+        report.put("backend", backend);
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (BenchResult result : results) {
+            rows.add(result.toJson());
+        }
+        report.put("results", rows);
+        Path absolute = file.toAbsolutePath();
+        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
+        try {
+            Files.writeString(temporary, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(report) + "\n");
+            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+}

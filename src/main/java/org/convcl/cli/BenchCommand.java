@@ -1,0 +1,103 @@
+package org.convcl.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.convcl.backend.BackendChoice;
+import org.convcl.backend.Backends;
+import org.convcl.backend.ConvBackend;
+import org.convcl.backend.CpuBackend;
+import org.convcl.bench.BenchResult;
+import org.convcl.bench.BenchRunner;
+import org.convcl.bench.BenchShape;
+import org.convcl.bench.BenchSuite;
+import org.convcl.bench.BenchTable;
+import org.convcl.bench.DevicePaths;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code convcl bench}: times the benchmark suite; every figure in docs/PERFORMANCE.md comes from here. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Times the benchmark suite (embedded default: the project's bench/shapes.json).",
+            "Random inputs, warm-up, median over --reps runs, outputs poisoned with NaN before every run, and",
+            "max_rel_err = max|got - ref| / max|ref| against a float64 reference on one whole batch element.",
+            "Progress goes to stderr, the table to stdout. Exit 1 when any result exceeds --max-error."})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = "--suite", paramLabel = "FILE", description = "Suite JSON (default: the embedded suite).")
+    Path suite;
+
+    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
+            description = "Backend to time (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--batch", paramLabel = "cpu|gpu",
+            description = "Which batch of the suite to use (default: gpu on a GPU device, else cpu).")
+    String batch;
+
+    @Option(names = "--shapes", split = ",", paramLabel = "NAME", description = "Only these shapes (comma-separated).")
+    List<String> shapes = new ArrayList<>();
+
+    @Option(names = "--reps", defaultValue = "10", description = "Timed runs per shape (default: ${DEFAULT-VALUE}).")
+    int reps;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--single-thread", description = "Run the Java path on one thread, for comparison.")
+    boolean singleThread;
+
+    @Option(names = "--max-error", defaultValue = "1e-4",
+            description = "Largest acceptable max_rel_err (default: ${DEFAULT-VALUE}).")
+    double maxError;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+    Path json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (reps < 1) {
+            throw new IllegalArgumentException("--reps: got " + reps + "; must be >= 1");
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
+        }
+        BenchSuite chosen = (suite == null ? BenchSuite.loadDefault() : BenchSuite.load(suite)).select(shapes);
+        BackendChoice choice = BackendChoice.parse(backend);
+        if (singleThread && choice == BackendChoice.OPENCL) {
+            throw new IllegalArgumentException("--single-thread: applies to the cpu backend, not opencl");
+        }
+        ConvBackend target = singleThread ? CpuBackend.sequential() : Backends.select(choice);
+        String device = DevicePaths.deviceName(target);
+        boolean gpuBatch = batch == null ? DevicePaths.isGpu(target) : parseBatch(batch);
+        BenchRunner runner = new BenchRunner(target, DevicePaths.forBackend(target), reps, warmup);
+        BenchTable.printHeader(System.out, device, target.name());
+        List<BenchResult> results = new ArrayList<>();
+        boolean allAccurate = true;
+        for (BenchShape shape : chosen.shapes()) {
+            int n = gpuBatch ? shape.batchGpu() : shape.batchCpu();
+            System.err.printf("bench: %s (batch %d) ...%n", shape.name(), n);
+            BenchResult result = runner.run(shape, n);
+            BenchTable.printRow(System.out, result);
+            results.add(result);
+            if (!(result.maxRelErr() <= maxError)) {
+                System.err.printf("bench: %s max_rel_err %.3e exceeds %.1e%n", shape.name(), result.maxRelErr(),
+                        maxError);
+                allAccurate = false;
+            }
+        }
+        if (json != null) {
+            BenchTable.writeJson(json, device, target.name(), results);
+        }
+        return allAccurate ? 0 : 1;
+    }
+
+    private static boolean parseBatch(String text) {
+        return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "gpu" -> true;
+            case "cpu" -> false;
+            default -> throw new IllegalArgumentException("--batch: got '" + text + "'; expected cpu or gpu");
+        };
+    }
+}
