@@ -28,14 +28,30 @@ public final class ConvRows {
     final int outPerGroup;
     final int inputSpatialSize;
     final int outputSpatialSize;
-    /** {@code table[d][o * k[d] + t]}: input coordinate of dim d, or -1. */
+    /**
+     * {@code table[d][o * k[d] + t]}: input coordinate of dim d, or -1; null for a dim whose table would be
+     * larger than {@link #MAX_TABLE_ENTRIES}, where the coordinate is computed on each use instead.
+     */
     final int[][] table;
+    /** Tables beyond this size (a very long 1-d output with a very long kernel) are not worth their memory. */
+    static final long MAX_TABLE_ENTRIES = 1 << 20;
+    private final int[] inSpatial;
+    private final int[] strides;
+    private final int[] inputDilation;
+    private final int[] kernelDilation;
+    private final int[] padLo;
+    private final org.convcl.EdgeMode edgeMode;
     /** Row-major stride of each input spatial dim, in positions. */
     final int[] inputStride;
     private final int[] outSpatial;
     private final int[] kernelSpatial;
 
     public ConvRows(ConvGeometry g) {
+        this(g, MAX_TABLE_ENTRIES);
+    }
+
+    /** As {@link #ConvRows(ConvGeometry)}, with a chosen table size limit (tests use 0: no tables). */
+    ConvRows(ConvGeometry g, long maxTableEntries) {
         geometry = g;
         rank = g.rank();
         batch = g.batch();
@@ -58,11 +74,18 @@ public final class ConvRows {
         outPerGroup = g.outChannelsPerGroup();
         inputSpatialSize = g.inputSpatialSize();
         outputSpatialSize = g.outputSpatialSize();
+        inSpatial = g.inSpatial();
+        strides = g.strides();
+        inputDilation = g.inputDilation();
+        kernelDilation = g.kernelDilation();
+        padLo = g.padLo();
+        edgeMode = g.edgeMode();
         table = new int[rank][];
         for (int d = 0; d < rank; d++) {
-            table[d] = g.sourceIndexTable(d);
+            if ((long) outSpatial[d] * kernelSpatial[d] <= maxTableEntries) {
+                table[d] = g.sourceIndexTable(d);
+            }
         }
-        int[] inSpatial = g.inSpatial();
         inputStride = new int[rank];
         int stride = 1;
         for (int d = rank - 1; d >= 0; d--) {
@@ -94,7 +117,7 @@ public final class ConvRows {
                 int t = remainingTap % kernelSpatial[d];
                 remainingOuter /= outSpatial[d];
                 remainingTap /= kernelSpatial[d];
-                int index = table[d][o * kernelSpatial[d] + t];
+                int index = source(d, o, t);
                 if (index < 0) {
                     valid = false;
                     break;
@@ -112,6 +135,17 @@ public final class ConvRows {
 
     /** Input coordinate along the last dim read by output position {@code o} through tap {@code t}, or -1. */
     int lastSource(int o, int t) {
-        return table[rank - 1][o * kernelLast + t];
+        return source(rank - 1, o, t);
+    }
+
+    /** Input coordinate of dim d read by output position o through tap t, or -1 (see the geometry). */
+    private int source(int d, int o, int t) {
+        int[] dimTable = table[d];
+        if (dimTable != null) {
+            return dimTable[o * kernelSpatial[d] + t];
+        }
+        long q = (long) o * strides[d] + (long) t * kernelDilation[d] - padLo[d];
+        return q < Integer.MIN_VALUE || q > Integer.MAX_VALUE ? -1
+                : edgeMode.sourceIndex((int) q, inSpatial[d], inputDilation[d]);
     }
 }

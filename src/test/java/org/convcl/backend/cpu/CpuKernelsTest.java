@@ -73,22 +73,25 @@ class CpuKernelsTest {
                     wShape, bias == null ? null : Tolerance.toDouble(bias), strides, inputDilation, kernelDilation,
                     padding, groups);
             for (RowKernel kernelUnderTest : isDepthwise ? depthwise : general) {
-                float[] y = runAllRows(kernelUnderTest, g, x, w, bias);
-                Tolerance.assertClose(kernelUnderTest.getClass().getSimpleName() + " on " + g, reference.shape(),
-                        reference.values(), reference.absSums(), g.outputShape(), y);
+                for (long tableLimit : new long[] {ConvRows.MAX_TABLE_ENTRIES, 0}) {
+                    float[] y = runAllRows(kernelUnderTest, new ConvRows(g, tableLimit), x, w, bias);
+                    Tolerance.assertClose(kernelUnderTest.getClass().getSimpleName() + " (table limit "
+                            + tableLimit + ") on " + g, reference.shape(), reference.values(),
+                            reference.absSums(), g.outputShape(), y);
+                }
             }
         }
         assertTrue(general.size() >= 1);
     }
 
     /** Runs a kernel over the whole output in uneven chunks, so chunk edges fall inside position blocks. */
-    private static float[] runAllRows(RowKernel kernel, ConvGeometry g, float[] x, float[] w, float[] bias) {
+    private static float[] runAllRows(RowKernel kernel, ConvRows rows, float[] x, float[] w, float[] bias) {
+        ConvGeometry g = rows.geometry;
         float[] y = new float[(int) Tensor.elementCount(g.outputShape())];
         java.util.Arrays.fill(y, Float.NaN);
         if (g.batch() == 0 || g.outputSpatialSize() == 0) {
             return y;
         }
-        ConvRows rows = new ConvRows(g);
         Scratch scratch = new Scratch(rows);
         for (int row = 0; row < rows.rowCount(); row++) {
             for (int from = 0; from < rows.outLast; from += 5) {
