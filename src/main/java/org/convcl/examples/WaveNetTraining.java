@@ -17,7 +17,8 @@ import org.convcl.backend.ConvBackend;
  * goes down. A sum of sines is predictable from a few past samples (it obeys a linear recurrence), so the
  * 8-sample receptive field of the stack is enough.
  *
- * <p>Run: {@code java -cp target/classes org.convcl.examples.WaveNetTraining [steps] [learningRate]}.
+ * <p>Run: {@code scripts/convcl train-wavenet [--steps N] [--learning-rate LR]}, or
+ * {@code java -cp target/classes org.convcl.examples.WaveNetTraining [steps] [learningRate]}.
  */
 public final class WaveNetTraining {
     public static final int BATCH = 4;
