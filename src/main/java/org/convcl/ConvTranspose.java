@@ -29,7 +29,6 @@ public final class ConvTranspose {
         this.bias = builder.bias;
         this.mask = builder.mask;
         this.spec = builder.spec;
-        this.backend = builder.backend;
         int[] kernelShape = kernel.shape();
         if (kernelShape.length < 3) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
@@ -63,6 +62,9 @@ public final class ConvTranspose {
                     + "nnx.ConvTranspose takes SAME, VALID, CIRCULAR, an int or (lo, hi) pairs (jax refuses "
                     + spec.padding() + " in conv_transpose)");
         }
+        // The default backend is chosen only now, once, and only when the caller named none (as in Conv):
+        // choosing it may probe OpenCL devices, which a caller that picked a backend must not pay for.
+        this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -155,7 +157,8 @@ public final class ConvTranspose {
         private Tensor bias;
         private Tensor mask;
         private ConvTransposeSpec spec = ConvTransposeSpec.defaults();
-        private ConvBackend backend = Backends.defaultBackend();
+        /** Null until set: {@link Backends#defaultBackend()} is then used. */
+        private ConvBackend backend;
 
         private Builder(Tensor kernel) {
             this.kernel = kernel;

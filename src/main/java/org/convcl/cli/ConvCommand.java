@@ -1,7 +1,5 @@
 package org.convcl.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.convcl.Conv;
@@ -12,16 +10,18 @@ import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.CpuBackend;
-import org.convcl.io.Npy;
-import org.convcl.io.NpyFormatException;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code convcl conv}: one convolution from {@code .npy} files to a {@code .npy} file, exactly as flax
- * {@code nnx.Conv} computes it. The order of the work is part of the contract: every setting and every
- * input is checked before a backend is chosen or anything is computed, and the output is written last, in
- * one atomic move, so a failure never leaves an output file behind (nor touches one that existed).
+ * {@code nnx.Conv} computes it, and on request its backward pass ({@link GradientOutputs}). The order of the
+ * work is part of the contract: every setting and every input is checked before a backend is chosen or
+ * anything is computed, and the outputs are written last, all or none ({@link OutputFiles}), so a failure
+ * never leaves an output file behind (nor touches one that existed).
  */
 @Command(name = "conv", mixinStandardHelpOptions = true, sortOptions = false, sortSynopsis = false,
         usageHelpWidth = 100,
@@ -30,15 +30,19 @@ import picocli.CommandLine.Option;
         description = {"",
             "X is (*batch, *spatial, Cin) with zero, one or several batch dims; K is (*k, Cin/G, Cout) and its "
                 + "rank gives the number n of spatial dims; Y is (*batch, *out_spatial, Cout).",
-            "Inputs are .npy float32 or float64, either byte order, C order. Y is written as little-endian "
-                + "float32 .npy.",
+            "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B, as jax "
+                + "differentiates nnx.Conv.",
+            "Inputs are .npy float32 or float64, either byte order, C order. Outputs are written as "
+                + "little-endian float32 .npy.",
             ""},
         footerHeading = "%nExit codes:%n",
-        footer = {"  0  success: Y written",
-            "  1  a file cannot be read or written (Y is not written)",
-            "  2  invalid option, configuration or input file content (Y is not written)",
-            "", "Example:",
-            "  convcl conv --input x.npy --kernel k.npy --padding=-2:1,0:-3 --output y.npy"})
+        footer = {"  0  success: Y (and the gradients asked for) written",
+            "  1  a file cannot be read or written (no output is written)",
+            "  2  invalid option, configuration or input file content (no output is written)",
+            "", "Examples:",
+            "  convcl conv --input x.npy --kernel k.npy --padding=-2:1,0:-3 --output y.npy",
+            "  convcl conv --input x.npy --kernel k.npy --bias b.npy --output y.npy \\",
+            "      --cotangent ct.npy --grad-input dx.npy --grad-kernel dk.npy --grad-bias db.npy"})
 final class ConvCommand implements Callable<Integer> {
 
     @Option(names = "--input", required = true, paramLabel = "X.npy",
@@ -90,8 +94,16 @@ final class ConvCommand implements Callable<Integer> {
             description = "Where to write Y (*batch, *out_spatial, Cout); replaced atomically.")
     private Path output;
 
+    @ArgGroup(exclusive = false, validate = false, heading = GradientOutputs.HEADING)
+    private GradientOutputs gradientGroup;
+
+    @Spec
+    private CommandSpec command;
+
     @Override
     public Integer call() {
+        GradientOutputs gradients = GradientOutputs.orNone(gradientGroup);
+        gradients.checkCombination(command.commandLine(), bias != null);
         ConvSpec spec = ConvSpec.builder()
                 .strides(PerDimInts.parse("--strides", strides))
                 .padding(Padding.parse(padding))
@@ -101,54 +113,29 @@ final class ConvCommand implements Callable<Integer> {
                 .build();
         BackendChoice choice = BackendChoice.parse(backend);
 
-        Tensor x = read("--input", input);
-        Tensor k = read("--kernel", kernel);
-        Tensor b = bias == null ? null : read("--bias", bias);
-        Tensor m = mask == null ? null : read("--mask", mask);
+        Tensor x = InputFiles.read("--input", input);
+        Tensor k = InputFiles.read("--kernel", kernel);
+        Tensor b = InputFiles.readIfGiven("--bias", bias);
+        Tensor m = InputFiles.readIfGiven("--mask", mask);
 
         // Validate everything flax would refuse with the Java backend, which holds nothing, so that no
         // device is touched (and nothing logged) for a configuration that is refused anyway.
-        Conv.builder(k).bias(b).mask(m).spec(spec).backend(CpuBackend.instance()).build().geometry(x.shape());
-        checkOutputLocation();
+        int[] outputShape = layer(k, b, m, spec, CpuBackend.instance()).geometry(x.shape()).outputShape();
+        Tensor ct = gradients.requested() ? gradients.readCotangent(outputShape) : null;
+        OutputFiles outputs = new OutputFiles();
+        outputs.declare("--output", output);
+        gradients.declareOutputs(outputs);
 
-        ConvBackend selected = Backends.select(choice);
-        Tensor y = Conv.builder(k).bias(b).mask(m).spec(spec).backend(selected).build().apply(x);
-        try {
-            Npy.write(output, y);
-        } catch (IOException e) {
-            throw FileAccessException.writing("--output", output, e);
+        Conv layer = layer(k, b, m, spec, Backends.select(choice));
+        outputs.put("--output", layer.apply(x));
+        if (ct != null) {
+            gradients.putGradients(outputs, layer.backward(x, ct));
         }
+        outputs.writeAll();
         return Main.EXIT_OK;
     }
 
-    private static Tensor read(String option, Path path) {
-        if (Files.isDirectory(path)) {
-            throw new FileAccessException(option + " " + path + ": cannot read it: it is a directory");
-        }
-        try {
-            return Npy.read(path);
-        } catch (NpyFormatException badContent) {
-            // Its message already starts with the path.
-            throw new IllegalArgumentException(option + " " + badContent.getMessage(), badContent);
-        } catch (IOException e) {
-            throw FileAccessException.reading(option, path, e);
-        }
-    }
-
-    /** Fails before the (possibly long) computation when Y could not be written anyway. */
-    private void checkOutputLocation() {
-        Path absolute = output.toAbsolutePath();
-        if (Files.isDirectory(absolute)) {
-            throw new FileAccessException("--output " + output + ": cannot write it: it is a directory");
-        }
-        Path parent = absolute.getParent();
-        if (parent == null || !Files.isDirectory(parent)) {
-            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
-                    + " does not exist");
-        }
-        if (!Files.isWritable(parent)) {
-            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
-                    + " is not writable");
-        }
+    private static Conv layer(Tensor k, Tensor b, Tensor m, ConvSpec spec, ConvBackend backend) {
+        return Conv.builder(k).bias(b).mask(m).spec(spec).backend(backend).build();
     }
 }

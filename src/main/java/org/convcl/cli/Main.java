@@ -21,9 +21,10 @@ import picocli.CommandLine.Spec;
  * environment variable {@code CONVCL_DEBUG} is set to 1. Stdout carries results only.
  */
 @Command(name = "convcl", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv, "
-                + "on OpenCL or in pure Java.", ""},
-        subcommands = {ConvCommand.class, ExamplesCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv and "
+                + "nnx.ConvTranspose, with gradients, on OpenCL or in pure Java.", ""},
+        subcommands = {ConvCommand.class, ConvTransposeCommand.class, TrainWavenetCommand.class, ExamplesCommand.class,
+            BenchCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
             "  1  a file cannot be read or written (or an unexpected failure)",
@@ -74,8 +75,9 @@ public final class Main implements Callable<Integer> {
     /** {@code convcl} alone: a usage error, since there is nothing to do without a command. */
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(),
-                "missing a command: give conv, examples, bench or help (see convcl --help)");
+        // Listed from the registered subcommands, so that the message cannot fall behind them.
+        throw new ParameterException(spec.commandLine(), "missing a command: give "
+                + String.join(", ", spec.subcommands().keySet()) + " (see convcl --help)");
     }
 
     private static int handleUsageError(ParameterException usage, String[] args) {

@@ -1,6 +1,7 @@
 package org.convcl.examples;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,7 +17,8 @@ import org.convcl.backend.ConvBackend;
  * goes down. A sum of sines is predictable from a few past samples (it obeys a linear recurrence), so the
  * 8-sample receptive field of the stack is enough.
  *
- * <p>Run: {@code java -cp target/classes org.convcl.examples.WaveNetTraining [steps] [learningRate]}.
+ * <p>Run: {@code scripts/convcl train-wavenet [--steps N] [--learning-rate LR]}, or
+ * {@code java -cp target/classes org.convcl.examples.WaveNetTraining [steps] [learningRate]}.
  */
 public final class WaveNetTraining {
     public static final int BATCH = 4;
@@ -36,6 +38,17 @@ public final class WaveNetTraining {
 
     /** Runs {@code steps} steps and returns the loss before each (and after the last), printing every tenth. */
     public static List<Double> train(int steps, float learningRate, long seed, ConvBackend backend, PrintStream out) {
+        PrintWriter writer = new PrintWriter(out, true);
+        List<Double> losses = train(steps, learningRate, seed, backend, writer);
+        writer.flush();
+        return losses;
+    }
+
+    /**
+     * As {@link #train(int, float, long, ConvBackend, PrintStream)}, printing to a writer (the CLI's
+     * {@code convcl train-wavenet} prints through its command's writer so that its output can be captured).
+     */
+    public static List<Double> train(int steps, float learningRate, long seed, ConvBackend backend, PrintWriter out) {
         Random random = new Random(seed);
         Tensor signal = sumOfSines(random);
         DilatedCausalStack model = new DilatedCausalStack(1, CHANNELS, DILATIONS, backend, random);
@@ -49,6 +62,7 @@ public final class WaveNetTraining {
             losses.add(loss);
             if (step % 10 == 0 || step == steps) {
                 out.printf("step %4d  loss %.6f%n", step, loss);
+                out.flush();
             }
             if (step < steps) {
                 List<ConvGradients> gradients = model.backward(activations,

@@ -47,6 +47,19 @@ record CliRun(int exitCode, String stdout, String stderr) {
         return lines[0];
     }
 
+    /** After a failure: none of {@code outputs} exists, nor a temporary file beside any of them. */
+    static void assertNoneWritten(Path... outputs) {
+        for (Path output : outputs) {
+            assertFalse(Files.exists(output), "no output file after a failure: " + output);
+            try (var siblings = Files.list(output.toAbsolutePath().getParent())) {
+                assertTrue(siblings.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")),
+                        "no temporary file left beside " + output);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
     void assertSuccess() {
         assertEquals(Main.EXIT_OK, exitCode, "exit code; stderr: " + stderr);
     }

@@ -8,19 +8,29 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
+import org.convcl.ConvGradients;
+import org.convcl.ConvSpec;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
+import org.convcl.testing.BilinearReference;
+import org.convcl.testing.ConvReference;
 import org.convcl.testing.GoldenCase;
+import org.convcl.testing.GradientCheck;
+import org.convcl.testing.MaskedReference;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.RandomTensors;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
-/** The CLI's option forms, mask and help: what a user types, beyond the golden suite's settings. */
+/** The CLI's option forms, mask (forward and backward) and help: what a user types, beyond the golden suite's settings. */
 class CliUsageTest {
 
     @TempDir
@@ -102,17 +112,79 @@ class CliUsageTest {
     void helpOnTheToolAndEachCommand() {
         CliRun tool = CliRun.of("--help");
         tool.assertSuccess();
-        assertTrue(tool.stdout().contains("conv") && tool.stdout().contains("examples"), tool.stdout());
+        for (String command : new String[] {"conv", "conv-transpose", "train-wavenet", "examples"}) {
+            assertTrue(tool.stdout().contains(command), command + " in " + tool.stdout());
+        }
         CliRun conv = CliRun.of("conv", "--help");
         conv.assertSuccess();
         for (String option : new String[] {"--input", "--kernel", "--bias", "--mask", "--strides", "--padding",
-            "--input-dilation", "--kernel-dilation", "--groups", "--backend", "--output"}) {
+            "--input-dilation", "--kernel-dilation", "--groups", "--backend", "--output", "--cotangent",
+            "--grad-input", "--grad-kernel", "--grad-bias"}) {
             assertTrue(conv.stdout().contains(option), option + " in " + conv.stdout());
+        }
+        CliRun transpose = CliRun.of("conv-transpose", "--help");
+        transpose.assertSuccess();
+        for (String option : new String[] {"--input", "--kernel", "--bias", "--strides", "--padding",
+            "--kernel-dilation", "--transpose-kernel", "--backend", "--output", "--cotangent", "--grad-input",
+            "--grad-kernel", "--grad-bias"}) {
+            assertTrue(transpose.stdout().contains(option), option + " in " + transpose.stdout());
+        }
+        CliRun training = CliRun.of("help", "train-wavenet");
+        training.assertSuccess();
+        for (String option : new String[] {"--steps", "--learning-rate", "--backend"}) {
+            assertTrue(training.stdout().contains(option), option + " in " + training.stdout());
         }
         CliRun examples = CliRun.of("help", "examples");
         examples.assertSuccess();
         assertTrue(examples.stdout().contains("--repeats"), examples.stdout());
-        assertEquals("", conv.stderr() + tool.stderr() + examples.stderr());
+        assertEquals("", conv.stderr() + tool.stderr() + transpose.stderr() + training.stderr()
+                + examples.stderr());
+    }
+
+    @Test
+    void withoutACommandTheErrorListsEveryCommand() {
+        String line = CliRun.of().assertFailure(Main.EXIT_INVALID, null);
+        Set<String> commands = new CommandLine(new Main()).getSubcommands().keySet();
+        assertTrue(commands.containsAll(List.of("conv", "conv-transpose", "train-wavenet")), commands.toString());
+        for (String command : commands) {
+            assertTrue(line.contains(command), command + " in " + line);
+        }
+    }
+
+    /** With a mask, dK is the masked kernel's gradient times the mask (flax's autodiff), checked by differences. */
+    @Test
+    void maskedKernelGradientThroughTheCli() throws Exception {
+        SplittableRandom random = new SplittableRandom(13);
+        Tensor x = RandomTensors.uniform(random, 2, 9, 3);
+        Tensor kernel = RandomTensors.uniform(random, 3, 3, 4);
+        // Non-negative, as the reference's |term| scales assume; every third tap masked out.
+        Tensor mask = RandomTensors.uniform(random, 3, 3, 4);
+        for (int i = 0; i < mask.size(); i++) {
+            mask.data()[i] = i % 3 == 0 ? 0 : Math.abs(mask.data()[i]) + 0.5f;
+        }
+        Tensor ct = RandomTensors.uniform(random, 2, 9, 4);
+        Path[] files = {dir.resolve("x.npy"), dir.resolve("k.npy"), dir.resolve("m.npy"), dir.resolve("ct.npy")};
+        Tensor[] tensors = {x, kernel, mask, ct};
+        for (int i = 0; i < files.length; i++) {
+            Npy.write(files[i], tensors[i]);
+        }
+        Path dx = dir.resolve("dx.npy");
+        Path dk = dir.resolve("dk.npy");
+
+        CliRun.of("conv", "--input", files[0].toString(), "--kernel", files[1].toString(), "--mask",
+                files[2].toString(), "--padding", "causal", "--kernel-dilation", "2", "--backend", "cpu",
+                "--output", dir.resolve("y.npy").toString(), "--cotangent", files[3].toString(),
+                "--grad-input", dx.toString(), "--grad-kernel", dk.toString()).assertSuccess();
+
+        ConvSpec spec = ConvSpec.builder().padding(Padding.CAUSAL).kernelDilation(2).build();
+        BilinearReference f = new MaskedReference(new ConvReference(x.shape(), kernel.shape(), spec),
+                Tolerance.toDouble(mask.data()));
+        ConvGradients written = new ConvGradients(Npy.read(dx), Npy.read(dk), null);
+        GradientCheck.assertGradients("masked", f, Tolerance.toDouble(x.data()), Tolerance.toDouble(kernel.data()),
+                Tolerance.toDouble(ct.data()), false, written, new Random(3));
+        for (int i = 0; i < mask.size(); i += 3) {
+            assertEquals(0.0, Math.abs(written.dkernel().data()[i]), "masked-out tap " + i + " has no gradient");
+        }
     }
 
     @Test

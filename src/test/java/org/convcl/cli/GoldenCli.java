@@ -35,6 +35,11 @@ final class GoldenCli {
         }
     }
 
+    /** {@code --bias bias.npy}, copied into {@code dir}, when the case has a bias; else nothing. */
+    static List<String> biasIfAny(GoldenCase c, Path dir) {
+        return c.has("bias") ? List.of("--bias", copy(c, "bias", dir).toString()) : List.of();
+    }
+
     /** The settings of {@code c} as options (not the files): --strides, --padding, dilations, --groups. */
     static List<String> settings(GoldenCase c) {
         List<String> args = new ArrayList<>();
@@ -48,6 +53,19 @@ final class GoldenCli {
         args.add(ints(c.kernelDilation()));
         args.add("--groups");
         args.add(Integer.toString(c.groups()));
+        return args;
+    }
+
+    /**
+     * The settings of a {@code conv_transpose} case as {@code convcl conv-transpose} options: --strides,
+     * --padding, --kernel-dilation, and --transpose-kernel when the case sets flax's transpose_kernel.
+     */
+    static List<String> transposeSettings(GoldenCase c) {
+        List<String> args = new ArrayList<>(List.of("--strides", ints(c.strides()), "--padding", padding(c),
+                "--kernel-dilation", ints(c.kernelDilation())));
+        if (c.transposeKernel()) {
+            args.add("--transpose-kernel");
+        }
         return args;
     }
 

@@ -17,13 +17,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
+import org.convcl.testing.ConvTransposeReference;
 import org.convcl.testing.GoldenCase;
+import org.convcl.testing.GoldenGradients;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * End to end through the real {@code scripts/convcl} wrapper and the packaged jar, in separate processes, as
@@ -153,5 +157,96 @@ class ScriptIT {
         Outcome outcome = run(copy, List.of("--help"));
         assertEquals(1, outcome.exitCode());
         assertTrue(outcome.stderr().contains("mvn -q -B -DskipTests package"), outcome.stderr());
+    }
+
+    /** {@code conv} with the backward pass, on every backend of {@link CliBackends}: Y, dX, dK, dB as flax. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.convcl.cli.CliBackends#names")
+    void convWithGradientsReproducesAGoldenCase(String backend) throws Exception {
+        GoldenCase c = golden("grad_conv2d_strided_dilated");
+        Path y = dir.resolve("y.npy");
+        Path dx = dir.resolve("dx.npy");
+        Path dk = dir.resolve("dk.npy");
+        Path db = dir.resolve("db.npy");
+        List<String> args = new ArrayList<>(List.of("conv",
+                "--input", GoldenCli.copy(c, "x", dir).toString(),
+                "--kernel", GoldenCli.copy(c, "kernel", dir).toString(),
+                "--bias", GoldenCli.copy(c, "bias", dir).toString()));
+        args.addAll(GoldenCli.settings(c));
+        args.addAll(List.of("--backend", backend, "--output", y.toString(),
+                "--cotangent", GoldenCli.copy(c, "ct", dir).toString(), "--grad-input", dx.toString(),
+                "--grad-kernel", dk.toString(), "--grad-bias", db.toString()));
+
+        Outcome outcome = run(script, args);
+
+        assertEquals(0, outcome.exitCode(), outcome.stderr());
+        assertEquals("", outcome.stdout());
+        Tensor output = Npy.read(y);
+        NaiveConv.Result reference = Reference.forward(c);
+        Tolerance.assertClose(c.name(), reference.shape(), c.reference("y"), reference.absSums(), output.shape(),
+                output.data());
+        GoldenGradients.assertMatchFlax(c, Npy.read(dx), Npy.read(dk), Npy.read(db));
+    }
+
+    /** {@code conv-transpose} with flax's transpose_kernel and CIRCULAR padding, on every backend. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("org.convcl.cli.CliBackends#names")
+    void convTransposeReproducesAGoldenCase(String backend) throws Exception {
+        GoldenCase c = golden("transpose_kernel_flag");
+        Path y = dir.resolve("y.npy");
+        List<String> args = new ArrayList<>(List.of("conv-transpose",
+                "--input", GoldenCli.copy(c, "x", dir).toString(),
+                "--kernel", GoldenCli.copy(c, "kernel", dir).toString(),
+                "--bias", GoldenCli.copy(c, "bias", dir).toString()));
+        args.addAll(GoldenCli.transposeSettings(c));
+        assertTrue(c.transposeKernel() && "CIRCULAR".equals(c.padding()) && args.contains("--transpose-kernel"),
+                "the case this test is about: " + args);
+        args.addAll(List.of("--backend", backend, "--output", y.toString()));
+
+        Outcome outcome = run(script, args);
+
+        assertEquals(0, outcome.exitCode(), outcome.stderr());
+        assertEquals("", outcome.stdout());
+        Tensor output = Npy.read(y);
+        NaiveConv.Result reference = ConvTransposeReference.of(c).forward(Tolerance.toDouble(c.array("x").data()),
+                Tolerance.toDouble(c.array("kernel").data()), Tolerance.toDouble(c.array("bias").data()));
+        Tolerance.assertClose(c.name(), reference.shape(), c.reference("y"), reference.absSums(), output.shape(),
+                output.data());
+    }
+
+    @Test
+    void gradientOptionErrorsExitWithTheirCodesAndWriteNothing() throws Exception {
+        GoldenCase c = golden("grad_circular");
+        String x = GoldenCli.copy(c, "x", dir).toString();
+        String kernel = GoldenCli.copy(c, "kernel", dir).toString();
+        String ct = GoldenCli.copy(c, "ct", dir).toString();
+        Path y = dir.resolve("y.npy");
+        Path dx = dir.resolve("dx.npy");
+        Path dk = dir.resolve("no-such-dir").resolve("dk.npy");
+        for (String command : new String[] {"conv", "conv-transpose"}) {
+            Outcome orphan = run(command, "--input", x, "--kernel", kernel, "--padding", "circular",
+                    "--output", y.toString(), "--grad-input", dx.toString());
+            assertOneLineFailure(orphan, 2);
+            assertTrue(orphan.stderr().contains("--cotangent"), orphan.stderr());
+            Outcome unwritable = run(command, "--input", x, "--kernel", kernel, "--padding", "circular",
+                    "--output", y.toString(), "--cotangent", ct, "--grad-input", dx.toString(),
+                    "--grad-kernel", dk.toString());
+            assertOneLineFailure(unwritable, 1);
+            assertTrue(unwritable.stderr().contains("--grad-kernel"), unwritable.stderr());
+            assertFalse(Files.exists(y) || Files.exists(dx) || Files.exists(dk.getParent()));
+        }
+    }
+
+    @Test
+    void trainWavenetPrintsTheLossGoingDown() throws Exception {
+        Outcome outcome = run("train-wavenet", "--steps", "20", "--backend", CliBackends.ALL.get(0));
+        assertEquals(0, outcome.exitCode(), outcome.stderr());
+        assertEquals("", outcome.stderr());
+        assertTrue(outcome.stdout().contains("step    0") && outcome.stdout().contains("step   20")
+                && outcome.stdout().contains("loss fell"), outcome.stdout());
+    }
+
+    private static GoldenCase golden(String name) {
+        return GoldenCase.all().stream().filter(g -> g.name().equals(name)).findFirst().orElseThrow();
     }
 }
