@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every forward golden case of flax nnx.Conv on the OpenCL backend (PoCL in CI), refusals included. */
+/**
+ * Every forward golden case of flax nnx.Conv on the OpenCL backend (PoCL in CI), through host arrays and
+ * through device tensors, refusals included.
+ */
 class GoldenOpenClTest {
     private static OpenClBackend backend;
 
@@ -49,6 +52,20 @@ class GoldenOpenClTest {
     @MethodSource("computedCases")
     void hostArraysReproduceFlax(GoldenCase c) {
         Tensor y = layer(c).apply(c.array("x"));
+        NaiveConv.Result reference = Reference.forward(c);
+        Tolerance.assertClose(c.name(), reference.shape(), c.reference("y"), reference.absSums(), y.shape(), y.data());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("computedCases")
+    void deviceTensorsReproduceFlax(GoldenCase c) {
+        Conv layer = layer(c);
+        Tensor y;
+        try (DeviceTensor x = backend.upload(c.array("x")); DeviceTensor result = layer.apply(x)) {
+            y = result.download();
+        } finally {
+            layer.releaseDeviceParameters();
+        }
         NaiveConv.Result reference = Reference.forward(c);
         Tolerance.assertClose(c.name(), reference.shape(), c.reference("y"), reference.absSums(), y.shape(), y.data());
     }
