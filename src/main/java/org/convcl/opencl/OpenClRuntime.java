@@ -35,6 +35,10 @@ final class OpenClRuntime {
     }
 
     private static String load() {
+        Optional<String> predicted = IcdLoaderProbe.predictedFailure();
+        if (predicted.isPresent()) {
+            return predicted.get();
+        }
         try {
             // Initialises JOCL (its native library and the ICD loader it dlopens). From here on every CL
             // call throws CLException on failure; Cl turns those into OpenClException.
