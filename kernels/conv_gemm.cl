@@ -142,7 +142,7 @@
  * The input index that padded coordinate q (0 = the first input element, counted in dilated-input units)
  * reads along a dim of `length` elements, or -1 for a zero. The same rule as org.convcl.EdgeMode.
  */
-inline int source_index(const int q, const int length, const int input_dilation) {
+int source_index(const int q, const int length, const int input_dilation) {
     if (length <= 0) {
         return -1;
     }

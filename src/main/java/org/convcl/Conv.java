@@ -26,8 +26,9 @@ public final class Conv {
     private final Tensor mask;
     private final ConvSpec spec;
     private final ConvBackend backend;
-    /** Kernel and bias copies on the OpenCL devices this layer has run on. */
-    private final DeviceParameters deviceParameters = DeviceParameters.forOwner(this);
+    /** Kernel and bias copies on the OpenCL devices this layer has run on; made on the first device call. */
+    private volatile DeviceParameters deviceParameters;
+    private final Object deviceParametersLock = new Object();
 
     private Conv(Builder builder) {
         if (builder.kernel == null) {
@@ -118,7 +119,7 @@ public final class Conv {
         OpenClBackend device = x.backend();
         DeviceTensor y = device.allocate(geometry.outputShape());
         try {
-            deviceParameters.use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+            deviceParameters().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
                     (deviceKernel, deviceBias) -> device.forward(geometry, x, deviceKernel, deviceBias, y));
         } catch (RuntimeException e) {
             y.close();
@@ -132,12 +133,32 @@ public final class Conv {
      * OpenCL devices are uploaded again on their next use.
      */
     public void parametersChanged() {
-        deviceParameters.invalidate();
+        DeviceParameters parameters = deviceParameters;
+        if (parameters != null) {
+            parameters.invalidate();
+        }
     }
 
     /** Releases the kernel and bias copies this layer keeps on OpenCL devices (they are re-uploaded if needed). */
     public void releaseDeviceParameters() {
-        deviceParameters.release();
+        DeviceParameters parameters = deviceParameters;
+        if (parameters != null) {
+            parameters.release();
+        }
+    }
+
+    private DeviceParameters deviceParameters() {
+        DeviceParameters parameters = deviceParameters;
+        if (parameters == null) {
+            synchronized (deviceParametersLock) {
+                parameters = deviceParameters;
+                if (parameters == null) {
+                    parameters = DeviceParameters.forOwner(this);
+                    deviceParameters = parameters;
+                }
+            }
+        }
+        return parameters;
     }
 
     /** The kernel as the convolution sees it: masked when a mask is set. */

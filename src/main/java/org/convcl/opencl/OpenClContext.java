@@ -36,13 +36,22 @@ final class OpenClContext extends NativeObject {
         Queue created;
         try {
             created = new Queue(Cl.call("clCreateCommandQueue(" + device.name() + ")",
-                    () -> CL.clCreateCommandQueue(context, device.handle(), 0, null)));
+                    () -> createInOrderQueue(context, device)));
         } catch (RuntimeException e) {
             close();
             throw e;
         }
         this.queue = created;
         this.programs = new ProgramCache(this, binaries);
+    }
+
+    /**
+     * An in-order queue without profiling. The OpenCL 1.2 entry point is used on purpose: it exists on every
+     * platform, while its 2.0 replacement is missing from 1.2-only drivers.
+     */
+    @SuppressWarnings("deprecation")
+    private static cl_command_queue createInOrderQueue(cl_context context, OpenClDevice device) {
+        return CL.clCreateCommandQueue(context, device.handle(), 0, null);
     }
 
     /** A context on {@code device} using the per-user program binary cache. */
