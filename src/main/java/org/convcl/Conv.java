@@ -100,14 +100,6 @@ public final class Conv {
         return spec.resolve(inputShape, kernel.shape());
     }
 
-    /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
-    public Tensor apply(Tensor x) {
-        ConvGeometry geometry = geometry(x.shape());
-        float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
-        backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
-        return Tensor.of(output, geometry.outputShape());
-    }
-
     /**
      * Applies the layer on the device {@code x} lives on and returns the result there, without a host round
      * trip: {@code conv(x, kernel * mask) + bias} as a new {@link DeviceTensor} that the caller closes. The
@@ -159,6 +151,14 @@ public final class Conv {
             }
         }
         return parameters;
+    }
+
+    /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
+    public Tensor apply(Tensor x) {
+        ConvGeometry geometry = geometry(x.shape());
+        float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
+        backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
+        return Tensor.of(output, geometry.outputShape());
     }
 
     /** The kernel as the convolution sees it: masked when a mask is set. */
