@@ -86,8 +86,10 @@ public final class Backends {
             return new AutoDecision(Optional.empty(), Settings.BACKEND.source() + " is cpu");
         }
         DeviceSelector.Choice choice = chooseDevice(configured == BackendChoice.AUTO);
-        if (choice.device().isPresent() && configured == BackendChoice.OPENCL) {
-            return new AutoDecision(choice.device(), choice.reason() + " (" + Settings.BACKEND.source() + " is opencl)");
+        if (configured == BackendChoice.OPENCL) {
+            String forced = Settings.BACKEND.source() + " is opencl";
+            return new AutoDecision(choice.device(), choice.device().isPresent() ? choice.reason() + " (" + forced + ")"
+                    : choice.reason() + "; and since " + forced + ", auto fails instead of using the Java path");
         }
         return new AutoDecision(choice.device(), choice.reason());
     }

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.OpenClDevice;
@@ -52,6 +53,8 @@ public final class DevicesCommand implements Callable<Integer> {
             Backends.AutoDecision decision = Backends.explainAuto();
             if (decision.device().isPresent()) {
                 out.println("auto picks: OpenCL " + decision.reason());
+            } else if (Backends.configuredChoice() == BackendChoice.OPENCL) {
+                out.println("auto cannot pick: " + decision.reason());
             } else {
                 out.println("auto picks: the Java path (cpu), because " + decision.reason());
             }

@@ -48,6 +48,14 @@ class DevicesCommandTest {
     }
 
     @Test
+    void forcedOpenClWithoutADeviceSaysAutoWouldFail() {
+        System.setProperty("convcl.backend", "opencl");
+        System.setProperty("convcl.device", "no-such-device");
+        String output = run();
+        assertTrue(output.contains("auto cannot pick: ") && output.contains("auto fails"), output);
+    }
+
+    @Test
     void namedDeviceThatDoesNotExistIsReported() {
         System.setProperty("convcl.device", "no-such-device");
         String output = run();
