@@ -10,7 +10,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # these too on a machine without them).
 RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends openjdk-17-jdk-headless maven \
-        ocl-icd-libopencl1 pocl-opencl-icd \
+        ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/convcl

@@ -3,6 +3,8 @@ package org.convcl;
 import java.util.Arrays;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
 
 /**
  * A convolution layer like flax {@code nnx.Conv}: it holds a kernel {@code (*k, Cin/groups, Cout)}, an
@@ -12,6 +14,11 @@ import org.convcl.backend.ConvBackend;
  * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
  * between calls. A Conv is thread-safe for concurrent {@link #apply} calls as long as nobody writes its
  * parameters at the same time.
+ *
+ * <p>On an OpenCL device ({@link #apply(DeviceTensor)}) the layer keeps its (masked) kernel and its bias
+ * resident: they are uploaded on the first call on each device and reused by every later one. After
+ * changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the next
+ * device call uploads them again. Host-array calls ({@link #apply(Tensor)}) always use the current values.
  */
 public final class Conv {
     private final Tensor kernel;
@@ -19,6 +26,9 @@ public final class Conv {
     private final Tensor mask;
     private final ConvSpec spec;
     private final ConvBackend backend;
+    /** Kernel and bias copies on the OpenCL devices this layer has run on; made on the first device call. */
+    private volatile DeviceParameters deviceParameters;
+    private final Object deviceParametersLock = new Object();
 
     private Conv(Builder builder) {
         if (builder.kernel == null) {
@@ -90,6 +100,59 @@ public final class Conv {
     /** The geometry this layer would use for an input of {@code inputShape}, validated. */
     public ConvGeometry geometry(int... inputShape) {
         return spec.resolve(inputShape, kernel.shape());
+    }
+
+    /**
+     * Applies the layer on the device {@code x} lives on and returns the result there, without a host round
+     * trip: {@code conv(x, kernel * mask) + bias} as a new {@link DeviceTensor} that the caller closes. The
+     * call enqueues the work and returns; downloading the result waits for it. Kernel and bias are uploaded
+     * to that device once and reused (see {@link #parametersChanged()}).
+     */
+    public DeviceTensor apply(DeviceTensor x) {
+        ConvGeometry geometry = geometry(x.shape());
+        OpenClBackend device = x.backend();
+        DeviceTensor y = device.allocate(geometry.outputShape());
+        try {
+            deviceParameters().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                    (deviceKernel, deviceBias) -> device.forward(geometry, x, deviceKernel, deviceBias, y));
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+        return y;
+    }
+
+    /**
+     * Tells the layer that its kernel, bias or mask values were changed in place: the copies it keeps on
+     * OpenCL devices are uploaded again on their next use.
+     */
+    public void parametersChanged() {
+        DeviceParameters parameters = deviceParameters;
+        if (parameters != null) {
+            parameters.invalidate();
+        }
+    }
+
+    /** Releases the kernel and bias copies this layer keeps on OpenCL devices (they are re-uploaded if needed). */
+    public void releaseDeviceParameters() {
+        DeviceParameters parameters = deviceParameters;
+        if (parameters != null) {
+            parameters.release();
+        }
+    }
+
+    private DeviceParameters deviceParameters() {
+        DeviceParameters parameters = deviceParameters;
+        if (parameters == null) {
+            synchronized (deviceParametersLock) {
+                parameters = deviceParameters;
+                if (parameters == null) {
+                    parameters = DeviceParameters.forOwner(this);
+                    deviceParameters = parameters;
+                }
+            }
+        }
+        return parameters;
     }
 
     /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */

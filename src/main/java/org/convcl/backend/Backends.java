@@ -1,26 +1,182 @@
 package org.convcl.backend;
 
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.convcl.opencl.DeviceDiscovery;
+import org.convcl.opencl.DeviceSelector;
+import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.OpenClDevice;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
- * Picks the backend a call runs on. Until the OpenCL backend lands every choice but an explicit
- * {@code opencl} resolves to the Java path.
+ * Picks the backend a call runs on.
+ *
+ * <ul>
+ *   <li>{@code cpu}: the pure-Java {@link CpuBackend}.</li>
+ *   <li>{@code opencl}: the best OpenCL device of any type (a GPU before an accelerator before a CPU
+ *       device such as PoCL's), or the device named by {@code convcl.device} / {@code CONVCL_DEVICE} (an
+ *       index from {@code convcl devices} or a case-insensitive name substring). When none can be used
+ *       this throws {@link IllegalArgumentException} saying why.</li>
+ *   <li>{@code auto}: first the override {@code convcl.backend} / {@code CONVCL_BACKEND} ({@code auto},
+ *       {@code cpu} or {@code opencl}) if set; else a GPU or accelerator OpenCL device when one exists (or
+ *       the device {@code convcl.device} names, whatever its type), else the Java path, with one INFO line
+ *       saying why. Auto never fails for a missing library, ICD, platform or device.</li>
+ * </ul>
+ * A system property wins over the environment variable of the same meaning; an explicit {@code cpu} or
+ * {@code opencl} argument wins over both backend overrides (the CLI's {@code --backend} flag).
+ *
+ * <p>OpenCL backends are shared: one per device for the whole JVM, closed by a shutdown hook or by
+ * {@link #closeShared()}; a shared backend someone closed is replaced on the next request. Thread-safe.
  */
 public final class Backends {
+    private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
+    private static final Map<Integer, OpenClBackend> SHARED = new ConcurrentHashMap<>();
+    private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
+    private static boolean shutdownHookInstalled;
+
     private Backends() {
     }
 
-    /** The backend used when the caller names none. */
+    /** The backend used when the caller names none: {@code select(AUTO)}. */
     public static ConvBackend defaultBackend() {
         return select(BackendChoice.AUTO);
     }
 
     /**
      * The backend for {@code choice}. An explicit {@link BackendChoice#OPENCL} that cannot be met throws
-     * {@link IllegalArgumentException} saying why.
+     * {@link IllegalArgumentException} saying why; {@link BackendChoice#AUTO} always returns a backend.
      */
     public static ConvBackend select(BackendChoice choice) {
-        if (choice == BackendChoice.OPENCL) {
-            throw new IllegalArgumentException("backend: opencl is not available in this build yet; use auto or cpu");
+        if (choice == null) {
+            throw new IllegalArgumentException("backend: got null; expected auto, cpu or opencl");
         }
-        return CpuBackend.instance();
+        BackendChoice effective = choice == BackendChoice.AUTO ? configuredChoice() : choice;
+        return switch (effective) {
+            case CPU -> CpuBackend.instance();
+            case OPENCL -> openCl();
+            case AUTO -> auto();
+        };
+    }
+
+    /** The choice the backend override asks for, {@link BackendChoice#AUTO} when it is unset. */
+    public static BackendChoice configuredChoice() {
+        Optional<String> configured = Settings.BACKEND.value();
+        if (configured.isEmpty()) {
+            return BackendChoice.AUTO;
+        }
+        try {
+            return BackendChoice.parse(configured.get());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(Settings.BACKEND.source() + ": got '" + configured.get()
+                    + "'; expected auto, cpu or opencl", e);
+        }
+    }
+
+    /** What {@code auto} resolves to now, without creating anything: a device, or why the Java path. */
+    public record AutoDecision(Optional<OpenClDevice> device, String reason) {
+    }
+
+    /** Explains the {@code auto} choice (for {@code convcl devices} and logs). */
+    public static AutoDecision explainAuto() {
+        BackendChoice configured = configuredChoice();
+        if (configured == BackendChoice.CPU) {
+            return new AutoDecision(Optional.empty(), Settings.BACKEND.source() + " is cpu");
+        }
+        DeviceSelector.Choice choice = chooseDevice(configured == BackendChoice.AUTO);
+        if (configured == BackendChoice.OPENCL) {
+            String forced = Settings.BACKEND.source() + " is opencl";
+            return new AutoDecision(choice.device(), choice.device().isPresent() ? choice.reason() + " (" + forced + ")"
+                    : choice.reason() + "; and since " + forced + ", auto fails instead of using the Java path");
+        }
+        return new AutoDecision(choice.device(), choice.reason());
+    }
+
+    /** The shared backend of {@code device}, created on first use. */
+    public static OpenClBackend openClBackend(OpenClDevice device) {
+        synchronized (SHARED) {
+            OpenClBackend backend = SHARED.get(device.index());
+            if (backend == null || backend.isClosed()) {
+                backend = OpenClBackend.create(device);
+                SHARED.put(device.index(), backend);
+                installShutdownHook();
+            }
+            return backend;
+        }
+    }
+
+    /** Closes every shared OpenCL backend (the next request makes new ones). */
+    public static void closeShared() {
+        synchronized (SHARED) {
+            for (OpenClBackend backend : SHARED.values()) {
+                try {
+                    backend.close();
+                } catch (RuntimeException e) {
+                    LOG.debug("closing {} failed: {}", backend.name(), e.toString());
+                }
+            }
+            SHARED.clear();
+        }
+    }
+
+    private static ConvBackend auto() {
+        DeviceSelector.Choice choice = chooseDevice(true);
+        if (choice.device().isEmpty()) {
+            reportOnce("backend auto: using the Java path because " + choice.reason());
+            return CpuBackend.instance();
+        }
+        OpenClDevice device = choice.device().get();
+        try {
+            return openClBackend(device);
+        } catch (RuntimeException e) {
+            reportOnce("backend auto: using the Java path because OpenCL device " + device.describe()
+                    + " could not be opened: " + e.getMessage());
+            return CpuBackend.instance();
+        }
+    }
+
+    private static OpenClBackend openCl() {
+        DeviceSelector.Choice choice = chooseDevice(false);
+        if (choice.device().isEmpty()) {
+            throw new IllegalArgumentException("backend: opencl was requested but " + choice.reason()
+                    + "; use --backend cpu (or auto) to run on the Java path");
+        }
+        OpenClDevice device = choice.device().get();
+        try {
+            return openClBackend(device);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("backend: opencl was requested but device " + device.describe()
+                    + " could not be opened: " + e.getMessage(), e);
+        }
+    }
+
+    /** Discovery plus the device override; {@code gpuOrAcceleratorOnly} for auto. */
+    private static DeviceSelector.Choice chooseDevice(boolean gpuOrAcceleratorOnly) {
+        DeviceDiscovery.Result discovery = DeviceDiscovery.discover();
+        if (discovery.devices().isEmpty()) {
+            return new DeviceSelector.Choice(Optional.empty(), discovery.problem().orElse("no OpenCL device was found"));
+        }
+        Optional<String> request = Settings.DEVICE.value();
+        DeviceSelector.Choice choice = DeviceSelector.choose(discovery.devices(), request, gpuOrAcceleratorOnly);
+        if (request.isPresent() && choice.device().isEmpty()) {
+            return new DeviceSelector.Choice(Optional.empty(), Settings.DEVICE.source() + ": " + choice.reason());
+        }
+        return choice;
+    }
+
+    /** One INFO line per distinct reason, however often auto is asked. */
+    private static void reportOnce(String message) {
+        if (REPORTED.add(message)) {
+            LOG.info(message);
+        }
+    }
+
+    private static void installShutdownHook() {
+        if (!shutdownHookInstalled) {
+            shutdownHookInstalled = true;
+            Runtime.getRuntime().addShutdownHook(new Thread(Backends::closeShared, "convcl-opencl-shutdown"));
+        }
     }
 }

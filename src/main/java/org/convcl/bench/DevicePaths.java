@@ -2,6 +2,8 @@ package org.convcl.bench;
 
 import java.util.function.Function;
 import org.convcl.backend.ConvBackend;
+import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.OpenClDevice;
 
 /** What the bench knows of a backend's device: its name, whether it is a GPU, and its device-resident path. */
 public final class DevicePaths {
@@ -10,15 +12,23 @@ public final class DevicePaths {
 
     /** A device-resident call maker for {@code backend}, or one that returns null where there is none. */
     public static Function<BenchRunner.Prepared, DeviceCall> forBackend(ConvBackend backend) {
+        if (backend instanceof OpenClBackend openCl) {
+            return prepared -> new OpenClDeviceCall(openCl, prepared);
+        }
         return prepared -> null;
     }
 
     public static String deviceName(ConvBackend backend) {
-        return backend.name().startsWith("cpu") ? cpuName() : backend.name();
+        if (backend instanceof OpenClBackend openCl) {
+            OpenClDevice device = openCl.device();
+            return device.name() + " (" + device.type() + ", " + device.computeUnits() + " compute units, "
+                    + device.platformName() + ", driver " + device.driverVersion() + ")";
+        }
+        return cpuName();
     }
 
     public static boolean isGpu(ConvBackend backend) {
-        return false;
+        return backend instanceof OpenClBackend openCl && openCl.device().isGpuOrAccelerator();
     }
 
     private static String cpuName() {

@@ -1,0 +1,99 @@
+/*
+ * Convolution of any rank, channels-last, flax nnx.Conv semantics: the reference kernel for ranks the
+ * implicit-GEMM kernel (conv_gemm.cl) does not specialise, and a cross-check for the ranks it does.
+ *
+ * Every padding mode, stride and both dilations are resolved on the host into one source-index table per
+ * spatial dim (org.convcl.ConvGeometry.sourceIndexTable): entry [o * k[d] + t] is the input coordinate
+ * that output position o reads through tap t along dim d, or -1 for a zero. The tables of all dims are
+ * concatenated in `tables`; `dims` holds four ints per dim: output size, kernel size, the input's
+ * row-major stride in pixels, and the offset of the dim's table in `tables`.
+ *
+ * One work-item per output element; consecutive work-items take consecutive output channels, so writes
+ * are contiguous. Launch: global = round_up(batch * OUT_PIXELS * COUT, local), 1-d.
+ */
+
+#ifndef RANK
+#define RANK 4
+#endif
+#ifndef CIN
+#define CIN 1
+#endif
+#ifndef COUT
+#define COUT 1
+#endif
+#ifndef GROUPS
+#define GROUPS 1
+#endif
+/* Product of the kernel's spatial sizes. */
+#ifndef TAPS
+#define TAPS 1
+#endif
+#ifndef IN_PIXELS
+#define IN_PIXELS 1
+#endif
+#ifndef OUT_PIXELS
+#define OUT_PIXELS 1
+#endif
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+
+#define CIN_G (CIN / GROUPS)
+#define COUT_G (COUT / GROUPS)
+
+__kernel void conv_general(const int batch,
+                           __global const float* restrict input, const int input_offset,
+                           __global const float* restrict weights,
+                           __global const float* restrict bias,
+                           __global float* restrict output, const int output_offset,
+                           __global const int* restrict tables,
+                           __global const int* restrict dims) {
+    const int element = (int) get_global_id(0);
+    if (element >= batch * (OUT_PIXELS * COUT)) {
+        return;
+    }
+    const int co = element % COUT;
+    const int m = element / COUT;
+    const int b = m / OUT_PIXELS;
+    const int group = co / COUT_G;
+
+    int out_position[RANK];
+    int rest = m % OUT_PIXELS;
+    for (int d = RANK - 1; d >= 0; d--) {
+        out_position[d] = rest % dims[4 * d];
+        rest /= dims[4 * d];
+    }
+    int tap_position[RANK];
+    for (int d = 0; d < RANK; d++) {
+        tap_position[d] = 0;
+    }
+
+    const int input_base = input_offset + b * (IN_PIXELS * CIN) + group * CIN_G;
+    float acc = 0.0f;
+    for (int tap = 0; tap < TAPS; tap++) {
+        int source = 0;
+        for (int d = 0; d < RANK && source >= 0; d++) {
+            const int k = dims[4 * d + 1];
+            const int index = tables[dims[4 * d + 3] + out_position[d] * k + tap_position[d]];
+            source = index < 0 ? -1 : source + index * dims[4 * d + 2];
+        }
+        if (source >= 0) {
+            const int row = input_base + source * CIN;
+            for (int ci = 0; ci < CIN_G; ci++) {
+                acc = fma(input[row + ci], weights[(tap * CIN_G + ci) * COUT + co], acc);
+            }
+        }
+        /* Advance the tap's row-major multi-index. */
+        for (int d = RANK - 1; d >= 0; d--) {
+            if (++tap_position[d] < dims[4 * d + 1]) {
+                break;
+            }
+            tap_position[d] = 0;
+        }
+    }
+#if HAS_BIAS
+    output[output_offset + element] = acc + bias[co];
+#else
+    output[output_offset + element] = acc;
+#endif
+}

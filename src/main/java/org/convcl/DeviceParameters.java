@@ -1,0 +1,88 @@
+package org.convcl;
+
+import java.lang.ref.Cleaner;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
+
+/**
+ * A layer's kernel and bias resident on each OpenCL device it has run on: uploaded on first use per device,
+ * reused by every later device call, and uploaded again after {@link #invalidate()} (the layer's
+ * {@code parametersChanged()}). Released by {@link #release()}, by the device's backend closing, or, as a
+ * safety net, when the layer becomes unreachable. Thread-safe: a device's copy is replaced only while no
+ * call is enqueueing with it.
+ */
+final class DeviceParameters {
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final Map<OpenClBackend, Copy> copies = new ConcurrentHashMap<>();
+    private final AtomicLong version = new AtomicLong();
+
+    private DeviceParameters() {
+    }
+
+    /** A cache whose device memory is released when {@code owner} becomes unreachable. */
+    static DeviceParameters forOwner(Object owner) {
+        DeviceParameters parameters = new DeviceParameters();
+        CLEANER.register(owner, parameters::release);
+        return parameters;
+    }
+
+    /** One device's copy, tagged with the parameter version it was uploaded at. */
+    private static final class Copy {
+        DeviceTensor kernel;
+        DeviceTensor bias;
+        long version = -1;
+
+        void close() {
+            if (kernel != null) {
+                kernel.close();
+            }
+            if (bias != null) {
+                bias.close();
+            }
+            kernel = null;
+            bias = null;
+        }
+    }
+
+    /**
+     * Runs {@code action} with the kernel and bias (null when the layer has none) on {@code backend}'s device,
+     * uploading them first when there is no current copy there.
+     */
+    void use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, BiConsumer<DeviceTensor, DeviceTensor> action) {
+        copies.keySet().removeIf(OpenClBackend::isClosed);
+        Copy copy = copies.computeIfAbsent(backend, b -> new Copy());
+        synchronized (copy) {
+            long current = version.get();
+            boolean stale = copy.version != current || copy.kernel == null || copy.kernel.isClosed()
+                    || (bias != null && (copy.bias == null || copy.bias.isClosed()));
+            if (stale) {
+                copy.close();
+                copy.kernel = backend.upload(kernel.get());
+                copy.bias = bias == null ? null : backend.upload(bias);
+                copy.version = current;
+            }
+            action.accept(copy.kernel, copy.bias);
+        }
+    }
+
+    /** Marks every device copy out of date; the next device call uploads again. */
+    void invalidate() {
+        version.incrementAndGet();
+    }
+
+    /** Releases every device copy now. */
+    void release() {
+        for (Copy copy : copies.values()) {
+            synchronized (copy) {
+                copy.close();
+            }
+        }
+        copies.clear();
+    }
+}

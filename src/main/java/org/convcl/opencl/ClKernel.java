@@ -1,0 +1,83 @@
+package org.convcl.opencl;
+
+import java.util.Arrays;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_device_id;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+/**
+ * One kernel object. Setting arguments and enqueueing must not interleave between threads (arguments are
+ * state of the kernel object), so {@link #launch} does both under the object's lock; OpenCL captures the
+ * arguments at enqueue time, so the lock is held only for the enqueue, not the execution.
+ */
+final class ClKernel extends NativeObject {
+    private final cl_kernel kernel;
+    private final String name;
+
+    private ClKernel(cl_kernel kernel, String name) {
+        super(NativeResources.Kind.KERNEL);
+        this.kernel = kernel;
+        this.name = name;
+    }
+
+    static ClKernel create(ClProgram program, String name) {
+        cl_kernel kernel = Cl.call("clCreateKernel(" + name + ")", () -> CL.clCreateKernel(program.handle(), name, null));
+        return new ClKernel(kernel, name);
+    }
+
+    /** {@code CL_KERNEL_WORK_GROUP_SIZE}: the largest work-group this kernel can run with on {@code device}. */
+    long maxWorkGroupSize(cl_device_id device) {
+        ensureOpen();
+        return Cl.call("clGetKernelWorkGroupInfo(" + name + ")", () -> {
+            byte[] bytes = new byte[Sizeof.size_t];
+            CL.clGetKernelWorkGroupInfo(kernel, device, CL.CL_KERNEL_WORK_GROUP_SIZE, bytes.length, Pointer.to(bytes),
+                    null);
+            return Cl.sizeT(bytes, 0);
+        });
+    }
+
+    /**
+     * Sets every argument and enqueues one launch. Arguments are {@link ClBuffer}s or {@link Integer}s
+     * (passed as {@code int}). {@code local} may be null to let the driver choose.
+     */
+    synchronized void launch(cl_command_queue queue, long[] global, long[] local, Object... arguments) {
+        ensureOpen();
+        int index = 0;
+        try {
+            for (; index < arguments.length; index++) {
+                Object argument = arguments[index];
+                if (argument instanceof ClBuffer buffer) {
+                    CL.clSetKernelArg(kernel, index, Sizeof.cl_mem, Pointer.to(buffer.handle()));
+                } else if (argument instanceof Integer value) {
+                    CL.clSetKernelArg(kernel, index, Sizeof.cl_int, Pointer.to(new int[] {value}));
+                } else {
+                    throw new IllegalArgumentException("kernel argument " + index + " of " + name
+                            + ": unsupported type " + (argument == null ? "null" : argument.getClass().getName()));
+                }
+            }
+        } catch (CLException e) {
+            throw Cl.error("clSetKernelArg(" + name + ", argument " + index + ")", e);
+        }
+        try {
+            CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueNDRangeKernel(" + name + ", global " + Arrays.toString(global) + ", local "
+                    + Arrays.toString(local) + ")", e);
+        }
+    }
+
+    @Override
+    void release() {
+        Cl.run("clReleaseKernel", () -> CL.clReleaseKernel(kernel));
+    }
+
+    @Override
+    String describe() {
+        return "kernel " + name;
+    }
+}

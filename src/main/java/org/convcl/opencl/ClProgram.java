@@ -1,0 +1,65 @@
+package org.convcl.opencl;
+
+import org.jocl.CL;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_device_id;
+import org.jocl.cl_program;
+
+/** One built OpenCL program for one device. */
+final class ClProgram extends NativeObject {
+    private final cl_program program;
+    private final String description;
+
+    /** Takes ownership of an already created (not necessarily built) program. */
+    ClProgram(cl_program program, String description) {
+        super(NativeResources.Kind.PROGRAM);
+        this.program = program;
+        this.description = description;
+    }
+
+    cl_program handle() {
+        ensureOpen();
+        return program;
+    }
+
+    /** The compiler's log for {@code device}; empty when the driver has none. */
+    String buildLog(cl_device_id device) {
+        try {
+            long[] size = new long[1];
+            CL.clGetProgramBuildInfo(program, device, CL.CL_PROGRAM_BUILD_LOG, 0, null, size);
+            byte[] bytes = new byte[(int) size[0]];
+            CL.clGetProgramBuildInfo(program, device, CL.CL_PROGRAM_BUILD_LOG, bytes.length, Pointer.to(bytes), null);
+            return Cl.cString(bytes);
+        } catch (RuntimeException e) {
+            return "(the build log could not be read: " + e.getMessage() + ")";
+        }
+    }
+
+    /** The device binary of a program built for exactly one device. */
+    byte[] binary() {
+        ensureOpen();
+        return Cl.call("clGetProgramInfo(CL_PROGRAM_BINARIES)", () -> {
+            byte[] sizeBytes = new byte[Sizeof.size_t];
+            CL.clGetProgramInfo(program, CL.CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(sizeBytes), null);
+            long size = Cl.sizeT(sizeBytes, 0);
+            if (size <= 0 || size > Integer.MAX_VALUE - 8) {
+                return new byte[0];
+            }
+            byte[] binary = new byte[(int) size];
+            Pointer binaryPointer = Pointer.to(binary);
+            CL.clGetProgramInfo(program, CL.CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(binaryPointer), null);
+            return binary;
+        });
+    }
+
+    @Override
+    void release() {
+        Cl.run("clReleaseProgram", () -> CL.clReleaseProgram(program));
+    }
+
+    @Override
+    String describe() {
+        return "program " + description;
+    }
+}

@@ -1,0 +1,132 @@
+package org.convcl.opencl;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.cl_device_id;
+import org.jocl.cl_platform_id;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Lists every OpenCL device of every platform, once per JVM (drivers do not appear while a process runs).
+ * Never throws for a missing library, ICD or device: the result says what was found and, when nothing
+ * usable was, why. Thread-safe.
+ */
+public final class DeviceDiscovery {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceDiscovery.class);
+    private static final Object LOCK = new Object();
+    private static Result cached;
+
+    private DeviceDiscovery() {
+    }
+
+    /**
+     * What discovery found. {@code problem} explains an empty list (no library, no platform, no device) and
+     * is also set when some platform could not be queried.
+     */
+    public record Result(List<OpenClDevice> devices, Optional<String> problem) {
+        public Result {
+            devices = List.copyOf(devices);
+        }
+    }
+
+    /** Every device of every platform, in platform order then device order. */
+    public static Result discover() {
+        synchronized (LOCK) {
+            if (cached == null) {
+                cached = enumerate();
+            }
+            return cached;
+        }
+    }
+
+    private static Result enumerate() {
+        Optional<String> unavailable = OpenClRuntime.unavailableReason();
+        if (unavailable.isPresent()) {
+            return new Result(List.of(), unavailable);
+        }
+        cl_platform_id[] platforms;
+        try {
+            int[] count = new int[1];
+            CL.clGetPlatformIDs(0, null, count);
+            platforms = new cl_platform_id[count[0]];
+            if (count[0] > 0) {
+                CL.clGetPlatformIDs(count[0], platforms, null);
+            }
+        } catch (CLException e) {
+            // CL_PLATFORM_NOT_FOUND_KHR (-1001): the ICD loader is there but no driver is registered.
+            return new Result(List.of(), Optional.of("no OpenCL platform: clGetPlatformIDs returned "
+                    + CL.stringFor_errorCode(e.getStatus()) + " (is an OpenCL driver (ICD) installed and registered "
+                    + "under /etc/OpenCL/vendors?)"));
+        } catch (LinkageError e) {
+            return new Result(List.of(), Optional.of("OpenCL calls fail: " + e));
+        }
+        if (platforms.length == 0) {
+            return new Result(List.of(), Optional.of("no OpenCL platform is installed (no ICD registered)"));
+        }
+        List<OpenClDevice> devices = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (int p = 0; p < platforms.length; p++) {
+            try {
+                addDevices(p, platforms[p], devices);
+            } catch (CLException | OpenClException e) {
+                String detail = e instanceof CLException cl ? CL.stringFor_errorCode(cl.getStatus()) : e.getMessage();
+                problems.add("platform " + p + ": " + detail);
+                LOG.debug("OpenCL platform {} could not be queried: {}", p, detail);
+            }
+        }
+        if (devices.isEmpty()) {
+            String why = problems.isEmpty() ? "" : " (" + String.join("; ", problems) + ")";
+            return new Result(devices, Optional.of(platforms.length + " OpenCL platform(s) but no device" + why));
+        }
+        return new Result(devices, problems.isEmpty() ? Optional.empty()
+                : Optional.of(String.join("; ", problems)));
+    }
+
+    private static void addDevices(int platformIndex, cl_platform_id platform, List<OpenClDevice> devices) {
+        String platformName = Cl.platformString(platform, CL.CL_PLATFORM_NAME);
+        String platformVersion = Cl.platformString(platform, CL.CL_PLATFORM_VERSION);
+        int[] count = new int[1];
+        try {
+            CL.clGetDeviceIDs(platform, CL.CL_DEVICE_TYPE_ALL, 0, null, count);
+        } catch (CLException e) {
+            if (e.getStatus() == CL.CL_DEVICE_NOT_FOUND) {
+                return;
+            }
+            throw e;
+        }
+        cl_device_id[] ids = new cl_device_id[count[0]];
+        CL.clGetDeviceIDs(platform, CL.CL_DEVICE_TYPE_ALL, count[0], ids, null);
+        for (cl_device_id id : ids) {
+            devices.add(describe(devices.size(), platformIndex, platformName, platformVersion, platform, id));
+        }
+    }
+
+    private static OpenClDevice describe(int index, int platformIndex, String platformName, String platformVersion,
+            cl_platform_id platform, cl_device_id id) {
+        long typeBits = Cl.deviceUlong(id, CL.CL_DEVICE_TYPE);
+        OpenClDevice.Type type;
+        if ((typeBits & CL.CL_DEVICE_TYPE_GPU) != 0) {
+            type = OpenClDevice.Type.GPU;
+        } else if ((typeBits & CL.CL_DEVICE_TYPE_ACCELERATOR) != 0) {
+            type = OpenClDevice.Type.ACCELERATOR;
+        } else if ((typeBits & CL.CL_DEVICE_TYPE_CPU) != 0) {
+            type = OpenClDevice.Type.CPU;
+        } else {
+            type = OpenClDevice.Type.OTHER;
+        }
+        String extensions = Cl.deviceString(id, CL.CL_DEVICE_EXTENSIONS);
+        return new OpenClDevice(index, platformIndex, platformName, platformVersion,
+                Cl.deviceString(id, CL.CL_DEVICE_NAME), Cl.deviceString(id, CL.CL_DEVICE_VENDOR), type,
+                Cl.deviceUint(id, CL.CL_DEVICE_MAX_COMPUTE_UNITS), Cl.deviceUint(id, CL.CL_DEVICE_MAX_CLOCK_FREQUENCY),
+                Cl.deviceUlong(id, CL.CL_DEVICE_GLOBAL_MEM_SIZE), Cl.deviceUlong(id, CL.CL_DEVICE_LOCAL_MEM_SIZE),
+                Cl.deviceUlong(id, CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE), Cl.deviceSize(id, CL.CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                Cl.deviceString(id, CL.CL_DEVICE_VERSION), Cl.deviceString(id, CL.CL_DEVICE_OPENCL_C_VERSION),
+                Cl.deviceString(id, CL.CL_DRIVER_VERSION),
+                extensions.isBlank() ? List.of() : Arrays.asList(extensions.trim().split("\\s+")), platform, id);
+    }
+}

@@ -1,0 +1,87 @@
+package org.convcl.opencl;
+
+import java.util.Arrays;
+import org.convcl.Tensor;
+
+/**
+ * A float32 tensor resident in one device's memory: a buffer, a row-major shape and the backend (device)
+ * it lives on. Layers applied to a DeviceTensor return a DeviceTensor on the same device without touching
+ * the host ({@code Conv.apply(DeviceTensor)}), so a chain of layers moves data only at its ends.
+ *
+ * <p>A DeviceTensor owns its device memory: close it (try-with-resources) when done. Closing the backend
+ * releases every tensor still open on it. A closed tensor throws {@link IllegalStateException} on use.
+ * Thread-safe for concurrent reads ({@link #download()}, use as an input); the caller orders writes.
+ */
+public final class DeviceTensor implements AutoCloseable {
+    private final OpenClBackend backend;
+    private final ClBuffer buffer;
+    private final int[] shape;
+    private final int size;
+
+    DeviceTensor(OpenClBackend backend, ClBuffer buffer, int[] shape, int size) {
+        this.backend = backend;
+        this.buffer = buffer;
+        this.shape = shape.clone();
+        this.size = size;
+    }
+
+    /** Copies {@code tensor} to {@code backend}'s device. */
+    public static DeviceTensor upload(OpenClBackend backend, Tensor tensor) {
+        return backend.upload(tensor);
+    }
+
+    /** An uninitialised tensor of {@code shape} on {@code backend}'s device. */
+    public static DeviceTensor allocate(OpenClBackend backend, int... shape) {
+        return backend.allocate(shape);
+    }
+
+    /** Copies the values back to the host, after every command already submitted on the device. */
+    public Tensor download() {
+        return backend.download(this);
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Number of elements. */
+    public int size() {
+        return size;
+    }
+
+    /** The backend (one device, one context) this tensor lives on. */
+    public OpenClBackend backend() {
+        return backend;
+    }
+
+    public OpenClDevice device() {
+        return backend.device();
+    }
+
+    public boolean isClosed() {
+        return buffer.isClosed();
+    }
+
+    /** The device buffer, checked open. */
+    ClBuffer buffer() {
+        if (buffer.isClosed()) {
+            throw new IllegalStateException(this + " has been closed (or its backend was) and cannot be used");
+        }
+        return buffer;
+    }
+
+    /** Releases the device memory; later use throws. Idempotent. */
+    @Override
+    public void close() {
+        buffer.close();
+    }
+
+    @Override
+    public String toString() {
+        return "DeviceTensor" + Arrays.toString(shape) + " on " + backend.device().name();
+    }
+}

@@ -1,0 +1,88 @@
+package org.convcl.opencl;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.convcl.backend.Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads OpenCL C sources: from the classpath ({@code /kernels/NAME}, packaged from the project's
+ * {@code kernels/} folder), or, for kernel development, from the directory named by the system property
+ * {@code convcl.kernels.dir} or the environment variable {@code CONVCL_KERNELS_DIR}. An override directory
+ * is read on every load, so an edited file is picked up by the next plan that needs it (compiled programs
+ * are keyed by the source's hash); a file the directory lacks comes from the classpath. Thread-safe.
+ */
+public final class KernelSources {
+    private static final Logger LOG = LoggerFactory.getLogger(KernelSources.class);
+    private static final Map<String, Source> PACKAGED = new ConcurrentHashMap<>();
+
+    private KernelSources() {
+    }
+
+    /** One kernel source: its file name, text, SHA-256 of the text, and where it came from. */
+    public record Source(String name, String text, String sha256, String origin) {
+    }
+
+    /** The source named {@code fileName} ({@code conv_gemm.cl}), override directory first. */
+    public static Source load(String fileName) {
+        if (fileName.contains("/") || fileName.contains("\\") || !fileName.endsWith(".cl")) {
+            throw new IllegalArgumentException("kernel source: '" + fileName + "' is not a plain *.cl file name");
+        }
+        Optional<String> override = Settings.KERNELS_DIR.value();
+        if (override.isPresent()) {
+            Path directory = Path.of(override.get());
+            if (!Files.isDirectory(directory)) {
+                throw new IllegalArgumentException(Settings.KERNELS_DIR.source() + ": '" + override.get()
+                        + "' is not a directory; it must name a folder of *.cl kernel sources");
+            }
+            Path file = directory.resolve(fileName);
+            if (Files.isRegularFile(file)) {
+                try {
+                    String text = Files.readString(file, StandardCharsets.UTF_8);
+                    return new Source(fileName, text, sha256(text), file.toString());
+                } catch (IOException e) {
+                    throw new UncheckedIOException("kernel source " + file + " could not be read", e);
+                }
+            }
+            LOG.debug("kernel override directory {} has no {}; using the packaged source", directory, fileName);
+        }
+        return PACKAGED.computeIfAbsent(fileName, KernelSources::loadPackaged);
+    }
+
+    private static Source loadPackaged(String fileName) {
+        String resource = "/kernels/" + fileName;
+        try (InputStream in = KernelSources.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("kernel source " + resource + " is missing from the classpath; the "
+                        + "build packages kernels/*.cl into the jar");
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new Source(fileName, text, sha256(text), "classpath:" + resource);
+        } catch (IOException e) {
+            throw new UncheckedIOException("kernel source " + resource + " could not be read", e);
+        }
+    }
+
+    static String sha256(String text) {
+        return sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

@@ -1,0 +1,307 @@
+package org.convcl.opencl;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+import org.convcl.ConvGeometry;
+import org.convcl.Tensor;
+import org.convcl.backend.ConvBackend;
+import org.convcl.opencl.ProgramCache.Stats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Convolutions on one OpenCL device: one context and in-order queue, plans compiled once per shape and
+ * cached, device buffers pooled between host-array calls, and device-resident {@link DeviceTensor}s.
+ *
+ * <p>Host arrays ({@link #forward(ConvGeometry, float[], float[], float[], float[])}) are copied in, computed
+ * and copied out on every call. Device tensors ({@link #forward(ConvGeometry, DeviceTensor, DeviceTensor,
+ * DeviceTensor, DeviceTensor)}) stay on the device; such calls only enqueue work and return, and the next
+ * {@link DeviceTensor#download()} (or {@link #finish()}) waits for it.
+ *
+ * <p>Thread-safe: any number of threads may call concurrently; their commands run in submission order.
+ * {@link #close()} waits for calls in flight, then releases everything the backend created, including
+ * device tensors still open. The shared per-device instances come from {@code Backends}; an instance made
+ * with {@link #create} belongs to its caller.
+ */
+public final class OpenClBackend implements ConvBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenClBackend.class);
+
+    private final OpenClContext context;
+    private final BufferPool pool;
+    private final ClBuffer placeholder;
+    private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
+    private final Object planLock = new Object();
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private OpenClBackend(OpenClContext context) {
+        this.context = context;
+        this.pool = new BufferPool(context, Math.max(64L << 20, context.device().globalMemoryBytes() / 4));
+        this.placeholder = context.allocate(0, "bias placeholder");
+    }
+
+    /** A new backend (its own context and queue) on {@code device}; the caller closes it. */
+    public static OpenClBackend create(OpenClDevice device) {
+        return new OpenClBackend(OpenClContext.create(device));
+    }
+
+    /** A new backend whose compiled programs are cached in {@code binaryCacheDirectory} (null: no disk cache). */
+    static OpenClBackend create(OpenClDevice device, ProgramBinaryCache binaries) {
+        return new OpenClBackend(OpenClContext.create(device, binaries));
+    }
+
+    @Override
+    public String name() {
+        return "opencl (" + context.device().name() + ")";
+    }
+
+    public OpenClDevice device() {
+        return context.device();
+    }
+
+    /** The plan (compiled kernel and blocking) for {@code g} with the default config, built on first use. */
+    public ConvPlan plan(ConvGeometry g, boolean hasBias) {
+        return guarded(() -> defaultPlan(g, hasBias));
+    }
+
+    /** The plan for {@code g} with an explicit config (a tuner's choice), built on first use. */
+    public ConvPlan plan(ConvGeometry g, boolean hasBias, KernelConfig config) {
+        return guarded(() -> cachedPlan(g, hasBias, config));
+    }
+
+    @Override
+    public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        checkLength("input", input, g.inputShape());
+        checkLength("kernel", kernel, g.kernelShape());
+        if (bias != null) {
+            checkLength("bias", bias, new int[] {g.outChannels()});
+        }
+        checkLength("output", output, g.outputShape());
+        if (output.length == 0) {
+            return;
+        }
+        guarded(() -> {
+            ConvPlan plan = defaultPlan(g, bias != null);
+            ClBuffer in = null;
+            ClBuffer weights = null;
+            ClBuffer biasBuffer = null;
+            ClBuffer out = null;
+            try {
+                in = pool.acquire(4L * input.length, "input " + Arrays.toString(g.inputShape()));
+                weights = pool.acquire(4L * kernel.length, "kernel " + Arrays.toString(g.kernelShape()));
+                out = pool.acquire(4L * output.length, "output " + Arrays.toString(g.outputShape()));
+                context.write(in, 0, input, 0, input.length);
+                context.write(weights, 0, kernel, 0, kernel.length);
+                if (bias != null) {
+                    biasBuffer = pool.acquire(4L * bias.length, "bias");
+                    context.write(biasBuffer, 0, bias, 0, bias.length);
+                }
+                plan.enqueue(context, g.batch(), in, 0, weights, bias == null ? placeholder : biasBuffer, out, 0);
+                context.read(out, 0, output, 0, output.length);
+            } finally {
+                pool.release(in);
+                pool.release(weights);
+                pool.release(biasBuffer);
+                pool.release(out);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Enqueues {@code output = conv(input, kernel) + bias} on device tensors of this backend and returns
+     * without waiting. {@code bias} may be null; {@code output} must not be {@code input}.
+     */
+    public void forward(ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
+            DeviceTensor output) {
+        forward(null, g, input, kernel, bias, output);
+    }
+
+    /** As {@link #forward(ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)} with a given plan. */
+    public void forward(ConvPlan plan, ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
+            DeviceTensor output) {
+        checkTensor("input", input, g.inputShape());
+        checkTensor("kernel", kernel, g.kernelShape());
+        if (bias != null) {
+            checkTensor("bias", bias, new int[] {g.outChannels()});
+        }
+        checkTensor("output", output, g.outputShape());
+        if (output == input || output == kernel || output == bias) {
+            throw new IllegalArgumentException("output: " + output + " is also an operand; a convolution cannot "
+                    + "write over its own input");
+        }
+        if (plan != null && !plan.accepts(g, bias != null)) {
+            throw new IllegalArgumentException("plan: " + plan + " was built for another geometry or bias setting than "
+                    + g + " (bias " + (bias != null) + ")");
+        }
+        if (output.size() == 0) {
+            return;
+        }
+        guarded(() -> {
+            ConvPlan chosen = plan != null ? plan : defaultPlan(g, bias != null);
+            chosen.enqueue(context, g.batch(), input.buffer(), 0, kernel.buffer(), bias == null ? placeholder
+                    : bias.buffer(), output.buffer(), 0);
+            return null;
+        });
+    }
+
+    /** Copies {@code tensor} to this device. */
+    public DeviceTensor upload(Tensor tensor) {
+        return guarded(() -> {
+            ClBuffer buffer = context.allocate(4L * tensor.size(), "tensor " + Arrays.toString(tensor.shape()));
+            try {
+                context.write(buffer, 0, tensor.data(), 0, tensor.size());
+            } catch (RuntimeException e) {
+                buffer.close();
+                throw e;
+            }
+            return new DeviceTensor(this, buffer, tensor.shape(), tensor.size());
+        });
+    }
+
+    /** An uninitialised tensor of {@code shape} on this device. */
+    public DeviceTensor allocate(int... shape) {
+        int size = (int) Tensor.elementCount(shape);
+        return guarded(() -> new DeviceTensor(this, context.allocate(4L * size, "tensor " + Arrays.toString(shape)),
+                shape, size));
+    }
+
+    Tensor download(DeviceTensor tensor) {
+        if (tensor.backend() != this) {
+            throw new IllegalArgumentException(tensor + " belongs to another backend than " + name());
+        }
+        return guarded(() -> {
+            float[] values = new float[tensor.size()];
+            context.read(tensor.buffer(), 0, values, 0, values.length);
+            return Tensor.of(values, tensor.shape());
+        });
+    }
+
+    /** Waits until every command submitted so far on this device has completed. */
+    public void finish() {
+        guarded(() -> {
+            context.finish();
+            return null;
+        });
+    }
+
+    /** Releases the device buffers kept for reuse between host-array calls. */
+    public void releasePooledBuffers() {
+        guarded(() -> {
+            pool.clear();
+            return null;
+        });
+    }
+
+    /** Plans built so far. */
+    public int planCount() {
+        return plans.size();
+    }
+
+    /** How programs were obtained so far (memory, disk binary, source); for tests and diagnostics. */
+    Stats programStats() {
+        return context.programs().stats();
+    }
+
+    OpenClContext context() {
+        return context;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Waits for calls in flight, then releases plans, pooled buffers, open device tensors and the context. */
+    @Override
+    public void close() {
+        Lock lock = lifecycle.writeLock();
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            plans.values().forEach(ConvPlan::close);
+            plans.clear();
+            pool.clear();
+            context.close();
+            LOG.debug("closed {}", name());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private ConvPlan defaultPlan(ConvGeometry g, boolean hasBias) {
+        KernelConfig config = DefaultConfigs.choose(g, context.device());
+        try {
+            return cachedPlan(g, hasBias, config);
+        } catch (IllegalArgumentException e) {
+            if (config instanceof KernelConfig.General) {
+                throw e;
+            }
+            // The device cannot run this blocking (e.g. the compiled kernel's work-group limit is lower than
+            // the device's); the general kernel runs anywhere.
+            LOG.debug("{} on {}: {}; using the general kernel", g, name(), e.getMessage());
+            return cachedPlan(g, hasBias, new KernelConfig.General(
+                    (int) Math.max(1, Math.min(64, context.device().maxWorkGroupSize()))));
+        }
+    }
+
+    private ConvPlan cachedPlan(ConvGeometry g, boolean hasBias, KernelConfig config) {
+        PlanKey key = PlanKey.of(g, hasBias, config);
+        ConvPlan plan = plans.get(key);
+        if (plan != null) {
+            return plan;
+        }
+        synchronized (planLock) {
+            plan = plans.get(key);
+            if (plan == null) {
+                plan = ConvPlan.create(context, g, hasBias, config);
+                plans.put(key, plan);
+                LOG.debug("planned {} on {}", plan, name());
+            }
+            return plan;
+        }
+    }
+
+    /** Runs {@code action} unless (and while not) the backend is closed. */
+    private <T> T guarded(Supplier<T> action) {
+        Lock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException(name() + " has been closed and cannot be used");
+            }
+            return action.get();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkTensor(String what, DeviceTensor tensor, int[] expectedShape) {
+        if (tensor == null) {
+            throw new IllegalArgumentException(what + ": got null; expected a DeviceTensor of shape "
+                    + Arrays.toString(expectedShape));
+        }
+        if (tensor.backend() != this) {
+            throw new IllegalArgumentException(what + ": " + tensor + " lives on another backend than " + name()
+                    + "; every operand of a call must be on the same one");
+        }
+        if (!Arrays.equals(tensor.shape(), expectedShape)) {
+            throw new IllegalArgumentException(what + ": shape " + Arrays.toString(tensor.shape())
+                    + " does not match the geometry's " + Arrays.toString(expectedShape));
+        }
+    }
+
+    private static void checkLength(String what, float[] values, int[] shape) {
+        long expected = Tensor.elementCount(shape);
+        if (values == null || values.length != expected) {
+            throw new IllegalArgumentException(what + ": has " + (values == null ? "no array" : values.length
+                    + " elements") + " but the geometry's shape " + Arrays.toString(shape) + " holds " + expected);
+        }
+    }
+}

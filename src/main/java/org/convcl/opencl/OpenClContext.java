@@ -1,0 +1,232 @@
+package org.convcl.opencl;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_context_properties;
+import org.jocl.cl_device_id;
+
+/**
+ * One OpenCL context and one in-order command queue on one device, and everything created in them: it
+ * owns every buffer, program and kernel it hands out, so closing the context releases whatever its users
+ * left open (which then fail loudly if used). Blocking transfers between Java arrays and buffers live here.
+ *
+ * <p>Thread-safe: OpenCL's context and queue calls may come from any thread; commands from all threads run
+ * in submission order on the one queue.
+ */
+final class OpenClContext extends NativeObject {
+    private final OpenClDevice device;
+    private final cl_context context;
+    private final Queue queue;
+    private final ProgramCache programs;
+    private final Set<NativeObject> owned = ConcurrentHashMap.newKeySet();
+
+    private OpenClContext(OpenClDevice device, cl_context context, ProgramBinaryCache binaries) {
+        super(NativeResources.Kind.CONTEXT);
+        this.device = device;
+        this.context = context;
+        Queue created;
+        try {
+            created = new Queue(Cl.call("clCreateCommandQueue(" + device.name() + ")",
+                    () -> createInOrderQueue(context, device)));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        this.queue = created;
+        this.programs = new ProgramCache(this, binaries);
+    }
+
+    /**
+     * An in-order queue without profiling. The OpenCL 1.2 entry point is used on purpose: it exists on every
+     * platform, while its 2.0 replacement is missing from 1.2-only drivers.
+     */
+    @SuppressWarnings("deprecation")
+    private static cl_command_queue createInOrderQueue(cl_context context, OpenClDevice device) {
+        return CL.clCreateCommandQueue(context, device.handle(), 0, null);
+    }
+
+    /** A context on {@code device} using the per-user program binary cache. */
+    static OpenClContext create(OpenClDevice device) {
+        return create(device, ProgramBinaryCache.atDefaultLocation());
+    }
+
+    static OpenClContext create(OpenClDevice device, ProgramBinaryCache binaries) {
+        OpenClRuntime.require();
+        cl_context_properties properties = new cl_context_properties();
+        properties.addProperty(CL.CL_CONTEXT_PLATFORM, device.platform());
+        cl_context context = Cl.call("clCreateContext(" + device.name() + ")", () -> CL.clCreateContext(properties, 1,
+                new cl_device_id[] {device.handle()}, null, null, null));
+        return new OpenClContext(device, context, binaries);
+    }
+
+    OpenClDevice device() {
+        return device;
+    }
+
+    cl_context handle() {
+        ensureOpen();
+        return context;
+    }
+
+    cl_command_queue queue() {
+        ensureOpen();
+        return queue.handle();
+    }
+
+    ProgramCache programs() {
+        return programs;
+    }
+
+    /** The program for a packaged (or overridden) kernel source built with {@code options}. */
+    ClProgram program(String sourceFile, String options) {
+        ensureOpen();
+        return programs.program(KernelSources.load(sourceFile), options);
+    }
+
+    /** A new kernel object of {@code name} from {@code program}, owned by this context. */
+    ClKernel kernel(ClProgram program, String name) {
+        ensureOpen();
+        return own(ClKernel.create(program, name));
+    }
+
+    /** A new buffer of {@code bytes}, refused when the device cannot allocate one that large. */
+    ClBuffer allocate(long bytes, String purpose) {
+        ensureOpen();
+        if (bytes < 0) {
+            throw new IllegalArgumentException(purpose + ": buffer size " + bytes + " bytes is negative");
+        }
+        if (bytes > device.maxAllocationBytes()) {
+            throw new IllegalArgumentException(purpose + ": needs a buffer of " + bytes + " bytes but " + device.describe()
+                    + " allows at most " + device.maxAllocationBytes() + " bytes per buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE)");
+        }
+        return own(ClBuffer.allocate(this, bytes));
+    }
+
+    /** Tracks {@code object} so that closing the context releases it if its user did not. */
+    <T extends NativeObject> T own(T object) {
+        owned.add(object);
+        object.onClose(owned::remove);
+        if (isClosed()) {
+            object.close();
+            ensureOpen();
+        }
+        return object;
+    }
+
+    /** Copies {@code count} floats from {@code source[sourceOffset..]} into the buffer at element {@code offset}. */
+    void write(ClBuffer buffer, long offset, float[] source, int sourceOffset, int count) {
+        if (count == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueWriteBuffer(queue(), buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_float,
+                    (long) count * Sizeof.cl_float, Pointer.to(source).withByteOffset((long) sourceOffset * Sizeof.cl_float),
+                    0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueWriteBuffer (" + count + " floats to " + buffer.describe() + ")", e);
+        }
+    }
+
+    /** Copies ints into the buffer from its start. */
+    void write(ClBuffer buffer, int[] source) {
+        if (source.length == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueWriteBuffer(queue(), buffer.handle(), CL.CL_TRUE, 0, (long) source.length * Sizeof.cl_int,
+                    Pointer.to(source), 0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueWriteBuffer (" + source.length + " ints to " + buffer.describe() + ")", e);
+        }
+    }
+
+    /** Copies {@code count} floats from the buffer at element {@code offset}, after all earlier commands. */
+    void read(ClBuffer buffer, long offset, float[] target, int targetOffset, int count) {
+        if (count == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_float,
+                    (long) count * Sizeof.cl_float, Pointer.to(target).withByteOffset((long) targetOffset * Sizeof.cl_float),
+                    0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ")", e);
+        }
+    }
+
+    /** Waits until every command submitted so far has completed. */
+    void finish() {
+        Cl.run("clFinish(" + device.name() + ")", () -> CL.clFinish(queue()));
+    }
+
+    @Override
+    void release() {
+        // Kernels before programs before buffers: a program cannot be released while kernels hold it on
+        // some drivers, and buffers are independent.
+        List<NativeObject> remaining = new ArrayList<>(owned);
+        remaining.sort(Comparator.comparingInt(OpenClContext::releaseOrder));
+        try {
+            if (queue != null) {
+                CL.clFinish(queue.handle());
+            }
+        } catch (RuntimeException e) {
+            // Closing proceeds: a failed device must still give its objects back.
+        }
+        for (NativeObject object : remaining) {
+            object.close();
+        }
+        if (programs != null) {
+            programs.clear();
+        }
+        if (queue != null) {
+            queue.close();
+        }
+        Cl.run("clReleaseContext", () -> CL.clReleaseContext(context));
+    }
+
+    private static int releaseOrder(NativeObject object) {
+        if (object instanceof ClKernel) {
+            return 0;
+        }
+        return object instanceof ClProgram ? 1 : 2;
+    }
+
+    @Override
+    String describe() {
+        return "OpenCL context on " + device.describe();
+    }
+
+    /** The command queue, counted as its own native object. */
+    private static final class Queue extends NativeObject {
+        private final cl_command_queue queue;
+
+        Queue(cl_command_queue queue) {
+            super(NativeResources.Kind.QUEUE);
+            this.queue = queue;
+        }
+
+        cl_command_queue handle() {
+            ensureOpen();
+            return queue;
+        }
+
+        @Override
+        void release() {
+            Cl.run("clReleaseCommandQueue", () -> CL.clReleaseCommandQueue(queue));
+        }
+
+        @Override
+        String describe() {
+            return "command queue";
+        }
+    }
+}

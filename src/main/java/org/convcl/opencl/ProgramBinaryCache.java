@@ -1,0 +1,194 @@
+package org.convcl.opencl;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Optional;
+import org.convcl.backend.Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Compiled program binaries on disk, one file per key. The key is the full text of everything a binary
+ * depends on (device, vendor, driver version, platform, source hash, build options); the file name is its
+ * SHA-256, and the file repeats the key, so an entry whose recorded key differs from the one asked for (a
+ * hash collision, or a file copied from elsewhere) is never used.
+ *
+ * <p>File layout: {@code "CONVCLPB"}, format version (int), key length (int) and UTF-8 key, binary length
+ * (long), SHA-256 of the binary (32 bytes), binary. Anything that does not verify (truncated, corrupted,
+ * another key, another format) is deleted and reported as a miss, so the caller rebuilds from source.
+ * Writes go to a temporary file that is then renamed into place, so readers never see half a file. A cache
+ * directory that cannot be written disables the disk cache with a debug message, never an error.
+ *
+ * <p>The directory is {@code convcl.cache.dir} / {@code CONVCL_CACHE_DIR}, else
+ * {@code $XDG_CACHE_HOME/convcl}, else {@code ~/.cache/convcl}; binaries live in its {@code programs/}
+ * folder. Thread-safe (and safe across processes sharing a directory).
+ */
+final class ProgramBinaryCache {
+    private static final Logger LOG = LoggerFactory.getLogger(ProgramBinaryCache.class);
+    private static final byte[] MAGIC = "CONVCLPB".getBytes(StandardCharsets.US_ASCII);
+    private static final int FORMAT_VERSION = 1;
+    /** No driver's binary for these kernels comes near this; a larger file is not ours. */
+    private static final long MAX_FILE_BYTES = 256L << 20;
+
+    private final Path directory;
+
+    /** A cache in {@code directory}, or a disabled one when it is null. */
+    ProgramBinaryCache(Path directory) {
+        this.directory = directory;
+    }
+
+    /** The cache at the configured (or default) location. */
+    static ProgramBinaryCache atDefaultLocation() {
+        return new ProgramBinaryCache(defaultRoot().map(root -> root.resolve("programs")).orElse(null));
+    }
+
+    /** The per-user cache root: the override, else XDG_CACHE_HOME/convcl, else ~/.cache/convcl. */
+    static Optional<Path> defaultRoot() {
+        Optional<String> configured = Settings.CACHE_DIR.value();
+        if (configured.isPresent()) {
+            return Optional.of(Path.of(configured.get()));
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+            return Optional.of(Path.of(xdg, "convcl"));
+        }
+        String home = System.getProperty("user.home");
+        if (home == null || home.isBlank() || home.equals("?")) {
+            return Optional.empty();
+        }
+        return Optional.of(Path.of(home, ".cache", "convcl"));
+    }
+
+    Optional<Path> directory() {
+        return Optional.ofNullable(directory);
+    }
+
+    /** The file an entry for {@code key} lives in. */
+    Path fileFor(String key) {
+        if (directory == null) {
+            throw new IllegalStateException("the program binary cache is disabled");
+        }
+        return directory.resolve(KernelSources.sha256(key) + ".bin");
+    }
+
+    /** The binary stored for {@code key}, when a verified entry exists. */
+    Optional<byte[]> load(String key) {
+        if (directory == null) {
+            return Optional.empty();
+        }
+        Path file = fileFor(key);
+        if (!Files.isRegularFile(file)) {
+            return Optional.empty();
+        }
+        try {
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                return discard(file, "it is larger than " + MAX_FILE_BYTES + " bytes");
+            }
+            ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(file));
+            byte[] magic = new byte[MAGIC.length];
+            if (in.remaining() < MAGIC.length + 8) {
+                return discard(file, "it is truncated");
+            }
+            in.get(magic);
+            if (!Arrays.equals(magic, MAGIC) || in.getInt() != FORMAT_VERSION) {
+                return discard(file, "it is not a convcl program cache file of format " + FORMAT_VERSION);
+            }
+            int keyLength = in.getInt();
+            if (keyLength < 0 || keyLength > in.remaining()) {
+                return discard(file, "its key length is out of range");
+            }
+            byte[] storedKey = new byte[keyLength];
+            in.get(storedKey);
+            if (!Arrays.equals(storedKey, key.getBytes(StandardCharsets.UTF_8))) {
+                return discard(file, "it was stored for another key (stale or colliding entry)");
+            }
+            if (in.remaining() < 8 + 32) {
+                return discard(file, "it is truncated");
+            }
+            long binaryLength = in.getLong();
+            byte[] storedHash = new byte[32];
+            in.get(storedHash);
+            if (binaryLength <= 0 || binaryLength != in.remaining()) {
+                return discard(file, "its binary length " + binaryLength + " does not match the " + in.remaining()
+                        + " bytes present");
+            }
+            byte[] binary = new byte[(int) binaryLength];
+            in.get(binary);
+            if (!MessageDigest.isEqual(storedHash, digest(binary))) {
+                return discard(file, "its binary does not match its checksum");
+            }
+            return Optional.of(binary);
+        } catch (IOException | RuntimeException e) {
+            return discard(file, "it could not be read (" + e + ")");
+        }
+    }
+
+    /** Stores {@code binary} for {@code key}; failures only disable caching of this entry. */
+    void store(String key, byte[] binary) {
+        if (directory == null || binary.length == 0) {
+            return;
+        }
+        Path file = fileFor(key);
+        Path temporary = null;
+        try {
+            Files.createDirectories(directory);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(binary.length + key.length() + 64);
+            try (DataOutputStream out = new DataOutputStream(bytes)) {
+                byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+                out.write(MAGIC);
+                out.writeInt(FORMAT_VERSION);
+                out.writeInt(keyBytes.length);
+                out.write(keyBytes);
+                out.writeLong(binary.length);
+                out.write(digest(binary));
+                out.write(binary);
+            }
+            temporary = Files.createTempFile(directory, file.getFileName().toString(), ".tmp");
+            Files.write(temporary, bytes.toByteArray());
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+            temporary = null;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("program binary cache: could not write {}: {}", file, e.toString());
+        } finally {
+            if (temporary != null) {
+                try {
+                    Files.deleteIfExists(temporary);
+                } catch (IOException ignored) {
+                    // Best effort: a stray temporary file is harmless.
+                }
+            }
+        }
+    }
+
+    /** Deletes an entry that did not verify; the caller rebuilds from source. */
+    Optional<byte[]> discard(Path file, String why) {
+        LOG.debug("program binary cache: ignoring {} because {}; rebuilding from source", file, why);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            LOG.debug("program binary cache: could not delete {}: {}", file, e.toString());
+        }
+        return Optional.empty();
+    }
+
+    private static byte[] digest(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

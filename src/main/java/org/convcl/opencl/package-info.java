@@ -1,0 +1,32 @@
+/**
+ * The OpenCL backend, through JOCL.
+ *
+ * <ul>
+ *   <li>{@link org.convcl.opencl.DeviceDiscovery} lists every device of every platform (never throwing for a
+ *       missing library, ICD or device) and {@link org.convcl.opencl.DeviceSelector} picks one;
+ *       {@code org.convcl.backend.Backends} turns {@code auto | cpu | opencl} into a backend.</li>
+ *   <li>{@link org.convcl.opencl.OpenClBackend} owns one context and in-order queue per device, compiled
+ *       {@link org.convcl.opencl.ConvPlan}s (one per geometry without its batch, bias flag and
+ *       {@link org.convcl.opencl.KernelConfig}), a pool of device buffers for host-array calls, and every
+ *       {@link org.convcl.opencl.DeviceTensor} made on it.</li>
+ *   <li>Kernel sources live in the project's {@code kernels/} folder and ship in the jar
+ *       ({@link org.convcl.opencl.KernelSources}; override folder: {@code convcl.kernels.dir} /
+ *       {@code CONVCL_KERNELS_DIR}). Plans specialise them with {@code -D} options only: sizes, strides,
+ *       dilations, padding, edge mode, and the {@link org.convcl.opencl.Tiling} of the implicit-GEMM kernel.
+ *       {@code conv_gemm.cl} serves ranks 1 to 3; {@code conv_general.cl} any rank, from per-dim source-index
+ *       tables.</li>
+ *   <li>Built programs are cached in memory per context and as device binaries on disk, keyed by device,
+ *       vendor, driver and OpenCL version, platform, source hash and build options, in
+ *       {@code convcl.cache.dir} / {@code CONVCL_CACHE_DIR}, else {@code $XDG_CACHE_HOME/convcl}, else
+ *       {@code ~/.cache/convcl}. Entries that do not verify are rebuilt from source.</li>
+ *   <li>Every native object is an owner that releases once and is counted in
+ *       {@link org.convcl.opencl.NativeResources}; a closed one throws {@link java.lang.IllegalStateException}.
+ *       OpenCL failures are {@link org.convcl.opencl.OpenClException}s naming the operation and the CL error;
+ *       compile failures are {@link org.convcl.opencl.KernelBuildException}s carrying the build log.</li>
+ * </ul>
+ *
+ * <p>JOCL 2.0.5 loads the ICD loader under the name {@code libOpenCL.so} (on Debian and Ubuntu from
+ * {@code ocl-icd-opencl-dev}); with only {@code libOpenCL.so.1} present, discovery reports that and
+ * {@code auto} uses the Java path.
+ */
+package org.convcl.opencl;

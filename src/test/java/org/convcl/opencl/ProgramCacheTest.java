@@ -1,0 +1,129 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.testing.OpenClTesting;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Compiled programs on disk: reused by the next process, never trusted when corrupt or stale. */
+class ProgramCacheTest {
+    private static final ConvGeometry GEOMETRY = ConvSpec.builder().strides(2).build()
+            .resolve(new int[] {1, 7, 5, 3}, new int[] {3, 2, 3, 4});
+
+    @TempDir
+    Path cacheDirectory;
+
+    @Test
+    void secondBuildOfTheSameProgramLoadsTheCachedBinary() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        ProgramCache.Stats first = planOnce(device);
+        assertEquals(1, first.sourceBuilds(), "a cold cache compiles from source");
+        assertEquals(List.of(), temporaryFiles(), "no temporary file is left behind");
+        assertEquals(1, cacheFiles().size(), "the binary was written to disk");
+
+        ProgramCache.Stats second = planOnce(device);
+        assertEquals(0, second.sourceBuilds(), "a warm cache compiles nothing");
+        assertEquals(1, second.binaryLoads());
+    }
+
+    @Test
+    void corruptedEntryIsRebuiltFromSourceAndReplaced() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        planOnce(device);
+        Path entry = cacheFiles().get(0);
+        byte[] bytes = Files.readAllBytes(entry);
+        bytes[bytes.length - 10] ^= 0x5a;
+        Files.write(entry, bytes);
+
+        ProgramCache.Stats afterCorruption = planOnce(device);
+        assertEquals(1, afterCorruption.sourceBuilds(), "a corrupt entry is rebuilt, not loaded");
+        assertEquals(0, afterCorruption.binaryLoads());
+        assertEquals(1, planOnce(device).binaryLoads(), "the rebuilt entry is valid again");
+
+        Files.write(entry, new byte[] {1, 2, 3});
+        assertEquals(1, planOnce(device).sourceBuilds(), "a truncated entry is rebuilt");
+    }
+
+    @Test
+    void entryStoredForAnotherKeyIsNotUsed() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        planOnce(device);
+        Path entry = cacheFiles().get(0);
+        // The same file name, but recorded for another driver version: what a stale or colliding entry is.
+        String text = new String(Files.readAllBytes(entry), StandardCharsets.ISO_8859_1);
+        String stale = text.replace("driver=" + device.driverVersion(), "driver=" + device.driverVersion() + "-old");
+        assertFalse(stale.equals(text), "the stored key names the driver version");
+        Files.write(entry, stale.getBytes(StandardCharsets.ISO_8859_1));
+
+        ProgramCache.Stats afterStale = planOnce(device);
+        assertEquals(1, afterStale.sourceBuilds(), "an entry for another key is ignored");
+        assertEquals(0, afterStale.binaryLoads());
+    }
+
+    @Test
+    void differentBuildOptionsAreDifferentEntries() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        try (OpenClBackend backend = OpenClBackend.create(device, new ProgramBinaryCache(cacheDirectory))) {
+            backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 4, 4)));
+            backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 2, 2)));
+            backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 2, 2)));
+            assertEquals(2, backend.programStats().sourceBuilds());
+            assertEquals(2, backend.planCount(), "the repeated plan is reused");
+        }
+        assertEquals(2, cacheFiles().size());
+    }
+
+    @Test
+    void defaultLocationHonoursTheOverride() {
+        String previous = System.getProperty("convcl.cache.dir");
+        try {
+            System.setProperty("convcl.cache.dir", cacheDirectory.toString());
+            assertEquals(cacheDirectory.resolve("programs"), ProgramBinaryCache.atDefaultLocation().directory().orElseThrow());
+        } finally {
+            if (previous == null) {
+                System.clearProperty("convcl.cache.dir");
+            } else {
+                System.setProperty("convcl.cache.dir", previous);
+            }
+        }
+    }
+
+    /** Builds the test plan in a fresh backend (a new process, as far as caching goes) and reports how. */
+    private ProgramCache.Stats planOnce(OpenClDevice device) {
+        try (OpenClBackend backend = OpenClBackend.create(device, new ProgramBinaryCache(cacheDirectory))) {
+            backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 4, 4)));
+            return backend.programStats();
+        }
+    }
+
+    private List<Path> cacheFiles() throws IOException {
+        try (Stream<Path> files = Files.list(cacheDirectory)) {
+            return files.filter(f -> f.toString().endsWith(".bin")).sorted().toList();
+        }
+    }
+
+    private List<Path> temporaryFiles() throws IOException {
+        try (Stream<Path> files = Files.list(cacheDirectory)) {
+            return files.filter(f -> f.toString().endsWith(".tmp")).toList();
+        }
+    }
+
+    @Test
+    void cacheDirectoryIsCreatedOnDemand() {
+        Path nested = cacheDirectory.resolve("a").resolve("b");
+        new ProgramBinaryCache(nested).store("key", new byte[] {1, 2, 3});
+        assertTrue(Files.isDirectory(nested));
+        assertEquals(3, new ProgramBinaryCache(nested).load("key").orElseThrow().length);
+    }
+}

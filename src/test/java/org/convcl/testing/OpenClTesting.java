@@ -1,0 +1,33 @@
+package org.convcl.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Optional;
+import org.convcl.opencl.DeviceDiscovery;
+import org.convcl.opencl.DeviceSelector;
+import org.convcl.opencl.OpenClDevice;
+
+/**
+ * Where the OpenCL tests run. Locally without an OpenCL device they are skipped (an assumption); in CI
+ * (environment variable CI=true, where PoCL is installed) a missing device fails the test loudly, so the
+ * OpenCL path can never pass CI by being skipped.
+ */
+public final class OpenClTesting {
+    private OpenClTesting() {
+    }
+
+    /** The best OpenCL device of any type (PoCL's CPU device counts). */
+    public static OpenClDevice device() {
+        DeviceDiscovery.Result discovery = DeviceDiscovery.discover();
+        Optional<OpenClDevice> device = DeviceSelector.choose(discovery.devices(), Optional.empty(), false).device();
+        if (device.isEmpty()) {
+            String why = discovery.problem().orElse("no OpenCL device was found");
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail("CI must run the OpenCL tests, but OpenCL is unusable here: " + why);
+            }
+            assumeTrue(false, "no OpenCL device, OpenCL tests skipped: " + why);
+        }
+        return device.get();
+    }
+}
