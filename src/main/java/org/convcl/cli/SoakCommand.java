@@ -40,6 +40,10 @@ public final class SoakCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (calls < 1 || sampleEvery < 1) {
+            throw new IllegalArgumentException((calls < 1 ? "--calls: got " + calls : "--sample-every: got "
+                    + sampleEvery) + "; must be >= 1");
+        }
         ConvBackend target = Backends.select(BackendChoice.parse(backend));
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "soak: %d iterations on %s%n", calls, target.name());
