@@ -1,5 +1,6 @@
 package org.convcl.backend;
 
+import java.util.concurrent.CancellationException;
 import java.util.stream.IntStream;
 import org.convcl.ConvGeometry;
 import org.convcl.backend.cpu.ConvRows;
@@ -13,7 +14,9 @@ import org.convcl.backend.cpu.Scratch;
  * row kernels of {@code backend.cpu}: a Vector API register-blocked kernel when the JVM offers that module,
  * a depthwise kernel, and plain loops otherwise.
  *
- * <p>Thread-safe and stateless; parallel work runs on the common fork-join pool.
+ * <p>Thread-safe and stateless; parallel work runs on the common fork-join pool. Interrupting the calling
+ * thread stops a call within one task (a few hundred output positions) with a
+ * {@link java.util.concurrent.CancellationException}; the thread's interrupt flag stays set.
  */
 public final class CpuBackend implements ConvBackend {
     /** Output positions a task aims for: enough to amortise scheduling, few enough to balance cores. */
@@ -61,9 +64,14 @@ public final class CpuBackend implements ConvBackend {
         int chunksPerRow = (outLast + chunk - 1) / chunk;
         int tasks = rows.rowCount() * chunksPerRow;
         IntStream range = IntStream.range(0, tasks);
+        Thread caller = Thread.currentThread();
         (parallel ? range.parallel() : range).forEach(new java.util.function.IntConsumer() {
             @Override
             public void accept(int task) {
+                // Tasks run on pool threads; each checks the caller so that interrupting it stops the call.
+                if (caller.isInterrupted()) {
+                    throw new CancellationException("convolution interrupted: " + g);
+                }
                 int row = task / chunksPerRow;
                 int from = (task % chunksPerRow) * chunk;
                 int to = Math.min(outLast, from + chunk);
