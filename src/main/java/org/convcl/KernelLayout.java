@@ -32,6 +32,10 @@ public final class KernelLayout {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(shape) + " does not hold the "
                     + kernel.length + " values given");
         }
+        if (kernel.length == 0) {
+            // No channels: nothing to move, however many taps the shape claims (it may claim billions).
+            return new float[0];
+        }
         int b = groupsTimesB / groups;
         int[] spatial = Arrays.copyOf(shape, rank);
         int taps = ConvGeometry.product(spatial);
