@@ -10,8 +10,10 @@ import org.convcl.backend.ConvBackend;
  * does), and applies itself to inputs {@code (*batch, *spatial, Cin)} with zero, one or several batch dims.
  *
  * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
- * between calls. A Conv is thread-safe for concurrent {@link #apply} calls as long as nobody writes its
- * parameters at the same time.
+ * between calls. A Conv is otherwise immutable and thread-safe: {@link #apply}, {@link #backward} and
+ * {@link #geometry} may run on many threads at once (each call allocates its own output and working arrays,
+ * and the results are bitwise those of the same calls made one after another), as long as nobody writes
+ * the parameters meanwhile.
  */
 public final class Conv {
     private final Tensor kernel;

@@ -2,7 +2,7 @@ package org.convcl;
 
 import java.util.Arrays;
 
-/** Rearrangements of a kernel's layout that gradients and transposed convolutions need. Stateless. */
+/** Rearrangements of a kernel's layout that gradients and transposed convolutions need. Stateless and thread-safe. */
 public final class KernelLayout {
     private KernelLayout() {
     }

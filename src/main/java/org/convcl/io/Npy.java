@@ -26,7 +26,8 @@ import org.convcl.Tensor;
  * is wrong. Writing produces little-endian float32, via a temporary file moved into place, so a failed write
  * leaves no partial output.
  *
- * <p>Stateless and thread-safe.
+ * <p>Stateless and thread-safe. Concurrent writes to one path each move a complete file into place, so the
+ * path ends up holding one of them whole, never a mixture.
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
