@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "convcl", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv, "
                 + "on OpenCL or in pure Java.", ""},
-        subcommands = {ConvCommand.class, ExamplesCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ConvCommand.class, ExamplesCommand.class, BenchCommand.class, DemoCommand.class,
+            CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
             "  1  a file cannot be read or written (or an unexpected failure)",
@@ -78,7 +79,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new ParameterException(spec.commandLine(),
-                "missing a command: give conv, examples, bench or help (see convcl --help)");
+                "missing a command: give conv, examples, bench, demo or help (see convcl --help)");
     }
 
     private static int handleUsageError(ParameterException usage, String[] args) {
