@@ -66,7 +66,7 @@ final class DemoCommand implements Callable<Integer> {
         BackendChoice choice = BackendChoice.parse(backend);
         Tensor gray = GrayImages.fitForDemo(GrayImages.toTensor(readImage()), image == null ? "image" : "--image "
                 + image);
-        OutputFiles.checkWritable("--output", output);
+        checkOutputLocation();
         List<Panel> panels = Knobs.panels(gray, Backends.select(choice));
         BufferedImage picture = GridRenderer.render(panels);
         try {
@@ -91,6 +91,23 @@ final class DemoCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--image " + badContent.getMessage(), badContent);
         } catch (IOException e) {
             throw FileAccessException.reading("--image", image, e);
+        }
+    }
+
+    /** Fails before the work when the picture could not be written anyway (exit 1), as {@code conv} does. */
+    private void checkOutputLocation() {
+        Path absolute = output.toAbsolutePath();
+        if (Files.isDirectory(absolute)) {
+            throw new FileAccessException("--output " + output + ": cannot write it: it is a directory");
+        }
+        Path parent = absolute.getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
+                    + " does not exist");
+        }
+        if (!Files.isWritable(parent)) {
+            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
+                    + " is not writable");
         }
     }
 
