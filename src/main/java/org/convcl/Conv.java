@@ -12,13 +12,15 @@ import org.convcl.opencl.OpenClBackend;
  * does), and applies itself to inputs {@code (*batch, *spatial, Cin)} with zero, one or several batch dims.
  *
  * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
- * between calls. A Conv is thread-safe for concurrent {@link #apply} calls as long as nobody writes its
- * parameters at the same time.
+ * between calls. A Conv is otherwise immutable and thread-safe: {@link #apply}, {@link #backward} and
+ * {@link #geometry} may run on many threads at once (each call allocates its own output and working arrays,
+ * and the results are bitwise those of the same calls made one after another), as long as nobody writes
+ * the parameters meanwhile.
  *
  * <p>On an OpenCL device ({@link #apply(DeviceTensor)}) the layer keeps its (masked) kernel and its bias
- * resident: they are uploaded on the first call on each device and reused by every later one. After
- * changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the next
- * device call uploads them again. Host-array calls ({@link #apply(Tensor)}) always use the current values.
+ * resident: they are uploaded on the first call on each device (once, under a lock) and reused by every later
+ * one. After changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the
+ * next device call uploads them again. Host-array calls ({@link #apply(Tensor)}) always use the current values.
  */
 public final class Conv {
     private final Tensor kernel;

@@ -12,7 +12,8 @@ import org.convcl.backend.ConvBackend;
  * on the backend ({@link ConvTransposeGeometry}).
  *
  * <p>Parameters are held by reference, so a training loop may update them in place between calls.
- * Thread-safe for concurrent calls as long as nobody writes the parameters meanwhile.
+ * Otherwise immutable and thread-safe: {@link #apply} and {@link #backward} may run on many threads at once,
+ * each with its own output and working arrays, as long as nobody writes the parameters meanwhile.
  */
 public final class ConvTranspose {
     private final Tensor kernel;

@@ -3,7 +3,10 @@ package org.convcl;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
 
-/** One-off functional calls, for when a layer object is more than needed. Thread-safe. */
+/**
+ * One-off functional calls, for when a layer object is more than needed. Thread-safe: each call builds its
+ * own layer, so calls may run on many threads at once as long as nobody writes their tensors meanwhile.
+ */
 public final class Convolution {
     private Convolution() {
     }

@@ -2,7 +2,7 @@ package org.convcl;
 
 import java.util.Arrays;
 
-/** Rearrangements of a kernel's layout that gradients and transposed convolutions need. Stateless. */
+/** Rearrangements of a kernel's layout that gradients and transposed convolutions need. Stateless and thread-safe. */
 public final class KernelLayout {
     private KernelLayout() {
     }
@@ -31,6 +31,10 @@ public final class KernelLayout {
         if (Tensor.elementCount(shape) != kernel.length) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(shape) + " does not hold the "
                     + kernel.length + " values given");
+        }
+        if (kernel.length == 0) {
+            // No channels: nothing to move, however many taps the shape claims (it may claim billions).
+            return new float[0];
         }
         int b = groupsTimesB / groups;
         int[] spatial = Arrays.copyOf(shape, rank);

@@ -1,5 +1,6 @@
 package org.convcl.backend;
 
+import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 import java.util.stream.IntStream;
 import org.convcl.ConvGeometry;
@@ -56,6 +57,13 @@ public final class CpuBackend implements ConvBackend {
         if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {
             return;
         }
+        if (g.inChannelsPerGroup() == 0) {
+            // An empty sum: every output is its bias. Answered before the per-tap tables are built, which
+            // grow with output positions times kernel taps, and a kernel with no channels may have any
+            // number of taps for free (two tiny .npy files could otherwise exhaust the heap).
+            fillWithBias(bias, g.outChannels(), output);
+            return;
+        }
         ConvRows rows = new ConvRows(g);
         RowKernel rowKernel = CpuKernels.select(rows);
         int outLast = g.outSpatial()[g.rank() - 1];
@@ -78,6 +86,16 @@ public final class CpuBackend implements ConvBackend {
                 rowKernel.computeRow(rows, row, from, to, input, kernel, bias, output, new Scratch(rows));
             }
         });
+    }
+
+    private static void fillWithBias(float[] bias, int channels, float[] output) {
+        if (bias == null) {
+            Arrays.fill(output, 0f);
+            return;
+        }
+        for (int i = 0; i < output.length; i += channels) {
+            System.arraycopy(bias, 0, output, i, channels);
+        }
     }
 
     private static int roundUpTo4(int n) {

@@ -19,12 +19,16 @@ import picocli.CommandLine.Spec;
  * </ul>
  * Every failure is one line on stderr, {@code convcl: <reason>}; a stack trace follows only when the
  * environment variable {@code CONVCL_DEBUG} is set to 1. Stdout carries results only.
+ *
+ * <p>{@link #execute} builds new command objects on every call, so in-process calls on several threads are
+ * independent of each other, apart from the files they name.
  */
 @Command(name = "convcl", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv and "
                 + "nnx.ConvTranspose, with gradients, on OpenCL or in pure Java.", ""},
         subcommands = {ConvCommand.class, ConvTransposeCommand.class, DevicesCommand.class, BenchCommand.class,
-            ExamplesCommand.class, TrainWavenetCommand.class, SoakCommand.class, CommandLine.HelpCommand.class},
+            ExamplesCommand.class, TrainWavenetCommand.class, SoakCommand.class, DemoCommand.class,
+            CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
             "  1  a file cannot be read or written (or an unexpected failure)",

@@ -26,7 +26,8 @@ import org.convcl.Tensor;
  * is wrong. Writing produces little-endian float32, via a temporary file moved into place, so a failed write
  * leaves no partial output.
  *
- * <p>Stateless and thread-safe.
+ * <p>Stateless and thread-safe. Concurrent writes to one path each move a complete file into place, so the
+ * path ends up holding one of them whole, never a mixture.
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -36,6 +37,8 @@ public final class Npy {
     static final int DATA_CHUNK_BYTES = 1 << 20;
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+    private static final char LINE_SEPARATOR = 0x2028;
+    private static final char PARAGRAPH_SEPARATOR = 0x2029;
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     private Npy() {
@@ -153,14 +156,15 @@ public final class Npy {
     private static Header parseHeader(Path path, String header) {
         String trimmed = header.strip();
         if (!trimmed.startsWith("{") || !trimmed.endsWith("}")) {
-            throw new NpyFormatException(path + ": header is not a Python dict literal: " + abbreviate(trimmed));
+            throw new NpyFormatException(path + ": header is not a Python dict literal: "
+                    + (trimmed.isEmpty() ? "it is empty" : excerpt(trimmed)));
         }
         Matcher descr = DESCR.matcher(trimmed);
         Matcher fortran = FORTRAN.matcher(trimmed);
         Matcher shape = SHAPE.matcher(trimmed);
         if (!descr.find() || !fortran.find() || !shape.find()) {
             throw new NpyFormatException(path + ": header lacks 'descr', 'fortran_order' or 'shape': "
-                    + abbreviate(trimmed));
+                    + excerpt(trimmed));
         }
         if (fortran.group(1).equals("True")) {
             throw new NpyFormatException(path + ": Fortran-order arrays are not supported; save it in C order "
@@ -174,7 +178,7 @@ public final class Npy {
             case ">f4" -> { order = ByteOrder.BIG_ENDIAN; itemSize = 4; }
             case "<f8" -> { order = ByteOrder.LITTLE_ENDIAN; itemSize = 8; }
             case ">f8" -> { order = ByteOrder.BIG_ENDIAN; itemSize = 8; }
-            default -> throw new NpyFormatException(path + ": dtype '" + dtype + "' is not supported; convcl reads "
+            default -> throw new NpyFormatException(path + ": dtype '" + excerpt(dtype) + "' is not supported; convcl reads "
                     + "float32 and float64 ('<f4', '>f4', '<f8', '>f8')");
         }
         List<Integer> dims = new ArrayList<>();
@@ -187,12 +191,12 @@ public final class Npy {
                     break; // the trailing comma of a Python tuple
                 }
                 if (!part.matches("\\d{1,10}")) {
-                    throw new NpyFormatException(path + ": shape (" + shapeBody + ") has entry '" + part
-                            + "'; every dim must be a non-negative integer");
+                    throw new NpyFormatException(path + ": shape (" + excerpt(shapeBody) + ") has entry '"
+                            + excerpt(part) + "'; every dim must be a non-negative integer");
                 }
                 long size = Long.parseLong(part);
                 if (size > Integer.MAX_VALUE) {
-                    throw new NpyFormatException(path + ": shape (" + shapeBody + ") has dim " + size
+                    throw new NpyFormatException(path + ": shape (" + excerpt(shapeBody) + ") has dim " + size
                             + ", larger than " + Integer.MAX_VALUE);
                 }
                 dims.add((int) size);
@@ -203,7 +207,7 @@ public final class Npy {
         for (int size : shapeArray) {
             count = Math.multiplyHigh(count, size) != 0 ? Long.MAX_VALUE : count * size;
             if (count > Integer.MAX_VALUE - 8) {
-                throw new NpyFormatException(path + ": shape (" + shapeBody + ") holds more elements than a Java "
+                throw new NpyFormatException(path + ": shape (" + excerpt(shapeBody) + ") holds more elements than a Java "
                         + "array can (" + (Integer.MAX_VALUE - 8) + ")");
             }
         }
@@ -242,8 +246,23 @@ public final class Npy {
         return buffer;
     }
 
-    private static String abbreviate(String text) {
-        return text.length() <= 120 ? text : text.substring(0, 120) + "...";
+    /**
+     * Header text quoted in a message: at most 120 characters, with control characters (line breaks, NUL,
+     * terminal escapes, U+0085, ...) written as <code>&#92;uXXXX</code>, because the CLI prints a message as its one
+     * line on stderr and a hostile header must not be able to break that line or drive the terminal.
+     */
+    static String excerpt(String text) {
+        String shown = text.length() <= 120 ? text : text.substring(0, 120) + "...";
+        StringBuilder escaped = new StringBuilder(shown.length());
+        for (int i = 0; i < shown.length(); i++) {
+            char c = shown.charAt(i);
+            if (Character.isISOControl(c) || c == LINE_SEPARATOR || c == PARAGRAPH_SEPARATOR) {
+                escaped.append(String.format("\\u%04x", (int) c));
+            } else {
+                escaped.append(c);
+            }
+        }
+        return escaped.toString();
     }
 
     private record Header(String descr, ByteOrder order, int itemSize, int[] shape, long elementCount) {

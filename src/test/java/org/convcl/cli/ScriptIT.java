@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
 import org.convcl.testing.ConvTransposeReference;
@@ -60,6 +62,7 @@ class ScriptIT {
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().remove("CONVCL_DEBUG");
+        builder.environment().remove("DISPLAY"); // as on a headless server: nothing may need a display
         Path out = Files.createTempFile("convcl-it", ".out");
         Path err = Files.createTempFile("convcl-it", ".err");
         try {
@@ -146,6 +149,18 @@ class ScriptIT {
         Outcome version = run("--version");
         assertEquals(0, version.exitCode());
         assertTrue(version.stdout().startsWith("convcl " + Version.number()), version.stdout());
+    }
+
+    @Test
+    void demoDrawsTheReadmePictureWithoutADisplayOrFonts() throws Exception {
+        Path output = dir.resolve("knobs.png");
+        Outcome outcome = run("demo", "--backend", "cpu", "--output", output.toString());
+        assertEquals(0, outcome.exitCode(), outcome.stderr());
+        assertEquals("", outcome.stdout() + outcome.stderr());
+        BufferedImage picture = ImageIO.read(output.toFile());
+        BufferedImage readme = ImageIO.read(project.resolve("docs").resolve("knobs.png").toFile());
+        assertEquals(readme.getWidth(), picture.getWidth());
+        assertEquals(readme.getHeight(), picture.getHeight());
     }
 
     @Test

@@ -183,4 +183,13 @@ class NpyTest {
         assertTrue(refusal.getMessage().startsWith(file.toString()), "names the file: " + refusal.getMessage());
         assertTrue(refusal.getMessage().contains(mentioned), "'" + mentioned + "' in: " + refusal.getMessage());
     }
+
+    @Test
+    void headerTextQuotedInAMessageCannotBreakTheLineOrDriveATerminal() throws Exception {
+        Path file = dir.resolve("hostile.npy");
+        Files.write(file, NpyBytes.file(1, NpyBytes.dict("<f4\u001b[2J\n\u0085", "(4,)"), new byte[16]));
+        NpyFormatException refusal = assertThrows(NpyFormatException.class, () -> Npy.read(file));
+        assertTrue(refusal.getMessage().contains("'<f4\\u001b[2J\\u000a\\u0085'"), refusal.getMessage());
+        assertTrue(refusal.getMessage().chars().noneMatch(Character::isISOControl), refusal.getMessage());
+    }
 }

@@ -17,6 +17,22 @@ public final class OpenClTesting {
     private OpenClTesting() {
     }
 
+    /**
+     * The shared backend of the best OpenCL device, for tests parameterised over backends: empty locally
+     * without OpenCL (the Java path is still tested), a failure in CI.
+     */
+    public static Optional<org.convcl.backend.ConvBackend> sharedBackendIfAvailable() {
+        DeviceDiscovery.Result discovery = DeviceDiscovery.discover();
+        if (DeviceSelector.choose(discovery.devices(), Optional.empty(), false).device().isEmpty()) {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail("CI must run the OpenCL tests, but OpenCL is unusable here: "
+                        + discovery.problem().orElse("no OpenCL device was found"));
+            }
+            return Optional.empty();
+        }
+        return Optional.of(org.convcl.backend.Backends.select(org.convcl.backend.BackendChoice.OPENCL));
+    }
+
     /** The best OpenCL device of any type (PoCL's CPU device counts). */
     public static OpenClDevice device() {
         DeviceDiscovery.Result discovery = DeviceDiscovery.discover();

@@ -6,6 +6,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Chooses the row kernel for a geometry. The Vector API kernel is used when the JVM was started with
  * {@code --add-modules jdk.incubator.vector}; without it the library still works, on plain loops.
+ * Thread-safe: the choice is made once, when the class loads, and the kernels are stateless.
  */
 public final class CpuKernels {
     private static final Logger LOG = LoggerFactory.getLogger(CpuKernels.class);

@@ -3,6 +3,8 @@ package org.convcl.backend.cpu;
 /**
  * Per-task working memory of the CPU kernels, sized by the kernel and the channel count, never by the
  * problem: the outer taps of a row that read real input, and a row of zeros that stands in for padding.
+ *
+ * <p>Not thread-safe: every task makes its own.
  */
 public final class Scratch {
     final int[] sourceOffset;
