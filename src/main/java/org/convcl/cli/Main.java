@@ -143,6 +143,9 @@ public final class Main implements Callable<Integer> {
         if (message == null || message.isBlank()) {
             return "failed (no reason given)";
         }
-        return message.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+        // Line breaks join the parts; any other control character (from a file name or a hostile header)
+        // becomes a space, so that the error stays one line and cannot drive the terminal.
+        return message.strip().replaceAll("\\s*[\\r\\n\\u0085\\u2028\\u2029]+\\s*", "; ")
+                .replaceAll("\\p{Cntrl}", " ");
     }
 }
