@@ -79,7 +79,7 @@ final class ElementKernels implements AutoCloseable {
                 values, factors);
     }
 
-    /** Work-groups per launch along the partial sums' columns, for choosing a split. */
+    /** Work-items per work-group of these kernels, for choosing how finely to split a reduction. */
     int workGroupSize() {
         return workGroupSize;
     }

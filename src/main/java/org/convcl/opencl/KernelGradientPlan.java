@@ -10,6 +10,8 @@ import org.convcl.ConvGeometry;
  */
 final class KernelGradientPlan implements AutoCloseable {
     static final String SOURCE = "kernel_gradient.cl";
+    /** The most work-groups some drivers (NVIDIA's among them) accept along a launch's second dimension. */
+    static final long MAX_COLUMN_BLOCKS = 65535;
 
     /**
      * The kernel's blocking: {@code tileM} rows of the reduction per step (also the length of each plain
@@ -70,6 +72,12 @@ final class KernelGradientPlan implements AutoCloseable {
     /** Compiles (or fetches from the program cache) the kernel for {@code g} and uploads its tables. */
     static KernelGradientPlan create(OpenClContext context, ConvGeometry g) {
         Blocking blocking = blocking(g, context.device().maxWorkGroupSize());
+        long columnBlocks = (long) ceilDiv(g.outChannelsPerGroup(), blocking.tileN()) * g.groups();
+        if (columnBlocks > MAX_COLUMN_BLOCKS) {
+            throw new IllegalArgumentException("groups: " + g.groups() + " groups of " + g.outChannelsPerGroup()
+                    + " output channels need " + columnBlocks + " kernel-gradient work-groups along one launch "
+                    + "dimension; OpenCL drivers accept at most " + MAX_COLUMN_BLOCKS);
+        }
         // Sizes are run-time arguments: one program per rank and blocking serves every shape.
         BuildOptions options = new BuildOptions().define("RANK", g.rank())
                 .define("TILE_M", blocking.tileM()).define("TILE_K", blocking.tileK())

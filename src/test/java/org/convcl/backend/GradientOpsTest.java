@@ -130,6 +130,21 @@ class GradientOpsTest {
 
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("backends")
+    void kernelGradientWithNothingToSumIsZero(ConvBackend backend) {
+        org.convcl.ConvSpec valid = org.convcl.ConvSpec.builder().padding(org.convcl.Padding.VALID).build();
+        // An input shorter than the kernel (no output positions), and an empty batch.
+        for (int[] inputShape : new int[][] {{2, 3, 4}, {0, 9, 4}}) {
+            ConvGeometry g = valid.resolve(inputShape, new int[] {5, 4, 3});
+            float[] dk = new float[(int) Tensor.elementCount(g.kernelShape())];
+            Arrays.fill(dk, Float.NaN);
+            backend.kernelGradient(g, new float[(int) Tensor.elementCount(inputShape)],
+                    new float[(int) Tensor.elementCount(g.outputShape())], dk);
+            assertArrayEquals(new float[dk.length], dk, Arrays.toString(inputShape));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("backends")
     void biasGradientSumsColumns(ConvBackend backend) {
         Random random = new Random(11);
         for (int rows : new int[] {0, 1, 7, 1000}) {

@@ -196,6 +196,27 @@ class DeviceBackwardTest {
     }
 
     @Test
+    void anEmptyOutputGivesZeroGradientsOnHostAndDevice() {
+        Conv layer = Conv.builder(Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 5, 2, 1))
+                .bias(Tensor.of(new float[] {0.5f}, 1)).spec(ConvSpec.builder().padding(Padding.VALID).build())
+                .backend(backend).build();
+        Tensor x = Tensor.of(new float[] {1, -2, 3, -4, 5, -6}, 1, 3, 2);
+        Tensor dy = Tensor.zeros(1, 0, 1);
+        ConvGradients host = layer.backward(x, dy);
+        ConvGradients device;
+        try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy);
+                DeviceGradients grads = layer.backward(dx, ddy)) {
+            device = grads.download();
+        }
+        for (ConvGradients grads : new ConvGradients[] {host, device}) {
+            assertArrayEquals(new float[6], grads.dx().data());
+            assertArrayEquals(new float[10], grads.dkernel().data());
+            assertArrayEquals(new float[1], grads.dbias().data());
+        }
+        layer.releaseDeviceParameters();
+    }
+
+    @Test
     void badOperandsAreRefusedNamingTheOperand() {
         Conv layer = Conv.builder(Tensor.zeros(3, 2, 4)).backend(backend).build();
         try (OpenClBackend other = OpenClBackend.create(backend.device());
