@@ -69,12 +69,14 @@ void kernel_gradient(const int rows, const int rows_per_split,
                      __global const int* restrict dims) {
     __local float a_tile[TILE_M][TILE_K];
     __local float b_tile[TILE_M][TILE_N];
-    /* Per tile row: the input offset of its batch element (-1 past the split) and, per dim, where its output
-       coordinate's entries start in that dim's table. Per tile column: its tap coordinates and channel. */
-    __local int row_base[TILE_M];
-    __local int row_table[TILE_M * RANK];
-    __local int column_tap[TILE_K * RANK];
+    /* The taps a work-group's columns span (TILE_K at most; one or two when CIN / GROUPS is large), their
+       coordinates, and per column which of them it is and which input channel it reads. Per step, the input
+       element behind each (tile row, spanned tap) pair, channel aside: resolved once for all the pair's
+       columns instead of once per column. */
+    __local int tap_coordinates[TILE_K * RANK];
+    __local int column_tap[TILE_K];
     __local int column_channel[TILE_K];
+    __local int row_source[TILE_M][TILE_K];
 
     const int cin_g = cin / groups;
     const int cout_g = cout / groups;
@@ -88,14 +90,19 @@ void kernel_gradient(const int rows, const int rows_per_split,
     const int n0 = (get_group_id(1) % n_tiles) * TILE_N;
     const int first = get_group_id(2) * rows_per_split;
     const int last = min(rows, first + rows_per_split);
+    const int first_tap = k0 / cin_g;
+    const int spanned_taps = min(taps - 1, (k0 + TILE_K - 1) / cin_g) - first_tap + 1;
 
-    /* The columns are fixed for the work-group: decode them once. */
+    /* The columns are fixed for the work-group: decode them, and the taps they span, once. */
     for (int c = item; c < TILE_K; c += ITEMS) {
         const int k = k0 + c;
-        int tap = k / cin_g;
+        column_tap[c] = k / cin_g - first_tap;
         column_channel[c] = k < k_g ? group * cin_g + k % cin_g : -1;
+    }
+    for (int j = item; j < spanned_taps; j += ITEMS) {
+        int tap = first_tap + j;
         for (int d = RANK - 1; d >= 0; d--) {
-            column_tap[c * RANK + d] = tap % dims[4 * d + 1];
+            tap_coordinates[j * RANK + d] = tap % dims[4 * d + 1];
             tap /= dims[4 * d + 1];
         }
     }
@@ -110,36 +117,38 @@ void kernel_gradient(const int rows, const int rows_per_split,
             carry[i][j] = 0.0f;
         }
     }
+    barrier(CLK_LOCAL_MEM_FENCE);
 
     for (int m0 = first; m0 < last; m0 += TILE_M) {
-        for (int r = item; r < TILE_M; r += ITEMS) {
+        /* Where each (row, tap) pair reads: the offset of channel 0 of its input pixel, or -1 for a zero. */
+        for (int e = item; e < TILE_M * spanned_taps; e += ITEMS) {
+            const int r = e / spanned_taps;
+            const int j = e % spanned_taps;
             const int m = m0 + r;
-            const int b = m / out_pixels;
-            int rest = m % out_pixels;
-            row_base[r] = m < last ? b * (in_pixels * cin) : -1;
-            for (int d = RANK - 1; d >= 0; d--) {
-                row_table[r * RANK + d] = dims[4 * d + 3] + (rest % dims[4 * d]) * dims[4 * d + 1];
-                rest /= dims[4 * d];
+            int source = -1;
+            if (m < last) {
+                int rest = m % out_pixels;
+                source = 0;
+                for (int d = RANK - 1; d >= 0; d--) {
+                    const int o = rest % dims[4 * d];
+                    rest /= dims[4 * d];
+                    const int index = tables[dims[4 * d + 3] + o * dims[4 * d + 1] + tap_coordinates[j * RANK + d]];
+                    source = (source < 0 || index < 0) ? -1 : source + index * dims[4 * d + 2];
+                }
+                if (source >= 0) {
+                    source = ((m / out_pixels) * in_pixels + source) * cin;
+                }
             }
+            row_source[r][j] = source;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         /* Consecutive work-items take consecutive k: consecutive input channels of one tap. */
         for (int e = item; e < TILE_M * TILE_K; e += ITEMS) {
             const int r = e / TILE_K;
             const int c = e % TILE_K;
-            float value = 0.0f;
             const int channel = column_channel[c];
-            if (row_base[r] >= 0 && channel >= 0) {
-                int source = 0;
-                for (int d = 0; d < RANK && source >= 0; d++) {
-                    const int index = tables[row_table[r * RANK + d] + column_tap[c * RANK + d]];
-                    source = index < 0 ? -1 : source + index * dims[4 * d + 2];
-                }
-                if (source >= 0) {
-                    value = input[row_base[r] + source * cin + channel];
-                }
-            }
-            a_tile[r][c] = value;
+            const int source = channel < 0 ? -1 : row_source[r][column_tap[c]];
+            a_tile[r][c] = source < 0 ? 0.0f : input[source + channel];
         }
         /* Consecutive work-items take consecutive output channels: contiguous reads of the output gradient. */
         for (int e = item; e < TILE_M * TILE_N; e += ITEMS) {
