@@ -183,6 +183,21 @@ public final class Conv {
                 dbias == null ? null : Tensor.of(dbias, bias.shape()));
     }
 
+    /**
+     * The backward pass on the device {@code x} lives on, without a host round trip: the gradients of
+     * {@code sum(apply(x) * dy)} as {@link #backward(Tensor, Tensor)} computes them, returned as device tensors
+     * that the caller closes. The layer's resident kernel and bias are reused (and its mask kept there for
+     * {@code dkernel}); see {@link #parametersChanged()}. The call enqueues the work and returns.
+     */
+    public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
+        DeviceBackward.checkInput(x);
+        ConvGeometry g = geometry(x.shape());
+        DeviceBackward.checkOperands(x, dy, g.outputShape());
+        OpenClBackend device = x.backend();
+        return deviceParameters().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
+                resident -> DeviceBackward.conv(device, g, x, dy, resident));
+    }
+
     /** The kernel as the convolution sees it: masked when a mask is set. */
     public float[] effectiveKernel() {
         if (mask == null) {

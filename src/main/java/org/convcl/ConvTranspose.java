@@ -3,6 +3,8 @@ package org.convcl;
 import java.util.Arrays;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
 
 /**
  * A transposed convolution layer like flax {@code nnx.ConvTranspose}: it holds a kernel {@code (*k, Cin, Cout)}
@@ -14,6 +16,10 @@ import org.convcl.backend.ConvBackend;
  * <p>Parameters are held by reference, so a training loop may update them in place between calls.
  * Otherwise immutable and thread-safe: {@link #apply} and {@link #backward} may run on many threads at once,
  * each with its own output and working arrays, as long as nobody writes the parameters meanwhile.
+ *
+ * <p>On an OpenCL device ({@link #apply(DeviceTensor)}, {@link #backward(DeviceTensor, DeviceTensor)}) the
+ * layer keeps its (masked) kernel, in the layout its convolution multiplies by, and its bias resident, as
+ * {@link Conv} does: call {@link #parametersChanged()} after changing them in place.
  */
 public final class ConvTranspose {
     private final Tensor kernel;
@@ -21,6 +27,9 @@ public final class ConvTranspose {
     private final Tensor mask;
     private final ConvTransposeSpec spec;
     private final ConvBackend backend;
+    /** Kernel and bias copies on the OpenCL devices this layer has run on; made on the first device call. */
+    private volatile DeviceParameters deviceParameters;
+    private final Object deviceParametersLock = new Object();
 
     private ConvTranspose(Builder builder) {
         if (builder.kernel == null) {
@@ -145,6 +154,94 @@ public final class ConvTranspose {
         return new ConvGradients(Tensor.of(dx, x.shape()),
                 Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
                 dbias == null ? null : Tensor.of(dbias, bias.shape()));
+    }
+
+    /**
+     * Applies the layer on the device {@code x} lives on and returns the result there, without a host round
+     * trip, as a new {@link DeviceTensor} that the caller closes. Kernel and bias are uploaded to that device
+     * once and reused (see {@link #parametersChanged()}). The call enqueues the work and returns.
+     */
+    public DeviceTensor apply(DeviceTensor x) {
+        DeviceBackward.checkInput(x);
+        ConvTransposeGeometry g = geometry(x.shape());
+        OpenClBackend device = x.backend();
+        DeviceTensor y = device.allocate(g.outputShape());
+        try {
+            deviceParameters().use(device, this::residentKernel, bias, null, resident -> {
+                EdgePadding fold = g.circularFold();
+                if (fold == null) {
+                    device.forward(g.conv(), x, resident.kernel(), resident.bias(), y);
+                    return null;
+                }
+                try (DeviceTensor unwrapped = device.allocate(g.conv().outputShape())) {
+                    device.forward(g.conv(), x, resident.kernel(), null, unwrapped);
+                    device.fold(fold, unwrapped, resident.bias(), y);
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+        return y;
+    }
+
+    /**
+     * The backward pass on the device {@code x} lives on, without a host round trip: the gradients of
+     * {@code sum(apply(x) * dy)} as {@link #backward(Tensor, Tensor)} computes them, as device tensors that the
+     * caller closes. Reuses the layer's resident kernel and bias. The call enqueues the work and returns.
+     */
+    public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
+        DeviceBackward.checkInput(x);
+        ConvTransposeGeometry g = geometry(x.shape());
+        DeviceBackward.checkOperands(x, dy, g.outputShape());
+        OpenClBackend device = x.backend();
+        return deviceParameters().use(device, this::residentKernel, bias, mask,
+                resident -> DeviceBackward.convTranspose(device, g, x, dy, resident));
+    }
+
+    /**
+     * Tells the layer that its kernel, bias or mask values were changed in place: the copies it keeps on
+     * OpenCL devices are uploaded again on their next use.
+     */
+    public void parametersChanged() {
+        DeviceParameters parameters = deviceParameters;
+        if (parameters != null) {
+            parameters.invalidate();
+        }
+    }
+
+    /** Releases the kernel and bias copies this layer keeps on OpenCL devices (they are re-uploaded if needed). */
+    public void releaseDeviceParameters() {
+        DeviceParameters parameters = deviceParameters;
+        if (parameters != null) {
+            parameters.release();
+        }
+    }
+
+    /** What a device keeps: the masked kernel in the layout the convolution multiplies by, rearranged once per upload. */
+    private Tensor residentKernel() {
+        float[] convKernel = effectiveKernel();
+        int[] shape = kernel.shape();
+        if (spec.transposeKernel()) {
+            convKernel = KernelLayout.flipSwap(convKernel, shape, 1);
+            shape = KernelLayout.flipSwapShape(shape, 1);
+        }
+        return Tensor.of(convKernel, shape);
+    }
+
+    private DeviceParameters deviceParameters() {
+        DeviceParameters parameters = deviceParameters;
+        if (parameters == null) {
+            synchronized (deviceParametersLock) {
+                parameters = deviceParameters;
+                if (parameters == null) {
+                    parameters = DeviceParameters.forOwner(this);
+                    deviceParameters = parameters;
+                }
+            }
+        }
+        return parameters;
     }
 
     /** The kernel as held, times the mask when one is set. */

@@ -5,14 +5,15 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
 /**
- * A layer's kernel and bias resident on each OpenCL device it has run on: uploaded on first use per device,
- * reused by every later device call, and uploaded again after {@link #invalidate()} (the layer's
- * {@code parametersChanged()}). Released by {@link #release()}, by the device's backend closing, or, as a
+ * A layer's kernel and bias (and, once a backward pass asked for it, its mask) resident on each OpenCL device
+ * it has run on: uploaded on first use per device, reused by every later device call, and uploaded again
+ * after {@link #invalidate()} (the layer's {@code parametersChanged()}). Released by {@link #release()}, by the device's backend closing, or, as a
  * safety net, when the layer becomes unreachable. Thread-safe: a device's copy is replaced only while no
  * call is enqueueing with it.
  */
@@ -32,21 +33,30 @@ final class DeviceParameters {
         return parameters;
     }
 
+    /**
+     * A layer's parameters as resident on one device, for the duration of one call: the kernel the convolution
+     * multiplies by, and the bias and the kernel mask (each null when the layer has none, or when the call did
+     * not ask for the mask).
+     */
+    record Resident(DeviceTensor kernel, DeviceTensor bias, DeviceTensor mask) {
+    }
+
     /** One device's copy, tagged with the parameter version it was uploaded at. */
     private static final class Copy {
         DeviceTensor kernel;
         DeviceTensor bias;
+        DeviceTensor mask;
         long version = -1;
 
         void close() {
-            if (kernel != null) {
-                kernel.close();
-            }
-            if (bias != null) {
-                bias.close();
+            for (DeviceTensor tensor : new DeviceTensor[] {kernel, bias, mask}) {
+                if (tensor != null) {
+                    tensor.close();
+                }
             }
             kernel = null;
             bias = null;
+            mask = null;
         }
     }
 
@@ -55,6 +65,18 @@ final class DeviceParameters {
      * uploading them first when there is no current copy there.
      */
     void use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, BiConsumer<DeviceTensor, DeviceTensor> action) {
+        use(backend, kernel, bias, null, resident -> {
+            action.accept(resident.kernel(), resident.bias());
+            return null;
+        });
+    }
+
+    /**
+     * Runs {@code action} with the kernel, bias and, when {@code mask} is not null, the mask resident on
+     * {@code backend}'s device (a backward pass masks the kernel gradient there), uploading what has no
+     * current copy first; returns what the action returns.
+     */
+    <T> T use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, Tensor mask, Function<Resident, T> action) {
         copies.keySet().removeIf(OpenClBackend::isClosed);
         Copy copy = copies.computeIfAbsent(backend, b -> new Copy());
         synchronized (copy) {
@@ -67,7 +89,10 @@ final class DeviceParameters {
                 copy.bias = bias == null ? null : backend.upload(bias);
                 copy.version = current;
             }
-            action.accept(copy.kernel, copy.bias);
+            if (mask != null && (copy.mask == null || copy.mask.isClosed())) {
+                copy.mask = backend.upload(mask);
+            }
+            return action.apply(new Resident(copy.kernel, copy.bias, mask == null ? null : copy.mask));
         }
     }
 

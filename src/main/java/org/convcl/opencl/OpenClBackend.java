@@ -7,6 +7,7 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.opencl.ProgramCache.Stats;
@@ -33,6 +34,7 @@ public final class OpenClBackend implements ConvBackend {
     private final OpenClContext context;
     private final BufferPool pool;
     private final ClBuffer placeholder;
+    private final GradientOps gradients;
     private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
     private final Object planLock = new Object();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -42,6 +44,7 @@ public final class OpenClBackend implements ConvBackend {
         this.context = context;
         this.pool = new BufferPool(context, Math.max(64L << 20, context.device().globalMemoryBytes() / 4));
         this.placeholder = context.allocate(0, "bias placeholder");
+        this.gradients = new GradientOps(this, context, pool);
     }
 
     /** A new backend (its own context and queue) on {@code device}; the caller closes it. */
@@ -61,6 +64,11 @@ public final class OpenClBackend implements ConvBackend {
 
     public OpenClDevice device() {
         return context.device();
+    }
+
+    @Override
+    public String toString() {
+        return name();
     }
 
     /** The plan (compiled kernel and blocking) for {@code g} with the default config, built on first use. */
@@ -149,6 +157,64 @@ public final class OpenClBackend implements ConvBackend {
         });
     }
 
+    // ---- Backward-pass operations, in kernels (GradientOps): host arrays, then device tensors. ----
+
+    /** The kernel-gradient reduction in kernels; deterministic (see {@link ConvBackend#kernelGradient}). */
+    @Override
+    public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
+        run(() -> gradients.kernelGradient(g, input, outputGradient, kernelGradient));
+    }
+
+    /** The bias-gradient column sums in kernels; deterministic. */
+    @Override
+    public void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
+        run(() -> gradients.biasGradient(rows, channels, outputGradient, biasGradient));
+    }
+
+    @Override
+    public void pad(EdgePadding padding, float[] source, float[] padded) {
+        run(() -> gradients.pad(padding, source, padded));
+    }
+
+    @Override
+    public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        run(() -> gradients.fold(padding, padded, bias, source));
+    }
+
+    /**
+     * Enqueues the kernel gradient of {@code sum(conv(input, K) * outputGradient)} into {@code kernelGradient}
+     * {@code (*k, Cin/groups, Cout)}, on device tensors of this backend, and returns without waiting.
+     */
+    public void kernelGradient(ConvGeometry g, DeviceTensor input, DeviceTensor outputGradient,
+            DeviceTensor kernelGradient) {
+        run(() -> gradients.kernelGradient(g, input, outputGradient, kernelGradient));
+    }
+
+    /** Enqueues {@code biasGradient (C)} = the sum of {@code outputGradient (..., C)} over all but its last dim. */
+    public void biasGradient(DeviceTensor outputGradient, DeviceTensor biasGradient) {
+        run(() -> gradients.biasGradient(outputGradient, biasGradient));
+    }
+
+    /** Enqueues {@link #pad(EdgePadding, float[], float[])} on device tensors (batch dims may be several). */
+    public void pad(EdgePadding padding, DeviceTensor source, DeviceTensor padded) {
+        run(() -> gradients.pad(padding, source, padded));
+    }
+
+    /** Enqueues {@link #fold(EdgePadding, float[], float[], float[])} on device tensors; {@code bias} may be null. */
+    public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
+        run(() -> gradients.fold(padding, padded, bias, source));
+    }
+
+    /** Enqueues {@code result = KernelLayout.flipSwap(kernel, groups)} on the device. */
+    public void flipSwap(DeviceTensor kernel, int groups, DeviceTensor result) {
+        run(() -> gradients.flipSwap(kernel, groups, result));
+    }
+
+    /** Enqueues {@code values *= factors} element-wise (a kernel mask on a kernel gradient). */
+    public void multiplyInPlace(DeviceTensor values, DeviceTensor factors) {
+        run(() -> gradients.multiplyInPlace(values, factors));
+    }
+
     /** Copies {@code tensor} to this device. */
     public DeviceTensor upload(Tensor tensor) {
         return guarded(() -> {
@@ -227,6 +293,7 @@ public final class OpenClBackend implements ConvBackend {
             closed = true;
             plans.values().forEach(ConvPlan::close);
             plans.clear();
+            gradients.close();
             pool.clear();
             context.close();
             LOG.debug("closed {}", name());
@@ -266,6 +333,13 @@ public final class OpenClBackend implements ConvBackend {
             }
             return plan;
         }
+    }
+
+    private void run(Runnable action) {
+        guarded(() -> {
+            action.run();
+            return null;
+        });
     }
 
     /** Runs {@code action} unless (and while not) the backend is closed. */

@@ -14,6 +14,7 @@ import org.convcl.ConvGradients;
 import org.convcl.EdgeMode;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;
+import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomConfigs;
 import org.convcl.testing.RandomConfigs.ConvConfig;
 import org.junit.jupiter.api.Test;
@@ -28,16 +29,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GradientOpsTest {
 
-    /** The backends under test; an accelerated backend joins this list. */
+    /**
+     * The backends under test: the Java path, and OpenCL (the shared backend of the best device) when present.
+     * Backends are AutoCloseable, so every parameterised test here sets autoCloseArguments = false: JUnit would
+     * otherwise close the shared OpenCL backend after each case.
+     */
     static Stream<ConvBackend> backends() {
-        return Stream.of(CpuBackend.instance());
+        Stream<ConvBackend> openCl = OpenClTesting.deviceIfAny().stream().map(Backends::openClBackend);
+        return Stream.concat(Stream.of(CpuBackend.instance()), openCl);
     }
 
     static Stream<Arguments> backendsAndSeeds() {
         return backends().flatMap(backend -> IntStream.range(0, 40).mapToObj(seed -> Arguments.of(backend, seed)));
     }
 
-    @ParameterizedTest(name = "{0} seed {1}")
+    @ParameterizedTest(name = "{0} seed {1}", autoCloseArguments = false)
     @MethodSource("backendsAndSeeds")
     void kernelGradientIsTheSumOfInputTimesOutputGradient(ConvBackend backend, int seed) {
         Random random = new Random(seed);
@@ -98,7 +104,7 @@ class GradientOpsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("backends")
     void kernelGradientStaysAccurateOverLongReductions(ConvBackend backend) {
         // A 1x1 kernel over 2^21 positions of ones: dK is the plain sum of dy, which a float running sum
@@ -122,7 +128,22 @@ class GradientOpsTest {
         assertEquals(sum, dk[0], 1e-6 * scale);
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("backends")
+    void kernelGradientWithNothingToSumIsZero(ConvBackend backend) {
+        org.convcl.ConvSpec valid = org.convcl.ConvSpec.builder().padding(org.convcl.Padding.VALID).build();
+        // An input shorter than the kernel (no output positions), and an empty batch.
+        for (int[] inputShape : new int[][] {{2, 3, 4}, {0, 9, 4}}) {
+            ConvGeometry g = valid.resolve(inputShape, new int[] {5, 4, 3});
+            float[] dk = new float[(int) Tensor.elementCount(g.kernelShape())];
+            Arrays.fill(dk, Float.NaN);
+            backend.kernelGradient(g, new float[(int) Tensor.elementCount(inputShape)],
+                    new float[(int) Tensor.elementCount(g.outputShape())], dk);
+            assertArrayEquals(new float[dk.length], dk, Arrays.toString(inputShape));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("backends")
     void biasGradientSumsColumns(ConvBackend backend) {
         Random random = new Random(11);
@@ -142,7 +163,7 @@ class GradientOpsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} seed {1}")
+    @ParameterizedTest(name = "{0} seed {1}", autoCloseArguments = false)
     @MethodSource("backendsAndSeeds")
     void padCopiesSourcesAndFoldIsItsAdjoint(ConvBackend backend, int seed) {
         Random random = new Random(100 + seed);

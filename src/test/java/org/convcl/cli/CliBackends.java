@@ -2,14 +2,16 @@ package org.convcl.cli;
 
 import java.util.List;
 import java.util.stream.Stream;
+import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.params.provider.Arguments;
 
 /**
- * The backends the CLI's golden and gradient tests run on, by their {@code --backend} names. When the OpenCL
- * backend lands, adding {@code "opencl"} here runs every one of those tests on it too.
+ * The backends the CLI's golden and gradient tests run on, by their {@code --backend} names: the Java path,
+ * and OpenCL wherever a device exists (always in CI, where a missing device fails the tests instead).
  */
 final class CliBackends {
-    static final List<String> ALL = List.of("cpu");
+    static final List<String> ALL = OpenClTesting.deviceIfAny().isPresent() ? List.of("cpu", "opencl")
+            : List.of("cpu");
 
     private CliBackends() {
     }

@@ -28,15 +28,20 @@ class CliGoldenTest {
         return GoldenCase.ofOp("conv").stream().filter(c -> c.error() == null);
     }
 
+    /** Every computed case on every backend of {@link CliBackends} ({@code --backend opencl} included). */
+    static Stream<org.junit.jupiter.params.provider.Arguments> computedCasesOnEachBackend() {
+        return CliBackends.crossedWith(computedCases());
+    }
+
     static Stream<GoldenCase> refusedCases() {
         return GoldenCase.ofOp("conv").stream().filter(c -> c.error() != null);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("computedCases")
-    void reproducesFlax(GoldenCase c) throws Exception {
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("computedCasesOnEachBackend")
+    void reproducesFlax(GoldenCase c, String backend) throws Exception {
         Path output = dir.resolve("y.npy");
-        List<String> args = new ArrayList<>(List.of("conv",
+        List<String> args = new ArrayList<>(List.of("conv", "--backend", backend,
                 "--input", GoldenCli.copy(c, "x", dir).toString(),
                 "--kernel", GoldenCli.copy(c, "kernel", dir).toString()));
         if (c.has("bias")) {

@@ -1,0 +1,323 @@
+package org.convcl.opencl;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
+import org.convcl.KernelLayout;
+import org.convcl.Tensor;
+
+/**
+ * The backward-pass operations of one {@link OpenClBackend}, all in kernels: the kernel-gradient and
+ * bias-gradient reductions, the {@link EdgePadding} pad and fold, and the kernel-layout operations that
+ * device-resident backward passes need. Each comes in a host-array form (upload to pooled buffers, run,
+ * download) and a device-tensor form (enqueue and return); both run the same kernels with the same splits,
+ * so they give the same bits.
+ *
+ * <p>Reductions are deterministic: a long reduction is cut into {@link ReductionSplit row ranges} whose
+ * partial sums are added in a fixed order by a second kernel, with no atomics.
+ *
+ * <p>Plans are compiled once per shape and cached; the small size-agnostic kernels once per backend. The
+ * caller ({@link OpenClBackend}) holds its lifecycle lock around every call. Thread-safe.
+ */
+final class GradientOps implements AutoCloseable {
+    private final OpenClBackend backend;
+    private final OpenClContext context;
+    private final BufferPool pool;
+    private final Map<String, KernelGradientPlan> kernelGradientPlans = new ConcurrentHashMap<>();
+    private final Map<String, EdgePaddingPlan> edgePaddingPlans = new ConcurrentHashMap<>();
+    private final Object planLock = new Object();
+    private volatile ElementKernels elementKernels;
+    private volatile ClBuffer placeholder;
+
+    GradientOps(OpenClBackend backend, OpenClContext context, BufferPool pool) {
+        this.backend = backend;
+        this.context = context;
+        this.pool = pool;
+    }
+
+    // ---- host arrays -------------------------------------------------------------------------------------
+
+    void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
+        OperandChecks.length("input", input, g.inputShape());
+        OperandChecks.length("outputGradient", outputGradient, g.outputShape());
+        OperandChecks.length("kernelGradient", kernelGradient, g.kernelShape());
+        if (kernelGradient.length == 0) {
+            return;
+        }
+        withHostBuffers(new float[][] {input, outputGradient}, kernelGradient,
+                (in, result) -> enqueueKernelGradient(g, in[0], in[1], result));
+    }
+
+    void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
+        if (rows < 0 || channels < 0) {
+            throw new IllegalArgumentException("biasGradient: rows " + rows + " and channels " + channels
+                    + " must be >= 0");
+        }
+        OperandChecks.length("outputGradient", outputGradient, new int[] {rows, channels});
+        OperandChecks.length("biasGradient", biasGradient, new int[] {channels});
+        if (channels == 0) {
+            return;
+        }
+        withHostBuffers(new float[][] {outputGradient}, biasGradient,
+                (in, result) -> enqueueBiasGradient(rows, channels, in[0], result));
+    }
+
+    void pad(EdgePadding e, float[] source, float[] padded) {
+        OperandChecks.length("source", source, e.sourceShape());
+        OperandChecks.length("padded", padded, e.paddedShape());
+        if (padded.length == 0) {
+            return;
+        }
+        withHostBuffers(new float[][] {source}, padded, (in, result) -> enqueuePad(e, in[0], result));
+    }
+
+    void fold(EdgePadding e, float[] padded, float[] bias, float[] source) {
+        OperandChecks.length("padded", padded, e.paddedShape());
+        if (bias != null) {
+            OperandChecks.length("bias", bias, new int[] {e.channels()});
+        }
+        OperandChecks.length("source", source, e.sourceShape());
+        if (source.length == 0) {
+            return;
+        }
+        float[][] inputs = bias == null ? new float[][] {padded} : new float[][] {padded, bias};
+        withHostBuffers(inputs, source, (in, result) -> enqueueFold(e, in[0], bias == null ? null : in[1], result));
+    }
+
+    // ---- device tensors ----------------------------------------------------------------------------------
+
+    void kernelGradient(ConvGeometry g, DeviceTensor input, DeviceTensor outputGradient, DeviceTensor kernelGradient) {
+        OperandChecks.tensor(backend, "input", input, g.inputShape());
+        OperandChecks.tensor(backend, "outputGradient", outputGradient, g.outputShape());
+        OperandChecks.tensor(backend, "kernelGradient", kernelGradient, g.kernelShape());
+        OperandChecks.distinct("kernelGradient", kernelGradient, input, outputGradient);
+        if (kernelGradient.size() > 0) {
+            enqueueKernelGradient(g, input.buffer(), outputGradient.buffer(), kernelGradient.buffer());
+        }
+    }
+
+    void biasGradient(DeviceTensor outputGradient, DeviceTensor biasGradient) {
+        if (biasGradient == null || biasGradient.rank() != 1) {
+            throw new IllegalArgumentException("biasGradient: got " + (biasGradient == null ? "null"
+                    : "shape " + Arrays.toString(biasGradient.shape())) + "; expected a DeviceTensor of shape (C)");
+        }
+        int channels = biasGradient.size();
+        if (outputGradient == null || outputGradient.rank() < 1
+                || outputGradient.shape()[outputGradient.rank() - 1] != channels) {
+            throw new IllegalArgumentException("outputGradient: got " + (outputGradient == null ? "null"
+                    : "shape " + Arrays.toString(outputGradient.shape())) + "; expected a DeviceTensor whose last dim "
+                    + "is the bias gradient's " + channels + " channels");
+        }
+        OperandChecks.tensor(backend, "outputGradient", outputGradient, outputGradient.shape());
+        OperandChecks.tensor(backend, "biasGradient", biasGradient, biasGradient.shape());
+        OperandChecks.distinct("biasGradient", biasGradient, outputGradient);
+        if (channels > 0) {
+            enqueueBiasGradient(outputGradient.size() / channels, channels, outputGradient.buffer(),
+                    biasGradient.buffer());
+        }
+    }
+
+    void pad(EdgePadding e, DeviceTensor source, DeviceTensor padded) {
+        OperandChecks.batchFlattened(backend, "source", source, e.sourceShape());
+        OperandChecks.batchFlattened(backend, "padded", padded, e.paddedShape());
+        OperandChecks.distinct("pad", padded, source);
+        if (padded.size() > 0) {
+            enqueuePad(e, source.buffer(), padded.buffer());
+        }
+    }
+
+    void fold(EdgePadding e, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
+        OperandChecks.batchFlattened(backend, "padded", padded, e.paddedShape());
+        if (bias != null) {
+            OperandChecks.tensor(backend, "bias", bias, new int[] {e.channels()});
+        }
+        OperandChecks.batchFlattened(backend, "source", source, e.sourceShape());
+        OperandChecks.distinct("fold", source, padded, bias);
+        if (source.size() > 0) {
+            enqueueFold(e, padded.buffer(), bias == null ? null : bias.buffer(), source.buffer());
+        }
+    }
+
+    void flipSwap(DeviceTensor kernel, int groups, DeviceTensor result) {
+        if (kernel == null) {
+            throw new IllegalArgumentException("kernel: got null; expected a DeviceTensor (*k, A, groups * B)");
+        }
+        int[] shape = kernel.shape();
+        int rank = shape.length - 2;
+        if (rank < 1) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(shape)
+                    + " needs at least one spatial dim, so rank >= 3");
+        }
+        if (groups < 1 || shape[rank + 1] % groups != 0) {
+            throw new IllegalArgumentException("groups: " + groups + " does not divide the kernel's last dim "
+                    + shape[rank + 1] + " of shape " + Arrays.toString(shape));
+        }
+        OperandChecks.tensor(backend, "kernel", kernel, shape);
+        OperandChecks.tensor(backend, "result", result, KernelLayout.flipSwapShape(shape, groups));
+        OperandChecks.distinct("flipSwap", result, kernel);
+        if (result.size() > 0) {
+            int taps = (int) Tensor.elementCount(Arrays.copyOf(shape, rank));
+            elementKernels().flipSwap(context, taps, shape[rank], shape[rank + 1] / groups, groups, kernel.buffer(),
+                    result.buffer());
+        }
+    }
+
+    void multiplyInPlace(DeviceTensor values, DeviceTensor factors) {
+        if (values == null) {
+            throw new IllegalArgumentException("values: got null; expected a DeviceTensor");
+        }
+        OperandChecks.tensor(backend, "values", values, values.shape());
+        OperandChecks.tensor(backend, "factors", factors, values.shape());
+        OperandChecks.distinct("multiplyInPlace", values, factors);
+        if (values.size() > 0) {
+            elementKernels().multiplyInPlace(context, values.size(), values.buffer(), factors.buffer());
+        }
+    }
+
+    // ---- the kernels, on buffers -------------------------------------------------------------------------
+
+    private void enqueueKernelGradient(ConvGeometry g, ClBuffer input, ClBuffer outputGradient, ClBuffer result) {
+        KernelGradientPlan plan = plan(kernelGradientPlans, PlanKey.shapeSignature(g),
+                () -> KernelGradientPlan.create(context, g));
+        long rows = plan.rows(g.batch());
+        ReductionSplit split = ReductionSplit.of(rows, plan.rowsPerStep(), plan.blockGroups(), plan.kernelSize(),
+                targetWorkGroups());
+        if (split.splits() == 1) {
+            plan.enqueue(context, (int) rows, split, input, outputGradient, result);
+            return;
+        }
+        ClBuffer partials = pool.acquire(4L * split.splits() * plan.kernelSize(), "kernel-gradient partial sums");
+        try {
+            plan.enqueue(context, (int) rows, split, input, outputGradient, partials);
+            elementKernels().sumPartials(context, split.splits(), plan.kernelSize(), partials, result);
+        } finally {
+            // Safe while the kernels still run: the queue is in order, so a later user of the buffer waits.
+            pool.release(partials);
+        }
+    }
+
+    private void enqueueBiasGradient(int rows, int channels, ClBuffer outputGradient, ClBuffer result) {
+        ElementKernels kernels = elementKernels();
+        // One work-item per column and range: aim at enough work-items to fill the device.
+        ReductionSplit split = ReductionSplit.of(rows, ElementKernels.BLOCK_ROWS, channels, channels,
+                targetWorkGroups() * kernels.workGroupSize());
+        if (split.splits() == 1) {
+            kernels.columnPartials(context, rows, channels, split, outputGradient, result);
+            return;
+        }
+        ClBuffer partials = pool.acquire(4L * split.splits() * channels, "bias-gradient partial sums");
+        try {
+            kernels.columnPartials(context, rows, channels, split, outputGradient, partials);
+            kernels.sumPartials(context, split.splits(), channels, partials, result);
+        } finally {
+            pool.release(partials);
+        }
+    }
+
+    private void enqueuePad(EdgePadding e, ClBuffer source, ClBuffer padded) {
+        plan(edgePaddingPlans, EdgePaddingPlan.key(e, false, false), () -> EdgePaddingPlan.pad(context, e))
+                .enqueuePad(context, e.batch(), source, padded);
+    }
+
+    private void enqueueFold(EdgePadding e, ClBuffer padded, ClBuffer bias, ClBuffer source) {
+        boolean hasBias = bias != null;
+        plan(edgePaddingPlans, EdgePaddingPlan.key(e, true, hasBias), () -> EdgePaddingPlan.fold(context, e, hasBias))
+                .enqueueFold(context, e.batch(), padded, hasBias ? bias : placeholder(), source);
+    }
+
+    /** Work-groups that keep the device busy: a few per compute unit. */
+    private long targetWorkGroups() {
+        return 4L * Math.max(1, context.device().computeUnits());
+    }
+
+    // ---- plumbing ----------------------------------------------------------------------------------------
+
+    private interface BufferWork {
+        void run(ClBuffer[] inputs, ClBuffer result);
+    }
+
+    /** Uploads {@code inputs} to pooled buffers, runs {@code work} into a pooled result, downloads it. */
+    private void withHostBuffers(float[][] inputs, float[] result, BufferWork work) {
+        ClBuffer[] buffers = new ClBuffer[inputs.length];
+        ClBuffer out = null;
+        try {
+            for (int i = 0; i < inputs.length; i++) {
+                buffers[i] = pool.acquire(4L * inputs[i].length, "backward operand");
+                context.write(buffers[i], 0, inputs[i], 0, inputs[i].length);
+            }
+            out = pool.acquire(4L * result.length, "backward result");
+            work.run(buffers, out);
+            context.read(out, 0, result, 0, result.length);
+        } finally {
+            for (ClBuffer buffer : buffers) {
+                pool.release(buffer);
+            }
+            pool.release(out);
+        }
+    }
+
+    private <T> T plan(Map<String, T> plans, String key, Supplier<T> create) {
+        T plan = plans.get(key);
+        if (plan != null) {
+            return plan;
+        }
+        synchronized (planLock) {
+            return plans.computeIfAbsent(key, k -> create.get());
+        }
+    }
+
+    private ElementKernels elementKernels() {
+        ElementKernels kernels = elementKernels;
+        if (kernels == null) {
+            synchronized (planLock) {
+                kernels = elementKernels;
+                if (kernels == null) {
+                    kernels = ElementKernels.create(context);
+                    elementKernels = kernels;
+                }
+            }
+        }
+        return kernels;
+    }
+
+    /** A buffer bound where a kernel takes an optional operand it will not read. */
+    private ClBuffer placeholder() {
+        ClBuffer buffer = placeholder;
+        if (buffer == null) {
+            synchronized (planLock) {
+                buffer = placeholder;
+                if (buffer == null) {
+                    buffer = context.allocate(0, "absent-operand placeholder");
+                    placeholder = buffer;
+                }
+            }
+        }
+        return buffer;
+    }
+
+    /** Plans compiled so far (kernel gradient and edge padding); for tests. */
+    int planCount() {
+        return kernelGradientPlans.size() + edgePaddingPlans.size();
+    }
+
+    @Override
+    public void close() {
+        synchronized (planLock) {
+            kernelGradientPlans.values().forEach(KernelGradientPlan::close);
+            kernelGradientPlans.clear();
+            edgePaddingPlans.values().forEach(EdgePaddingPlan::close);
+            edgePaddingPlans.clear();
+            if (elementKernels != null) {
+                elementKernels.close();
+                elementKernels = null;
+            }
+            if (placeholder != null) {
+                placeholder.close();
+                placeholder = null;
+            }
+        }
+    }
+}

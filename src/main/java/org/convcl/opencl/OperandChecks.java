@@ -1,0 +1,72 @@
+package org.convcl.opencl;
+
+import java.util.Arrays;
+import org.convcl.Tensor;
+
+/**
+ * The argument checks of the backward operations on an {@link OpenClBackend}: arrays and device tensors of
+ * the wrong size, shape or backend are refused with an {@link IllegalArgumentException} naming the operand,
+ * what it is and what it must be, before any work (a kernel would otherwise read past a buffer). Stateless.
+ */
+final class OperandChecks {
+    private OperandChecks() {
+    }
+
+    /** A host array holding exactly the elements of {@code shape}. */
+    static void length(String what, float[] values, int[] shape) {
+        long expected = Tensor.elementCount(shape);
+        if (values == null || values.length != expected) {
+            throw new IllegalArgumentException(what + ": has " + (values == null ? "no array" : values.length
+                    + " elements") + " but the shape " + Arrays.toString(shape) + " holds " + expected);
+        }
+    }
+
+    /** A device tensor of {@code backend} with exactly {@code shape}. */
+    static void tensor(OpenClBackend backend, String what, DeviceTensor tensor, int[] shape) {
+        onBackend(backend, what, tensor, shape);
+        if (!Arrays.equals(tensor.shape(), shape)) {
+            throw new IllegalArgumentException(what + ": shape " + Arrays.toString(tensor.shape())
+                    + " does not match the expected " + Arrays.toString(shape));
+        }
+    }
+
+    /**
+     * A device tensor of {@code backend} with {@code shape} {@code (batch, *spatial, C)} up to its batch dims:
+     * any batch dims whose product is {@code batch}, then exactly the spatial and channel dims.
+     */
+    static void batchFlattened(OpenClBackend backend, String what, DeviceTensor tensor, int[] shape) {
+        onBackend(backend, what, tensor, shape);
+        int[] actual = tensor.shape();
+        int trailing = shape.length - 1;
+        boolean matches = actual.length >= trailing && tensor.size() == Tensor.elementCount(shape)
+                && Arrays.equals(Arrays.copyOfRange(actual, actual.length - trailing, actual.length),
+                        Arrays.copyOfRange(shape, 1, shape.length));
+        if (!matches) {
+            throw new IllegalArgumentException(what + ": shape " + Arrays.toString(actual) + " does not match "
+                    + Arrays.toString(shape) + " (batch dims flattened first); it must be (*batch, "
+                    + Arrays.toString(Arrays.copyOfRange(shape, 1, shape.length)) + ") with " + shape[0]
+                    + " batch elements");
+        }
+    }
+
+    /** {@code output} is none of {@code operands}: the kernels read their inputs while writing the output. */
+    static void distinct(String operation, DeviceTensor output, DeviceTensor... operands) {
+        for (DeviceTensor operand : operands) {
+            if (operand != null && operand == output) {
+                throw new IllegalArgumentException(operation + ": output " + output + " is also an operand; the "
+                        + "result must go to a tensor of its own");
+            }
+        }
+    }
+
+    private static void onBackend(OpenClBackend backend, String what, DeviceTensor tensor, int[] shape) {
+        if (tensor == null) {
+            throw new IllegalArgumentException(what + ": got null; expected a DeviceTensor of shape "
+                    + Arrays.toString(shape));
+        }
+        if (tensor.backend() != backend) {
+            throw new IllegalArgumentException(what + ": " + tensor + " lives on another backend than "
+                    + backend.name() + "; every operand of a call must be on the same one");
+        }
+    }
+}
