@@ -1,6 +1,7 @@
 package org.convcl.opencl;
 
 import java.util.Arrays;
+import java.util.concurrent.CancellationException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
@@ -33,6 +34,7 @@ public final class OpenClBackend implements ConvBackend {
 
     private final OpenClContext context;
     private final BufferPool pool;
+    private final BatchChunks chunks;
     private final ClBuffer placeholder;
     private final GradientOps gradients;
     private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
@@ -42,6 +44,7 @@ public final class OpenClBackend implements ConvBackend {
 
     private OpenClBackend(OpenClContext context) {
         this.context = context;
+        this.chunks = BatchChunks.forDevice(context.device());
         this.pool = new BufferPool(context, Math.max(64L << 20, context.device().globalMemoryBytes() / 4));
         this.placeholder = context.allocate(0, "bias placeholder");
         this.gradients = new GradientOps(this, context, pool);
@@ -92,24 +95,37 @@ public final class OpenClBackend implements ConvBackend {
         if (output.length == 0) {
             return;
         }
+        int elementsPerChunk = chunks.elementsPerChunk(g, bias != null);
         guarded(() -> {
             ConvPlan plan = defaultPlan(g, bias != null);
+            int inputPerElement = g.inputSpatialSize() * g.inChannels();
+            int outputPerElement = g.outputSpatialSize() * g.outChannels();
+            int chunk = Math.min(g.batch(), elementsPerChunk);
             ClBuffer in = null;
             ClBuffer weights = null;
             ClBuffer biasBuffer = null;
             ClBuffer out = null;
             try {
-                in = pool.acquire(4L * input.length, "input " + Arrays.toString(g.inputShape()));
+                in = pool.acquire(4L * chunk * inputPerElement, "input " + Arrays.toString(g.inputShape()));
                 weights = pool.acquire(4L * kernel.length, "kernel " + Arrays.toString(g.kernelShape()));
-                out = pool.acquire(4L * output.length, "output " + Arrays.toString(g.outputShape()));
-                context.write(in, 0, input, 0, input.length);
+                out = pool.acquire(4L * chunk * outputPerElement, "output " + Arrays.toString(g.outputShape()));
                 context.write(weights, 0, kernel, 0, kernel.length);
                 if (bias != null) {
                     biasBuffer = pool.acquire(4L * bias.length, "bias");
                     context.write(biasBuffer, 0, bias, 0, bias.length);
                 }
-                plan.enqueue(context, g.batch(), in, 0, weights, bias == null ? placeholder : biasBuffer, out, 0);
-                context.read(out, 0, output, 0, output.length);
+                // A batch too large for the device runs in chunks along the batch; between chunks an
+                // interrupted caller stops the call (a chunk already launched runs to its end).
+                for (int first = 0; first < g.batch(); first += chunk) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new CancellationException("convolution interrupted after " + first + " of "
+                                + g.batch() + " batch elements: " + g);
+                    }
+                    int count = Math.min(chunk, g.batch() - first);
+                    context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
+                    plan.enqueue(context, count, in, 0, weights, bias == null ? placeholder : biasBuffer, out, 0);
+                    context.read(out, 0, output, first * outputPerElement, count * outputPerElement);
+                }
             } finally {
                 pool.release(in);
                 pool.release(weights);

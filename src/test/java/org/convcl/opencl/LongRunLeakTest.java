@@ -25,7 +25,6 @@ class LongRunLeakTest {
             report = Soak.run(backend, 20_000, 1_000);
         }
         assertTrue(report.countsFlat(), "live objects accumulated: " + report.samples());
-        assertTrue(report.buffersReturned(), "buffers left after release: " + report.after());
         assertEquals(start, NativeResources.snapshot(), "closing the backend releases everything");
     }
 }
