@@ -12,10 +12,18 @@ import org.jocl.cl_mem;
 
 /**
  * One kernel object. Setting arguments and enqueueing must not interleave between threads (arguments are
- * state of the kernel object), so {@link #launch} does both under the object's lock; OpenCL captures the
- * arguments at enqueue time, so the lock is held only for the enqueue, not the execution.
+ * state of the kernel object), so {@link #launch} does both under a lock; OpenCL captures the arguments at
+ * enqueue time, so the lock is held only for the enqueue, not the execution.
+ *
+ * <p>The lock is one for the whole process, not one per kernel: PoCL (3.1) compiles a kernel's work-group
+ * function inside {@code clEnqueueNDRangeKernel} the first time it sees a launch shape, and two threads
+ * doing that at once for different kernels crashed the JVM (a segmentation fault in about one test run in
+ * three with a cold compiler cache). Enqueueing takes microseconds, so serialising it costs nothing that
+ * matters, on a GPU either.
  */
 final class ClKernel extends NativeObject {
+    private static final Object ENQUEUE_LOCK = new Object();
+
     private final cl_kernel kernel;
     private final String name;
 
@@ -45,7 +53,13 @@ final class ClKernel extends NativeObject {
      * Sets every argument and enqueues one launch. Arguments are {@link ClBuffer}s or {@link Integer}s
      * (passed as {@code int}). {@code local} may be null to let the driver choose.
      */
-    synchronized void launch(cl_command_queue queue, long[] global, long[] local, Object... arguments) {
+    void launch(cl_command_queue queue, long[] global, long[] local, Object... arguments) {
+        synchronized (ENQUEUE_LOCK) {
+            launchLocked(queue, global, local, arguments);
+        }
+    }
+
+    private void launchLocked(cl_command_queue queue, long[] global, long[] local, Object... arguments) {
         ensureOpen();
         int index = 0;
         try {
