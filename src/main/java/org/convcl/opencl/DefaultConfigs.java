@@ -36,11 +36,18 @@ public final class DefaultConfigs {
         }
     }
 
-    /** The config for {@code g} on {@code device}: tuned when the database has it, else the default. */
+    /**
+     * The config for {@code g} on {@code device}: the user's tuning database for this device and driver first,
+     * then the results shipped for a device of this name ({@link PackagedTuning}), else the default.
+     */
     public static KernelConfig choose(ConvGeometry g, OpenClDevice device) {
         Optional<KernelConfig> tuned = TuningDatabase.forDevice(device).lookup(g);
         if (tuned.isPresent() && fits(tuned.get(), g, device)) {
             return tuned.get();
+        }
+        Optional<KernelConfig> shipped = PackagedTuning.lookup(device.name(), g);
+        if (shipped.isPresent() && fits(shipped.get(), g, device)) {
+            return shipped.get();
         }
         return untuned(g, device);
     }

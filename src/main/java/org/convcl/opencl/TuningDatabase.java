@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import org.convcl.ConvGeometry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,12 +56,17 @@ public final class TuningDatabase {
 
         /** A readable, collision-safe file name. */
         String fileName() {
+            String hash = KernelSources.sha256(name + "\n" + vendor + "\n" + driver + "\n" + platform).substring(0, 12);
+            return slug(name) + "-" + hash + ".json";
+        }
+
+        /** The device name in lower case, runs of other characters as one dash (the packaged file's name). */
+        static String slug(String name) {
             String slug = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("(^-+|-+$)", "");
             if (slug.length() > 48) {
                 slug = slug.substring(0, 48);
             }
-            String hash = KernelSources.sha256(name + "\n" + vendor + "\n" + driver + "\n" + platform).substring(0, 12);
-            return (slug.isEmpty() ? "device" : slug) + "-" + hash + ".json";
+            return slug.isEmpty() ? "device" : slug;
         }
     }
 
@@ -113,9 +119,13 @@ public final class TuningDatabase {
 
     /** The tuned config for {@code g}: same geometry, the entry whose batch is nearest in ratio. */
     public Optional<KernelConfig> lookup(ConvGeometry g) {
+        return nearest(loaded(), g);
+    }
+
+    static Optional<KernelConfig> nearest(List<Entry> entries, ConvGeometry g) {
         String signature = PlanKey.shapeSignature(g);
         double batch = Math.max(1, g.batch());
-        return loaded().stream().filter(e -> e.geometry().equals(signature))
+        return entries.stream().filter(e -> e.geometry().equals(signature))
                 .min(Comparator.comparingDouble(e -> Math.abs(Math.log(Math.max(1, e.batch()) / batch))))
                 .map(Entry::config);
     }
@@ -155,18 +165,31 @@ public final class TuningDatabase {
         if (!Files.isRegularFile(file)) {
             return List.of();
         }
+        try {
+            return parse(Files.readString(file), file.toString(), header -> device.name().equals(header.get("device"))
+                    && device.driver().equals(header.get("driver")) && device.vendor().equals(header.get("vendor"))
+                    && device.platform().equals(header.get("platform")));
+        } catch (IOException e) {
+            LOG.debug("tuning database {}: ignored, it cannot be read ({})", file, e.toString());
+            return List.of();
+        }
+    }
+
+    /**
+     * The valid entries of database text whose header {@code trusted} accepts; empty (and logged) when the text
+     * does not parse, is of another format, or is not trusted. Entries that do not parse are skipped.
+     */
+    static List<Entry> parse(String text, String source, Predicate<Map<String, Object>> trusted) {
         Map<String, Object> json;
         try {
-            json = JSON.std.mapFrom(Files.readString(file));
+            json = JSON.std.mapFrom(text);
         } catch (IOException | RuntimeException e) {
-            LOG.debug("tuning database {}: ignored, it does not parse ({}); the next result replaces it", file,
+            LOG.debug("tuning database {}: ignored, it does not parse ({}); the next result replaces it", source,
                     e.toString());
             return List.of();
         }
-        if (json == null || !Integer.valueOf(FORMAT).equals(json.get("format"))
-                || !device.name().equals(json.get("device")) || !device.driver().equals(json.get("driver"))
-                || !device.vendor().equals(json.get("vendor")) || !device.platform().equals(json.get("platform"))) {
-            LOG.debug("tuning database {}: ignored, it is of another format or device", file);
+        if (json == null || !Integer.valueOf(FORMAT).equals(json.get("format")) || !trusted.test(json)) {
+            LOG.debug("tuning database {}: ignored, it is of another format or device", source);
             return List.of();
         }
         List<Entry> result = new ArrayList<>();
@@ -175,7 +198,7 @@ public final class TuningDatabase {
                 try {
                     result.add(entry(row));
                 } catch (RuntimeException e) {
-                    LOG.debug("tuning database {}: skipped an entry that does not parse: {}", file, e.getMessage());
+                    LOG.debug("tuning database {}: skipped an entry that does not parse: {}", source, e.getMessage());
                 }
             }
         }

@@ -119,4 +119,17 @@ class TuningDatabaseTest {
             assertEquals(config, KernelConfigJson.fromJson(KernelConfigJson.toJson(config)));
         }
     }
+
+    @Test
+    void resultsShippedInTheJarServeADeviceOfTheSameNameWhateverItsDriver() {
+        // src/test/resources/tuning/test-gpu-9000.json, as `convcl tune` writes it and a commit ships it.
+        ConvGeometry g = geometry(4, 16);
+        KernelConfig shipped = new KernelConfig.Gemm(new Tiling(32, 16, 16, 4, 2, 2, 2, 4, 2));
+        assertEquals(Optional.of(shipped), PackagedTuning.lookup("Test GPU 9000", g));
+        assertEquals(Optional.of(shipped), PackagedTuning.lookup("Test GPU 9000", geometry(64, 16)), "nearest batch");
+        assertEquals(Optional.empty(), PackagedTuning.lookup("Test GPU 9000", geometry(4, 8)), "another geometry");
+        assertEquals(Optional.empty(), PackagedTuning.lookup("Test GPU 9001", g), "no file for that name");
+        // impostor.json names another device than its file name says: not trusted.
+        assertEquals(Optional.empty(), PackagedTuning.lookup("Impostor", g));
+    }
 }
