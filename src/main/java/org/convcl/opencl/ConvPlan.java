@@ -80,11 +80,12 @@ public final class ConvPlan implements AutoCloseable {
             throw new IllegalArgumentException("tiling " + tiling + ": " + gemm.columnGroups() + " column work-groups "
                     + "exceed " + GemmLaunch.MAX_COLUMN_GROUPS + "; use a larger tileN or KernelConfig.General");
         }
-        ClProgram program = context.program(GEMM_SOURCE, gemm.options());
+        String options = gemm.options();
+        ClProgram program = context.program(GEMM_SOURCE, options);
         ClKernel kernel = context.kernel(program, "conv_gemm");
         checkKernelLimit(kernel, device, tiling.workGroupSize(), "tiling " + tiling);
         Launch launch = new Launch(gemm::global, gemm.local());
-        return new ConvPlan(key, g, new KernelConfig.Gemm(tiling), hasBias, gemm.options(), kernel, List.of(), launch,
+        return new ConvPlan(key, g, new KernelConfig.Gemm(tiling), hasBias, options, kernel, List.of(), launch,
                 tiling.vectorK(), tiling.vectorN());
     }
 
@@ -101,13 +102,14 @@ public final class ConvPlan implements AutoCloseable {
             throw new IllegalArgumentException("kernel config " + config + ": " + depthwise.itemsPerBatch()
                     + " work-items per batch element are too many for 32-bit indexing; use KernelConfig.General");
         }
-        ClProgram program = context.program(DEPTHWISE_SOURCE, depthwise.options());
+        String options = depthwise.options();
+        ClProgram program = context.program(DEPTHWISE_SOURCE, options);
         ClKernel kernel = context.kernel(program, "conv_depthwise");
         checkKernelLimit(kernel, device, config.workGroupSize(), "kernel config " + config);
         Launch launch = new Launch(depthwise::global, depthwise.local());
         int vector = depthwise.config().vectorWidth();
         int inputVector = g.outChannels() == g.inChannels() ? vector : 1;
-        return new ConvPlan(key, g, depthwise.config(), hasBias, depthwise.options(), kernel, List.of(), launch,
+        return new ConvPlan(key, g, depthwise.config(), hasBias, options, kernel, List.of(), launch,
                 inputVector, vector);
     }
 

@@ -1,7 +1,9 @@
 package org.convcl.opencl;
 
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.ConvGeometry;
 
 /**
@@ -14,6 +16,9 @@ import org.convcl.ConvGeometry;
  * The GPU values are educated defaults until {@code convcl tune} has run on the device.
  */
 public final class DefaultConfigs {
+    private static final int MAX_MEMOISED = 4096;
+    private static final Map<String, KernelConfig> CHOSEN = new ConcurrentHashMap<>();
+
     private DefaultConfigs() {
     }
 
@@ -41,6 +46,21 @@ public final class DefaultConfigs {
      * then the results shipped for a device of this name ({@link PackagedTuning}), else the default.
      */
     public static KernelConfig choose(ConvGeometry g, OpenClDevice device) {
+        // Memoised: every host call asks, and a lookup must not cost more than a small kernel's run.
+        String key = device.index() + "\n" + device.name() + "\n" + ProgramBinaryCache.defaultRoot().orElse(null)
+                + "\n" + TuningDatabase.generation() + "\n" + g.batch() + "\n" + PlanKey.shapeSignature(g);
+        KernelConfig chosen = CHOSEN.get(key);
+        if (chosen == null) {
+            chosen = chooseNow(g, device);
+            if (CHOSEN.size() >= MAX_MEMOISED) {
+                CHOSEN.clear();
+            }
+            CHOSEN.put(key, chosen);
+        }
+        return chosen;
+    }
+
+    private static KernelConfig chooseNow(ConvGeometry g, OpenClDevice device) {
         Optional<KernelConfig> tuned = TuningDatabase.forDevice(device).lookup(g);
         if (tuned.isPresent() && fits(tuned.get(), g, device)) {
             return tuned.get();

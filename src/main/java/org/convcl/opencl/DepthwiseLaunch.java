@@ -5,13 +5,15 @@ import org.convcl.EdgeMode;
 
 /**
  * The depthwise kernel ({@code kernels/conv_depthwise.cl}) specialised for one geometry and config: its
- * {@code -D} options and launch shape. Pure arithmetic; {@link ConvPlan} compiles and launches it.
+ * launch shape and (on request) its {@code -D} options. Pure arithmetic; {@link ConvPlan} compiles and
+ * launches it.
  *
- * @param config  the config with its vector width fitted to the output channels
- * @param options every {@code -D} the program is built with
+ * @param geometry what is computed
+ * @param hasBias  whether a bias is added
+ * @param config   the config with its vector width fitted to the output channels
  * @param itemsPerBatch work-items one batch element needs (before rounding up to whole work-groups)
  */
-record DepthwiseLaunch(KernelConfig.Depthwise config, String options, long itemsPerBatch) {
+record DepthwiseLaunch(ConvGeometry geometry, boolean hasBias, KernelConfig.Depthwise config, long itemsPerBatch) {
 
     /** Whether {@code g} is depthwise (one input channel per group) and of a rank the kernel handles. */
     static boolean supports(ConvGeometry g) {
@@ -40,32 +42,35 @@ record DepthwiseLaunch(KernelConfig.Depthwise config, String options, long items
         }
         KernelConfig.Depthwise config = vector == requested.vectorWidth() ? requested
                 : new KernelConfig.Depthwise(vector, requested.outputsPerItem(), requested.workGroupSize());
+        int rank = g.rank();
+        long outerOutputs = 1;
+        for (int d = 0; d < rank - 1; d++) {
+            outerOutputs *= g.outSpatial()[d];
+        }
+        int outW = g.outSpatial()[rank - 1];
+        long wBlocks = (outW + config.outputsPerItem() - 1) / config.outputsPerItem();
+        long items = outerOutputs * wBlocks * (g.outChannels() / config.vectorWidth());
+        return new DepthwiseLaunch(g, hasBias, config, items);
+    }
+
+    /** Every {@code -D} the program is built with. */
+    String options() {
+        ConvGeometry g = geometry;
         String[] names = {"D", "H", "W"};
         int offset = 3 - g.rank();
         BuildOptions options = new BuildOptions().define("VEC", config.vectorWidth())
                 .define("WPT_W", config.outputsPerItem());
-        long outerOutputs = 1;
-        int outW = 1;
         for (int d = 0; d < 3; d++) {
             boolean real = d >= offset;
             int i = d - offset;
             String n = names[d];
-            int out = real ? g.outSpatial()[i] : 1;
             options.define("IN_" + n, real ? g.inSpatial()[i] : 1).define("K_" + n, real ? g.kernelSpatial()[i] : 1)
-                    .define("OUT_" + n, out).define("STRIDE_" + n, real ? g.strides()[i] : 1)
+                    .define("OUT_" + n, real ? g.outSpatial()[i] : 1).define("STRIDE_" + n, real ? g.strides()[i] : 1)
                     .define("IDIL_" + n, real ? g.inputDilation()[i] : 1)
                     .define("KDIL_" + n, real ? g.kernelDilation()[i] : 1).define("PAD_" + n, real ? g.padLo()[i] : 0);
-            if (d < 2) {
-                outerOutputs *= out;
-            } else {
-                outW = out;
-            }
         }
-        options.define("CIN", g.inChannels()).define("COUT", g.outChannels())
-                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias);
-        long wBlocks = (outW + config.outputsPerItem() - 1) / config.outputsPerItem();
-        long items = outerOutputs * wBlocks * (g.outChannels() / config.vectorWidth());
-        return new DepthwiseLaunch(config, options.toString(), items);
+        return options.define("CIN", g.inChannels()).define("COUT", g.outChannels())
+                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias).toString();
     }
 
     long[] global(int batch) {

@@ -4,17 +4,20 @@ import org.convcl.ConvGeometry;
 import org.convcl.EdgeMode;
 
 /**
- * The implicit-GEMM kernel specialised for one geometry and tiling: its {@code -D} options and its launch
- * shape. Pure arithmetic, no device calls; {@link ConvPlan} compiles and launches it.
+ * The implicit-GEMM kernel specialised for one geometry and tiling: its launch shape and (built on request,
+ * since choosing a config needs only the shape) its {@code -D} options. Pure arithmetic, no device calls;
+ * {@link ConvPlan} compiles and launches it.
  *
+ * @param geometry      what is computed
+ * @param hasBias       whether a bias is added
  * @param tiling        the tiling with vector widths fitted to the geometry
- * @param options       every {@code -D} the program is built with
  * @param rowsPerBatch  output positions of the largest phase for one batch element (work-groups along M:
  *                      {@code ceil(batch * rowsPerBatch / tileM)})
  * @param columnGroups  work-groups along the second grid dim (N tiles x groups x phases)
  * @param localMemoryBytes what the kernel declares in local memory
  */
-record GemmLaunch(Tiling tiling, String options, long rowsPerBatch, long columnGroups, long localMemoryBytes) {
+record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, long rowsPerBatch, long columnGroups,
+        long localMemoryBytes) {
 
     /** The most work-groups OpenCL drivers on CUDA hardware accept along the second grid dim. */
     static final long MAX_COLUMN_GROUPS = 65535;
@@ -42,34 +45,36 @@ record GemmLaunch(Tiling tiling, String options, long rowsPerBatch, long columnG
         Tiling tiling = requested.fittedTo(g);
         PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
         int phases = PhaseDecomposition.phaseCount(dims);
-        boolean channelTiles = tiling.channelTiles(g);
+        long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
+        long columnGroups = (long) ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
+        return new GemmLaunch(g, hasBias, tiling, PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
+                tiling.localMemoryBytes() + tapTable);
+    }
+
+    /** Every {@code -D} the program is built with. */
+    String options() {
+        ConvGeometry g = geometry;
+        PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
         String[] names = {"D", "H", "W"};
         int offset = 3 - g.rank();
-        int[] in = new int[3];
-        for (int d = 0; d < 3; d++) {
-            in[d] = d < offset ? 1 : g.inSpatial()[d - offset];
-        }
         BuildOptions options = new BuildOptions()
                 .define("TILE_M", tiling.tileM()).define("TILE_N", tiling.tileN()).define("TILE_K", tiling.tileK())
                 .define("WPT_M", tiling.workPerItemM()).define("WPT_N", tiling.workPerItemN())
                 .define("VWM", tiling.vectorM()).define("VWN", tiling.vectorN()).define("VEC_K", tiling.vectorK())
                 .define("STAGES", tiling.stages())
-                .define("CHANNEL_TILES", channelTiles).define("POINTWISE", isPointwise(g));
+                .define("CHANNEL_TILES", tiling.channelTiles(g)).define("POINTWISE", isPointwise(g));
         for (int d = 0; d < 3; d++) {
             PhaseDecomposition.Dim dim = dims[d];
             String n = names[d];
-            options.define("IN_" + n, in[d]).define("K_" + n, dim.kernel()).define("OUT_" + n, dim.outputs())
-                    .define("STRIDE_" + n, dim.stride()).define("IDIL_" + n, dim.inputDilation())
-                    .define("KDIL_" + n, dim.kernelDilation()).define("PAD_" + n, dim.padLo())
-                    .define("PH_" + n, dim.phases()).define("TSTEP_" + n, dim.tapStep())
-                    .define("SSTRIDE_" + n, dim.phaseStride()).define("TDIL_" + n, dim.tapDilation());
+            options.define("IN_" + n, d < offset ? 1 : g.inSpatial()[d - offset]).define("K_" + n, dim.kernel())
+                    .define("OUT_" + n, dim.outputs()).define("STRIDE_" + n, dim.stride())
+                    .define("IDIL_" + n, dim.inputDilation()).define("KDIL_" + n, dim.kernelDilation())
+                    .define("PAD_" + n, dim.padLo()).define("PH_" + n, dim.phases())
+                    .define("TSTEP_" + n, dim.tapStep()).define("SSTRIDE_" + n, dim.phaseStride())
+                    .define("TDIL_" + n, dim.tapDilation());
         }
-        options.define("CIN", g.inChannels()).define("COUT", g.outChannels()).define("GROUPS", g.groups())
-                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias);
-        long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
-        long columnGroups = (long) ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
-        return new GemmLaunch(tiling, options.toString(), PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
-                tiling.localMemoryBytes() + tapTable);
+        return options.define("CIN", g.inChannels()).define("COUT", g.outChannels()).define("GROUPS", g.groups())
+                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias).toString();
     }
 
     /** A 1x1 kernel with unit stride, no padding and no dilation: the input is the GEMM's A matrix. */
@@ -81,15 +86,6 @@ record GemmLaunch(Tiling tiling, String options, long rowsPerBatch, long columnG
             }
         }
         return true;
-    }
-
-    private static boolean anyInputDilation(ConvGeometry g) {
-        for (int dilation : g.inputDilation()) {
-            if (dilation != 1) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Global sizes for {@code batch} batch elements; local is {@code (workGroupSize, 1)}. */

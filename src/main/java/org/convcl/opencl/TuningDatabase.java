@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.convcl.ConvGeometry;
 import org.slf4j.Logger;
@@ -42,6 +43,8 @@ public final class TuningDatabase {
     private static final Logger LOG = LoggerFactory.getLogger(TuningDatabase.class);
     static final int FORMAT = 1;
     private static final Map<Path, TuningDatabase> OPEN = new ConcurrentHashMap<>();
+    /** Bumped whenever any database changes, so that memoised choices are made again. */
+    private static final AtomicLong GENERATION = new AtomicLong();
     private static final TuningDatabase DISABLED = new TuningDatabase(null, new DeviceIdentity("", "", "", ""));
 
     private final Path file;
@@ -102,6 +105,12 @@ public final class TuningDatabase {
     /** Forgets every loaded database so that the next use reads the files again (tests). */
     static void forgetLoaded() {
         OPEN.clear();
+        GENERATION.incrementAndGet();
+    }
+
+    /** A number that changes whenever a database changes (for memoising what plans chose). */
+    static long generation() {
+        return GENERATION.get();
     }
 
     public Optional<Path> file() {
@@ -144,6 +153,7 @@ public final class TuningDatabase {
         merged.add(entry);
         write(merged);
         entries = List.copyOf(merged);
+        GENERATION.incrementAndGet();
     }
 
     private List<Entry> loaded() {
