@@ -1,28 +1,49 @@
 /*
  * Convolution of rank 1 to 3 as an implicit GEMM, channels-last, flax nnx.Conv semantics.
  *
- * Per feature group g the convolution is C = A * B with
+ * Per feature group the convolution is C = A * B with
  *   M = batch * out_pixels      (rows: one output position of one batch element)
  *   N = COUT / GROUPS           (columns: the group's output channels)
  *   K = taps * CIN / GROUPS     (k = tap * CIN_G + ci, the kernel's own row order)
- * A[m, k] is the input element that output row m reads through tap/channel k (zero in padding and in
- * the holes of input dilation); it is gathered into local memory tile by tile and never materialised as
- * an im2col matrix. B is the kernel (*k, CIN_G, COUT) read in place.
+ * A[m, k] is the input element that row m reads through tap/channel k (zero in padding); it is gathered
+ * into local memory tile by tile and never materialised as an im2col matrix. B is the kernel
+ * (*k, CIN_G, COUT) read in place. Device memory per call: input + kernel + output, nothing else.
  *
- * A work-group computes a TILE_M x TILE_N block of C, staging TILE_M x TILE_K slices of A and
- * TILE_K x TILE_N slices of B through local memory; each work-item accumulates a WPT_M x WPT_N register
- * block (rows tm + i * RTM, columns tn + j * RTN, strided so that neighbouring work-items touch
- * neighbouring local-memory words).
+ * Input dilation without multiplying inserted zeros (transposed-convolution style). With input dilation
+ * IDIL, output o along a dim reads dilated coordinate q = o * STRIDE - PAD + t * KDIL through tap t, and
+ * only q % IDIL == 0 is a real input element. (o * STRIDE - PAD) mod IDIL repeats with period
+ * PH = IDIL / gcd(STRIDE, IDIL) in o, so the outputs split into PH phases per dim; within phase ph the
+ * real taps are t0 + u * TSTEP (TSTEP = IDIL / gcd(KDIL, IDIL)) and output j of the phase
+ * (o = ph + j * PH) reads input element origin + j * SSTRIDE + u * TDIL, where SSTRIDE = PH * STRIDE / IDIL
+ * and TDIL = TSTEP * KDIL / IDIL. Each phase is thus an ordinary convolution over a subset of the taps,
+ * with no input dilation: the work done is the useful work. Phases run in one launch (grid dim 1 carries
+ * the phase); without input dilation there is one phase and every phase quantity is a constant.
  *
- * Ranks 1 and 2 run as rank 3 with leading spatial dims of size 1 (every D/H constant is then 1 or 0 and
- * folds away). Every size, stride, dilation and padding is a -D constant so that index arithmetic is
- * division by constants; only the batch and the buffer offsets are run-time arguments, so one program
- * serves every batch size and every chunk of a split batch.
+ * Blocking (CLBlast style; the tuner's knobs): a work-group computes a TILE_M x TILE_N block of C walking
+ * K in steps of TILE_K, staging A (k-major, TILE_M + VWM words a row to spread local-memory banks) and B
+ * through local memory. Its RTM x RTN work-items each own WPT_M rows and WPT_N columns, interleaved by
+ * vector: rows (i * RTM + tm) * VWM + v and columns (j * RTN + tn) * VWN + w, so that neighbouring
+ * work-items read neighbouring local vectors and write neighbouring output vectors. Accumulators are
+ * VWN-wide vectors, which a CPU compiler maps onto SIMD registers and a GPU compiler onto scalars. STAGES = 2
+ * double-buffers the tiles: the next tile's global loads are issued into registers before the current
+ * tile's product and stored to the other buffer after it (one barrier per tile instead of two).
  *
- * Launch: global = (ceil(M / TILE_M) * RTM, ceil(N / TILE_N) * GROUPS * RTN), local = (RTM, RTN).
+ * Loading A. CHANNEL_TILES = 1 (host: CIN_G % TILE_K == 0): every K tile lies inside one tap, so TILE_K
+ * consecutive channels of a row's source pixel are loaded as VEC_K-wide vectors. Otherwise K tiles cross
+ * taps (few channels, e.g. an RGB stem): element by element. K tiles are numbered in one flat sequence
+ * over the phase's taps (and channel chunks), so both modes share one pipeline.
+ * POINTWISE = 1 (1x1 kernel, stride 1, no padding, no dilation): A is the input matrix itself, a plain GEMM.
+ *
+ * Ranks 1 and 2 run as rank 3 with leading dims of size 1. Every size, stride, dilation, padding and phase
+ * quantity is a -D constant (loops unroll, divisions by constants vanish); only the batch and the buffer
+ * offsets are run-time arguments, so one program serves every batch size. Vector accesses assume the
+ * buffers' element offsets are multiples of the vector widths (the host checks).
+ *
+ * Launch: local = (RTM * RTN), global = (ceil(batch * max_phase_rows / TILE_M) * RTM * RTN,
+ *         ceil(COUT_G / TILE_N) * GROUPS * PHASES).
  */
 
-/* Tiling: chosen per plan by the host (a tuner's business later); these defaults are only a fallback. */
+/* ---- Tiling: chosen per plan (defaults, tuner database); these values are only a fallback. ---- */
 #ifndef TILE_M
 #define TILE_M 32
 #endif
@@ -38,8 +59,28 @@
 #ifndef WPT_N
 #define WPT_N 4
 #endif
+/* Vector widths: rows per local read of A, columns per access of B and C, channels per global load of A. */
+#ifndef VWM
+#define VWM 1
+#endif
+#ifndef VWN
+#define VWN 1
+#endif
+#ifndef VEC_K
+#define VEC_K 1
+#endif
+#ifndef CHANNEL_TILES
+#define CHANNEL_TILES 0
+#endif
+/* 1: load a tile, then multiply it; 2: fetch the next tile while multiplying the current one. */
+#ifndef STAGES
+#define STAGES 1
+#endif
+#ifndef POINTWISE
+#define POINTWISE 0
+#endif
 
-/* Geometry: input (batch, IN_D, IN_H, IN_W, CIN), kernel (K_D, K_H, K_W, CIN / GROUPS, COUT). */
+/* ---- Geometry: input (batch, IN_D, IN_H, IN_W, CIN), kernel (K_D, K_H, K_W, CIN / GROUPS, COUT). ---- */
 #ifndef IN_D
 #define IN_D 1
 #endif
@@ -106,6 +147,43 @@
 #ifndef PAD_W
 #define PAD_W 0
 #endif
+/* Phase decomposition (see above); the host computes them. The defaults are those of IDIL = 1. */
+#ifndef PH_D
+#define PH_D 1
+#endif
+#ifndef PH_H
+#define PH_H 1
+#endif
+#ifndef PH_W
+#define PH_W 1
+#endif
+#ifndef TSTEP_D
+#define TSTEP_D 1
+#endif
+#ifndef TSTEP_H
+#define TSTEP_H 1
+#endif
+#ifndef TSTEP_W
+#define TSTEP_W 1
+#endif
+#ifndef SSTRIDE_D
+#define SSTRIDE_D STRIDE_D
+#endif
+#ifndef SSTRIDE_H
+#define SSTRIDE_H STRIDE_H
+#endif
+#ifndef SSTRIDE_W
+#define SSTRIDE_W STRIDE_W
+#endif
+#ifndef TDIL_D
+#define TDIL_D KDIL_D
+#endif
+#ifndef TDIL_H
+#define TDIL_H KDIL_H
+#endif
+#ifndef TDIL_W
+#define TDIL_W KDIL_W
+#endif
 #ifndef CIN
 #define CIN 1
 #endif
@@ -115,7 +193,8 @@
 #ifndef GROUPS
 #define GROUPS 1
 #endif
-/* 0: zeros outside the input; 1: wrap around (CIRCULAR); 2: mirror without the edge (REFLECT). */
+/* 0: zeros outside the input; 1: wrap around (CIRCULAR); 2: mirror without the edge (REFLECT).
+   The host uses 1 and 2 only without input dilation. */
 #ifndef EDGE_MODE
 #define EDGE_MODE 0
 #endif
@@ -127,22 +206,92 @@
 #define RTN (TILE_N / WPT_N)
 #define THREADS (RTM * RTN)
 #define CIN_G (CIN / GROUPS)
+/* For divisions in code that runs only when there are channels (no division by a zero constant). */
+#define CIN_G_DIV (CIN_G > 0 ? CIN_G : 1)
 #define COUT_G (COUT / GROUPS)
-#define TAPS (K_D * K_H * K_W)
-#define K_TOTAL (TAPS * CIN_G)
-#define OUT_PIXELS (OUT_D * OUT_H * OUT_W)
 #define IN_PIXELS (IN_D * IN_H * IN_W)
 #define N_TILES ((COUT_G + TILE_N - 1) / TILE_N)
+#define PHASED (IDIL_D != 1 || IDIL_H != 1 || IDIL_W != 1)
+/* Most real taps any phase has per dim, and in all. */
+#define NT_D ((K_D + TSTEP_D - 1) / TSTEP_D)
+#define NT_H ((K_H + TSTEP_H - 1) / TSTEP_H)
+#define NT_W ((K_W + TSTEP_W - 1) / TSTEP_W)
+#define NT_ALL (NT_D * NT_H * NT_W)
+#define A_PITCH (TILE_M + VWM)
 
 #if TILE_M % WPT_M != 0 || TILE_N % WPT_N != 0
 #error "TILE_M must be a multiple of WPT_M and TILE_N a multiple of WPT_N"
 #endif
+#if WPT_M % VWM != 0 || WPT_N % VWN != 0 || TILE_K % VEC_K != 0
+#error "vector widths must divide the work per item (VWM, VWN) and the K tile (VEC_K)"
+#endif
+#if COUT_G % VWN != 0
+#error "VWN must divide COUT / GROUPS: output vectors never straddle a group"
+#endif
+#if CHANNEL_TILES && CIN_G % TILE_K != 0
+#error "CHANNEL_TILES needs TILE_K to divide CIN / GROUPS"
+#endif
+#if VEC_K > 1 && !CHANNEL_TILES
+#error "VEC_K > 1 needs CHANNEL_TILES"
+#endif
+#if STAGES != 1 && STAGES != 2
+#error "STAGES must be 1 or 2"
+#endif
+
+/* Vector types and component access by a constant index (folds away once loops unroll). */
+#define PICK2(v, x) ((x) == 0 ? (v).s0 : (v).s1)
+#define PICK4(v, x) ((x) < 2 ? PICK2((v).s01, (x)) : PICK2((v).s23, (x) - 2))
+#define PICK8(v, x) ((x) < 4 ? PICK4((v).s0123, (x)) : PICK4((v).s4567, (x) - 4))
+#define PICK16(v, x) ((x) < 8 ? PICK8((v).s01234567, (x)) : PICK8((v).s89abcdef, (x) - 8))
+#if VWM == 1
+typedef float floatM;
+#define PICK_M(v, x) (v)
+#elif VWM == 2
+typedef float2 floatM;
+#define PICK_M(v, x) PICK2(v, x)
+#elif VWM == 4
+typedef float4 floatM;
+#define PICK_M(v, x) PICK4(v, x)
+#elif VWM == 8
+typedef float8 floatM;
+#define PICK_M(v, x) PICK8(v, x)
+#else
+#error "VWM must be 1, 2, 4 or 8"
+#endif
+#if VWN == 1
+typedef float floatN;
+#elif VWN == 2
+typedef float2 floatN;
+#elif VWN == 4
+typedef float4 floatN;
+#elif VWN == 8
+typedef float8 floatN;
+#elif VWN == 16
+typedef float16 floatN;
+#else
+#error "VWN must be 1, 2, 4, 8 or 16"
+#endif
+#if VEC_K == 1
+typedef float floatK;
+#define PICK_K(v, x) (v)
+#elif VEC_K == 2
+typedef float2 floatK;
+#define PICK_K(v, x) PICK2(v, x)
+#elif VEC_K == 4
+typedef float4 floatK;
+#define PICK_K(v, x) PICK4(v, x)
+#elif VEC_K == 8
+typedef float8 floatK;
+#define PICK_K(v, x) PICK8(v, x)
+#else
+#error "VEC_K must be 1, 2, 4 or 8"
+#endif
 
 /*
- * The input index that padded coordinate q (0 = the first input element, counted in dilated-input units)
- * reads along a dim of `length` elements, or -1 for a zero. The same rule as org.convcl.EdgeMode.
+ * The input index that padded coordinate q (0 = the first input element, IDIL = 1) reads along a dim of
+ * `length` elements, or -1 for a zero. The same rule as org.convcl.EdgeMode.
  */
-int source_index(const int q, const int length, const int input_dilation) {
+inline int source_index(const int q, const int length) {
     if (length <= 0) {
         return -1;
     }
@@ -160,127 +309,392 @@ int source_index(const int q, const int length, const int input_dilation) {
     }
     return folded < length ? folded : period - folded;
 #else
-    const int dilated = (length - 1) * input_dilation + 1;
-    if (q < 0 || q >= dilated) {
-        return -1;
-    }
-    if (input_dilation != 1 && q % input_dilation != 0) {
-        return -1;
-    }
-    return q / input_dilation;
+    return (q >= 0 && q < length) ? q : -1;
 #endif
 }
 
-__kernel __attribute__((reqd_work_group_size(RTM, RTN, 1)))
+/* One dim of one phase: its first real tap, how many real taps, the input element its output 0 reads
+   through that tap, and how many outputs it has. */
+typedef struct {
+    int first_tap;
+    int taps;
+    int origin;
+    int outputs;
+} phase_dim;
+
+inline phase_dim phase_of(const int ph, const int k, const int kdil, const int idil, const int stride,
+                          const int pad, const int out, const int phases, const int tstep) {
+    phase_dim p;
+    const int base = ph * stride - pad;
+    int first = k; /* none: no tap of this phase lands on a real element */
+    for (int t = tstep - 1; t >= 0; t--) {
+        const int residue = (base + t * kdil) % idil;
+        if (residue == 0) {
+            first = t;
+        }
+    }
+    p.first_tap = first;
+    p.taps = first < k ? (k - 1 - first) / tstep + 1 : 0;
+    /* Exact: base + first * kdil is a multiple of idil whenever the phase has a tap. */
+    p.origin = p.taps > 0 ? (base + first * kdil) / idil : 0;
+    p.outputs = ph < out ? (out - 1 - ph) / phases + 1 : 0;
+    return p;
+}
+
+/* Where K tile t lies. CHANNEL_TILES: the phase tap (ud, uh, uw), its kernel tap and the first channel;
+   otherwise the tile's first k. */
+typedef struct {
+    int k0;
+    int ud;
+    int uh;
+    int uw;
+    int tap;
+    int c0;
+} k_tile;
+
+inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, const phase_dim pw) {
+    k_tile kt;
+#if CHANNEL_TILES
+    const int u = t / (CIN_G_DIV / TILE_K > 0 ? CIN_G_DIV / TILE_K : 1);
+    kt.c0 = (t % (CIN_G_DIV / TILE_K > 0 ? CIN_G_DIV / TILE_K : 1)) * TILE_K;
+    kt.ud = u / (phh.taps * pw.taps);
+    kt.uh = (u / pw.taps) % phh.taps;
+    kt.uw = u % pw.taps;
+    kt.tap = ((pd.first_tap + kt.ud * TSTEP_D) * K_H + phh.first_tap + kt.uh * TSTEP_H) * K_W + pw.first_tap
+            + kt.uw * TSTEP_W;
+    kt.k0 = 0;
+#else
+    kt.k0 = t * TILE_K;
+    kt.ud = 0;
+    kt.uh = 0;
+    kt.uw = 0;
+    kt.tap = 0;
+    kt.c0 = 0;
+#endif
+    return kt;
+}
+
+/* Loads per tile, and per work-item (rounded up). */
+#define A_LOADS (TILE_M * TILE_K / VEC_K)
+#define B_LOADS (TILE_K * TILE_N / VWN)
+#define A_PER_ITEM ((A_LOADS + THREADS - 1) / THREADS)
+#define B_PER_ITEM ((B_LOADS + THREADS - 1) / THREADS)
+
+/*
+ * Load l of the A tile: for CHANNEL_TILES a VEC_K-vector of consecutive channels of one row (consecutive l:
+ * consecutive vectors of a row, so contiguous channels), else one element (consecutive l: consecutive rows
+ * of one k). Zero in padding and past the last row or k.
+ */
+inline floatK load_a(__global const float* restrict input, __local const int* row_base,
+                     __local const int* row_d, __local const int* row_h, __local const int* row_w,
+                     __local const int* tap_d, __local const int* tap_h, __local const int* tap_w,
+                     const k_tile kt, const int k_phase, const int l) {
+#if CHANNEL_TILES
+    const int r = l / (TILE_K / VEC_K);
+    const int kk = (l % (TILE_K / VEC_K)) * VEC_K;
+    const int base = row_base[r];
+    if (base < 0) {
+        return (floatK) 0.0f;
+    }
+#if POINTWISE
+    return *((__global const floatK*) (input + base + kt.c0 + kk));
+#else
+    const int id = source_index(row_d[r] + kt.ud * TDIL_D, IN_D);
+    const int ih = source_index(row_h[r] + kt.uh * TDIL_H, IN_H);
+    const int iw = source_index(row_w[r] + kt.uw * TDIL_W, IN_W);
+    if (id < 0 || ih < 0 || iw < 0) {
+        return (floatK) 0.0f;
+    }
+    return *((__global const floatK*) (input + base + ((id * IN_H + ih) * IN_W + iw) * CIN + kt.c0 + kk));
+#endif
+#else
+    const int r = l % TILE_M;
+    const int k = kt.k0 + l / TILE_M;
+    const int base = row_base[r];
+    if (base < 0 || k >= k_phase) {
+        return 0.0f;
+    }
+    const int u = k / CIN_G_DIV;
+    const int ci = k % CIN_G_DIV;
+#if POINTWISE
+    return input[base + ci];
+#else
+#if PHASED
+    const int id = source_index(row_d[r] + tap_d[u], IN_D);
+    const int ih = source_index(row_h[r] + tap_h[u], IN_H);
+    const int iw = source_index(row_w[r] + tap_w[u], IN_W);
+#else
+    const int id = source_index(row_d[r] + (u / (K_H * K_W)) * KDIL_D, IN_D);
+    const int ih = source_index(row_h[r] + ((u / K_W) % K_H) * KDIL_H, IN_H);
+    const int iw = source_index(row_w[r] + (u % K_W) * KDIL_W, IN_W);
+#endif
+    if (id < 0 || ih < 0 || iw < 0) {
+        return 0.0f;
+    }
+    return input[base + ((id * IN_H + ih) * IN_W + iw) * CIN + ci];
+#endif
+#endif
+}
+
+/* Stores load l of the A tile k-major (transposed), where the product reads it. */
+inline void store_a(__local float* a_words, const int l, const floatK value) {
+#if CHANNEL_TILES
+    const int r = l / (TILE_K / VEC_K);
+    const int kk = (l % (TILE_K / VEC_K)) * VEC_K;
+#pragma unroll
+    for (int v = 0; v < VEC_K; v++) {
+        a_words[(kk + v) * A_PITCH + r] = PICK_K(value, v);
+    }
+#else
+    a_words[(l / TILE_M) * A_PITCH + l % TILE_M] = value;
+#endif
+}
+
+/* Load l of the B tile: VWN consecutive output channels of one kernel row (zero past the group's channels
+   or past the last k). */
+inline floatN load_b(__global const float* restrict weights, __local const int* tap_kernel, const int group,
+                     const int n0, const k_tile kt, const int k_phase, const int l) {
+    const int kk = l / (TILE_N / VWN);
+    const int n = n0 + (l % (TILE_N / VWN)) * VWN;
+#if CHANNEL_TILES
+    const int row = kt.tap * CIN_G + kt.c0 + kk;
+    const bool inside = n < COUT_G;
+#else
+    const int k = kt.k0 + kk;
+    const bool inside = n < COUT_G && k < k_phase;
+#if PHASED && !POINTWISE
+    const int row = inside ? tap_kernel[k / CIN_G_DIV] * CIN_G + k % CIN_G_DIV : 0;
+#else
+    const int row = k;
+#endif
+#endif
+    return inside ? *((__global const floatN*) (weights + row * COUT + group * COUT_G + n)) : (floatN) 0.0f;
+}
+
+__kernel __attribute__((reqd_work_group_size(THREADS, 1, 1)))
 void conv_gemm(const int batch,
                __global const float* restrict input, const int input_offset,
                __global const float* restrict weights,
                __global const float* restrict bias,
                __global float* restrict output, const int output_offset) {
-    __local float a_tile[TILE_K][TILE_M];
-    __local float b_tile[TILE_K][TILE_N];
-    /* Per row of the tile: where its batch element and group start in the input (-1: past the last row),
-       and the padded coordinate of its first tap in each dim. Computed once, reused for every k. */
+    /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
+    __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
+    __local floatN b_tile[STAGES][TILE_K * TILE_N / VWN];
+    /* Per row of the tile: input base (batch element and group; -1 past the last row of the phase) and the
+       input coordinates its phase's first tap reads. */
     __local int row_base[TILE_M];
-    __local int row_origin_d[TILE_M];
-    __local int row_origin_h[TILE_M];
-    __local int row_origin_w[TILE_M];
+    __local int row_d[TILE_M];
+    __local int row_h[TILE_M];
+    __local int row_w[TILE_M];
+    /* The phase's taps (used with phases and K tiles across taps): kernel tap and input offsets per dim. */
+    __local int tap_kernel[NT_ALL];
+    __local int tap_d[NT_ALL];
+    __local int tap_h[NT_ALL];
+    __local int tap_w[NT_ALL];
 
-    const int tm = get_local_id(0);
-    const int tn = get_local_id(1);
-    const int tid = tn * RTM + tm;
+    const int tid = get_local_id(0);
+    const int tn = tid % RTN;
+    const int tm = tid / RTN;
+    int rest = get_group_id(1);
+    const int n0 = (rest % N_TILES) * TILE_N;
+    rest /= N_TILES;
+    const int group = rest % GROUPS;
+    const int phase = rest / GROUPS;
     const int m0 = get_group_id(0) * TILE_M;
-    const int group = get_group_id(1) / N_TILES;
-    const int n0 = (get_group_id(1) % N_TILES) * TILE_N;
-    const int rows = batch * OUT_PIXELS;
+
+    const int ph_d = phase / (PH_W * PH_H);
+    const int ph_h = (phase / PH_W) % PH_H;
+    const int ph_w = phase % PH_W;
+    phase_dim pd = phase_of(ph_d, K_D, KDIL_D, IDIL_D, STRIDE_D, PAD_D, OUT_D, PH_D, TSTEP_D);
+    const phase_dim phh = phase_of(ph_h, K_H, KDIL_H, IDIL_H, STRIDE_H, PAD_H, OUT_H, PH_H, TSTEP_H);
+    const phase_dim pw = phase_of(ph_w, K_W, KDIL_W, IDIL_W, STRIDE_W, PAD_W, OUT_W, PH_W, TSTEP_W);
+    const int hw_outputs = phh.outputs * pw.outputs;
+    const int phase_outputs = pd.outputs * hw_outputs;
+    const int rows = batch * phase_outputs;
+    if (m0 >= rows) {
+        /* A work-group past the rows of its phase (phases differ in size) has nothing to add up. It still
+           runs to the end rather than returning: no barrier is skipped, which PoCL's work-group compiler
+           requires, and every loop below has a trip count uniform across the work-group. */
+        pd.taps = 0;
+    }
+    const int phase_taps = pd.taps * phh.taps * pw.taps;
+    const int k_phase = phase_taps * CIN_G;
+#if CHANNEL_TILES
+    const int k_tiles = phase_taps * (CIN_G / TILE_K);
+#else
+    const int k_tiles = (k_phase + TILE_K - 1) / TILE_K;
+#endif
 
     for (int r = tid; r < TILE_M; r += THREADS) {
         const int m = m0 + r;
+        int base = -1;
+        int origin_d = 0;
+        int origin_h = 0;
+        int origin_w = 0;
         if (m < rows) {
-            const int b = m / OUT_PIXELS;
-            const int p = m % OUT_PIXELS;
-            const int od = p / (OUT_H * OUT_W);
-            const int oh = (p / OUT_W) % OUT_H;
-            const int ow = p % OUT_W;
-            row_base[r] = input_offset + b * (IN_PIXELS * CIN) + group * CIN_G;
-            row_origin_d[r] = od * STRIDE_D - PAD_D;
-            row_origin_h[r] = oh * STRIDE_H - PAD_H;
-            row_origin_w[r] = ow * STRIDE_W - PAD_W;
-        } else {
-            row_base[r] = -1;
+            const int b = m / phase_outputs;
+            const int p = m % phase_outputs;
+#if POINTWISE
+            base = input_offset + (b * IN_PIXELS + p) * CIN + group * CIN_G;
+#else
+            base = input_offset + b * (IN_PIXELS * CIN) + group * CIN_G;
+            origin_d = pd.origin + (p / hw_outputs) * SSTRIDE_D;
+            origin_h = phh.origin + ((p / pw.outputs) % phh.outputs) * SSTRIDE_H;
+            origin_w = pw.origin + (p % pw.outputs) * SSTRIDE_W;
+#endif
         }
+        row_base[r] = base;
+        row_d[r] = origin_d;
+        row_h[r] = origin_h;
+        row_w[r] = origin_w;
+    }
+    for (int u = tid; u < phase_taps; u += THREADS) {
+        const int ud = u / (phh.taps * pw.taps);
+        const int uh = (u / pw.taps) % phh.taps;
+        const int uw = u % pw.taps;
+        tap_kernel[u] = ((pd.first_tap + ud * TSTEP_D) * K_H + phh.first_tap + uh * TSTEP_H) * K_W
+                + pw.first_tap + uw * TSTEP_W;
+        tap_d[u] = ud * TDIL_D;
+        tap_h[u] = uh * TDIL_H;
+        tap_w[u] = uw * TDIL_W;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
 
-    float acc[WPT_M][WPT_N];
+    floatN acc[WPT_M][WPT_N / VWN];
+#pragma unroll
     for (int i = 0; i < WPT_M; i++) {
-        for (int j = 0; j < WPT_N; j++) {
-            acc[i][j] = 0.0f;
+#pragma unroll
+        for (int j = 0; j < WPT_N / VWN; j++) {
+            acc[i][j] = (floatN) 0.0f;
         }
     }
 
-#if K_TOTAL > 0
-    for (int k0 = 0; k0 < K_TOTAL; k0 += TILE_K) {
-        /* Gather A: consecutive work-items take consecutive k, i.e. consecutive input channels. */
-        for (int l = tid; l < TILE_M * TILE_K; l += THREADS) {
-            const int r = l / TILE_K;
-            const int kk = l % TILE_K;
-            const int k = k0 + kk;
-            const int base = row_base[r];
-            float value = 0.0f;
-            if (base >= 0 && k < K_TOTAL) {
-                const int tap = k / CIN_G;
-                const int ci = k % CIN_G;
-                const int kd = tap / (K_H * K_W);
-                const int kh = (tap / K_W) % K_H;
-                const int kw = tap % K_W;
-                const int id = source_index(row_origin_d[r] + kd * KDIL_D, IN_D, IDIL_D);
-                const int ih = source_index(row_origin_h[r] + kh * KDIL_H, IN_H, IDIL_H);
-                const int iw = source_index(row_origin_w[r] + kw * KDIL_W, IN_W, IDIL_W);
-                if (id >= 0 && ih >= 0 && iw >= 0) {
-                    value = input[base + ((id * IN_H + ih) * IN_W + iw) * CIN + ci];
-                }
-            }
-            a_tile[kk][r] = value;
+#if STAGES == 2
+    /* Software pipeline: tile t + 1 is fetched from global memory into registers before tile t's product
+       and stored to the other buffer after it, so its latency hides behind the arithmetic; one barrier per
+       tile. */
+    floatK a_next[A_PER_ITEM];
+    floatN b_next[B_PER_ITEM];
+    if (k_tiles > 0) {
+        const k_tile first = k_tile_at(0, pd, phh, pw);
+        for (int l = tid; l < A_LOADS; l += THREADS) {
+            store_a((__local float*) a_tile[0], l,
+                    load_a(input, row_base, row_d, row_h, row_w, tap_d, tap_h, tap_w, first, k_phase, l));
         }
-        /* Load B: consecutive work-items take consecutive output channels (contiguous in the kernel). */
-        for (int l = tid; l < TILE_K * TILE_N; l += THREADS) {
-            const int kk = l / TILE_N;
-            const int nn = l % TILE_N;
-            const int k = k0 + kk;
-            const int n = n0 + nn;
-            b_tile[kk][nn] = (k < K_TOTAL && n < COUT_G) ? weights[k * COUT + group * COUT_G + n] : 0.0f;
+        for (int l = tid; l < B_LOADS; l += THREADS) {
+            b_tile[0][l] = load_b(weights, tap_kernel, group, n0, first, k_phase, l);
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-
-        for (int kk = 0; kk < TILE_K; kk++) {
-            float a_reg[WPT_M];
-            for (int i = 0; i < WPT_M; i++) {
-                a_reg[i] = a_tile[kk][tm + i * RTM];
-            }
-            for (int j = 0; j < WPT_N; j++) {
-                const float b_value = b_tile[kk][tn + j * RTN];
-                for (int i = 0; i < WPT_M; i++) {
-                    acc[i][j] = fma(a_reg[i], b_value, acc[i][j]);
-                }
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
     }
+    barrier(CLK_LOCAL_MEM_FENCE);
 #endif
 
-    for (int i = 0; i < WPT_M; i++) {
-        const int m = m0 + tm + i * RTM;
-        if (m < rows) {
-            for (int j = 0; j < WPT_N; j++) {
-                const int n = n0 + tn + j * RTN;
-                if (n < COUT_G) {
-                    const int channel = group * COUT_G + n;
-#if HAS_BIAS
-                    output[output_offset + m * COUT + channel] = acc[i][j] + bias[channel];
+    for (int t = 0; t < k_tiles; t++) {
+#if STAGES == 2
+        const int stage = t & 1;
+        const bool more = t + 1 < k_tiles;
+        if (more) {
+            const k_tile next = k_tile_at(t + 1, pd, phh, pw);
+#pragma unroll
+            for (int s = 0; s < A_PER_ITEM; s++) {
+                const int l = tid + s * THREADS;
+                a_next[s] = l < A_LOADS
+                        ? load_a(input, row_base, row_d, row_h, row_w, tap_d, tap_h, tap_w, next, k_phase, l)
+                        : (floatK) 0.0f;
+            }
+#pragma unroll
+            for (int s = 0; s < B_PER_ITEM; s++) {
+                const int l = tid + s * THREADS;
+                b_next[s] = l < B_LOADS ? load_b(weights, tap_kernel, group, n0, next, k_phase, l) : (floatN) 0.0f;
+            }
+        }
 #else
-                    output[output_offset + m * COUT + channel] = acc[i][j];
+        const int stage = 0;
+        const k_tile current = k_tile_at(t, pd, phh, pw);
+        for (int l = tid; l < A_LOADS; l += THREADS) {
+            store_a((__local float*) a_tile[0], l,
+                    load_a(input, row_base, row_d, row_h, row_w, tap_d, tap_h, tap_w, current, k_phase, l));
+        }
+        for (int l = tid; l < B_LOADS; l += THREADS) {
+            b_tile[0][l] = load_b(weights, tap_kernel, group, n0, current, k_phase, l);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
 #endif
+
+        /* The register-blocked product of the two tiles. */
+        __local const floatM* const a_stage = a_tile[stage];
+        __local const floatN* const b_stage = b_tile[stage];
+#pragma unroll
+        for (int kk = 0; kk < TILE_K; kk++) {
+            floatM a_reg[WPT_M / VWM];
+            floatN b_reg[WPT_N / VWN];
+#pragma unroll
+            for (int i = 0; i < WPT_M / VWM; i++) {
+                a_reg[i] = a_stage[kk * (A_PITCH / VWM) + i * RTM + tm];
+            }
+#pragma unroll
+            for (int j = 0; j < WPT_N / VWN; j++) {
+                b_reg[j] = b_stage[kk * (TILE_N / VWN) + j * RTN + tn];
+            }
+#pragma unroll
+            for (int i = 0; i < WPT_M / VWM; i++) {
+#pragma unroll
+                for (int v = 0; v < VWM; v++) {
+                    const floatN a = (floatN) PICK_M(a_reg[i], v);
+#pragma unroll
+                    for (int j = 0; j < WPT_N / VWN; j++) {
+                        acc[i * VWM + v][j] = fma(a, b_reg[j], acc[i * VWM + v][j]);
+                    }
+                }
+            }
+        }
+
+#if STAGES == 2
+        if (more) {
+#pragma unroll
+            for (int s = 0; s < A_PER_ITEM; s++) {
+                const int l = tid + s * THREADS;
+                if (l < A_LOADS) {
+                    store_a((__local float*) a_tile[stage ^ 1], l, a_next[s]);
+                }
+            }
+#pragma unroll
+            for (int s = 0; s < B_PER_ITEM; s++) {
+                const int l = tid + s * THREADS;
+                if (l < B_LOADS) {
+                    b_tile[stage ^ 1][l] = b_next[s];
+                }
+            }
+        }
+#endif
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    /* Store: each row's output pixel from its phase position; VWN channels per store. */
+#pragma unroll
+    for (int i = 0; i < WPT_M / VWM; i++) {
+#pragma unroll
+        for (int v = 0; v < VWM; v++) {
+            const int m = m0 + (i * RTM + tm) * VWM + v;
+            if (m < rows) {
+                const int b = m / phase_outputs;
+                const int p = m % phase_outputs;
+                const int od = ph_d + (p / hw_outputs) * PH_D;
+                const int oh = ph_h + ((p / pw.outputs) % phh.outputs) * PH_H;
+                const int ow = ph_w + (p % pw.outputs) * PH_W;
+                const int pixel = ((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow;
+                __global float* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
+#pragma unroll
+                for (int j = 0; j < WPT_N / VWN; j++) {
+                    const int n = n0 + (j * RTN + tn) * VWN;
+                    if (n < COUT_G) {
+#if HAS_BIAS
+                        const floatN value = acc[i * VWM + v][j]
+                                + *((__global const floatN*) (bias + group * COUT_G + n));
+#else
+                        const floatN value = acc[i * VWM + v][j];
+#endif
+                        *((__global floatN*) (row_out + n)) = value;
+                    }
                 }
             }
         }

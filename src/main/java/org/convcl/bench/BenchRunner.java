@@ -73,7 +73,9 @@ public final class BenchRunner {
         for (int i = 0; i < warmups; i++) {
             run.millis();
         }
-        check.run();
+        if (warmups > 0) {
+            check.run();
+        }
         double[] times = new double[reps];
         for (int i = 0; i < reps; i++) {
             times[i] = run.millis();

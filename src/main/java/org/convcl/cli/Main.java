@@ -27,8 +27,8 @@ import picocli.CommandLine.Spec;
         description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv and "
                 + "nnx.ConvTranspose, with gradients, on OpenCL or in pure Java.", ""},
         subcommands = {ConvCommand.class, ConvTransposeCommand.class, DevicesCommand.class, BenchCommand.class,
-            ExamplesCommand.class, TrainWavenetCommand.class, SoakCommand.class, DemoCommand.class,
-            CommandLine.HelpCommand.class},
+            TuneCommand.class, ExamplesCommand.class, TrainWavenetCommand.class, SoakCommand.class,
+            DemoCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
             "  1  a file cannot be read or written (or an unexpected failure)",

@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntFunction;
 import org.convcl.ConvGeometry;
 
 /**
@@ -15,7 +16,12 @@ import org.convcl.ConvGeometry;
  */
 public final class ConvPlan implements AutoCloseable {
     static final String GEMM_SOURCE = "conv_gemm.cl";
+    static final String DEPTHWISE_SOURCE = "conv_depthwise.cl";
     static final String GENERAL_SOURCE = "conv_general.cl";
+
+    /** Launch shape: global sizes for a batch, and the local sizes. */
+    private record Launch(IntFunction<long[]> global, long[] local) {
+    }
 
     private final PlanKey key;
     private final String shapeSignature;
@@ -24,13 +30,12 @@ public final class ConvPlan implements AutoCloseable {
     private final String options;
     private final ClKernel kernel;
     private final List<ClBuffer> tables;
-    private final int outPixels;
-    private final int outChannels;
-    private final int groups;
-    private final int outChannelsPerGroup;
+    private final Launch launch;
+    private final int inputAlignment;
+    private final int outputAlignment;
 
     private ConvPlan(PlanKey key, ConvGeometry g, KernelConfig config, boolean hasBias, String options,
-            ClKernel kernel, List<ClBuffer> tables) {
+            ClKernel kernel, List<ClBuffer> tables, Launch launch, int inputAlignment, int outputAlignment) {
         this.key = key;
         this.shapeSignature = PlanKey.shapeSignature(g);
         this.config = config;
@@ -38,10 +43,9 @@ public final class ConvPlan implements AutoCloseable {
         this.options = options;
         this.kernel = kernel;
         this.tables = List.copyOf(tables);
-        this.outPixels = g.outputSpatialSize();
-        this.outChannels = g.outChannels();
-        this.groups = g.groups();
-        this.outChannelsPerGroup = g.outChannelsPerGroup();
+        this.launch = launch;
+        this.inputAlignment = inputAlignment;
+        this.outputAlignment = outputAlignment;
     }
 
     /** Compiles (or fetches from the program cache) and prepares a plan; a geometry with no output has none. */
@@ -51,63 +55,73 @@ public final class ConvPlan implements AutoCloseable {
         }
         PlanKey key = PlanKey.of(g, hasBias, config);
         if (config instanceof KernelConfig.Gemm gemm) {
-            return createGemm(context, g, hasBias, gemm.tiling(), key, config);
+            return createGemm(context, g, hasBias, gemm, key);
+        }
+        if (config instanceof KernelConfig.Depthwise depthwise) {
+            return createDepthwise(context, g, hasBias, depthwise, key);
         }
         return createGeneral(context, g, hasBias, (KernelConfig.General) config, key);
     }
 
-    private static ConvPlan createGemm(OpenClContext context, ConvGeometry g, boolean hasBias, Tiling tiling,
-            PlanKey key, KernelConfig config) {
-        int rank = g.rank();
-        if (rank > 3) {
-            throw new IllegalArgumentException("kernel config " + config + ": the GEMM kernel handles ranks 1 to 3, got "
-                    + "rank " + rank + "; use KernelConfig.General");
-        }
+    private static ConvPlan createGemm(OpenClContext context, ConvGeometry g, boolean hasBias, KernelConfig.Gemm config,
+            PlanKey key) {
+        GemmLaunch gemm = GemmLaunch.of(g, hasBias, config.tiling());
+        Tiling tiling = gemm.tiling();
         OpenClDevice device = context.device();
         if (tiling.workGroupSize() > device.maxWorkGroupSize()) {
             throw new IllegalArgumentException("tiling " + tiling + ": needs work-groups of " + tiling.workGroupSize()
                     + " items but " + device.describe() + " allows " + device.maxWorkGroupSize());
         }
-        if (tiling.localMemoryBytes() > device.localMemoryBytes()) {
-            throw new IllegalArgumentException("tiling " + tiling + ": needs " + tiling.localMemoryBytes()
+        if (gemm.localMemoryBytes() > device.localMemoryBytes()) {
+            throw new IllegalArgumentException("tiling " + tiling + ": needs " + gemm.localMemoryBytes()
                     + " bytes of local memory but " + device.describe() + " has " + device.localMemoryBytes());
         }
-        long columnGroups = (long) DefaultConfigs.ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups();
-        if (columnGroups > DefaultConfigs.MAX_GROUPS_DIM1) {
-            throw new IllegalArgumentException("tiling " + tiling + ": " + columnGroups + " column work-groups exceed "
-                    + DefaultConfigs.MAX_GROUPS_DIM1 + "; use a larger tileN or KernelConfig.General");
+        if (gemm.columnGroups() > GemmLaunch.MAX_COLUMN_GROUPS) {
+            throw new IllegalArgumentException("tiling " + tiling + ": " + gemm.columnGroups() + " column work-groups "
+                    + "exceed " + GemmLaunch.MAX_COLUMN_GROUPS + "; use a larger tileN or KernelConfig.General");
         }
-        // Ranks 1 and 2 run as rank 3 with leading dims of size 1: index d of the padded arrays.
-        int offset = 3 - rank;
-        int[] in = padded(g.inSpatial(), offset, 1);
-        int[] k = padded(g.kernelSpatial(), offset, 1);
-        int[] out = padded(g.outSpatial(), offset, 1);
-        int[] stride = padded(g.strides(), offset, 1);
-        int[] inputDilation = padded(g.inputDilation(), offset, 1);
-        int[] kernelDilation = padded(g.kernelDilation(), offset, 1);
-        int[] padLo = padded(g.padLo(), offset, 0);
-        String[] dims = {"D", "H", "W"};
-        BuildOptions options = new BuildOptions()
-                .define("TILE_M", tiling.tileM()).define("TILE_N", tiling.tileN()).define("TILE_K", tiling.tileK())
-                .define("WPT_M", tiling.workPerItemM()).define("WPT_N", tiling.workPerItemN());
-        for (int d = 0; d < 3; d++) {
-            options.define("IN_" + dims[d], in[d]).define("K_" + dims[d], k[d]).define("OUT_" + dims[d], out[d])
-                    .define("STRIDE_" + dims[d], stride[d]).define("IDIL_" + dims[d], inputDilation[d])
-                    .define("KDIL_" + dims[d], kernelDilation[d]).define("PAD_" + dims[d], padLo[d]);
-        }
-        options.define("CIN", g.inChannels()).define("COUT", g.outChannels()).define("GROUPS", g.groups())
-                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias);
-        String optionText = options.toString();
-        ClProgram program = context.program(GEMM_SOURCE, optionText);
+        String options = gemm.options();
+        ClProgram program = context.program(GEMM_SOURCE, options);
         ClKernel kernel = context.kernel(program, "conv_gemm");
+        checkKernelLimit(kernel, device, tiling.workGroupSize(), "tiling " + tiling);
+        Launch launch = new Launch(gemm::global, gemm.local());
+        return new ConvPlan(key, g, new KernelConfig.Gemm(tiling), hasBias, options, kernel, List.of(), launch,
+                tiling.vectorK(), tiling.vectorN());
+    }
+
+    private static ConvPlan createDepthwise(OpenClContext context, ConvGeometry g, boolean hasBias,
+            KernelConfig.Depthwise config, PlanKey key) {
+        DepthwiseLaunch depthwise = DepthwiseLaunch.of(g, hasBias, config);
+        OpenClDevice device = context.device();
+        if (config.workGroupSize() > device.maxWorkGroupSize()) {
+            throw new IllegalArgumentException("kernel config " + config + ": needs work-groups of "
+                    + config.workGroupSize() + " items but " + device.describe() + " allows "
+                    + device.maxWorkGroupSize());
+        }
+        if ((long) g.batch() * depthwise.itemsPerBatch() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("kernel config " + config + ": " + depthwise.itemsPerBatch()
+                    + " work-items per batch element are too many for 32-bit indexing; use KernelConfig.General");
+        }
+        String options = depthwise.options();
+        ClProgram program = context.program(DEPTHWISE_SOURCE, options);
+        ClKernel kernel = context.kernel(program, "conv_depthwise");
+        checkKernelLimit(kernel, device, config.workGroupSize(), "kernel config " + config);
+        Launch launch = new Launch(depthwise::global, depthwise.local());
+        int vector = depthwise.config().vectorWidth();
+        int inputVector = g.outChannels() == g.inChannels() ? vector : 1;
+        return new ConvPlan(key, g, depthwise.config(), hasBias, options, kernel, List.of(), launch,
+                inputVector, vector);
+    }
+
+    /** Refuses (and releases) a kernel the compiled program cannot launch with {@code workGroupSize} items. */
+    private static void checkKernelLimit(ClKernel kernel, OpenClDevice device, long workGroupSize, String what) {
         long kernelLimit = kernel.maxWorkGroupSize(device.handle());
-        if (tiling.workGroupSize() > kernelLimit) {
+        if (workGroupSize > kernelLimit) {
             kernel.close();
-            throw new IllegalArgumentException("tiling " + tiling + ": the compiled kernel runs at most " + kernelLimit
-                    + " work-items per group on " + device.describe() + ", fewer than the " + tiling.workGroupSize()
+            throw new IllegalArgumentException(what + ": the compiled kernel runs at most " + kernelLimit
+                    + " work-items per group on " + device.describe() + ", fewer than the " + workGroupSize
                     + " it needs");
         }
-        return new ConvPlan(key, g, config, hasBias, optionText, kernel, List.of());
     }
 
     private static ConvPlan createGeneral(OpenClContext context, ConvGeometry g, boolean hasBias,
@@ -161,7 +175,11 @@ public final class ConvPlan implements AutoCloseable {
                 throw new IllegalArgumentException("kernel config " + config + ": the compiled kernel runs at most "
                         + kernelLimit + " work-items per group on " + context.device().describe());
             }
-            return new ConvPlan(key, g, config, hasBias, optionText, kernel, buffers);
+            long elementsPerBatch = (long) g.outputSpatialSize() * g.outChannels();
+            int workGroup = config.workGroupSize();
+            Launch launch = new Launch(batch -> new long[] {(batch * elementsPerBatch + workGroup - 1) / workGroup
+                    * workGroup}, new long[] {workGroup});
+            return new ConvPlan(key, g, config, hasBias, optionText, kernel, buffers, launch, 1, 1);
         } catch (RuntimeException e) {
             if (kernel != null) {
                 kernel.close();
@@ -169,13 +187,6 @@ public final class ConvPlan implements AutoCloseable {
             buffers.forEach(ClBuffer::close);
             throw e;
         }
-    }
-
-    private static int[] padded(int[] values, int offset, int fill) {
-        int[] result = new int[3];
-        java.util.Arrays.fill(result, fill);
-        System.arraycopy(values, 0, result, offset, values.length);
-        return result;
     }
 
     /**
@@ -187,21 +198,17 @@ public final class ConvPlan implements AutoCloseable {
         if (batch == 0) {
             return;
         }
-        if (config instanceof KernelConfig.Gemm gemm) {
-            Tiling t = gemm.tiling();
-            long rows = (long) batch * outPixels;
-            long rowGroups = (rows + t.tileM() - 1) / t.tileM();
-            long columnGroups = (long) DefaultConfigs.ceilDiv(outChannelsPerGroup, t.tileN()) * groups;
-            long[] global = {rowGroups * t.itemsM(), columnGroups * t.itemsN()};
-            long[] local = {t.itemsM(), t.itemsN()};
-            kernel.launch(context.queue(), global, local, batch, input, inputOffset, weights, bias, output,
-                    outputOffset);
+        if (inputOffset % inputAlignment != 0 || outputOffset % outputAlignment != 0) {
+            throw new IllegalArgumentException("plan " + this + ": loads " + inputAlignment + " and stores "
+                    + outputAlignment + " floats at once, so the input offset (" + inputOffset + ") and output offset ("
+                    + outputOffset + ") must be multiples of them");
+        }
+        if (tables.isEmpty()) {
+            kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset, weights,
+                    bias, output, outputOffset);
         } else {
-            int workGroup = ((KernelConfig.General) config).workGroupSize();
-            long elements = (long) batch * outPixels * outChannels;
-            long global = (elements + workGroup - 1) / workGroup * workGroup;
-            kernel.launch(context.queue(), new long[] {global}, new long[] {workGroup}, batch, input, inputOffset,
-                    weights, bias, output, outputOffset, tables.get(0), tables.get(1));
+            kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset, weights,
+                    bias, output, outputOffset, tables.get(0), tables.get(1));
         }
     }
 
@@ -210,6 +217,7 @@ public final class ConvPlan implements AutoCloseable {
         return withBias == hasBias && shapeSignature.equals(PlanKey.shapeSignature(g));
     }
 
+    /** The config as compiled: the requested one with vector widths fitted to the geometry. */
     public KernelConfig config() {
         return config;
     }

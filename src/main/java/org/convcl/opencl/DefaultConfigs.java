@@ -1,68 +1,161 @@
 package org.convcl.opencl;
 
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.ConvGeometry;
 
 /**
- * The kernel config a plan uses when nobody (no tuner, no caller) chose one: the GEMM kernel for ranks 1 to
- * 3 with a blocking sized to the problem and the device's limits, the general kernel otherwise. These are
- * reasonable, not tuned, values; a tuner's database takes precedence later.
+ * The kernel config a plan uses when the caller chose none: the tuner's choice for this device and geometry
+ * when its database has one ({@link TuningDatabase}), else a default for the device's class that is good
+ * when untuned. Defaults follow the shape of CLBlast's per-vendor databases: GPUs get large tiles, wide
+ * register blocks, 4-wide vectors and double-buffered tiles (NVIDIA: 128-row tiles, 8x8 or 8x4 blocks on
+ * 256 work-items, as CLBlast's tuned entries for recent NVIDIA parts have); a CPU (PoCL) gets one work-item
+ * per group with 16-wide vectors along the output channels, which its compiler maps onto SIMD registers.
+ * The GPU values are educated defaults until {@code convcl tune} has run on the device.
  */
 public final class DefaultConfigs {
-    /** The most work-groups OpenCL drivers on CUDA hardware accept along the second dimension. */
-    static final long MAX_GROUPS_DIM1 = 65535;
+    private static final int MAX_MEMOISED = 4096;
+    private static final Map<String, KernelConfig> CHOSEN = new ConcurrentHashMap<>();
 
     private DefaultConfigs() {
     }
 
-    /** The config for {@code g} on {@code device}. */
-    public static KernelConfig choose(ConvGeometry g, OpenClDevice device) {
-        long maxWorkGroup = Math.max(1, device.maxWorkGroupSize());
-        if (g.rank() > 3) {
-            return new KernelConfig.General((int) Math.min(64, maxWorkGroup));
+    /** The device classes whose defaults differ. */
+    enum DeviceClass {
+        NVIDIA_GPU, AMD_GPU, OTHER_GPU, CPU;
+
+        static DeviceClass of(OpenClDevice device) {
+            if (!device.isGpuOrAccelerator()) {
+                return CPU;
+            }
+            String vendor = (device.vendor() + " " + device.platformName()).toLowerCase(Locale.ROOT);
+            if (vendor.contains("nvidia")) {
+                return NVIDIA_GPU;
+            }
+            if (vendor.contains("amd") || vendor.contains("advanced micro devices")) {
+                return AMD_GPU;
+            }
+            return OTHER_GPU;
         }
-        Tiling tiling = gemmTiling(g, maxWorkGroup, device.localMemoryBytes());
-        long columnGroups = (long) ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups();
-        if (columnGroups > MAX_GROUPS_DIM1) {
-            return new KernelConfig.General((int) Math.min(64, maxWorkGroup));
-        }
-        return new KernelConfig.Gemm(tiling);
     }
 
-    static Tiling gemmTiling(ConvGeometry g, long maxWorkGroup, long localMemoryBytes) {
+    /**
+     * The config for {@code g} on {@code device}: the user's tuning database for this device and driver first,
+     * then the results shipped for a device of this name ({@link PackagedTuning}), else the default.
+     */
+    public static KernelConfig choose(ConvGeometry g, OpenClDevice device) {
+        // Memoised: every host call asks, and a lookup must not cost more than a small kernel's run.
+        String key = device.index() + "\n" + device.name() + "\n" + ProgramBinaryCache.defaultRoot().orElse(null)
+                + "\n" + TuningDatabase.generation() + "\n" + g.batch() + "\n" + PlanKey.shapeSignature(g);
+        KernelConfig chosen = CHOSEN.get(key);
+        if (chosen == null) {
+            chosen = chooseNow(g, device);
+            if (CHOSEN.size() >= MAX_MEMOISED) {
+                CHOSEN.clear();
+            }
+            CHOSEN.put(key, chosen);
+        }
+        return chosen;
+    }
+
+    private static KernelConfig chooseNow(ConvGeometry g, OpenClDevice device) {
+        Optional<KernelConfig> tuned = TuningDatabase.forDevice(device).lookup(g);
+        if (tuned.isPresent() && fits(tuned.get(), g, device)) {
+            return tuned.get();
+        }
+        Optional<KernelConfig> shipped = PackagedTuning.lookup(device.name(), g);
+        if (shipped.isPresent() && fits(shipped.get(), g, device)) {
+            return shipped.get();
+        }
+        return untuned(g, device);
+    }
+
+    /** The per-device-class default for {@code g}. */
+    public static KernelConfig untuned(ConvGeometry g, OpenClDevice device) {
+        DeviceClass deviceClass = DeviceClass.of(device);
+        long maxWorkGroup = Math.max(1, device.maxWorkGroupSize());
+        KernelConfig general = new KernelConfig.General((int) Math.min(64, maxWorkGroup));
+        if (DepthwiseLaunch.supports(g)) {
+            KernelConfig.Depthwise depthwise = depthwise(deviceClass, maxWorkGroup);
+            return fits(depthwise, g, device) ? depthwise : general;
+        }
+        if (!GemmLaunch.supports(g)) {
+            return general;
+        }
+        KernelConfig.Gemm gemm = new KernelConfig.Gemm(gemmTiling(g, deviceClass, maxWorkGroup,
+                device.localMemoryBytes()));
+        return fits(gemm, g, device) ? gemm : general;
+    }
+
+    static KernelConfig.Depthwise depthwise(DeviceClass deviceClass, long maxWorkGroup) {
+        return switch (deviceClass) {
+            // Neighbouring work-items take neighbouring 16-byte channel vectors; 4 outputs share a window.
+            case NVIDIA_GPU, AMD_GPU, OTHER_GPU -> new KernelConfig.Depthwise(4, 4, (int) Math.min(128, maxWorkGroup));
+            // One SIMD register of channels per work-item, a row of outputs per item for window reuse.
+            case CPU -> new KernelConfig.Depthwise(16, 8, (int) Math.min(16, maxWorkGroup));
+        };
+    }
+
+    static Tiling gemmTiling(ConvGeometry g, DeviceClass deviceClass, long maxWorkGroup, long localMemoryBytes) {
+        int coutPerGroup = g.outChannelsPerGroup();
+        // K tiles inside one tap (channel vectors) whenever the channels allow it.
+        int kTile = g.inChannelsPerGroup() % 16 == 0 ? 16 : 8;
+        Tiling tiling;
+        if (deviceClass == DeviceClass.CPU) {
+            // One work-item per group: PoCL runs it as plain code, 8 rows x (tileN / 16) SIMD registers of
+            // accumulators, no barrier overhead between work-items (measured best on PoCL, AVX-512).
+            int tileN = coutPerGroup >= 32 ? 32 : coutPerGroup >= 16 ? 16 : coutPerGroup >= 8 ? 8 : 4;
+            int cinPerGroup = g.inChannelsPerGroup();
+            int tileK = cinPerGroup % 32 == 0 ? 32 : cinPerGroup % 16 == 0 ? 16 : 8;
+            tiling = new Tiling(8, tileN, tileK, 8, tileN, 1, Math.min(16, tileN), 8);
+        } else if (coutPerGroup >= 128) {
+            tiling = new Tiling(128, 128, kTile, 8, 8, 4, 4, 4, 2);
+        } else if (coutPerGroup >= 64) {
+            tiling = new Tiling(128, 64, kTile, 8, 4, 4, 4, 4, 2);
+        } else if (coutPerGroup >= 32) {
+            tiling = new Tiling(128, 32, kTile, 8, 2, 4, 2, 4, 2);
+        } else {
+            tiling = new Tiling(64, 16, kTile, 4, 1, 4, 1, 4, 2);
+        }
+        // Fill the device: with few rows, smaller row tiles give more work-groups.
         long rows = (long) Math.max(1, g.batch()) * g.outputSpatialSize();
-        int tileN = clamp(nextPowerOfTwo(g.outChannelsPerGroup()), 4, 64);
-        int workN = Math.min(4, tileN);
-        int tileM = rows >= 4096 ? 64 : rows >= 256 ? 32 : 16;
-        int workM = 4;
-        int tileK = g.inChannelsPerGroup() * g.kernelTaps() >= 32 ? 16 : 8;
-        Tiling tiling = new Tiling(tileM, tileN, tileK, workM, workN);
-        // Shrink until the device can run it (tiny devices and drivers with small work-group limits).
+        while (deviceClass != DeviceClass.CPU && tiling.tileM() > 32 && rows / tiling.tileM() < 512) {
+            tiling = withTileM(tiling, tiling.tileM() / 2);
+        }
+        // Shrink until the device can run it (small devices, drivers with small work-group limits).
         while ((tiling.workGroupSize() > maxWorkGroup || tiling.localMemoryBytes() > localMemoryBytes)
                 && tiling.tileM() > tiling.workPerItemM()) {
-            tiling = new Tiling(tiling.tileM() / 2, tiling.tileN(), tiling.tileK(), tiling.workPerItemM(),
-                    tiling.workPerItemN());
+            tiling = withTileM(tiling, tiling.tileM() / 2);
         }
-        while ((tiling.workGroupSize() > maxWorkGroup || tiling.localMemoryBytes() > localMemoryBytes)
-                && tiling.tileN() > tiling.workPerItemN()) {
-            tiling = new Tiling(tiling.tileM(), tiling.tileN() / 2, tiling.tileK(), tiling.workPerItemM(),
-                    tiling.workPerItemN());
-        }
-        return tiling;
+        return tiling.fittedTo(g);
     }
 
-    static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
+    private static Tiling withTileM(Tiling t, int tileM) {
+        return new Tiling(tileM, t.tileN(), t.tileK(), t.workPerItemM(), t.workPerItemN(), t.vectorM(), t.vectorN(),
+                t.vectorK(), t.stages());
     }
 
-    private static int nextPowerOfTwo(int value) {
-        int power = 1;
-        while (power < value && power < (1 << 30)) {
-            power <<= 1;
+    /**
+     * Whether {@code config} can compute {@code g} on {@code device} within its limits, judged without
+     * compiling (the compiled kernel's own limit is checked when the plan is built).
+     */
+    public static boolean fits(KernelConfig config, ConvGeometry g, OpenClDevice device) {
+        if (config instanceof KernelConfig.Gemm gemm) {
+            if (!GemmLaunch.supports(g)) {
+                return false;
+            }
+            GemmLaunch launch = GemmLaunch.of(g, false, gemm.tiling());
+            return launch.tiling().workGroupSize() <= device.maxWorkGroupSize()
+                    && launch.localMemoryBytes() <= device.localMemoryBytes()
+                    && launch.columnGroups() <= GemmLaunch.MAX_COLUMN_GROUPS;
         }
-        return power;
-    }
-
-    private static int clamp(int value, int low, int high) {
-        return Math.max(low, Math.min(high, value));
+        if (config instanceof KernelConfig.Depthwise depthwise) {
+            return DepthwiseLaunch.supports(g) && depthwise.workGroupSize() <= device.maxWorkGroupSize()
+                    && (long) Math.max(1, g.batch()) * DepthwiseLaunch.of(g, false, depthwise).itemsPerBatch()
+                    <= Integer.MAX_VALUE;
+        }
+        return ((KernelConfig.General) config).workGroupSize() <= device.maxWorkGroupSize();
     }
 }

@@ -32,7 +32,7 @@ class KernelOverrideTest {
         OpenClDevice device = OpenClTesting.device();
         String packaged = KernelSources.load("conv_gemm.cl").text();
         Files.writeString(kernels.resolve("conv_gemm.cl"),
-                packaged.replace("const int tm = get_local_id(0);", "const int tm = undeclared_on_purpose;"),
+                packaged.replace("const int tid = get_local_id(0);", "const int tid = undeclared_on_purpose;"),
                 StandardCharsets.UTF_8);
         System.setProperty("convcl.kernels.dir", kernels.toString());
         try (OpenClBackend backend = OpenClBackend.create(device, new ProgramBinaryCache(null))) {
@@ -50,8 +50,8 @@ class KernelOverrideTest {
         OpenClDevice device = OpenClTesting.device();
         String packaged = KernelSources.load("conv_gemm.cl").text();
         // A harmless edit that is visible in the results: every output gets +1.
-        String edited = packaged.replace("#if HAS_BIAS\n                    output[output_offset + m * COUT + channel] = acc[i][j] + bias[channel];",
-                "#if HAS_BIAS\n                    output[output_offset + m * COUT + channel] = acc[i][j] + bias[channel] + 1.0f;");
+        String edited = packaged.replace("+ *((__global const floatN*) (bias + group * COUT_G + n));",
+                "+ *((__global const floatN*) (bias + group * COUT_G + n)) + 1.0f;");
         assertTrue(!edited.equals(packaged), "the edit applies to the packaged source");
         Files.writeString(kernels.resolve("conv_gemm.cl"), edited, StandardCharsets.UTF_8);
         System.setProperty("convcl.kernels.dir", kernels.toString());

@@ -1,0 +1,273 @@
+/*
+ * Depthwise convolution of rank 1 to 3 (groups == CIN: one input channel per group, MULT = COUT / CIN
+ * output channels per input channel), channels-last, flax nnx.Conv semantics.
+ *
+ * There is no reduction over channels, so this is bandwidth bound: each work-item computes VEC
+ * consecutive output channels (one vector load or store each) for WPT_W consecutive output positions
+ * along W. Along W it loads the input window those outputs share once into registers (sliding-window
+ * reuse: (WPT_W - 1) * STRIDE_W + (K_W - 1) * KDIL_W + 1 positions instead of WPT_W * K_W, when that is
+ * fewer), so the input
+ * comes from device memory about once and the output is written once: one pass over the data.
+ * Neighbouring work-items take neighbouring channel vectors of the same pixels, so accesses coalesce.
+ *
+ * Taps landing in padding or in the holes of input dilation are skipped (their loads are not issued).
+ * Every size is a -D constant; the batch and buffer offsets are run-time arguments. Vector accesses
+ * assume element offsets that are multiples of VEC (the host checks).
+ *
+ * Launch: 1-d, global = round_up(batch * OUT_D * OUT_H * ceil(OUT_W / WPT_W) * COUT / VEC, WG), local = WG.
+ */
+
+#ifndef VEC
+#define VEC 1
+#endif
+#ifndef WPT_W
+#define WPT_W 1
+#endif
+#ifndef IN_D
+#define IN_D 1
+#endif
+#ifndef IN_H
+#define IN_H 1
+#endif
+#ifndef IN_W
+#define IN_W 1
+#endif
+#ifndef K_D
+#define K_D 1
+#endif
+#ifndef K_H
+#define K_H 1
+#endif
+#ifndef K_W
+#define K_W 1
+#endif
+#ifndef OUT_D
+#define OUT_D 1
+#endif
+#ifndef OUT_H
+#define OUT_H 1
+#endif
+#ifndef OUT_W
+#define OUT_W 1
+#endif
+#ifndef STRIDE_D
+#define STRIDE_D 1
+#endif
+#ifndef STRIDE_H
+#define STRIDE_H 1
+#endif
+#ifndef STRIDE_W
+#define STRIDE_W 1
+#endif
+#ifndef IDIL_D
+#define IDIL_D 1
+#endif
+#ifndef IDIL_H
+#define IDIL_H 1
+#endif
+#ifndef IDIL_W
+#define IDIL_W 1
+#endif
+#ifndef KDIL_D
+#define KDIL_D 1
+#endif
+#ifndef KDIL_H
+#define KDIL_H 1
+#endif
+#ifndef KDIL_W
+#define KDIL_W 1
+#endif
+#ifndef PAD_D
+#define PAD_D 0
+#endif
+#ifndef PAD_H
+#define PAD_H 0
+#endif
+#ifndef PAD_W
+#define PAD_W 0
+#endif
+#ifndef CIN
+#define CIN 1
+#endif
+#ifndef COUT
+#define COUT 1
+#endif
+/* 0: zeros outside the input; 1: wrap around (CIRCULAR); 2: mirror without the edge (REFLECT). */
+#ifndef EDGE_MODE
+#define EDGE_MODE 0
+#endif
+#ifndef HAS_BIAS
+#define HAS_BIAS 0
+#endif
+
+#define MULT (COUT / CIN)
+#define CHANNEL_VECTORS (COUT / VEC)
+#define W_BLOCKS ((OUT_W + WPT_W - 1) / WPT_W)
+#define SPAN ((WPT_W - 1) * STRIDE_W + (K_W - 1) * KDIL_W + 1)
+#define IN_PIXELS (IN_D * IN_H * IN_W)
+
+#if COUT % VEC != 0
+#error "VEC must divide COUT"
+#endif
+
+#if VEC == 1
+typedef float floatV;
+#define LOAD_V(p) (*(p))
+#define LOAD_LANES(a) ((a)[0])
+#elif VEC == 2
+typedef float2 floatV;
+#define LOAD_V(p) (*((__global const float2*) (p)))
+#define LOAD_LANES(a) vload2(0, a)
+#elif VEC == 4
+typedef float4 floatV;
+#define LOAD_V(p) (*((__global const float4*) (p)))
+#define LOAD_LANES(a) vload4(0, a)
+#elif VEC == 8
+typedef float8 floatV;
+#define LOAD_V(p) (*((__global const float8*) (p)))
+#define LOAD_LANES(a) vload8(0, a)
+#elif VEC == 16
+typedef float16 floatV;
+#define LOAD_V(p) (*((__global const float16*) (p)))
+#define LOAD_LANES(a) vload16(0, a)
+#else
+#error "VEC must be 1, 2, 4, 8 or 16"
+#endif
+
+/*
+ * The input index that dilated, padded coordinate q (0 = the first input element) reads along a dim of
+ * `length` elements, or -1 for a zero. The same rule as org.convcl.EdgeMode (and conv_gemm.cl).
+ */
+inline int source_index(const int q, const int length, const int input_dilation) {
+    if (length <= 0) {
+        return -1;
+    }
+#if EDGE_MODE == 1
+    const int wrapped = q % length;
+    return wrapped < 0 ? wrapped + length : wrapped;
+#elif EDGE_MODE == 2
+    if (length == 1) {
+        return 0;
+    }
+    const int period = 2 * (length - 1);
+    int folded = q % period;
+    if (folded < 0) {
+        folded += period;
+    }
+    return folded < length ? folded : period - folded;
+#else
+    if (q < 0 || q > (length - 1) * input_dilation) {
+        return -1;
+    }
+    if (input_dilation != 1 && q % input_dilation != 0) {
+        return -1;
+    }
+    return q / input_dilation;
+#endif
+}
+
+/* VEC input channels feeding output channels co .. co + VEC - 1 at one input pixel. */
+inline floatV load_input(__global const float* restrict pixel, const int co) {
+#if MULT == 1
+    return LOAD_V(pixel + co);
+#else
+    float lanes[VEC];
+#pragma unroll
+    for (int v = 0; v < VEC; v++) {
+        lanes[v] = pixel[(co + v) / MULT];
+    }
+    return LOAD_LANES(lanes);
+#endif
+}
+
+__kernel void conv_depthwise(const int batch,
+                             __global const float* restrict input, const int input_offset,
+                             __global const float* restrict weights,
+                             __global const float* restrict bias,
+                             __global float* restrict output, const int output_offset) {
+    int item = get_global_id(0);
+    if (item >= batch * (OUT_D * OUT_H * W_BLOCKS * CHANNEL_VECTORS)) {
+        return;
+    }
+    const int co = (item % CHANNEL_VECTORS) * VEC;
+    item /= CHANNEL_VECTORS;
+    const int ow0 = (item % W_BLOCKS) * WPT_W;
+    item /= W_BLOCKS;
+    const int oh = item % OUT_H;
+    item /= OUT_H;
+    const int od = item % OUT_D;
+    const int b = item / OUT_D;
+
+    floatV acc[WPT_W];
+#pragma unroll
+    for (int o = 0; o < WPT_W; o++) {
+        acc[o] = (floatV) 0.0f;
+    }
+    __global const float* const image = input + input_offset + b * (IN_PIXELS * CIN);
+
+#pragma unroll
+    for (int kd = 0; kd < K_D; kd++) {
+        const int id = source_index(od * STRIDE_D - PAD_D + kd * KDIL_D, IN_D, IDIL_D);
+        if (id < 0) {
+            continue;
+        }
+#pragma unroll
+        for (int kh = 0; kh < K_H; kh++) {
+            const int ih = source_index(oh * STRIDE_H - PAD_H + kh * KDIL_H, IN_H, IDIL_H);
+            if (ih < 0) {
+                continue;
+            }
+            __global const float* const row = image + (id * IN_H + ih) * (IN_W * CIN);
+#if SPAN <= WPT_W * K_W
+            /* The window of input positions the WPT_W outputs read along W, loaded once. */
+            floatV window[SPAN];
+#pragma unroll
+            for (int x = 0; x < SPAN; x++) {
+                const int iw = source_index(ow0 * STRIDE_W - PAD_W + x, IN_W, IDIL_W);
+                window[x] = iw >= 0 ? load_input(row + iw * CIN, co) : (floatV) 0.0f;
+            }
+#pragma unroll
+            for (int kw = 0; kw < K_W; kw++) {
+                const floatV w = LOAD_V(weights + ((kd * K_H + kh) * K_W + kw) * COUT + co);
+#pragma unroll
+                for (int o = 0; o < WPT_W; o++) {
+                    acc[o] = fma(window[o * STRIDE_W + kw * KDIL_W], w, acc[o]);
+                }
+            }
+#else
+            /* Sparse window (large kernel dilation): load only the positions some output reads. */
+#pragma unroll
+            for (int kw = 0; kw < K_W; kw++) {
+                const floatV w = LOAD_V(weights + ((kd * K_H + kh) * K_W + kw) * COUT + co);
+#pragma unroll
+                for (int o = 0; o < WPT_W; o++) {
+                    const int iw = source_index((ow0 + o) * STRIDE_W - PAD_W + kw * KDIL_W, IN_W, IDIL_W);
+                    if (iw >= 0) {
+                        acc[o] = fma(load_input(row + iw * CIN, co), w, acc[o]);
+                    }
+                }
+            }
+#endif
+        }
+    }
+
+#if HAS_BIAS
+    const floatV shift = LOAD_V(bias + co);
+#endif
+    __global float* const out_row = output + output_offset + ((b * OUT_D + od) * OUT_H + oh) * (OUT_W * COUT);
+#pragma unroll
+    for (int o = 0; o < WPT_W; o++) {
+        if (ow0 + o < OUT_W) {
+#if HAS_BIAS
+            const floatV value = acc[o] + shift;
+#else
+            const floatV value = acc[o];
+#endif
+#if VEC == 1
+            out_row[(ow0 + o) * COUT + co] = value;
+#else
+            *((__global floatV*) (out_row + (ow0 + o) * COUT + co)) = value;
+#endif
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package org.convcl.opencl.tuning;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.Padding;
+import org.convcl.Tensor;
+import org.convcl.opencl.ConvPlan;
+import org.convcl.opencl.DefaultConfigs;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.KernelConfig;
+import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.TuningDatabase;
+import org.convcl.testing.NaiveConv;
+import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.Reference;
+import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The tuner on PoCL: every candidate it would try, from the GPU space as well as the CPU one, computes the
+ * float64 reference within float32 rounding on a few small geometries (a dense one with channel vectors, an
+ * input-dilated one with few channels, a depthwise one); the winner lands in the database and plans use it.
+ */
+class TunerOpenClTest {
+    private static final int BUDGET = 6;
+    private static OpenClBackend backend;
+
+    @BeforeAll
+    static void openBackend() {
+        backend = OpenClBackend.create(OpenClTesting.device());
+    }
+
+    @AfterAll
+    static void closeBackend() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    record Shape(String name, int[] xShape, int[] wShape, ConvSpec spec) {
+        ConvGeometry geometry() {
+            return spec.resolve(xShape, wShape);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Shape> shapes() {
+        return Stream.of(
+                new Shape("dense 16 channels", new int[] {2, 9, 7, 16}, new int[] {3, 3, 16, 24},
+                        ConvSpec.builder().strides(2, 1).build()),
+                new Shape("input dilated", new int[] {1, 6, 5, 3}, new int[] {4, 3, 3, 5}, ConvSpec.builder()
+                        .inputDilation(2, 3).strides(3, 1).padding(Padding.pairs(new int[][] {{2, 1}, {0, 2}})).build()),
+                new Shape("depthwise", new int[] {2, 6, 11, 8}, new int[] {3, 3, 1, 8},
+                        ConvSpec.builder().groups(8).build()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("shapes")
+    void everyCandidateIsExact(Shape shape) {
+        ConvGeometry g = shape.geometry();
+        for (boolean gpuSpace : new boolean[] {true, false}) {
+            List<KernelConfig> candidates = TuningCandidates.of(g, backend.device(), BUDGET, gpuSpace);
+            assertTrue(candidates.size() > 1, "a space to search: " + candidates);
+            assertEquals(DefaultConfigs.untuned(g, backend.device()), candidates.get(0), "the default comes first");
+            for (KernelConfig candidate : candidates) {
+                assertExact(shape, g, candidate);
+            }
+        }
+    }
+
+    @Test
+    void theWinnerIsRecordedAndPlansUseIt(@TempDir Path cache) {
+        String previous = System.getProperty("convcl.cache.dir");
+        System.setProperty("convcl.cache.dir", cache.toString());
+        try {
+            Shape shape = shapes().findFirst().orElseThrow();
+            ConvGeometry g = shape.geometry();
+            TuningDatabase database = TuningDatabase.forDevice(backend.device());
+            Tuner.Outcome outcome = new Tuner(backend, database, 3, 1, line -> { }).tune(g, 3);
+            assertEquals(3, outcome.trials().size());
+            assertEquals(0, outcome.rejectedCount(), outcome.trials().toString());
+            assertNotNull(outcome.best());
+            assertTrue(outcome.trials().stream().allMatch(t -> t.ms() >= outcome.best().ms()), "the best is fastest");
+            assertTrue(Files.isRegularFile(database.file().orElseThrow()), "the database is on disk");
+            assertTrue(database.file().orElseThrow().startsWith(cache.resolve("tuning")));
+            assertEquals(outcome.best().config(), DefaultConfigs.choose(g, backend.device()));
+        } finally {
+            if (previous == null) {
+                System.clearProperty("convcl.cache.dir");
+            } else {
+                System.setProperty("convcl.cache.dir", previous);
+            }
+        }
+    }
+
+    @Test
+    void wrongOrUnwrittenOutputsAreRejected() {
+        float[] reference = {1f, -2f, 4f};
+        assertNull(Tuner.compare(new float[] {1f, -2f, 4.00001f}, reference));
+        assertTrue(Tuner.compare(new float[] {1f, Float.NaN, 4f}, reference).contains("not written"));
+        assertTrue(Tuner.compare(new float[] {1f, -2f, 3f}, reference).contains("wrong result"));
+    }
+
+    private static void assertExact(Shape shape, ConvGeometry g, KernelConfig candidate) {
+        Random random = new Random(7);
+        float[] x = values(random, (int) Tensor.elementCount(shape.xShape()));
+        float[] w = values(random, (int) Tensor.elementCount(shape.wShape()));
+        float[] bias = values(random, g.outChannels());
+        NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), shape.xShape(), Tolerance.toDouble(w),
+                shape.wShape(), Tolerance.toDouble(bias), shape.spec().strides(), shape.spec().inputDilation(),
+                shape.spec().kernelDilation(), shape.spec().padding(), shape.spec().groups());
+        ConvPlan plan = backend.plan(g, true, candidate);
+        float[] poison = new float[(int) Tensor.elementCount(g.outputShape())];
+        Arrays.fill(poison, Float.NaN);
+        float[] got;
+        try (DeviceTensor dx = backend.upload(Tensor.of(x, shape.xShape()));
+                DeviceTensor dw = backend.upload(Tensor.of(w, shape.wShape()));
+                DeviceTensor db = backend.upload(Tensor.of(bias, g.outChannels()));
+                DeviceTensor dy = backend.upload(Tensor.of(poison, g.outputShape()))) {
+            backend.forward(plan, g, dx, dw, db, dy);
+            got = dy.download().data();
+        }
+        Tolerance.assertClose(shape + " " + plan.config(), reference.shape(), reference.values(), reference.absSums(),
+                g.outputShape(), got);
+    }
+
+    private static float[] values(Random random, int count) {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}
