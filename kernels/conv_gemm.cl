@@ -208,6 +208,8 @@
 #define CIN_G (CIN / GROUPS)
 /* For divisions in code that runs only when there are channels (no division by a zero constant). */
 #define CIN_G_DIV (CIN_G > 0 ? CIN_G : 1)
+/* K tiles per tap with CHANNEL_TILES (at least 1, for the same reason). */
+#define CHUNKS (CIN_G / TILE_K > 0 ? CIN_G / TILE_K : 1)
 #define COUT_G (COUT / GROUPS)
 #define IN_PIXELS (IN_D * IN_H * IN_W)
 #define N_TILES ((COUT_G + TILE_N - 1) / TILE_N)
@@ -355,8 +357,8 @@ typedef struct {
 inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, const phase_dim pw) {
     k_tile kt;
 #if CHANNEL_TILES
-    const int u = t / (CIN_G_DIV / TILE_K > 0 ? CIN_G_DIV / TILE_K : 1);
-    kt.c0 = (t % (CIN_G_DIV / TILE_K > 0 ? CIN_G_DIV / TILE_K : 1)) * TILE_K;
+    const int u = t / CHUNKS;
+    kt.c0 = (t % CHUNKS) * TILE_K;
     kt.ud = u / (phh.taps * pw.taps);
     kt.uh = (u / pw.taps) % phh.taps;
     kt.uw = u % pw.taps;

@@ -27,11 +27,12 @@ import picocli.CommandLine.Spec;
  * device and records the winners in the device's tuning database, which plans consult from then on.
  */
 @Command(name = "tune", mixinStandardHelpOptions = true,
-        description = {"Tunes the OpenCL kernels for the suite's shapes (embedded default: the project's",
-            "bench/shapes.json) on the selected OpenCL device, CLBlast style: each candidate blocking is",
-            "checked against the Java path on random data, then timed (warm-up, median of --reps runs).",
-            "Winners go to the device's tuning database under the cache directory (convcl.cache.dir /",
-            "CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl), used by every later plan.",
+        description = {"Tunes the OpenCL kernels' blocking for the suite's shapes (default: the",
+            "embedded bench/shapes.json) on the selected OpenCL device, CLBlast style: each",
+            "candidate is checked against the Java path on random data, then timed (warm-up,",
+            "median of --reps runs). Winners go to the device's tuning database in the cache",
+            "directory (convcl.cache.dir / CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl,",
+            "else ~/.cache/convcl) and are used by every later plan on that device.",
             "Progress goes to stderr, the table of choices to stdout."})
 public final class TuneCommand implements Callable<Integer> {
 

@@ -7,8 +7,8 @@ import org.convcl.ConvGeometry;
 
 /**
  * A convolution compiled for one geometry (batch aside) and one {@link KernelConfig} on one device: the
- * specialised program's kernel object, its launch shape, and for the general kernel its uploaded
- * source-index tables. Built once by {@link OpenClBackend#plan} and reused by every call of that shape;
+ * specialised program's kernel object (implicit GEMM, {@link GemmLaunch}; depthwise, {@link DepthwiseLaunch};
+ * or the any-rank kernel), its launch shape, and for the any-rank kernel its uploaded source-index tables. Built once by {@link OpenClBackend#plan} and reused by every call of that shape;
  * the batch is a run-time argument, so every batch size (and every chunk of a split batch) shares it.
  *
  * <p>Thread-safe: launches are serialised on the kernel object only for the duration of the enqueue.

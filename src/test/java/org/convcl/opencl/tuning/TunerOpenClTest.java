@@ -7,9 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
@@ -20,6 +25,7 @@ import org.convcl.opencl.DefaultConfigs;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.KernelConfig;
 import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.Tiling;
 import org.convcl.opencl.TuningDatabase;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClTesting;
@@ -33,9 +39,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The tuner on PoCL: every candidate it would try, from the GPU space as well as the CPU one, computes the
+ * The tuner on PoCL: the candidates it would try, from the GPU space as well as the CPU one, compute the
  * float64 reference within float32 rounding on a few small geometries (a dense one with channel vectors, an
- * input-dilated one with few channels, a depthwise one); the winner lands in the database and plans use it.
+ * input-dilated one with few channels, a depthwise one): its sample, and configs that between them take
+ * every value of every knob of the space. The winner lands in the database and plans use it.
  */
 class TunerOpenClTest {
     private static final int BUDGET = 6;
@@ -82,10 +89,41 @@ class TunerOpenClTest {
             List<KernelConfig> candidates = TuningCandidates.of(g, backend.device(), BUDGET, gpuSpace);
             assertTrue(candidates.size() > 1, "a space to search: " + candidates);
             assertEquals(DefaultConfigs.untuned(g, backend.device()), candidates.get(0), "the default comes first");
-            for (KernelConfig candidate : candidates) {
+            Set<KernelConfig> checked = new LinkedHashSet<>(candidates);
+            // Beyond the sample: configs that together take every value of every knob the space has.
+            checked.addAll(coveringEveryKnob(TuningCandidates.space(g, backend.device(), candidates.get(0), gpuSpace)
+                    .stream().filter(c -> DefaultConfigs.fits(c, g, backend.device())).toList()));
+            for (KernelConfig candidate : checked) {
                 assertExact(shape, g, candidate);
             }
         }
+    }
+
+    /** A few configs of {@code space} that between them show every (knob, value) pair found in it. */
+    static List<KernelConfig> coveringEveryKnob(List<KernelConfig> space) {
+        Set<String> uncovered = new HashSet<>();
+        space.forEach(config -> uncovered.addAll(knobs(config)));
+        List<KernelConfig> chosen = new ArrayList<>();
+        while (!uncovered.isEmpty()) {
+            KernelConfig best = space.stream().max(Comparator.comparingLong(
+                    config -> knobs(config).stream().filter(uncovered::contains).count())).orElseThrow();
+            chosen.add(best);
+            uncovered.removeAll(knobs(best));
+        }
+        return chosen;
+    }
+
+    private static Set<String> knobs(KernelConfig config) {
+        if (config instanceof KernelConfig.Gemm gemm) {
+            Tiling t = gemm.tiling();
+            return Set.of("tileM=" + t.tileM(), "tileN=" + t.tileN(), "tileK=" + t.tileK(), "wptM=" + t.workPerItemM(),
+                    "wptN=" + t.workPerItemN(), "vwm=" + t.vectorM(), "vwn=" + t.vectorN(), "veck=" + t.vectorK(),
+                    "stages=" + t.stages());
+        }
+        if (config instanceof KernelConfig.Depthwise d) {
+            return Set.of("vector=" + d.vectorWidth(), "outputs=" + d.outputsPerItem(), "group=" + d.workGroupSize());
+        }
+        return Set.of("group=" + ((KernelConfig.General) config).workGroupSize());
     }
 
     @Test
