@@ -124,12 +124,35 @@ public final class DefaultConfigs {
         while (deviceClass != DeviceClass.CPU && tiling.tileM() > 32 && rows / tiling.tileM() < 512) {
             tiling = withTileM(tiling, tiling.tileM() / 2);
         }
-        // Shrink until the device can run it (small devices, drivers with small work-group limits).
-        while ((tiling.workGroupSize() > maxWorkGroup || tiling.localMemoryBytes() > localMemoryBytes)
-                && tiling.tileM() > tiling.workPerItemM()) {
-            tiling = withTileM(tiling, tiling.tileM() / 2);
+        // The per-phase tap table shares local memory with the tiles whatever their size.
+        long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(PhaseDecomposition.of(g));
+        return shrunkToFit(tiling, maxWorkGroup, localMemoryBytes - tapTable).fittedTo(g);
+    }
+
+    /**
+     * {@code tiling} made small enough for a device's work-group and local-memory limits (small GPUs, drivers
+     * with small work-group limits). What goes first is what costs least: row tiles down to 32 rows, then
+     * double buffering, then column tiles, then row tiles down to one work-item's rows. A tiling that still
+     * does not fit is returned as it is and the caller falls back to the general kernel.
+     */
+    static Tiling shrunkToFit(Tiling tiling, long maxWorkGroup, long localMemoryBytes) {
+        Tiling t = tiling;
+        while (t.workGroupSize() > maxWorkGroup || t.localMemoryBytes() > localMemoryBytes) {
+            if (t.tileM() > 32 && t.tileM() % (2 * t.workPerItemM()) == 0) {
+                t = withTileM(t, t.tileM() / 2);
+            } else if (t.stages() == 2) {
+                t = new Tiling(t.tileM(), t.tileN(), t.tileK(), t.workPerItemM(), t.workPerItemN(), t.vectorM(),
+                        t.vectorN(), t.vectorK(), 1);
+            } else if (t.tileN() % (2 * t.workPerItemN()) == 0) {
+                t = new Tiling(t.tileM(), t.tileN() / 2, t.tileK(), t.workPerItemM(), t.workPerItemN(), t.vectorM(),
+                        t.vectorN(), t.vectorK(), t.stages());
+            } else if (t.tileM() % (2 * t.workPerItemM()) == 0) {
+                t = withTileM(t, t.tileM() / 2);
+            } else {
+                return t;
+            }
         }
-        return tiling.fittedTo(g);
+        return t;
     }
 
     private static Tiling withTileM(Tiling t, int tileM) {

@@ -1,0 +1,134 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.Tensor;
+import org.convcl.bench.BenchShape;
+import org.convcl.bench.BenchSuite;
+import org.convcl.testing.NaiveConv;
+import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.Reference;
+import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The configs a GPU gets before anyone has tuned it, computed on PoCL. On a GPU the untuned default is what
+ * the first run of every benchmark shape uses, and no GPU is at hand where the tests run, so this test asks
+ * {@link DefaultConfigs} what an NVIDIA H100 (and a small GPU that forces the shrinking rules) would get for
+ * each shape of the benchmark suite at its GPU batch, then runs exactly that config on the test device over
+ * a smaller instance of the same layer (same channels, kernel, strides, dilations, padding and groups; fewer
+ * pixels and a batch of 2, sizes chosen to leave partial tiles) against the float64 reference. A wrong
+ * default for a GPU would otherwise surface only on the GPU.
+ */
+class GpuDefaultsOpenClTest {
+    private static OpenClBackend backend;
+
+    @BeforeAll
+    static void openBackend() {
+        backend = OpenClBackend.create(OpenClTesting.device());
+    }
+
+    @AfterAll
+    static void closeBackend() {
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    /** A GPU as its driver describes it: only the properties the defaults depend on are meaningful. */
+    private static OpenClDevice gpu(String name, String vendor, long maxWorkGroupSize, long localMemoryBytes) {
+        return new OpenClDevice(0, 0, vendor + " OpenCL", "OpenCL 3.0", name, vendor, OpenClDevice.Type.GPU, 132,
+                1755, 80L << 30, localMemoryBytes, 20L << 30, maxWorkGroupSize, "OpenCL 3.0", "OpenCL C 1.2",
+                "test", List.of(), null, null);
+    }
+
+    record Case(String shape, String device, KernelConfig config, int[] xShape, int[] wShape, ConvSpec spec) {
+        @Override
+        public String toString() {
+            return shape + " as on " + device + ": " + config + " on x" + Arrays.toString(xShape);
+        }
+    }
+
+    static Stream<Case> cases() throws IOException {
+        // H100 (CL_DEVICE_MAX_WORK_GROUP_SIZE 1024, 48 KiB local memory), and a GPU small enough that the
+        // default tiles must shrink to fit its work-group and local-memory limits.
+        OpenClDevice[] devices = {gpu("NVIDIA H100 80GB HBM3", "NVIDIA Corporation", 1024, 48 << 10),
+            gpu("Small GPU", "Example GPU Vendor", 128, 16 << 10)};
+        List<Case> cases = new ArrayList<>();
+        for (BenchShape shape : BenchSuite.loadDefault().shapes()) {
+            ConvGeometry full = shape.spec().resolve(shape.inputShape(shape.batchGpu()), shape.kernelShape());
+            int[] xShape = shape.inputShape(2);
+            for (int d = 0; d < shape.spatial().length; d++) {
+                xShape[1 + d] = smallerExtent(shape, d);
+            }
+            for (OpenClDevice device : devices) {
+                cases.add(new Case(shape.name(), device.name(), DefaultConfigs.untuned(full, device), xShape,
+                        shape.kernelShape(), shape.spec()));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** An odd extent that leaves partial tiles, small enough for the float64 reference, never below the window. */
+    private static int smallerExtent(BenchShape shape, int d) {
+        int window = (shape.kernel()[d] - 1) * shape.kernelDilation()[d] + 1;
+        int target = switch (shape.spatial().length) {
+            case 1 -> 613;
+            case 2 -> 23;
+            default -> 9;
+        };
+        return Math.min(shape.spatial()[d], Math.max(target, window + 2));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void untunedGpuConfigComputesTheShape(Case c) {
+        ConvGeometry g = c.spec().resolve(c.xShape(), c.wShape());
+        if (c.shape().startsWith("depthwise")) {
+            assertInstanceOf(KernelConfig.Depthwise.class, c.config(), "depthwise shapes get the depthwise kernel");
+        } else {
+            assertInstanceOf(KernelConfig.Gemm.class, c.config(), "dense shapes get the implicit GEMM");
+        }
+        Random random = new Random(c.toString().hashCode());
+        float[] x = gaussian(random, (int) Tensor.elementCount(c.xShape()));
+        float[] w = gaussian(random, (int) Tensor.elementCount(c.wShape()));
+        float[] bias = gaussian(random, g.outChannels());
+        NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), c.xShape(), Tolerance.toDouble(w),
+                c.wShape(), Tolerance.toDouble(bias), c.spec().strides(), c.spec().inputDilation(),
+                c.spec().kernelDilation(), c.spec().padding(), c.spec().groups());
+        ConvPlan plan = backend.plan(g, true, c.config());
+        assertEquals(c.config().getClass(), plan.config().getClass(), "the plan runs the kernel it was given");
+        float[] poison = new float[(int) Tensor.elementCount(g.outputShape())];
+        Arrays.fill(poison, Float.NaN);
+        float[] got;
+        try (DeviceTensor dx = backend.upload(Tensor.of(x, c.xShape()));
+                DeviceTensor dw = backend.upload(Tensor.of(w, c.wShape()));
+                DeviceTensor db = backend.upload(Tensor.of(bias, g.outChannels()));
+                DeviceTensor dy = backend.upload(Tensor.of(poison, g.outputShape()))) {
+            backend.forward(plan, g, dx, dw, db, dy);
+            got = dy.download().data();
+        }
+        Tolerance.assertClose(c + " as " + plan.config(), reference.shape(), reference.values(), reference.absSums(),
+                g.outputShape(), got);
+    }
+
+    private static float[] gaussian(Random random, int count) {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}
