@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * One shape's measurement. Times are medians in milliseconds; {@code kernelMs} is NaN where the backend has
- * no device-resident path; {@code heapBytesPerCall} is Java heap allocated during one call, all threads.
+ * no device-resident path; {@code heapBytesPerCall} is Java heap allocated during one call, all threads (-1 where the runtime
+ * cannot count it).
  */
 public record BenchResult(String name, int batch, double gflop, double ms, double kernelMs, double maxRelErr,
         long heapBytesPerCall) {
@@ -25,7 +26,7 @@ public record BenchResult(String name, int batch, double gflop, double ms, doubl
         json.put("kernel_ms", Double.isNaN(kernelMs) ? null : kernelMs);
         json.put("gflops", gflops());
         json.put("max_rel_err", maxRelErr);
-        json.put("heap_bytes_per_call", heapBytesPerCall);
+        json.put("heap_bytes_per_call", heapBytesPerCall < 0 ? null : heapBytesPerCall);
         return json;
     }
 }

@@ -1,6 +1,5 @@
 package org.convcl.bench;
 
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.Function;
@@ -50,7 +49,7 @@ public final class BenchRunner {
             return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
         }, () -> requireWritten(shape, output, "host"));
         double maxRelErr = maxRelativeError(work, output);
-        long heapPerCall = heapAllocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
+        long heapPerCall = HeapCounter.allocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
 
         double kernelMs = Double.NaN;
         try (DeviceCall device = devicePath.apply(work)) {
@@ -117,27 +116,6 @@ public final class BenchRunner {
             maxReference = Math.max(maxReference, Math.abs(reference[i]));
         }
         return maxReference == 0 ? maxError : maxError / maxReference;
-    }
-
-    /** Java heap allocated by every thread while {@code call} runs (0 where the JVM cannot count it). */
-    static long heapAllocatedBy(Runnable call) {
-        java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
-        if (!(bean instanceof com.sun.management.ThreadMXBean counting)
-                || !counting.isThreadAllocatedMemorySupported()) {
-            call.run();
-            return 0;
-        }
-        long before = totalAllocated(counting);
-        call.run();
-        return Math.max(0, totalAllocated(counting) - before);
-    }
-
-    private static long totalAllocated(com.sun.management.ThreadMXBean bean) {
-        long total = 0;
-        for (long bytes : bean.getThreadAllocatedBytes(bean.getAllThreadIds())) {
-            total += Math.max(0, bytes);
-        }
-        return total;
     }
 
     private static float[] randomArray(SplittableRandom random, long count) {

@@ -24,9 +24,9 @@ public final class BenchTable {
     }
 
     public static void printRow(PrintStream out, BenchResult r) {
-        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %9.1f %11.2e %10d%n", r.name(), r.batch(), r.gflop(),
+        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %9.1f %11.2e %10s%n", r.name(), r.batch(), r.gflop(),
                 r.ms(), Double.isNaN(r.kernelMs()) ? "-" : String.format(Locale.ROOT, "%.3f", r.kernelMs()),
-                r.gflops(), r.maxRelErr(), r.heapBytesPerCall() / 1024);
+                r.gflops(), r.maxRelErr(), r.heapBytesPerCall() < 0 ? "-" : Long.toString(r.heapBytesPerCall() / 1024));
     }
 
     /** Writes {@code {"device", "backend", "results": [...]}} atomically. */
