@@ -2,7 +2,7 @@ package org.convcl.bench;
 
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,13 +17,13 @@ public final class BenchTable {
     private BenchTable() {
     }
 
-    public static void printHeader(PrintStream out, String device, String backend) {
+    public static void printHeader(PrintWriter out, String device, String backend) {
         out.printf(Locale.ROOT, "device: %s%nbackend: %s%n", device, backend);
         out.printf(Locale.ROOT, "%-16s %5s %8s %10s %10s %9s %11s %10s%n", "shape", "batch", "gflop", "ms",
                 "kernel_ms", "gflops", "max_rel_err", "heap_kb");
     }
 
-    public static void printRow(PrintStream out, BenchResult r) {
+    public static void printRow(PrintWriter out, BenchResult r) {
         out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %9.1f %11.2e %10s%n", r.name(), r.batch(), r.gflop(),
                 r.ms(), Double.isNaN(r.kernelMs()) ? "-" : String.format(Locale.ROOT, "%.3f", r.kernelMs()),
                 r.gflops(), r.maxRelErr(), r.heapBytesPerCall() < 0 ? "-" : Long.toString(r.heapBytesPerCall() / 1024));

@@ -1,5 +1,6 @@
 package org.convcl.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,9 @@ import org.convcl.bench.BenchSuite;
 import org.convcl.bench.BenchTable;
 import org.convcl.bench.DevicePaths;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code convcl bench}: times the benchmark suite; every figure in docs/PERFORMANCE.md comes from here. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
@@ -55,6 +58,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         if (reps < 1) {
@@ -63,6 +69,11 @@ public final class BenchCommand implements Callable<Integer> {
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
         }
+        if (!(maxError >= 0) || Double.isInfinite(maxError)) {
+            throw new IllegalArgumentException("--max-error: got " + maxError + "; must be a finite number >= 0");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         BenchSuite chosen = (suite == null ? BenchSuite.loadDefault() : BenchSuite.load(suite)).select(shapes);
         BackendChoice choice = BackendChoice.parse(backend);
         if (singleThread && choice == BackendChoice.OPENCL) {
@@ -72,17 +83,19 @@ public final class BenchCommand implements Callable<Integer> {
         String device = DevicePaths.deviceName(target);
         boolean gpuBatch = batch == null ? DevicePaths.isGpu(target) : parseBatch(batch);
         BenchRunner runner = new BenchRunner(target, DevicePaths.forBackend(target), reps, warmup);
-        BenchTable.printHeader(System.out, device, target.name());
+        BenchTable.printHeader(out, device, target.name());
         List<BenchResult> results = new ArrayList<>();
         boolean allAccurate = true;
         for (BenchShape shape : chosen.shapes()) {
             int n = gpuBatch ? shape.batchGpu() : shape.batchCpu();
-            System.err.printf("bench: %s (batch %d) ...%n", shape.name(), n);
+            err.printf("bench: %s (batch %d) ...%n", shape.name(), n);
+            err.flush();
             BenchResult result = runner.run(shape, n);
-            BenchTable.printRow(System.out, result);
+            BenchTable.printRow(out, result);
+            out.flush();
             results.add(result);
             if (!(result.maxRelErr() <= maxError)) {
-                System.err.printf("bench: %s max_rel_err %.3e exceeds %.1e%n", shape.name(), result.maxRelErr(),
+                err.printf("bench: %s max_rel_err %.3e exceeds %.1e%n", shape.name(), result.maxRelErr(),
                         maxError);
                 allAccurate = false;
             }

@@ -1,0 +1,160 @@
+package org.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.convcl.bench.BenchShape;
+import org.convcl.bench.BenchSuite;
+import org.convcl.testing.NaiveConv;
+import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.Reference;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code convcl bench} on a tiny suite: the table and the documented JSON report, the suite's GFLOP formula
+ * (checked against the output shape of the independent float64 reference), results checked against the
+ * reference, kernel time only where there is a device-resident path, and bad arguments refused.
+ */
+class BenchCommandTest {
+    private static final String TINY_SUITE = """
+            {"shapes": [
+              {"name": "dense2d", "spatial": [9, 7], "cin": 8, "cout": 12, "kernel": [3, 2],
+               "strides": [2, 1], "kernel_dilation": [1, 2], "input_dilation": [1, 1], "padding": "SAME",
+               "groups": 1, "batch_cpu": 2, "batch_gpu": 3},
+              {"name": "depthwise1d", "spatial": [17], "cin": 6, "cout": 12, "kernel": [3],
+               "strides": [1], "kernel_dilation": [1], "input_dilation": [2], "padding": [[2, 1]],
+               "groups": 6, "batch_cpu": 2, "batch_gpu": 3}]}
+            """;
+
+    @TempDir
+    Path directory;
+    private Path suite;
+
+    @BeforeEach
+    void writeSuite() throws IOException {
+        suite = directory.resolve("suite.json");
+        Files.writeString(suite, TINY_SUITE);
+    }
+
+    @Test
+    void javaPathReportsEveryShapeChecked() throws IOException {
+        Map<String, Object> report = benchAndRead("cpu", "cpu");
+        assertEquals("cpu", String.valueOf(report.get("backend")).split(" ")[0], "backend: " + report);
+        for (Map<String, Object> result : results(report)) {
+            assertNull(result.get("kernel_ms"), "the Java path has no device-resident time: " + result);
+        }
+    }
+
+    @Test
+    void openClReportsKernelTimeToo() throws IOException {
+        OpenClTesting.device();
+        Map<String, Object> report = benchAndRead("opencl", "gpu");
+        for (Map<String, Object> result : results(report)) {
+            assertNotNull(result.get("kernel_ms"), "OpenCL times the device-resident call: " + result);
+            assertTrue(number(result, "kernel_ms") > 0, "kernel_ms: " + result);
+        }
+    }
+
+    /** Runs the tiny suite, checks the table and every result, and returns the JSON report. */
+    private Map<String, Object> benchAndRead(String backend, String batch) throws IOException {
+        Path json = directory.resolve("report-" + backend + ".json");
+        CliRun run = CliRun.of("bench", "--suite", suite.toString(), "--backend", backend, "--batch", batch,
+                "--reps", "3", "--warmup", "1", "--json", json.toString());
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertTrue(run.stdout().startsWith("device: "), run.stdout());
+        assertTrue(run.stderr().contains("bench: dense2d (batch"), "progress on stderr: " + run.stderr());
+        Map<String, Object> report = JSON.std.mapFrom(Files.readString(json));
+        assertNotNull(report.get("device"), "the report names the device");
+        List<Map<String, Object>> results = results(report);
+        List<BenchShape> shapes = BenchSuite.load(suite).shapes();
+        assertEquals(shapes.size(), results.size(), "one result per shape");
+        for (int i = 0; i < shapes.size(); i++) {
+            BenchShape shape = shapes.get(i);
+            Map<String, Object> result = results.get(i);
+            assertEquals(shape.name(), result.get("name"));
+            int n = batch.equals("gpu") ? shape.batchGpu() : shape.batchCpu();
+            assertEquals(n, ((Number) result.get("batch")).intValue(), "the batch asked for: " + result);
+            assertEquals(expectedGflop(shape, n), number(result, "gflop"), 1e-12, shape.name());
+            assertTrue(number(result, "ms") > 0, "ms: " + result);
+            assertTrue(number(result, "max_rel_err") <= 1e-5, "checked against float64: " + result);
+            assertEquals(number(result, "gflop") / (best(result) / 1e3), number(result, "gflops"), 1e-6,
+                    "gflops is gflop over the fastest path's time");
+            assertTrue(run.stdout().lines().anyMatch(line -> line.startsWith(shape.name() + " ")),
+                    "a table row for " + shape.name() + ":\n" + run.stdout());
+        }
+        return report;
+    }
+
+    /** 2 * N * prod(out) * Cout * Cin/g * prod(k), with the output size from the float64 reference. */
+    private static double expectedGflop(BenchShape shape, int batch) {
+        int[] x = shape.inputShape(batch);
+        int[] w = shape.kernelShape();
+        NaiveConv.Result reference = Reference.forward(new double[Arrays.stream(x).reduce(1, (a, b) -> a * b)], x,
+                new double[Arrays.stream(w).reduce(1, (a, b) -> a * b)], w, null, shape.strides(),
+                shape.inputDilation(), shape.kernelDilation(), shape.padding(), shape.groups());
+        int[] out = reference.shape();
+        double outputs = 1;
+        for (int d = 0; d < out.length - 1; d++) {
+            outputs *= out[d];
+        }
+        double taps = Arrays.stream(shape.kernel()).asDoubleStream().reduce(1, (a, b) -> a * b);
+        return 2 * outputs * shape.cout() * ((double) shape.cin() / shape.groups()) * taps / 1e9;
+    }
+
+    @Test
+    void aResultOverMaxErrorFailsWithExitOne() throws IOException {
+        Path json = directory.resolve("strict.json");
+        CliRun run = CliRun.of("bench", "--suite", suite.toString(), "--backend", "cpu", "--shapes", "dense2d",
+                "--reps", "1", "--warmup", "0", "--max-error", "0", "--json", json.toString());
+        assertEquals(1, run.exitCode(), "exit 1 (documented in --help): float32 against float64 is never exactly equal here: "
+                + run.stderr());
+        assertTrue(run.stderr().contains("max_rel_err"), run.stderr());
+        assertTrue(Files.exists(json), "the measured results are still reported");
+    }
+
+    @Test
+    void badArgumentsAreRefusedWithoutOutput() {
+        Path json = directory.resolve("never.json");
+        String[][] refused = {
+            {"--shapes", "nosuchshape"}, {"--reps", "0"}, {"--warmup", "-1"}, {"--batch", "tpu"},
+            {"--max-error", "-1"}, {"--max-error", "NaN"}, {"--backend", "quantum"}};
+        String[] named = {"nosuchshape", "--reps", "--warmup", "--batch", "--max-error", "--max-error", "quantum"};
+        for (int i = 0; i < refused.length; i++) {
+            List<String> args = new java.util.ArrayList<>(List.of("bench", "--suite", suite.toString(), "--json",
+                    json.toString()));
+            args.addAll(List.of(refused[i]));
+            if (!args.contains("--backend")) {
+                args.addAll(List.of("--backend", "cpu"));
+            }
+            String line = CliRun.of(args).assertFailure(Main.EXIT_INVALID, json);
+            assertTrue(line.contains(named[i]), "the message names " + named[i] + ": " + line);
+        }
+        assertFalse(Files.exists(json));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> results(Map<String, Object> report) {
+        return (List<Map<String, Object>>) report.get("results");
+    }
+
+    private static double number(Map<String, Object> result, String key) {
+        return ((Number) result.get(key)).doubleValue();
+    }
+
+    private static double best(Map<String, Object> result) {
+        Object kernel = result.get("kernel_ms");
+        return kernel == null ? number(result, "ms") : ((Number) kernel).doubleValue();
+    }
+}
