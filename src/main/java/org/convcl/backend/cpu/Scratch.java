@@ -12,8 +12,10 @@ public final class Scratch {
     final float[] zeros;
     /**
      * A block's reduction list, one entry per kernel tap that reads real input for at least one of its
-     * positions: the array and offset each position reads from (the zeros row where it reads padding) and
-     * the kernel offset.
+     * positions: the array and offset each position reads from (the zeros row where it reads padding), the
+     * kernel offset, and the entry's length in reduction steps. Taps that continue the previous entry in
+     * memory (next pixel along the last dim for all four positions, next kernel row) extend it instead of
+     * starting a new one, so an RGB stem's 7 taps along a row are one run of 21 steps.
      */
     final float[][] blockSource0;
     final float[][] blockSource1;
@@ -24,6 +26,9 @@ public final class Scratch {
     final int[] blockOffset2;
     final int[] blockOffset3;
     final int[] blockKernelOffset;
+    final int[] blockLength;
+    /** The sum of {@link #blockLength} over the current list. */
+    int blockSteps;
 
     public Scratch(ConvRows rows) {
         sourceOffset = new int[rows.outerTaps];
@@ -39,5 +44,6 @@ public final class Scratch {
         blockOffset2 = new int[taps];
         blockOffset3 = new int[taps];
         blockKernelOffset = new int[taps];
+        blockLength = new int[taps];
     }
 }

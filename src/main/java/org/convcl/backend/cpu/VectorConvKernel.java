@@ -63,37 +63,56 @@ final class VectorConvKernel implements RowKernel {
 
     /**
      * Lists, for positions o0..o3, the kernel taps that read real input for at least one of them (see
-     * {@link Scratch}); returns how many.
+     * {@link Scratch}), merging taps that continue the previous entry in memory; returns how many entries.
      */
     private static int buildReductionList(ConvRows rows, int validTaps, Scratch scratch, int inGroupBase,
             int kernelChannelBase, int o0, int o1, int o2, int o3, float[] input) {
         int cin = rows.inChannels;
-        int stepPerTap = rows.inPerGroup * rows.outChannels;
+        int inPerGroup = rows.inPerGroup;
+        int stepPerTap = inPerGroup * rows.outChannels;
+        // With groups, a group's channels of the next pixel are not next in memory.
+        boolean mergeable = inPerGroup == cin;
         float[] zeros = scratch.zeros;
         int count = 0;
+        int steps = 0;
         for (int i = 0; i < validTaps; i++) {
             int offset = scratch.sourceOffset[i];
             int tapBase = scratch.tapIndex[i] * rows.kernelLast;
+            int p0 = -1, p1 = -1, p2 = -1, p3 = -1; // previous tap's sources in this outer tap
             for (int t = 0; t < rows.kernelLast; t++) {
                 int s0 = rows.lastSource(o0, t);
                 int s1 = rows.lastSource(o1, t);
                 int s2 = rows.lastSource(o2, t);
                 int s3 = rows.lastSource(o3, t);
                 if ((s0 & s1 & s2 & s3) < 0) {
+                    p0 = -1;
                     continue; // all four read zeros
                 }
-                scratch.blockSource0[count] = s0 < 0 ? zeros : input;
-                scratch.blockSource1[count] = s1 < 0 ? zeros : input;
-                scratch.blockSource2[count] = s2 < 0 ? zeros : input;
-                scratch.blockSource3[count] = s3 < 0 ? zeros : input;
-                scratch.blockOffset0[count] = s0 < 0 ? 0 : inGroupBase + (offset + s0) * cin;
-                scratch.blockOffset1[count] = s1 < 0 ? 0 : inGroupBase + (offset + s1) * cin;
-                scratch.blockOffset2[count] = s2 < 0 ? 0 : inGroupBase + (offset + s2) * cin;
-                scratch.blockOffset3[count] = s3 < 0 ? 0 : inGroupBase + (offset + s3) * cin;
-                scratch.blockKernelOffset[count] = (tapBase + t) * stepPerTap + kernelChannelBase;
-                count++;
+                steps += inPerGroup;
+                if (mergeable && (p0 | p1 | p2 | p3 | s0 | s1 | s2 | s3) >= 0 && s0 == p0 + 1 && s1 == p1 + 1
+                        && s2 == p2 + 1 && s3 == p3 + 1) {
+                    // The previous entry's inputs and kernel rows run on into this tap's.
+                    scratch.blockLength[count - 1] += inPerGroup;
+                } else {
+                    scratch.blockSource0[count] = s0 < 0 ? zeros : input;
+                    scratch.blockSource1[count] = s1 < 0 ? zeros : input;
+                    scratch.blockSource2[count] = s2 < 0 ? zeros : input;
+                    scratch.blockSource3[count] = s3 < 0 ? zeros : input;
+                    scratch.blockOffset0[count] = s0 < 0 ? 0 : inGroupBase + (offset + s0) * cin;
+                    scratch.blockOffset1[count] = s1 < 0 ? 0 : inGroupBase + (offset + s1) * cin;
+                    scratch.blockOffset2[count] = s2 < 0 ? 0 : inGroupBase + (offset + s2) * cin;
+                    scratch.blockOffset3[count] = s3 < 0 ? 0 : inGroupBase + (offset + s3) * cin;
+                    scratch.blockKernelOffset[count] = (tapBase + t) * stepPerTap + kernelChannelBase;
+                    scratch.blockLength[count] = inPerGroup;
+                    count++;
+                }
+                p0 = s0;
+                p1 = s1;
+                p2 = s2;
+                p3 = s3;
             }
         }
+        scratch.blockSteps = steps;
         return count;
     }
 
@@ -108,11 +127,11 @@ final class VectorConvKernel implements RowKernel {
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
         FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         int cout = rows.outChannels;
-        int inPerGroup = rows.inPerGroup;
-        int steps = taps * inPerGroup;
+        int steps = taps == 0 ? 0 : scratch.blockSteps;
         if (steps > 0) {
             int tap = 0;
             int ci = 0;
+            int length = scratch.blockLength[0];
             float[] x0 = scratch.blockSource0[0], x1 = scratch.blockSource1[0];
             float[] x2 = scratch.blockSource2[0], x3 = scratch.blockSource3[0];
             int i0 = scratch.blockOffset0[0], i1 = scratch.blockOffset1[0];
@@ -144,8 +163,9 @@ final class VectorConvKernel implements RowKernel {
                 a32 = v.fma(w2, a32);
                 a33 = v.fma(w3, a33);
                 w += cout;
-                if (++ci == inPerGroup && ++tap < taps) {
+                if (++ci == length && ++tap < taps) {
                     ci = 0;
+                    length = scratch.blockLength[tap];
                     x0 = scratch.blockSource0[tap];
                     x1 = scratch.blockSource1[tap];
                     x2 = scratch.blockSource2[tap];
@@ -194,11 +214,11 @@ final class VectorConvKernel implements RowKernel {
             int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase) {
         FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
         int cout = rows.outChannels;
-        int inPerGroup = rows.inPerGroup;
-        int steps = taps * inPerGroup;
+        int steps = taps == 0 ? 0 : scratch.blockSteps;
         if (steps > 0) {
             int tap = 0;
             int ci = 0;
+            int length = scratch.blockLength[0];
             float[] x0 = scratch.blockSource0[0], x1 = scratch.blockSource1[0];
             float[] x2 = scratch.blockSource2[0], x3 = scratch.blockSource3[0];
             int i0 = scratch.blockOffset0[0], i1 = scratch.blockOffset1[0];
@@ -211,8 +231,9 @@ final class VectorConvKernel implements RowKernel {
                 a2 = FloatVector.broadcast(SPECIES, x2[i2 + ci]).fma(w0, a2);
                 a3 = FloatVector.broadcast(SPECIES, x3[i3 + ci]).fma(w0, a3);
                 w += cout;
-                if (++ci == inPerGroup && ++tap < taps) {
+                if (++ci == length && ++tap < taps) {
                     ci = 0;
+                    length = scratch.blockLength[tap];
                     x0 = scratch.blockSource0[tap];
                     x1 = scratch.blockSource1[tap];
                     x2 = scratch.blockSource2[tap];

@@ -84,6 +84,49 @@ class CpuKernelsTest {
         assertTrue(general.size() >= 1);
     }
 
+    /**
+     * Few input channels under a wide kernel, as an RGB stem: the Vector kernel merges the taps along the last
+     * dim that run on in memory into one reduction run, and must stop a run where padding, an edge mode, a
+     * stride or a group boundary breaks the memory order.
+     */
+    @Test
+    void wideKernelsOverFewChannelsMatchTheReference() throws Exception {
+        List<RowKernel> kernels = new ArrayList<>(List.of(new ScalarConvKernel()));
+        if (CpuKernels.vectorApiAvailable()) {
+            kernels.add(newKernel("VectorConvKernel"));
+        }
+        SplittableRandom random = new SplittableRandom(7);
+        Padding[] paddings = {Padding.SAME, Padding.VALID, Padding.CIRCULAR, Padding.REFLECT,
+            Padding.pairs(new int[][] {{3, -2}, {-1, 4}})};
+        int[][] kernelSizes = {{7, 7}, {3, 6}, {1, 5}};
+        for (Padding padding : paddings) {
+            for (int[] kernel : kernelSizes) {
+                for (int[] channels : new int[][] {{3, 64, 1}, {1, 20, 1}, {6, 40, 2}}) {
+                    int cin = channels[0];
+                    int cout = channels[1];
+                    int groups = channels[2];
+                    int stride = 1 + random.nextInt(2);
+                    int[] xShape = {2, 11, 13, cin};
+                    int[] wShape = {kernel[0], kernel[1], cin / groups, cout};
+                    ConvSpec spec = ConvSpec.builder().strides(stride, 1).padding(padding).groups(groups).build();
+                    ConvGeometry g = spec.resolve(xShape, wShape);
+                    float[] x = random(random, Tensor.elementCount(xShape));
+                    float[] w = random(random, Tensor.elementCount(wShape));
+                    float[] bias = random(random, cout);
+                    NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), xShape,
+                            Tolerance.toDouble(w), wShape, Tolerance.toDouble(bias), new int[] {stride, 1},
+                            new int[] {1, 1}, new int[] {1, 1}, padding, groups);
+                    for (RowKernel kernelUnderTest : kernels) {
+                        float[] y = runAllRows(kernelUnderTest, new ConvRows(g, ConvRows.MAX_TABLE_ENTRIES), x, w,
+                                bias);
+                        Tolerance.assertClose(kernelUnderTest.getClass().getSimpleName() + " on " + g,
+                                reference.shape(), reference.values(), reference.absSums(), g.outputShape(), y);
+                    }
+                }
+            }
+        }
+    }
+
     /** Runs a kernel over the whole output in uneven chunks, so chunk edges fall inside position blocks. */
     private static float[] runAllRows(RowKernel kernel, ConvRows rows, float[] x, float[] w, float[] bias) {
         ConvGeometry g = rows.geometry;
