@@ -56,17 +56,8 @@ public final class Conv {
                     + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
         }
         int rank = kernelShape.length - 2;
-        // Refuse per-dim settings of the wrong length now rather than on the first call.
-        ConvSpec.perDim("strides", spec.strides(), rank);
-        ConvSpec.perDim("inputDilation", spec.inputDilation(), rank);
-        ConvSpec.perDim("kernelDilation", spec.kernelDilation(), rank);
-        if (spec.padding() instanceof Padding.Explicit explicit && explicit.rank() != rank) {
-            throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
-                    + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
-        }
-        if (spec.padding() == Padding.CAUSAL && rank != 1) {
-            throw new IllegalArgumentException("padding: CAUSAL needs a 1-d kernel, got rank " + rank);
-        }
+        // Refuse what depends on the kernel's rank alone now rather than on the first call.
+        spec.checkRank(rank);
         // The default backend is chosen only now, once, and only when the caller named none: choosing it
         // may probe OpenCL devices, which a caller that picked a backend must not pay for.
         this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();

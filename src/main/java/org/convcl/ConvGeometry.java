@@ -134,9 +134,9 @@ public final class ConvGeometry {
                             + "other than 1 (give explicit (lo, hi) pairs, or use ConvTranspose)");
                 }
             }
-            if (named == Padding.CAUSAL && rank != 1) {
-                throw new IllegalArgumentException("padding: CAUSAL needs a 1-d kernel, got rank " + rank);
-            }
+            // CAUSAL's rank rule, kept after the input-dilation refusal: a spec breaking both is refused for its
+            // dilation here (a Conv built with it is refused for the rank, by ConvSpec.checkRank).
+            spec.checkPaddingRank(rank);
             for (int d = 0; d < rank; d++) {
                 // Checked here, before the paddings derived from it: every one of them is below the extent.
                 checkSpan(d, inSpatial[d], inputDilation[d], kernelSpatial[d], kernelDilation[d], 0, 0);
@@ -177,10 +177,7 @@ public final class ConvGeometry {
             Arrays.fill(lo, uniform.amount());
             Arrays.fill(hi, uniform.amount());
         } else if (padding instanceof Padding.Explicit explicit) {
-            if (explicit.rank() != rank) {
-                throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
-                        + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
-            }
+            spec.checkPaddingRank(rank);
             lo = explicit.lo();
             hi = explicit.hi();
         }

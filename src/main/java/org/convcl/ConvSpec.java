@@ -78,6 +78,36 @@ public final class ConvSpec {
         return ConvGeometry.resolve(this, inputShape, kernelShape);
     }
 
+    /**
+     * Refuses this spec for a kernel with {@code rank} spatial dims where it breaks a rule that depends on the
+     * rank alone: a per-dim setting with neither 1 nor {@code rank} values, explicit padding without one pair
+     * per dim, CAUSAL padding for a kernel that is not 1-d. {@link Conv} calls this when a layer is built, so
+     * that a layer no input could run is refused at once; {@link ConvGeometry} applies the same rules in its
+     * own order of refusals, through {@link #perDim} and {@link #checkPaddingRank}.
+     */
+    void checkRank(int rank) {
+        perDim("strides", strides, rank);
+        perDim("inputDilation", inputDilation, rank);
+        perDim("kernelDilation", kernelDilation, rank);
+        checkPaddingRank(rank);
+    }
+
+    /** The padding's rules in {@link #checkRank}: explicit pairs one per spatial dim, CAUSAL for 1-d only. */
+    void checkPaddingRank(int rank) {
+        checkExplicitPaddingRank(padding, rank);
+        if (padding == Padding.CAUSAL && rank != 1) {
+            throw new IllegalArgumentException("padding: CAUSAL needs a 1-d kernel, got rank " + rank);
+        }
+    }
+
+    /** Refuses explicit padding that has not one (lo, hi) pair per spatial dim; ConvTransposeSpec's rule too. */
+    static void checkExplicitPaddingRank(Padding padding, int rank) {
+        if (padding instanceof Padding.Explicit explicit && explicit.rank() != rank) {
+            throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
+                    + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
+        }
+    }
+
     /** Expands a one-int-or-n-ints setting to n ints, refusing any other length. */
     static int[] perDim(String name, int[] values, int rank) {
         if (values.length == rank) {

@@ -56,17 +56,8 @@ public final class ConvTranspose {
                     + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
         }
         // Refuse what no input can fix now rather than on the first call: rank, per-dim lengths, paddings.
-        if (rank > ConvTransposeGeometry.MAX_RANK) {
-            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + rank
-                    + " spatial dims; nnx.ConvTranspose (jax's conv_transpose) supports at most "
-                    + ConvTransposeGeometry.MAX_RANK);
-        }
-        ConvSpec.perDim("strides", spec.strides(), rank);
-        ConvSpec.perDim("kernelDilation", spec.kernelDilation(), rank);
-        if (spec.padding() instanceof Padding.Explicit explicit && explicit.rank() != rank) {
-            throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
-                    + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
-        }
+        ConvTransposeGeometry.checkMaxRank(kernelShape);
+        spec.checkRank(rank);
         if (spec.padding() == Padding.REFLECT || spec.padding() == Padding.CAUSAL) {
             throw new IllegalArgumentException("padding: " + spec.padding() + " is not a ConvTranspose padding; "
                     + "nnx.ConvTranspose takes SAME, VALID, CIRCULAR, an int or (lo, hi) pairs (jax refuses "

@@ -55,10 +55,7 @@ public final class ConvTransposeGeometry {
                     + "transposeKernel) with at least one spatial dim, so rank >= 3");
         }
         int rank = kernelShape.length - 2;
-        if (rank > MAX_RANK) {
-            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + rank
-                    + " spatial dims; nnx.ConvTranspose (jax's conv_transpose) supports at most " + MAX_RANK);
-        }
+        checkMaxRank(kernelShape);
         if (inputShape.length < rank + 1) {
             throw new IllegalArgumentException("input: shape " + Arrays.toString(inputShape) + " has rank "
                     + inputShape.length + " but a " + rank + "-d kernel needs (*batch, *spatial, Cin) with rank >= "
@@ -109,10 +106,7 @@ public final class ConvTransposeGeometry {
             Arrays.fill(lo, uniform.amount());
             Arrays.fill(hi, uniform.amount());
         } else if (padding instanceof Padding.Explicit explicit) {
-            if (explicit.rank() != rank) {
-                throw new IllegalArgumentException("padding: " + explicit + " has " + explicit.rank()
-                        + " entries for a " + rank + "-d kernel; give one (lo, hi) pair per spatial dim");
-            }
+            ConvSpec.checkExplicitPaddingRank(explicit, rank);
             lo = explicit.lo();
             hi = explicit.hi();
         }
@@ -122,6 +116,18 @@ public final class ConvTransposeGeometry {
                 one, strides, kernelDilation, lo, hi, EdgeMode.ZERO);
         EdgePadding fold = circular ? circularFold(conv, strides, transposed) : null;
         return new ConvTransposeGeometry(conv, fold, transposed, kernelShape);
+    }
+
+    /**
+     * Refuses a kernel {@code (*k, Cin, Cout)} with more spatial dims than jax's conv_transpose takes; also
+     * {@link ConvTranspose}'s check when a layer is built.
+     */
+    static void checkMaxRank(int[] kernelShape) {
+        int rank = kernelShape.length - 2;
+        if (rank > MAX_RANK) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + rank
+                    + " spatial dims; nnx.ConvTranspose (jax's conv_transpose) supports at most " + MAX_RANK);
+        }
     }
 
     /** jax's {@code _conv_transpose_padding} for SAME and VALID (CIRCULAR runs VALID); SAME_LOWER as jax passes it on. */

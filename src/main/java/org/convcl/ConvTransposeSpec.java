@@ -66,6 +66,18 @@ public final class ConvTransposeSpec {
         return ConvTransposeGeometry.resolve(this, inputShape, kernelShape);
     }
 
+    /**
+     * Refuses this spec for a kernel with {@code rank} spatial dims where it breaks a rule that depends on the
+     * rank alone: a per-dim setting with neither 1 nor {@code rank} values, explicit padding without one pair
+     * per dim. {@link ConvTranspose} calls this when a layer is built, so that a layer no input could run is
+     * refused at once; {@link ConvTransposeGeometry} applies the same rules in its own order of refusals.
+     */
+    void checkRank(int rank) {
+        ConvSpec.perDim("strides", strides, rank);
+        ConvSpec.perDim("kernelDilation", kernelDilation, rank);
+        ConvSpec.checkExplicitPaddingRank(padding, rank);
+    }
+
     private static int[] checkedPositive(String name, int[] values) {
         if (values == null || values.length == 0) {
             throw new IllegalArgumentException(name + ": got no values; give one int or one per spatial dim");

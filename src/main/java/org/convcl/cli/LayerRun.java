@@ -1,0 +1,75 @@
+package org.convcl.cli;
+
+import java.nio.file.Path;
+import org.convcl.Tensor;
+import org.convcl.backend.BackendChoice;
+import org.convcl.backend.Backends;
+import org.convcl.backend.CpuBackend;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code --backend} and {@code --output}, a picocli mixin that {@code conv} and {@code conv-transpose} declare
+ * after their own options (see {@link LayerCommand}), and the run the two commands share, so that its order,
+ * which is the CLI's contract, is written once: every setting and every input is checked before a backend is
+ * chosen or anything is computed, and the outputs are written last, all or none ({@link OutputFiles}), so a
+ * failure never leaves an output file behind (nor touches one that existed).
+ *
+ * <p>The backward-pass group ({@link GradientOutputs}) stays in each command: picocli 4.7.6 prints the options of
+ * a non-validating group twice in the synopsis when the group comes from a mixin (picocli issue 2341).
+ */
+final class LayerRun {
+    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
+            description = "Where to compute: auto (an OpenCL GPU when there is one, else Java), cpu (pure "
+                    + "Java) or opencl. Default: ${DEFAULT-VALUE}.")
+    private String backend;
+
+    @Option(names = "--output", required = true, paramLabel = "Y.npy",
+            description = "Where to write Y (*batch, *out_spatial, Cout); replaced atomically.")
+    private Path output;
+
+    /** The command this mixin was given to: usage errors name it. */
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
+
+    /**
+     * Runs the layer of {@code layerCommand} on X, K and B and writes Y (and the gradients asked for), in the
+     * contract's order; refusals are exceptions that {@link Main} turns into exit codes.
+     *
+     * @param input the command's {@code --input}
+     * @param kernelFile the command's {@code --kernel}, read after X and before B
+     * @param bias the command's {@code --bias}
+     * @param gradientGroup the command's backward-pass options, as picocli left them (null when none was given)
+     * @param layerCommand the command's own steps, called in the order {@link LayerCommand} describes
+     * @return {@link Main#EXIT_OK}
+     */
+    Integer execute(InputOption input, Path kernelFile, BiasOption bias, GradientOutputs gradientGroup,
+            LayerCommand layerCommand) {
+        GradientOutputs gradients = GradientOutputs.orNone(gradientGroup);
+        gradients.checkCombination(command.commandLine(), bias.given());
+        layerCommand.parseSettings();
+        BackendChoice choice = BackendChoice.parse(backend);
+
+        Tensor x = input.read();
+        Tensor k = InputFiles.read("--kernel", kernelFile);
+        Tensor b = bias.read();
+        layerCommand.readOwnOperands();
+
+        // Validate everything flax would refuse with the Java backend, which holds nothing, so that no
+        // device is touched (and nothing logged) for a configuration that is refused anyway.
+        int[] outputShape = layerCommand.layer(k, b, CpuBackend.instance()).outputShape().apply(x.shape());
+        Tensor ct = gradients.requested() ? gradients.readCotangent(outputShape) : null;
+        OutputFiles outputs = new OutputFiles();
+        outputs.declare("--output", output);
+        gradients.declareOutputs(outputs);
+
+        LayerCommand.Layer layer = layerCommand.layer(k, b, Backends.select(choice));
+        outputs.put("--output", layer.forward().apply(x));
+        if (ct != null) {
+            gradients.putGradients(outputs, layer.backward().apply(x, ct));
+        }
+        outputs.writeAll();
+        return Main.EXIT_OK;
+    }
+}
