@@ -7,17 +7,13 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
-import org.convcl.Tensor;
 import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
-import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClTesting;
-import org.convcl.testing.Reference;
-import org.convcl.testing.Tolerance;
+import org.convcl.testing.PlanCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -101,34 +97,8 @@ class GpuDefaultsOpenClTest {
         } else {
             assertInstanceOf(KernelConfig.Gemm.class, c.config(), "dense shapes get the implicit GEMM");
         }
-        Random random = new Random(c.toString().hashCode());
-        float[] x = gaussian(random, (int) Tensor.elementCount(c.xShape()));
-        float[] w = gaussian(random, (int) Tensor.elementCount(c.wShape()));
-        float[] bias = gaussian(random, g.outChannels());
-        NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), c.xShape(), Tolerance.toDouble(w),
-                c.wShape(), Tolerance.toDouble(bias), c.spec().strides(), c.spec().inputDilation(),
-                c.spec().kernelDilation(), c.spec().padding(), c.spec().groups());
-        ConvPlan plan = backend.plan(g, true, c.config());
+        ConvPlan plan = PlanCheck.assertMatchesReference(c.toString(), backend, c.spec(), c.xShape(), c.wShape(),
+                c.config(), c.toString().hashCode());
         assertEquals(c.config().getClass(), plan.config().getClass(), "the plan runs the kernel it was given");
-        float[] poison = new float[(int) Tensor.elementCount(g.outputShape())];
-        Arrays.fill(poison, Float.NaN);
-        float[] got;
-        try (DeviceTensor dx = backend.upload(Tensor.of(x, c.xShape()));
-                DeviceTensor dw = backend.upload(Tensor.of(w, c.wShape()));
-                DeviceTensor db = backend.upload(Tensor.of(bias, g.outChannels()));
-                DeviceTensor dy = backend.upload(Tensor.of(poison, g.outputShape()))) {
-            backend.forward(plan, g, dx, dw, db, dy);
-            got = dy.download().data();
-        }
-        Tolerance.assertClose(c + " as " + plan.config(), reference.shape(), reference.values(), reference.absSums(),
-                g.outputShape(), got);
-    }
-
-    private static float[] gaussian(Random random, int count) {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
     }
 }

@@ -12,11 +12,8 @@ import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
-import org.convcl.Tensor;
-import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClTesting;
-import org.convcl.testing.Reference;
-import org.convcl.testing.Tolerance;
+import org.convcl.testing.PlanCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -183,27 +180,8 @@ class KernelPathsOpenClTest {
     }
 
     private static void assertMatchesReference(Case c) {
-        ConvGeometry g = c.spec().resolve(c.xShape(), c.wShape());
-        Random random = new Random(Arrays.hashCode(c.xShape()) * 31L + Arrays.hashCode(c.wShape()));
-        float[] x = randomValues(random, (int) Tensor.elementCount(c.xShape()));
-        float[] w = randomValues(random, (int) Tensor.elementCount(c.wShape()));
-        float[] bias = randomValues(random, g.outChannels());
-        NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), c.xShape(), Tolerance.toDouble(w),
-                c.wShape(), Tolerance.toDouble(bias), c.spec().strides(), c.spec().inputDilation(),
-                c.spec().kernelDilation(), c.spec().padding(), c.spec().groups());
-        float[] got;
-        ConvPlan plan = c.config() == null ? backend.plan(g, true) : backend.plan(g, true, c.config());
-        float[] poison = new float[(int) Tensor.elementCount(g.outputShape())];
-        Arrays.fill(poison, Float.NaN);
-        try (DeviceTensor dx = backend.upload(Tensor.of(x, c.xShape()));
-                DeviceTensor dw = backend.upload(Tensor.of(w, c.wShape()));
-                DeviceTensor db = backend.upload(Tensor.of(bias, g.outChannels()));
-                DeviceTensor dy = backend.upload(Tensor.of(poison, g.outputShape()))) {
-            backend.forward(plan, g, dx, dw, db, dy);
-            got = dy.download().data();
-        }
-        Tolerance.assertClose(c + " as " + plan.config(), reference.shape(), reference.values(), reference.absSums(),
-                g.outputShape(), got);
+        PlanCheck.assertMatchesReference(c.toString(), backend, c.spec(), c.xShape(), c.wShape(), c.config(),
+                Arrays.hashCode(c.xShape()) * 31L + Arrays.hashCode(c.wShape()));
     }
 
     private static int[] shape(int batch, int[] spatial, int channels) {
@@ -219,13 +197,5 @@ class KernelPathsOpenClTest {
         shape[k.length] = cin;
         shape[k.length + 1] = cout;
         return shape;
-    }
-
-    private static float[] randomValues(Random random, int count) {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
     }
 }

@@ -8,29 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
-import org.convcl.Tensor;
-import org.convcl.opencl.ConvPlan;
 import org.convcl.opencl.DefaultConfigs;
-import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.KernelConfig;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.Tiling;
 import org.convcl.opencl.TuningDatabase;
-import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClTesting;
-import org.convcl.testing.Reference;
-import org.convcl.testing.Tolerance;
+import org.convcl.testing.PlanCheck;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -160,33 +153,7 @@ class TunerOpenClTest {
     }
 
     private static void assertExact(Shape shape, ConvGeometry g, KernelConfig candidate) {
-        Random random = new Random(7);
-        float[] x = values(random, (int) Tensor.elementCount(shape.xShape()));
-        float[] w = values(random, (int) Tensor.elementCount(shape.wShape()));
-        float[] bias = values(random, g.outChannels());
-        NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), shape.xShape(), Tolerance.toDouble(w),
-                shape.wShape(), Tolerance.toDouble(bias), shape.spec().strides(), shape.spec().inputDilation(),
-                shape.spec().kernelDilation(), shape.spec().padding(), shape.spec().groups());
-        ConvPlan plan = backend.plan(g, true, candidate);
-        float[] poison = new float[(int) Tensor.elementCount(g.outputShape())];
-        Arrays.fill(poison, Float.NaN);
-        float[] got;
-        try (DeviceTensor dx = backend.upload(Tensor.of(x, shape.xShape()));
-                DeviceTensor dw = backend.upload(Tensor.of(w, shape.wShape()));
-                DeviceTensor db = backend.upload(Tensor.of(bias, g.outChannels()));
-                DeviceTensor dy = backend.upload(Tensor.of(poison, g.outputShape()))) {
-            backend.forward(plan, g, dx, dw, db, dy);
-            got = dy.download().data();
-        }
-        Tolerance.assertClose(shape + " " + plan.config(), reference.shape(), reference.values(), reference.absSums(),
-                g.outputShape(), got);
-    }
-
-    private static float[] values(Random random, int count) {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) {
-            values[i] = (float) random.nextGaussian();
-        }
-        return values;
+        PlanCheck.assertMatchesReference(shape.toString(), backend, shape.spec(), shape.xShape(), shape.wShape(),
+                candidate, 7);
     }
 }

@@ -1,0 +1,58 @@
+package org.convcl.testing;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.Tensor;
+import org.convcl.opencl.ConvPlan;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.KernelConfig;
+import org.convcl.opencl.OpenClBackend;
+
+/**
+ * Runs one OpenCL plan on Gaussian data into a NaN-poisoned output and compares every element with the
+ * float64 reference: the check the kernel-path, tuner and GPU-default tests share.
+ */
+public final class PlanCheck {
+    private PlanCheck() {
+    }
+
+    /**
+     * Plans {@code spec} over {@code xShape} and {@code wShape} with a bias and {@code config} (null: the
+     * backend's own choice), runs it on device tensors and asserts the result; returns the plan it ran.
+     */
+    public static ConvPlan assertMatchesReference(String what, OpenClBackend backend, ConvSpec spec, int[] xShape,
+            int[] wShape, KernelConfig config, long seed) {
+        ConvGeometry g = spec.resolve(xShape, wShape);
+        Random random = new Random(seed);
+        float[] x = gaussian(random, Tensor.elementCount(xShape));
+        float[] w = gaussian(random, Tensor.elementCount(wShape));
+        float[] bias = gaussian(random, g.outChannels());
+        NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), xShape, Tolerance.toDouble(w), wShape,
+                Tolerance.toDouble(bias), spec.strides(), spec.inputDilation(), spec.kernelDilation(),
+                spec.padding(), spec.groups());
+        ConvPlan plan = config == null ? backend.plan(g, true) : backend.plan(g, true, config);
+        float[] poison = new float[(int) Tensor.elementCount(g.outputShape())];
+        Arrays.fill(poison, Float.NaN);
+        float[] got;
+        try (DeviceTensor dx = backend.upload(Tensor.of(x, xShape));
+                DeviceTensor dw = backend.upload(Tensor.of(w, wShape));
+                DeviceTensor db = backend.upload(Tensor.of(bias, g.outChannels()));
+                DeviceTensor dy = backend.upload(Tensor.of(poison, g.outputShape()))) {
+            backend.forward(plan, g, dx, dw, db, dy);
+            got = dy.download().data();
+        }
+        Tolerance.assertClose(what + " as " + plan.config(), reference.shape(), reference.values(),
+                reference.absSums(), g.outputShape(), got);
+        return plan;
+    }
+
+    private static float[] gaussian(Random random, long count) {
+        float[] values = new float[Math.toIntExact(count)];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}
