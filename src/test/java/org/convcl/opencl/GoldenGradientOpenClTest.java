@@ -9,9 +9,8 @@ import org.convcl.DeviceGradients;
 import org.convcl.Tensor;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.GoldenGradients;
-import org.convcl.testing.OpenClTesting;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.convcl.testing.OpenClBackendPerClass;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -21,19 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * kernels in the same order.
  */
 class GoldenGradientOpenClTest {
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     static Stream<GoldenCase> gradientCases() {
         return GoldenCase.all().stream().filter(GoldenCase::grads);
@@ -41,7 +29,7 @@ class GoldenGradientOpenClTest {
 
     private static Conv layer(GoldenCase c) {
         return Conv.builder(c.array("kernel")).bias(c.has("bias") ? c.array("bias") : null).spec(c.spec())
-                .backend(backend).build();
+                .backend(OPENCL.backend()).build();
     }
 
     /**
@@ -53,7 +41,8 @@ class GoldenGradientOpenClTest {
     void deviceTensorsAndHostArraysReproduceFlaxGradients(GoldenCase c) {
         Conv layer = layer(c);
         ConvGradients onDevice;
-        try (DeviceTensor x = backend.upload(c.array("x")); DeviceTensor ct = backend.upload(c.array("ct"));
+        try (DeviceTensor x = OPENCL.backend().upload(c.array("x"));
+                DeviceTensor ct = OPENCL.backend().upload(c.array("ct"));
                 DeviceGradients grads = layer.backward(x, ct)) {
             onDevice = grads.download();
         } finally {

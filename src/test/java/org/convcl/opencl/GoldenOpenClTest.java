@@ -8,11 +8,10 @@ import org.convcl.Conv;
 import org.convcl.Tensor;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.NaiveConv;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -21,19 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * through device tensors, refusals included.
  */
 class GoldenOpenClTest {
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     static Stream<GoldenCase> computedCases() {
         return GoldenCase.ofOp("conv").stream().filter(c -> c.error() == null);
@@ -45,7 +33,7 @@ class GoldenOpenClTest {
 
     private static Conv layer(GoldenCase c) {
         return Conv.builder(c.array("kernel")).bias(c.has("bias") ? c.array("bias") : null).spec(c.spec())
-                .backend(backend).build();
+                .backend(OPENCL.backend()).build();
     }
 
     @ParameterizedTest(name = "{0}")
@@ -61,7 +49,7 @@ class GoldenOpenClTest {
     void deviceTensorsReproduceFlax(GoldenCase c) {
         Conv layer = layer(c);
         Tensor y;
-        try (DeviceTensor x = backend.upload(c.array("x")); DeviceTensor result = layer.apply(x)) {
+        try (DeviceTensor x = OPENCL.backend().upload(c.array("x")); DeviceTensor result = layer.apply(x)) {
             y = result.download();
         } finally {
             layer.releaseDeviceParameters();
@@ -74,7 +62,7 @@ class GoldenOpenClTest {
     @MethodSource("refusedCases")
     void refusesWhatFlaxRefuses(GoldenCase c) {
         IllegalArgumentException refusal = assertThrows(IllegalArgumentException.class, () -> Conv
-                .builder(Tensor.zeros(c.flaxKernelShape())).spec(c.spec()).backend(backend).build()
+                .builder(Tensor.zeros(c.flaxKernelShape())).spec(c.spec()).backend(OPENCL.backend()).build()
                 .apply(c.array("x")));
         assertTrue(refusal.getMessage().length() > 20, "a refusal explains itself: " + refusal.getMessage());
     }

@@ -11,11 +11,10 @@ import org.convcl.testing.ConvTransposeReference;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.GradientCheck;
 import org.convcl.testing.NaiveConv;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.RandomTensors;
 import org.convcl.testing.Tolerance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -26,19 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * paths run the same kernels, so they must agree bit for bit.
  */
 class GoldenTransposeOpenClTest {
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     static Stream<GoldenCase> transposeCases() {
         return GoldenCase.ofOp("conv_transpose").stream().filter(c -> c.error() == null);
@@ -46,7 +34,7 @@ class GoldenTransposeOpenClTest {
 
     private static ConvTranspose layer(GoldenCase c) {
         return ConvTranspose.builder(c.array("kernel")).bias(c.has("bias") ? c.array("bias") : null)
-                .spec(ConvTransposeReference.spec(c)).backend(backend).build();
+                .spec(ConvTransposeReference.spec(c)).backend(OPENCL.backend()).build();
     }
 
     private static NaiveConv.Result reference(GoldenCase c, boolean withBias) {
@@ -64,7 +52,7 @@ class GoldenTransposeOpenClTest {
         Tolerance.assertClose(c.name() + " host", reference.shape(), c.reference("y"), reference.absSums(),
                 onHost.shape(), onHost.data());
         Tensor onDevice;
-        try (DeviceTensor x = backend.upload(c.array("x")); DeviceTensor y = layer.apply(x)) {
+        try (DeviceTensor x = OPENCL.backend().upload(c.array("x")); DeviceTensor y = layer.apply(x)) {
             onDevice = y.download();
         } finally {
             layer.releaseDeviceParameters();
@@ -81,7 +69,7 @@ class GoldenTransposeOpenClTest {
         Tensor ct = RandomTensors.uniform(new SplittableRandom(c.name().hashCode()), c.array("y").shape());
         ConvGradients onHost = layer.backward(c.array("x"), ct);
         ConvGradients onDevice;
-        try (DeviceTensor x = backend.upload(c.array("x")); DeviceTensor dy = backend.upload(ct);
+        try (DeviceTensor x = OPENCL.backend().upload(c.array("x")); DeviceTensor dy = OPENCL.backend().upload(ct);
                 DeviceGradients grads = layer.backward(x, dy)) {
             onDevice = grads.download();
         } finally {

@@ -12,10 +12,9 @@ import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.PlanCheck;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -29,19 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * default for a GPU would otherwise surface only on the GPU.
  */
 class GpuDefaultsOpenClTest {
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     /** A GPU as its driver describes it: only the properties the defaults depend on are meaningful. */
     private static OpenClDevice gpu(String name, String vendor, long maxWorkGroupSize, long localMemoryBytes) {
@@ -97,8 +85,8 @@ class GpuDefaultsOpenClTest {
         } else {
             assertInstanceOf(KernelConfig.Gemm.class, c.config(), "dense shapes get the implicit GEMM");
         }
-        ConvPlan plan = PlanCheck.assertMatchesReference(c.toString(), backend, c.spec(), c.xShape(), c.wShape(),
-                c.config(), c.toString().hashCode());
+        ConvPlan plan = PlanCheck.assertMatchesReference(c.toString(), OPENCL.backend(), c.spec(), c.xShape(),
+                c.wShape(), c.config(), c.toString().hashCode());
         assertEquals(c.config().getClass(), plan.config().getClass(), "the plan runs the kernel it was given");
     }
 }

@@ -12,11 +12,10 @@ import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.PlanCheck;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -28,19 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * are fixed, so a failure names a reproducible case.
  */
 class KernelPathsOpenClTest {
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     /** One configuration with the config to run it with (null: the backend's default choice). */
     record Case(String name, int[] xShape, int[] wShape, ConvSpec spec, KernelConfig config) {
@@ -151,7 +139,7 @@ class KernelPathsOpenClTest {
 
     @Test
     void defaultsPickTheSpecialisedKernels() {
-        OpenClDevice device = backend.device();
+        OpenClDevice device = OPENCL.backend().device();
         ConvGeometry depthwise = ConvSpec.builder().groups(8).build().resolve(new int[] {1, 6, 6, 8},
                 new int[] {3, 3, 1, 8});
         assertInstanceOf(KernelConfig.Depthwise.class, DefaultConfigs.untuned(depthwise, device));
@@ -161,7 +149,7 @@ class KernelPathsOpenClTest {
         assertInstanceOf(KernelConfig.General.class, DefaultConfigs.untuned(rank4, device));
         // Plans fit vector widths to the channels: 6 output channels cannot take 4-wide stores.
         ConvGeometry six = ConvSpec.defaults().resolve(new int[] {1, 5, 5, 8}, new int[] {3, 3, 8, 6});
-        ConvPlan plan = backend.plan(six, false, new KernelConfig.Gemm(new Tiling(16, 8, 8, 4, 4, 4, 4, 4)));
+        ConvPlan plan = OPENCL.backend().plan(six, false, new KernelConfig.Gemm(new Tiling(16, 8, 8, 4, 4, 4, 4, 4)));
         Tiling compiled = ((KernelConfig.Gemm) plan.config()).tiling();
         assertEquals(2, compiled.vectorN());
         assertTrue(plan.buildOptions().contains("-D VWN=2"), plan.buildOptions());
@@ -170,17 +158,18 @@ class KernelPathsOpenClTest {
     @Test
     void misalignedOffsetsAreRefusedByVectorPlans() {
         ConvGeometry g = ConvSpec.defaults().resolve(new int[] {1, 4, 4, 8}, new int[] {3, 3, 8, 8});
-        ConvPlan plan = backend.plan(g, false, new KernelConfig.Gemm(new Tiling(16, 8, 8, 4, 4, 4, 4, 4)));
-        try (ClBuffer in = backend.context().allocate(4L * 200, "input"); ClBuffer w = backend.context()
-                .allocate(4L * 576, "kernel"); ClBuffer out = backend.context().allocate(4L * 200, "output")) {
+        ConvPlan plan = OPENCL.backend().plan(g, false, new KernelConfig.Gemm(new Tiling(16, 8, 8, 4, 4, 4, 4, 4)));
+        OpenClContext context = OPENCL.backend().context();
+        try (ClBuffer in = context.allocate(4L * 200, "input"); ClBuffer w = context
+                .allocate(4L * 576, "kernel"); ClBuffer out = context.allocate(4L * 200, "output")) {
             IllegalArgumentException refusal = org.junit.jupiter.api.Assertions.assertThrows(
-                    IllegalArgumentException.class, () -> plan.enqueue(backend.context(), 1, in, 2, w, w, out, 0));
+                    IllegalArgumentException.class, () -> plan.enqueue(context, 1, in, 2, w, w, out, 0));
             assertTrue(refusal.getMessage().contains("multiples"), refusal.getMessage());
         }
     }
 
     private static void assertMatchesReference(Case c) {
-        PlanCheck.assertMatchesReference(c.toString(), backend, c.spec(), c.xShape(), c.wShape(), c.config(),
+        PlanCheck.assertMatchesReference(c.toString(), OPENCL.backend(), c.spec(), c.xShape(), c.wShape(), c.config(),
                 Arrays.hashCode(c.xShape()) * 31L + Arrays.hashCode(c.wShape()));
     }
 

@@ -19,14 +19,13 @@ import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.CpuBackend;
-import org.convcl.testing.OpenClTesting;
-import org.convcl.testing.RandomConfigs;
+import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.RandomConfigs.ConvConfig;
 import org.convcl.testing.RandomConfigs.TransposeConfig;
+import org.convcl.testing.RandomConfigs;
 import org.convcl.testing.Tolerance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,19 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * backward pass run on absolute values. Device and host paths give the same bits.
  */
 class RandomizedGradientOpenClTest {
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     /**
      * Few seeds: each new shape compiles its forward (adjoint) program, about a second on PoCL; the backward
@@ -139,7 +127,8 @@ class RandomizedGradientOpenClTest {
         int[] xShape = {4, 700, 6};
         int[] wShape = {3, 6, 5};
         ConvSpec spec = ConvSpec.builder().padding(Padding.CIRCULAR).build();
-        Conv layer = Conv.builder(values(random, wShape)).bias(values(random, 5)).spec(spec).backend(backend).build();
+        Conv layer = Conv.builder(values(random, wShape)).bias(values(random, 5)).spec(spec)
+                .backend(OPENCL.backend()).build();
         Tensor x = values(random, xShape);
         Tensor dy = values(random, spec.resolve(xShape, wShape).outputShape());
         ConvGradients first = layer.backward(x, dy);
@@ -154,10 +143,10 @@ class RandomizedGradientOpenClTest {
     private static void assertConvAgrees(String what, ConvSpec spec, Tensor kernel, Tensor bias, Tensor mask,
             Tensor x, Tensor dy) {
         ConvGradients java = conv(kernel, bias, mask, spec, CpuBackend.instance()).backward(x, dy);
-        Conv layer = conv(kernel, bias, mask, spec, backend);
+        Conv layer = conv(kernel, bias, mask, spec, OPENCL.backend());
         ConvGradients host = layer.backward(x, dy);
         ConvGradients device;
-        try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy);
+        try (DeviceTensor dx = OPENCL.backend().upload(x); DeviceTensor ddy = OPENCL.backend().upload(dy);
                 DeviceGradients grads = layer.backward(dx, ddy)) {
             device = grads.download();
         } finally {
@@ -170,10 +159,10 @@ class RandomizedGradientOpenClTest {
     private static void assertTransposeAgrees(String what, ConvTransposeSpec spec, Tensor kernel, Tensor bias,
             Tensor mask, Tensor x, Tensor dy) {
         ConvGradients java = transpose(kernel, bias, mask, spec, CpuBackend.instance()).backward(x, dy);
-        ConvTranspose layer = transpose(kernel, bias, mask, spec, backend);
+        ConvTranspose layer = transpose(kernel, bias, mask, spec, OPENCL.backend());
         ConvGradients host = layer.backward(x, dy);
         ConvGradients device;
-        try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy);
+        try (DeviceTensor dx = OPENCL.backend().upload(x); DeviceTensor ddy = OPENCL.backend().upload(dy);
                 DeviceGradients grads = layer.backward(dx, ddy)) {
             device = grads.download();
         } finally {

@@ -14,12 +14,11 @@ import org.convcl.ConvSpec;
 import org.convcl.Padding;
 import org.convcl.backend.CpuBackend;
 import org.convcl.testing.NaiveConv;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -31,19 +30,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class RandomizedOpenClTest {
     private static final int CASES = 36;
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     /** One random configuration with its data. */
     record Case(long seed, int[] xShape, int[] wShape, ConvSpec spec, float[] x, float[] w, float[] bias) {
@@ -162,13 +150,13 @@ class RandomizedOpenClTest {
         ConvGeometry tooShort = valid.resolve(new int[] {2, 3, 4}, new int[] {5, 4, 2});
         assertEquals(0, tooShort.outputSpatialSize());
         float[] output = new float[0];
-        backend.forward(tooShort, new float[24], new float[40], null, output);
+        OPENCL.backend().forward(tooShort, new float[24], new float[40], null, output);
         ConvGeometry noBatch = valid.resolve(new int[] {0, 6, 4}, new int[] {3, 4, 2});
-        backend.forward(noBatch, new float[0], new float[24], new float[2], new float[0]);
+        OPENCL.backend().forward(noBatch, new float[0], new float[24], new float[2], new float[0]);
         // Input with no channels: every output is its bias.
         ConvGeometry noChannels = ConvSpec.defaults().resolve(new int[] {1, 5, 0}, new int[] {3, 0, 2});
         float[] biasOnly = new float[10];
-        backend.forward(noChannels, new float[0], new float[0], new float[] {1.5f, -2f}, biasOnly);
+        OPENCL.backend().forward(noChannels, new float[0], new float[0], new float[] {1.5f, -2f}, biasOnly);
         assertArrayEquals(new float[] {1.5f, -2f, 1.5f, -2f, 1.5f, -2f, 1.5f, -2f, 1.5f, -2f}, biasOnly);
     }
 
@@ -181,7 +169,7 @@ class RandomizedOpenClTest {
         float[] openCl = new float[java.length];
         Arrays.fill(openCl, Float.NaN);
         if (config == null) {
-            backend.forward(g, c.x(), c.w(), c.bias(), openCl);
+            OPENCL.backend().forward(g, c.x(), c.w(), c.bias(), openCl);
         } else if (java.length > 0) {
             runWithConfig(g, c, config, openCl);
         }
@@ -198,12 +186,13 @@ class RandomizedOpenClTest {
     }
 
     private static void runWithConfig(ConvGeometry g, Case c, KernelConfig config, float[] out) {
-        ConvPlan plan = backend.plan(g, c.bias() != null, config);
-        try (DeviceTensor x = backend.upload(org.convcl.Tensor.of(c.x(), c.xShape()));
-                DeviceTensor w = backend.upload(org.convcl.Tensor.of(c.w(), c.wShape()));
-                DeviceTensor b = c.bias() == null ? null : backend.upload(org.convcl.Tensor.of(c.bias(), c.bias().length));
-                DeviceTensor y = backend.allocate(g.outputShape())) {
-            backend.forward(plan, g, x, w, b, y);
+        ConvPlan plan = OPENCL.backend().plan(g, c.bias() != null, config);
+        try (DeviceTensor x = OPENCL.backend().upload(org.convcl.Tensor.of(c.x(), c.xShape()));
+                DeviceTensor w = OPENCL.backend().upload(org.convcl.Tensor.of(c.w(), c.wShape()));
+                DeviceTensor b = c.bias() == null ? null
+                        : OPENCL.backend().upload(org.convcl.Tensor.of(c.bias(), c.bias().length));
+                DeviceTensor y = OPENCL.backend().allocate(g.outputShape())) {
+            OPENCL.backend().forward(plan, g, x, w, b, y);
             System.arraycopy(y.download().data(), 0, out, 0, out.length);
         }
     }

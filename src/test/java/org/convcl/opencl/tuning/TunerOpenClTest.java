@@ -19,14 +19,13 @@ import org.convcl.ConvSpec;
 import org.convcl.Padding;
 import org.convcl.opencl.DefaultConfigs;
 import org.convcl.opencl.KernelConfig;
-import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.OpenClDevice;
 import org.convcl.opencl.Tiling;
 import org.convcl.opencl.TuningDatabase;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.PlanCheck;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,19 +38,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class TunerOpenClTest {
     private static final int BUDGET = 6;
-    private static OpenClBackend backend;
-
-    @BeforeAll
-    static void openBackend() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-    }
-
-    @AfterAll
-    static void closeBackend() {
-        if (backend != null) {
-            backend.close();
-        }
-    }
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
     record Shape(String name, int[] xShape, int[] wShape, ConvSpec spec) {
         ConvGeometry geometry() {
@@ -79,13 +67,15 @@ class TunerOpenClTest {
     void everyCandidateIsExact(Shape shape) {
         ConvGeometry g = shape.geometry();
         for (boolean gpuSpace : new boolean[] {true, false}) {
-            List<KernelConfig> candidates = TuningCandidates.of(g, backend.device(), BUDGET, gpuSpace);
+            List<KernelConfig> candidates = TuningCandidates.of(g, OPENCL.backend().device(), BUDGET, gpuSpace);
             assertTrue(candidates.size() > 1, "a space to search: " + candidates);
-            assertEquals(DefaultConfigs.untuned(g, backend.device()), candidates.get(0), "the default comes first");
+            assertEquals(DefaultConfigs.untuned(g, OPENCL.backend().device()), candidates.get(0),
+                    "the default comes first");
             Set<KernelConfig> checked = new LinkedHashSet<>(candidates);
             // Beyond the sample: configs that together take every value of every knob the space has.
-            checked.addAll(coveringEveryKnob(TuningCandidates.space(g, backend.device(), candidates.get(0), gpuSpace)
-                    .stream().filter(c -> DefaultConfigs.fits(c, g, backend.device())).toList()));
+            OpenClDevice device = OPENCL.backend().device();
+            checked.addAll(coveringEveryKnob(TuningCandidates.space(g, device, candidates.get(0), gpuSpace)
+                    .stream().filter(c -> DefaultConfigs.fits(c, g, device)).toList()));
             for (KernelConfig candidate : checked) {
                 assertExact(shape, g, candidate);
             }
@@ -126,15 +116,15 @@ class TunerOpenClTest {
         try {
             Shape shape = shapes().findFirst().orElseThrow();
             ConvGeometry g = shape.geometry();
-            TuningDatabase database = TuningDatabase.forDevice(backend.device());
-            Tuner.Outcome outcome = new Tuner(backend, database, 3, 1, line -> { }).tune(g, 3);
+            TuningDatabase database = TuningDatabase.forDevice(OPENCL.backend().device());
+            Tuner.Outcome outcome = new Tuner(OPENCL.backend(), database, 3, 1, line -> { }).tune(g, 3);
             assertEquals(3, outcome.trials().size());
             assertEquals(0, outcome.rejectedCount(), outcome.trials().toString());
             assertNotNull(outcome.best());
             assertTrue(outcome.trials().stream().allMatch(t -> t.ms() >= outcome.best().ms()), "the best is fastest");
             assertTrue(Files.isRegularFile(database.file().orElseThrow()), "the database is on disk");
             assertTrue(database.file().orElseThrow().startsWith(cache.resolve("tuning")));
-            assertEquals(outcome.best().config(), DefaultConfigs.choose(g, backend.device()));
+            assertEquals(outcome.best().config(), DefaultConfigs.choose(g, OPENCL.backend().device()));
         } finally {
             if (previous == null) {
                 System.clearProperty("convcl.cache.dir");
@@ -153,7 +143,7 @@ class TunerOpenClTest {
     }
 
     private static void assertExact(Shape shape, ConvGeometry g, KernelConfig candidate) {
-        PlanCheck.assertMatchesReference(shape.toString(), backend, shape.spec(), shape.xShape(), shape.wShape(),
-                candidate, 7);
+        PlanCheck.assertMatchesReference(shape.toString(), OPENCL.backend(), shape.spec(), shape.xShape(),
+                shape.wShape(), candidate, 7);
     }
 }
