@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,6 +13,14 @@ import org.junit.jupiter.api.Test;
 class KernelSourcesTest {
     private static KernelSources.Source file(String name, String text) {
         return new KernelSources.Source(name, text, KernelSources.sha256(text), "test:" + name);
+    }
+
+    @Test
+    void filesAreCompiledInTheOrderTheyAreNamed() {
+        KernelSources.ProgramSource program = KernelSources.load(ConvPlan.GEMM_SOURCES);
+        assertEquals("conv_geometry.cl + conv_gemm.cl", program.name());
+        assertArrayEquals(new String[] {KernelSources.load("conv_geometry.cl").text(),
+            KernelSources.load("conv_gemm.cl").text()}, program.texts());
     }
 
     @Test
