@@ -117,8 +117,8 @@ final class ProgramCache {
             throw new KernelBuildException(source.describe(), context.device().describe(),
                     options, log + "\n(" + CL.stringFor_errorCode(e.getStatus()) + ")", e);
         }
-        LOG.debug("built {} for {} from source in {} ms", source.name(), context.device().name(),
-                (System.nanoTime() - started) / 1_000_000);
+        LOG.debug("built {} for {} from source in {} ms with options [{}]", source.name(), context.device().name(),
+                (System.nanoTime() - started) / 1_000_000, options);
         return program;
     }
 
