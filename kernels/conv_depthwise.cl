@@ -62,7 +62,7 @@ typedef float16 floatV;
 #endif
 
 /* VEC input channels feeding output channels co .. co + VEC - 1 at one input pixel. */
-inline floatV load_input(__global const float* restrict pixel, const int co) {
+static inline floatV load_input(__global const float* restrict pixel, const int co) {
 #if MULT == 1
     return LOAD_V(pixel + co);
 #else

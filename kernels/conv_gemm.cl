@@ -223,8 +223,8 @@ typedef struct {
     int outputs;
 } phase_dim;
 
-inline phase_dim phase_of(const int ph, const int k, const int kdil, const int idil, const int stride,
-                          const int pad, const int out, const int phases, const int tstep) {
+static inline phase_dim phase_of(const int ph, const int k, const int kdil, const int idil, const int stride,
+                                 const int pad, const int out, const int phases, const int tstep) {
     phase_dim p;
     const int base = ph * stride - pad;
     int first = k; /* none: no tap of this phase lands on a real element */
@@ -253,7 +253,7 @@ typedef struct {
     int c0;
 } k_tile;
 
-inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, const phase_dim pw) {
+static inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, const phase_dim pw) {
     k_tile kt;
 #if CHANNEL_TILES
     const int u = t / CHUNKS;
@@ -286,10 +286,10 @@ inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, co
  * consecutive vectors of a row, so contiguous channels), else one element (consecutive l: consecutive rows
  * of one k). Zero in padding and past the last row or k.
  */
-inline floatK load_a(__global const float* restrict input, __local const int* row_base,
-                     __local const int* row_d, __local const int* row_h, __local const int* row_w,
-                     __local const int* tap_d, __local const int* tap_h, __local const int* tap_w,
-                     const k_tile kt, const int k_phase, const int l) {
+static inline floatK load_a(__global const float* restrict input, __local const int* row_base,
+                            __local const int* row_d, __local const int* row_h, __local const int* row_w,
+                            __local const int* tap_d, __local const int* tap_h, __local const int* tap_w,
+                            const k_tile kt, const int k_phase, const int l) {
 #if CHANNEL_TILES
     const int r = l / (TILE_K / VEC_K);
     const int kk = (l % (TILE_K / VEC_K)) * VEC_K;
@@ -315,11 +315,11 @@ inline floatK load_a(__global const float* restrict input, __local const int* ro
     if (base < 0 || k >= k_phase) {
         return 0.0f;
     }
-    const int u = k / CIN_G_DIV;
     const int ci = k % CIN_G_DIV;
 #if POINTWISE
     return input[base + ci];
 #else
+    const int u = k / CIN_G_DIV;
 #if PHASED
     const int id = source_index(row_d[r] + tap_d[u], IN_D, 1);
     const int ih = source_index(row_h[r] + tap_h[u], IN_H, 1);
@@ -338,7 +338,7 @@ inline floatK load_a(__global const float* restrict input, __local const int* ro
 }
 
 /* Stores load l of the A tile k-major (transposed), where the product reads it. */
-inline void store_a(__local float* a_words, const int l, const floatK value) {
+static inline void store_a(__local float* a_words, const int l, const floatK value) {
 #if CHANNEL_TILES
     const int r = l / (TILE_K / VEC_K);
     const int kk = (l % (TILE_K / VEC_K)) * VEC_K;
@@ -353,8 +353,8 @@ inline void store_a(__local float* a_words, const int l, const floatK value) {
 
 /* Load l of the B tile: VWN consecutive output channels of one kernel row (zero past the group's channels
    or past the last k). */
-inline floatN load_b(__global const float* restrict weights, __local const int* tap_kernel, const int group,
-                     const int n0, const k_tile kt, const int k_phase, const int l) {
+static inline floatN load_b(__global const float* restrict weights, __local const int* tap_kernel, const int group,
+                            const int n0, const k_tile kt, const int k_phase, const int l) {
     const int kk = l / (TILE_N / VWN);
     const int n = n0 + (l % (TILE_N / VWN)) * VWN;
 #if CHANNEL_TILES

@@ -96,7 +96,7 @@
  * dilated elements). The same rule as org.convcl.EdgeMode. Code whose coordinates already count input
  * elements (conv_gemm.cl's phases take the dilation out) passes 1.
  */
-inline int source_index(const int q, const int length, const int input_dilation) {
+static inline int source_index(const int q, const int length, const int input_dilation) {
     if (length <= 0) {
         return -1;
     }
