@@ -12,11 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Built programs of one context, by the hash of their source files and build options: in memory for the context's life, and
- * as device binaries on disk ({@link ProgramBinaryCache}) across processes. A disk entry is only a
- * shortcut: when the driver rejects it the entry is discarded and the program is built from source. A
- * source that does not compile raises {@link KernelBuildException} with the compiler's log. Thread-safe;
- * two threads asking for the same program build it once.
+ * Built programs of one context, by the hash of their source files and build options: in memory for the
+ * context's life, and as device binaries on disk ({@link ProgramBinaryCache}) across processes. A disk entry
+ * is only a shortcut: when the driver rejects it the entry is discarded and the program is built from
+ * source. A source that does not compile raises {@link KernelBuildException} with the compiler's log.
+ * Thread-safe; two threads asking for the same program build it once.
  */
 final class ProgramCache {
     private static final Logger LOG = LoggerFactory.getLogger(ProgramCache.class);
@@ -117,8 +117,8 @@ final class ProgramCache {
             throw new KernelBuildException(source.describe(), context.device().describe(),
                     options, log + "\n(" + CL.stringFor_errorCode(e.getStatus()) + ")", e);
         }
-        LOG.debug("built {} for {} from source in {} ms with options [{}]", source.name(), context.device().name(),
-                (System.nanoTime() - started) / 1_000_000, options);
+        LOG.debug("built {} for {} from source in {} ms with options [{}]", source.name(),
+                context.device().name(), (System.nanoTime() - started) / 1_000_000, options);
         return program;
     }
 
