@@ -12,7 +12,8 @@
  *
  * Taps landing in padding or in the holes of input dilation are skipped (their loads are not issued).
  * Every size is a -D constant; the batch and buffer offsets are run-time arguments. Vector accesses
- * assume element offsets that are multiples of VEC (the host checks).
+ * assume element offsets that are multiples of VEC (the host checks). The geometry's defaults and
+ * source_index come from conv_geometry.cl, which the host compiles in front of this file.
  *
  * Launch: 1-d, global = round_up(batch * OUT_D * OUT_H * ceil(OUT_W / WPT_W) * COUT / VEC, WG), local = WG.
  */
@@ -23,79 +24,6 @@
 #ifndef WPT_W
 #define WPT_W 1
 #endif
-#ifndef IN_D
-#define IN_D 1
-#endif
-#ifndef IN_H
-#define IN_H 1
-#endif
-#ifndef IN_W
-#define IN_W 1
-#endif
-#ifndef K_D
-#define K_D 1
-#endif
-#ifndef K_H
-#define K_H 1
-#endif
-#ifndef K_W
-#define K_W 1
-#endif
-#ifndef OUT_D
-#define OUT_D 1
-#endif
-#ifndef OUT_H
-#define OUT_H 1
-#endif
-#ifndef OUT_W
-#define OUT_W 1
-#endif
-#ifndef STRIDE_D
-#define STRIDE_D 1
-#endif
-#ifndef STRIDE_H
-#define STRIDE_H 1
-#endif
-#ifndef STRIDE_W
-#define STRIDE_W 1
-#endif
-#ifndef IDIL_D
-#define IDIL_D 1
-#endif
-#ifndef IDIL_H
-#define IDIL_H 1
-#endif
-#ifndef IDIL_W
-#define IDIL_W 1
-#endif
-#ifndef KDIL_D
-#define KDIL_D 1
-#endif
-#ifndef KDIL_H
-#define KDIL_H 1
-#endif
-#ifndef KDIL_W
-#define KDIL_W 1
-#endif
-#ifndef PAD_D
-#define PAD_D 0
-#endif
-#ifndef PAD_H
-#define PAD_H 0
-#endif
-#ifndef PAD_W
-#define PAD_W 0
-#endif
-#ifndef CIN
-#define CIN 1
-#endif
-#ifndef COUT
-#define COUT 1
-#endif
-/* 0: zeros outside the input; 1: wrap around (CIRCULAR); 2: mirror without the edge (REFLECT). */
-#ifndef EDGE_MODE
-#define EDGE_MODE 0
-#endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
 #endif
@@ -104,7 +32,6 @@
 #define CHANNEL_VECTORS (COUT / VEC)
 #define W_BLOCKS ((OUT_W + WPT_W - 1) / WPT_W)
 #define SPAN ((WPT_W - 1) * STRIDE_W + (K_W - 1) * KDIL_W + 1)
-#define IN_PIXELS (IN_D * IN_H * IN_W)
 
 #if COUT % VEC != 0
 #error "VEC must divide COUT"
@@ -134,40 +61,8 @@ typedef float16 floatV;
 #error "VEC must be 1, 2, 4, 8 or 16"
 #endif
 
-/*
- * The input index that dilated, padded coordinate q (0 = the first input element) reads along a dim of
- * `length` elements, or -1 for a zero. The same rule as org.convcl.EdgeMode (and conv_gemm.cl).
- */
-inline int source_index(const int q, const int length, const int input_dilation) {
-    if (length <= 0) {
-        return -1;
-    }
-#if EDGE_MODE == 1
-    const int wrapped = q % length;
-    return wrapped < 0 ? wrapped + length : wrapped;
-#elif EDGE_MODE == 2
-    if (length == 1) {
-        return 0;
-    }
-    const int period = 2 * (length - 1);
-    int folded = q % period;
-    if (folded < 0) {
-        folded += period;
-    }
-    return folded < length ? folded : period - folded;
-#else
-    if (q < 0 || q > (length - 1) * input_dilation) {
-        return -1;
-    }
-    if (input_dilation != 1 && q % input_dilation != 0) {
-        return -1;
-    }
-    return q / input_dilation;
-#endif
-}
-
 /* VEC input channels feeding output channels co .. co + VEC - 1 at one input pixel. */
-inline floatV load_input(__global const float* restrict pixel, const int co) {
+static inline floatV load_input(__global const float* restrict pixel, const int co) {
 #if MULT == 1
     return LOAD_V(pixel + co);
 #else

@@ -38,6 +38,9 @@
  * quantity is a -D constant (loops unroll, divisions by constants vanish); only the batch and the buffer
  * offsets are run-time arguments, so one program serves every batch size. Vector accesses assume the
  * buffers' element offsets are multiples of the vector widths (the host checks).
+ * The geometry's defaults and source_index come from conv_geometry.cl, which the host compiles in front
+ * of this file; coordinates here count input elements (the phases took input dilation out), so every
+ * source_index call passes dilation 1.
  *
  * Launch: local = (RTM * RTN), global = (ceil(batch * max_phase_rows / TILE_M) * RTM * RTN,
  *         ceil(COUT_G / TILE_N) * GROUPS * PHASES).
@@ -80,73 +83,7 @@
 #define POINTWISE 0
 #endif
 
-/* ---- Geometry: input (batch, IN_D, IN_H, IN_W, CIN), kernel (K_D, K_H, K_W, CIN / GROUPS, COUT). ---- */
-#ifndef IN_D
-#define IN_D 1
-#endif
-#ifndef IN_H
-#define IN_H 1
-#endif
-#ifndef IN_W
-#define IN_W 1
-#endif
-#ifndef K_D
-#define K_D 1
-#endif
-#ifndef K_H
-#define K_H 1
-#endif
-#ifndef K_W
-#define K_W 1
-#endif
-#ifndef OUT_D
-#define OUT_D 1
-#endif
-#ifndef OUT_H
-#define OUT_H 1
-#endif
-#ifndef OUT_W
-#define OUT_W 1
-#endif
-#ifndef STRIDE_D
-#define STRIDE_D 1
-#endif
-#ifndef STRIDE_H
-#define STRIDE_H 1
-#endif
-#ifndef STRIDE_W
-#define STRIDE_W 1
-#endif
-/* Input (lhs) dilation: IDIL - 1 zeros between input elements. */
-#ifndef IDIL_D
-#define IDIL_D 1
-#endif
-#ifndef IDIL_H
-#define IDIL_H 1
-#endif
-#ifndef IDIL_W
-#define IDIL_W 1
-#endif
-/* Kernel (rhs) dilation: KDIL - 1 gaps between taps. */
-#ifndef KDIL_D
-#define KDIL_D 1
-#endif
-#ifndef KDIL_H
-#define KDIL_H 1
-#endif
-#ifndef KDIL_W
-#define KDIL_W 1
-#endif
-/* Low padding in dilated-input coordinates; negative crops. (High padding only shapes OUT_*.) */
-#ifndef PAD_D
-#define PAD_D 0
-#endif
-#ifndef PAD_H
-#define PAD_H 0
-#endif
-#ifndef PAD_W
-#define PAD_W 0
-#endif
+/* ---- Geometry beyond conv_geometry.cl's: phases and groups. ---- */
 /* Phase decomposition (see above); the host computes them. The defaults are those of IDIL = 1. */
 #ifndef PH_D
 #define PH_D 1
@@ -184,19 +121,8 @@
 #ifndef TDIL_W
 #define TDIL_W KDIL_W
 #endif
-#ifndef CIN
-#define CIN 1
-#endif
-#ifndef COUT
-#define COUT 1
-#endif
 #ifndef GROUPS
 #define GROUPS 1
-#endif
-/* 0: zeros outside the input; 1: wrap around (CIRCULAR); 2: mirror without the edge (REFLECT).
-   The host uses 1 and 2 only without input dilation. */
-#ifndef EDGE_MODE
-#define EDGE_MODE 0
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
@@ -211,7 +137,6 @@
 /* K tiles per tap with CHANNEL_TILES (at least 1, for the same reason). */
 #define CHUNKS (CIN_G / TILE_K > 0 ? CIN_G / TILE_K : 1)
 #define COUT_G (COUT / GROUPS)
-#define IN_PIXELS (IN_D * IN_H * IN_W)
 #define N_TILES ((COUT_G + TILE_N - 1) / TILE_N)
 #define PHASED (IDIL_D != 1 || IDIL_H != 1 || IDIL_W != 1)
 /* Most real taps any phase has per dim, and in all. */
@@ -289,32 +214,6 @@ typedef float8 floatK;
 #error "VEC_K must be 1, 2, 4 or 8"
 #endif
 
-/*
- * The input index that padded coordinate q (0 = the first input element, IDIL = 1) reads along a dim of
- * `length` elements, or -1 for a zero. The same rule as org.convcl.EdgeMode.
- */
-inline int source_index(const int q, const int length) {
-    if (length <= 0) {
-        return -1;
-    }
-#if EDGE_MODE == 1
-    const int wrapped = q % length;
-    return wrapped < 0 ? wrapped + length : wrapped;
-#elif EDGE_MODE == 2
-    if (length == 1) {
-        return 0;
-    }
-    const int period = 2 * (length - 1);
-    int folded = q % period;
-    if (folded < 0) {
-        folded += period;
-    }
-    return folded < length ? folded : period - folded;
-#else
-    return (q >= 0 && q < length) ? q : -1;
-#endif
-}
-
 /* One dim of one phase: its first real tap, how many real taps, the input element its output 0 reads
    through that tap, and how many outputs it has. */
 typedef struct {
@@ -324,8 +223,8 @@ typedef struct {
     int outputs;
 } phase_dim;
 
-inline phase_dim phase_of(const int ph, const int k, const int kdil, const int idil, const int stride,
-                          const int pad, const int out, const int phases, const int tstep) {
+static inline phase_dim phase_of(const int ph, const int k, const int kdil, const int idil, const int stride,
+                                 const int pad, const int out, const int phases, const int tstep) {
     phase_dim p;
     const int base = ph * stride - pad;
     int first = k; /* none: no tap of this phase lands on a real element */
@@ -354,7 +253,7 @@ typedef struct {
     int c0;
 } k_tile;
 
-inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, const phase_dim pw) {
+static inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, const phase_dim pw) {
     k_tile kt;
 #if CHANNEL_TILES
     const int u = t / CHUNKS;
@@ -387,10 +286,10 @@ inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, co
  * consecutive vectors of a row, so contiguous channels), else one element (consecutive l: consecutive rows
  * of one k). Zero in padding and past the last row or k.
  */
-inline floatK load_a(__global const float* restrict input, __local const int* row_base,
-                     __local const int* row_d, __local const int* row_h, __local const int* row_w,
-                     __local const int* tap_d, __local const int* tap_h, __local const int* tap_w,
-                     const k_tile kt, const int k_phase, const int l) {
+static inline floatK load_a(__global const float* restrict input, __local const int* row_base,
+                            __local const int* row_d, __local const int* row_h, __local const int* row_w,
+                            __local const int* tap_d, __local const int* tap_h, __local const int* tap_w,
+                            const k_tile kt, const int k_phase, const int l) {
 #if CHANNEL_TILES
     const int r = l / (TILE_K / VEC_K);
     const int kk = (l % (TILE_K / VEC_K)) * VEC_K;
@@ -401,9 +300,9 @@ inline floatK load_a(__global const float* restrict input, __local const int* ro
 #if POINTWISE
     return *((__global const floatK*) (input + base + kt.c0 + kk));
 #else
-    const int id = source_index(row_d[r] + kt.ud * TDIL_D, IN_D);
-    const int ih = source_index(row_h[r] + kt.uh * TDIL_H, IN_H);
-    const int iw = source_index(row_w[r] + kt.uw * TDIL_W, IN_W);
+    const int id = source_index(row_d[r] + kt.ud * TDIL_D, IN_D, 1);
+    const int ih = source_index(row_h[r] + kt.uh * TDIL_H, IN_H, 1);
+    const int iw = source_index(row_w[r] + kt.uw * TDIL_W, IN_W, 1);
     if (id < 0 || ih < 0 || iw < 0) {
         return (floatK) 0.0f;
     }
@@ -416,19 +315,19 @@ inline floatK load_a(__global const float* restrict input, __local const int* ro
     if (base < 0 || k >= k_phase) {
         return 0.0f;
     }
-    const int u = k / CIN_G_DIV;
     const int ci = k % CIN_G_DIV;
 #if POINTWISE
     return input[base + ci];
 #else
+    const int u = k / CIN_G_DIV;
 #if PHASED
-    const int id = source_index(row_d[r] + tap_d[u], IN_D);
-    const int ih = source_index(row_h[r] + tap_h[u], IN_H);
-    const int iw = source_index(row_w[r] + tap_w[u], IN_W);
+    const int id = source_index(row_d[r] + tap_d[u], IN_D, 1);
+    const int ih = source_index(row_h[r] + tap_h[u], IN_H, 1);
+    const int iw = source_index(row_w[r] + tap_w[u], IN_W, 1);
 #else
-    const int id = source_index(row_d[r] + (u / (K_H * K_W)) * KDIL_D, IN_D);
-    const int ih = source_index(row_h[r] + ((u / K_W) % K_H) * KDIL_H, IN_H);
-    const int iw = source_index(row_w[r] + (u % K_W) * KDIL_W, IN_W);
+    const int id = source_index(row_d[r] + (u / (K_H * K_W)) * KDIL_D, IN_D, 1);
+    const int ih = source_index(row_h[r] + ((u / K_W) % K_H) * KDIL_H, IN_H, 1);
+    const int iw = source_index(row_w[r] + (u % K_W) * KDIL_W, IN_W, 1);
 #endif
     if (id < 0 || ih < 0 || iw < 0) {
         return 0.0f;
@@ -439,7 +338,7 @@ inline floatK load_a(__global const float* restrict input, __local const int* ro
 }
 
 /* Stores load l of the A tile k-major (transposed), where the product reads it. */
-inline void store_a(__local float* a_words, const int l, const floatK value) {
+static inline void store_a(__local float* a_words, const int l, const floatK value) {
 #if CHANNEL_TILES
     const int r = l / (TILE_K / VEC_K);
     const int kk = (l % (TILE_K / VEC_K)) * VEC_K;
@@ -454,8 +353,8 @@ inline void store_a(__local float* a_words, const int l, const floatK value) {
 
 /* Load l of the B tile: VWN consecutive output channels of one kernel row (zero past the group's channels
    or past the last k). */
-inline floatN load_b(__global const float* restrict weights, __local const int* tap_kernel, const int group,
-                     const int n0, const k_tile kt, const int k_phase, const int l) {
+static inline floatN load_b(__global const float* restrict weights, __local const int* tap_kernel, const int group,
+                            const int n0, const k_tile kt, const int k_phase, const int l) {
     const int kk = l / (TILE_N / VWN);
     const int n = n0 + (l % (TILE_N / VWN)) * VWN;
 #if CHANNEL_TILES

@@ -15,8 +15,11 @@ import org.convcl.ConvGeometry;
  * Closed with its backend; a closed plan fails loudly.
  */
 public final class ConvPlan implements AutoCloseable {
-    static final String GEMM_SOURCE = "conv_gemm.cl";
-    static final String DEPTHWISE_SOURCE = "conv_depthwise.cl";
+    /** Geometry defaults and the source-index rule that the GEMM and depthwise kernels share. */
+    static final String GEOMETRY_SOURCE = "conv_geometry.cl";
+    /** The files of each kernel's program, in the order they are compiled: shared code first. */
+    static final List<String> GEMM_SOURCES = List.of(GEOMETRY_SOURCE, "conv_gemm.cl");
+    static final List<String> DEPTHWISE_SOURCES = List.of(GEOMETRY_SOURCE, "conv_depthwise.cl");
     static final String GENERAL_SOURCE = "conv_general.cl";
 
     /** Launch shape: global sizes for a batch, and the local sizes. */
@@ -81,7 +84,7 @@ public final class ConvPlan implements AutoCloseable {
                     + "exceed " + GemmLaunch.MAX_COLUMN_GROUPS + "; use a larger tileN or KernelConfig.General");
         }
         String options = gemm.options();
-        ClProgram program = context.program(GEMM_SOURCE, options);
+        ClProgram program = context.program(GEMM_SOURCES, options);
         ClKernel kernel = context.kernel(program, "conv_gemm");
         checkKernelLimit(kernel, device, tiling.workGroupSize(), "tiling " + tiling);
         Launch launch = new Launch(gemm::global, gemm.local());
@@ -103,7 +106,7 @@ public final class ConvPlan implements AutoCloseable {
                     + " work-items per batch element are too many for 32-bit indexing; use KernelConfig.General");
         }
         String options = depthwise.options();
-        ClProgram program = context.program(DEPTHWISE_SOURCE, options);
+        ClProgram program = context.program(DEPTHWISE_SOURCES, options);
         ClKernel kernel = context.kernel(program, "conv_depthwise");
         checkKernelLimit(kernel, device, config.workGroupSize(), "kernel config " + config);
         Launch launch = new Launch(depthwise::global, depthwise.local());

@@ -88,8 +88,13 @@ final class OpenClContext extends NativeObject {
 
     /** The program for a packaged (or overridden) kernel source built with {@code options}. */
     ClProgram program(String sourceFile, String options) {
+        return program(List.of(sourceFile), options);
+    }
+
+    /** The program built with {@code options} from {@code sourceFiles}, in order (shared code first). */
+    ClProgram program(List<String> sourceFiles, String options) {
         ensureOpen();
-        return programs.program(KernelSources.load(sourceFile), options);
+        return programs.program(KernelSources.load(sourceFiles), options);
     }
 
     /** A new kernel object of {@code name} from {@code program}, owned by this context. */

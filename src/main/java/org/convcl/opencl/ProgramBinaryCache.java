@@ -18,9 +18,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Compiled program binaries on disk, one file per key. The key is the full text of everything a binary
- * depends on (device, vendor, driver version, platform, source hash, build options); the file name is its
- * SHA-256, and the file repeats the key, so an entry whose recorded key differs from the one asked for (a
- * hash collision, or a file copied from elsewhere) is never used.
+ * depends on (device, vendor, driver version, platform, the name and hash of every source file the program
+ * is built from, build options); the file name is its SHA-256, and the file repeats the key, so an entry
+ * whose recorded key differs from the one asked for (a hash collision, or a file copied from elsewhere) is
+ * never used.
  *
  * <p>File layout: {@code "CONVCLPB"}, format version (int), key length (int) and UTF-8 key, binary length
  * (long), SHA-256 of the binary (32 bytes), binary. Anything that does not verify (truncated, corrupted,

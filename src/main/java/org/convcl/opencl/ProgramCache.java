@@ -12,11 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Built programs of one context, by source hash and build options: in memory for the context's life, and
- * as device binaries on disk ({@link ProgramBinaryCache}) across processes. A disk entry is only a
- * shortcut: when the driver rejects it the entry is discarded and the program is built from source. A
- * source that does not compile raises {@link KernelBuildException} with the compiler's log. Thread-safe;
- * two threads asking for the same program build it once.
+ * Built programs of one context, by the hash of their source files and build options: in memory for the
+ * context's life, and as device binaries on disk ({@link ProgramBinaryCache}) across processes. A disk entry
+ * is only a shortcut: when the driver rejects it the entry is discarded and the program is built from
+ * source. A source that does not compile raises {@link KernelBuildException} with the compiler's log.
+ * Thread-safe; two threads asking for the same program build it once.
  */
 final class ProgramCache {
     private static final Logger LOG = LoggerFactory.getLogger(ProgramCache.class);
@@ -46,7 +46,7 @@ final class ProgramCache {
     }
 
     /** The program for {@code source} built with {@code options}. */
-    ClProgram program(KernelSources.Source source, String options) {
+    ClProgram program(KernelSources.ProgramSource source, String options) {
         String memoryKey = source.sha256() + " " + options;
         ClProgram cached = programs.get(memoryKey);
         if (cached != null && !cached.isClosed()) {
@@ -65,16 +65,24 @@ final class ProgramCache {
         }
     }
 
-    /** Everything a device binary depends on, as text: the disk cache's key. */
-    String diskKey(KernelSources.Source source, String options) {
+    /**
+     * Everything a device binary depends on, as text: the disk cache's key. Every source file the program is
+     * built from has a line of its own, in order, so an edit to any of them (shared code included) is
+     * another key.
+     */
+    String diskKey(KernelSources.ProgramSource source, String options) {
         OpenClDevice device = context.device();
-        return "device=" + device.name() + "\nvendor=" + device.vendor() + "\ndriver=" + device.driverVersion()
-                + "\ndeviceVersion=" + device.openClVersion() + "\nplatform=" + device.platformName() + " "
-                + device.platformVersion() + "\nsource=" + source.name() + ":" + source.sha256() + "\noptions="
-                + options + "\n";
+        StringBuilder key = new StringBuilder().append("device=").append(device.name())
+                .append("\nvendor=").append(device.vendor()).append("\ndriver=").append(device.driverVersion())
+                .append("\ndeviceVersion=").append(device.openClVersion())
+                .append("\nplatform=").append(device.platformName()).append(' ').append(device.platformVersion());
+        for (KernelSources.Source file : source.files()) {
+            key.append("\nsource=").append(file.name()).append(':').append(file.sha256());
+        }
+        return key.append("\noptions=").append(options).append('\n').toString();
     }
 
-    private ClProgram build(KernelSources.Source source, String options) {
+    private ClProgram build(KernelSources.ProgramSource source, String options) {
         String diskKey = diskKey(source, options);
         Optional<byte[]> binary = disk.load(diskKey);
         if (binary.isPresent()) {
@@ -94,10 +102,11 @@ final class ProgramCache {
         return program;
     }
 
-    private ClProgram fromSource(KernelSources.Source source, String options) {
+    private ClProgram fromSource(KernelSources.ProgramSource source, String options) {
         cl_device_id device = context.device().handle();
+        String[] texts = source.texts();
         cl_program handle = Cl.call("clCreateProgramWithSource(" + source.name() + ")",
-                () -> CL.clCreateProgramWithSource(context.handle(), 1, new String[] {source.text()}, null, null));
+                () -> CL.clCreateProgramWithSource(context.handle(), texts.length, texts, null, null));
         ClProgram program = context.own(new ClProgram(handle, source.name() + " [" + options + "]"));
         long started = System.nanoTime();
         try {
@@ -105,16 +114,16 @@ final class ProgramCache {
         } catch (CLException e) {
             String log = program.buildLog(device);
             program.close();
-            throw new KernelBuildException(source.name() + " (" + source.origin() + ")", context.device().describe(),
+            throw new KernelBuildException(source.describe(), context.device().describe(),
                     options, log + "\n(" + CL.stringFor_errorCode(e.getStatus()) + ")", e);
         }
-        LOG.debug("built {} for {} from source in {} ms", source.name(), context.device().name(),
-                (System.nanoTime() - started) / 1_000_000);
+        LOG.debug("built {} for {} from source in {} ms with options [{}]", source.name(),
+                context.device().name(), (System.nanoTime() - started) / 1_000_000, options);
         return program;
     }
 
     /** A program from a cached binary, or null (entry discarded) when the driver refuses it. */
-    private ClProgram fromBinary(KernelSources.Source source, String options, byte[] binary, String diskKey) {
+    private ClProgram fromBinary(KernelSources.ProgramSource source, String options, byte[] binary, String diskKey) {
         cl_device_id device = context.device().handle();
         cl_program handle;
         try {

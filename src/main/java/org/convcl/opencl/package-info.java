@@ -16,13 +16,14 @@
  *       {@code conv_gemm.cl} serves ranks 1 to 3 (input dilation by output phase, without multiplying its
  *       zeros: {@link org.convcl.opencl.PhaseDecomposition}; 1x1 kernels as a plain GEMM);
  *       {@code conv_depthwise.cl} depthwise convolutions in one pass over the data; {@code conv_general.cl}
- *       any rank, from per-dim source-index tables.</li>
+ *       any rank, from per-dim source-index tables. A program may be built from several files, shared code
+ *       first: the GEMM and depthwise kernels each follow {@code conv_geometry.cl}.</li>
  *   <li>Which kernel and blocking a plan uses ({@link org.convcl.opencl.KernelConfig}) comes from
  *       {@link org.convcl.opencl.DefaultConfigs}: the device's {@link org.convcl.opencl.TuningDatabase}
  *       (written by {@code convcl tune}, {@code org.convcl.opencl.tuning}), then results shipped in the jar,
  *       then per-device-class defaults.</li>
  *   <li>Built programs are cached in memory per context and as device binaries on disk, keyed by device,
- *       vendor, driver and OpenCL version, platform, source hash and build options, in
+ *       vendor, driver and OpenCL version, platform, the hash of every source file and build options, in
  *       {@code convcl.cache.dir} / {@code CONVCL_CACHE_DIR}, else {@code $XDG_CACHE_HOME/convcl}, else
  *       {@code ~/.cache/convcl}. Entries that do not verify are rebuilt from source.</li>
  *   <li>Every native object is an owner that releases once and is counted in

@@ -46,6 +46,27 @@ class KernelOverrideTest {
     }
 
     @Test
+    void brokenSharedSourceFailsNamingEveryFileOfTheProgram() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        String packaged = KernelSources.load(ConvPlan.GEOMETRY_SOURCE).text();
+        String broken = packaged.replace("return q / input_dilation;", "return q / undeclared_on_purpose;");
+        assertTrue(!broken.equals(packaged), "the edit applies to the packaged source");
+        Files.writeString(kernels.resolve(ConvPlan.GEOMETRY_SOURCE), broken, StandardCharsets.UTF_8);
+        System.setProperty("convcl.kernels.dir", kernels.toString());
+        try (OpenClBackend backend = OpenClBackend.create(device, new ProgramBinaryCache(null))) {
+            KernelBuildException error = assertThrows(KernelBuildException.class,
+                    () -> backend.forward(GEOMETRY, new float[12], new float[12], null, new float[12]));
+            assertTrue(error.buildLog().contains("undeclared_on_purpose"), "the log names the problem:\n" + error.buildLog());
+            int sharedLines = (int) broken.lines().count();
+            assertTrue(error.getMessage().contains(kernels.resolve(ConvPlan.GEOMETRY_SOURCE) + "; build log lines 1-"
+                    + sharedLines + ")"), "the message says where the shared file came from and which lines are its:\n"
+                    + error.getMessage());
+            assertTrue(error.getMessage().contains("conv_gemm.cl (classpath:/kernels/conv_gemm.cl; build log lines "
+                    + (sharedLines + 1) + "-"), "and the same for the kernel's own file:\n" + error.getMessage());
+        }
+    }
+
+    @Test
     void editedSourceInTheOverrideDirectoryIsCompiled() throws IOException {
         OpenClDevice device = OpenClTesting.device();
         String packaged = KernelSources.load("conv_gemm.cl").text();

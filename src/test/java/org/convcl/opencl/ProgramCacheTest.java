@@ -24,6 +24,9 @@ class ProgramCacheTest {
     @TempDir
     Path cacheDirectory;
 
+    @TempDir
+    Path kernels;
+
     @Test
     void secondBuildOfTheSameProgramLoadsTheCachedBinary() throws IOException {
         OpenClDevice device = OpenClTesting.device();
@@ -82,6 +85,25 @@ class ProgramCacheTest {
             assertEquals(2, backend.planCount(), "the repeated plan is reused");
         }
         assertEquals(2, cacheFiles().size());
+    }
+
+    @Test
+    void editingASharedSourceFileMakesANewEntry() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        assertEquals(1, planOnce(device).sourceBuilds());
+        // Only the shared file differs, by a comment: the kernel's own file and the options are the same.
+        String shared = KernelSources.load(ConvPlan.GEOMETRY_SOURCE).text() + "/* edited */\n";
+        Files.writeString(kernels.resolve(ConvPlan.GEOMETRY_SOURCE), shared, StandardCharsets.UTF_8);
+        System.setProperty("convcl.kernels.dir", kernels.toString());
+        try {
+            ProgramCache.Stats edited = planOnce(device);
+            assertEquals(1, edited.sourceBuilds(), "the old binary is not used for the edited source");
+            assertEquals(0, edited.binaryLoads());
+            assertEquals(2, cacheFiles().size());
+            assertEquals(1, planOnce(device).binaryLoads(), "the edited source has an entry of its own");
+        } finally {
+            System.clearProperty("convcl.kernels.dir");
+        }
     }
 
     @Test
