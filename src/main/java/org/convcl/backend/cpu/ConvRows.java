@@ -43,6 +43,12 @@ public final class ConvRows {
     private final org.convcl.EdgeMode edgeMode;
     /** Row-major stride of each input spatial dim, in positions. */
     final int[] inputStride;
+    /**
+     * Positions along the last dim whose taps hit real input the same way repeat with this period: input
+     * dilation / gcd(stride, input dilation) (1 without input dilation). Positions a period apart read the
+     * same taps, so a register block made of them multiplies no inserted zero that one of them skips.
+     */
+    final int lastPhasePeriod;
     private final int[] outSpatial;
     private final int[] kernelSpatial;
 
@@ -78,6 +84,9 @@ public final class ConvRows {
         strides = g.strides();
         inputDilation = g.inputDilation();
         kernelDilation = g.kernelDilation();
+        int lastDilation = inputDilation[rank - 1];
+        lastPhasePeriod = lastDilation / java.math.BigInteger.valueOf(strides[rank - 1])
+                .gcd(java.math.BigInteger.valueOf(lastDilation)).intValueExact();
         padLo = g.padLo();
         edgeMode = g.edgeMode();
         table = new int[rank][];

@@ -29,6 +29,8 @@ public final class Scratch {
     final int[] blockLength;
     /** The sum of {@link #blockLength} over the current list. */
     int blockSteps;
+    /** The output positions of the current register block. */
+    final int[] blockPositions = new int[4];
 
     public Scratch(ConvRows rows) {
         sourceOffset = new int[rows.outerTaps];

@@ -32,36 +32,66 @@ final class VectorConvKernel implements RowKernel {
             // (2.4 MB for 256 -> 256 channels under a 3x3 kernel, more than a core's L2).
             int channel = 0;
             for (; channel + 4 * LANES <= rows.outPerGroup; channel += 4 * LANES) {
-                for (int o = from; o < to; o += POSITIONS) {
-                    // Past the row's end, positions repeat the last one: computed twice, stored identically.
-                    int o1 = Math.min(o + 1, to - 1);
-                    int o2 = Math.min(o + 2, to - 1);
-                    int o3 = Math.min(o + 3, to - 1);
+                for (int o = firstBlock(from, to); o >= 0; o = nextBlock(rows, o, from, to)) {
+                    int[] p = blockPositions(rows, o, to, scratch);
                     int taps = buildReductionList(rows, validTaps, scratch, inGroupBase, groupChannelBase + channel,
-                            o, o1, o2, o3, input);
-                    block4x4(rows, taps, scratch, groupChannelBase + channel, o, o1, o2, o3, kernel, bias, output,
-                            rowBase);
+                            p[0], p[1], p[2], p[3], input);
+                    block4x4(rows, taps, scratch, groupChannelBase + channel, p[0], p[1], p[2], p[3], kernel, bias,
+                            output, rowBase);
                 }
             }
             for (; channel + LANES <= rows.outPerGroup; channel += LANES) {
-                for (int o = from; o < to; o += POSITIONS) {
-                    int o1 = Math.min(o + 1, to - 1);
-                    int o2 = Math.min(o + 2, to - 1);
-                    int o3 = Math.min(o + 3, to - 1);
+                for (int o = firstBlock(from, to); o >= 0; o = nextBlock(rows, o, from, to)) {
+                    int[] p = blockPositions(rows, o, to, scratch);
                     int taps = buildReductionList(rows, validTaps, scratch, inGroupBase, groupChannelBase + channel,
-                            o, o1, o2, o3, input);
-                    block4x1(rows, taps, scratch, groupChannelBase + channel, o, o1, o2, o3, kernel, bias, output,
-                            rowBase);
+                            p[0], p[1], p[2], p[3], input);
+                    block4x1(rows, taps, scratch, groupChannelBase + channel, p[0], p[1], p[2], p[3], kernel, bias,
+                            output, rowBase);
                 }
             }
             if (channel < rows.outPerGroup) {
-                for (int o = from; o < to; o += POSITIONS) {
-                    int[] positions = {o, Math.min(o + 1, to - 1), Math.min(o + 2, to - 1), Math.min(o + 3, to - 1)};
-                    ScalarConvKernel.positionsTail(rows, validTaps, scratch, inGroupBase, group, channel, positions,
-                            input, kernel, bias, output, rowBase);
+                for (int o = firstBlock(from, to); o >= 0; o = nextBlock(rows, o, from, to)) {
+                    ScalarConvKernel.positionsTail(rows, validTaps, scratch, inGroupBase, group, channel,
+                            blockPositions(rows, o, to, scratch), input, kernel, bias, output, rowBase);
                 }
             }
         }
+    }
+
+    // A block is POSITIONS positions of one phase class along the last dim: o, o + period, ... (see
+    // ConvRows.lastPhasePeriod), so that with input dilation its positions read the same taps and none of
+    // them multiplies zeros that another needs skipped. Without input dilation the period is 1: consecutive
+    // positions. Blocks walk the classes in turn; each class's positions in [from, to) are covered once.
+
+    /** The first position of the first block in [from, to), or -1 when the range is empty. */
+    private static int firstBlock(int from, int to) {
+        return from < to ? from : -1;
+    }
+
+    /** The first position of the block after the one starting at {@code o}, or -1 after the last. */
+    private static int nextBlock(ConvRows rows, int o, int from, int to) {
+        int period = rows.lastPhasePeriod;
+        int next = o + POSITIONS * period;
+        if (next < to) {
+            return next;
+        }
+        // This class is done: the next class starts at the next position after the class's first in [from, to).
+        int nextClassStart = from + (o - from) % period + 1;
+        return nextClassStart < Math.min(to, from + period) ? nextClassStart : -1;
+    }
+
+    /**
+     * The block's positions from {@code o}, a period apart; past the row segment's end they repeat the last one
+     * of the class (computed twice, stored identically).
+     */
+    private static int[] blockPositions(ConvRows rows, int o, int to, Scratch scratch) {
+        int period = rows.lastPhasePeriod;
+        int last = o + (to - 1 - o) / period * period;
+        int[] positions = scratch.blockPositions;
+        for (int p = 0; p < POSITIONS; p++) {
+            positions[p] = Math.min(o + p * period, last);
+        }
+        return positions;
     }
 
     /**

@@ -127,6 +127,43 @@ class CpuKernelsTest {
         }
     }
 
+    /**
+     * Input dilation along the last dim: the Vector kernel blocks positions of one phase class (a period of
+     * input dilation / gcd(stride, input dilation) apart), every class in turn, and must cover each position
+     * of every uneven chunk exactly once.
+     */
+    @Test
+    void inputDilatedRowsMatchTheReference() throws Exception {
+        List<RowKernel> kernels = new ArrayList<>(List.of(new ScalarConvKernel()));
+        if (CpuKernels.vectorApiAvailable()) {
+            kernels.add(newKernel("VectorConvKernel"));
+        }
+        SplittableRandom random = new SplittableRandom(11);
+        for (int inputDilation = 2; inputDilation <= 4; inputDilation++) {
+            for (int stride = 1; stride <= 3; stride++) {
+                for (int cout : new int[] {64, 20}) {
+                    int[] xShape = {1, 5, 9, 8};
+                    int[] wShape = {3, 4, 8, cout};
+                    Padding padding = Padding.pairs(new int[][] {{2, 1}, {3, random.nextInt(3) - 1}});
+                    ConvSpec spec = ConvSpec.builder().strides(1, stride).inputDilation(1, inputDilation)
+                            .padding(padding).build();
+                    ConvGeometry g = spec.resolve(xShape, wShape);
+                    float[] x = random(random, Tensor.elementCount(xShape));
+                    float[] w = random(random, Tensor.elementCount(wShape));
+                    NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), xShape,
+                            Tolerance.toDouble(w), wShape, null, new int[] {1, stride}, new int[] {1, inputDilation},
+                            new int[] {1, 1}, padding, 1);
+                    for (RowKernel kernelUnderTest : kernels) {
+                        float[] y = runAllRows(kernelUnderTest, new ConvRows(g, ConvRows.MAX_TABLE_ENTRIES), x, w,
+                                null);
+                        Tolerance.assertClose(kernelUnderTest.getClass().getSimpleName() + " on " + g,
+                                reference.shape(), reference.values(), reference.absSums(), g.outputShape(), y);
+                    }
+                }
+            }
+        }
+    }
+
     /** Runs a kernel over the whole output in uneven chunks, so chunk edges fall inside position blocks. */
     private static float[] runAllRows(RowKernel kernel, ConvRows rows, float[] x, float[] w, float[] bias) {
         ConvGeometry g = rows.geometry;
