@@ -31,23 +31,23 @@ final class VectorConvKernel implements RowKernel {
             // across the row's positions, where the other order streams the whole kernel per 4 positions
             // (2.4 MB for 256 -> 256 channels under a 3x3 kernel, more than a core's L2).
             int channel = 0;
-            for (; channel + 4 * LANES <= rows.outPerGroup; channel += 4 * LANES) {
+            while (channel + LANES <= rows.outPerGroup) {
+                // 4-vector blocks while the channels last, then 1-vector blocks, then the scalar tail below.
+                boolean wide = channel + 4 * LANES <= rows.outPerGroup;
+                int channelBase = groupChannelBase + channel;
                 for (int o = firstBlock(from, to); o >= 0; o = nextBlock(rows, o, from, to)) {
                     int[] p = blockPositions(rows, o, to, scratch);
-                    int taps = buildReductionList(rows, validTaps, scratch, inGroupBase, groupChannelBase + channel,
-                            p[0], p[1], p[2], p[3], input);
-                    block4x4(rows, taps, scratch, groupChannelBase + channel, p[0], p[1], p[2], p[3], kernel, bias,
-                            output, rowBase);
+                    int taps = buildReductionList(rows, validTaps, scratch, inGroupBase, channelBase, p[0], p[1],
+                            p[2], p[3], input);
+                    if (wide) {
+                        block4x4(rows, taps, scratch, channelBase, p[0], p[1], p[2], p[3], kernel, bias, output,
+                                rowBase);
+                    } else {
+                        block4x1(rows, taps, scratch, channelBase, p[0], p[1], p[2], p[3], kernel, bias, output,
+                                rowBase);
+                    }
                 }
-            }
-            for (; channel + LANES <= rows.outPerGroup; channel += LANES) {
-                for (int o = firstBlock(from, to); o >= 0; o = nextBlock(rows, o, from, to)) {
-                    int[] p = blockPositions(rows, o, to, scratch);
-                    int taps = buildReductionList(rows, validTaps, scratch, inGroupBase, groupChannelBase + channel,
-                            p[0], p[1], p[2], p[3], input);
-                    block4x1(rows, taps, scratch, groupChannelBase + channel, p[0], p[1], p[2], p[3], kernel, bias,
-                            output, rowBase);
-                }
+                channel += wide ? 4 * LANES : LANES;
             }
             if (channel < rows.outPerGroup) {
                 for (int o = firstBlock(from, to); o >= 0; o = nextBlock(rows, o, from, to)) {

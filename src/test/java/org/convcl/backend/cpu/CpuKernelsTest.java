@@ -25,10 +25,9 @@ class CpuKernelsTest {
     @Test
     void everyKernelMatchesTheReference() throws Exception {
         SplittableRandom random = new SplittableRandom(20261124);
-        List<RowKernel> general = new ArrayList<>(List.of(new ScalarConvKernel()));
+        List<RowKernel> general = generalKernels();
         List<RowKernel> depthwise = new ArrayList<>(List.of(new DepthwiseKernel()));
         if (CpuKernels.vectorApiAvailable()) {
-            general.add(newKernel("VectorConvKernel"));
             depthwise.add(newKernel("VectorDepthwiseKernel"));
         }
         for (int trial = 0; trial < 60; trial++) {
@@ -91,10 +90,7 @@ class CpuKernelsTest {
      */
     @Test
     void wideKernelsOverFewChannelsMatchTheReference() throws Exception {
-        List<RowKernel> kernels = new ArrayList<>(List.of(new ScalarConvKernel()));
-        if (CpuKernels.vectorApiAvailable()) {
-            kernels.add(newKernel("VectorConvKernel"));
-        }
+        List<RowKernel> kernels = generalKernels();
         SplittableRandom random = new SplittableRandom(7);
         Padding[] paddings = {Padding.SAME, Padding.VALID, Padding.CIRCULAR, Padding.REFLECT,
             Padding.pairs(new int[][] {{3, -2}, {-1, 4}})};
@@ -134,10 +130,7 @@ class CpuKernelsTest {
      */
     @Test
     void inputDilatedRowsMatchTheReference() throws Exception {
-        List<RowKernel> kernels = new ArrayList<>(List.of(new ScalarConvKernel()));
-        if (CpuKernels.vectorApiAvailable()) {
-            kernels.add(newKernel("VectorConvKernel"));
-        }
+        List<RowKernel> kernels = generalKernels();
         SplittableRandom random = new SplittableRandom(11);
         for (int inputDilation = 2; inputDilation <= 4; inputDilation++) {
             for (int stride = 1; stride <= 3; stride++) {
@@ -162,6 +155,15 @@ class CpuKernelsTest {
                 }
             }
         }
+    }
+
+    /** The kernels for groups other than depthwise: plain loops, and the Vector API one where it exists. */
+    private static List<RowKernel> generalKernels() throws Exception {
+        List<RowKernel> kernels = new ArrayList<>(List.of(new ScalarConvKernel()));
+        if (CpuKernels.vectorApiAvailable()) {
+            kernels.add(newKernel("VectorConvKernel"));
+        }
+        return kernels;
     }
 
     /** Runs a kernel over the whole output in uneven chunks, so chunk edges fall inside position blocks. */
