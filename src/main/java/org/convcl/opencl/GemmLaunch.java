@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgeMode;
+import org.convcl.backend.IntMath;
 
 /**
  * The implicit-GEMM kernel specialised for one geometry and tiling: its launch shape and (built on request,
@@ -46,7 +47,7 @@ record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, long ro
         PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
         int phases = PhaseDecomposition.phaseCount(dims);
         long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
-        long columnGroups = (long) ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
+        long columnGroups = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
         return new GemmLaunch(g, hasBias, tiling, PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
                 tiling.localMemoryBytes() + tapTable);
     }
@@ -97,9 +98,5 @@ record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, long ro
 
     long[] local() {
         return new long[] {tiling.workGroupSize(), 1};
-    }
-
-    static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
     }
 }

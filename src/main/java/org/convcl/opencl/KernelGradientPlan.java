@@ -1,6 +1,7 @@
 package org.convcl.opencl;
 
 import org.convcl.ConvGeometry;
+import org.convcl.backend.IntMath;
 
 /**
  * The first pass of the kernel gradient ({@code kernels/kernel_gradient.cl}) compiled for one geometry
@@ -65,14 +66,14 @@ final class KernelGradientPlan implements AutoCloseable {
         this.taps = g.kernelTaps();
         this.inPixels = g.inputSpatialSize();
         this.outPixels = g.outputSpatialSize();
-        this.rowBlocks = ceilDiv(g.kernelTaps() * g.inChannelsPerGroup(), blocking.tileK());
-        this.columnBlocks = Math.multiplyExact(ceilDiv(g.outChannelsPerGroup(), blocking.tileN()), g.groups());
+        this.rowBlocks = IntMath.ceilDiv(g.kernelTaps() * g.inChannelsPerGroup(), blocking.tileK());
+        this.columnBlocks = Math.multiplyExact(IntMath.ceilDiv(g.outChannelsPerGroup(), blocking.tileN()), g.groups());
     }
 
     /** Compiles (or fetches from the program cache) the kernel for {@code g} and uploads its tables. */
     static KernelGradientPlan create(OpenClContext context, ConvGeometry g) {
         Blocking blocking = blocking(g, context.device().maxWorkGroupSize());
-        long columnBlocks = (long) ceilDiv(g.outChannelsPerGroup(), blocking.tileN()) * g.groups();
+        long columnBlocks = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), blocking.tileN()) * g.groups();
         if (columnBlocks > MAX_COLUMN_BLOCKS) {
             throw new IllegalArgumentException("groups: " + g.groups() + " groups of " + g.outChannelsPerGroup()
                     + " output channels need " + columnBlocks + " kernel-gradient work-groups along one launch "
@@ -179,8 +180,5 @@ final class KernelGradientPlan implements AutoCloseable {
         return "KernelGradientPlan{" + blocking + "}";
     }
 
-    static int ceilDiv(int a, int b) {
-        return (a + b - 1) / b;
-    }
 
 }

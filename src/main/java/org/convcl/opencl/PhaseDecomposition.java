@@ -1,6 +1,7 @@
 package org.convcl.opencl;
 
 import org.convcl.ConvGeometry;
+import org.convcl.backend.IntMath;
 
 /**
  * How the implicit-GEMM kernel skips the zeros of input dilation, per spatial dim (the kernel's header
@@ -23,8 +24,8 @@ public final class PhaseDecomposition {
             int phases, int tapStep, int phaseStride, int tapDilation) {
 
         static Dim of(int kernel, int kernelDilation, int inputDilation, int stride, int padLo, int outputs) {
-            int phases = inputDilation / gcd(stride, inputDilation);
-            int tapStep = inputDilation / gcd(kernelDilation, inputDilation);
+            int phases = inputDilation / IntMath.gcd(stride, inputDilation);
+            int tapStep = inputDilation / IntMath.gcd(kernelDilation, inputDilation);
             return new Dim(kernel, kernelDilation, inputDilation, stride, padLo, outputs, phases, tapStep,
                     phases * stride / inputDilation, tapStep * kernelDilation / inputDilation);
         }
@@ -117,12 +118,4 @@ public final class PhaseDecomposition {
         return total;
     }
 
-    static int gcd(int a, int b) {
-        while (b != 0) {
-            int t = a % b;
-            a = b;
-            b = t;
-        }
-        return Math.abs(a);
-    }
 }

@@ -1,6 +1,7 @@
 package org.convcl.backend.cpu;
 
 import org.convcl.ConvGeometry;
+import org.convcl.backend.IntMath;
 
 /**
  * A geometry cut into output rows for the CPU kernels: a row is one batch element and one index over every
@@ -85,8 +86,7 @@ public final class ConvRows {
         inputDilation = g.inputDilation();
         kernelDilation = g.kernelDilation();
         int lastDilation = inputDilation[rank - 1];
-        lastPhasePeriod = lastDilation / java.math.BigInteger.valueOf(strides[rank - 1])
-                .gcd(java.math.BigInteger.valueOf(lastDilation)).intValueExact();
+        lastPhasePeriod = lastDilation / IntMath.gcd(strides[rank - 1], lastDilation);
         padLo = g.padLo();
         edgeMode = g.edgeMode();
         table = new int[rank][];
