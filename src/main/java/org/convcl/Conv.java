@@ -29,8 +29,7 @@ public final class Conv {
     private final ConvSpec spec;
     private final ConvBackend backend;
     /** Kernel and bias copies on the OpenCL devices this layer has run on; made on the first device call. */
-    private volatile DeviceParameters deviceParameters;
-    private final Object deviceParametersLock = new Object();
+    private final DeviceParameters.Lazy deviceParameters = new DeviceParameters.Lazy(this);
 
     private Conv(Builder builder) {
         if (builder.kernel == null) {
@@ -106,7 +105,7 @@ public final class Conv {
         OpenClBackend device = x.backend();
         DeviceTensor y = device.allocate(geometry.outputShape());
         try {
-            deviceParameters().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+            deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
                     (deviceKernel, deviceBias) -> device.forward(geometry, x, deviceKernel, deviceBias, y));
         } catch (RuntimeException e) {
             y.close();
@@ -120,32 +119,12 @@ public final class Conv {
      * OpenCL devices are uploaded again on their next use.
      */
     public void parametersChanged() {
-        DeviceParameters parameters = deviceParameters;
-        if (parameters != null) {
-            parameters.invalidate();
-        }
+        deviceParameters.invalidate();
     }
 
     /** Releases the kernel and bias copies this layer keeps on OpenCL devices (they are re-uploaded if needed). */
     public void releaseDeviceParameters() {
-        DeviceParameters parameters = deviceParameters;
-        if (parameters != null) {
-            parameters.release();
-        }
-    }
-
-    private DeviceParameters deviceParameters() {
-        DeviceParameters parameters = deviceParameters;
-        if (parameters == null) {
-            synchronized (deviceParametersLock) {
-                parameters = deviceParameters;
-                if (parameters == null) {
-                    parameters = DeviceParameters.forOwner(this);
-                    deviceParameters = parameters;
-                }
-            }
-        }
-        return parameters;
+        deviceParameters.release();
     }
 
     /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
@@ -185,7 +164,7 @@ public final class Conv {
         ConvGeometry g = geometry(x.shape());
         DeviceBackward.checkOperands(x, dy, g.outputShape());
         OpenClBackend device = x.backend();
-        return deviceParameters().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
+        return deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
                 resident -> DeviceBackward.conv(device, g, x, dy, resident));
     }
 

@@ -28,8 +28,7 @@ public final class ConvTranspose {
     private final ConvTransposeSpec spec;
     private final ConvBackend backend;
     /** Kernel and bias copies on the OpenCL devices this layer has run on; made on the first device call. */
-    private volatile DeviceParameters deviceParameters;
-    private final Object deviceParametersLock = new Object();
+    private final DeviceParameters.Lazy deviceParameters = new DeviceParameters.Lazy(this);
 
     private ConvTranspose(Builder builder) {
         if (builder.kernel == null) {
@@ -158,7 +157,7 @@ public final class ConvTranspose {
         OpenClBackend device = x.backend();
         DeviceTensor y = device.allocate(g.outputShape());
         try {
-            deviceParameters().use(device, this::residentKernel, bias, null, resident -> {
+            deviceParameters.get().use(device, this::residentKernel, bias, null, resident -> {
                 EdgePadding fold = g.circularFold();
                 if (fold == null) {
                     device.forward(g.conv(), x, resident.kernel(), resident.bias(), y);
@@ -187,7 +186,7 @@ public final class ConvTranspose {
         ConvTransposeGeometry g = geometry(x.shape());
         DeviceBackward.checkOperands(x, dy, g.outputShape());
         OpenClBackend device = x.backend();
-        return deviceParameters().use(device, this::residentKernel, bias, mask,
+        return deviceParameters.get().use(device, this::residentKernel, bias, mask,
                 resident -> DeviceBackward.convTranspose(device, g, x, dy, resident));
     }
 
@@ -196,18 +195,12 @@ public final class ConvTranspose {
      * OpenCL devices are uploaded again on their next use.
      */
     public void parametersChanged() {
-        DeviceParameters parameters = deviceParameters;
-        if (parameters != null) {
-            parameters.invalidate();
-        }
+        deviceParameters.invalidate();
     }
 
     /** Releases the kernel and bias copies this layer keeps on OpenCL devices (they are re-uploaded if needed). */
     public void releaseDeviceParameters() {
-        DeviceParameters parameters = deviceParameters;
-        if (parameters != null) {
-            parameters.release();
-        }
+        deviceParameters.release();
     }
 
     /** What a device keeps: the masked kernel in the layout the convolution multiplies by, rearranged once per upload. */
@@ -219,20 +212,6 @@ public final class ConvTranspose {
             shape = KernelLayout.flipSwapShape(shape, 1);
         }
         return Tensor.of(convKernel, shape);
-    }
-
-    private DeviceParameters deviceParameters() {
-        DeviceParameters parameters = deviceParameters;
-        if (parameters == null) {
-            synchronized (deviceParametersLock) {
-                parameters = deviceParameters;
-                if (parameters == null) {
-                    parameters = DeviceParameters.forOwner(this);
-                    deviceParameters = parameters;
-                }
-            }
-        }
-        return parameters;
     }
 
     /** The kernel as held, times the mask when one is set. */

@@ -26,6 +26,51 @@ final class DeviceParameters {
     private DeviceParameters() {
     }
 
+    /**
+     * A layer's cache, made on the layer's first device call, so that a layer that never meets an OpenCL
+     * device registers nothing with the cleaner. Thread-safe.
+     */
+    static final class Lazy {
+        private final Object owner;
+        private volatile DeviceParameters parameters;
+
+        /** For {@code owner}, whose becoming unreachable releases the device memory. */
+        Lazy(Object owner) {
+            this.owner = owner;
+        }
+
+        /** The cache, made now if this is the first device call. */
+        DeviceParameters get() {
+            DeviceParameters made = parameters;
+            if (made == null) {
+                synchronized (this) {
+                    made = parameters;
+                    if (made == null) {
+                        made = forOwner(owner);
+                        parameters = made;
+                    }
+                }
+            }
+            return made;
+        }
+
+        /** {@link DeviceParameters#invalidate()}, when there is a cache. */
+        void invalidate() {
+            DeviceParameters made = parameters;
+            if (made != null) {
+                made.invalidate();
+            }
+        }
+
+        /** {@link DeviceParameters#release()}, when there is a cache. */
+        void release() {
+            DeviceParameters made = parameters;
+            if (made != null) {
+                made.release();
+            }
+        }
+    }
+
     /** A cache whose device memory is released when {@code owner} becomes unreachable. */
     static DeviceParameters forOwner(Object owner) {
         DeviceParameters parameters = new DeviceParameters();

@@ -179,6 +179,4 @@ final class KernelGradientPlan implements AutoCloseable {
     public String toString() {
         return "KernelGradientPlan{" + blocking + "}";
     }
-
-
 }
