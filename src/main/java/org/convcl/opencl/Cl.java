@@ -46,33 +46,33 @@ final class Cl {
         return call("clGetDeviceInfo(" + CL.stringFor_cl_device_info(param) + ")", () -> {
             long[] size = new long[1];
             CL.clGetDeviceInfo(device, param, 0, null, size);
-            byte[] bytes = new byte[(int) size[0]];
-            CL.clGetDeviceInfo(device, param, bytes.length, Pointer.to(bytes), null);
+            ByteBuffer bytes = direct(size[0]);
+            CL.clGetDeviceInfo(device, param, bytes.capacity(), Pointer.to(bytes), null);
             return cString(bytes);
         });
     }
 
     static long deviceUlong(cl_device_id device, int param) {
         return call("clGetDeviceInfo(" + CL.stringFor_cl_device_info(param) + ")", () -> {
-            long[] value = new long[1];
+            ByteBuffer value = direct(Sizeof.cl_ulong);
             CL.clGetDeviceInfo(device, param, Sizeof.cl_ulong, Pointer.to(value), null);
-            return value[0];
+            return value.getLong(0);
         });
     }
 
     static int deviceUint(cl_device_id device, int param) {
         return call("clGetDeviceInfo(" + CL.stringFor_cl_device_info(param) + ")", () -> {
-            int[] value = new int[1];
+            ByteBuffer value = direct(Sizeof.cl_uint);
             CL.clGetDeviceInfo(device, param, Sizeof.cl_uint, Pointer.to(value), null);
-            return value[0];
+            return value.getInt(0);
         });
     }
 
     static long deviceSize(cl_device_id device, int param) {
         return call("clGetDeviceInfo(" + CL.stringFor_cl_device_info(param) + ")", () -> {
-            byte[] bytes = new byte[Sizeof.size_t];
-            CL.clGetDeviceInfo(device, param, bytes.length, Pointer.to(bytes), null);
-            return sizeT(bytes, 0);
+            ByteBuffer value = direct(Sizeof.size_t);
+            CL.clGetDeviceInfo(device, param, Sizeof.size_t, Pointer.to(value), null);
+            return sizeT(value);
         });
     }
 
@@ -80,16 +80,35 @@ final class Cl {
         return call("clGetPlatformInfo(" + CL.stringFor_cl_platform_info(param) + ")", () -> {
             long[] size = new long[1];
             CL.clGetPlatformInfo(platform, param, 0, null, size);
-            byte[] bytes = new byte[(int) size[0]];
-            CL.clGetPlatformInfo(platform, param, bytes.length, Pointer.to(bytes), null);
+            ByteBuffer bytes = direct(size[0]);
+            CL.clGetPlatformInfo(platform, param, bytes.capacity(), Pointer.to(bytes), null);
             return cString(bytes);
         });
     }
 
-    /** Reads a native size_t (4 or 8 bytes, native order) at {@code offset}. */
-    static long sizeT(byte[] bytes, int offset) {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
-        return Sizeof.size_t == 8 ? buffer.getLong(offset) : buffer.getInt(offset) & 0xffffffffL;
+    /**
+     * A zeroed direct buffer in native order for a query's result. Queries never write into Java arrays:
+     * JOCL releases an array it handed to native code without copying back, which is only harmless while
+     * the JVM pins the array in place; under {@code -Xcheck:jni} the JVM hands out a copy and every result
+     * written into an array is lost (zeros). Direct memory is the same memory on both sides.
+     */
+    static ByteBuffer direct(long bytes) {
+        if (bytes < 0 || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("OpenCL query result of " + bytes + " bytes");
+        }
+        return ByteBuffer.allocateDirect((int) Math.max(1, bytes)).order(ByteOrder.nativeOrder());
+    }
+
+    /** Reads a native size_t (4 or 8 bytes, native order) from the start of {@code buffer}. */
+    static long sizeT(ByteBuffer buffer) {
+        return Sizeof.size_t == 8 ? buffer.getLong(0) : buffer.getInt(0) & 0xffffffffL;
+    }
+
+    /** A NUL-terminated C string from the start of {@code buffer}, trimmed. */
+    static String cString(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.capacity()];
+        buffer.get(0, bytes);
+        return cString(bytes);
     }
 
     /** A NUL-terminated C string (JOCL hands back the terminator), trimmed. */

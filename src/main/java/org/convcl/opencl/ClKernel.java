@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -42,10 +43,10 @@ final class ClKernel extends NativeObject {
     long maxWorkGroupSize(cl_device_id device) {
         ensureOpen();
         return Cl.call("clGetKernelWorkGroupInfo(" + name + ")", () -> {
-            byte[] bytes = new byte[Sizeof.size_t];
-            CL.clGetKernelWorkGroupInfo(kernel, device, CL.CL_KERNEL_WORK_GROUP_SIZE, bytes.length, Pointer.to(bytes),
+            ByteBuffer bytes = Cl.direct(Sizeof.size_t);
+            CL.clGetKernelWorkGroupInfo(kernel, device, CL.CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(bytes),
                     null);
-            return Cl.sizeT(bytes, 0);
+            return Cl.sizeT(bytes);
         });
     }
 

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import java.nio.ByteBuffer;
 import org.jocl.CL;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
@@ -28,8 +29,8 @@ final class ClProgram extends NativeObject {
         try {
             long[] size = new long[1];
             CL.clGetProgramBuildInfo(program, device, CL.CL_PROGRAM_BUILD_LOG, 0, null, size);
-            byte[] bytes = new byte[(int) size[0]];
-            CL.clGetProgramBuildInfo(program, device, CL.CL_PROGRAM_BUILD_LOG, bytes.length, Pointer.to(bytes), null);
+            ByteBuffer bytes = Cl.direct(size[0]);
+            CL.clGetProgramBuildInfo(program, device, CL.CL_PROGRAM_BUILD_LOG, bytes.capacity(), Pointer.to(bytes), null);
             return Cl.cString(bytes);
         } catch (RuntimeException e) {
             return "(the build log could not be read: " + e.getMessage() + ")";
@@ -40,16 +41,18 @@ final class ClProgram extends NativeObject {
     byte[] binary() {
         ensureOpen();
         return Cl.call("clGetProgramInfo(CL_PROGRAM_BINARIES)", () -> {
-            byte[] sizeBytes = new byte[Sizeof.size_t];
+            ByteBuffer sizeBytes = Cl.direct(Sizeof.size_t);
             CL.clGetProgramInfo(program, CL.CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(sizeBytes), null);
-            long size = Cl.sizeT(sizeBytes, 0);
+            long size = Cl.sizeT(sizeBytes);
             if (size <= 0 || size > Integer.MAX_VALUE - 8) {
                 return new byte[0];
             }
-            byte[] binary = new byte[(int) size];
-            Pointer binaryPointer = Pointer.to(binary);
-            CL.clGetProgramInfo(program, CL.CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(binaryPointer), null);
-            return binary;
+            // The driver writes through the pointer it is given: direct memory, never a Java array (see Cl.direct).
+            ByteBuffer binary = Cl.direct(size);
+            CL.clGetProgramInfo(program, CL.CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(Pointer.to(binary)), null);
+            byte[] bytes = new byte[(int) size];
+            binary.get(0, bytes);
+            return bytes;
         });
     }
 

@@ -68,6 +68,7 @@ public final class DeviceDiscovery {
         if (platforms.length == 0) {
             return new Result(List.of(), Optional.of("no OpenCL platform is installed (no ICD registered)"));
         }
+        ArrayWriteBack.probe(platforms[0]);
         List<OpenClDevice> devices = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         for (int p = 0; p < platforms.length; p++) {
@@ -79,6 +80,8 @@ public final class DeviceDiscovery {
                 LOG.debug("OpenCL platform {} could not be queried: {}", p, detail);
             }
         }
+        // The drivers are loaded now: if one of them took the JVM's signal handlers, say so before anything runs.
+        SignalChainingCheck.warnIfUnprotected();
         if (devices.isEmpty()) {
             String why = problems.isEmpty() ? "" : " (" + String.join("; ", problems) + ")";
             return new Result(devices, Optional.of(platforms.length + " OpenCL platform(s) but no device" + why));

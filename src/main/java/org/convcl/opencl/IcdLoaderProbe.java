@@ -43,8 +43,9 @@ final class IcdLoaderProbe {
         }
         if (versioned != null) {
             return Optional.of("the OpenCL ICD loader is installed only as " + versioned + " but JOCL loads it as "
-                    + LOADER + ": install the development name (Debian/Ubuntu: ocl-icd-opencl-dev) or put a "
-                    + LOADER + " link to it on LD_LIBRARY_PATH");
+                    + LOADER + ": install the development name (Debian/Ubuntu: ocl-icd-opencl-dev), or link it in a "
+                    + "folder of your own and add that folder to LD_LIBRARY_PATH before starting java (e.g. ln -s "
+                    + versioned + " ~/.cache/convcl/opencl-loader/" + LOADER + "); scripts/convcl does this itself");
         }
         return Optional.of("no OpenCL ICD loader (" + LOADER + ") is installed: install one and an OpenCL driver "
                 + "(Debian/Ubuntu: ocl-icd-opencl-dev plus pocl-opencl-icd for CPUs, or the GPU vendor's driver)");

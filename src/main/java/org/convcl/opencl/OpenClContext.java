@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -160,11 +162,31 @@ final class OpenClContext extends NativeObject {
             return;
         }
         try {
-            CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_float,
-                    (long) count * Sizeof.cl_float, Pointer.to(target).withByteOffset((long) targetOffset * Sizeof.cl_float),
-                    0, null, null);
+            if (ArrayWriteBack.works()) {
+                CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_float,
+                        (long) count * Sizeof.cl_float,
+                        Pointer.to(target).withByteOffset((long) targetOffset * Sizeof.cl_float), 0, null, null);
+            } else {
+                readThroughDirectMemory(buffer, offset, target, targetOffset, count);
+            }
         } catch (CLException e) {
             throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ")", e);
+        }
+    }
+
+    /** Largest piece a read through direct memory stages at once. */
+    private static final int STAGING_FLOATS = 4 << 20;
+
+    /** {@link #read} where results written into Java arrays would be lost (see {@link ArrayWriteBack}). */
+    private void readThroughDirectMemory(ClBuffer buffer, long offset, float[] target, int targetOffset, int count) {
+        ByteBuffer staging = ByteBuffer.allocateDirect(Math.min(count, STAGING_FLOATS) * Sizeof.cl_float)
+                .order(ByteOrder.nativeOrder());
+        for (int done = 0; done < count; ) {
+            int piece = Math.min(count - done, STAGING_FLOATS);
+            CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, (offset + done) * Sizeof.cl_float,
+                    (long) piece * Sizeof.cl_float, Pointer.to(staging), 0, null, null);
+            staging.asFloatBuffer().get(target, targetOffset + done, piece);
+            done += piece;
         }
     }
 
