@@ -18,6 +18,12 @@ public final class Settings {
     /** Where compiled program binaries (and later tuning results) are cached. */
     public static final Setting CACHE_DIR = new Setting("convcl.cache.dir", "CONVCL_CACHE_DIR");
 
+    /**
+     * Whether OpenCL driver calls put back the signal handlers a driver replaced ({@code true}, the default, or
+     * {@code false}); effective on JDK 22 and newer without the JDK's libjsig.
+     */
+    public static final Setting SIGNALS_RESTORE = new Setting("convcl.signals.restore", "CONVCL_SIGNALS_RESTORE");
+
     private Settings() {
     }
 

@@ -38,7 +38,12 @@ public final class DeviceDiscovery {
     public static Result discover() {
         synchronized (LOCK) {
             if (cached == null) {
-                cached = enumerate();
+                // Loading the drivers may replace the JVM's signal handlers: the guard puts them back where it
+                // can; elsewhere, say so once before anything runs (the drivers are loaded by now).
+                cached = DriverSignalGuard.around("OpenCL discovery", DeviceDiscovery::enumerate);
+                if (!DriverSignalGuard.active()) {
+                    SignalChainingCheck.warnIfUnprotected();
+                }
             }
             return cached;
         }
@@ -80,8 +85,6 @@ public final class DeviceDiscovery {
                 LOG.debug("OpenCL platform {} could not be queried: {}", p, detail);
             }
         }
-        // The drivers are loaded now: if one of them took the JVM's signal handlers, say so before anything runs.
-        SignalChainingCheck.warnIfUnprotected();
         if (devices.isEmpty()) {
             String why = problems.isEmpty() ? "" : " (" + String.join("; ", problems) + ")";
             return new Result(devices, Optional.of(platforms.length + " OpenCL platform(s) but no device" + why));

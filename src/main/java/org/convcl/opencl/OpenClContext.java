@@ -65,8 +65,9 @@ final class OpenClContext extends NativeObject {
         OpenClRuntime.require();
         cl_context_properties properties = new cl_context_properties();
         properties.addProperty(CL.CL_CONTEXT_PLATFORM, device.platform());
-        cl_context context = Cl.call("clCreateContext(" + device.name() + ")", () -> CL.clCreateContext(properties, 1,
-                new cl_device_id[] {device.handle()}, null, null, null));
+        cl_context context = DriverSignalGuard.around("clCreateContext", () -> Cl.call("clCreateContext("
+                + device.name() + ")", () -> CL.clCreateContext(properties, 1, new cl_device_id[] {device.handle()},
+                null, null, null)));
         return new OpenClContext(device, context, binaries);
     }
 

@@ -110,7 +110,7 @@ final class ProgramCache {
         ClProgram program = context.own(new ClProgram(handle, source.name() + " [" + options + "]"));
         long started = System.nanoTime();
         try {
-            CL.clBuildProgram(handle, 1, new cl_device_id[] {device}, options, null, null);
+            build(handle, device, options);
         } catch (CLException e) {
             String log = program.buildLog(device);
             program.close();
@@ -136,7 +136,7 @@ final class ProgramCache {
         }
         ClProgram program = context.own(new ClProgram(handle, source.name() + " [" + options + "] (cached binary)"));
         try {
-            CL.clBuildProgram(handle, 1, new cl_device_id[] {device}, options, null, null);
+            build(handle, device, options);
             return program;
         } catch (CLException e) {
             program.close();
@@ -144,6 +144,12 @@ final class ProgramCache {
                     + CL.stringFor_errorCode(e.getStatus()) + ")");
             return null;
         }
+    }
+
+    /** clBuildProgram; the compiler a driver runs in-process may install signal handlers (see DriverSignalGuard). */
+    private static void build(cl_program handle, cl_device_id device, String options) {
+        DriverSignalGuard.around("clBuildProgram", () -> CL.clBuildProgram(handle, 1, new cl_device_id[] {device},
+                options, null, null));
     }
 
     /** Drops the in-memory entries; the programs themselves are closed by the context. */
