@@ -4,16 +4,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One shape's measurement. Times are medians in milliseconds; {@code kernelMs} is NaN where the backend has
- * no device-resident path; {@code heapBytesPerCall} is Java heap allocated during one call, all threads (-1 where the runtime
- * cannot count it).
+ * One shape's measurement. Times are medians in milliseconds: {@code ms} host arrays in and out; on a device also
+ * {@code deviceMs} (the call's kernels, from profiling events), {@code callMs} (one call into a reused output,
+ * synchronised) and {@code chainMs} (layer calls on device tensors back to back, one wait, per call), each NaN
+ * where the backend has no device-resident path. {@code heapBytesPerCall} is Java heap allocated during one
+ * host-array call, all threads (-1 where the runtime cannot count it).
  */
-public record BenchResult(String name, int batch, double gflop, double ms, double kernelMs, double maxRelErr,
-        long heapBytesPerCall) {
+public record BenchResult(String name, int batch, double gflop, double ms, double deviceMs, double callMs,
+        double chainMs, double maxRelErr, long heapBytesPerCall) {
 
-    /** Throughput of the fastest path measured (kernel-only where there is one). */
+    /** Throughput of the device's kernels where there is a device, else of the host-array call. */
     public double gflops() {
-        double best = Double.isNaN(kernelMs) ? ms : kernelMs;
+        double best = Double.isNaN(deviceMs) ? ms : deviceMs;
         return gflop / (best / 1e3);
     }
 
@@ -23,10 +25,16 @@ public record BenchResult(String name, int batch, double gflop, double ms, doubl
         json.put("batch", batch);
         json.put("gflop", gflop);
         json.put("ms", ms);
-        json.put("kernel_ms", Double.isNaN(kernelMs) ? null : kernelMs);
+        json.put("device_ms", nullIfNaN(deviceMs));
+        json.put("call_ms", nullIfNaN(callMs));
+        json.put("chain_ms", nullIfNaN(chainMs));
         json.put("gflops", gflops());
         json.put("max_rel_err", maxRelErr);
         json.put("heap_bytes_per_call", heapBytesPerCall < 0 ? null : heapBytesPerCall);
         return json;
+    }
+
+    private static Double nullIfNaN(double value) {
+        return Double.isNaN(value) ? null : value;
     }
 }

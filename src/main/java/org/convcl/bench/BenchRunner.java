@@ -4,13 +4,17 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 
 /**
  * Times one suite shape honestly: random inputs, warm-up, the median of many runs, the output poisoned
  * with NaN before every run and checked afterwards, and the last run compared element by element with a
- * float64 reference on one whole batch element.
+ * float64 reference on one whole batch element. On a device it times, besides host arrays in and out
+ * ({@code ms}), the kernels alone from profiling events ({@code device_ms}), one synchronised call into a reused
+ * output ({@code call_ms}) and {@value #CHAIN_CALLS} layer calls on device tensors with one wait, per call
+ * ({@code chain_ms}).
  */
 public final class BenchRunner {
     private final ConvBackend backend;
@@ -32,14 +36,17 @@ public final class BenchRunner {
         this.warmups = Math.max(0, warmups);
     }
 
-    /** A workload's geometry and host arrays, as handed to a device path. */
-    public record Prepared(ConvGeometry geometry, float[] input, float[] kernel, float[] bias) {
+    /** A workload's spec, geometry and host arrays, as handed to a device path. */
+    public record Prepared(ConvSpec spec, ConvGeometry geometry, float[] input, float[] kernel, float[] bias) {
     }
+
+    /** Layer calls queued back to back for {@code chain_ms}. */
+    static final int CHAIN_CALLS = 16;
 
     public BenchResult run(BenchShape shape, int batch) {
         ConvGeometry geometry = shape.spec().resolve(shape.inputShape(batch), shape.kernelShape());
         SplittableRandom random = new SplittableRandom(shape.name().hashCode());
-        Prepared work = new Prepared(geometry, randomArray(random, Tensor.elementCount(geometry.inputShape())),
+        Prepared work = new Prepared(shape.spec(), geometry, randomArray(random, Tensor.elementCount(geometry.inputShape())),
                 randomArray(random, Tensor.elementCount(geometry.kernelShape())),
                 randomArray(random, geometry.outChannels()));
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
@@ -51,17 +58,35 @@ public final class BenchRunner {
         double maxRelErr = maxRelativeError(work, output);
         long heapPerCall = HeapCounter.allocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
 
-        double kernelMs = Double.NaN;
+        double deviceMs = Double.NaN;
+        double callMs = Double.NaN;
+        double chainMs = Double.NaN;
         try (DeviceCall device = devicePath.apply(work)) {
             if (device != null) {
-                kernelMs = medianMs(() -> {
+                // call_ms and device_ms come from the same calls: each call's kernels ran within its wall time,
+                // so the medians keep device_ms <= call_ms whatever the noise.
+                double[] deviceSamples = new double[reps];
+                int[] sample = {-warmups};
+                callMs = medianMs(() -> {
                     device.poisonOutput();
-                    return timed(device::run);
+                    long start = System.nanoTime();
+                    double kernels = device.deviceMillis();
+                    double wall = (System.nanoTime() - start) / 1e6;
+                    if (sample[0] >= 0) {
+                        deviceSamples[sample[0]] = kernels;
+                    }
+                    sample[0]++;
+                    return wall;
                 }, () -> requireWritten(shape, device.download(), "device"));
+                deviceMs = median(deviceSamples);
                 maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.download()));
+                chainMs = medianMs(() -> device.chainMillisPerCall(CHAIN_CALLS),
+                        () -> requireWritten(shape, device.downloadChained(), "chained"));
+                maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadChained()));
             }
         }
-        return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, kernelMs, maxRelErr, heapPerCall);
+        return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, deviceMs, callMs, chainMs,
+                maxRelErr, heapPerCall);
     }
 
     private interface TimedRun {
@@ -80,8 +105,14 @@ public final class BenchRunner {
             times[i] = run.millis();
             check.run();
         }
+        return median(times);
+    }
+
+    private static double median(double[] values) {
+        double[] times = values.clone();
         Arrays.sort(times);
-        return reps % 2 == 1 ? times[reps / 2] : (times[reps / 2 - 1] + times[reps / 2]) / 2;
+        int n = times.length;
+        return n % 2 == 1 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
     }
 
     private static double timed(Runnable call) {

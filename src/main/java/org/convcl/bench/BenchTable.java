@@ -17,24 +17,37 @@ public final class BenchTable {
     private BenchTable() {
     }
 
-    public static void printHeader(PrintWriter out, String device, String backend) {
+    /** The device, the backend, the link's measured speed (device backends only, else null) and the columns. */
+    public static void printHeader(PrintWriter out, String device, String backend, LinkSpeed link) {
         out.printf(Locale.ROOT, "device: %s%nbackend: %s%n", device, backend);
-        out.printf(Locale.ROOT, "%-16s %5s %8s %10s %10s %9s %11s %10s%n", "shape", "batch", "gflop", "ms",
-                "kernel_ms", "gflops", "max_rel_err", "heap_kb");
+        if (link != null) {
+            out.printf(Locale.ROOT, "link: host to device %.2f GB/s, device to host %.2f GB/s (Java heap arrays)%n",
+                    link.h2dGbps(), link.d2hGbps());
+        }
+        out.printf(Locale.ROOT, "%-16s %5s %8s %10s %10s %10s %10s %9s %11s %10s%n", "shape", "batch", "gflop", "ms",
+                "device_ms", "call_ms", "chain_ms", "gflops", "max_rel_err", "heap_kb");
     }
 
     public static void printRow(PrintWriter out, BenchResult r) {
-        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %9.1f %11.2e %10s%n", r.name(), r.batch(), r.gflop(),
-                r.ms(), Double.isNaN(r.kernelMs()) ? "-" : String.format(Locale.ROOT, "%.3f", r.kernelMs()),
-                r.gflops(), r.maxRelErr(), r.heapBytesPerCall() < 0 ? "-" : Long.toString(r.heapBytesPerCall() / 1024));
+        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %10s %10s %9.1f %11.2e %10s%n", r.name(), r.batch(),
+                r.gflop(), r.ms(), orDash(r.deviceMs()), orDash(r.callMs()), orDash(r.chainMs()), r.gflops(),
+                r.maxRelErr(), r.heapBytesPerCall() < 0 ? "-" : Long.toString(r.heapBytesPerCall() / 1024));
     }
 
-    /** Writes {@code {"device", "backend", "results": [...]}} atomically. */
-    public static void writeJson(Path file, String device, String backend, List<BenchResult> results)
+    private static String orDash(double millis) {
+        return Double.isNaN(millis) ? "-" : String.format(Locale.ROOT, "%.3f", millis);
+    }
+
+    /**
+     * Writes {@code {"device", "backend", "link", "results": [...]}} atomically; {@code link} is null for
+     * backends without a device.
+     */
+    public static void writeJson(Path file, String device, String backend, LinkSpeed link, List<BenchResult> results)
             throws IOException {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("device", device);
         report.put("backend", backend);
+        report.put("link", link == null ? null : link.toJson());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (BenchResult result : results) {
             rows.add(result.toJson());

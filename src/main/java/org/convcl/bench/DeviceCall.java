@@ -1,19 +1,33 @@
 package org.convcl.bench;
 
 /**
- * A convolution whose input, kernel and output stay resident on a device, so that the benchmark can time
- * the kernel alone ({@code kernel_ms}) apart from transfers.
+ * A convolution whose input, kernel, bias and output stay resident on a device, so that the benchmark can time
+ * the device apart from host transfers: the kernels alone ({@code device_ms}), one synchronised call into the
+ * reused output ({@code call_ms}) and a chain of layer calls with one wait ({@code chain_ms}).
  */
 public interface DeviceCall extends AutoCloseable {
 
-    /** Fills the device output with NaN so that a run that writes nothing cannot pass. */
+    /** Fills the (reused) device output with NaN so that a run that writes nothing cannot pass. */
     void poisonOutput();
 
-    /** Runs the convolution once and waits until the device has finished. */
-    void run();
+    /**
+     * Runs the convolution once into the output, waits until its kernels have finished, and returns their
+     * device time in milliseconds.
+     */
+    double deviceMillis();
+
+    /**
+     * Applies a layer holding the same kernel and bias to the device input {@code calls} times back to back, as
+     * a user chains layers, waits once, and returns the wall time per call in milliseconds. The last call's
+     * result stays available to {@link #downloadChained()}.
+     */
+    double chainMillisPerCall(int calls);
 
     /** Copies the device output to the host. */
     float[] download();
+
+    /** Copies the last chained call's result to the host. */
+    float[] downloadChained();
 
     @Override
     void close();

@@ -1,20 +1,26 @@
 package org.convcl.bench;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.convcl.Conv;
 import org.convcl.ConvGeometry;
 import org.convcl.Tensor;
 import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.KernelEvents;
 import org.convcl.opencl.OpenClBackend;
 
-/** The bench's device-resident path on OpenCL: operands uploaded once, output kept on the device. */
+/** The bench's device-resident path on OpenCL: operands uploaded once, the output allocated once and reused. */
 final class OpenClDeviceCall implements DeviceCall {
     private final OpenClBackend backend;
     private final ConvGeometry geometry;
     private final DeviceTensor input;
     private final DeviceTensor kernel;
     private final DeviceTensor bias;
+    private final DeviceTensor output;
     private final Tensor poison;
-    private DeviceTensor output;
+    private final Conv layer;
+    private float[] chained;
 
     OpenClDeviceCall(OpenClBackend backend, BenchRunner.Prepared work) {
         this.backend = backend;
@@ -22,24 +28,39 @@ final class OpenClDeviceCall implements DeviceCall {
         this.input = backend.upload(Tensor.of(work.input(), geometry.inputShape()));
         this.kernel = backend.upload(Tensor.of(work.kernel(), geometry.kernelShape()));
         this.bias = backend.upload(Tensor.of(work.bias(), geometry.outChannels()));
+        this.output = backend.allocate(geometry.outputShape());
         float[] nan = new float[(int) Tensor.elementCount(geometry.outputShape())];
         Arrays.fill(nan, Float.NaN);
         this.poison = Tensor.of(nan, geometry.outputShape());
+        this.layer = Conv.builder(Tensor.of(work.kernel(), geometry.kernelShape()))
+                .bias(Tensor.of(work.bias(), geometry.outChannels())).spec(work.spec()).backend(backend).build();
     }
 
     @Override
     public void poisonOutput() {
-        if (output != null) {
-            output.close();
-        }
-        output = backend.upload(poison);
-        backend.finish();
+        output.write(poison);
     }
 
     @Override
-    public void run() {
-        backend.forward(geometry, input, kernel, bias, output);
-        backend.finish();
+    public double deviceMillis() {
+        return KernelEvents.deviceMillis(() -> backend.forward(geometry, input, kernel, bias, output));
+    }
+
+    @Override
+    public double chainMillisPerCall(int calls) {
+        List<DeviceTensor> results = new ArrayList<>(calls);
+        long start = System.nanoTime();
+        try {
+            for (int i = 0; i < calls; i++) {
+                results.add(layer.apply(input));
+            }
+            backend.finish();
+            double perCall = (System.nanoTime() - start) / 1e6 / calls;
+            chained = results.get(calls - 1).download().data();
+            return perCall;
+        } finally {
+            results.forEach(DeviceTensor::close);
+        }
     }
 
     @Override
@@ -48,11 +69,18 @@ final class OpenClDeviceCall implements DeviceCall {
     }
 
     @Override
+    public float[] downloadChained() {
+        if (chained == null) {
+            throw new IllegalStateException("no chained call has run yet");
+        }
+        return chained;
+    }
+
+    @Override
     public void close() {
+        layer.releaseDeviceParameters();
         for (DeviceTensor tensor : new DeviceTensor[] {input, kernel, bias, output}) {
-            if (tensor != null) {
-                tensor.close();
-            }
+            tensor.close();
         }
     }
 }

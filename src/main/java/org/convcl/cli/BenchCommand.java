@@ -15,6 +15,8 @@ import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
 import org.convcl.bench.BenchTable;
 import org.convcl.bench.DevicePaths;
+import org.convcl.bench.LinkSpeed;
+import org.convcl.opencl.OpenClBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -83,7 +85,8 @@ public final class BenchCommand implements Callable<Integer> {
         String device = DevicePaths.deviceName(target);
         boolean gpuBatch = batch == null ? DevicePaths.isGpu(target) : parseBatch(batch);
         BenchRunner runner = new BenchRunner(target, DevicePaths.forBackend(target), reps, warmup);
-        BenchTable.printHeader(out, device, target.name());
+        LinkSpeed link = target instanceof OpenClBackend openCl ? LinkSpeed.measure(openCl) : null;
+        BenchTable.printHeader(out, device, target.name(), link);
         List<BenchResult> results = new ArrayList<>();
         boolean allAccurate = true;
         for (BenchShape shape : chosen.shapes()) {
@@ -101,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (json != null) {
-            BenchTable.writeJson(json, device, target.name(), results);
+            BenchTable.writeJson(json, device, target.name(), link, results);
         }
         return allAccurate ? 0 : 1;
     }

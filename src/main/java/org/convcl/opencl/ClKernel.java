@@ -8,6 +8,7 @@ import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_command_queue;
 import org.jocl.cl_device_id;
+import org.jocl.cl_event;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
@@ -79,7 +80,9 @@ final class ClKernel extends NativeObject {
             throw Cl.error("clSetKernelArg(" + name + ", argument " + index + ")", e);
         }
         try {
-            CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
+            cl_event event = KernelEvents.eventForLaunch();
+            CL.clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, event);
+            KernelEvents.launched(event);
         } catch (CLException e) {
             throw Cl.error("clEnqueueNDRangeKernel(" + name + ", global " + Arrays.toString(global) + ", local "
                     + Arrays.toString(local) + ")", e);

@@ -40,6 +40,14 @@ public final class DeviceTensor implements AutoCloseable {
         return backend.download(this);
     }
 
+    /**
+     * Overwrites this tensor's contents with {@code values}, which must have its shape; the copy happens after
+     * every command already submitted on the device (and waits for them).
+     */
+    public void write(Tensor values) {
+        backend.write(this, values);
+    }
+
     public int[] shape() {
         return shape.clone();
     }

@@ -263,6 +263,18 @@ public final class OpenClBackend implements ConvBackend {
         });
     }
 
+    /** Copies {@code values} (of the tensor's shape) over {@code tensor}'s contents, after earlier commands. */
+    void write(DeviceTensor tensor, Tensor values) {
+        if (tensor.backend() != this) {
+            throw new IllegalArgumentException(tensor + " belongs to another backend than " + name());
+        }
+        if (!Arrays.equals(tensor.shape(), values.shape())) {
+            throw new IllegalArgumentException("values: shape " + Arrays.toString(values.shape()) + " differs from "
+                    + tensor + "'s; a write keeps the tensor's shape");
+        }
+        run(() -> context.write(tensor.buffer(), 0, values.data(), 0, values.size()));
+    }
+
     /** Waits until every command submitted so far on this device has completed. */
     public void finish() {
         guarded(() -> {

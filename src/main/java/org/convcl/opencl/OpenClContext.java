@@ -48,12 +48,14 @@ final class OpenClContext extends NativeObject {
     }
 
     /**
-     * An in-order queue without profiling. The OpenCL 1.2 entry point is used on purpose: it exists on every
-     * platform, while its 2.0 replacement is missing from 1.2-only drivers.
+     * An in-order queue with profiling enabled, so that a caller can ask how long its kernels ran on the device
+     * ({@link KernelEvents}); timestamps are only read for launches made while recording. The OpenCL 1.2 entry
+     * point is used on purpose: it exists on every platform, while its 2.0 replacement is missing from
+     * 1.2-only drivers.
      */
     @SuppressWarnings("deprecation")
     private static cl_command_queue createInOrderQueue(cl_context context, OpenClDevice device) {
-        return CL.clCreateCommandQueue(context, device.handle(), 0, null);
+        return CL.clCreateCommandQueue(context, device.handle(), CL.CL_QUEUE_PROFILING_ENABLE, null);
     }
 
     /** A context on {@code device} using the per-user program binary cache. */

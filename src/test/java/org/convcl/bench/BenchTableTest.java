@@ -25,8 +25,9 @@ class BenchTableTest {
 
     @Test
     void anUncountedHeapIsShownAsUnknown() throws IOException {
-        BenchResult uncounted = new BenchResult("shape", 2, 1.5, 3.0, Double.NaN, 1e-7, HeapCounter.UNKNOWN);
-        BenchResult counted = new BenchResult("other", 2, 1.5, 3.0, Double.NaN, 1e-7, 4096);
+        BenchResult uncounted = new BenchResult("shape", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 1e-7,
+                HeapCounter.UNKNOWN);
+        BenchResult counted = new BenchResult("other", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 1e-7, 4096);
         StringWriter text = new StringWriter();
         try (PrintWriter out = new PrintWriter(text)) {
             BenchTable.printRow(out, uncounted);
@@ -37,7 +38,7 @@ class BenchTableTest {
         assertTrue(rows.get(1).endsWith(" 4"), "4096 bytes are 4 KiB: " + rows.get(1));
 
         Path json = directory.resolve("report.json");
-        BenchTable.writeJson(json, "device", "backend", List.of(uncounted, counted));
+        BenchTable.writeJson(json, "device", "backend", null, List.of(uncounted, counted));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> results = (List<Map<String, Object>>) JSON.std.mapFrom(Files.readString(json))
                 .get("results");

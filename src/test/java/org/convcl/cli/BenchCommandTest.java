@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code convcl bench} on a tiny suite: the table and the documented JSON report, the suite's GFLOP formula
  * (checked against the output shape of the independent float64 reference), results checked against the
- * reference, kernel time only where there is a device-resident path, and bad arguments refused.
+ * reference, device times and the link only where there is a device, and bad arguments refused.
  */
 class BenchCommandTest {
     private static final String TINY_SUITE = """
@@ -37,6 +37,9 @@ class BenchCommandTest {
                "strides": [1], "kernel_dilation": [1], "input_dilation": [2], "padding": [[2, 1]],
                "groups": 6, "batch_cpu": 2, "batch_gpu": 3}]}
             """;
+
+    /** The device-resident times of a result: null on the Java path, positive on OpenCL. */
+    private static final List<String> DEVICE_TIMES = List.of("device_ms", "call_ms", "chain_ms");
 
     @TempDir
     Path directory;
@@ -52,19 +55,30 @@ class BenchCommandTest {
     void javaPathReportsEveryShapeChecked() throws IOException {
         Map<String, Object> report = benchAndRead("cpu", "cpu");
         assertEquals("cpu", String.valueOf(report.get("backend")).split(" ")[0], "backend: " + report);
+        assertNull(report.get("link"), "the Java path has no host-device link: " + report);
         for (Map<String, Object> result : results(report)) {
-            assertNull(result.get("kernel_ms"), "the Java path has no device-resident time: " + result);
+            for (String key : DEVICE_TIMES) {
+                assertNull(result.get(key), "the Java path has no device-resident time: " + result);
+            }
         }
     }
 
     @Test
-    void openClReportsKernelTimeToo() throws IOException {
+    void openClReportsDeviceCallAndChainTimesAndTheLink() throws IOException {
         OpenClTesting.device();
         Map<String, Object> report = benchAndRead("opencl", "gpu");
         for (Map<String, Object> result : results(report)) {
-            assertNotNull(result.get("kernel_ms"), "OpenCL times the device-resident call: " + result);
-            assertTrue(number(result, "kernel_ms") > 0, "kernel_ms: " + result);
+            for (String key : DEVICE_TIMES) {
+                assertNotNull(result.get(key), key + " is measured on OpenCL: " + result);
+                assertTrue(number(result, key) > 0, key + ": " + result);
+            }
+            // The kernels' own time is part of a synchronised call's wall time, never more.
+            assertTrue(number(result, "device_ms") <= number(result, "call_ms"), "device_ms <= call_ms: " + result);
         }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> link = (Map<String, Object>) report.get("link");
+        assertNotNull(link, "the report has the link's speed: " + report);
+        assertTrue(number(link, "h2d_gbps") > 0 && number(link, "d2h_gbps") > 0, "link: " + link);
     }
 
     /** Runs the tiny suite, checks the table and every result, and returns the JSON report. */
@@ -154,7 +168,7 @@ class BenchCommandTest {
     }
 
     private static double best(Map<String, Object> result) {
-        Object kernel = result.get("kernel_ms");
-        return kernel == null ? number(result, "ms") : ((Number) kernel).doubleValue();
+        Object device = result.get("device_ms");
+        return device == null ? number(result, "ms") : ((Number) device).doubleValue();
     }
 }
