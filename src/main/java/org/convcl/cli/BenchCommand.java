@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
@@ -71,6 +72,14 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (!(maxError >= 0) || Double.isInfinite(maxError)) {
             throw new IllegalArgumentException("--max-error: got " + maxError + "; must be a finite number >= 0");
+        }
+        // The files first, so that a bad path is refused before a run of minutes, not after it.
+        if (suite != null) {
+            PathChecks.checkInput("--suite", suite);
+        }
+        if (json != null) {
+            PathChecks.checkOutput("--json", json);
+            PathChecks.checkNotAnInput("--json", json, suite == null ? Map.of() : Map.of("--suite", suite));
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
  * The {@code convcl} command-line tool. Exit codes are a contract that scripts rely on:
  * <ul>
  *   <li>0: success;</li>
- *   <li>1: a file could not be read or written, or an unexpected failure;</li>
- *   <li>2: the command line, the configuration or an input file's content is invalid.</li>
+ *   <li>1: reading or writing a file failed once begun, or an unexpected failure;</li>
+ *   <li>2: the command line, the configuration, a file path or an input file's content is invalid (the paths
+ *       are checked before any work, see {@link PathChecks}).</li>
  * </ul>
  * Every failure is one line on stderr, {@code convcl: <reason>}; a stack trace follows only when the
  * environment variable {@code CONVCL_DEBUG} is set to 1. Stdout carries results only.
@@ -31,8 +32,8 @@ import picocli.CommandLine.Spec;
             DemoCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
-            "  1  a file cannot be read or written (or an unexpected failure)",
-            "  2  invalid command line, configuration or input file content",
+            "  1  reading or writing a file failed once begun (or an unexpected failure)",
+            "  2  invalid command line, configuration, file path or input file content",
             "", "Run 'convcl COMMAND --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_OK = 0;

@@ -80,6 +80,9 @@ public final class TuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--backend: cpu is the Java path, which has no kernels to tune; use "
                     + "opencl");
         }
+        if (suite != null) {
+            PathChecks.checkInput("--suite", suite);
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         BenchSuite chosen = (suite == null ? BenchSuite.loadDefault() : BenchSuite.load(suite)).select(shapes);
