@@ -178,6 +178,12 @@ class CliErrorTest {
         Npy.write(x, RandomTensors.uniform(new SplittableRandom(2), 6, 6, 3));
         String line = conv().assertFailure(Main.EXIT_INVALID, output);
         assertTrue(line.contains("kernel") && line.contains("3"), line);
+        // Channels first, as (N, C, H, W) from another framework: the message says which layout is read.
+        Npy.write(x, RandomTensors.uniform(new SplittableRandom(2), 1, 2, 6, 6));
+        String channelsFirst = conv().assertFailure(Main.EXIT_INVALID, output);
+        assertTrue(channelsFirst.endsWith("the input has 6 channels in 1 group(s); the kernel's second-to-last dim "
+                + "must be Cin/groups = 6; inputs are channels-last (*batch, *spatial, C): C is the last dim of the "
+                + "input's shape [1, 2, 6, 6]"), channelsFirst);
     }
 
     /** A path is the user's input as much as an option is: a missing input or a directory is exit 2. */
