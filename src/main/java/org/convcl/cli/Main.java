@@ -3,12 +3,15 @@ package org.convcl.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code convcl} command-line tool. Exit codes are a contract that scripts rely on:
@@ -88,12 +91,34 @@ public final class Main implements Callable<Integer> {
     private static int handleUsageError(ParameterException usage, String[] args) {
         String where = usage.getCommandLine().getCommandName();
         String hint = where.equals("convcl") ? "convcl --help" : "convcl " + where + " --help";
-        String message = oneLine(usage.getMessage());
+        String message = oneLine(usage.getMessage()) + suggestion(usage);
         if (!message.contains("--help")) {
             message += " (see " + hint + ")";
         }
         usage.getCommandLine().getErr().println("convcl: " + message);
         return EXIT_INVALID;
+    }
+
+    /**
+     * "Did you mean" for a mistyped command or option ({@code cnov}: conv; {@code --stride}: --strides), joined to
+     * the one line the contract allows, where picocli's default handler would print lines of its own. Empty when
+     * nothing is close (see {@link Suggestions} for why not picocli's own candidates).
+     */
+    private static String suggestion(ParameterException usage) {
+        if (!(usage instanceof UnmatchedArgumentException unmatched) || unmatched.getUnmatched().isEmpty()) {
+            return "";
+        }
+        CommandSpec where = unmatched.getCommandLine().getCommandSpec();
+        String typed = unmatched.getUnmatched().get(0);
+        Collection<String> candidates = unmatched.isUnknownOption()
+                ? where.optionsMap().keySet() : where.subcommands().keySet();
+        List<String> close = Suggestions.closest(typed.split("=", 2)[0], candidates);
+        if (close.isEmpty()) {
+            return "";
+        }
+        String options = close.size() == 1 ? close.get(0)
+                : String.join(", ", close.subList(0, close.size() - 1)) + " or " + close.get(close.size() - 1);
+        return "; did you mean " + options + "?";
     }
 
     private static int handleFailure(PrintWriter err, Exception failure) {

@@ -138,6 +138,20 @@ class CliErrorTest {
         CliRun.of().assertFailure(Main.EXIT_INVALID, null);
     }
 
+    /** A slip of the keyboard gets the command or option it was meant to be, on the one line of the error. */
+    @Test
+    void mistypedCommandsAndOptionsGetADidYouMean() {
+        assertEquals("convcl: Unmatched argument at index 0: 'cnov'; did you mean conv? (see convcl --help)",
+                CliRun.of("cnov").assertFailure(Main.EXIT_INVALID, null));
+        String transpose = CliRun.of("conv-tarnspose").assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(transpose.contains("; did you mean conv-transpose? "), transpose);
+        String option = conv("--stride", "2").assertFailure(Main.EXIT_INVALID, output);
+        assertTrue(option.contains("'--stride'") && option.contains("; did you mean --strides? "), option);
+        String unlike = CliRun.of("xyzzy").assertFailure(Main.EXIT_INVALID, null);
+        assertEquals("convcl: Unmatched argument at index 0: 'xyzzy' (see convcl --help)", unlike,
+                "nothing close: no suggestion");
+    }
+
     @Test
     void unknownBackend() {
         String line = conv("--backend", "gpu").assertFailure(Main.EXIT_INVALID, output);
