@@ -22,10 +22,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code convcl bench}: times the benchmark suite; every figure in docs/PERFORMANCE.md comes from here. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Times the benchmark suite (embedded default: the project's bench/shapes.json).",
-            "Random inputs, warm-up, median over --reps runs, outputs poisoned with NaN before every run, and",
-            "max_rel_err = max|got - ref| / max|ref| against a float64 reference on one whole batch element.",
+@Command(name = "bench", mixinStandardHelpOptions = true, usageHelpWidth = 100,
+        header = "Times the benchmark suite and checks each result against a float64 reference.",
+        description = {"",
+            "The suite is the project's bench/shapes.json, embedded, unless --suite is given. Random inputs, "
+                + "warm-up, median over --reps runs, outputs poisoned with NaN before every run, and "
+                + "max_rel_err = max|got - ref| / max|ref| against a float64 reference on one whole batch element.",
             "Progress goes to stderr, the table to stdout. Exit 1 when any result exceeds --max-error."})
 public final class BenchCommand implements Callable<Integer> {
 
