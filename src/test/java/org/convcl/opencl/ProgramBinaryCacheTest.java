@@ -1,6 +1,7 @@
 package org.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,8 +63,24 @@ class ProgramBinaryCacheTest {
         Path file = directory.resolve("not-a-directory");
         Files.writeString(file, "x");
         ProgramBinaryCache cache = new ProgramBinaryCache(file.resolve("programs"));
+        assertTrue(cache.unwritableReason().isEmpty(), "nothing known before the first write");
         cache.store("key", new byte[] {1});
         assertTrue(cache.load("key").isEmpty());
+        assertEquals(Optional.of("cannot create " + file.resolve("programs") + ": Not a directory"),
+                cache.unwritableReason(), "the reason names the directory and what the system said");
         assertTrue(new ProgramBinaryCache(null).load("key").isEmpty());
+    }
+
+    /** After the first failure the cache stops writing, rather than failing (and logging) on every program. */
+    @Test
+    void aDirectoryFoundUnwritableIsNotTriedAgain() throws IOException {
+        Path file = directory.resolve("later-a-directory");
+        Files.writeString(file, "x");
+        ProgramBinaryCache cache = new ProgramBinaryCache(file);
+        cache.store("first", new byte[] {1});
+        Files.delete(file);
+        cache.store("second", new byte[] {2});
+        assertFalse(Files.exists(file), "no second attempt made the directory");
+        assertTrue(cache.load("second").isEmpty());
     }
 }
