@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -31,6 +32,9 @@ final class CacheDirectories {
 
     /** {@code cannot create /x/y: No such file or directory}: the path that failed and the system's reason. */
     static String reason(Exception e) {
+        if (e instanceof FileAlreadyExistsException exists) {
+            return exists.getFile() + " exists and is not a directory";
+        }
         if (e instanceof FileSystemException fs) {
             String cause = fs.getReason() != null ? fs.getReason()
                     : fs instanceof NoSuchFileException ? "No such file or directory"

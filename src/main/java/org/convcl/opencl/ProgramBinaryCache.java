@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.convcl.backend.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,16 +45,24 @@ final class ProgramBinaryCache {
     /** No driver's binary for these kernels comes near this; a larger file is not ours. */
     private static final long MAX_FILE_BYTES = 256L << 20;
 
-    /** The directories already reported unwritable in this process: one WARN each, not one per context. */
-    private static final Set<Path> REPORTED = ConcurrentHashMap.newKeySet();
+    /** The reports already logged in this process: one WARN per directory and reason, not one per context. */
+    private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
 
     private final Path directory;
+    /** Where the report of an unusable directory goes: one WARN per process, or a test's list. */
+    private final Consumer<String> report;
     /** Why writing stopped (the first failure's reason), or null while entries may be written. */
     private volatile String unwritable;
 
     /** A cache in {@code directory}, or a disabled one when it is null. */
     ProgramBinaryCache(Path directory) {
+        this(directory, ProgramBinaryCache::warnOnce);
+    }
+
+    /** A cache in {@code directory} that gives the report of a directory it cannot use to {@code report}. */
+    ProgramBinaryCache(Path directory, Consumer<String> report) {
         this.directory = directory;
+        this.report = report;
     }
 
     /** The cache at the configured (or default) location. */
@@ -197,10 +206,14 @@ final class ProgramBinaryCache {
 
     private void stopWriting(String reason) {
         unwritable = reason;
-        if (REPORTED.add(directory.toAbsolutePath().normalize())) {
-            LOG.warn("OpenCL program cache {} cannot be used ({}); kernels are built without the disk cache, so "
-                    + "every process compiles them again. Set convcl.cache.dir or CONVCL_CACHE_DIR to a writable "
-                    + "directory", directory, reason);
+        report.accept("OpenCL program cache " + directory + " cannot be used (" + reason + "); kernels are built "
+                + "without the disk cache, so every process compiles them again. Set convcl.cache.dir or "
+                + "CONVCL_CACHE_DIR to a writable directory");
+    }
+
+    private static void warnOnce(String report) {
+        if (REPORTED.add(report)) {
+            LOG.warn(report);
         }
     }
 
