@@ -44,15 +44,17 @@ final class PathChecks {
             throw refused(option, path, "it is a directory", "an output must name a file");
         }
         Path parent = absolute.getParent();
+        // Named as the user wrote it ("out" for out/y.npy); a bare file name's is the working directory.
+        Path shown = path.getParent() != null ? path.getParent() : parent;
         if (parent == null || !Files.exists(parent)) {
-            throw refused(option, path, "directory " + parent + " does not exist",
+            throw refused(option, path, "directory " + shown + " does not exist",
                     "an output's directory must exist (convcl creates no directories)");
         }
         if (!Files.isDirectory(parent)) {
-            throw refused(option, path, parent + " is not a directory", "an output's directory must be a directory");
+            throw refused(option, path, shown + " is not a directory", "an output's directory must be a directory");
         }
         if (!Files.isWritable(parent)) {
-            throw refused(option, path, "directory " + parent + " is not writable",
+            throw refused(option, path, "directory " + shown + " is not writable",
                     "an output's directory must be writable (the output is written there, then moved into place)");
         }
     }

@@ -227,6 +227,13 @@ class CliErrorTest {
         assertEquals("convcl: --output " + inMissingDirectory + ": directory " + inMissingDirectory.getParent()
                 + " does not exist; an output's directory must exist (convcl creates no directories)", line);
         assertTrue(Files.notExists(inMissingDirectory.getParent()));
+        // A relative path: the directory is named as it was written.
+        Path relative = Path.of("no-such-dir-" + System.nanoTime(), "y.npy");
+        String relativeLine = CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--output",
+                relative.toString()).assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(relativeLine.startsWith("convcl: --output " + relative + ": directory " + relative.getParent()
+                + " does not exist; "), relativeLine);
+        assertTrue(Files.notExists(relative.getParent()));
     }
 
     @Test
