@@ -84,7 +84,7 @@ public final class ConvGeometry {
                         + " does not have " + rank + " entries");
             }
         }
-        checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1));
+        checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1), null);
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
                 inputDilation, kernelDilation, padLo, padHi, edgeMode);
     }
@@ -116,7 +116,7 @@ public final class ConvGeometry {
         int inChannels = inputShape[inputShape.length - 1];
         int outChannels = kernelShape[rank + 1];
         int groups = spec.groups();
-        checkChannels(inChannels, outChannels, groups, kernelShape[rank]);
+        checkChannels(inChannels, outChannels, groups, kernelShape[rank], inputShape);
 
         int[] strides = ConvSpec.perDim("strides", spec.strides(), rank);
         int[] inputDilation = ConvSpec.perDim("inputDilation", spec.inputDilation(), rank);
@@ -185,13 +185,18 @@ public final class ConvGeometry {
                 inputDilation, kernelDilation, lo, hi, edge);
     }
 
-    private static void checkChannels(int inChannels, int outChannels, int groups, int kernelInChannels) {
+    /**
+     * @param inputShape the input's shape, named in the messages about its channels; null where the caller gave
+     *     the channel count itself
+     */
+    private static void checkChannels(int inChannels, int outChannels, int groups, int kernelInChannels,
+            int[] inputShape) {
         if (groups < 1) {
             throw new IllegalArgumentException("groups: got " + groups + "; feature groups must be >= 1");
         }
         if (inChannels % groups != 0) {
             throw new IllegalArgumentException("groups: input channels " + inChannels + " are not divisible by "
-                    + groups + " groups; Cin % groups must be 0");
+                    + groups + " groups; Cin % groups must be 0" + channelsLastNote(inputShape));
         }
         if (outChannels % groups != 0) {
             throw new IllegalArgumentException("groups: output channels " + outChannels + " are not divisible by "
@@ -200,8 +205,17 @@ public final class ConvGeometry {
         if (kernelInChannels != inChannels / groups) {
             throw new IllegalArgumentException("kernel: has " + kernelInChannels + " input channels but the input has "
                     + inChannels + " channels in " + groups + " group(s); the kernel's second-to-last dim must be "
-                    + "Cin/groups = " + (inChannels / groups));
+                    + "Cin/groups = " + (inChannels / groups) + channelsLastNote(inputShape));
         }
+    }
+
+    /**
+     * The layout, for messages about the input's channels: an array in another framework's channels-first layout
+     * (N, C, H, W) is the usual cause of a channel mismatch, and the numbers alone do not say so.
+     */
+    static String channelsLastNote(int[] inputShape) {
+        return inputShape == null ? "" : "; inputs are channels-last (*batch, *spatial, C): C is the last dim of "
+                + "the input's shape " + Arrays.toString(inputShape);
     }
 
     private static void checkDims(String name, int[] shape) {

@@ -76,7 +76,8 @@ public final class ConvTransposeGeometry {
         if (kernelIn != inChannels) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + kernelIn
                     + " input channels but the input has " + inChannels + "; a ConvTranspose kernel is "
-                    + (transposed ? "(*k, Cout, Cin) with transposeKernel" : "(*k, Cin, Cout)"));
+                    + (transposed ? "(*k, Cout, Cin) with transposeKernel" : "(*k, Cin, Cout)")
+                    + ConvGeometry.channelsLastNote(inputShape));
         }
         int[] kernelSpatial = Arrays.copyOf(kernelShape, rank);
         for (int d = 0; d < rank; d++) {

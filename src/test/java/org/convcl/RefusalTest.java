@@ -113,6 +113,22 @@ class RefusalTest {
         refused(shape(1, 9, 9, 6), shape(3, 3, 2, 4), spec().groups(3), "groups", "4", "3");
     }
 
+    /**
+     * A channels-first array (N, C, H, W), the layout of other frameworks, is the usual cause of a channel
+     * mismatch: the refusal says which layout convcl reads and shows the shape it got.
+     */
+    @Test
+    void channelMismatchOfAChannelsFirstInputNamesTheLayout() {
+        String layout = "inputs are channels-last (*batch, *spatial, C): C is the last dim of the input's shape "
+                + "[2, 3, 12, 12]";
+        refused(shape(2, 3, 12, 12), shape(3, 3, 3, 8), spec(), "has 3 input channels but the input has 12", layout);
+        refused(shape(2, 3, 12, 12), shape(3, 3, 1, 8), spec().groups(8), "input channels 12", layout);
+        IllegalArgumentException transposed = assertThrows(IllegalArgumentException.class,
+                () -> ConvTranspose.builder(Tensor.zeros(3, 3, 3, 8)).backend(new CountingBackend()).build()
+                        .apply(Tensor.zeros(2, 3, 12, 12)));
+        assertNamed(transposed, "has 3 input channels but the input has 12", layout);
+    }
+
     @Test
     void inputChannelsNotMatchingTheKernel() {
         refused(shape(1, 9, 9, 5), shape(3, 3, 4, 4), spec(), "kernel", "4", "5");

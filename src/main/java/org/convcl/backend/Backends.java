@@ -140,7 +140,7 @@ public final class Backends {
     private static OpenClBackend openCl() {
         DeviceSelector.Choice choice = chooseDevice(false);
         if (choice.device().isEmpty()) {
-            throw new IllegalArgumentException("backend: opencl was requested but " + choice.reason()
+            throw new IllegalArgumentException("backend: opencl was requested but cannot be used: " + choice.reason()
                     + "; use --backend cpu (or auto) to run on the Java path");
         }
         OpenClDevice device = choice.device().get();

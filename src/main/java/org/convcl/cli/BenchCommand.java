@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
@@ -23,10 +24,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code convcl bench}: times the benchmark suite; every figure in docs/PERFORMANCE.md comes from here. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Times the benchmark suite (embedded default: the project's bench/shapes.json).",
-            "Random inputs, warm-up, median over --reps runs, outputs poisoned with NaN before every run, and",
-            "max_rel_err = max|got - ref| / max|ref| against a float64 reference on one whole batch element.",
+@Command(name = "bench", mixinStandardHelpOptions = true, usageHelpWidth = 100,
+        header = "Times the benchmark suite and checks each result against a float64 reference.",
+        description = {"",
+            "The suite is the project's bench/shapes.json, embedded, unless --suite is given. Random inputs, "
+                + "warm-up, median over --reps runs, outputs poisoned with NaN before every run, and "
+                + "max_rel_err = max|got - ref| / max|ref| against a float64 reference on one whole batch element.",
             "Progress goes to stderr, the table to stdout. Exit 1 when any result exceeds --max-error."})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -73,6 +76,14 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (!(maxError >= 0) || Double.isInfinite(maxError)) {
             throw new IllegalArgumentException("--max-error: got " + maxError + "; must be a finite number >= 0");
+        }
+        // The files first, so that a bad path is refused before a run of minutes, not after it.
+        if (suite != null) {
+            PathChecks.checkInput("--suite", suite);
+        }
+        if (json != null) {
+            PathChecks.checkOutput("--json", json);
+            PathChecks.checkNotAnInput("--json", json, suite == null ? Map.of() : Map.of("--suite", suite));
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

@@ -18,7 +18,7 @@ final class BiasOption {
     }
 
     /** The bias, or null when none was given. */
-    Tensor read() {
-        return InputFiles.readIfGiven("--bias", file);
+    Tensor read(InputFiles files) {
+        return files.readIfGiven("--bias", file);
     }
 }

@@ -32,8 +32,8 @@ import picocli.CommandLine.Option;
             ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success: Y (and the gradients asked for) written",
-            "  1  a file cannot be read or written (no output is written)",
-            "  2  invalid option, configuration or input file content (no output is written)",
+            "  1  reading or writing a file failed once begun (no output is written)",
+            "  2  invalid option, configuration, file path or input file content (no output is written)",
             "", "Examples:",
             "  convcl conv --input x.npy --kernel k.npy --padding=-2:1,0:-3 --output y.npy",
             "  convcl conv --input x.npy --kernel k.npy --bias b.npy --output y.npy \\",
@@ -103,8 +103,8 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     }
 
     @Override
-    public void readOwnOperands() {
-        maskTensor = InputFiles.readIfGiven("--mask", mask);
+    public void readOwnOperands(InputFiles files) {
+        maskTensor = files.readIfGiven("--mask", mask);
     }
 
     @Override

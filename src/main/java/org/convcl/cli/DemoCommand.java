@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.convcl.Tensor;
@@ -39,8 +40,8 @@ import picocli.CommandLine.Option;
             ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success: the PNG written",
-            "  1  a file cannot be read or written (nothing is written)",
-            "  2  invalid option, or --image is not an image the demo can use (nothing is written)",
+            "  1  reading or writing a file failed once begun (nothing is written)",
+            "  2  invalid option or file path, or --image is not an image the demo can use (nothing is written)",
             "", "Example:",
             "  convcl demo --output knobs.png"})
 final class DemoCommand implements Callable<Integer> {
@@ -81,9 +82,7 @@ final class DemoCommand implements Callable<Integer> {
         if (image == null) {
             return DefaultImage.create();
         }
-        if (Files.isDirectory(image)) {
-            throw new FileAccessException("--image " + image + ": cannot read it: it is a directory");
-        }
+        PathChecks.checkInput("--image", image);
         try {
             return GrayImages.read(image);
         } catch (IllegalArgumentException badContent) {
@@ -94,21 +93,13 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** Fails before the work when the picture could not be written anyway (exit 1), as {@code conv} does. */
+    /**
+     * Fails before the work when the picture could not be written anyway, or would replace the image it is drawn
+     * from (exit 2, as {@code conv} does).
+     */
     private void checkOutputLocation() {
-        Path absolute = output.toAbsolutePath();
-        if (Files.isDirectory(absolute)) {
-            throw new FileAccessException("--output " + output + ": cannot write it: it is a directory");
-        }
-        Path parent = absolute.getParent();
-        if (parent == null || !Files.isDirectory(parent)) {
-            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
-                    + " does not exist");
-        }
-        if (!Files.isWritable(parent)) {
-            throw new FileAccessException("--output " + output + ": cannot write it: directory " + parent
-                    + " is not writable");
-        }
+        PathChecks.checkOutput("--output", output);
+        PathChecks.checkNotAnInput("--output", output, image == null ? Map.of() : Map.of("--image", image));
     }
 
     /** PNG into a temporary file beside the output, then one atomic move: never a partial picture. */

@@ -17,10 +17,11 @@ import picocli.CommandLine.Spec;
  * device {@code --backend auto} would use (or that it would use the Java path, and why). Always exits 0:
  * having no OpenCL is a finding, not an error.
  */
-@Command(name = "devices", mixinStandardHelpOptions = true,
-        description = {"List OpenCL platforms and devices, and the device that --backend auto picks.",
-            "Overrides: CONVCL_BACKEND (auto|cpu|opencl) and CONVCL_DEVICE (index or name substring), or the",
-            "system properties convcl.backend and convcl.device."})
+@Command(name = "devices", mixinStandardHelpOptions = true, usageHelpWidth = 100,
+        header = "Lists the OpenCL platforms and devices, and the device that --backend auto picks.",
+        description = {"",
+            "Overrides: CONVCL_BACKEND (auto|cpu|opencl) and CONVCL_DEVICE (index or name substring), or the "
+                + "system properties convcl.backend and convcl.device."})
 public final class DevicesCommand implements Callable<Integer> {
     /** Extensions that change what kernels can do, reported as present or absent. */
     static final List<String> NOTABLE_EXTENSIONS = List.of("cl_khr_fp64", "cl_khr_fp16", "cl_khr_subgroups",

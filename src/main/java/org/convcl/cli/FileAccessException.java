@@ -7,16 +7,15 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 
-/** A file the CLI was told to read or write cannot be: exit code 1, as opposed to bad content (exit 2). */
+/**
+ * Reading or writing a file failed once begun (an I/O error, a full disk, a file removed meanwhile): exit code 1.
+ * A path that breaks the rules checked beforehand ({@link PathChecks}) and bad content are exit 2 instead.
+ */
 final class FileAccessException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     FileAccessException(String message, Throwable cause) {
         super(message, cause);
-    }
-
-    FileAccessException(String message) {
-        super(message);
     }
 
     /** {@code --input x.npy: cannot read it: no such file}. */

@@ -96,8 +96,8 @@ final class GradientOutputs {
      * Reads CT and checks it against the output shape the forward pass gives (exit 2 naming both shapes).
      * Call only when {@link #requested()}.
      */
-    Tensor readCotangent(int[] outputShape) {
-        Tensor ct = InputFiles.read(COTANGENT, cotangent);
+    Tensor readCotangent(InputFiles files, int[] outputShape) {
+        Tensor ct = files.read(COTANGENT, cotangent);
         if (!Arrays.equals(ct.shape(), outputShape)) {
             throw new IllegalArgumentException(COTANGENT + " " + cotangent + ": shape "
                     + Arrays.toString(ct.shape())

@@ -1,25 +1,30 @@
 package org.convcl.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
 import org.convcl.io.NpyFormatException;
 
 /**
- * Reads the {@code .npy} files a command is given, sorting failures into the exit-code contract: a file that
- * cannot be read is a {@link FileAccessException} (exit 1), content that is not an acceptable {@code .npy}
- * is an {@link IllegalArgumentException} (exit 2). Both messages start with the option that named the file.
+ * The {@code .npy} files one command run reads, read through the exit-code contract: a path that breaks
+ * {@link PathChecks}' rules (missing, a directory, unreadable) and content that is not an acceptable {@code .npy}
+ * are {@link IllegalArgumentException}s (exit 2); a read that fails once begun is a {@link FileAccessException}
+ * (exit 1). Every message starts with the option that named the file. The instance remembers which files it read,
+ * so that {@link OutputFiles} can refuse an output that would overwrite one of them.
+ *
+ * <p>Not thread-safe; one instance per command run.
  */
 final class InputFiles {
-    private InputFiles() {
-    }
+    /** Option name to path, in the order the files were read. */
+    private final Map<String, Path> read = new LinkedHashMap<>();
 
-    static Tensor read(String option, Path path) {
-        if (Files.isDirectory(path)) {
-            throw new FileAccessException(option + " " + path + ": cannot read it: it is a directory");
-        }
+    Tensor read(String option, Path path) {
+        PathChecks.checkInput(option, path);
+        read.put(option, path);
         try {
             return Npy.read(path);
         } catch (NpyFormatException badContent) {
@@ -31,7 +36,12 @@ final class InputFiles {
     }
 
     /** {@link #read}, or null when the optional file was not given. */
-    static Tensor readIfGiven(String option, Path path) {
+    Tensor readIfGiven(String option, Path path) {
         return path == null ? null : read(option, path);
+    }
+
+    /** The files read so far, option name to path. */
+    Map<String, Path> paths() {
+        return Collections.unmodifiableMap(read);
     }
 }

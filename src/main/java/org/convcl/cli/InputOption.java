@@ -13,7 +13,7 @@ final class InputOption {
             description = "Input (*batch, *spatial, Cin).")
     private Path file;
 
-    Tensor read() {
-        return InputFiles.read("--input", file);
+    Tensor read(InputFiles files) {
+        return files.read("--input", file);
     }
 }

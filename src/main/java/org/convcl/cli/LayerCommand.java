@@ -27,8 +27,11 @@ interface LayerCommand {
      */
     void parseSettings();
 
-    /** Reads the operand files only this command takes, after X, K and B; none unless overridden. */
-    default void readOwnOperands() {
+    /**
+     * Reads the operand files only this command takes, after X, K and B, through {@code files} (so that no output
+     * may overwrite them); none unless overridden.
+     */
+    default void readOwnOperands(InputFiles files) {
     }
 
     /**

@@ -51,16 +51,18 @@ final class LayerRun {
         layerCommand.parseSettings();
         BackendChoice choice = BackendChoice.parse(backend);
 
-        Tensor x = input.read();
-        Tensor k = InputFiles.read("--kernel", kernelFile);
-        Tensor b = bias.read();
-        layerCommand.readOwnOperands();
+        InputFiles files = new InputFiles();
+        Tensor x = input.read(files);
+        Tensor k = files.read("--kernel", kernelFile);
+        Tensor b = bias.read(files);
+        layerCommand.readOwnOperands(files);
 
         // Validate everything flax would refuse with the Java backend, which holds nothing, so that no
         // device is touched (and nothing logged) for a configuration that is refused anyway.
         int[] outputShape = layerCommand.layer(k, b, CpuBackend.instance()).outputShape().apply(x.shape());
-        Tensor ct = gradients.requested() ? gradients.readCotangent(outputShape) : null;
-        OutputFiles outputs = new OutputFiles();
+        Tensor ct = gradients.requested() ? gradients.readCotangent(files, outputShape) : null;
+        // Declared after every input is read, so that an output naming one of them is refused.
+        OutputFiles outputs = new OutputFiles(files.paths());
         outputs.declare("--output", output);
         gradients.declareOutputs(outputs);
 

@@ -3,19 +3,23 @@ package org.convcl.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
  * The {@code convcl} command-line tool. Exit codes are a contract that scripts rely on:
  * <ul>
  *   <li>0: success;</li>
- *   <li>1: a file could not be read or written, or an unexpected failure;</li>
- *   <li>2: the command line, the configuration or an input file's content is invalid.</li>
+ *   <li>1: reading or writing a file failed once begun, or an unexpected failure;</li>
+ *   <li>2: the command line, the configuration, a file path or an input file's content is invalid (the paths
+ *       are checked before any work, see {@link PathChecks}).</li>
  * </ul>
  * Every failure is one line on stderr, {@code convcl: <reason>}; a stack trace follows only when the
  * environment variable {@code CONVCL_DEBUG} is set to 1. Stdout carries results only.
@@ -31,8 +35,8 @@ import picocli.CommandLine.Spec;
             DemoCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
-            "  1  a file cannot be read or written (or an unexpected failure)",
-            "  2  invalid command line, configuration or input file content",
+            "  1  reading or writing a file failed once begun (or an unexpected failure)",
+            "  2  invalid command line, configuration, file path or input file content",
             "", "Run 'convcl COMMAND --help' for a command's options."})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_OK = 0;
@@ -87,12 +91,34 @@ public final class Main implements Callable<Integer> {
     private static int handleUsageError(ParameterException usage, String[] args) {
         String where = usage.getCommandLine().getCommandName();
         String hint = where.equals("convcl") ? "convcl --help" : "convcl " + where + " --help";
-        String message = oneLine(usage.getMessage());
+        String message = oneLine(usage.getMessage()) + suggestion(usage);
         if (!message.contains("--help")) {
             message += " (see " + hint + ")";
         }
         usage.getCommandLine().getErr().println("convcl: " + message);
         return EXIT_INVALID;
+    }
+
+    /**
+     * "Did you mean" for a mistyped command or option ({@code cnov}: conv; {@code --stride}: --strides), joined to
+     * the one line the contract allows, where picocli's default handler would print lines of its own. Empty when
+     * nothing is close (see {@link Suggestions} for why not picocli's own candidates).
+     */
+    private static String suggestion(ParameterException usage) {
+        if (!(usage instanceof UnmatchedArgumentException unmatched) || unmatched.getUnmatched().isEmpty()) {
+            return "";
+        }
+        CommandSpec where = unmatched.getCommandLine().getCommandSpec();
+        String typed = unmatched.getUnmatched().get(0);
+        Collection<String> candidates = unmatched.isUnknownOption()
+                ? where.optionsMap().keySet() : where.subcommands().keySet();
+        List<String> close = Suggestions.closest(typed.split("=", 2)[0], candidates);
+        if (close.isEmpty()) {
+            return "";
+        }
+        String options = close.size() == 1 ? close.get(0)
+                : String.join(", ", close.subList(0, close.size() - 1)) + " or " + close.get(close.size() - 1);
+        return "; did you mean " + options + "?";
     }
 
     private static int handleFailure(PrintWriter err, Exception failure) {

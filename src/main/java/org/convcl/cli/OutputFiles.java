@@ -19,8 +19,9 @@ import org.convcl.io.Npy;
  * The {@code .npy} files one command run writes (Y, and dX, dK, dB when gradients are asked for), written
  * together at the end: all of them or none.
  *
- * <p>Each output is {@link #declare declared} before any computation, so that one that could not be written
- * anyway fails fast (exit 1) and two outputs naming the same file are refused (exit 2). Once every tensor is
+ * <p>Each output is {@link #declare declared} before any computation, so that one that breaks
+ * {@link PathChecks}' rules (a directory, a missing or read-only directory, one of the inputs) or names the same
+ * file as another output is refused (exit 2) before any work. Once every tensor is
  * computed and {@link #put}, {@link #writeAll} works in two phases: it first writes every tensor into a
  * temporary file beside its target, then moves each temporary onto its target, atomically. A failure in the
  * first phase (disk full, a directory that vanished) leaves nothing behind and every target as it was. A
@@ -33,10 +34,22 @@ final class OutputFiles {
     /** Option name to target path, in the order the outputs were declared (and are written). */
     private final Map<String, Path> targets = new LinkedHashMap<>();
     private final Map<String, Tensor> contents = new HashMap<>();
+    /** The files the run read, option name to path: no output may be one of them. */
+    private final Map<String, Path> inputs;
+
+    /** Outputs of a run that read no file. */
+    OutputFiles() {
+        this(Map.of());
+    }
+
+    /** Outputs of a run that read {@code inputs} (option name to path), which no output may overwrite. */
+    OutputFiles(Map<String, Path> inputs) {
+        this.inputs = Map.copyOf(inputs);
+    }
 
     /**
-     * Adds an output named by {@code option}. Refuses (exit 2) a path another output already names, and
-     * (exit 1) a path that is a directory or whose directory is missing or not writable.
+     * Adds an output named by {@code option}. Refuses (exit 2) a path another output already names, one of the
+     * inputs, and a path that is a directory or whose directory is missing or not writable.
      */
     void declare(String option, Path path) {
         Path normalized = path.toAbsolutePath().normalize();
@@ -46,7 +59,8 @@ final class OutputFiles {
                         + "; every output needs a file of its own");
             }
         });
-        checkWritable(option, path);
+        PathChecks.checkOutput(option, path);
+        PathChecks.checkNotAnInput(option, path, inputs);
         targets.put(option, path);
     }
 
@@ -127,23 +141,6 @@ final class OutputFiles {
                     throw taken;
                 }
             }
-        }
-    }
-
-    /** Fails before the (possibly long) computation when {@code path} could not be written anyway. */
-    private static void checkWritable(String option, Path path) {
-        Path absolute = path.toAbsolutePath();
-        if (Files.isDirectory(absolute)) {
-            throw new FileAccessException(option + " " + path + ": cannot write it: it is a directory");
-        }
-        Path parent = absolute.getParent();
-        if (parent == null || !Files.isDirectory(parent)) {
-            throw new FileAccessException(option + " " + path + ": cannot write it: directory " + parent
-                    + " does not exist");
-        }
-        if (!Files.isWritable(parent)) {
-            throw new FileAccessException(option + " " + path + ": cannot write it: directory " + parent
-                    + " is not writable");
         }
     }
 

@@ -13,11 +13,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code convcl soak}: many small calls, watching live native objects and resident memory for leaks. */
-@Command(name = "soak", mixinStandardHelpOptions = true,
-        description = {"Runs many small forward, backward and (on OpenCL) device-tensor calls and reports the",
-            "library's live OpenCL objects and the process's resident memory as it goes. Exit 1 when live",
-            "objects accumulate or resident memory grows by more than --max-growth-mib after the first",
-            "quarter of the run."})
+@Command(name = "soak", mixinStandardHelpOptions = true, usageHelpWidth = 100,
+        header = "Runs many small calls and watches live OpenCL objects and resident memory for leaks.",
+        description = {"",
+            "Runs many small forward, backward and (on OpenCL) device-tensor calls and reports the library's live "
+                + "OpenCL objects and the process's resident memory as it goes. Exit 1 when live objects "
+                + "accumulate or resident memory grows by more than --max-growth-mib after the first quarter of "
+                + "the run."})
 public final class SoakCommand implements Callable<Integer> {
 
     @Spec

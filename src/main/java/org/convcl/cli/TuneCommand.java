@@ -26,13 +26,16 @@ import picocli.CommandLine.Spec;
  * {@code convcl tune}: tunes the OpenCL kernels' blocking for the benchmark suite's shapes on the selected
  * device and records the winners in the device's tuning database, which plans consult from then on.
  */
-@Command(name = "tune", mixinStandardHelpOptions = true,
-        description = {"Tunes the OpenCL kernels' blocking for the suite's shapes (default: the",
-            "embedded bench/shapes.json) on the selected OpenCL device, CLBlast style: each",
-            "candidate is checked against the Java path on random data, then timed (warm-up,",
-            "median of --reps runs). Winners go to the device's tuning database in the cache",
-            "directory (convcl.cache.dir / CONVCL_CACHE_DIR, else $XDG_CACHE_HOME/convcl,",
-            "else ~/.cache/convcl) and are used by every later plan on that device.",
+@Command(name = "tune", mixinStandardHelpOptions = true, usageHelpWidth = 100,
+        header = "Tunes the OpenCL kernels' blocking for the benchmark suite's shapes on one device.",
+        description = {"",
+            "The suite is the embedded bench/shapes.json unless --suite is given; the device is the one "
+                + "--backend opencl selects. CLBlast style: each candidate is checked against the Java path on "
+                + "random data, then timed (warm-up, median of --reps runs). Winners go to the device's tuning "
+                + "database in the cache directory and are used by every later plan on that device.",
+            // Lines of their own: wrapped by picocli, the path would break after "~/.".
+            "Cache directory: convcl.cache.dir / CONVCL_CACHE_DIR,",
+            "  else $XDG_CACHE_HOME/convcl, else ~/.cache/convcl.",
             "Progress goes to stderr, the table of choices to stdout."})
 public final class TuneCommand implements Callable<Integer> {
 
@@ -79,6 +82,9 @@ public final class TuneCommand implements Callable<Integer> {
         if (choice == BackendChoice.CPU) {
             throw new IllegalArgumentException("--backend: cpu is the Java path, which has no kernels to tune; use "
                     + "opencl");
+        }
+        if (suite != null) {
+            PathChecks.checkInput("--suite", suite);
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

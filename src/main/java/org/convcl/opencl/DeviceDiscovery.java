@@ -78,7 +78,12 @@ public final class DeviceDiscovery {
         List<String> problems = new ArrayList<>();
         for (int p = 0; p < platforms.length; p++) {
             try {
+                int before = devices.size();
                 addDevices(p, platforms[p], devices);
+                if (devices.size() == before) {
+                    int index = p;
+                    whyNoDevice(platforms[p]).ifPresent(why -> problems.add("platform " + index + ": " + why));
+                }
             } catch (CLException | OpenClException e) {
                 String detail = e instanceof CLException cl ? CL.stringFor_errorCode(cl.getStatus()) : e.getMessage();
                 problems.add("platform " + p + ": " + detail);
@@ -91,6 +96,17 @@ public final class DeviceDiscovery {
         }
         return new Result(devices, problems.isEmpty() ? Optional.empty()
                 : Optional.of(String.join("; ", problems)));
+    }
+
+    /**
+     * The cause of a platform's having no device, where one is known: PoCL's cache directory that it cannot make
+     * (see {@link PoclCache}), which PoCL itself keeps to its debug output.
+     */
+    private static Optional<String> whyNoDevice(cl_platform_id platform) {
+        if (!PoclCache.isPocl(Cl.platformString(platform, CL.CL_PLATFORM_NAME))) {
+            return Optional.empty();
+        }
+        return PoclCache.whyNoDevice(System.getenv());
     }
 
     private static void addDevices(int platformIndex, cl_platform_id platform, List<OpenClDevice> devices) {

@@ -12,6 +12,9 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.convcl.backend.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * (long), SHA-256 of the binary (32 bytes), binary. Anything that does not verify (truncated, corrupted,
  * another key, another format) is deleted and reported as a miss, so the caller rebuilds from source.
  * Writes go to a temporary file that is then renamed into place, so readers never see half a file. A cache
- * directory that cannot be written disables the disk cache with a debug message, never an error.
+ * directory that cannot be written is never an error: the first failed write logs one WARN naming the directory
+ * and the reason (once per directory and process), and programs are then built without the disk cache, each
+ * process compiling them again.
  *
  * <p>The directory is {@code convcl.cache.dir} / {@code CONVCL_CACHE_DIR}, else
  * {@code $XDG_CACHE_HOME/convcl}, else {@code ~/.cache/convcl}; binaries live in its {@code programs/}
@@ -40,11 +45,24 @@ final class ProgramBinaryCache {
     /** No driver's binary for these kernels comes near this; a larger file is not ours. */
     private static final long MAX_FILE_BYTES = 256L << 20;
 
+    /** The reports already logged in this process: one WARN per directory and reason, not one per context. */
+    private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
+
     private final Path directory;
+    /** Where the report of an unusable directory goes: one WARN per process, or a test's list. */
+    private final Consumer<String> report;
+    /** Why writing stopped (the first failure's reason), or null while entries may be written. */
+    private volatile String unwritable;
 
     /** A cache in {@code directory}, or a disabled one when it is null. */
     ProgramBinaryCache(Path directory) {
+        this(directory, ProgramBinaryCache::warnOnce);
+    }
+
+    /** A cache in {@code directory} that gives the report of a directory it cannot use to {@code report}. */
+    ProgramBinaryCache(Path directory, Consumer<String> report) {
         this.directory = directory;
+        this.report = report;
     }
 
     /** The cache at the configured (or default) location. */
@@ -71,6 +89,11 @@ final class ProgramBinaryCache {
 
     Optional<Path> directory() {
         return Optional.ofNullable(directory);
+    }
+
+    /** Why entries are no longer written (the directory cannot be), or empty while they are. */
+    Optional<String> unwritableReason() {
+        return Optional.ofNullable(unwritable);
     }
 
     /** The file an entry for {@code key} lives in. */
@@ -133,15 +156,22 @@ final class ProgramBinaryCache {
         }
     }
 
-    /** Stores {@code binary} for {@code key}; failures only disable caching of this entry. */
+    /**
+     * Stores {@code binary} for {@code key}. A directory that cannot be made or written stops the writing for good
+     * (see the class comment); another failure only loses this entry.
+     */
     void store(String key, byte[] binary) {
-        if (directory == null || binary.length == 0) {
+        if (directory == null || binary.length == 0 || unwritable != null) {
+            return;
+        }
+        Optional<String> unusable = CacheDirectories.unusable(directory);
+        if (unusable.isPresent()) {
+            stopWriting(unusable.get());
             return;
         }
         Path file = fileFor(key);
         Path temporary = null;
         try {
-            Files.createDirectories(directory);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(binary.length + key.length() + 64);
             try (DataOutputStream out = new DataOutputStream(bytes)) {
                 byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
@@ -171,6 +201,19 @@ final class ProgramBinaryCache {
                     // Best effort: a stray temporary file is harmless.
                 }
             }
+        }
+    }
+
+    private void stopWriting(String reason) {
+        unwritable = reason;
+        report.accept("OpenCL program cache " + directory + " cannot be used (" + reason + "); kernels are built "
+                + "without the disk cache, so every process compiles them again. Set convcl.cache.dir or "
+                + "CONVCL_CACHE_DIR to a writable directory");
+    }
+
+    private static void warnOnce(String report) {
+        if (REPORTED.add(report)) {
+            LOG.warn(report);
         }
     }
 

@@ -171,4 +171,19 @@ class BenchCommandTest {
         Object device = result.get("device_ms");
         return device == null ? number(result, "ms") : ((Number) device).doubleValue();
     }
+
+    /** The files are checked before the run, so that a bad path costs no benchmark time: exit 2, nothing written. */
+    @Test
+    void missingSuiteAndUnwritableJsonAreRefusedBeforeTheRun() {
+        Path missing = directory.resolve("missing.json");
+        String suiteLine = CliRun.of("bench", "--backend", "cpu", "--suite", missing.toString())
+                .assertFailure(Main.EXIT_INVALID, null);
+        assertEquals("convcl: --suite " + missing + ": no such file; an input must be an existing file", suiteLine);
+        Path nowhere = directory.resolve("no-such-dir").resolve("bench.json");
+        CliRun run = CliRun.of("bench", "--backend", "cpu", "--suite", suite.toString(), "--json", nowhere.toString());
+        String jsonLine = run.assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(jsonLine.startsWith("convcl: --json " + nowhere + ": directory " + nowhere.getParent()
+                + " does not exist"), jsonLine);
+        assertFalse(Files.exists(nowhere.getParent()));
+    }
 }

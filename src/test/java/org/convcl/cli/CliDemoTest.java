@@ -108,14 +108,18 @@ class CliDemoTest {
     }
 
     @Test
-    void unreadableImageOrUnwritableOutputExitsOne() throws Exception {
+    void missingImageOrAnOutputThatCannotBeWrittenExitsTwo() throws Exception {
         Path output = dir.resolve("knobs.png");
-        String missing = CliRun.of("demo", "--image", dir.resolve("missing.png").toString(), "--output",
-                output.toString()).assertFailure(Main.EXIT_IO, output);
-        assertTrue(missing.contains("no such file"), missing);
+        Path missingImage = dir.resolve("missing.png");
+        String missing = CliRun.of("demo", "--image", missingImage.toString(), "--output",
+                output.toString()).assertFailure(Main.EXIT_INVALID, output);
+        assertEquals("convcl: --image " + missingImage + ": no such file; an input must be an existing file", missing);
         Path nowhere = dir.resolve("no-such-dir").resolve("knobs.png");
-        String unwritable = CliRun.of("demo", "--output", nowhere.toString()).assertFailure(Main.EXIT_IO, null);
-        assertTrue(unwritable.contains("does not exist"), unwritable);
+        String unwritable = CliRun.of("demo", "--output", nowhere.toString()).assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(unwritable.startsWith("convcl: --output " + nowhere + ": directory " + nowhere.getParent()
+                + " does not exist"), unwritable);
+        String directory = CliRun.of("demo", "--output", dir.toString()).assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(directory.startsWith("convcl: --output " + dir + ": it is a directory"), directory);
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 import org.convcl.io.Npy;
 import org.convcl.testing.NpyBytes;
 import org.convcl.testing.RandomTensors;
+import org.convcl.testing.ReadOnlyDirectory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,8 +23,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The CLI's failure contract: exit 2 for an invalid command line, configuration or file content, exit 1
- * for a file that cannot be read or written; always one line on stderr, nothing on stdout, no output file.
+ * The CLI's failure contract: exit 2 for an invalid command line, configuration, file path or file content;
+ * always one line on stderr, nothing on stdout, no output file.
  */
 class CliErrorTest {
 
@@ -137,6 +138,20 @@ class CliErrorTest {
         CliRun.of().assertFailure(Main.EXIT_INVALID, null);
     }
 
+    /** A slip of the keyboard gets the command or option it was meant to be, on the one line of the error. */
+    @Test
+    void mistypedCommandsAndOptionsGetADidYouMean() {
+        assertEquals("convcl: Unmatched argument at index 0: 'cnov'; did you mean conv? (see convcl --help)",
+                CliRun.of("cnov").assertFailure(Main.EXIT_INVALID, null));
+        String transpose = CliRun.of("conv-tarnspose").assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(transpose.contains("; did you mean conv-transpose? "), transpose);
+        String option = conv("--stride", "2").assertFailure(Main.EXIT_INVALID, output);
+        assertTrue(option.contains("'--stride'") && option.contains("; did you mean --strides? "), option);
+        String unlike = CliRun.of("xyzzy").assertFailure(Main.EXIT_INVALID, null);
+        assertEquals("convcl: Unmatched argument at index 0: 'xyzzy' (see convcl --help)", unlike,
+                "nothing close: no suggestion");
+    }
+
     @Test
     void unknownBackend() {
         String line = conv("--backend", "gpu").assertFailure(Main.EXIT_INVALID, output);
@@ -177,33 +192,70 @@ class CliErrorTest {
         Npy.write(x, RandomTensors.uniform(new SplittableRandom(2), 6, 6, 3));
         String line = conv().assertFailure(Main.EXIT_INVALID, output);
         assertTrue(line.contains("kernel") && line.contains("3"), line);
+        // Channels first, as (N, C, H, W) from another framework: the message says which layout is read.
+        Npy.write(x, RandomTensors.uniform(new SplittableRandom(2), 1, 2, 6, 6));
+        String channelsFirst = conv().assertFailure(Main.EXIT_INVALID, output);
+        assertTrue(channelsFirst.endsWith("the input has 6 channels in 1 group(s); the kernel's second-to-last dim "
+                + "must be Cin/groups = 6; inputs are channels-last (*batch, *spatial, C): C is the last dim of the "
+                + "input's shape [1, 2, 6, 6]"), channelsFirst);
     }
 
+    /** A path is the user's input as much as an option is: a missing input or a directory is exit 2. */
     @Test
-    void missingOrUnreadableInputsExitOne() throws IOException {
+    void missingInputsAndDirectoriesAsInputsExitTwoNamingOptionPathAndRule() {
         Path missing = dir.resolve("missing.npy");
         String input = CliRun.of("conv", "--input", missing.toString(), "--kernel", kernel.toString(),
-                "--output", output.toString()).assertFailure(Main.EXIT_IO, output);
-        assertTrue(input.contains("--input") && input.contains("missing.npy"), input);
+                "--output", output.toString()).assertFailure(Main.EXIT_INVALID, output);
+        assertEquals("convcl: --input " + missing + ": no such file; an input must be an existing file", input);
         String kernelLine = CliRun.of("conv", "--input", x.toString(), "--kernel", missing.toString(),
-                "--output", output.toString()).assertFailure(Main.EXIT_IO, output);
-        assertTrue(kernelLine.contains("--kernel"), kernelLine);
-        CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--bias", missing.toString(),
-                "--output", output.toString()).assertFailure(Main.EXIT_IO, output);
-        CliRun.of("conv", "--input", dir.toString(), "--kernel", kernel.toString(),
-                "--output", output.toString()).assertFailure(Main.EXIT_IO, output);
+                "--output", output.toString()).assertFailure(Main.EXIT_INVALID, output);
+        assertTrue(kernelLine.startsWith("convcl: --kernel " + missing + ": no such file"), kernelLine);
+        String biasLine = conv("--bias", missing.toString()).assertFailure(Main.EXIT_INVALID, output);
+        assertTrue(biasLine.startsWith("convcl: --bias " + missing + ": no such file"), biasLine);
+        String maskLine = conv("--mask", missing.toString()).assertFailure(Main.EXIT_INVALID, output);
+        assertTrue(maskLine.startsWith("convcl: --mask " + missing + ": no such file"), maskLine);
+        String directory = CliRun.of("conv", "--input", dir.toString(), "--kernel", kernel.toString(),
+                "--output", output.toString()).assertFailure(Main.EXIT_INVALID, output);
+        assertEquals("convcl: --input " + dir + ": it is a directory; an input must be a file", directory);
     }
 
     @Test
-    void unwritableOutputExitsOne() {
+    void outputInAMissingDirectoryExitsTwoAndCreatesNothing() {
         Path inMissingDirectory = dir.resolve("no-such-dir").resolve("y.npy");
         String line = CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--output",
-                inMissingDirectory.toString()).assertFailure(Main.EXIT_IO, null);
-        assertTrue(line.contains("--output"), line);
+                inMissingDirectory.toString()).assertFailure(Main.EXIT_INVALID, null);
+        assertEquals("convcl: --output " + inMissingDirectory + ": directory " + inMissingDirectory.getParent()
+                + " does not exist; an output's directory must exist (convcl creates no directories)", line);
         assertTrue(Files.notExists(inMissingDirectory.getParent()));
-        CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--output", dir.toString())
-                .assertFailure(Main.EXIT_IO, null);
-        assertTrue(Files.isDirectory(dir));
+        // A relative path: the directory is named as it was written.
+        Path relative = Path.of("no-such-dir-" + System.nanoTime(), "y.npy");
+        String relativeLine = CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--output",
+                relative.toString()).assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(relativeLine.startsWith("convcl: --output " + relative + ": directory " + relative.getParent()
+                + " does not exist; "), relativeLine);
+        assertTrue(Files.notExists(relative.getParent()));
+    }
+
+    @Test
+    void outputThatIsADirectoryExitsTwoAndLeavesItAsItWas() throws IOException {
+        Path directory = Files.createDirectory(dir.resolve("out"));
+        String line = CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--output",
+                directory.toString()).assertFailure(Main.EXIT_INVALID, null);
+        assertEquals("convcl: --output " + directory + ": it is a directory; an output must name a file", line);
+        try (var entries = Files.list(directory)) {
+            assertEquals(0, entries.count(), "nothing written into the directory");
+        }
+    }
+
+    @Test
+    void outputInADirectoryThatCannotBeWrittenExitsTwo() throws IOException {
+        Path readOnly = ReadOnlyDirectory.under(dir);
+        Path target = readOnly.resolve("y.npy");
+        String line = CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--output",
+                target.toString()).assertFailure(Main.EXIT_INVALID, null);
+        assertEquals("convcl: --output " + target + ": directory " + readOnly + " is not writable; an output's "
+                + "directory must be writable (the output is written there, then moved into place)", line);
+        assertTrue(Files.notExists(target));
     }
 
     @Test

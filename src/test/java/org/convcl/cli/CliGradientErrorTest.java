@@ -141,10 +141,10 @@ class CliGradientErrorTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"conv", "conv-transpose"})
-    void cotangentThatCannotBeReadExitsOneAndBadContentExitsTwo(String command) throws IOException {
+    void missingCotangentAndBadContentExitTwo(String command) throws IOException {
         Files.delete(cotangent);
-        String missing = assertFailsWritingNothing(run(command, fullCallWithout()), Main.EXIT_IO);
-        assertTrue(missing.contains("--cotangent") && missing.contains("ct.npy"), missing);
+        String missing = assertFailsWritingNothing(run(command, fullCallWithout()), Main.EXIT_INVALID);
+        assertTrue(missing.startsWith("convcl: --cotangent " + cotangent + ": no such file"), missing);
         Files.writeString(cotangent, "not a numpy file");
         String bad = assertFailsWritingNothing(run(command, fullCallWithout()), Main.EXIT_INVALID);
         assertTrue(bad.contains("--cotangent") && bad.contains("ct.npy"), bad);
@@ -159,22 +159,22 @@ class CliGradientErrorTest {
         assertTrue(line.contains("strides") && line.contains("[0]"), line);
     }
 
-    /** A gradient output in a missing directory: exit 1 before any work, and Y and the others not written. */
+    /** A gradient output in a missing directory: exit 2 before any work, and Y and the others not written. */
     @ParameterizedTest
     @ValueSource(strings = {"conv", "conv-transpose"})
-    void unwritableGradientOutputExitsOneLeavingNoOtherOutput(String command) {
+    void unwritableGradientOutputExitsTwoLeavingNoOtherOutput(String command) {
         Path missingDir = dir.resolve("no-such-dir");
         for (String option : new String[] {"--grad-input", "--grad-kernel", "--grad-bias"}) {
             Path unwritable = missingDir.resolve(option.substring(2) + ".npy");
             List<String> args = new ArrayList<>(List.of(fullCallWithout(option)));
             args.addAll(List.of(option, unwritable.toString()));
-            String line = assertFailsWritingNothing(run(command, args.toArray(String[]::new)), Main.EXIT_IO);
+            String line = assertFailsWritingNothing(run(command, args.toArray(String[]::new)), Main.EXIT_INVALID);
             assertTrue(line.contains(option) && line.contains("does not exist"), line);
         }
         assertFalse(Files.exists(missingDir));
         List<String> args = new ArrayList<>(List.of(fullCallWithout("--grad-kernel")));
         args.addAll(List.of("--grad-kernel", dir.toString()));
-        String line = assertFailsWritingNothing(run(command, args.toArray(String[]::new)), Main.EXIT_IO);
+        String line = assertFailsWritingNothing(run(command, args.toArray(String[]::new)), Main.EXIT_INVALID);
         assertTrue(line.contains("--grad-kernel") && line.contains("it is a directory"), line);
         assertTrue(Files.isDirectory(dir));
     }

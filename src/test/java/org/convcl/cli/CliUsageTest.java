@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -139,6 +141,41 @@ class CliUsageTest {
         assertTrue(examples.stdout().contains("--repeats"), examples.stdout());
         assertEquals("", conv.stderr() + tool.stderr() + transpose.stderr() + training.stderr()
                 + examples.stderr());
+    }
+
+    /**
+     * {@code convcl --help} lists each command with its summary, the first line of its header (else of its
+     * description): every summary is a whole short sentence, shown whole, not a line cut mid-sentence.
+     */
+    @Test
+    void everyCommandSummaryInTheToolsHelpIsAWholeSentence() {
+        CliRun tool = CliRun.of("--help");
+        tool.assertSuccess();
+        Map<String, String> listed = new LinkedHashMap<>();
+        String current = null;
+        boolean inCommands = false;
+        for (String line : tool.stdout().split("\\R")) {
+            if (line.equals("Commands:")) {
+                inCommands = true;
+            } else if (inCommands && line.isBlank()) {
+                break;
+            } else if (inCommands && line.matches("  \\S.*")) {
+                String[] nameAndSummary = line.strip().split("\\s+", 2);
+                current = nameAndSummary[0];
+                listed.put(current, nameAndSummary.length > 1 ? nameAndSummary[1] : "");
+            } else if (inCommands && current != null) {
+                listed.merge(current, line.strip(), (before, more) -> before + " " + more);
+            }
+        }
+        Map<String, CommandLine> commands = new CommandLine(new Main()).getSubcommands();
+        assertEquals(commands.keySet(), listed.keySet(), tool.stdout());
+        for (Map.Entry<String, CommandLine> command : commands.entrySet()) {
+            CommandLine.Model.UsageMessageSpec usage = command.getValue().getCommandSpec().usageMessage();
+            String[] summaryLines = usage.header().length > 0 ? usage.header() : usage.description();
+            String summary = summaryLines[0];
+            assertTrue(summary.endsWith("."), command.getKey() + "'s summary is a sentence: " + summary);
+            assertEquals(summary, listed.get(command.getKey()), command.getKey() + " is listed whole");
+        }
     }
 
     @Test

@@ -128,11 +128,14 @@ class ScriptIT {
     }
 
     @Test
-    void missingInputExitsOneWithOneLine() throws Exception {
+    void missingInputExitsTwoWithOneLine() throws Exception {
         Path output = dir.resolve("y.npy");
-        Outcome outcome = run("conv", "--input", dir.resolve("missing.npy").toString(), "--kernel",
+        Path missing = dir.resolve("missing.npy");
+        Outcome outcome = run("conv", "--input", missing.toString(), "--kernel",
                 dir.resolve("k.npy").toString(), "--output", output.toString());
-        assertOneLineFailure(outcome, 1);
+        assertOneLineFailure(outcome, 2);
+        assertEquals("convcl: --input " + missing + ": no such file; an input must be an existing file\n",
+                outcome.stderr());
         assertFalse(Files.exists(output));
     }
 
@@ -246,8 +249,8 @@ class ScriptIT {
             Outcome unwritable = run(command, "--input", x, "--kernel", kernel, "--padding", "circular",
                     "--output", y.toString(), "--cotangent", ct, "--grad-input", dx.toString(),
                     "--grad-kernel", dk.toString());
-            assertOneLineFailure(unwritable, 1);
-            assertTrue(unwritable.stderr().contains("--grad-kernel"), unwritable.stderr());
+            assertOneLineFailure(unwritable, 2);
+            assertTrue(unwritable.stderr().contains("--grad-kernel " + dk + ": directory"), unwritable.stderr());
             assertFalse(Files.exists(y) || Files.exists(dx) || Files.exists(dk.getParent()));
         }
     }

@@ -1,13 +1,17 @@
 package org.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,12 +61,35 @@ class ProgramBinaryCacheTest {
     }
 
     @Test
-    void unwritableDirectoryOnlyDisablesCaching() throws IOException {
+    void unwritableDirectoryOnlyDisablesCachingSayingWhereAndWhy() throws IOException {
         Path file = directory.resolve("not-a-directory");
         Files.writeString(file, "x");
-        ProgramBinaryCache cache = new ProgramBinaryCache(file.resolve("programs"));
+        List<String> reports = new ArrayList<>();
+        ProgramBinaryCache cache = new ProgramBinaryCache(file.resolve("programs"), reports::add);
+        assertTrue(cache.unwritableReason().isEmpty(), "nothing known before the first write");
         cache.store("key", new byte[] {1});
         assertTrue(cache.load("key").isEmpty());
+        String reason = "cannot create " + file.resolve("programs") + ": Not a directory";
+        assertEquals(Optional.of(reason), cache.unwritableReason(), "the system's reason, naming the path");
+        assertEquals(List.of("OpenCL program cache " + file.resolve("programs") + " cannot be used (" + reason
+                + "); kernels are built without the disk cache, so every process compiles them again. Set "
+                + "convcl.cache.dir or CONVCL_CACHE_DIR to a writable directory"), reports);
         assertTrue(new ProgramBinaryCache(null).load("key").isEmpty());
+    }
+
+    /** After the first failure the cache stops writing, rather than failing (and reporting) on every program. */
+    @Test
+    void aDirectoryFoundUnwritableIsNotTriedAgain() throws IOException {
+        Path file = directory.resolve("later-a-directory");
+        Files.writeString(file, "x");
+        List<String> reports = new ArrayList<>();
+        ProgramBinaryCache cache = new ProgramBinaryCache(file, reports::add);
+        cache.store("first", new byte[] {1});
+        assertEquals(Optional.of(file + " exists and is not a directory"), cache.unwritableReason());
+        Files.delete(file);
+        cache.store("second", new byte[] {2});
+        assertFalse(Files.exists(file), "no second attempt made the directory");
+        assertTrue(cache.load("second").isEmpty());
+        assertEquals(1, reports.size(), "reported once: " + reports);
     }
 }

@@ -12,8 +12,10 @@ public final class CpuKernels {
     private static final Logger LOG = LoggerFactory.getLogger(CpuKernels.class);
     private static final RowKernel SCALAR = new ScalarConvKernel();
     private static final RowKernel DEPTHWISE = new DepthwiseKernel();
-    private static final RowKernel VECTOR = loadVectorKernel("VectorConvKernel");
-    private static final RowKernel VECTOR_DEPTHWISE = loadVectorKernel("VectorDepthwiseKernel");
+    /** Whether the JVM opened the Vector API; decided (and, when it did not, logged) once, as the class loads. */
+    private static final boolean VECTOR_MODULE = vectorModuleOpened();
+    private static final RowKernel VECTOR = VECTOR_MODULE ? loadVectorKernel("VectorConvKernel") : null;
+    private static final RowKernel VECTOR_DEPTHWISE = VECTOR_MODULE ? loadVectorKernel("VectorDepthwiseKernel") : null;
 
     private CpuKernels() {
     }
@@ -30,12 +32,24 @@ public final class CpuKernels {
         return VECTOR != null ? VECTOR : SCALAR;
     }
 
-    private static RowKernel loadVectorKernel(String simpleName) {
-        if (Boolean.getBoolean("convcl.cpu.noVectorApi")
-                || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-            LOG.debug("Vector API absent (start the JVM with --add-modules jdk.incubator.vector): plain loops");
-            return null;
+    /**
+     * Whether the Vector API may be used. Its absence is the JVM's flag missing, which costs far more than a user
+     * would guess and which only the user can fix, so it is a WARN, once per JVM; turning it off on purpose
+     * ({@code convcl.cpu.noVectorApi}, for comparisons) is not.
+     */
+    private static boolean vectorModuleOpened() {
+        if (Boolean.getBoolean("convcl.cpu.noVectorApi")) {
+            LOG.debug("Vector API turned off by convcl.cpu.noVectorApi: plain loops");
+            return false;
         }
+        if (ModuleLayer.boot().findModule(VectorApiAbsence.MODULE).isEmpty()) {
+            LOG.warn(VectorApiAbsence.WARNING);
+            return false;
+        }
+        return true;
+    }
+
+    private static RowKernel loadVectorKernel(String simpleName) {
         try {
             // Loaded by name so that this class links without the incubator module.
             return (RowKernel) Class.forName(CpuKernels.class.getPackageName() + "." + simpleName)
