@@ -14,30 +14,34 @@ import org.jocl.cl_mem;
 
 /**
  * One kernel object. Setting arguments and enqueueing must not interleave between threads (arguments are
- * state of the kernel object), so {@link #launch} does both under a lock; OpenCL captures the arguments at
- * enqueue time, so the lock is held only for the enqueue, not the execution.
+ * state of the kernel object), so {@link #launch} does both under the kernel's own lock; OpenCL captures the
+ * arguments at enqueue time, so the lock is held only for the enqueue, not the execution, and launches of
+ * different kernels from different threads proceed in parallel.
  *
- * <p>The lock is one for the whole process, not one per kernel: PoCL (3.1) compiles a kernel's work-group
- * function inside {@code clEnqueueNDRangeKernel} the first time it sees a launch shape, and two threads
- * doing that at once for different kernels crashed the JVM (a segmentation fault in about one test run in
- * three with a cold compiler cache). Enqueueing takes microseconds, so serialising it costs nothing that
- * matters, on a GPU either.
+ * <p>On PoCL the lock is one for the whole process instead: PoCL (3.1) compiles a kernel's work-group function
+ * inside {@code clEnqueueNDRangeKernel} the first time it sees a launch shape, and two threads doing that at
+ * once for different kernels crashed the JVM (a segmentation fault in about one test run in three with a cold
+ * compiler cache). Other drivers compile in {@code clBuildProgram} and enqueue from many threads safely.
  */
 final class ClKernel extends NativeObject {
-    private static final Object ENQUEUE_LOCK = new Object();
+    /** The process-wide enqueue lock of drivers that need one (PoCL). */
+    private static final Object PROCESS_ENQUEUE_LOCK = new Object();
 
     private final cl_kernel kernel;
     private final String name;
+    private final Object enqueueLock;
 
-    private ClKernel(cl_kernel kernel, String name) {
+    private ClKernel(cl_kernel kernel, String name, boolean processWideLock) {
         super(NativeResources.Kind.KERNEL);
         this.kernel = kernel;
         this.name = name;
+        this.enqueueLock = processWideLock ? PROCESS_ENQUEUE_LOCK : new Object();
     }
 
-    static ClKernel create(ClProgram program, String name) {
+    /** A kernel object; {@code processWideLock} for drivers that must not enqueue from two threads at once. */
+    static ClKernel create(ClProgram program, String name, boolean processWideLock) {
         cl_kernel kernel = Cl.call("clCreateKernel(" + name + ")", () -> CL.clCreateKernel(program.handle(), name, null));
-        return new ClKernel(kernel, name);
+        return new ClKernel(kernel, name, processWideLock);
     }
 
     /** {@code CL_KERNEL_WORK_GROUP_SIZE}: the largest work-group this kernel can run with on {@code device}. */
@@ -56,7 +60,7 @@ final class ClKernel extends NativeObject {
      * (passed as {@code int}). {@code local} may be null to let the driver choose.
      */
     void launch(cl_command_queue queue, long[] global, long[] local, Object... arguments) {
-        synchronized (ENQUEUE_LOCK) {
+        synchronized (enqueueLock) {
             launchLocked(queue, global, local, arguments);
         }
     }

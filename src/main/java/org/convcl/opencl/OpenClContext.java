@@ -105,7 +105,7 @@ final class OpenClContext extends NativeObject {
     /** A new kernel object of {@code name} from {@code program}, owned by this context. */
     ClKernel kernel(ClProgram program, String name) {
         ensureOpen();
-        return own(ClKernel.create(program, name));
+        return own(ClKernel.create(program, name, device.isPocl()));
     }
 
     /** A new buffer of {@code bytes}, refused when the device cannot allocate one that large. */

@@ -77,6 +77,11 @@ public final class OpenClDevice {
         return platformIndex;
     }
 
+    /** Whether this device belongs to PoCL, whose quirks some code works around. */
+    boolean isPocl() {
+        return PoclCache.isPocl(platformName);
+    }
+
     public String platformName() {
         return platformName;
     }
