@@ -67,7 +67,7 @@ public final class OpenClBackend implements ConvBackend {
         return new OpenClBackend(OpenClContext.create(device), false);
     }
 
-    /** A new private backend whose compiled programs are cached in {@code binaries} (no disk cache: null dir). */
+    /** A new private backend whose compiled programs are cached in {@code binaries} (one of a null directory: none). */
     static OpenClBackend create(OpenClDevice device, ProgramBinaryCache binaries) {
         return new OpenClBackend(OpenClContext.create(device, binaries), false);
     }
