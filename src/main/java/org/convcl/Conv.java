@@ -21,14 +21,22 @@ import org.convcl.opencl.OpenClBackend;
  * resident: they are uploaded on the first call on each device (once, under a lock) and reused by every later
  * one. After changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the
  * next device call uploads them again. Host-array calls ({@link #apply(Tensor)}) always use the current values.
+ *
+ * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
+ * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
+ * a layer dropped unclosed has its copies released by a cleaner, whenever the garbage collector finds it
+ * unreachable. The layer does not own its backend and never closes it.
  */
-public final class Conv {
+public final class Conv implements AutoCloseable {
     private final Tensor kernel;
     private final Tensor bias;
     private final Tensor mask;
     private final ConvSpec spec;
     private final ConvBackend backend;
-    /** Kernel and bias copies on the OpenCL devices this layer has run on; made on the first device call. */
+    /**
+     * Kernel and bias copies on the OpenCL devices this layer has run on (made on the first device call), and
+     * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies.
+     */
     private final DeviceParameters.Lazy deviceParameters = new DeviceParameters.Lazy(this);
 
     private Conv(Builder builder) {
@@ -101,6 +109,7 @@ public final class Conv {
      * to that device once and reused (see {@link #parametersChanged()}).
      */
     public DeviceTensor apply(DeviceTensor x) {
+        deviceParameters.ensureOpen();
         ConvGeometry geometry = geometry(x.shape());
         OpenClBackend device = x.backend();
         DeviceTensor y = device.allocate(geometry.outputShape());
@@ -122,13 +131,41 @@ public final class Conv {
         deviceParameters.invalidate();
     }
 
-    /** Releases the kernel and bias copies this layer keeps on OpenCL devices (they are re-uploaded if needed). */
+    /**
+     * Releases the kernel and bias copies this layer keeps on OpenCL devices; the layer stays usable and uploads
+     * them again on its next device call. To be done with the layer, {@link #close()} it instead.
+     */
     public void releaseDeviceParameters() {
         deviceParameters.release();
     }
 
+    /**
+     * Releases the kernel and bias copies this layer keeps on OpenCL devices and ends its use: later
+     * {@code apply} and {@code backward} calls, on host or device tensors, throw {@link IllegalStateException}.
+     * Idempotent; accessors such as {@link #kernel()} and {@link #geometry} still answer. The backend is
+     * not closed (the layer does not own it). A layer used only on host tensors holds no device memory, but
+     * closing it is still the way to say it is done.
+     */
+    @Override
+    public void close() {
+        deviceParameters.close();
+    }
+
+    /** Whether {@link #close()} has run. */
+    public boolean isClosed() {
+        return deviceParameters.isClosed();
+    }
+
+    /** The layer in error messages: its type and kernel shape, and whether it has a bias and a mask. */
+    @Override
+    public String toString() {
+        return "Conv(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
+                + (mask == null ? "" : ", mask") + ")";
+    }
+
     /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
     public Tensor apply(Tensor x) {
+        deviceParameters.ensureOpen();
         ConvGeometry geometry = geometry(x.shape());
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
         backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
@@ -142,6 +179,7 @@ public final class Conv {
      * {@code dkernel} is the effective kernel's gradient times the mask.
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
+        deviceParameters.ensureOpen();
         ConvBackward.checkInput(x);
         ConvGeometry g = geometry(x.shape());
         ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
@@ -160,6 +198,7 @@ public final class Conv {
      * {@code dkernel}); see {@link #parametersChanged()}. The call enqueues the work and returns.
      */
     public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
+        deviceParameters.ensureOpen();
         DeviceBackward.checkInput(x);
         ConvGeometry g = geometry(x.shape());
         DeviceBackward.checkOperands(x, dy, g.outputShape());

@@ -19,15 +19,20 @@ import org.convcl.opencl.OpenClBackend;
  *
  * <p>On an OpenCL device ({@link #apply(DeviceTensor)}, {@link #backward(DeviceTensor, DeviceTensor)}) the
  * layer keeps its (masked) kernel, in the layout its convolution multiplies by, and its bias resident, as
- * {@link Conv} does: call {@link #parametersChanged()} after changing them in place.
+ * {@link Conv} does: call {@link #parametersChanged()} after changing them in place. Its lifetime is
+ * {@link Conv}'s too: {@link #close()} releases those copies and ends the layer's use; it never closes the
+ * backend.
  */
-public final class ConvTranspose {
+public final class ConvTranspose implements AutoCloseable {
     private final Tensor kernel;
     private final Tensor bias;
     private final Tensor mask;
     private final ConvTransposeSpec spec;
     private final ConvBackend backend;
-    /** Kernel and bias copies on the OpenCL devices this layer has run on; made on the first device call. */
+    /**
+     * Kernel and bias copies on the OpenCL devices this layer has run on (made on the first device call), and
+     * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies.
+     */
     private final DeviceParameters.Lazy deviceParameters = new DeviceParameters.Lazy(this);
 
     private ConvTranspose(Builder builder) {
@@ -101,6 +106,7 @@ public final class ConvTranspose {
 
     /** Applies the layer: {@code conv_transpose(x, kernel * mask)} (CIRCULAR: wrapped onto the period) {@code + bias}. */
     public Tensor apply(Tensor x) {
+        deviceParameters.ensureOpen();
         ConvBackward.checkInput(x);
         ConvTransposeGeometry g = geometry(x.shape());
         float[] convKernel = g.convKernel(effectiveKernel());
@@ -125,6 +131,7 @@ public final class ConvTranspose {
      * adjoint of the wrap-sum).
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
+        deviceParameters.ensureOpen();
         ConvBackward.checkInput(x);
         ConvTransposeGeometry g = geometry(x.shape());
         ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
@@ -152,6 +159,7 @@ public final class ConvTranspose {
      * once and reused (see {@link #parametersChanged()}). The call enqueues the work and returns.
      */
     public DeviceTensor apply(DeviceTensor x) {
+        deviceParameters.ensureOpen();
         DeviceBackward.checkInput(x);
         ConvTransposeGeometry g = geometry(x.shape());
         OpenClBackend device = x.backend();
@@ -182,6 +190,7 @@ public final class ConvTranspose {
      * caller closes. Reuses the layer's resident kernel and bias. The call enqueues the work and returns.
      */
     public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
+        deviceParameters.ensureOpen();
         DeviceBackward.checkInput(x);
         ConvTransposeGeometry g = geometry(x.shape());
         DeviceBackward.checkOperands(x, dy, g.outputShape());
@@ -198,9 +207,36 @@ public final class ConvTranspose {
         deviceParameters.invalidate();
     }
 
-    /** Releases the kernel and bias copies this layer keeps on OpenCL devices (they are re-uploaded if needed). */
+    /**
+     * Releases the kernel and bias copies this layer keeps on OpenCL devices; the layer stays usable and uploads
+     * them again on its next device call. To be done with the layer, {@link #close()} it instead.
+     */
     public void releaseDeviceParameters() {
         deviceParameters.release();
+    }
+
+    /**
+     * Releases the kernel and bias copies this layer keeps on OpenCL devices and ends its use: later
+     * {@code apply} and {@code backward} calls, on host or device tensors, throw {@link IllegalStateException}.
+     * Idempotent; accessors such as {@link #kernel()} and {@link #geometry} still answer. The backend is
+     * not closed (the layer does not own it). A layer used only on host tensors holds no device memory, but
+     * closing it is still the way to say it is done.
+     */
+    @Override
+    public void close() {
+        deviceParameters.close();
+    }
+
+    /** Whether {@link #close()} has run. */
+    public boolean isClosed() {
+        return deviceParameters.isClosed();
+    }
+
+    /** The layer in error messages: its type and kernel shape, and whether it has a bias and a mask. */
+    @Override
+    public String toString() {
+        return "ConvTranspose(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
+                + (mask == null ? "" : ", mask") + ")";
     }
 
     /** What a device keeps: the masked kernel in the layout the convolution multiplies by, rearranged once per upload. */

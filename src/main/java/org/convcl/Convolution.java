@@ -5,7 +5,8 @@ import org.convcl.backend.ConvBackend;
 
 /**
  * One-off functional calls, for when a layer object is more than needed. Thread-safe: each call builds its
- * own layer, so calls may run on many threads at once as long as nobody writes their tensors meanwhile.
+ * own layer, so calls may run on many threads at once as long as nobody writes their tensors meanwhile. Each
+ * layer is closed before the call returns; the backend, which the caller does not own here, is not.
  */
 public final class Convolution {
     private Convolution() {
@@ -18,7 +19,9 @@ public final class Convolution {
 
     /** {@code conv(x, kernel) + bias} on {@code backend}; {@code bias} may be null. */
     public static Tensor conv(Tensor x, Tensor kernel, Tensor bias, ConvSpec spec, ConvBackend backend) {
-        return Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build().apply(x);
+        try (Conv layer = Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build()) {
+            return layer.apply(x);
+        }
     }
 
     /**
@@ -27,7 +30,9 @@ public final class Convolution {
      */
     public static ConvGradients convBackward(Tensor x, Tensor kernel, Tensor bias, ConvSpec spec, Tensor dy,
             ConvBackend backend) {
-        return Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build().backward(x, dy);
+        try (Conv layer = Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build()) {
+            return layer.backward(x, dy);
+        }
     }
 
     /** flax {@code nnx.ConvTranspose}'s output on the default backend; {@code bias} may be null. */
@@ -38,12 +43,16 @@ public final class Convolution {
     /** flax {@code nnx.ConvTranspose}'s output on {@code backend}; {@code bias} may be null. */
     public static Tensor convTranspose(Tensor x, Tensor kernel, Tensor bias, ConvTransposeSpec spec,
             ConvBackend backend) {
-        return ConvTranspose.builder(kernel).bias(bias).spec(spec).backend(backend).build().apply(x);
+        try (ConvTranspose layer = ConvTranspose.builder(kernel).bias(bias).spec(spec).backend(backend).build()) {
+            return layer.apply(x);
+        }
     }
 
     /** The gradients of {@code sum(convTranspose(x, kernel, bias) * dy)}, on {@code backend}. */
     public static ConvGradients convTransposeBackward(Tensor x, Tensor kernel, Tensor bias, ConvTransposeSpec spec,
             Tensor dy, ConvBackend backend) {
-        return ConvTranspose.builder(kernel).bias(bias).spec(spec).backend(backend).build().backward(x, dy);
+        try (ConvTranspose layer = ConvTranspose.builder(kernel).bias(bias).spec(spec).backend(backend).build()) {
+            return layer.backward(x, dy);
+        }
     }
 }

@@ -13,37 +13,46 @@ import org.convcl.opencl.OpenClBackend;
 /**
  * A layer's kernel and bias (and, once a backward pass asked for it, its mask) resident on each OpenCL device
  * it has run on: uploaded on first use per device, reused by every later device call, and uploaded again
- * after {@link #invalidate()} (the layer's {@code parametersChanged()}). Released by {@link #release()}, by the device's backend closing, or, as a
- * safety net, when the layer becomes unreachable. Thread-safe: a device's copy is replaced only while no
- * call is enqueueing with it.
+ * after {@link #invalidate()} (the layer's {@code parametersChanged()}). Released by {@link #release()} (uploaded
+ * again on the next use), for good by {@link #close()} (the layer's {@code close()}), by the device's backend
+ * closing, or, as a safety net, when the layer becomes unreachable. Thread-safe: a device's copy is replaced
+ * only while no call is enqueueing with it.
  */
 final class DeviceParameters {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final Map<OpenClBackend, Copy> copies = new ConcurrentHashMap<>();
     private final AtomicLong version = new AtomicLong();
+    /** The owner's description, for the refusal after close; a string, since the cleaner must not reach the owner. */
+    private final String ownerName;
+    private volatile boolean closed;
 
-    private DeviceParameters() {
+    private DeviceParameters(String ownerName) {
+        this.ownerName = ownerName;
     }
 
     /**
      * A layer's cache, made on the layer's first device call, so that a layer that never meets an OpenCL
-     * device registers nothing with the cleaner. Thread-safe.
+     * device registers nothing with the cleaner; also the layer's open or closed state, so that a call racing
+     * with {@link #close()} cannot upload copies that nothing would release. Thread-safe.
      */
     static final class Lazy {
         private final Object owner;
         private volatile DeviceParameters parameters;
+        private volatile boolean closed;
 
         /** For {@code owner}, whose becoming unreachable releases the device memory. */
         Lazy(Object owner) {
             this.owner = owner;
         }
 
-        /** The cache, made now if this is the first device call. */
+        /** The cache, made now if this is the first device call; refused once closed. */
         DeviceParameters get() {
+            ensureOpen();
             DeviceParameters made = parameters;
             if (made == null) {
                 synchronized (this) {
+                    ensureOpen();
                     made = parameters;
                     if (made == null) {
                         made = forOwner(owner);
@@ -52,6 +61,29 @@ final class DeviceParameters {
                 }
             }
             return made;
+        }
+
+        /** Throws {@link IllegalStateException} naming the owner once {@link #close()} has run. */
+        void ensureOpen() {
+            if (closed) {
+                throw closedError(owner.toString());
+            }
+        }
+
+        boolean isClosed() {
+            return closed;
+        }
+
+        /** Releases every device copy for good: later calls are refused. Idempotent. */
+        void close() {
+            DeviceParameters made;
+            synchronized (this) {
+                closed = true;
+                made = parameters;
+            }
+            if (made != null) {
+                made.close();
+            }
         }
 
         /** {@link DeviceParameters#invalidate()}, when there is a cache. */
@@ -73,7 +105,7 @@ final class DeviceParameters {
 
     /** A cache whose device memory is released when {@code owner} becomes unreachable. */
     static DeviceParameters forOwner(Object owner) {
-        DeviceParameters parameters = new DeviceParameters();
+        DeviceParameters parameters = new DeviceParameters(owner.toString());
         CLEANER.register(owner, parameters::release);
         return parameters;
     }
@@ -125,6 +157,11 @@ final class DeviceParameters {
         copies.keySet().removeIf(OpenClBackend::isClosed);
         Copy copy = copies.computeIfAbsent(backend, b -> new Copy());
         synchronized (copy) {
+            // Checked under the copy's lock, after the copy is in the map: close() either sees this copy and
+            // waits for the call, or has set the flag before this reads it.
+            if (closed) {
+                throw closedError(ownerName);
+            }
             long current = version.get();
             boolean stale = copy.version != current || copy.kernel == null || copy.kernel.isClosed()
                     || (bias != null && (copy.bias == null || copy.bias.isClosed()));
@@ -146,7 +183,18 @@ final class DeviceParameters {
         version.incrementAndGet();
     }
 
-    /** Releases every device copy now. */
+    /** Releases every device copy for good: a later {@link #use} is refused. */
+    void close() {
+        closed = true;
+        release();
+    }
+
+    private static IllegalStateException closedError(String ownerName) {
+        return new IllegalStateException(ownerName + " has been closed: its kernel and bias copies on OpenCL devices "
+                + "were released and it refuses apply and backward calls; build a new layer");
+    }
+
+    /** Releases every device copy now; a later {@link #use} uploads again. */
     void release() {
         for (Copy copy : copies.values()) {
             synchronized (copy) {

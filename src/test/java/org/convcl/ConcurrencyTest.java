@@ -39,7 +39,11 @@ class ConcurrencyTest {
     private static final int MAX_DRAWS = 100;
     private static final Duration TIME_LIMIT = Duration.ofSeconds(120);
 
-    /** Every backend the layers run on; another backend joins with one more entry here. */
+    /**
+     * Every backend the layers run on; another backend joins with one more entry here. They are shared
+     * backends, which refuse close(), so the tests set autoCloseArguments = false: JUnit would otherwise close
+     * each AutoCloseable argument after its case.
+     */
     static List<ConvBackend> backends() {
         List<ConvBackend> backends = new ArrayList<>(List.of(CpuBackend.instance()));
         org.convcl.testing.OpenClTesting.sharedBackendIfAvailable().ifPresent(backends::add);
@@ -50,7 +54,7 @@ class ConcurrencyTest {
     private record Call(String what, Supplier<float[][]> run) {
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("backends")
     void convForward(ConvBackend backend) throws Exception {
         Random random = new Random(1);
@@ -72,7 +76,7 @@ class ConcurrencyTest {
         assertConcurrentCallsMatchSequentialOnes(calls);
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("backends")
     void convBackward(ConvBackend backend) throws Exception {
         Random random = new Random(2);
@@ -98,7 +102,7 @@ class ConcurrencyTest {
         assertConcurrentCallsMatchSequentialOnes(calls);
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("backends")
     void convTransposeForwardAndBackward(ConvBackend backend) throws Exception {
         Random random = new Random(3);

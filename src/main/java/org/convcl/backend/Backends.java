@@ -8,6 +8,7 @@ import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.DeviceSelector;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.SharedBackendOwner;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,12 +29,17 @@ import org.slf4j.LoggerFactory;
  * A system property wins over the environment variable of the same meaning; an explicit {@code cpu} or
  * {@code opencl} argument wins over both backend overrides (the CLI's {@code --backend} flag).
  *
- * <p>OpenCL backends are shared: one per device for the whole JVM, closed by a shutdown hook or by
- * {@link #closeShared()}; a shared backend someone closed is replaced on the next request. Thread-safe.
+ * <p>Every backend returned here is shared ({@link ConvBackend#isShared()}): the Java path's singleton, or one
+ * OpenCL backend per device for the whole JVM, used by every layer that selected it. Do not close them:
+ * their {@code close()} throws {@link IllegalStateException} and leaves them working. The OpenCL ones are
+ * released by a shutdown hook at JVM exit or by {@link #closeShared()}, the only way to release them (this
+ * class alone holds their {@link SharedBackendOwner}s); the next request after that makes new ones. For a
+ * backend you own and close, use {@link OpenClBackend#create}. Thread-safe.
  */
 public final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
-    private static final Map<Integer, OpenClBackend> SHARED = new ConcurrentHashMap<>();
+    /** The shared backends by device index, with the owners that alone can release them. */
+    private static final Map<Integer, SharedBackendOwner> SHARED = new ConcurrentHashMap<>();
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
     private static boolean shutdownHookInstalled;
 
@@ -94,27 +100,34 @@ public final class Backends {
         return new AutoDecision(choice.device(), choice.reason());
     }
 
-    /** The shared backend of {@code device}, created on first use. */
+    /**
+     * The shared backend of {@code device}, created on first use (and again after {@link #closeShared()}).
+     * Its {@code close()} is refused; see the class comment.
+     */
     public static OpenClBackend openClBackend(OpenClDevice device) {
         synchronized (SHARED) {
-            OpenClBackend backend = SHARED.get(device.index());
-            if (backend == null || backend.isClosed()) {
-                backend = OpenClBackend.create(device);
-                SHARED.put(device.index(), backend);
+            SharedBackendOwner owner = SHARED.get(device.index());
+            if (owner == null) {
+                owner = OpenClBackend.createShared(device);
+                SHARED.put(device.index(), owner);
                 installShutdownHook();
             }
-            return backend;
+            return owner.backend();
         }
     }
 
-    /** Closes every shared OpenCL backend (the next request makes new ones). */
+    /**
+     * Releases every shared OpenCL backend, waiting for calls in flight; the next request makes new ones.
+     * Layers and device tensors on the released backends stop working (an {@link IllegalStateException}
+     * saying so): build them again on the new backend.
+     */
     public static void closeShared() {
         synchronized (SHARED) {
-            for (OpenClBackend backend : SHARED.values()) {
+            for (SharedBackendOwner owner : SHARED.values()) {
                 try {
-                    backend.close();
+                    owner.release();
                 } catch (RuntimeException e) {
-                    LOG.debug("closing {} failed: {}", backend.name(), e.toString());
+                    LOG.debug("closing {} failed: {}", owner.backend().name(), e.toString());
                 }
             }
             SHARED.clear();

@@ -15,6 +15,12 @@ import org.convcl.EdgePadding;
  * before it accelerates them.
  *
  * <p>Implementations are thread-safe: one backend may serve many threads at once.
+ *
+ * <p>Ownership: close only the backends you own. Every backend {@link Backends} hands out is shared
+ * ({@link #isShared()}): one instance per device for the whole JVM, used by every layer that selected it, so
+ * its {@link #close()} throws {@link IllegalStateException} and it stays open; {@link Backends} releases the
+ * OpenCL ones at JVM exit or in {@link Backends#closeShared()}. A private backend, made with
+ * {@link org.convcl.opencl.OpenClBackend#create}, belongs to its caller, who closes it (try-with-resources).
  */
 public interface ConvBackend extends AutoCloseable {
 
@@ -74,7 +80,19 @@ public interface ConvBackend extends AutoCloseable {
         CpuEdges.fold(padding, padded, bias, source);
     }
 
-    /** Releases what the backend holds; the CPU backend holds nothing. */
+    /**
+     * Whether this is a JVM-wide shared instance (every backend {@link Backends} hands out, and both
+     * {@link CpuBackend}s), which its users may not close. False for a backend its caller made and owns.
+     */
+    default boolean isShared() {
+        return false;
+    }
+
+    /**
+     * Releases what a backend you own holds; layers built on it stop working.
+     *
+     * @throws IllegalStateException when the backend is shared ({@link #isShared()}): it stays open and working
+     */
     @Override
     void close();
 }

@@ -17,7 +17,8 @@ import org.convcl.backend.cpu.Scratch;
  *
  * <p>Thread-safe and stateless; parallel work runs on the common fork-join pool. Interrupting the calling
  * thread stops a call within one task (a few hundred output positions) with a
- * {@link java.util.concurrent.CancellationException}; the thread's interrupt flag stays set.
+ * {@link java.util.concurrent.CancellationException}; the thread's interrupt flag stays set. Both instances
+ * are shared singletons: {@link #close()} is refused.
  */
 public final class CpuBackend implements ConvBackend {
     /** Output positions a task aims for: enough to amortise scheduling, few enough to balance cores. */
@@ -47,9 +48,24 @@ public final class CpuBackend implements ConvBackend {
         return parallel ? "cpu" : "cpu (1 thread)";
     }
 
-    /** Nothing to release: the Java path holds no resources. */
+    /** Both instances are JVM-wide singletons. */
+    @Override
+    public boolean isShared() {
+        return true;
+    }
+
+    /**
+     * Refused, as for every shared backend. The Java path holds nothing to release, but {@code auto} picks it on
+     * one machine and a shared OpenCL backend on another: refusing here too makes code that closes what
+     * {@link Backends#select} returned fail on every machine, not only where a GPU is found.
+     *
+     * @throws IllegalStateException always
+     */
     @Override
     public void close() {
+        throw new IllegalStateException(name() + " is the JVM-wide shared Java-path backend, used by every layer "
+                + "that selected it, so its users may not close it (it holds nothing to release). Close only "
+                + "backends you own, made with OpenClBackend.create(device).");
     }
 
     @Override

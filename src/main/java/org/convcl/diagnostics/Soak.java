@@ -27,9 +27,10 @@ public final class Soak {
     }
 
     /**
-     * What a run saw: counts before it, samples, and counts after the layers' device copies and the backend's
-     * pooled buffers were released. Compiled plans (with their small index tables) stay cached in the backend
-     * until it is closed, so only closing the backend brings the counts back to {@code before}.
+     * What a run saw: counts before it, samples, and counts after the layers were closed (releasing their
+     * device copies) and the backend's pooled buffers were released. Compiled plans (with their small index
+     * tables) stay cached in the backend until it is closed, so only closing the backend brings the counts back
+     * to {@code before}.
      */
     public record Report(NativeResources.Counts before, List<Sample> samples, NativeResources.Counts after) {
         /** Whether every sample holds the same live objects as the first: nothing accumulates per call. */
@@ -66,27 +67,27 @@ public final class Soak {
         SplittableRandom random = new SplittableRandom(7);
         Tensor x = random(random, 2, 9, 7, 3);
         Tensor dy = random(random, 2, 5, 4, 4);
-        Conv layer = Conv.builder(random(random, 3, 3, 3, 4)).bias(random(random, 4))
-                .spec(ConvSpec.builder().strides(2).build()).backend(backend).build();
-        Conv chained = Conv.builder(random(random, 1, 1, 4, 4)).backend(backend).build();
         List<Sample> samples = new ArrayList<>();
         OpenClBackend openCl = backend instanceof OpenClBackend device ? device : null;
-        for (int call = 0; call < calls; call++) {
-            layer.apply(x);
-            layer.backward(x, dy);
-            if (openCl != null) {
-                try (DeviceTensor input = openCl.upload(x);
-                        DeviceTensor hidden = layer.apply(input);
-                        DeviceTensor output = chained.apply(hidden)) {
-                    output.download();
+        // Closing the layers releases their device copies, so that the last counts show only what the backend keeps.
+        try (Conv layer = Conv.builder(random(random, 3, 3, 3, 4)).bias(random(random, 4))
+                        .spec(ConvSpec.builder().strides(2).build()).backend(backend).build();
+                Conv chained = Conv.builder(random(random, 1, 1, 4, 4)).backend(backend).build()) {
+            for (int call = 0; call < calls; call++) {
+                layer.apply(x);
+                layer.backward(x, dy);
+                if (openCl != null) {
+                    try (DeviceTensor input = openCl.upload(x);
+                            DeviceTensor hidden = layer.apply(input);
+                            DeviceTensor output = chained.apply(hidden)) {
+                        output.download();
+                    }
+                }
+                if ((call + 1) % sampleEvery == 0 || call + 1 == calls) {
+                    samples.add(new Sample(call + 1, NativeResources.snapshot(), ResidentMemory.bytes()));
                 }
             }
-            if ((call + 1) % sampleEvery == 0 || call + 1 == calls) {
-                samples.add(new Sample(call + 1, NativeResources.snapshot(), ResidentMemory.bytes()));
-            }
         }
-        layer.releaseDeviceParameters();
-        chained.releaseDeviceParameters();
         if (openCl != null) {
             openCl.releasePooledBuffers();
         }

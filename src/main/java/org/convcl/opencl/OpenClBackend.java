@@ -25,9 +25,15 @@ import org.slf4j.LoggerFactory;
  * {@link DeviceTensor#download()} (or {@link #finish()}) waits for it.
  *
  * <p>Thread-safe: any number of threads may call concurrently; their commands run in submission order.
- * {@link #close()} waits for calls in flight, then releases everything the backend created, including
- * device tensors still open. The shared per-device instances come from {@code Backends}; an instance made
- * with {@link #create} belongs to its caller.
+ *
+ * <p>Ownership. An instance made with {@link #create} is private: it belongs to its caller, who closes it
+ * ({@link #close()} waits for calls in flight, then releases everything the backend created, including device
+ * tensors still open). The instances {@code Backends} hands out ({@code Backends.select},
+ * {@code Backends.openClBackend}) are shared, one per device for the whole JVM, and used by every layer that
+ * selected them: {@link #isShared()} says so, and their {@link #close()} throws
+ * {@link IllegalStateException} instead of pulling the device from under those layers. {@code Backends}
+ * releases them at JVM exit or in {@code Backends.closeShared()}, through the {@link SharedBackendOwner} only it
+ * holds.
  */
 public final class OpenClBackend implements ConvBackend {
     private static final Logger LOG = LoggerFactory.getLogger(OpenClBackend.class);
@@ -40,24 +46,39 @@ public final class OpenClBackend implements ConvBackend {
     private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
     private final Object planLock = new Object();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /** Whether this is a JVM-wide instance of {@code Backends}: only its {@link SharedBackendOwner} releases it. */
+    private final boolean shared;
     private volatile boolean closed;
 
-    private OpenClBackend(OpenClContext context) {
+    private OpenClBackend(OpenClContext context, boolean shared) {
         this.context = context;
+        this.shared = shared;
         this.chunks = BatchChunks.forDevice(context.device());
         this.pool = new BufferPool(context, Math.max(64L << 20, context.device().globalMemoryBytes() / 4));
         this.placeholder = context.allocate(0, "bias placeholder");
         this.gradients = new GradientOps(this, context, pool);
     }
 
-    /** A new backend (its own context and queue) on {@code device}; the caller closes it. */
+    /**
+     * A new private backend (its own context and queue) on {@code device}: the caller owns it and closes it,
+     * which releases everything it created. Layers built on it stop working when it is closed.
+     */
     public static OpenClBackend create(OpenClDevice device) {
-        return new OpenClBackend(OpenClContext.create(device));
+        return new OpenClBackend(OpenClContext.create(device), false);
     }
 
-    /** A new backend whose compiled programs are cached in {@code binaryCacheDirectory} (null: no disk cache). */
+    /** A new private backend whose compiled programs are cached in {@code binaries} (one of a null directory: none). */
     static OpenClBackend create(OpenClDevice device, ProgramBinaryCache binaries) {
-        return new OpenClBackend(OpenClContext.create(device, binaries));
+        return new OpenClBackend(OpenClContext.create(device, binaries), false);
+    }
+
+    /**
+     * A new shared backend on {@code device}, for a registry such as {@code Backends}: the backend refuses
+     * {@link #close()} from its users, and only the returned owner, which the registry keeps, releases it.
+     * Applications get the JVM-wide shared backends from {@code Backends} and their own from {@link #create}.
+     */
+    public static SharedBackendOwner createShared(OpenClDevice device) {
+        return new SharedBackendOwner(new OpenClBackend(OpenClContext.create(device), true));
     }
 
     @Override
@@ -309,9 +330,32 @@ public final class OpenClBackend implements ConvBackend {
         return closed;
     }
 
-    /** Waits for calls in flight, then releases plans, pooled buffers, open device tensors and the context. */
+    /** Whether this is a JVM-wide shared backend from {@code Backends}, whose users may not close it. */
+    @Override
+    public boolean isShared() {
+        return shared;
+    }
+
+    /**
+     * Closes a private backend (from {@link #create}): waits for calls in flight, then releases plans, pooled
+     * buffers, open device tensors and the context. Idempotent. Layers and device tensors on it stop working.
+     *
+     * @throws IllegalStateException when this is a shared backend ({@link #isShared()}); it stays open and
+     *     working, since every layer that selected it uses it
+     */
     @Override
     public void close() {
+        if (shared) {
+            throw new IllegalStateException(name() + " is the JVM-wide shared backend of OpenCL device "
+                    + context.device().describe() + ", used by every layer that selected it, so its users may not "
+                    + "close it: it is released at JVM exit or by Backends.closeShared(). For a backend you own and "
+                    + "may close, use OpenClBackend.create(device).");
+        }
+        release();
+    }
+
+    /** Really closes this backend, shared or not: {@link #close()} for a private one, the owner for a shared one. */
+    void release() {
         Lock lock = lifecycle.writeLock();
         lock.lock();
         try {
@@ -376,7 +420,9 @@ public final class OpenClBackend implements ConvBackend {
         lock.lock();
         try {
             if (closed) {
-                throw new IllegalStateException(name() + " has been closed and cannot be used");
+                throw new IllegalStateException(name() + " has been closed and cannot be used" + (shared
+                        ? "; it was a shared backend, released by Backends.closeShared(): Backends gives a new one, "
+                        + "and layers built on this one must be built again" : ""));
             }
             return action.get();
         } finally {

@@ -121,17 +121,6 @@ class BackendSelectionTest {
         }
     }
 
-    @Test
-    void sharedBackendClosedByItsUserIsReplaced() {
-        OpenClTesting.device();
-        OpenClBackend first = (OpenClBackend) Backends.select(BackendChoice.OPENCL);
-        first.close();
-        OpenClBackend second = (OpenClBackend) Backends.select(BackendChoice.OPENCL);
-        assertTrue(!second.isClosed() && second != first);
-        Backends.closeShared();
-        assertTrue(second.isClosed());
-    }
-
     private static String capturingStandardError(Runnable action) {
         PrintStream original = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();

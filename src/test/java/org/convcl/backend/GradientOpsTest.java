@@ -32,7 +32,7 @@ class GradientOpsTest {
     /**
      * The backends under test: the Java path, and OpenCL (the shared backend of the best device) when present.
      * Backends are AutoCloseable, so every parameterised test here sets autoCloseArguments = false: JUnit would
-     * otherwise close the shared OpenCL backend after each case.
+     * otherwise close each argument after its case, which these shared backends refuse.
      */
     static Stream<ConvBackend> backends() {
         Stream<ConvBackend> openCl = OpenClTesting.deviceIfAny().stream().map(Backends::openClBackend);

@@ -19,7 +19,8 @@ public final class OpenClTesting {
 
     /**
      * The shared backend of the best OpenCL device, for tests parameterised over backends: empty locally
-     * without OpenCL (the Java path is still tested), a failure in CI.
+     * without OpenCL (the Java path is still tested), a failure in CI. Being shared, it refuses close(): a
+     * parameterised test taking it sets {@code autoCloseArguments = false}.
      */
     public static Optional<org.convcl.backend.ConvBackend> sharedBackendIfAvailable() {
         DeviceDiscovery.Result discovery = DeviceDiscovery.discover();
