@@ -20,7 +20,9 @@ import org.convcl.opencl.OpenClBackend;
  * <p>On an OpenCL device ({@link #apply(DeviceTensor)}) the layer keeps its (masked) kernel and its bias
  * resident: they are uploaded on the first call on each device (once, under a lock) and reused by every later
  * one. After changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the
- * next device call uploads them again. Host-array calls ({@link #apply(Tensor)}) always use the current values.
+ * next device call uploads them again. This holds for host-array calls ({@link #apply(Tensor)}) on an OpenCL
+ * backend too, which keep the kernel and bias on the device and move only the input and output; on the Java path
+ * every call reads the current values.
  *
  * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
  * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
@@ -110,17 +112,27 @@ public final class Conv implements AutoCloseable {
      */
     public DeviceTensor apply(DeviceTensor x) {
         deviceParameters.ensureOpen();
-        ConvGeometry geometry = geometry(x.shape());
-        OpenClBackend device = x.backend();
-        DeviceTensor y = device.allocate(geometry.outputShape());
+        DeviceTensor y = x.backend().allocate(geometry(x.shape()).outputShape());
         try {
-            deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
-                    (deviceKernel, deviceBias) -> device.forward(geometry, x, deviceKernel, deviceBias, y));
+            apply(x, y);
         } catch (RuntimeException e) {
             y.close();
             throw e;
         }
         return y;
+    }
+
+    /**
+     * Applies the layer on the device {@code x} lives on, writing into {@code out}, a device tensor of the output's
+     * shape on the same device that the caller owns: the zero-allocation form of {@link #apply(DeviceTensor)} for
+     * loops that reuse their outputs. The call enqueues the work and returns. {@code out} must not be {@code x}.
+     */
+    public void apply(DeviceTensor x, DeviceTensor out) {
+        deviceParameters.ensureOpen();
+        ConvGeometry geometry = geometry(x.shape());
+        OpenClBackend device = x.backend();
+        deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                (deviceKernel, deviceBias) -> device.forward(geometry, x, deviceKernel, deviceBias, out));
     }
 
     /**
@@ -168,7 +180,13 @@ public final class Conv implements AutoCloseable {
         deviceParameters.ensureOpen();
         ConvGeometry geometry = geometry(x.shape());
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
-        backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
+        if (backend instanceof OpenClBackend device) {
+            // The layer's kernel and bias stay on the device between calls: only the input and output move.
+            deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                    (deviceKernel, deviceBias) -> device.forward(geometry, x.data(), deviceKernel, deviceBias, output));
+        } else {
+            backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
+        }
         return Tensor.of(output, geometry.outputShape());
     }
 

@@ -161,27 +161,42 @@ public final class ConvTranspose implements AutoCloseable {
     public DeviceTensor apply(DeviceTensor x) {
         deviceParameters.ensureOpen();
         DeviceBackward.checkInput(x);
-        ConvTransposeGeometry g = geometry(x.shape());
-        OpenClBackend device = x.backend();
-        DeviceTensor y = device.allocate(g.outputShape());
+        DeviceTensor y = x.backend().allocate(geometry(x.shape()).outputShape());
         try {
-            deviceParameters.get().use(device, this::residentKernel, bias, null, resident -> {
-                EdgePadding fold = g.circularFold();
-                if (fold == null) {
-                    device.forward(g.conv(), x, resident.kernel(), resident.bias(), y);
-                    return null;
-                }
-                try (DeviceTensor unwrapped = device.allocate(g.conv().outputShape())) {
-                    device.forward(g.conv(), x, resident.kernel(), null, unwrapped);
-                    device.fold(fold, unwrapped, resident.bias(), y);
-                }
-                return null;
-            });
+            apply(x, y);
         } catch (RuntimeException e) {
             y.close();
             throw e;
         }
         return y;
+    }
+
+    /**
+     * Applies the layer on the device {@code x} lives on, writing into {@code out}, a device tensor of the output's
+     * shape on the same device that the caller owns: the zero-allocation form of {@link #apply(DeviceTensor)}.
+     * The call enqueues the work and returns. {@code out} must not be {@code x}.
+     */
+    public void apply(DeviceTensor x, DeviceTensor out) {
+        deviceParameters.ensureOpen();
+        DeviceBackward.checkInput(x);
+        ConvTransposeGeometry g = geometry(x.shape());
+        OpenClBackend device = x.backend();
+        deviceParameters.get().use(device, this::residentKernel, bias, null, resident -> {
+            EdgePadding fold = g.circularFold();
+            if (fold == null) {
+                device.forward(g.conv(), x, resident.kernel(), resident.bias(), out);
+                return null;
+            }
+            if (!java.util.Arrays.equals(out.shape(), g.outputShape())) {
+                throw new IllegalArgumentException("output: shape " + java.util.Arrays.toString(out.shape())
+                        + " does not match the layer's output " + java.util.Arrays.toString(g.outputShape()));
+            }
+            try (DeviceTensor unwrapped = device.allocate(g.conv().outputShape())) {
+                device.forward(g.conv(), x, resident.kernel(), null, unwrapped);
+                device.fold(fold, unwrapped, resident.bias(), out);
+            }
+            return null;
+        });
     }
 
     /**

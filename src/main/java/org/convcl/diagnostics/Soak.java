@@ -89,7 +89,7 @@ public final class Soak {
             }
         }
         if (openCl != null) {
-            openCl.releasePooledBuffers();
+            openCl.trimMemory();
         }
         return new Report(before, samples, NativeResources.snapshot());
     }

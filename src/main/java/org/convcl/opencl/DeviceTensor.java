@@ -8,8 +8,10 @@ import org.convcl.Tensor;
  * it lives on. Layers applied to a DeviceTensor return a DeviceTensor on the same device without touching
  * the host ({@code Conv.apply(DeviceTensor)}), so a chain of layers moves data only at its ends.
  *
- * <p>A DeviceTensor owns its device memory: close it (try-with-resources) when done. Closing the backend
- * releases every tensor still open on it. A closed tensor throws {@link IllegalStateException} on use.
+ * <p>A DeviceTensor owns its device memory: close it (try-with-resources) when done. Its memory comes from the
+ * backend's caching allocator and goes back there on close, so tensors made and closed in a loop allocate no
+ * device memory after the first round. Closing the backend releases every tensor still open on it. A closed
+ * tensor throws {@link IllegalStateException} on use.
  * Thread-safe for concurrent reads ({@link #download()}, use as an input); the caller orders writes.
  */
 public final class DeviceTensor implements AutoCloseable {
@@ -17,7 +19,9 @@ public final class DeviceTensor implements AutoCloseable {
     private final ClBuffer buffer;
     private final int[] shape;
     private final int size;
+    private volatile boolean closed;
 
+    /** A tensor over {@code buffer} (at least {@code size} floats), which closing gives back to the backend. */
     DeviceTensor(OpenClBackend backend, ClBuffer buffer, int[] shape, int size) {
         this.backend = backend;
         this.buffer = buffer;
@@ -71,21 +75,27 @@ public final class DeviceTensor implements AutoCloseable {
     }
 
     public boolean isClosed() {
-        return buffer.isClosed();
+        return closed || buffer.isClosed();
     }
 
     /** The device buffer, checked open. */
     ClBuffer buffer() {
-        if (buffer.isClosed()) {
+        if (isClosed()) {
             throw new IllegalStateException(this + " has been closed (or its backend was) and cannot be used");
         }
         return buffer;
     }
 
-    /** Releases the device memory; later use throws. Idempotent. */
+    /** Gives the device memory back to the backend's allocator; later use throws. Idempotent. */
     @Override
     public void close() {
-        buffer.close();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        backend.recycle(buffer);
     }
 
     @Override

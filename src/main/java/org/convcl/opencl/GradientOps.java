@@ -189,7 +189,7 @@ final class GradientOps implements AutoCloseable {
             plan.enqueue(context, (int) rows, split, input, outputGradient, result);
             return;
         }
-        ClBuffer partials = pool.acquire(4L * split.splits() * plan.kernelSize(), "kernel-gradient partial sums");
+        ClBuffer partials = pool.acquire(4L * split.splits() * plan.kernelSize(), () -> "kernel-gradient partial sums");
         try {
             plan.enqueue(context, (int) rows, split, input, outputGradient, partials);
             elementKernels().sumPartials(context, split.splits(), plan.kernelSize(), partials, result);
@@ -208,7 +208,7 @@ final class GradientOps implements AutoCloseable {
             kernels.columnPartials(context, rows, channels, split, outputGradient, result);
             return;
         }
-        ClBuffer partials = pool.acquire(4L * split.splits() * channels, "bias-gradient partial sums");
+        ClBuffer partials = pool.acquire(4L * split.splits() * channels, () -> "bias-gradient partial sums");
         try {
             kernels.columnPartials(context, rows, channels, split, outputGradient, partials);
             kernels.sumPartials(context, split.splits(), channels, partials, result);
@@ -245,10 +245,10 @@ final class GradientOps implements AutoCloseable {
         ClBuffer out = null;
         try {
             for (int i = 0; i < inputs.length; i++) {
-                buffers[i] = pool.acquire(4L * inputs[i].length, "backward operand");
+                buffers[i] = pool.acquire(4L * inputs[i].length, () -> "backward operand");
                 context.write(buffers[i], 0, inputs[i], 0, inputs[i].length);
             }
-            out = pool.acquire(4L * result.length, "backward result");
+            out = pool.acquire(4L * result.length, () -> "backward result");
             work.run(buffers, out);
             context.read(out, 0, result, 0, result.length);
         } finally {

@@ -107,54 +107,79 @@ public final class OpenClBackend implements ConvBackend {
 
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
-        checkLength("input", input, g.inputShape());
         checkLength("kernel", kernel, g.kernelShape());
         if (bias != null) {
             checkLength("bias", bias, new int[] {g.outChannels()});
         }
+        guarded(() -> {
+            ClBuffer weights = null;
+            ClBuffer biasBuffer = null;
+            try {
+                weights = pool.acquire(4L * kernel.length, () -> "kernel " + Arrays.toString(g.kernelShape()));
+                context.write(weights, 0, kernel, 0, kernel.length);
+                if (bias != null) {
+                    biasBuffer = pool.acquire(4L * bias.length, () -> "bias");
+                    context.write(biasBuffer, 0, bias, 0, bias.length);
+                }
+                forwardHostArrays(g, input, weights, biasBuffer, output);
+            } finally {
+                pool.release(weights);
+                pool.release(biasBuffer);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Host arrays in and out with the kernel and bias already resident on this device (a layer's copies):
+     * {@code output = conv(input, kernel) + bias}, the input uploaded and the output downloaded, in batch chunks
+     * when the whole batch does not fit the device. {@code bias} may be null.
+     */
+    public void forward(ConvGeometry g, float[] input, DeviceTensor kernel, DeviceTensor bias, float[] output) {
+        checkTensor("kernel", kernel, g.kernelShape());
+        if (bias != null) {
+            checkTensor("bias", bias, new int[] {g.outChannels()});
+        }
+        guarded(() -> {
+            forwardHostArrays(g, input, kernel.buffer(), bias == null ? null : bias.buffer(), output);
+            return null;
+        });
+    }
+
+    private void forwardHostArrays(ConvGeometry g, float[] input, ClBuffer weights, ClBuffer biasBuffer,
+            float[] output) {
+        checkLength("input", input, g.inputShape());
         checkLength("output", output, g.outputShape());
         if (output.length == 0) {
             return;
         }
-        int elementsPerChunk = chunks.elementsPerChunk(g, bias != null);
-        guarded(() -> {
-            ConvPlan plan = defaultPlan(g, bias != null);
-            int inputPerElement = g.inputSpatialSize() * g.inChannels();
-            int outputPerElement = g.outputSpatialSize() * g.outChannels();
-            int chunk = Math.min(g.batch(), elementsPerChunk);
-            ClBuffer in = null;
-            ClBuffer weights = null;
-            ClBuffer biasBuffer = null;
-            ClBuffer out = null;
-            try {
-                in = pool.acquire(4L * chunk * inputPerElement, "input " + Arrays.toString(g.inputShape()));
-                weights = pool.acquire(4L * kernel.length, "kernel " + Arrays.toString(g.kernelShape()));
-                out = pool.acquire(4L * chunk * outputPerElement, "output " + Arrays.toString(g.outputShape()));
-                context.write(weights, 0, kernel, 0, kernel.length);
-                if (bias != null) {
-                    biasBuffer = pool.acquire(4L * bias.length, "bias");
-                    context.write(biasBuffer, 0, bias, 0, bias.length);
+        boolean hasBias = biasBuffer != null;
+        int elementsPerChunk = chunks.elementsPerChunk(g, hasBias);
+        ConvPlan plan = defaultPlan(g, hasBias);
+        int inputPerElement = g.inputSpatialSize() * g.inChannels();
+        int outputPerElement = g.outputSpatialSize() * g.outChannels();
+        int chunk = Math.min(g.batch(), elementsPerChunk);
+        ClBuffer in = null;
+        ClBuffer out = null;
+        try {
+            in = pool.acquire(4L * chunk * inputPerElement, () -> "input " + Arrays.toString(g.inputShape()));
+            out = pool.acquire(4L * chunk * outputPerElement, () -> "output " + Arrays.toString(g.outputShape()));
+            // A batch too large for the device runs in chunks along the batch; between chunks an
+            // interrupted caller stops the call (a chunk already launched runs to its end).
+            for (int first = 0; first < g.batch(); first += chunk) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("convolution interrupted after " + first + " of "
+                            + g.batch() + " batch elements: " + g);
                 }
-                // A batch too large for the device runs in chunks along the batch; between chunks an
-                // interrupted caller stops the call (a chunk already launched runs to its end).
-                for (int first = 0; first < g.batch(); first += chunk) {
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw new CancellationException("convolution interrupted after " + first + " of "
-                                + g.batch() + " batch elements: " + g);
-                    }
-                    int count = Math.min(chunk, g.batch() - first);
-                    context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
-                    plan.enqueue(context, count, in, 0, weights, bias == null ? placeholder : biasBuffer, out, 0);
-                    context.read(out, 0, output, first * outputPerElement, count * outputPerElement);
-                }
-            } finally {
-                pool.release(in);
-                pool.release(weights);
-                pool.release(biasBuffer);
-                pool.release(out);
+                int count = Math.min(chunk, g.batch() - first);
+                context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
+                plan.enqueue(context, count, in, 0, weights, hasBias ? biasBuffer : placeholder, out, 0);
+                context.read(out, 0, output, first * outputPerElement, count * outputPerElement);
             }
-            return null;
-        });
+        } finally {
+            pool.release(in);
+            pool.release(out);
+        }
     }
 
     /**
@@ -252,25 +277,61 @@ public final class OpenClBackend implements ConvBackend {
         run(() -> gradients.multiplyInPlace(values, factors));
     }
 
-    /** Copies {@code tensor} to this device. */
+    /** Copies {@code tensor} to this device, into memory from the backend's caching allocator. */
     public DeviceTensor upload(Tensor tensor) {
         return guarded(() -> {
-            ClBuffer buffer = context.allocate(4L * tensor.size(), "tensor " + Arrays.toString(tensor.shape()));
+            ClBuffer buffer = pool.acquire(4L * tensor.size(), () -> "tensor " + Arrays.toString(tensor.shape()));
             try {
                 context.write(buffer, 0, tensor.data(), 0, tensor.size());
             } catch (RuntimeException e) {
-                buffer.close();
+                pool.release(buffer);
                 throw e;
             }
             return new DeviceTensor(this, buffer, tensor.shape(), tensor.size());
         });
     }
 
-    /** An uninitialised tensor of {@code shape} on this device. */
+    /** An uninitialised tensor of {@code shape} on this device, from the backend's caching allocator. */
     public DeviceTensor allocate(int... shape) {
         int size = (int) Tensor.elementCount(shape);
-        return guarded(() -> new DeviceTensor(this, context.allocate(4L * size, "tensor " + Arrays.toString(shape)),
+        return guarded(() -> new DeviceTensor(this, pool.acquire(4L * size, () -> "tensor " + Arrays.toString(shape)),
                 shape, size));
+    }
+
+    /** Takes back the memory of a closed device tensor (released instead when the backend is closed). */
+    void recycle(ClBuffer buffer) {
+        Lock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                buffer.close();
+            } else {
+                pool.release(buffer);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Releases the device memory the caching allocator keeps free for reuse (tensors in use keep theirs); for
+     * giving memory back to other users of the device. Allocation failures do this by themselves.
+     */
+    public void trimMemory() {
+        run(pool::trim);
+    }
+
+    /**
+     * Device buffers of this backend in use now: open device tensors (layers' resident copies included) and the
+     * temporaries of calls in flight. Closed tensors' memory is free for reuse and not counted.
+     */
+    public long buffersInUse() {
+        return pool.inUse();
+    }
+
+    /** Device buffers created for this backend's tensors and calls so far (reuses not counted). */
+    public long buffersCreated() {
+        return pool.created();
     }
 
     Tensor download(DeviceTensor tensor) {
@@ -300,14 +361,6 @@ public final class OpenClBackend implements ConvBackend {
     public void finish() {
         guarded(() -> {
             context.finish();
-            return null;
-        });
-    }
-
-    /** Releases the device buffers kept for reuse between host-array calls. */
-    public void releasePooledBuffers() {
-        guarded(() -> {
-            pool.clear();
             return null;
         });
     }
@@ -366,7 +419,7 @@ public final class OpenClBackend implements ConvBackend {
             plans.values().forEach(ConvPlan::close);
             plans.clear();
             gradients.close();
-            pool.clear();
+            pool.trim();
             context.close();
             LOG.debug("closed {}", name());
         } finally {

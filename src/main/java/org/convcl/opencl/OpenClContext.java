@@ -121,14 +121,6 @@ final class OpenClContext extends NativeObject {
         return own(ClBuffer.allocate(this, bytes));
     }
 
-    /**
-     * Native objects of this context still open (buffers, programs, kernels): unlike the library-wide
-     * {@link NativeResources} counts, untouched by other contexts, so a test can see one layer's copies go.
-     */
-    int liveObjects() {
-        return owned.size();
-    }
-
     /** Tracks {@code object} so that closing the context releases it if its user did not. */
     <T extends NativeObject> T own(T object) {
         owned.add(object);

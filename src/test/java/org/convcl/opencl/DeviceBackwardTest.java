@@ -75,7 +75,7 @@ class DeviceBackwardTest {
 
         conv.releaseDeviceParameters();
         transpose.releaseDeviceParameters();
-        backend.releasePooledBuffers();
+        backend.trimMemory();
         // Each layer's kernel, bias and mask go; the plans stay until the backend closes (checked after each test).
         NativeResources.Counts released = NativeResources.snapshot();
         assertTrue(warm.buffers() - released.buffers() >= 6, "parameters released: warm " + warm + ", now "

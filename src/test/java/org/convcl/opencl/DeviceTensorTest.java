@@ -88,18 +88,18 @@ class DeviceTensorTest {
         Conv layer = Conv.builder(kernel).bias(bias).backend(backend).build();
         Tensor x = random(new int[] {10, 2}, 8);
         try (DeviceTensor input = backend.upload(x)) {
-            long buffersBefore = NativeResources.liveBuffers();
+            long buffersBefore = backend.buffersInUse();
             Tensor first;
             try (DeviceTensor y = layer.apply(input)) {
                 first = y.download();
             }
-            assertEquals(buffersBefore + 2, NativeResources.liveBuffers(), "kernel and bias stay resident");
+            assertEquals(buffersBefore + 2, backend.buffersInUse(), "kernel and bias stay resident");
             for (int call = 0; call < 5; call++) {
                 try (DeviceTensor y = layer.apply(input)) {
                     y.download();
                 }
             }
-            assertEquals(buffersBefore + 2, NativeResources.liveBuffers(), "later calls upload nothing new");
+            assertEquals(buffersBefore + 2, backend.buffersInUse(), "later calls upload nothing new");
             assertClose(Conv.builder(kernel).bias(bias).backend(CpuBackend.instance()).build().apply(x).data(),
                     first.data());
 

@@ -53,23 +53,23 @@ class LayerLifetimeTest {
             Tensor dy = RandomTensors.uniform(RANDOM, expected.shape());
             DeviceTensor deviceDy = backend.upload(dy); // closed with the backend
             Conv closed;
-            int withoutCopies;
+            long withoutCopies;
             try (Conv layer = Conv.builder(KERNEL).bias(BIAS).mask(MASK).spec(spec).backend(backend).build()) {
                 closed = layer;
                 // A first round compiles the plans; releasing the copies then leaves what the backend keeps.
                 runOnDevice(layer, x, deviceDy, expected);
                 layer.releaseDeviceParameters();
-                withoutCopies = backend.context().liveObjects();
+                withoutCopies = backend.buffersInUse();
                 runOnDevice(layer, x, deviceDy, expected);
-                assertEquals(withoutCopies + 3, backend.context().liveObjects(),
+                assertEquals(withoutCopies + 3, backend.buffersInUse(),
                         "after a forward and a backward call the layer keeps its kernel, bias and mask on the device");
             }
-            assertEquals(withoutCopies, backend.context().liveObjects(), "closing the layer releases its copies");
+            assertEquals(withoutCopies, backend.buffersInUse(), "closing the layer releases its copies");
             assertTrue(closed.isClosed());
             assertFalse(backend.isClosed(), "the layer does not own its backend");
             assertRefused(closed.toString(), () -> closed.apply(x), () -> closed.apply(X),
                     () -> closed.backward(X, dy), () -> closed.backward(x, x));
-            assertEquals(withoutCopies, backend.context().liveObjects(), "a refused call uploads nothing");
+            assertEquals(withoutCopies, backend.buffersInUse(), "a refused call uploads nothing");
             closed.close(); // idempotent
             assertArrayEquals(KERNEL.shape(), closed.geometry(X.shape()).kernelShape(), "accessors still answer");
         }
@@ -86,22 +86,22 @@ class LayerLifetimeTest {
                 expected = cpu.apply(X);
             }
             ConvTranspose closed;
-            int withoutCopies;
+            long withoutCopies;
             try (ConvTranspose layer = ConvTranspose.builder(KERNEL).bias(BIAS).spec(spec).backend(backend).build()) {
                 closed = layer;
                 applyOnDevice(layer, x, expected);
                 layer.releaseDeviceParameters();
-                withoutCopies = backend.context().liveObjects();
+                withoutCopies = backend.buffersInUse();
                 applyOnDevice(layer, x, expected);
-                assertEquals(withoutCopies + 2, backend.context().liveObjects(),
+                assertEquals(withoutCopies + 2, backend.buffersInUse(),
                         "after a device call the layer keeps its kernel and bias on the device");
             }
-            assertEquals(withoutCopies, backend.context().liveObjects(), "closing the layer releases its copies");
+            assertEquals(withoutCopies, backend.buffersInUse(), "closing the layer releases its copies");
             assertFalse(backend.isClosed(), "the layer does not own its backend");
             Tensor dy = Tensor.zeros(expected.shape());
             assertRefused(closed.toString(), () -> closed.apply(x), () -> closed.apply(X),
                     () -> closed.backward(X, dy), () -> closed.backward(x, x));
-            assertEquals(withoutCopies, backend.context().liveObjects(), "a refused call uploads nothing");
+            assertEquals(withoutCopies, backend.buffersInUse(), "a refused call uploads nothing");
             closed.close(); // idempotent
         }
     }
@@ -113,7 +113,7 @@ class LayerLifetimeTest {
             Conv layer = Conv.builder(KERNEL).bias(BIAS).backend(backend).build();
             layer.apply(x).close(); // compiles the plan
             layer.releaseDeviceParameters();
-            int withoutCopies = backend.context().liveObjects();
+            long withoutCopies = backend.buffersInUse();
             int threads = 4;
             CountDownLatch running = new CountDownLatch(threads);
             AtomicInteger refusals = new AtomicInteger();
@@ -142,7 +142,7 @@ class LayerLifetimeTest {
                 pool.shutdownNow();
             }
             assertEquals(threads, refusals.get(), "every caller ends refused once the layer is closed");
-            assertEquals(withoutCopies, backend.context().liveObjects(),
+            assertEquals(withoutCopies, backend.buffersInUse(),
                     "no call racing with close leaves a device copy behind");
         }
     }

@@ -28,7 +28,7 @@ class NativeResourcesTest {
             runCalls(backend, layer, x, 200);
             assertEquals(warm, NativeResources.snapshot(), "200 more calls hold nothing more");
             layer.releaseDeviceParameters();
-            backend.releasePooledBuffers();
+            backend.trimMemory();
         }
         assertEquals(start, NativeResources.snapshot(), "closing the backend releases everything");
     }

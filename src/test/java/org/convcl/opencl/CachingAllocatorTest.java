@@ -1,0 +1,120 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.convcl.Conv;
+import org.convcl.ConvSpec;
+import org.convcl.Tensor;
+import org.convcl.backend.CpuBackend;
+import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.RandomTensors;
+import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The backend's caching allocator: chains of layer calls on device tensors reuse memory instead of creating
+ * buffers, results stay right when memory is reused, and the cache gives memory back when asked.
+ */
+class CachingAllocatorTest {
+    private OpenClBackend backend;
+    private NativeResources.Counts start;
+
+    @BeforeEach
+    void open() {
+        OpenClDevice device = OpenClTesting.device();
+        start = NativeResources.snapshot();
+        backend = OpenClBackend.create(device);
+    }
+
+    @AfterEach
+    void close() {
+        if (backend != null) {
+            backend.close();
+            assertEquals(start, NativeResources.snapshot(), "every native object is released with the backend");
+        }
+    }
+
+    @Test
+    void aThousandChainedCallsCreateNoBufferAfterWarmUp() {
+        SplittableRandom random = new SplittableRandom(3);
+        Tensor x = RandomTensors.uniform(random, 2, 12, 12, 8);
+        try (Conv first = Conv.builder(RandomTensors.uniform(random, 3, 3, 8, 8)).bias(RandomTensors.uniform(random, 8))
+                     .backend(backend).build();
+             Conv second = Conv.builder(RandomTensors.uniform(random, 3, 3, 8, 4)).spec(ConvSpec.builder().strides(2).build())
+                     .backend(backend).build();
+             DeviceTensor input = backend.upload(x)) {
+            Tensor expected = second.apply(first.apply(x)); // the host path, for the values
+            chain(first, second, input).close(); // warm-up: weights, plans, the first buffers
+            long createdAfterWarmUp = backend.buffersCreated();
+            for (int i = 0; i < 1000; i++) {
+                chain(first, second, input).close();
+            }
+            assertEquals(createdAfterWarmUp, backend.buffersCreated(), "steady-state chains allocate no cl_mem");
+            try (DeviceTensor last = chain(first, second, input)) {
+                Tensor got = last.download();
+                assertTrue(Tolerance.relativeL2(Tolerance.toDouble(expected.data()), got.data()) < 1e-5,
+                        "a chain on reused memory computes what the host path does");
+            }
+        }
+    }
+
+    /** first then second on the device; the intermediate goes back to the allocator at once. */
+    private static DeviceTensor chain(Conv first, Conv second, DeviceTensor input) {
+        try (DeviceTensor hidden = first.apply(input)) {
+            return second.apply(hidden);
+        }
+    }
+
+    @Test
+    void applyIntoACallersOutputAllocatesNothingAndOverwrites() {
+        SplittableRandom random = new SplittableRandom(5);
+        Tensor x = RandomTensors.uniform(random, 3, 10, 9, 6);
+        try (Conv conv = Conv.builder(RandomTensors.uniform(random, 3, 2, 6, 5)).backend(backend).build();
+             DeviceTensor input = backend.upload(x);
+             DeviceTensor out = backend.allocate(conv.geometry(x.shape()).outputShape())) {
+            conv.apply(input, out);
+            long created = backend.buffersCreated();
+            for (int i = 0; i < 50; i++) {
+                conv.apply(input, out);
+            }
+            assertEquals(created, backend.buffersCreated());
+            Conv onCpu = Conv.builder(conv.kernel()).backend(CpuBackend.instance()).build();
+            assertTrue(Tolerance.relativeL2(Tolerance.toDouble(onCpu.apply(x).data()), out.download().data()) < 1e-5,
+                    "apply(x, out) computes what the Java path does");
+        }
+    }
+
+    @Test
+    void reusedMemoryOfAnotherSizeClassIsNotHandedOutAndTrimReleasesTheFreeBuffers() {
+        long live = NativeResources.liveBuffers();
+        try (DeviceTensor small = backend.allocate(100)) {
+            assertEquals(live + 1, NativeResources.liveBuffers());
+        }
+        // A request within the same class reuses the buffer; a much larger one may not take it.
+        try (DeviceTensor sameClass = backend.allocate(120)) {
+            assertEquals(live + 1, NativeResources.liveBuffers(), "100 and 120 floats share a size class");
+        }
+        try (DeviceTensor larger = backend.allocate(1 << 20)) {
+            assertEquals(live + 2, NativeResources.liveBuffers(), "a 4 MiB tensor needs a buffer of its own");
+        }
+        backend.trimMemory();
+        assertEquals(live, NativeResources.liveBuffers(), "trim releases every free buffer");
+    }
+
+    @Test
+    void sizeClassesRoundUpToSmallAndLargeGranules() {
+        assertEquals(512, BufferPool.sizeClass(1));
+        assertEquals(1024, BufferPool.sizeClass(513));
+        assertEquals(1L << 20, BufferPool.sizeClass((1L << 20) - 1));
+        assertEquals(2L << 20, BufferPool.sizeClass((1L << 20) + 1));
+        for (long bytes = 1; bytes < (8L << 20); bytes = bytes * 3 + 7) {
+            long size = BufferPool.sizeClass(bytes);
+            long granule = bytes < BufferPool.LARGE_GRANULE ? BufferPool.SMALL_GRANULE : BufferPool.LARGE_GRANULE;
+            assertTrue(size >= bytes && size - bytes < granule && size % granule == 0, bytes + " -> " + size);
+        }
+    }
+}
