@@ -44,6 +44,9 @@ public final class OpenClBackend implements ConvBackend {
     private final ClBuffer placeholder;
     private final GradientOps gradients;
     private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
+    /** Bound on remembered call signatures; past it the memo starts over (plans themselves stay). */
+    private static final int MAX_RESOLVED = 4096;
+    private final Map<CallSignature, ResolvedPlan> resolved = new ConcurrentHashMap<>();
     private final Object planLock = new Object();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     /** Whether this is a JVM-wide instance of {@code Backends}: only its {@link SharedBackendOwner} releases it. */
@@ -418,6 +421,7 @@ public final class OpenClBackend implements ConvBackend {
             closed = true;
             plans.values().forEach(ConvPlan::close);
             plans.clear();
+            resolved.clear();
             gradients.close();
             pool.trim();
             context.close();
@@ -427,7 +431,31 @@ public final class OpenClBackend implements ConvBackend {
         }
     }
 
+    /** A default plan found for a call, valid while the tuning databases have not changed. */
+    private record ResolvedPlan(long tuningGeneration, ConvPlan plan) {
+    }
+
+    /**
+     * The hot path's plan lookup: repeated calls find their plan by {@link CallSignature} alone, without building
+     * strings or reading settings, until a tuning database changes. (A cache directory changed while the backend
+     * is in use therefore applies to geometries it has not seen yet, or after the next tuning write.)
+     */
     private ConvPlan defaultPlan(ConvGeometry g, boolean hasBias) {
+        long generation = TuningDatabase.generation();
+        CallSignature signature = CallSignature.of(g, hasBias);
+        ResolvedPlan hit = resolved.get(signature);
+        if (hit != null && hit.tuningGeneration() == generation) {
+            return hit.plan();
+        }
+        ConvPlan plan = resolveDefaultPlan(g, hasBias);
+        if (resolved.size() >= MAX_RESOLVED) {
+            resolved.clear();
+        }
+        resolved.put(signature, new ResolvedPlan(generation, plan));
+        return plan;
+    }
+
+    private ConvPlan resolveDefaultPlan(ConvGeometry g, boolean hasBias) {
         KernelConfig config = DefaultConfigs.choose(g, context.device());
         try {
             return cachedPlan(g, hasBias, config);
