@@ -20,9 +20,7 @@ import org.convcl.opencl.OpenClBackend;
  * <p>On an OpenCL device ({@link #apply(DeviceTensor)}) the layer keeps its (masked) kernel and its bias
  * resident: they are uploaded on the first call on each device (once, under a lock) and reused by every later
  * one. After changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the
- * next device call uploads them again. This holds for host-array calls ({@link #apply(Tensor)}) on an OpenCL
- * backend too, which keep the kernel and bias on the device and move only the input and output; on the Java path
- * every call reads the current values.
+ * next device call uploads them again. Host-array calls ({@link #apply(Tensor)}) always use the current values.
  *
  * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
  * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
@@ -180,13 +178,9 @@ public final class Conv implements AutoCloseable {
         deviceParameters.ensureOpen();
         ConvGeometry geometry = geometry(x.shape());
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
-        if (backend instanceof OpenClBackend device) {
-            // The layer's kernel and bias stay on the device between calls: only the input and output move.
-            deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
-                    (deviceKernel, deviceBias) -> device.forward(geometry, x.data(), deviceKernel, deviceBias, output));
-        } else {
-            backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
-        }
+        // Host-array calls read the parameters' current values every time (a training loop may update them in
+        // place without telling the layer), so the kernel and bias travel with each call.
+        backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
         return Tensor.of(output, geometry.outputShape());
     }
 

@@ -133,22 +133,6 @@ public final class OpenClBackend implements ConvBackend {
         });
     }
 
-    /**
-     * Host arrays in and out with the kernel and bias already resident on this device (a layer's copies):
-     * {@code output = conv(input, kernel) + bias}, the input uploaded and the output downloaded, in batch chunks
-     * when the whole batch does not fit the device. {@code bias} may be null.
-     */
-    public void forward(ConvGeometry g, float[] input, DeviceTensor kernel, DeviceTensor bias, float[] output) {
-        checkTensor("kernel", kernel, g.kernelShape());
-        if (bias != null) {
-            checkTensor("bias", bias, new int[] {g.outChannels()});
-        }
-        guarded(() -> {
-            forwardHostArrays(g, input, kernel.buffer(), bias == null ? null : bias.buffer(), output);
-            return null;
-        });
-    }
-
     private void forwardHostArrays(ConvGeometry g, float[] input, ClBuffer weights, ClBuffer biasBuffer,
             float[] output) {
         checkLength("input", input, g.inputShape());

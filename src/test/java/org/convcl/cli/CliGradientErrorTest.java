@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.convcl.io.Npy;
+import org.convcl.testing.LayerFiles;
 import org.convcl.testing.RandomTensors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,15 +42,11 @@ class CliGradientErrorTest {
     /** X (2, 6, 6, 2) and K (3, 3, 2, 4) suit both commands: K is (*k, Cin, Cout), and SAME keeps 6 x 6. */
     @BeforeEach
     void validInputs() throws IOException {
-        SplittableRandom random = new SplittableRandom(5);
-        x = dir.resolve("x.npy");
-        kernel = dir.resolve("k.npy");
-        bias = dir.resolve("b.npy");
-        cotangent = dir.resolve("ct.npy");
-        Npy.write(x, RandomTensors.uniform(random, 2, 6, 6, 2));
-        Npy.write(kernel, RandomTensors.uniform(random, 3, 3, 2, 4));
-        Npy.write(bias, RandomTensors.uniform(random, 4));
-        Npy.write(cotangent, RandomTensors.uniform(random, 2, 6, 6, 4));
+        LayerFiles files = LayerFiles.write(dir, 5);
+        x = files.x();
+        kernel = files.kernel();
+        bias = files.bias();
+        cotangent = files.cotangent();
         y = dir.resolve("y.npy");
         dx = dir.resolve("dx.npy");
         dk = dir.resolve("dk.npy");

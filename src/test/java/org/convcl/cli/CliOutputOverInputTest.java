@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.convcl.demo.DefaultImage;
 import org.convcl.io.Npy;
+import org.convcl.testing.LayerFiles;
 import org.convcl.testing.RandomTensors;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,15 +42,11 @@ class CliOutputOverInputTest {
     /** X (2, 6, 6, 2) and K (3, 3, 2, 4) suit conv and conv-transpose alike (SAME keeps 6 x 6). */
     @BeforeEach
     void inputs() throws IOException {
-        SplittableRandom random = new SplittableRandom(3);
-        x = dir.resolve("x.npy");
-        kernel = dir.resolve("k.npy");
-        bias = dir.resolve("b.npy");
-        cotangent = dir.resolve("ct.npy");
-        Npy.write(x, RandomTensors.uniform(random, 2, 6, 6, 2));
-        Npy.write(kernel, RandomTensors.uniform(random, 3, 3, 2, 4));
-        Npy.write(bias, RandomTensors.uniform(random, 4));
-        Npy.write(cotangent, RandomTensors.uniform(random, 2, 6, 6, 4));
+        LayerFiles files = LayerFiles.write(dir, 3);
+        x = files.x();
+        kernel = files.kernel();
+        bias = files.bias();
+        cotangent = files.cotangent();
     }
 
     /** Runs {@code args}, expects the refusal naming {@code option} and {@code inputOption}, and no change. */
