@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.convcl.Tensor;
 
@@ -50,6 +51,15 @@ public final class DeviceTensor implements AutoCloseable {
      */
     public void write(Tensor values) {
         backend.write(this, values);
+    }
+
+    /**
+     * Copies the values into {@code target}'s {@code remaining()} floats (as many as this tensor has), after every
+     * command already submitted on the device. A direct buffer in native order receives them with no staging copy
+     * on the Java heap. The buffer's position is left unchanged.
+     */
+    public void download(FloatBuffer target) {
+        backend.download(this, target);
     }
 
     public int[] shape() {

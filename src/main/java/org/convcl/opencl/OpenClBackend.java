@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 import java.util.Map;
@@ -276,6 +278,66 @@ public final class OpenClBackend implements ConvBackend {
             }
             return new DeviceTensor(this, buffer, tensor.shape(), tensor.size());
         });
+    }
+
+    /**
+     * Copies {@code values} (its {@code remaining()} floats, which must be as many as {@code shape} holds) to this
+     * device. A direct buffer in native order is copied from where it lies, with no staging copy on the Java heap
+     * (memory from {@code ByteBuffer.allocateDirect(...).order(ByteOrder.nativeOrder()).asFloatBuffer()}, or
+     * mapped from a file); a heap buffer goes through its array. The buffer's position is left unchanged.
+     */
+    public DeviceTensor upload(FloatBuffer values, int... shape) {
+        int size = checkedFloats("values", values, shape);
+        if (!values.isDirect()) {
+            float[] copy = new float[size];
+            values.duplicate().get(copy);
+            return upload(Tensor.of(copy, shape));
+        }
+        return guarded(() -> {
+            ClBuffer buffer = pool.acquire(4L * size, () -> "tensor " + Arrays.toString(shape));
+            try {
+                context.write(buffer, values);
+            } catch (RuntimeException e) {
+                pool.release(buffer);
+                throw e;
+            }
+            return new DeviceTensor(this, buffer, shape, size);
+        });
+    }
+
+    /** Copies {@code tensor}'s values into {@code target} (see {@link DeviceTensor#download(FloatBuffer)}). */
+    void download(DeviceTensor tensor, FloatBuffer target) {
+        if (tensor.backend() != this) {
+            throw new IllegalArgumentException(tensor + " belongs to another backend than " + name());
+        }
+        checkedFloats("target", target, tensor.shape());
+        if (target.isReadOnly()) {
+            throw new IllegalArgumentException("target: a read-only buffer cannot receive " + tensor);
+        }
+        if (!target.isDirect()) {
+            target.duplicate().put(download(tensor).data());
+            return;
+        }
+        run(() -> context.read(tensor.buffer(), target));
+    }
+
+    /** The floats {@code shape} holds, after checking that {@code buffer} has exactly that many remaining. */
+    private static int checkedFloats(String what, FloatBuffer buffer, int[] shape) {
+        if (buffer == null) {
+            throw new IllegalArgumentException(what + ": got null; expected a FloatBuffer of "
+                    + Tensor.elementCount(shape) + " floats for shape " + Arrays.toString(shape));
+        }
+        long expected = Tensor.elementCount(shape);
+        if (buffer.remaining() != expected) {
+            throw new IllegalArgumentException(what + ": " + buffer.remaining() + " floats remain in the buffer but "
+                    + "shape " + Arrays.toString(shape) + " holds " + expected + "; they must be equal");
+        }
+        if (buffer.isDirect() && buffer.order() != ByteOrder.nativeOrder()) {
+            throw new IllegalArgumentException(what + ": a direct buffer in " + buffer.order() + " order; the device "
+                    + "reads floats in the machine's order (" + ByteOrder.nativeOrder()
+                    + "): make it with .order(ByteOrder.nativeOrder()) before asFloatBuffer()");
+        }
+        return (int) expected;
     }
 
     /** An uninitialised tensor of {@code shape} on this device, from the backend's caching allocator. */

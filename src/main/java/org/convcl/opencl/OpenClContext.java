@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -143,6 +144,35 @@ final class OpenClContext extends NativeObject {
                     0, null, null);
         } catch (CLException e) {
             throw Cl.error("clEnqueueWriteBuffer (" + count + " floats to " + buffer.describe() + ")", e);
+        }
+    }
+
+    /** Copies the {@code remaining()} floats of a direct, native-order buffer into the buffer from its start. */
+    void write(ClBuffer buffer, FloatBuffer source) {
+        int count = source.remaining();
+        if (count == 0) {
+            return;
+        }
+        try {
+            // A slice starts at the source's position: JOCL passes the address of a direct buffer's start.
+            CL.clEnqueueWriteBuffer(queue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_float,
+                    Pointer.to(source.slice()), 0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueWriteBuffer (" + count + " floats to " + buffer.describe() + ")", e);
+        }
+    }
+
+    /** Copies floats from the buffer's start into the {@code remaining()} floats of a direct, native-order buffer. */
+    void read(ClBuffer buffer, FloatBuffer target) {
+        int count = target.remaining();
+        if (count == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_float,
+                    Pointer.to(target.slice()), 0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ")", e);
         }
     }
 
