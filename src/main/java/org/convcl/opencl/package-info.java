@@ -32,8 +32,15 @@
  *       compile failures are {@link org.convcl.opencl.KernelBuildException}s carrying the build log.</li>
  * </ul>
  *
- * <p>JOCL 2.0.5 loads the ICD loader under the name {@code libOpenCL.so} (on Debian and Ubuntu from
- * {@code ocl-icd-opencl-dev}); with only {@code libOpenCL.so.1} present, discovery reports that and
- * {@code auto} uses the Java path.
+ * <p>Device memory comes from each backend's caching allocator ({@code BufferPool}): device tensors, layers'
+ * resident copies and call temporaries take buffers by size class and give them back on close. Kernel device
+ * time is read from OpenCL profiling events while a thread records ({@link org.convcl.opencl.KernelEvents}).
+ *
+ * <p>Native safety. LLVM-based drivers (PoCL) replace the JVM's signal handlers when they load: on JDK 22+ the
+ * driver calls that may do so run inside {@code DriverSignalGuard}, which puts the handlers back through
+ * {@code sigaction} (the foreign function API, reached by reflection); elsewhere {@code SignalChainingCheck}
+ * warns once unless the JDK's libjsig is preloaded. JOCL 2.0.5 loads the ICD loader under the name
+ * {@code libOpenCL.so} (on Debian and Ubuntu from {@code ocl-icd-opencl-dev}); with only {@code libOpenCL.so.1}
+ * present, discovery reports that (scripts/convcl links the name itself) and {@code auto} uses the Java path.
  */
 package org.convcl.opencl;
