@@ -27,7 +27,7 @@ final class DeviceBackward {
             DeviceParameters.Resident parameters) {
         List<DeviceTensor> made = new ArrayList<>();
         try {
-            DeviceTensor dx = keep(made, inputGradient(device, g, parameters.kernel(), dy));
+            DeviceTensor dx = keep(made, inputGradient(device, g, parameters.flipped().forGroups(g.groups()), dy));
             DeviceTensor dkernel = keep(made, kernelGradient(device, g, x, dy));
             if (parameters.mask() != null) {
                 device.multiplyInPlace(dkernel, parameters.mask());
@@ -59,7 +59,7 @@ final class DeviceBackward {
                 device.pad(g.circularFold(), dy, unwrapped);
                 convGradient = unwrapped;
             }
-            DeviceTensor dx = keep(made, inputGradient(device, conv, parameters.kernel(), convGradient));
+            DeviceTensor dx = keep(made, inputGradient(device, conv, parameters.flipped().forGroups(conv.groups()), convGradient));
             DeviceTensor dkernel = keep(made, kernelGradient(device, conv, x, convGradient));
             if (g.transposeKernel()) {
                 // Back from the convolution's layout to the held one: flipSwap is its own inverse.
@@ -86,18 +86,19 @@ final class DeviceBackward {
         }
     }
 
-    /** dx of {@code sum(conv(x, kernel) * dy)} for geometry {@code g}, {@code kernel} as the convolution multiplies by. */
-    static DeviceTensor inputGradient(OpenClBackend device, ConvGeometry g, DeviceTensor kernel, DeviceTensor dy) {
+    /**
+     * dx of {@code sum(conv(x, kernel) * dy)} for geometry {@code g}, given the kernel already flipped and swapped
+     * for the adjoint ({@code KernelLayout.flipSwap} with {@code g}'s groups; the layer keeps it resident).
+     */
+    static DeviceTensor inputGradient(OpenClBackend device, ConvGeometry g, DeviceTensor flipped, DeviceTensor dy) {
         ConvGeometry valid = AdjointGeometry.paddedInput(g);
         ConvGeometry adjoint = AdjointGeometry.inputGradient(valid);
         if (!Arrays.equals(adjoint.outputShape(), valid.inputShape())) {
             throw new AssertionError("adjoint " + adjoint + " does not reproduce the input of " + valid);
         }
-        DeviceTensor flipped = device.allocate(KernelLayout.flipSwapShape(g.kernelShape(), g.groups()));
         DeviceTensor padded = null;
         DeviceTensor dx = null;
         try {
-            device.flipSwap(kernel, g.groups(), flipped);
             if (g.edgeMode() == EdgeMode.ZERO) {
                 dx = device.allocate(g.inputShape());
                 device.forward(adjoint, dy, flipped, null, dx);
@@ -114,7 +115,6 @@ final class DeviceBackward {
             }
             throw e;
         } finally {
-            flipped.close();
             if (padded != null) {
                 padded.close();
             }

@@ -115,7 +115,15 @@ final class DeviceParameters {
      * multiplies by, and the bias and the kernel mask (each null when the layer has none, or when the call did
      * not ask for the mask).
      */
-    record Resident(DeviceTensor kernel, DeviceTensor bias, DeviceTensor mask) {
+    record Resident(DeviceTensor kernel, DeviceTensor bias, DeviceTensor mask, FlippedKernel flipped) {
+    }
+
+    /**
+     * The kernel rearranged for the input gradient ({@code KernelLayout.flipSwap} with the call's groups), made on
+     * a backward pass's first request and kept with the layer's copy until the parameters change.
+     */
+    interface FlippedKernel {
+        DeviceTensor forGroups(int groups);
     }
 
     /** One device's copy, tagged with the parameter version it was uploaded at. */
@@ -123,10 +131,25 @@ final class DeviceParameters {
         DeviceTensor kernel;
         DeviceTensor bias;
         DeviceTensor mask;
+        DeviceTensor flipped;
+        int flippedGroups;
         long version = -1;
 
+        /** The flipped kernel for {@code groups}, made from the current kernel copy when missing. Under the copy's lock. */
+        DeviceTensor flipped(OpenClBackend backend, int groups) {
+            if (flipped == null || flipped.isClosed() || flippedGroups != groups) {
+                if (flipped != null) {
+                    flipped.close();
+                }
+                flipped = backend.allocate(KernelLayout.flipSwapShape(kernel.shape(), groups));
+                backend.flipSwap(kernel, groups, flipped);
+                flippedGroups = groups;
+            }
+            return flipped;
+        }
+
         void close() {
-            for (DeviceTensor tensor : new DeviceTensor[] {kernel, bias, mask}) {
+            for (DeviceTensor tensor : new DeviceTensor[] {kernel, bias, mask, flipped}) {
                 if (tensor != null) {
                     tensor.close();
                 }
@@ -134,6 +157,7 @@ final class DeviceParameters {
             kernel = null;
             bias = null;
             mask = null;
+            flipped = null;
         }
     }
 
@@ -174,7 +198,8 @@ final class DeviceParameters {
             if (mask != null && (copy.mask == null || copy.mask.isClosed())) {
                 copy.mask = backend.upload(mask);
             }
-            return action.apply(new Resident(copy.kernel, copy.bias, mask == null ? null : copy.mask));
+            return action.apply(new Resident(copy.kernel, copy.bias, mask == null ? null : copy.mask,
+                    groups -> copy.flipped(backend, groups)));
         }
     }
 

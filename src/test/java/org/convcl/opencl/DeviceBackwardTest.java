@@ -101,6 +101,34 @@ class DeviceBackwardTest {
     }
 
     @Test
+    void aLayerKeepsItsFlippedKernelBetweenBackwardPassesAndAllocatesNothingMore() {
+        Random random = new Random(4);
+        Tensor kernel = random(random, 3, 2, 3);
+        Conv layer = Conv.builder(kernel).bias(random(random, 3)).backend(backend).build();
+        Tensor x = random(random, 2, 8, 2);
+        Tensor dy = random(random, 2, 8, 3);
+        try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy)) {
+            long beforeLayer = backend.buffersInUse();
+            try (DeviceGradients first = layer.backward(dx, ddy)) {
+                first.download();
+            }
+            // Kernel, bias and the kernel flipped for the input gradient stay with the layer.
+            assertEquals(beforeLayer + 3, backend.buffersInUse(), "the layer keeps kernel, bias and flipped kernel");
+            float[] expected = layer.backward(x, dy).dx().data(); // the host path, before counting
+            long created = backend.buffersCreated();
+            for (int call = 0; call < 20; call++) {
+                try (DeviceGradients again = layer.backward(dx, ddy)) {
+                    assertArrayEquals(expected, again.download().dx().data());
+                }
+            }
+            assertEquals(beforeLayer + 3, backend.buffersInUse(), "no second flipped kernel");
+            assertEquals(created, backend.buffersCreated(), "later backward passes allocate no device memory");
+            layer.releaseDeviceParameters();
+            assertEquals(beforeLayer, backend.buffersInUse(), "releasing the layer's copies releases the flipped one");
+        }
+    }
+
+    @Test
     void deviceBackwardFollowsParametersChangedInPlace() {
         Random random = new Random(2);
         Tensor kernel = random(random, 3, 2, 3);
