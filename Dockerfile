@@ -18,5 +18,7 @@ COPY . .
 # Exactly what CI runs: install the OpenCL packages, then `mvn -B verify` (tests, the CLI jar, end-to-end tests).
 RUN CI=true bash .ci/run && rm -rf /var/lib/apt/lists/*
 
+# scripts/convcl runs every command with the JDK's signal chaining (libjsig preloaded: PoCL's LLVM would otherwise
+# take the JVM's SIGSEGV handler) and finds the OpenCL loader even where only libOpenCL.so.1 is installed.
 ENTRYPOINT ["/opt/convcl/scripts/convcl"]
 CMD ["--help"]

@@ -61,8 +61,8 @@ class LayerLifetimeTest {
                 layer.releaseDeviceParameters();
                 withoutCopies = backend.buffersInUse();
                 runOnDevice(layer, x, deviceDy, expected);
-                assertEquals(withoutCopies + 3, backend.buffersInUse(),
-                        "after a forward and a backward call the layer keeps its kernel, bias and mask on the device");
+                assertEquals(withoutCopies + 4, backend.buffersInUse(), "after a forward and a backward call the "
+                        + "layer keeps its kernel, bias, mask and the kernel flipped for dx on the device");
             }
             assertEquals(withoutCopies, backend.buffersInUse(), "closing the layer releases its copies");
             assertTrue(closed.isClosed());
