@@ -137,6 +137,23 @@ class NativeSafetyIT {
         assertFalse(viaScript.stderr().contains("libjsig"), viaScript.stderr());
     }
 
+    @Test
+    void javaPathWorkAfterAutoSelectionSurvivesWithTheJdksSignalChaining() throws Exception {
+        // The crash case of a library user on this JDK: auto discovers the LLVM driver, then the Java path loops
+        // on all cores. Without chaining this died with SIGSEGV in one run of four here (exit 139); with the
+        // JDK's libjsig preloaded, as the README tells library users, it must survive every run.
+        assumeLlvmDriver();
+        Path jsig = Path.of(System.getProperty("java.home"), "lib", "libjsig.so");
+        assumeTrue(Files.isRegularFile(jsig), "this runtime has no libjsig");
+        String classpath = jar + java.io.File.pathSeparator + project.resolve("target").resolve("test-classes");
+        for (int run = 0; run < 3; run++) {
+            Outcome outcome = run(List.of(java(), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp", classpath,
+                    "org.convcl.testing.JavaPathAfterAutoLoop", "40"), Map.of("LD_PRELOAD", jsig.toString()));
+            assertEquals(0, outcome.exitCode(), "run " + run + ": " + outcome.all());
+            assertTrue(outcome.stdout().contains("ok backend cpu"), outcome.all());
+        }
+    }
+
     /**
      * Runs the rest of its arguments in a private mount namespace where the dynamic linker cannot find the
      * unversioned {@code libOpenCL.so}: each directory holding it is overlaid with a whiteout of that one name,
