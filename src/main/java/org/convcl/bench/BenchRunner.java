@@ -65,20 +65,23 @@ public final class BenchRunner {
             if (device != null) {
                 // call_ms and device_ms come from the same calls: each call's kernels ran within its wall time,
                 // so the medians keep device_ms <= call_ms whatever the noise.
-                double[] deviceSamples = new double[reps];
-                int[] sample = {-warmups};
-                callMs = medianMs(() -> {
+                double[] walls = new double[reps];
+                double[] kernels = new double[reps];
+                for (int i = -warmups; i < reps; i++) {
                     device.poisonOutput();
                     long start = System.nanoTime();
-                    double kernels = device.deviceMillis();
-                    double wall = (System.nanoTime() - start) / 1e6;
-                    if (sample[0] >= 0) {
-                        deviceSamples[sample[0]] = kernels;
+                    double kernelMillis = device.deviceMillis();
+                    double wallMillis = (System.nanoTime() - start) / 1e6;
+                    if (i >= 0) {
+                        walls[i] = wallMillis;
+                        kernels[i] = kernelMillis;
                     }
-                    sample[0]++;
-                    return wall;
-                }, () -> requireWritten(shape, device.download(), "device"));
-                deviceMs = median(deviceSamples);
+                    if (i >= -1) {
+                        requireWritten(shape, device.download(), "device");
+                    }
+                }
+                callMs = median(walls);
+                deviceMs = median(kernels);
                 maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.download()));
                 chainMs = medianMs(() -> device.chainMillisPerCall(CHAIN_CALLS),
                         () -> requireWritten(shape, device.downloadChained(), "chained"));

@@ -78,7 +78,7 @@ final class OpenClDeviceCall implements DeviceCall {
 
     @Override
     public void close() {
-        layer.releaseDeviceParameters();
+        layer.close();
         for (DeviceTensor tensor : new DeviceTensor[] {input, kernel, bias, output}) {
             tensor.close();
         }

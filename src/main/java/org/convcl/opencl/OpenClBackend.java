@@ -112,63 +112,54 @@ public final class OpenClBackend implements ConvBackend {
 
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        checkLength("input", input, g.inputShape());
         checkLength("kernel", kernel, g.kernelShape());
         if (bias != null) {
             checkLength("bias", bias, new int[] {g.outChannels()});
         }
+        checkLength("output", output, g.outputShape());
+        if (output.length == 0) {
+            return;
+        }
+        int elementsPerChunk = chunks.elementsPerChunk(g, bias != null);
         guarded(() -> {
+            ConvPlan plan = defaultPlan(g, bias != null);
+            int inputPerElement = g.inputSpatialSize() * g.inChannels();
+            int outputPerElement = g.outputSpatialSize() * g.outChannels();
+            int chunk = Math.min(g.batch(), elementsPerChunk);
+            ClBuffer in = null;
             ClBuffer weights = null;
             ClBuffer biasBuffer = null;
+            ClBuffer out = null;
             try {
+                in = pool.acquire(4L * chunk * inputPerElement, () -> "input " + Arrays.toString(g.inputShape()));
                 weights = pool.acquire(4L * kernel.length, () -> "kernel " + Arrays.toString(g.kernelShape()));
+                out = pool.acquire(4L * chunk * outputPerElement, () -> "output " + Arrays.toString(g.outputShape()));
                 context.write(weights, 0, kernel, 0, kernel.length);
                 if (bias != null) {
                     biasBuffer = pool.acquire(4L * bias.length, () -> "bias");
                     context.write(biasBuffer, 0, bias, 0, bias.length);
                 }
-                forwardHostArrays(g, input, weights, biasBuffer, output);
+                // A batch too large for the device runs in chunks along the batch; between chunks an
+                // interrupted caller stops the call (a chunk already launched runs to its end).
+                for (int first = 0; first < g.batch(); first += chunk) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new CancellationException("convolution interrupted after " + first + " of "
+                                + g.batch() + " batch elements: " + g);
+                    }
+                    int count = Math.min(chunk, g.batch() - first);
+                    context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
+                    plan.enqueue(context, count, in, 0, weights, bias == null ? placeholder : biasBuffer, out, 0);
+                    context.read(out, 0, output, first * outputPerElement, count * outputPerElement);
+                }
             } finally {
+                pool.release(in);
                 pool.release(weights);
                 pool.release(biasBuffer);
+                pool.release(out);
             }
             return null;
         });
-    }
-
-    private void forwardHostArrays(ConvGeometry g, float[] input, ClBuffer weights, ClBuffer biasBuffer,
-            float[] output) {
-        checkLength("input", input, g.inputShape());
-        checkLength("output", output, g.outputShape());
-        if (output.length == 0) {
-            return;
-        }
-        boolean hasBias = biasBuffer != null;
-        int elementsPerChunk = chunks.elementsPerChunk(g, hasBias);
-        ConvPlan plan = defaultPlan(g, hasBias);
-        int inputPerElement = g.inputSpatialSize() * g.inChannels();
-        int outputPerElement = g.outputSpatialSize() * g.outChannels();
-        int chunk = Math.min(g.batch(), elementsPerChunk);
-        ClBuffer in = null;
-        ClBuffer out = null;
-        try {
-            in = pool.acquire(4L * chunk * inputPerElement, () -> "input " + Arrays.toString(g.inputShape()));
-            out = pool.acquire(4L * chunk * outputPerElement, () -> "output " + Arrays.toString(g.outputShape()));
-            // A batch too large for the device runs in chunks along the batch; between chunks an
-            // interrupted caller stops the call (a chunk already launched runs to its end).
-            for (int first = 0; first < g.batch(); first += chunk) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new CancellationException("convolution interrupted after " + first + " of "
-                            + g.batch() + " batch elements: " + g);
-                }
-                int count = Math.min(chunk, g.batch() - first);
-                context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
-                plan.enqueue(context, count, in, 0, weights, hasBias ? biasBuffer : placeholder, out, 0);
-                context.read(out, 0, output, first * outputPerElement, count * outputPerElement);
-            }
-        } finally {
-            pool.release(in);
-            pool.release(out);
-        }
     }
 
     /**
@@ -307,9 +298,7 @@ public final class OpenClBackend implements ConvBackend {
 
     /** Copies {@code tensor}'s values into {@code target} (see {@link DeviceTensor#download(FloatBuffer)}). */
     void download(DeviceTensor tensor, FloatBuffer target) {
-        if (tensor.backend() != this) {
-            throw new IllegalArgumentException(tensor + " belongs to another backend than " + name());
-        }
+        checkOwn(tensor);
         checkedFloats("target", target, tensor.shape());
         if (target.isReadOnly()) {
             throw new IllegalArgumentException("target: a read-only buffer cannot receive " + tensor);
@@ -319,6 +308,12 @@ public final class OpenClBackend implements ConvBackend {
             return;
         }
         run(() -> context.read(tensor.buffer(), target));
+    }
+
+    private void checkOwn(DeviceTensor tensor) {
+        if (tensor.backend() != this) {
+            throw new IllegalArgumentException(tensor + " belongs to another backend than " + name());
+        }
     }
 
     /** The floats {@code shape} holds, after checking that {@code buffer} has exactly that many remaining. */
@@ -384,9 +379,7 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     Tensor download(DeviceTensor tensor) {
-        if (tensor.backend() != this) {
-            throw new IllegalArgumentException(tensor + " belongs to another backend than " + name());
-        }
+        checkOwn(tensor);
         return guarded(() -> {
             float[] values = new float[tensor.size()];
             context.read(tensor.buffer(), 0, values, 0, values.length);
@@ -396,9 +389,7 @@ public final class OpenClBackend implements ConvBackend {
 
     /** Copies {@code values} (of the tensor's shape) over {@code tensor}'s contents, after earlier commands. */
     void write(DeviceTensor tensor, Tensor values) {
-        if (tensor.backend() != this) {
-            throw new IllegalArgumentException(tensor + " belongs to another backend than " + name());
-        }
+        checkOwn(tensor);
         if (!Arrays.equals(tensor.shape(), values.shape())) {
             throw new IllegalArgumentException("values: shape " + Arrays.toString(values.shape()) + " differs from "
                     + tensor + "'s; a write keeps the tensor's shape");
