@@ -178,9 +178,14 @@ public final class Conv implements AutoCloseable {
         deviceParameters.ensureOpen();
         ConvGeometry geometry = geometry(x.shape());
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
-        // Host-array calls read the parameters' current values every time (a training loop may update them in
-        // place without telling the layer), so the kernel and bias travel with each call.
-        backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
+        if (backend instanceof OpenClBackend device) {
+            // The kernel and bias stay resident between calls, compared with their current values first (a
+            // training loop may update them in place without telling the layer) and uploaded only when changed.
+            deviceParameters.get().useCurrent(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                    (deviceKernel, deviceBias) -> device.forward(geometry, x.data(), deviceKernel, deviceBias, output));
+        } else {
+            backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
+        }
         return Tensor.of(output, geometry.outputShape());
     }
 

@@ -109,10 +109,16 @@ public final class ConvTranspose implements AutoCloseable {
         deviceParameters.ensureOpen();
         ConvBackward.checkInput(x);
         ConvTransposeGeometry g = geometry(x.shape());
-        float[] convKernel = g.convKernel(effectiveKernel());
         float[] biasValues = bias == null ? null : bias.data();
         float[] output = new float[(int) Tensor.elementCount(g.outputShape())];
         EdgePadding fold = g.circularFold();
+        if (fold == null && backend instanceof OpenClBackend device) {
+            // Resident parameters, compared with the current values and uploaded again only when they changed.
+            deviceParameters.get().useCurrent(device, this::residentKernel, bias, (deviceKernel, deviceBias) ->
+                    device.forward(g.conv(), x.data(), deviceKernel, deviceBias, output));
+            return Tensor.of(output, g.outputShape());
+        }
+        float[] convKernel = g.convKernel(effectiveKernel());
         if (fold == null) {
             backend.forward(g.conv(), x.data(), convKernel, biasValues, output);
         } else {

@@ -1,6 +1,7 @@
 package org.convcl;
 
 import java.lang.ref.Cleaner;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -134,6 +135,9 @@ final class DeviceParameters {
         DeviceTensor flipped;
         int flippedGroups;
         long version = -1;
+        /** The values the kernel and bias copies were uploaded from, for host-array calls to compare against. */
+        float[] uploadedKernel;
+        float[] uploadedBias;
 
         /** The flipped kernel for {@code groups}, made from the current kernel copy when missing. Under the copy's lock. */
         DeviceTensor flipped(OpenClBackend backend, int groups) {
@@ -158,6 +162,14 @@ final class DeviceParameters {
             bias = null;
             mask = null;
             flipped = null;
+            uploadedKernel = null;
+            uploadedBias = null;
+        }
+
+        /** Whether the copies hold exactly these values (a host-array call's current parameters). */
+        boolean holds(float[] kernelValues, Tensor biasValues) {
+            return Arrays.equals(uploadedKernel, kernelValues)
+                    && (biasValues == null || Arrays.equals(uploadedBias, biasValues.data()));
         }
     }
 
@@ -166,7 +178,23 @@ final class DeviceParameters {
      * uploading them first when there is no current copy there.
      */
     void use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, BiConsumer<DeviceTensor, DeviceTensor> action) {
-        use(backend, kernel, bias, null, resident -> {
+        use(backend, kernel, bias, null, false, resident -> {
+            action.accept(resident.kernel(), resident.bias());
+            return null;
+        });
+    }
+
+    /**
+     * Runs a host-array call's {@code action} with the kernel and bias resident on {@code backend}'s device, as
+     * {@link #use(OpenClBackend, Supplier, Tensor, BiConsumer)} does, except that the copies are first compared
+     * with the current values ({@code kernel}, {@code bias}) and uploaded again when they differ: host-array calls
+     * always compute with the parameters' current values, even when a training loop changed them in place
+     * without saying so, yet upload them only when they changed (comparing costs a read of the parameters; an
+     * upload, a read plus a transfer and a wait).
+     */
+    void useCurrent(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias,
+            BiConsumer<DeviceTensor, DeviceTensor> action) {
+        use(backend, kernel, bias, null, true, resident -> {
             action.accept(resident.kernel(), resident.bias());
             return null;
         });
@@ -178,6 +206,11 @@ final class DeviceParameters {
      * current copy first; returns what the action returns.
      */
     <T> T use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, Tensor mask, Function<Resident, T> action) {
+        return use(backend, kernel, bias, mask, false, action);
+    }
+
+    private <T> T use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, Tensor mask, boolean compareValues,
+            Function<Resident, T> action) {
         copies.keySet().removeIf(OpenClBackend::isClosed);
         Copy copy = copies.computeIfAbsent(backend, b -> new Copy());
         synchronized (copy) {
@@ -187,12 +220,17 @@ final class DeviceParameters {
                 throw closedError(ownerName);
             }
             long current = version.get();
+            Tensor kernelValues = compareValues ? kernel.get() : null;
             boolean stale = copy.version != current || copy.kernel == null || copy.kernel.isClosed()
-                    || (bias != null && (copy.bias == null || copy.bias.isClosed()));
+                    || (bias != null && (copy.bias == null || copy.bias.isClosed()))
+                    || (compareValues && !copy.holds(kernelValues.data(), bias));
             if (stale) {
                 copy.close();
-                copy.kernel = backend.upload(kernel.get());
+                Tensor uploaded = kernelValues != null ? kernelValues : kernel.get();
+                copy.kernel = backend.upload(uploaded);
                 copy.bias = bias == null ? null : backend.upload(bias);
+                copy.uploadedKernel = uploaded.data().clone();
+                copy.uploadedBias = bias == null ? null : bias.data().clone();
                 copy.version = current;
             }
             if (mask != null && (copy.mask == null || copy.mask.isClosed())) {

@@ -4,39 +4,94 @@ import java.util.Locale;
 import org.convcl.ConvGeometry;
 
 /**
- * How many batch elements a host-array call sends to the device at once, so that every buffer fits the
- * device's largest allocation and all of them fit its memory together. A batch that does not fit runs in
- * chunks along the batch, with the same result; what cannot be split (the kernel alone, or one element) is
- * refused naming the sizes.
+ * How a host-array call splits its batch into chunks ({@link PipelinedForward}): every buffer must fit the
+ * device's largest allocation and all of them its memory together, and chunks should be small enough that
+ * several are in flight at once (one uploading, one computing, one downloading) yet large enough that the
+ * commands' fixed costs vanish. A batch runs in chunks along the batch with the same result; what cannot be
+ * split (the kernel alone, or one element) is refused naming the sizes.
  *
  * <p>The limits are the device's, or smaller ones from the system properties
  * {@code convcl.opencl.maxAllocationBytes} and {@code convcl.opencl.memoryBytes} (to share a device, or to
- * test the chunking on a device with plenty of memory). Immutable.
+ * test the chunking on a device with plenty of memory); the chunk size aimed at is
+ * {@code convcl.opencl.pipelineChunkBytes} (default {@value #DEFAULT_PIPELINE_CHUNK_BYTES} bytes of input or
+ * output per chunk). Immutable.
  */
 final class BatchChunks {
     /** Share of global memory a call may use: drivers and other buffers need the rest. */
     private static final double MEMORY_SHARE = 0.75;
 
+    /** Input or output bytes per chunk aimed at: a few MiB keep each copy near link speed and chunks many. */
+    static final long DEFAULT_PIPELINE_CHUNK_BYTES = 4L << 20;
+    /** Chunks in flight at once: one uploading, one computing, one downloading. */
+    static final int PIPELINE_SLOTS = 3;
+
     private final long maxAllocation;
     private final long memoryBudget;
+    private final long pipelineChunkBytes;
 
-    private BatchChunks(long maxAllocation, long memoryBudget) {
+    private BatchChunks(long maxAllocation, long memoryBudget, long pipelineChunkBytes) {
         this.maxAllocation = maxAllocation;
         this.memoryBudget = memoryBudget;
+        this.pipelineChunkBytes = pipelineChunkBytes;
     }
 
     static BatchChunks forDevice(OpenClDevice device) {
         long maxAllocation = limit("convcl.opencl.maxAllocationBytes", device.maxAllocationBytes());
         long memory = limit("convcl.opencl.memoryBytes", device.globalMemoryBytes());
-        return new BatchChunks(maxAllocation, (long) (memory * MEMORY_SHARE));
+        long chunkBytes = limit("convcl.opencl.pipelineChunkBytes", DEFAULT_PIPELINE_CHUNK_BYTES);
+        return new BatchChunks(maxAllocation, (long) (memory * MEMORY_SHARE), chunkBytes);
     }
 
     static BatchChunks of(long maxAllocation, long memoryBudget) {
-        return new BatchChunks(maxAllocation, memoryBudget);
+        return new BatchChunks(maxAllocation, memoryBudget, DEFAULT_PIPELINE_CHUNK_BYTES);
+    }
+
+    static BatchChunks of(long maxAllocation, long memoryBudget, long pipelineChunkBytes) {
+        return new BatchChunks(maxAllocation, memoryBudget, pipelineChunkBytes);
+    }
+
+    /**
+     * How a host-array call runs: {@code chunk} batch elements at a time, {@code slots} chunks in flight.
+     *
+     * @param chunk batch elements per chunk (at least 1)
+     * @param slots chunks whose buffers exist at once (1 when the device holds only one)
+     */
+    record Pipeline(int chunk, int slots) {
+    }
+
+    /** Input or output bytes per chunk aimed at; also the piece size of staged transfers. */
+    long pipelineChunkBytes() {
+        return pipelineChunkBytes;
+    }
+
+    /** The chunking of {@code g}'s batch for a pipelined host-array call. */
+    Pipeline pipeline(ConvGeometry g, boolean hasBias) {
+        long fit = elementsThatFit(g, hasBias);
+        long perElement = Math.max(4L * g.inputSpatialSize() * g.inChannels(),
+                4L * g.outputSpatialSize() * g.outChannels());
+        int wanted = (int) Math.max(1, Math.min(g.batch(), pipelineChunkBytes / Math.max(1, perElement)));
+        int chunk = (int) Math.min(wanted, fit);
+        int chunks = (g.batch() + chunk - 1) / chunk;
+        int slots = Math.min(PIPELINE_SLOTS, chunks);
+        // Every slot holds a chunk on the device: when they do not all fit, the chunks get smaller (down to
+        // one element) and, failing that, fewer slots are used.
+        while (slots > 1 && (long) chunk * slots > fit) {
+            if (chunk > 1) {
+                chunk = (int) Math.max(1, fit / slots);
+            } else {
+                slots--;
+            }
+        }
+        return new Pipeline(chunk, slots);
     }
 
     /** Batch elements per chunk for {@code g} (at least 1; the whole batch when it fits). */
     int elementsPerChunk(ConvGeometry g, boolean hasBias) {
+        return (int) Math.min(g.batch(), elementsThatFit(g, hasBias));
+    }
+
+    /** Batch elements whose buffers fit the device beside the kernel (at least 1, however large the batch). */
+    private long elementsThatFit(ConvGeometry g, boolean hasBias) {
         long kernelBytes = 4L * g.kernelTaps() * g.inChannelsPerGroup() * g.outChannels();
         long biasBytes = hasBias ? 4L * g.outChannels() : 0;
         long inputBytes = 4L * g.inputSpatialSize() * g.inChannels();
@@ -54,14 +109,14 @@ final class BatchChunks {
                     + size(maxAllocation) + " per buffer and " + size(memoryBudget) + " for a call, and a batch "
                     + "element cannot be split");
         }
-        long fit = perElement == 0 ? g.batch() : (memoryBudget - kernelBytes - biasBytes) / perElement;
+        long fit = perElement == 0 ? Integer.MAX_VALUE : (memoryBudget - kernelBytes - biasBytes) / perElement;
         if (inputBytes > 0) {
             fit = Math.min(fit, maxAllocation / inputBytes);
         }
         if (outputBytes > 0) {
             fit = Math.min(fit, maxAllocation / outputBytes);
         }
-        return (int) Math.max(1, Math.min(g.batch(), fit));
+        return Math.max(1, fit);
     }
 
     private static long limit(String property, long deviceValue) {

@@ -3,7 +3,6 @@ package org.convcl.opencl;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.concurrent.CancellationException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
@@ -42,10 +41,15 @@ public final class OpenClBackend implements ConvBackend {
 
     private final OpenClContext context;
     private final BufferPool pool;
+    private final StagingPool staging;
+    private final HostTransfers transfers;
+    private final PipelinedForward pipelined;
     private final BatchChunks chunks;
     private final ClBuffer placeholder;
     private final GradientOps gradients;
     private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
+    /** Pinned host memory kept for reuse between transfers; more is pinned while needed, then released. */
+    private static final long STAGING_CAPACITY_BYTES = 128L << 20;
     /** Bound on remembered call signatures; past it the memo starts over (plans themselves stay). */
     private static final int MAX_RESOLVED = 4096;
     private final Map<CallSignature, ResolvedPlan> resolved = new ConcurrentHashMap<>();
@@ -60,6 +64,10 @@ public final class OpenClBackend implements ConvBackend {
         this.shared = shared;
         this.chunks = BatchChunks.forDevice(context.device());
         this.pool = new BufferPool(context, Math.max(64L << 20, context.device().globalMemoryBytes() / 4));
+        this.staging = new StagingPool(context, STAGING_CAPACITY_BYTES);
+        this.transfers = new HostTransfers(context, staging, (int) Math.min(Integer.MAX_VALUE,
+                chunks.pipelineChunkBytes()));
+        this.pipelined = new PipelinedForward(context, pool, staging);
         this.placeholder = context.allocate(0, "bias placeholder");
         this.gradients = new GradientOps(this, context, pool);
     }
@@ -110,6 +118,10 @@ public final class OpenClBackend implements ConvBackend {
         return guarded(() -> cachedPlan(g, hasBias, config));
     }
 
+    /**
+     * {@code output = conv(input, kernel) + bias} on host arrays: the kernel and bias are uploaded for this call,
+     * then the batch runs as {@link #forward(ConvGeometry, float[], DeviceTensor, DeviceTensor, float[])} does.
+     */
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
         checkLength("input", input, g.inputShape());
@@ -121,43 +133,34 @@ public final class OpenClBackend implements ConvBackend {
         if (output.length == 0) {
             return;
         }
-        int elementsPerChunk = chunks.elementsPerChunk(g, bias != null);
+        // Refused before anything is uploaded: a batch element or kernel the device cannot hold.
+        chunks.pipeline(g, bias != null);
+        try (DeviceTensor weights = upload(Tensor.of(kernel, g.kernelShape()));
+                DeviceTensor biasValues = bias == null ? null : upload(Tensor.of(bias, g.outChannels()))) {
+            forward(g, input, weights, biasValues, output);
+        }
+    }
+
+    /**
+     * {@code output = conv(input, kernel) + bias} from and into host arrays, with the kernel and bias already on
+     * this device (a layer's resident copies): the batch runs in chunks that pipeline through pinned staging
+     * memory, uploading one chunk while the device computes another and a third comes back
+     * ({@link PipelinedForward}). Returns when {@code output} holds the result. {@code bias} may be null.
+     */
+    public void forward(ConvGeometry g, float[] input, DeviceTensor kernel, DeviceTensor bias, float[] output) {
+        checkLength("input", input, g.inputShape());
+        checkTensor("kernel", kernel, g.kernelShape());
+        if (bias != null) {
+            checkTensor("bias", bias, new int[] {g.outChannels()});
+        }
+        checkLength("output", output, g.outputShape());
+        if (output.length == 0) {
+            return;
+        }
+        BatchChunks.Pipeline pipeline = chunks.pipeline(g, bias != null);
         guarded(() -> {
-            ConvPlan plan = defaultPlan(g, bias != null);
-            int inputPerElement = g.inputSpatialSize() * g.inChannels();
-            int outputPerElement = g.outputSpatialSize() * g.outChannels();
-            int chunk = Math.min(g.batch(), elementsPerChunk);
-            ClBuffer in = null;
-            ClBuffer weights = null;
-            ClBuffer biasBuffer = null;
-            ClBuffer out = null;
-            try {
-                in = pool.acquire(4L * chunk * inputPerElement, () -> "input " + Arrays.toString(g.inputShape()));
-                weights = pool.acquire(4L * kernel.length, () -> "kernel " + Arrays.toString(g.kernelShape()));
-                out = pool.acquire(4L * chunk * outputPerElement, () -> "output " + Arrays.toString(g.outputShape()));
-                context.write(weights, 0, kernel, 0, kernel.length);
-                if (bias != null) {
-                    biasBuffer = pool.acquire(4L * bias.length, () -> "bias");
-                    context.write(biasBuffer, 0, bias, 0, bias.length);
-                }
-                // A batch too large for the device runs in chunks along the batch; between chunks an
-                // interrupted caller stops the call (a chunk already launched runs to its end).
-                for (int first = 0; first < g.batch(); first += chunk) {
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw new CancellationException("convolution interrupted after " + first + " of "
-                                + g.batch() + " batch elements: " + g);
-                    }
-                    int count = Math.min(chunk, g.batch() - first);
-                    context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
-                    plan.enqueue(context, count, in, 0, weights, bias == null ? placeholder : biasBuffer, out, 0);
-                    context.read(out, 0, output, first * outputPerElement, count * outputPerElement);
-                }
-            } finally {
-                pool.release(in);
-                pool.release(weights);
-                pool.release(biasBuffer);
-                pool.release(out);
-            }
+            pipelined.run(defaultPlan(g, bias != null), g, input, kernel.buffer(),
+                    bias == null ? placeholder : bias.buffer(), output, pipeline);
             return null;
         });
     }
@@ -262,7 +265,7 @@ public final class OpenClBackend implements ConvBackend {
         return guarded(() -> {
             ClBuffer buffer = pool.acquire(4L * tensor.size(), () -> "tensor " + Arrays.toString(tensor.shape()));
             try {
-                context.write(buffer, 0, tensor.data(), 0, tensor.size());
+                transfers.upload(tensor.data(), 0, tensor.size(), buffer, 0);
             } catch (RuntimeException e) {
                 pool.release(buffer);
                 throw e;
@@ -362,7 +365,10 @@ public final class OpenClBackend implements ConvBackend {
      * giving memory back to other users of the device. Allocation failures do this by themselves.
      */
     public void trimMemory() {
-        run(pool::trim);
+        run(() -> {
+            pool.trim();
+            staging.trim();
+        });
     }
 
     /**
@@ -371,6 +377,11 @@ public final class OpenClBackend implements ConvBackend {
      */
     public long buffersInUse() {
         return pool.inUse();
+    }
+
+    /** Floats copied from Java arrays to this device so far: tensors, parameters and host-array inputs. */
+    long uploadedFloats() {
+        return transfers.uploadedFloats() + pipelined.uploadedFloats();
     }
 
     /** Device buffers created for this backend's tensors and calls so far (reuses not counted). */
@@ -382,7 +393,7 @@ public final class OpenClBackend implements ConvBackend {
         checkOwn(tensor);
         return guarded(() -> {
             float[] values = new float[tensor.size()];
-            context.read(tensor.buffer(), 0, values, 0, values.length);
+            transfers.download(tensor.buffer(), 0, values, 0, values.length, null);
             return Tensor.of(values, tensor.shape());
         });
     }
@@ -394,7 +405,7 @@ public final class OpenClBackend implements ConvBackend {
             throw new IllegalArgumentException("values: shape " + Arrays.toString(values.shape()) + " differs from "
                     + tensor + "'s; a write keeps the tensor's shape");
         }
-        run(() -> context.write(tensor.buffer(), 0, values.data(), 0, values.size()));
+        run(() -> transfers.upload(values.data(), 0, values.size(), tensor.buffer(), 0));
     }
 
     /** Waits until every command submitted so far on this device has completed. */
@@ -461,6 +472,7 @@ public final class OpenClBackend implements ConvBackend {
             resolved.clear();
             gradients.close();
             pool.trim();
+            staging.trim();
             context.close();
             LOG.debug("closed {}", name());
         } finally {

@@ -16,19 +16,32 @@ import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_context_properties;
 import org.jocl.cl_device_id;
+import org.jocl.cl_event;
 
 /**
- * One OpenCL context and one in-order command queue on one device, and everything created in them: it
+ * One OpenCL context on one device with three in-order command queues, and everything created in them: it
  * owns every buffer, program and kernel it hands out, so closing the context releases whatever its users
- * left open (which then fail loudly if used). Blocking transfers between Java arrays and buffers live here.
+ * left open (which then fail loudly if used).
  *
- * <p>Thread-safe: OpenCL's context and queue calls may come from any thread; commands from all threads run
- * in submission order on the one queue.
+ * <ul>
+ *   <li>The <em>compute</em> queue ({@link #queue()}) runs every kernel and the blocking transfers; commands from
+ *       all threads run on it in submission order, which is what lets a buffer given back to the caching
+ *       allocator be reused at once.</li>
+ *   <li>The <em>upload</em> and <em>download</em> queues ({@link #uploadQueue()}, {@link #downloadQueue()}) carry
+ *       the asynchronous copies of pipelined host transfers, so that a copy in each direction can run beside
+ *       the kernels (GPUs have a copy engine per direction). Their commands are ordered against the compute
+ *       queue only by events: {@link #marker()}, {@link #barrier} and the wait lists of
+ *       {@link #writeAsync}/{@link #readAsync}.</li>
+ * </ul>
+ *
+ * <p>Thread-safe: OpenCL's context and queue calls may come from any thread.
  */
 final class OpenClContext extends NativeObject {
     private final OpenClDevice device;
     private final cl_context context;
     private final Queue queue;
+    private final Queue uploads;
+    private final Queue downloads;
     private final ProgramCache programs;
     private final Set<NativeObject> owned = ConcurrentHashMap.newKeySet();
 
@@ -36,15 +49,24 @@ final class OpenClContext extends NativeObject {
         super(NativeResources.Kind.CONTEXT);
         this.device = device;
         this.context = context;
-        Queue created;
+        Queue[] created = new Queue[3];
         try {
-            created = new Queue(Cl.call("clCreateCommandQueue(" + device.name() + ")",
-                    () -> createInOrderQueue(context, device)));
+            for (int i = 0; i < created.length; i++) {
+                created[i] = new Queue(Cl.call("clCreateCommandQueue(" + device.name() + ")",
+                        () -> createInOrderQueue(context, device)));
+            }
         } catch (RuntimeException e) {
+            for (Queue made : created) {
+                if (made != null) {
+                    made.close();
+                }
+            }
             close();
             throw e;
         }
-        this.queue = created;
+        this.queue = created[0];
+        this.uploads = created[1];
+        this.downloads = created[2];
         this.programs = new ProgramCache(this, binaries);
     }
 
@@ -83,9 +105,87 @@ final class OpenClContext extends NativeObject {
         return context;
     }
 
+    /** The compute queue: kernels, blocking transfers, and the order device tensors rely on. */
     cl_command_queue queue() {
         ensureOpen();
         return queue.handle();
+    }
+
+    /** The compute queue's handle even while the context is closing, for objects releasing themselves. */
+    cl_command_queue queueWhileClosing() {
+        return queue.handle();
+    }
+
+    /** The queue of asynchronous host-to-device copies. */
+    cl_command_queue uploadQueue() {
+        ensureOpen();
+        return uploads.handle();
+    }
+
+    /** The queue of asynchronous device-to-host copies. */
+    cl_command_queue downloadQueue() {
+        ensureOpen();
+        return downloads.handle();
+    }
+
+    /** An event that completes when every command submitted to the compute queue so far has completed. */
+    cl_event marker() {
+        cl_event event = new cl_event();
+        Cl.run("clEnqueueMarkerWithWaitList", () -> CL.clEnqueueMarkerWithWaitList(queue(), 0, null, event));
+        return event;
+    }
+
+    /** Makes the compute queue's later commands wait for {@code events} (null entries are skipped). */
+    void barrier(cl_event... events) {
+        cl_event[] waitList = ClEvents.waitList(events);
+        if (waitList.length > 0) {
+            Cl.run("clEnqueueBarrierWithWaitList", () -> CL.clEnqueueBarrierWithWaitList(queue(), waitList.length,
+                    waitList, null));
+        }
+    }
+
+    /**
+     * Enqueues, on {@code queue} and without waiting, a copy of {@code count} floats from the start of the direct,
+     * native-order {@code source} (pinned staging memory, which must stay untouched until the returned event
+     * completes) into {@code buffer} at element {@code offset}, after {@code waitFor}.
+     */
+    cl_event writeAsync(cl_command_queue queue, ClBuffer buffer, long offset, ByteBuffer source, int count,
+            cl_event... waitFor) {
+        cl_event[] waitList = ClEvents.waitList(waitFor);
+        cl_event event = new cl_event();
+        try {
+            CL.clEnqueueWriteBuffer(queue, buffer.handle(), CL.CL_FALSE, offset * Sizeof.cl_float,
+                    (long) count * Sizeof.cl_float, Pointer.to(source), waitList.length,
+                    waitList.length == 0 ? null : waitList, event);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueWriteBuffer (" + count + " floats to " + buffer.describe() + ", asynchronous)", e);
+        }
+        return event;
+    }
+
+    /**
+     * Enqueues, on {@code queue} and without waiting, a copy of {@code count} floats from {@code buffer} at element
+     * {@code offset} into the start of the direct, native-order {@code target}, after {@code waitFor}; the values
+     * are there once the returned event completes.
+     */
+    cl_event readAsync(cl_command_queue queue, ClBuffer buffer, long offset, ByteBuffer target, int count,
+            cl_event... waitFor) {
+        cl_event[] waitList = ClEvents.waitList(waitFor);
+        cl_event event = new cl_event();
+        try {
+            CL.clEnqueueReadBuffer(queue, buffer.handle(), CL.CL_FALSE, offset * Sizeof.cl_float,
+                    (long) count * Sizeof.cl_float, Pointer.to(target), waitList.length,
+                    waitList.length == 0 ? null : waitList, event);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ", asynchronous)", e);
+        }
+        return event;
+    }
+
+    /** Pinned host memory of {@code bytes} for staging transfers, mapped for the host; owned by this context. */
+    PinnedBuffer allocatePinned(long bytes) {
+        ensureOpen();
+        return own(PinnedBuffer.allocate(this, bytes));
     }
 
     ProgramCache programs() {
@@ -223,8 +323,10 @@ final class OpenClContext extends NativeObject {
         }
     }
 
-    /** Waits until every command submitted so far has completed. */
+    /** Waits until every command submitted so far, on all three queues, has completed. */
     void finish() {
+        Cl.run("clFinish(" + device.name() + ", upload queue)", () -> CL.clFinish(uploadQueue()));
+        Cl.run("clFinish(" + device.name() + ", download queue)", () -> CL.clFinish(downloadQueue()));
         Cl.run("clFinish(" + device.name() + ")", () -> CL.clFinish(queue()));
     }
 
@@ -234,12 +336,14 @@ final class OpenClContext extends NativeObject {
         // some drivers, and buffers are independent.
         List<NativeObject> remaining = new ArrayList<>(owned);
         remaining.sort(Comparator.comparingInt(OpenClContext::releaseOrder));
-        try {
-            if (queue != null) {
-                CL.clFinish(queue.handle());
+        for (Queue each : new Queue[] {uploads, downloads, queue}) {
+            try {
+                if (each != null) {
+                    CL.clFinish(each.handle());
+                }
+            } catch (RuntimeException e) {
+                // Closing proceeds: a failed device must still give its objects back.
             }
-        } catch (RuntimeException e) {
-            // Closing proceeds: a failed device must still give its objects back.
         }
         for (NativeObject object : remaining) {
             object.close();
@@ -247,8 +351,10 @@ final class OpenClContext extends NativeObject {
         if (programs != null) {
             programs.clear();
         }
-        if (queue != null) {
-            queue.close();
+        for (Queue each : new Queue[] {uploads, downloads, queue}) {
+            if (each != null) {
+                each.close();
+            }
         }
         Cl.run("clReleaseContext", () -> CL.clReleaseContext(context));
     }

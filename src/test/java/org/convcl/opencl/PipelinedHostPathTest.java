@@ -1,0 +1,141 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.util.SplittableRandom;
+import org.convcl.Conv;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.Tensor;
+import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.RandomTensors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Issue 12's host arrays at link speed: the batch runs in chunks that pipeline through pinned staging memory,
+ * and tensors move in staged pieces. Whatever the chunk and piece sizes and however many chunks are in flight,
+ * the results are bitwise those of one unchunked call; a layer's host-array calls upload its kernel once and
+ * again only when its values change.
+ */
+class PipelinedHostPathTest {
+    private static final String CHUNK_BYTES = "convcl.opencl.pipelineChunkBytes";
+    private static final String MEMORY = "convcl.opencl.memoryBytes";
+
+    // 7 elements of (10, 9, 6) -> (10, 9, 8) with a 3x3 kernel: 2160 input and 2880 output bytes each.
+    private final ConvGeometry geometry = ConvSpec.defaults().resolve(new int[] {7, 10, 9, 6},
+            new int[] {3, 3, 6, 8});
+    private static final long KERNEL_AND_BIAS = 4 * (3 * 3 * 6 * 8 + 8);
+
+    @AfterEach
+    void clearSettings() {
+        System.clearProperty(CHUNK_BYTES);
+        System.clearProperty(MEMORY);
+    }
+
+    @Test
+    void chunksAimAtTheTargetAndShrinkToFitTheSlots() {
+        assertEquals(new BatchChunks.Pipeline(7, 1), BatchChunks.of(1 << 30, 1L << 32).pipeline(geometry, true));
+        assertEquals(new BatchChunks.Pipeline(2, 3), BatchChunks.of(1 << 30, 1L << 32, 2 * 2880).pipeline(geometry, true));
+        // Room for two elements besides the kernel: three slots of one element do not fit, two do.
+        long twoElements = KERNEL_AND_BIAS + 2 * (2160 + 2880);
+        assertEquals(new BatchChunks.Pipeline(1, 2), BatchChunks.of(1 << 30, twoElements, 2880).pipeline(geometry, true));
+        // Room for six: the wanted chunk of 3 shrinks to 2 so that three slots fit.
+        long sixElements = KERNEL_AND_BIAS + 6 * (2160 + 2880);
+        assertEquals(new BatchChunks.Pipeline(2, 3), BatchChunks.of(1 << 30, sixElements, 3 * 2880).pipeline(geometry, true));
+        long oneElement = KERNEL_AND_BIAS + (2160 + 2880);
+        assertEquals(new BatchChunks.Pipeline(1, 1), BatchChunks.of(1 << 30, oneElement).pipeline(geometry, true));
+    }
+
+    @ParameterizedTest(name = "chunk target {0} bytes, device memory {1}: chunks of {2} in {3} slots")
+    @CsvSource({
+        "1, 0, 1, 3",
+        "5760, 0, 2, 3", // 7 = 2 + 2 + 2 + 1
+        "8640, 0, 3, 3",
+        "2880, 18000, 1, 2", // 3/4 of the memory holds the kernel and two elements
+        "2880, 10000, 1, 1",
+    })
+    void pipelinedChunksGiveBitwiseTheUnchunkedResult(int chunkBytes, long memoryBytes, int chunk, int slots) {
+        OpenClDevice device = OpenClTesting.device();
+        SplittableRandom random = new SplittableRandom(11);
+        float[] input = RandomTensors.uniform(random, 7, 10, 9, 6).data();
+        float[] kernel = RandomTensors.uniform(random, 3, 3, 6, 8).data();
+        float[] bias = RandomTensors.uniform(random, 8).data();
+        float[] whole = new float[7 * 10 * 9 * 8];
+        float[] chunked = new float[whole.length];
+        float[] chunkedWithoutBias = new float[whole.length];
+        float[] wholeWithoutBias = new float[whole.length];
+        try (OpenClBackend backend = OpenClBackend.create(device)) {
+            backend.forward(geometry, input, kernel, bias, whole);
+            backend.forward(geometry, input, kernel, null, wholeWithoutBias);
+        }
+        System.setProperty(CHUNK_BYTES, Integer.toString(chunkBytes));
+        if (memoryBytes > 0) {
+            System.setProperty(MEMORY, Long.toString(memoryBytes));
+        }
+        try (OpenClBackend backend = OpenClBackend.create(device)) {
+            assertEquals(new BatchChunks.Pipeline(chunk, slots), BatchChunks.forDevice(device).pipeline(geometry, true));
+            // Twice: the second call runs on pooled device buffers and staging, whatever the first left in them.
+            for (int round = 0; round < 2; round++) {
+                backend.forward(geometry, input, kernel, bias, chunked);
+                assertArrayEquals(whole, chunked, "round " + round);
+                backend.forward(geometry, input, kernel, null, chunkedWithoutBias);
+                assertArrayEquals(wholeWithoutBias, chunkedWithoutBias, "round " + round + ", no bias");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "pieces of {0} bytes")
+    @CsvSource({"4", "12", "4096", "4194304"})
+    void tensorsMoveInStagedPiecesUnchanged(int pieceBytes) {
+        System.setProperty(CHUNK_BYTES, Integer.toString(pieceBytes));
+        SplittableRandom random = new SplittableRandom(pieceBytes);
+        Tensor values = RandomTensors.uniform(random, 3, 37, 11);
+        Tensor other = RandomTensors.uniform(random, 3, 37, 11);
+        try (OpenClBackend backend = OpenClBackend.create(OpenClTesting.device());
+                DeviceTensor tensor = backend.upload(values)) {
+            assertArrayEquals(values.data(), tensor.download().data(), "upload then download");
+            tensor.write(other);
+            assertArrayEquals(other.data(), tensor.download().data(), "write then download");
+        }
+    }
+
+    @Test
+    void aLayersHostCallsUploadItsKernelOnceAndAgainOnlyWhenItChanges() {
+        SplittableRandom random = new SplittableRandom(17);
+        Tensor x = RandomTensors.uniform(random, 7, 10, 9, 6);
+        Tensor kernel = RandomTensors.uniform(random, 3, 3, 6, 8);
+        Tensor bias = RandomTensors.uniform(random, 8);
+        try (OpenClBackend backend = OpenClBackend.create(OpenClTesting.device());
+                Conv layer = Conv.builder(kernel).bias(bias).backend(backend).build()) {
+            Tensor first = layer.apply(x);
+            long uploaded = backend.uploadedFloats();
+            long created = backend.buffersCreated();
+            Tensor second = layer.apply(x);
+            assertEquals(x.size(), backend.uploadedFloats() - uploaded, "a second call uploads its input alone");
+            assertEquals(created, backend.buffersCreated(), "and allocates nothing");
+            assertArrayEquals(first.data(), second.data());
+            assertArrayEquals(explicit(backend, x, kernel, bias), first.data(),
+                    "resident weights give what a call uploading them gives");
+
+            // A training step changes the kernel in place without telling the layer.
+            kernel.data()[5] += 0.5f;
+            uploaded = backend.uploadedFloats();
+            Tensor changed = layer.apply(x);
+            assertEquals(x.size() + kernel.size() + bias.size(), backend.uploadedFloats() - uploaded,
+                    "the changed parameters are uploaded again");
+            assertArrayEquals(explicit(backend, x, kernel, bias), changed.data(), "with their current values");
+            assertFalse(java.util.Arrays.equals(first.data(), changed.data()), "which changed the result");
+        }
+    }
+
+    private float[] explicit(OpenClBackend backend, Tensor x, Tensor kernel, Tensor bias) {
+        float[] out = new float[(int) Tensor.elementCount(geometry.outputShape())];
+        backend.forward(geometry, x.data(), kernel.data(), bias.data(), out);
+        return out;
+    }
+}
