@@ -13,7 +13,15 @@ import org.convcl.Tensor;
  * backend's caching allocator and goes back there on close, so tensors made and closed in a loop allocate no
  * device memory after the first round. Closing the backend releases every tensor still open on it. A closed
  * tensor throws {@link IllegalStateException} on use.
- * Thread-safe for concurrent reads ({@link #download()}, use as an input); the caller orders writes.
+ *
+ * <p>Asynchronous. Calls that write a tensor ({@code Conv.apply}, {@code forward}, {@code backward}) enqueue their
+ * work and return; the tensor keeps the event of the work that last wrote it. {@link #await()} waits for that
+ * work alone, {@link #isReady()} asks without waiting, and {@link #download()} waits for it before copying.
+ * OpenCL reports errors of asynchronous work only when it is waited for: such an error is thrown by the next
+ * wait ({@link #await()}, a download, or the backend's {@code finish()}) as an {@link OpenClException} naming
+ * the call that failed.
+ *
+ * <p>Thread-safe for concurrent reads ({@link #download()}, use as an input); the caller orders writes.
  */
 public final class DeviceTensor implements AutoCloseable {
     private final OpenClBackend backend;
@@ -21,6 +29,8 @@ public final class DeviceTensor implements AutoCloseable {
     private final int[] shape;
     private final int size;
     private volatile boolean closed;
+    /** The work that last wrote this tensor and may not be complete yet; null when there is none. */
+    private Production producer;
 
     /** A tensor over {@code buffer} (at least {@code size} floats), which closing gives back to the backend. */
     DeviceTensor(OpenClBackend backend, ClBuffer buffer, int[] shape, int size) {
@@ -40,9 +50,67 @@ public final class DeviceTensor implements AutoCloseable {
         return backend.allocate(shape);
     }
 
-    /** Copies the values back to the host, after every command already submitted on the device. */
+    /**
+     * Copies the values back to the host once the work that wrote them is complete (later work, on the device or
+     * enqueued by other threads, is not waited for). A failure of that work is thrown naming its call.
+     */
     public Tensor download() {
         return backend.download(this);
+    }
+
+    /**
+     * Waits until the work that last wrote this tensor is complete and returns this tensor; an error of that
+     * work is thrown as an {@link OpenClException} naming the call (for example {@code convolution ...}).
+     */
+    public DeviceTensor await() {
+        Production work;
+        synchronized (this) {
+            work = producer == null ? null : producer.retain();
+        }
+        if (work == null) {
+            return this;
+        }
+        try {
+            work.await(this);
+        } finally {
+            work.release();
+        }
+        synchronized (this) {
+            if (producer == work) {
+                // Complete: nothing to wait for any more (a failure keeps it, and is thrown again).
+                producer.release();
+                producer = null;
+            }
+        }
+        return this;
+    }
+
+    /** Whether the work that last wrote this tensor has ended (a failed one too: {@link #await()} reports it). */
+    public boolean isReady() {
+        Production work;
+        synchronized (this) {
+            work = producer == null ? null : producer.retain();
+        }
+        if (work == null) {
+            return true;
+        }
+        try {
+            return work.status() <= 0;
+        } finally {
+            work.release();
+        }
+    }
+
+    /** Records {@code work} as what now writes this tensor, taking over the caller's reference. */
+    void produced(Production work) {
+        Production previous;
+        synchronized (this) {
+            previous = producer;
+            producer = work;
+        }
+        if (previous != null) {
+            previous.release();
+        }
     }
 
     /**
@@ -96,14 +164,23 @@ public final class DeviceTensor implements AutoCloseable {
         return buffer;
     }
 
-    /** Gives the device memory back to the backend's allocator; later use throws. Idempotent. */
+    /**
+     * Gives the device memory back to the backend's allocator; later use throws. Idempotent. Work still writing
+     * the tensor is not waited for: the allocator hands the memory out only to work queued after it.
+     */
     @Override
     public void close() {
+        Production work;
         synchronized (this) {
             if (closed) {
                 return;
             }
             closed = true;
+            work = producer;
+            producer = null;
+        }
+        if (work != null) {
+            work.release();
         }
         backend.recycle(buffer);
     }

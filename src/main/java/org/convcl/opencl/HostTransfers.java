@@ -79,23 +79,22 @@ final class HostTransfers {
     }
 
     /**
-     * Copies {@code count} floats of {@code buffer} from element {@code offset} into {@code target[from..]} once
-     * {@code after} has completed (null: once every command already on the compute queue has), and returns when
-     * they have arrived.
+     * Copies {@code count} floats of {@code buffer} from element {@code offset} into {@code target[from..]} and
+     * returns when they have arrived. The caller has waited for whatever wrote them (a device tensor's producing
+     * work), so the copies wait for nothing else on the device.
      */
-    void download(ClBuffer buffer, long offset, float[] target, int from, int count, cl_event after) {
+    void download(ClBuffer buffer, long offset, float[] target, int from, int count) {
         if (count == 0) {
             return;
         }
         PinnedBuffer[] slots = new PinnedBuffer[SLOTS];
         cl_event[] arrived = new cl_event[SLOTS];
-        cl_event ready = after != null ? ClEvents.retain(after) : context.marker();
         boolean done = false;
         try {
             int pieces = (count + pieceFloats - 1) / pieceFloats;
             for (int i = 0; i < Math.min(SLOTS, pieces); i++) {
                 slots[i] = staging.acquire(4L * Math.min(pieceFloats, count));
-                arrived[i] = readPiece(buffer, offset, count, i, slots[i], ready);
+                arrived[i] = readPiece(buffer, offset, count, i, slots[i]);
             }
             for (int i = 0; i < pieces; i++) {
                 int slot = i % SLOTS;
@@ -105,19 +104,19 @@ final class HostTransfers {
                 arrived[slot] = null;
                 HostCopy.fromStaging(slots[slot].host(), target, from + start, Math.min(pieceFloats, count - start));
                 if (i + SLOTS < pieces) {
-                    arrived[slot] = readPiece(buffer, offset, count, i + SLOTS, slots[slot], ready);
+                    arrived[slot] = readPiece(buffer, offset, count, i + SLOTS, slots[slot]);
                 }
             }
             done = true;
         } finally {
-            finishTransfer(done, ready, arrived, slots);
+            finishTransfer(done, null, arrived, slots);
         }
     }
 
-    private cl_event readPiece(ClBuffer buffer, long offset, int count, int piece, PinnedBuffer slot, cl_event ready) {
+    private cl_event readPiece(ClBuffer buffer, long offset, int count, int piece, PinnedBuffer slot) {
         int start = piece * pieceFloats;
         return context.readAsync(context.downloadQueue(), buffer, offset + start, slot.host(),
-                Math.min(pieceFloats, count - start), ready);
+                Math.min(pieceFloats, count - start));
     }
 
     /** Waits for {@code event}; a failed copy is thrown as an error of {@code operation}. */

@@ -9,16 +9,20 @@ import org.jocl.Sizeof;
 import org.jocl.cl_event;
 
 /**
- * Device time of the kernels one piece of code launches, from OpenCL's profiling events: what the device
- * itself spent between each kernel's start and end, without the host's enqueue, wait and wake-up costs.
- *
- * <p>Recording is per thread: while {@link #deviceMillis} runs its action, every kernel launched by that thread
- * on any backend asks for an event; afterwards the events are waited for, their START→END intervals summed and
- * the events released. Launches from other threads, or outside a recording, ask for no event and cost nothing
- * extra.
+ * The events of the kernels a piece of code launches, asked for only when someone wants them:
+ * <ul>
+ *   <li>{@link #deviceMillis}: device time from OpenCL's profiling events, what the device itself spent between
+ *       each kernel's start and end, without the host's enqueue, wait and wake-up costs. While its action runs,
+ *       every kernel launched by that thread on any backend asks for an event; afterwards the events are waited
+ *       for, their START→END intervals summed and the events released.</li>
+ *   <li>{@link #lastLaunchOf}: the event of the last kernel an action launched, which completes when the
+ *       action's work has (the queue is in order); a device tensor keeps it as the work producing it.</li>
+ * </ul>
+ * Both are per thread; launches outside them ask for no event and cost nothing extra.
  */
 public final class KernelEvents {
     private static final ThreadLocal<List<cl_event>> RECORDING = new ThreadLocal<>();
+    private static final ThreadLocal<cl_event[]> LAST = new ThreadLocal<>();
 
     private KernelEvents() {
     }
@@ -51,15 +55,47 @@ public final class KernelEvents {
         }
     }
 
-    /** A new event for a launch when this thread is recording, else null (no event asked for). */
-    static cl_event eventForLaunch() {
-        return RECORDING.get() == null ? null : new cl_event();
+    /**
+     * Runs {@code action} (which enqueues kernels on one in-order queue) and returns the event of the last kernel
+     * it launched, which the caller owns and releases; null when it launched none.
+     */
+    static cl_event lastLaunchOf(Runnable action) {
+        cl_event[] outer = LAST.get();
+        cl_event[] last = new cl_event[1];
+        LAST.set(last);
+        try {
+            action.run();
+        } catch (RuntimeException | Error e) {
+            ClEvents.release(last[0]);
+            throw e;
+        } finally {
+            LAST.set(outer);
+        }
+        return last[0];
     }
 
-    /** Keeps the event a launch filled in, to be timed when the recording ends. */
+    /** A new event for a launch when this thread wants launch events, else null (no event asked for). */
+    static cl_event eventForLaunch() {
+        return RECORDING.get() == null && LAST.get() == null ? null : new cl_event();
+    }
+
+    /**
+     * Hands the event a launch filled in to whoever asked: a recording keeps it to be timed, a
+     * {@link #lastLaunchOf} keeps it in place of the previous launch's; each holds its own reference.
+     */
     static void launched(cl_event event) {
+        if (event == null) {
+            return;
+        }
         List<cl_event> events = RECORDING.get();
-        if (event != null && events != null) {
+        cl_event[] last = LAST.get();
+        if (last != null) {
+            ClEvents.release(last[0]);
+            last[0] = event;
+            if (events != null) {
+                events.add(ClEvents.retain(event));
+            }
+        } else if (events != null) {
             events.add(event);
         }
     }

@@ -13,6 +13,7 @@ import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.opencl.ProgramCache.Stats;
+import org.jocl.cl_event;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +48,8 @@ public final class OpenClBackend implements ConvBackend {
     private final BatchChunks chunks;
     private final ClBuffer placeholder;
     private final GradientOps gradients;
+    /** Recent asynchronous calls, so that {@link #finish()} names one that failed. */
+    private final CallLog calls = new CallLog();
     private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
     /** Pinned host memory kept for reuse between transfers; more is pinned while needed, then released. */
     private static final long STAGING_CAPACITY_BYTES = 128L << 20;
@@ -194,11 +197,10 @@ public final class OpenClBackend implements ConvBackend {
         if (output.size() == 0) {
             return;
         }
-        guarded(() -> {
+        produce(output, () -> "convolution " + g, () -> {
             ConvPlan chosen = plan != null ? plan : defaultPlan(g, bias != null);
             chosen.enqueue(context, g.batch(), input.buffer(), 0, kernel.buffer(), bias == null ? placeholder
                     : bias.buffer(), output.buffer(), 0);
-            return null;
         });
     }
 
@@ -232,32 +234,36 @@ public final class OpenClBackend implements ConvBackend {
      */
     public void kernelGradient(ConvGeometry g, DeviceTensor input, DeviceTensor outputGradient,
             DeviceTensor kernelGradient) {
-        run(() -> gradients.kernelGradient(g, input, outputGradient, kernelGradient));
+        produce(kernelGradient, () -> "kernel gradient of " + g,
+                () -> gradients.kernelGradient(g, input, outputGradient, kernelGradient));
     }
 
     /** Enqueues {@code biasGradient (C)} = the sum of {@code outputGradient (..., C)} over all but its last dim. */
     public void biasGradient(DeviceTensor outputGradient, DeviceTensor biasGradient) {
-        run(() -> gradients.biasGradient(outputGradient, biasGradient));
+        produce(biasGradient, () -> "bias gradient of " + outputGradient,
+                () -> gradients.biasGradient(outputGradient, biasGradient));
     }
 
     /** Enqueues {@link #pad(EdgePadding, float[], float[])} on device tensors (batch dims may be several). */
     public void pad(EdgePadding padding, DeviceTensor source, DeviceTensor padded) {
-        run(() -> gradients.pad(padding, source, padded));
+        produce(padded, () -> "edge padding " + padding, () -> gradients.pad(padding, source, padded));
     }
 
     /** Enqueues {@link #fold(EdgePadding, float[], float[], float[])} on device tensors; {@code bias} may be null. */
     public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
-        run(() -> gradients.fold(padding, padded, bias, source));
+        produce(source, () -> "edge fold " + padding, () -> gradients.fold(padding, padded, bias, source));
     }
 
     /** Enqueues {@code result = KernelLayout.flipSwap(kernel, groups)} on the device. */
     public void flipSwap(DeviceTensor kernel, int groups, DeviceTensor result) {
-        run(() -> gradients.flipSwap(kernel, groups, result));
+        produce(result, () -> "kernel flip of " + kernel + " (groups " + groups + ")",
+                () -> gradients.flipSwap(kernel, groups, result));
     }
 
     /** Enqueues {@code values *= factors} element-wise (a kernel mask on a kernel gradient). */
     public void multiplyInPlace(DeviceTensor values, DeviceTensor factors) {
-        run(() -> gradients.multiplyInPlace(values, factors));
+        produce(values, () -> "element-wise product of " + values + " and " + factors,
+                () -> gradients.multiplyInPlace(values, factors));
     }
 
     /** Copies {@code tensor} to this device, into memory from the backend's caching allocator. */
@@ -310,7 +316,10 @@ public final class OpenClBackend implements ConvBackend {
             target.duplicate().put(download(tensor).data());
             return;
         }
-        run(() -> context.read(tensor.buffer(), target));
+        run(() -> {
+            tensor.await();
+            context.read(tensor.buffer(), target);
+        });
     }
 
     private void checkOwn(DeviceTensor tensor) {
@@ -392,8 +401,9 @@ public final class OpenClBackend implements ConvBackend {
     Tensor download(DeviceTensor tensor) {
         checkOwn(tensor);
         return guarded(() -> {
+            tensor.await();
             float[] values = new float[tensor.size()];
-            transfers.download(tensor.buffer(), 0, values, 0, values.length, null);
+            transfers.download(tensor.buffer(), 0, values, 0, values.length);
             return Tensor.of(values, tensor.shape());
         });
     }
@@ -408,11 +418,26 @@ public final class OpenClBackend implements ConvBackend {
         run(() -> transfers.upload(values.data(), 0, values.size(), tensor.buffer(), 0));
     }
 
-    /** Waits until every command submitted so far on this device has completed. */
+    /**
+     * Waits until every command submitted so far on this device has completed. An error of asynchronous work
+     * is thrown as an {@link OpenClException} naming the call that failed (among the last
+     * {@value CallLog#CAPACITY} calls; an older failure is still reported, by the first finish after it was seen).
+     */
     public void finish() {
-        guarded(() -> {
-            context.finish();
-            return null;
+        run(() -> {
+            try {
+                context.finish();
+            } catch (OpenClException e) {
+                // A failed kernel makes the wait itself fail on some drivers: name the call when one failed.
+                try {
+                    calls.check();
+                } catch (OpenClException named) {
+                    named.addSuppressed(e);
+                    throw named;
+                }
+                throw e;
+            }
+            calls.check();
         });
     }
 
@@ -467,6 +492,7 @@ public final class OpenClBackend implements ConvBackend {
                 return;
             }
             closed = true;
+            calls.clear();
             plans.values().forEach(ConvPlan::close);
             plans.clear();
             resolved.clear();
@@ -535,6 +561,25 @@ public final class OpenClBackend implements ConvBackend {
             }
             return plan;
         }
+    }
+
+    /**
+     * Enqueues {@code action}'s kernels, which write {@code output}, and records their last event as the work
+     * producing it ({@link DeviceTensor#await()}) and in the call log ({@link #finish()}), under {@code call}'s name.
+     */
+    private void produce(DeviceTensor output, Supplier<String> call, Runnable action) {
+        run(() -> {
+            cl_event last = KernelEvents.lastLaunchOf(action);
+            if (last != null) {
+                record(output, new Production(last, call));
+            }
+        });
+    }
+
+    /** Records {@code work} as what writes {@code output} now, and in the call log; takes over its reference. */
+    void record(DeviceTensor output, Production work) {
+        calls.add(work);
+        output.produced(work);
     }
 
     private void run(Runnable action) {

@@ -32,6 +32,8 @@ import org.jocl.cl_event;
  *       the kernels (GPUs have a copy engine per direction). Their commands are ordered against the compute
  *       queue only by events: {@link #marker()}, {@link #barrier} and the wait lists of
  *       {@link #writeAsync}/{@link #readAsync}.</li>
+ *   <li>A fourth queue maps and unmaps pinned staging memory ({@link PinnedBuffer}), so that pinning never waits
+ *       behind the kernels.</li>
  * </ul>
  *
  * <p>Thread-safe: OpenCL's context and queue calls may come from any thread.
@@ -42,6 +44,7 @@ final class OpenClContext extends NativeObject {
     private final Queue queue;
     private final Queue uploads;
     private final Queue downloads;
+    private final Queue mapping;
     private final ProgramCache programs;
     private final Set<NativeObject> owned = ConcurrentHashMap.newKeySet();
 
@@ -49,7 +52,7 @@ final class OpenClContext extends NativeObject {
         super(NativeResources.Kind.CONTEXT);
         this.device = device;
         this.context = context;
-        Queue[] created = new Queue[3];
+        Queue[] created = new Queue[4];
         try {
             for (int i = 0; i < created.length; i++) {
                 created[i] = new Queue(Cl.call("clCreateCommandQueue(" + device.name() + ")",
@@ -67,6 +70,7 @@ final class OpenClContext extends NativeObject {
         this.queue = created[0];
         this.uploads = created[1];
         this.downloads = created[2];
+        this.mapping = created[3];
         this.programs = new ProgramCache(this, binaries);
     }
 
@@ -111,9 +115,9 @@ final class OpenClContext extends NativeObject {
         return queue.handle();
     }
 
-    /** The compute queue's handle even while the context is closing, for objects releasing themselves. */
-    cl_command_queue queueWhileClosing() {
-        return queue.handle();
+    /** The queue that maps and unmaps pinned memory; usable while the context is closing (buffers release then). */
+    cl_command_queue mappingQueue() {
+        return mapping.handle();
     }
 
     /** The queue of asynchronous host-to-device copies. */
@@ -262,14 +266,18 @@ final class OpenClContext extends NativeObject {
         }
     }
 
-    /** Copies floats from the buffer's start into the {@code remaining()} floats of a direct, native-order buffer. */
+    /**
+     * Copies floats from the buffer's start into the {@code remaining()} floats of a direct, native-order buffer,
+     * on the download queue: the caller has waited for the work that wrote them, and later kernels are not waited
+     * for.
+     */
     void read(ClBuffer buffer, FloatBuffer target) {
         int count = target.remaining();
         if (count == 0) {
             return;
         }
         try {
-            CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_float,
+            CL.clEnqueueReadBuffer(downloadQueue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_float,
                     Pointer.to(target.slice()), 0, null, null);
         } catch (CLException e) {
             throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ")", e);
@@ -336,7 +344,7 @@ final class OpenClContext extends NativeObject {
         // some drivers, and buffers are independent.
         List<NativeObject> remaining = new ArrayList<>(owned);
         remaining.sort(Comparator.comparingInt(OpenClContext::releaseOrder));
-        for (Queue each : new Queue[] {uploads, downloads, queue}) {
+        for (Queue each : new Queue[] {uploads, downloads, mapping, queue}) {
             try {
                 if (each != null) {
                     CL.clFinish(each.handle());
@@ -351,7 +359,7 @@ final class OpenClContext extends NativeObject {
         if (programs != null) {
             programs.clear();
         }
-        for (Queue each : new Queue[] {uploads, downloads, queue}) {
+        for (Queue each : new Queue[] {uploads, downloads, mapping, queue}) {
             if (each != null) {
                 each.close();
             }

@@ -38,7 +38,7 @@ final class PinnedBuffer extends NativeObject {
         ByteBuffer mapped;
         try {
             mapped = Cl.call("clEnqueueMapBuffer (" + bytes + " bytes of pinned host memory)",
-                    () -> CL.clEnqueueMapBuffer(context.queue(), memory, CL.CL_TRUE,
+                    () -> CL.clEnqueueMapBuffer(context.mappingQueue(), memory, CL.CL_TRUE,
                             CL.CL_MAP_READ | CL.CL_MAP_WRITE, 0, bytes, 0, null, null, null));
         } catch (RuntimeException e) {
             CL.clReleaseMemObject(memory);
@@ -64,10 +64,10 @@ final class PinnedBuffer extends NativeObject {
 
     @Override
     void release() {
-        // Unmapped on the compute queue and waited for, so the mapping is gone before the memory is released.
-        Cl.run("clEnqueueUnmapMemObject", () -> CL.clEnqueueUnmapMemObject(context.queueWhileClosing(), memory, host,
+        // Unmapped on the mapping queue and waited for, so the mapping is gone before the memory is released.
+        Cl.run("clEnqueueUnmapMemObject", () -> CL.clEnqueueUnmapMemObject(context.mappingQueue(), memory, host,
                 0, null, null));
-        Cl.run("clFinish", () -> CL.clFinish(context.queueWhileClosing()));
+        Cl.run("clFinish", () -> CL.clFinish(context.mappingQueue()));
         Cl.run("clReleaseMemObject", () -> CL.clReleaseMemObject(memory));
     }
 

@@ -1,0 +1,57 @@
+package org.convcl.opencl;
+
+import java.util.function.Supplier;
+import org.jocl.CL;
+import org.jocl.cl_event;
+
+/**
+ * Asynchronous work that writes a device tensor: the event of its last command, and the call that enqueued it,
+ * named lazily (a string is built only when something failed). Errors of asynchronous work are reported by
+ * OpenCL only through such events, so whoever waits for one reports a failure naming the call, not the wait.
+ *
+ * <p>Each holder (the tensor written, the backend's {@link CallLog}) holds its own reference to the event:
+ * {@link #retain()} for another holder, {@link #release()} when done.
+ */
+final class Production {
+    private final cl_event event;
+    private final Supplier<String> call;
+
+    /** Takes over the caller's reference to {@code event}. */
+    Production(cl_event event, Supplier<String> call) {
+        this.event = event;
+        this.call = call;
+    }
+
+    /** One more reference, for one more holder. */
+    Production retain() {
+        ClEvents.retain(event);
+        return this;
+    }
+
+    void release() {
+        ClEvents.release(event);
+    }
+
+    /** Waits for the work; a failure is thrown naming the call and what it was writing. */
+    void await(Object target) {
+        int status = ClEvents.await(event);
+        if (status < 0) {
+            throw failure(status, target);
+        }
+    }
+
+    /** The execution status now, without waiting: 0 when complete, positive while pending, negative on failure. */
+    int status() {
+        return ClEvents.status(event);
+    }
+
+    OpenClException failure(int status, Object target) {
+        return new OpenClException("the asynchronous work of " + call.get() + (target == null ? "" : " (writing "
+                + target + ")"), status, CL.stringFor_errorCode(status), null);
+    }
+
+    /** The call, for messages. */
+    String call() {
+        return call.get();
+    }
+}
