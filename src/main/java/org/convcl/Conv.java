@@ -20,7 +20,8 @@ import org.convcl.opencl.OpenClBackend;
  * <p>On an OpenCL device ({@link #apply(DeviceTensor)}) the layer keeps its (masked) kernel and its bias
  * resident: they are uploaded on the first call on each device (once, under a lock) and reused by every later
  * one. After changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the
- * next device call uploads them again. Host-array calls ({@link #apply(Tensor)}) always use the current values.
+ * next device call uploads them again. Host-tensor calls ({@link #apply(Tensor)}, {@link #backward(Tensor, Tensor)})
+ * always use the current values, also on an OpenCL backend, where they upload them with their operands.
  *
  * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
  * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
@@ -194,12 +195,21 @@ public final class Conv implements AutoCloseable {
      * differentiates flax's {@code nnx.Conv}. {@code dy} must have the output's shape. With a mask, the
      * convolution multiplies by {@code kernel * mask}, so {@code dx} uses the masked kernel and
      * {@code dkernel} is the effective kernel's gradient times the mask.
+     *
+     * <p>On an OpenCL backend this runs the device pass ({@link #backward(DeviceTensor, DeviceTensor)}'s), with
+     * {@code x}, {@code dy} and the parameters' current values uploaded for the call into pooled memory and the
+     * gradients downloaded; on the CPU backend it runs on the host arrays themselves.
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
         deviceParameters.ensureOpen();
         ConvBackward.checkInput(x);
         ConvGeometry g = geometry(x.shape());
         ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
+        if (backend instanceof OpenClBackend device) {
+            // Not the layer's resident copies: host calls use the values as they are now (see the class doc).
+            return DeviceBackward.onHost(device, x, dy, Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
+                    (deviceX, deviceDy, parameters) -> DeviceBackward.conv(device, g, deviceX, deviceDy, parameters));
+        }
         float[] dx = ConvBackward.inputGradient(backend, g, effectiveKernel(), dy.data());
         float[] dkernel = ConvBackward.kernelGradient(backend, g, x.data(), dy.data());
         float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g.outChannels(), dy.data());

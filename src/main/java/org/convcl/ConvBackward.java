@@ -4,10 +4,13 @@ import java.util.Arrays;
 import org.convcl.backend.ConvBackend;
 
 /**
- * The backward pass of a convolution, assembled from backend operations: the input gradient through
- * {@link ConvBackend#forward} on the {@link AdjointGeometry adjoint geometry} (then {@link ConvBackend#fold}
- * for wrap-around and mirrored padding), the kernel and bias gradients through their reductions. Shared by
- * {@link Conv} and {@link ConvTranspose}. Stateless.
+ * The backward pass of a convolution on host arrays, assembled from backend operations: the input gradient
+ * through {@link ConvBackend#forward} on the {@link AdjointGeometry adjoint geometry} (then
+ * {@link ConvBackend#fold} for wrap-around and mirrored padding), the kernel and bias gradients through their
+ * reductions. The path of the CPU backend (and of any other backend that is not OpenCL), whose native memory
+ * host arrays are; an OpenCL backend runs {@link DeviceBackward} instead, on host tensors too, so that there is
+ * one path per device. Shared by {@link Conv} and {@link ConvTranspose}, which also use its argument checks on
+ * every backend. Stateless.
  */
 final class ConvBackward {
     private ConvBackward() {

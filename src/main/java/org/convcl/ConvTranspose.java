@@ -19,7 +19,8 @@ import org.convcl.opencl.OpenClBackend;
  *
  * <p>On an OpenCL device ({@link #apply(DeviceTensor)}, {@link #backward(DeviceTensor, DeviceTensor)}) the
  * layer keeps its (masked) kernel, in the layout its convolution multiplies by, and its bias resident, as
- * {@link Conv} does: call {@link #parametersChanged()} after changing them in place. Its lifetime is
+ * {@link Conv} does: call {@link #parametersChanged()} after changing them in place. Host-tensor calls always
+ * use the current values, also on an OpenCL backend (they upload them with their operands). Its lifetime is
  * {@link Conv}'s too: {@link #close()} releases those copies and ends the layer's use; it never closes the
  * backend.
  */
@@ -135,12 +136,22 @@ public final class ConvTranspose implements AutoCloseable {
      * convolution is linear in x, so dx is the input gradient of the convolution that runs it, fed with
      * {@code dy} unwrapped back to the VALID length for CIRCULAR padding ({@link ConvBackend#pad}, the
      * adjoint of the wrap-sum).
+     *
+     * <p>On an OpenCL backend this runs the device pass ({@link #backward(DeviceTensor, DeviceTensor)}'s), with
+     * {@code x}, {@code dy} and the parameters' current values uploaded for the call into pooled memory and the
+     * gradients downloaded; on the CPU backend it runs on the host arrays themselves.
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
         deviceParameters.ensureOpen();
         ConvBackward.checkInput(x);
         ConvTransposeGeometry g = geometry(x.shape());
         ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
+        if (backend instanceof OpenClBackend device) {
+            // Not the layer's resident copies: host calls use the values as they are now (see the class doc).
+            return DeviceBackward.onHost(device, x, dy, residentKernel(), bias, mask,
+                    (deviceX, deviceDy, parameters) -> DeviceBackward.convTranspose(device, g, deviceX, deviceDy,
+                            parameters));
+        }
         ConvGeometry conv = g.conv();
         float[] convGradient = dy.data();
         if (g.circularFold() != null) {
@@ -260,7 +271,10 @@ public final class ConvTranspose implements AutoCloseable {
                 + (mask == null ? "" : ", mask") + ")";
     }
 
-    /** What a device keeps: the masked kernel in the layout the convolution multiplies by, rearranged once per upload. */
+    /**
+     * The masked kernel in the layout the convolution multiplies by: what a device keeps, rearranged once per
+     * upload, and what a host-tensor backward pass uploads for its call.
+     */
     private Tensor residentKernel() {
         float[] convKernel = effectiveKernel();
         int[] shape = kernel.shape();

@@ -7,15 +7,38 @@ import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
 /**
- * Backward passes on device-resident tensors, assembled from {@link OpenClBackend} operations exactly as
- * {@link ConvBackward} assembles them from host arrays (so both give the same bits): the input gradient as a
- * forward convolution on the {@link AdjointGeometry adjoint geometry} with the kernel flipped and
- * channel-swapped on the device (then folded for wrap-around and mirrored padding), the kernel and bias
- * gradients as deterministic reductions. Nothing goes to the host; the calls enqueue work and return.
+ * Backward passes on an OpenCL device, assembled from {@link OpenClBackend} operations as {@link ConvBackward}
+ * assembles them for the CPU backend (the same steps, so the same results): the input gradient as a forward
+ * convolution on the {@link AdjointGeometry adjoint geometry} with the kernel flipped and channel-swapped on the
+ * device (then folded for wrap-around and mirrored padding), the kernel and bias gradients as deterministic
+ * reductions. On device tensors nothing goes to the host; the calls enqueue work and return. Host tensors on an
+ * OpenCL backend take this path too, through {@link #onHost}: one execution path per device.
  * Shared by {@link Conv} and {@link ConvTranspose}. Stateless.
  */
 final class DeviceBackward {
     private DeviceBackward() {
+    }
+
+    /** A backward pass on device tensors: the input, the output gradient and the parameters on the device. */
+    interface Pass {
+        DeviceGradients run(DeviceTensor x, DeviceTensor dy, DeviceParameters.Resident parameters);
+    }
+
+    /**
+     * A backward pass on host tensors, run on the device: {@code x}, {@code dy} and the parameters' current values
+     * ({@code kernel} as the convolution multiplies by it, {@code bias} and {@code mask} each null when absent)
+     * uploaded into pooled device tensors for this call, {@code pass} run on them, its gradients downloaded and
+     * every device tensor closed again (so a loop of calls allocates no device memory after its first).
+     */
+    static ConvGradients onHost(OpenClBackend device, Tensor x, Tensor dy, Tensor kernel, Tensor bias, Tensor mask,
+            Pass pass) {
+        return DeviceParameters.once(device, kernel, bias, mask, parameters -> {
+            try (DeviceTensor deviceX = device.upload(x); DeviceTensor deviceDy = device.upload(dy);
+                    DeviceGradients gradients = pass.run(deviceX, deviceDy, parameters)) {
+                // Already in the host shapes: dx the input's, dkernel the held kernel's, dbias (Cout).
+                return gradients.download();
+            }
+        });
     }
 
     /**

@@ -139,7 +139,10 @@ final class DeviceParameters {
         float[] uploadedKernel;
         float[] uploadedBias;
 
-        /** The flipped kernel for {@code groups}, made from the current kernel copy when missing. Under the copy's lock. */
+        /**
+         * The flipped kernel for {@code groups}, made from the current kernel copy when missing. Under the copy's
+         * lock, or on a copy of one call's own ({@link #once}).
+         */
         DeviceTensor flipped(OpenClBackend backend, int groups) {
             if (flipped == null || flipped.isClosed() || flippedGroups != groups) {
                 if (flipped != null) {
@@ -238,6 +241,26 @@ final class DeviceParameters {
             }
             return action.apply(new Resident(copy.kernel, copy.bias, mask == null ? null : copy.mask,
                     groups -> copy.flipped(backend, groups)));
+        }
+    }
+
+    /**
+     * Runs {@code action} with {@code kernel}, {@code bias} and {@code mask} (either of these two may be null)
+     * uploaded to {@code backend}'s device for this call alone, and closes those copies after it (their memory
+     * goes back to the backend's pool). For host-array calls, which must use the parameters' current values: a
+     * training loop may change them in place without {@code parametersChanged()}, so a layer's resident copies
+     * may be stale for them.
+     */
+    static <T> T once(OpenClBackend backend, Tensor kernel, Tensor bias, Tensor mask, Function<Resident, T> action) {
+        Copy copy = new Copy();
+        try {
+            copy.kernel = backend.upload(kernel);
+            copy.bias = bias == null ? null : backend.upload(bias);
+            copy.mask = mask == null ? null : backend.upload(mask);
+            return action.apply(new Resident(copy.kernel, copy.bias, copy.mask,
+                    groups -> copy.flipped(backend, groups)));
+        } finally {
+            copy.close();
         }
     }
 

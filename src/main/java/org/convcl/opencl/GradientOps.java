@@ -10,11 +10,11 @@ import org.convcl.KernelLayout;
 import org.convcl.Tensor;
 
 /**
- * The backward-pass operations of one {@link OpenClBackend}, all in kernels: the kernel-gradient and
- * bias-gradient reductions, the {@link EdgePadding} pad and fold, and the kernel-layout operations that
- * device-resident backward passes need. Each comes in a host-array form (upload to pooled buffers, run,
- * download) and a device-tensor form (enqueue and return); both run the same kernels with the same splits,
- * so they give the same bits.
+ * The backward-pass operations of one {@link OpenClBackend}, all in kernels, on device tensors: the
+ * kernel-gradient and bias-gradient reductions, the {@link EdgePadding} pad and fold, and the kernel-layout
+ * operations that device-resident backward passes need. Each call enqueues and returns. There is no host-array
+ * twin: the backend's host-array forms upload their operands and call these ({@link HostCall}), so both run
+ * the same kernels with the same splits and give the same bits.
  *
  * <p>Reductions are deterministic: a long reduction is cut into {@link ReductionSplit row ranges} whose
  * partial sums are added in a fixed order by a second kernel, with no atomics.
@@ -36,55 +36,6 @@ final class GradientOps implements AutoCloseable {
         this.backend = backend;
         this.context = context;
         this.pool = pool;
-    }
-
-    // ---- host arrays -------------------------------------------------------------------------------------
-
-    void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
-        OperandChecks.length("input", input, g.inputShape());
-        OperandChecks.length("outputGradient", outputGradient, g.outputShape());
-        OperandChecks.length("kernelGradient", kernelGradient, g.kernelShape());
-        if (kernelGradient.length == 0) {
-            return;
-        }
-        withHostBuffers(new float[][] {input, outputGradient}, kernelGradient,
-                (in, result) -> enqueueKernelGradient(g, in[0], in[1], result));
-    }
-
-    void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
-        if (rows < 0 || channels < 0) {
-            throw new IllegalArgumentException("biasGradient: rows " + rows + " and channels " + channels
-                    + " must be >= 0");
-        }
-        OperandChecks.length("outputGradient", outputGradient, new int[] {rows, channels});
-        OperandChecks.length("biasGradient", biasGradient, new int[] {channels});
-        if (channels == 0) {
-            return;
-        }
-        withHostBuffers(new float[][] {outputGradient}, biasGradient,
-                (in, result) -> enqueueBiasGradient(rows, channels, in[0], result));
-    }
-
-    void pad(EdgePadding e, float[] source, float[] padded) {
-        OperandChecks.length("source", source, e.sourceShape());
-        OperandChecks.length("padded", padded, e.paddedShape());
-        if (padded.length == 0) {
-            return;
-        }
-        withHostBuffers(new float[][] {source}, padded, (in, result) -> enqueuePad(e, in[0], result));
-    }
-
-    void fold(EdgePadding e, float[] padded, float[] bias, float[] source) {
-        OperandChecks.length("padded", padded, e.paddedShape());
-        if (bias != null) {
-            OperandChecks.length("bias", bias, new int[] {e.channels()});
-        }
-        OperandChecks.length("source", source, e.sourceShape());
-        if (source.length == 0) {
-            return;
-        }
-        float[][] inputs = bias == null ? new float[][] {padded} : new float[][] {padded, bias};
-        withHostBuffers(inputs, source, (in, result) -> enqueueFold(e, in[0], bias == null ? null : in[1], result));
     }
 
     // ---- device tensors ----------------------------------------------------------------------------------
@@ -234,30 +185,6 @@ final class GradientOps implements AutoCloseable {
     }
 
     // ---- plumbing ----------------------------------------------------------------------------------------
-
-    private interface BufferWork {
-        void run(ClBuffer[] inputs, ClBuffer result);
-    }
-
-    /** Uploads {@code inputs} to pooled buffers, runs {@code work} into a pooled result, downloads it. */
-    private void withHostBuffers(float[][] inputs, float[] result, BufferWork work) {
-        ClBuffer[] buffers = new ClBuffer[inputs.length];
-        ClBuffer out = null;
-        try {
-            for (int i = 0; i < inputs.length; i++) {
-                buffers[i] = pool.acquire(4L * inputs[i].length, () -> "backward operand");
-                context.write(buffers[i], 0, inputs[i], 0, inputs[i].length);
-            }
-            out = pool.acquire(4L * result.length, () -> "backward result");
-            work.run(buffers, out);
-            context.read(out, 0, result, 0, result.length);
-        } finally {
-            for (ClBuffer buffer : buffers) {
-                pool.release(buffer);
-            }
-            pool.release(out);
-        }
-    }
 
     private <T> T plan(Map<String, T> plans, String key, Supplier<T> create) {
         T plan = plans.get(key);

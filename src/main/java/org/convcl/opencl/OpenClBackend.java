@@ -204,28 +204,51 @@ public final class OpenClBackend implements ConvBackend {
         });
     }
 
-    // ---- Backward-pass operations, in kernels (GradientOps): host arrays, then device tensors. ----
+    // ---- Backward-pass operations, in kernels (GradientOps). The host-array forms check their arrays, then run
+    // the device-tensor forms over pooled memory (HostCall): one execution path, the same bits. ----
 
     /** The kernel-gradient reduction in kernels; deterministic (see {@link ConvBackend#kernelGradient}). */
     @Override
     public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
-        run(() -> gradients.kernelGradient(g, input, outputGradient, kernelGradient));
+        OperandChecks.length("input", input, g.inputShape());
+        OperandChecks.length("outputGradient", outputGradient, g.outputShape());
+        OperandChecks.length("kernelGradient", kernelGradient, g.kernelShape());
+        run(() -> HostCall.run(this, new Tensor[] {Tensor.of(input, g.inputShape()),
+                Tensor.of(outputGradient, g.outputShape())}, kernelGradient, g.kernelShape(),
+                (in, result) -> kernelGradient(g, in[0], in[1], result)));
     }
 
     /** The bias-gradient column sums in kernels; deterministic. */
     @Override
     public void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
-        run(() -> gradients.biasGradient(rows, channels, outputGradient, biasGradient));
+        if (rows < 0 || channels < 0) {
+            throw new IllegalArgumentException("biasGradient: rows " + rows + " and channels " + channels
+                    + " must be >= 0");
+        }
+        OperandChecks.length("outputGradient", outputGradient, new int[] {rows, channels});
+        OperandChecks.length("biasGradient", biasGradient, new int[] {channels});
+        run(() -> HostCall.run(this, new Tensor[] {Tensor.of(outputGradient, rows, channels)}, biasGradient,
+                new int[] {channels}, (in, result) -> biasGradient(in[0], result)));
     }
 
     @Override
     public void pad(EdgePadding padding, float[] source, float[] padded) {
-        run(() -> gradients.pad(padding, source, padded));
+        OperandChecks.length("source", source, padding.sourceShape());
+        OperandChecks.length("padded", padded, padding.paddedShape());
+        run(() -> HostCall.run(this, new Tensor[] {Tensor.of(source, padding.sourceShape())}, padded,
+                padding.paddedShape(), (in, result) -> pad(padding, in[0], result)));
     }
 
     @Override
     public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
-        run(() -> gradients.fold(padding, padded, bias, source));
+        OperandChecks.length("padded", padded, padding.paddedShape());
+        if (bias != null) {
+            OperandChecks.length("bias", bias, new int[] {padding.channels()});
+        }
+        OperandChecks.length("source", source, padding.sourceShape());
+        run(() -> HostCall.run(this, new Tensor[] {Tensor.of(padded, padding.paddedShape()),
+                bias == null ? null : Tensor.of(bias, padding.channels())}, source, padding.sourceShape(),
+                (in, result) -> fold(padding, in[0], in[1], result)));
     }
 
     /**
