@@ -423,11 +423,17 @@ public final class OpenClBackend implements ConvBackend {
 
     Tensor download(DeviceTensor tensor) {
         checkOwn(tensor);
-        return guarded(() -> {
+        float[] values = new float[tensor.size()];
+        download(tensor, values);
+        return Tensor.of(values, tensor.shape());
+    }
+
+    /** Copies {@code tensor}'s values into {@code target} (as many floats) once the work writing them is complete. */
+    void download(DeviceTensor tensor, float[] target) {
+        checkOwn(tensor);
+        run(() -> {
             tensor.await();
-            float[] values = new float[tensor.size()];
-            transfers.download(tensor.buffer(), 0, values, 0, values.length);
-            return Tensor.of(values, tensor.shape());
+            transfers.download(tensor.buffer(), 0, target, 0, tensor.size());
         });
     }
 
