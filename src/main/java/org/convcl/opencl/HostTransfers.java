@@ -7,7 +7,8 @@ import org.jocl.cl_event;
  * Moves Java float arrays to and from device buffers through pinned staging memory ({@link StagingPool}), in
  * pieces that pipeline: the CPU copies piece i+1 into (or piece i-1 out of) staging while the link carries
  * piece i. Copies run on the context's upload and download queues, ordered against the compute queue by
- * events, and each call returns once its data has arrived.
+ * events, and each call returns once its data has arrived. Where staging does not pay ({@link StagingPolicy}:
+ * a CPU device), the arrays are copied directly, in one blocking copy each.
  *
  * <p>Thread-safe; each call uses its own staging buffers.
  */
@@ -18,12 +19,14 @@ final class HostTransfers {
     private final OpenClContext context;
     private final StagingPool staging;
     private final int pieceFloats;
+    private final boolean staged;
     private final AtomicLong uploadedFloats = new AtomicLong();
 
-    HostTransfers(OpenClContext context, StagingPool staging, int pieceBytes) {
+    HostTransfers(OpenClContext context, StagingPool staging, int pieceBytes, boolean staged) {
         this.context = context;
         this.staging = staging;
         this.pieceFloats = Math.max(1, pieceBytes / Float.BYTES);
+        this.staged = staged;
     }
 
     /** Floats uploaded through {@link #upload} since this was made (for tests: what a call sends). */
@@ -46,6 +49,11 @@ final class HostTransfers {
             return;
         }
         uploadedFloats.addAndGet(count);
+        if (!staged) {
+            // On the compute queue, so after whatever still uses the buffer there.
+            context.write(buffer, offset, source, from, count);
+            return;
+        }
         PinnedBuffer[] slots = new PinnedBuffer[SLOTS];
         cl_event[] copied = new cl_event[SLOTS];
         cl_event after = context.marker();
@@ -85,6 +93,10 @@ final class HostTransfers {
      */
     void download(ClBuffer buffer, long offset, float[] target, int from, int count) {
         if (count == 0) {
+            return;
+        }
+        if (!staged) {
+            context.read(context.downloadQueue(), buffer, offset, target, from, count);
             return;
         }
         PinnedBuffer[] slots = new PinnedBuffer[SLOTS];

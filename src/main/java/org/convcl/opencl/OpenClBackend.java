@@ -46,6 +46,8 @@ public final class OpenClBackend implements ConvBackend {
     private final HostTransfers transfers;
     private final PipelinedForward pipelined;
     private final BatchChunks chunks;
+    /** Whether host arrays move through pinned staging ({@link StagingPolicy}); else by direct blocking copies. */
+    private final boolean staged;
     private final ClBuffer placeholder;
     private final GradientOps gradients;
     /** Recent asynchronous calls, so that {@link #finish()} names one that failed. */
@@ -68,8 +70,9 @@ public final class OpenClBackend implements ConvBackend {
         this.chunks = BatchChunks.forDevice(context.device());
         this.pool = new BufferPool(context, Math.max(64L << 20, context.device().globalMemoryBytes() / 4));
         this.staging = new StagingPool(context, STAGING_CAPACITY_BYTES);
+        this.staged = StagingPolicy.staged(context.device());
         this.transfers = new HostTransfers(context, staging, (int) Math.min(Integer.MAX_VALUE,
-                chunks.pipelineChunkBytes()));
+                chunks.pipelineChunkBytes()), staged);
         this.pipelined = new PipelinedForward(context, pool, staging);
         this.placeholder = context.allocate(0, "bias placeholder");
         this.gradients = new GradientOps(this, context, pool);
@@ -148,7 +151,8 @@ public final class OpenClBackend implements ConvBackend {
      * {@code output = conv(input, kernel) + bias} from and into host arrays, with the kernel and bias already on
      * this device (a layer's resident copies): the batch runs in chunks that pipeline through pinned staging
      * memory, uploading one chunk while the device computes another and a third comes back
-     * ({@link PipelinedForward}). Returns when {@code output} holds the result. {@code bias} may be null.
+     * ({@link PipelinedForward}); on a CPU device, in as few chunks as fit, with direct copies
+     * ({@link StagingPolicy}). Returns when {@code output} holds the result. {@code bias} may be null.
      */
     public void forward(ConvGeometry g, float[] input, DeviceTensor kernel, DeviceTensor bias, float[] output) {
         checkLength("input", input, g.inputShape());
@@ -161,10 +165,15 @@ public final class OpenClBackend implements ConvBackend {
             return;
         }
         BatchChunks.Pipeline pipeline = chunks.pipeline(g, bias != null);
-        guarded(() -> {
-            pipelined.run(defaultPlan(g, bias != null), g, input, kernel.buffer(),
-                    bias == null ? placeholder : bias.buffer(), output, pipeline);
-            return null;
+        int wholeChunk = staged ? 0 : chunks.elementsPerChunk(g, bias != null);
+        run(() -> {
+            ConvPlan plan = defaultPlan(g, bias != null);
+            ClBuffer biasBuffer = bias == null ? placeholder : bias.buffer();
+            if (staged) {
+                pipelined.run(plan, g, input, kernel.buffer(), biasBuffer, output, pipeline);
+            } else {
+                pipelined.runDirect(plan, g, input, kernel.buffer(), biasBuffer, output, wholeChunk);
+            }
         });
     }
 

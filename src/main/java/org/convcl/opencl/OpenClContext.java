@@ -297,18 +297,18 @@ final class OpenClContext extends NativeObject {
         }
     }
 
-    /** Copies {@code count} floats from the buffer at element {@code offset}, after all earlier commands. */
-    void read(ClBuffer buffer, long offset, float[] target, int targetOffset, int count) {
+    /** Copies {@code count} floats from the buffer at element {@code offset}, after earlier commands on {@code queue}. */
+    void read(cl_command_queue queue, ClBuffer buffer, long offset, float[] target, int targetOffset, int count) {
         if (count == 0) {
             return;
         }
         try {
             if (ArrayWriteBack.works()) {
-                CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_float,
+                CL.clEnqueueReadBuffer(queue, buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_float,
                         (long) count * Sizeof.cl_float,
                         Pointer.to(target).withByteOffset((long) targetOffset * Sizeof.cl_float), 0, null, null);
             } else {
-                readThroughDirectMemory(buffer, offset, target, targetOffset, count);
+                readThroughDirectMemory(queue, buffer, offset, target, targetOffset, count);
             }
         } catch (CLException e) {
             throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ")", e);
@@ -319,22 +319,24 @@ final class OpenClContext extends NativeObject {
     private static final int STAGING_FLOATS = 4 << 20;
 
     /** {@link #read} where results written into Java arrays would be lost (see {@link ArrayWriteBack}). */
-    private void readThroughDirectMemory(ClBuffer buffer, long offset, float[] target, int targetOffset, int count) {
+    private void readThroughDirectMemory(cl_command_queue queue, ClBuffer buffer, long offset, float[] target,
+            int targetOffset, int count) {
         ByteBuffer staging = ByteBuffer.allocateDirect(Math.min(count, STAGING_FLOATS) * Sizeof.cl_float)
                 .order(ByteOrder.nativeOrder());
         for (int done = 0; done < count; ) {
             int piece = Math.min(count - done, STAGING_FLOATS);
-            CL.clEnqueueReadBuffer(queue(), buffer.handle(), CL.CL_TRUE, (offset + done) * Sizeof.cl_float,
+            CL.clEnqueueReadBuffer(queue, buffer.handle(), CL.CL_TRUE, (offset + done) * Sizeof.cl_float,
                     (long) piece * Sizeof.cl_float, Pointer.to(staging), 0, null, null);
             staging.asFloatBuffer().get(target, targetOffset + done, piece);
             done += piece;
         }
     }
 
-    /** Waits until every command submitted so far, on all three queues, has completed. */
+    /** Waits until every command submitted so far, on every queue, has completed. */
     void finish() {
         Cl.run("clFinish(" + device.name() + ", upload queue)", () -> CL.clFinish(uploadQueue()));
         Cl.run("clFinish(" + device.name() + ", download queue)", () -> CL.clFinish(downloadQueue()));
+        Cl.run("clFinish(" + device.name() + ", mapping queue)", () -> CL.clFinish(mappingQueue()));
         Cl.run("clFinish(" + device.name() + ")", () -> CL.clFinish(queue()));
     }
 

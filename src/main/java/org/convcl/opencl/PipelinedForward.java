@@ -27,6 +27,37 @@ final class PipelinedForward {
         this.staging = staging;
     }
 
+    /**
+     * {@code output = conv(input, weights) + bias} with direct, blocking copies between the Java arrays and the
+     * device buffers, {@code chunk} batch elements at a time: for devices where staging does not pay
+     * ({@link StagingPolicy}), whose copies could not overlap the kernels anyway.
+     */
+    void runDirect(ConvPlan plan, ConvGeometry g, float[] input, ClBuffer weights, ClBuffer bias, float[] output,
+            int chunk) {
+        int inputPerElement = g.inputSpatialSize() * g.inChannels();
+        int outputPerElement = g.outputSpatialSize() * g.outChannels();
+        ClBuffer in = null;
+        ClBuffer out = null;
+        try {
+            in = pool.acquire(4L * chunk * inputPerElement, () -> "input chunk of " + g);
+            out = pool.acquire(4L * chunk * outputPerElement, () -> "output chunk of " + g);
+            for (int first = 0; first < g.batch(); first += chunk) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("convolution interrupted after " + first + " of "
+                            + g.batch() + " batch elements: " + g);
+                }
+                int count = Math.min(chunk, g.batch() - first);
+                uploadedFloats.addAndGet((long) count * inputPerElement);
+                context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
+                plan.enqueue(context, count, in, 0, weights, bias, out, 0);
+                context.read(context.queue(), out, 0, output, first * outputPerElement, count * outputPerElement);
+            }
+        } finally {
+            pool.release(in);
+            pool.release(out);
+        }
+    }
+
     /** Input floats uploaded since this was made (for tests: what the calls sent). */
     long uploadedFloats() {
         return uploadedFloats.get();

@@ -12,6 +12,7 @@ import org.convcl.Tensor;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomTensors;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,8 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Issue 12's host arrays at link speed: the batch runs in chunks that pipeline through pinned staging memory,
  * and tensors move in staged pieces. Whatever the chunk and piece sizes and however many chunks are in flight,
- * the results are bitwise those of one unchunked call; a layer's host-array calls upload its kernel once and
- * again only when its values change.
+ * the results are bitwise those of one unchunked call with direct copies (what a CPU device such as PoCL runs by
+ * default); a layer's host-array calls upload its kernel once and again only when its values change.
  */
 class PipelinedHostPathTest {
     private static final String CHUNK_BYTES = "convcl.opencl.pipelineChunkBytes";
@@ -31,10 +32,17 @@ class PipelinedHostPathTest {
             new int[] {3, 3, 6, 8});
     private static final long KERNEL_AND_BIAS = 4 * (3 * 3 * 6 * 8 + 8);
 
+    @BeforeEach
+    void stageEverything() {
+        // PoCL is a CPU device, where host arrays are copied directly by default: the staged path is forced here.
+        System.setProperty(StagingPolicy.PROPERTY, "true");
+    }
+
     @AfterEach
     void clearSettings() {
         System.clearProperty(CHUNK_BYTES);
         System.clearProperty(MEMORY);
+        System.clearProperty(StagingPolicy.PROPERTY);
     }
 
     @Test
@@ -59,7 +67,7 @@ class PipelinedHostPathTest {
         "2880, 18000, 1, 2", // 3/4 of the memory holds the kernel and two elements
         "2880, 10000, 1, 1",
     })
-    void pipelinedChunksGiveBitwiseTheUnchunkedResult(int chunkBytes, long memoryBytes, int chunk, int slots) {
+    void pipelinedChunksGiveBitwiseTheDirectUnchunkedResult(int chunkBytes, long memoryBytes, int chunk, int slots) {
         OpenClDevice device = OpenClTesting.device();
         SplittableRandom random = new SplittableRandom(11);
         float[] input = RandomTensors.uniform(random, 7, 10, 9, 6).data();
@@ -69,10 +77,13 @@ class PipelinedHostPathTest {
         float[] chunked = new float[whole.length];
         float[] chunkedWithoutBias = new float[whole.length];
         float[] wholeWithoutBias = new float[whole.length];
+        System.setProperty(StagingPolicy.PROPERTY, "false");
         try (OpenClBackend backend = OpenClBackend.create(device)) {
+            // Direct copies, one launch for the whole batch: the reference.
             backend.forward(geometry, input, kernel, bias, whole);
             backend.forward(geometry, input, kernel, null, wholeWithoutBias);
         }
+        System.setProperty(StagingPolicy.PROPERTY, "true");
         System.setProperty(CHUNK_BYTES, Integer.toString(chunkBytes));
         if (memoryBytes > 0) {
             System.setProperty(MEMORY, Long.toString(memoryBytes));
