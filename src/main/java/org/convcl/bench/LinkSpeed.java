@@ -9,7 +9,7 @@ import org.convcl.opencl.OpenClBackend;
 
 /**
  * The host-device link as the host-array path uses it: Java heap arrays copied to a device tensor and back (through
- * pinned staging memory, in pipelined pieces),
+ * pinned staging memory in pipelined pieces, or directly on a CPU device),
  * through the same calls, timed as the median of several copies of one large block.
  *
  * @param h2dGbps host to device, GB/s (10^9 bytes per second)
@@ -63,7 +63,7 @@ public record LinkSpeed(double h2dGbps, double d2hGbps) {
         json.put("h2d_gbps", h2dGbps);
         json.put("d2h_gbps", d2hGbps);
         json.put("bytes", 4L * BLOCK_FLOATS);
-        json.put("host_memory", "Java heap arrays through pinned staging, as the host-array path");
+        json.put("host_memory", "Java heap arrays, as the host-array path moves them (through pinned staging unless the device is a CPU)");
         return json;
     }
 }
