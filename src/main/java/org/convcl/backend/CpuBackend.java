@@ -82,6 +82,7 @@ public final class CpuBackend implements ConvBackend {
         }
         ConvRows rows = new ConvRows(g);
         RowKernel rowKernel = CpuKernels.select(rows);
+        float[] prepared = rowKernel.prepare(rows, kernel);
         int outLast = g.outSpatial()[g.rank() - 1];
         // Long rows (1-d signals, wide images) are split so that every core gets work.
         int chunk = Math.max(4, Math.min(outLast, roundUpTo4(POSITIONS_PER_TASK)));
@@ -99,7 +100,7 @@ public final class CpuBackend implements ConvBackend {
                 int row = task / chunksPerRow;
                 int from = (task % chunksPerRow) * chunk;
                 int to = Math.min(outLast, from + chunk);
-                rowKernel.computeRow(rows, row, from, to, input, kernel, bias, output, new Scratch(rows));
+                rowKernel.computeRow(rows, row, from, to, input, prepared, bias, output, new Scratch(rows));
             }
         });
     }

@@ -175,9 +175,10 @@ class CpuKernelsTest {
             return y;
         }
         Scratch scratch = new Scratch(rows);
+        float[] prepared = kernel.prepare(rows, w);
         for (int row = 0; row < rows.rowCount(); row++) {
             for (int from = 0; from < rows.outLast; from += 5) {
-                kernel.computeRow(rows, row, from, Math.min(rows.outLast, from + 5), x, w, bias, y, scratch);
+                kernel.computeRow(rows, row, from, Math.min(rows.outLast, from + 5), x, prepared, bias, y, scratch);
             }
         }
         return y;
