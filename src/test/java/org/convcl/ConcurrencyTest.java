@@ -19,9 +19,11 @@ import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.CpuBackend;
+import org.convcl.opencl.OpenClBackend;
 import org.convcl.testing.RandomConfigs;
 import org.convcl.testing.RandomConfigs.ConvConfig;
 import org.convcl.testing.RandomConfigs.TransposeConfig;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -44,10 +46,36 @@ class ConcurrencyTest {
      * backends, which refuse close(), so the tests set autoCloseArguments = false: JUnit would otherwise close
      * each AutoCloseable argument after its case.
      */
+    /** Private backends made for the staged variant, closed after the class. */
+    private static final List<OpenClBackend> STAGED = new ArrayList<>();
+
+    /**
+     * The Java path, the shared OpenCL backend, and an OpenCL backend whose host arrays go through pinned staging
+     * in pipelined chunks on three queues, as on a GPU (on PoCL, a CPU device, they are copied directly unless
+     * told otherwise): the one whose buffers and events other threads' calls can race with.
+     */
     static List<ConvBackend> backends() {
         List<ConvBackend> backends = new ArrayList<>(List.of(CpuBackend.instance()));
-        org.convcl.testing.OpenClTesting.sharedBackendIfAvailable().ifPresent(backends::add);
+        org.convcl.testing.OpenClTesting.sharedBackendIfAvailable().ifPresent(shared -> {
+            backends.add(shared);
+            System.setProperty(PINNED_STAGING, "true");
+            try {
+                OpenClBackend staged = OpenClBackend.create(((OpenClBackend) shared).device());
+                STAGED.add(staged);
+                backends.add(staged);
+            } finally {
+                System.clearProperty(PINNED_STAGING);
+            }
+        });
         return backends;
+    }
+
+    private static final String PINNED_STAGING = "convcl.opencl.pinnedStaging";
+
+    @AfterAll
+    static void closeStagedBackends() {
+        STAGED.forEach(OpenClBackend::close);
+        STAGED.clear();
     }
 
     /** One call: what it computes, as the arrays it returns. */

@@ -75,13 +75,16 @@ final class PipelinedForward {
         int chunks = (g.batch() + chunk - 1) / chunk;
         int slots = Math.min(pipeline.slots(), chunks);
         Slot[] slot = new Slot[slots];
-        // Buffers from the allocator may have been given back by work still running on the compute queue.
-        cl_event start = context.marker();
+        cl_event start = null;
         boolean done = false;
         try {
             for (int i = 0; i < slots; i++) {
                 slot[i] = new Slot(pool, staging, 4L * chunk * inputPerElement, 4L * chunk * outputPerElement, g);
             }
+            // Buffers from the allocator may have been given back by work still running on the compute queue
+            // (another thread's temporaries, closed right after their kernels were enqueued): the uploads wait
+            // for everything enqueued there until now, after the buffers were taken.
+            start = context.marker();
             for (int i = 0; i < chunks; i++) {
                 Slot s = slot[i % slots];
                 if (i >= slots) {
