@@ -29,6 +29,16 @@ public final class Scratch {
     final int[] blockLength;
     /** The sum of {@link #blockLength} over the current list. */
     int blockSteps;
+    /**
+     * The current register block's runs along the last kernel dim (VectorConvKernel): first tap, the input
+     * coordinate each of the four positions reads there (-1: zeros), and how many taps the run spans.
+     */
+    final int[] runFirstTap;
+    final int[] runSource0;
+    final int[] runSource1;
+    final int[] runSource2;
+    final int[] runSource3;
+    final int[] runTaps;
     /** The output positions of the current register block. */
     final int[] blockPositions = new int[4];
 
@@ -47,5 +57,11 @@ public final class Scratch {
         blockOffset3 = new int[taps];
         blockKernelOffset = new int[taps];
         blockLength = new int[taps];
+        runFirstTap = new int[rows.kernelLast];
+        runSource0 = new int[rows.kernelLast];
+        runSource1 = new int[rows.kernelLast];
+        runSource2 = new int[rows.kernelLast];
+        runSource3 = new int[rows.kernelLast];
+        runTaps = new int[rows.kernelLast];
     }
 }

@@ -140,55 +140,83 @@ final class VectorConvKernel implements RowKernel {
      * Lists, for positions o0..o3, the kernel taps that read real input for at least one of them (see
      * {@link Scratch}), merging taps that continue the previous entry in memory; returns how many entries. Tap
      * {@code t}'s kernel rows start at {@code kernelBase + t * stepPerTap}.
+     *
+     * <p>The taps along the last dim are looked at once per block ({@link #lastDimRuns}), not once per outer tap:
+     * which of them read input, and which continue one another, depends on the positions alone. An RGB stem's 7
+     * outer taps then cost 7 list entries, not 49 table lookups of four positions each.
      */
     private static int buildReductionList(ConvRows rows, int validTaps, Scratch scratch, int inGroupBase,
             int kernelBase, int stepPerTap, int o0, int o1, int o2, int o3, float[] input) {
         int cin = rows.inChannels;
         int inPerGroup = rows.inPerGroup;
-        // With groups, a group's channels of the next pixel are not next in memory.
-        boolean mergeable = inPerGroup == cin;
+        int runs = lastDimRuns(rows, scratch, o0, o1, o2, o3);
         float[] zeros = scratch.zeros;
         int count = 0;
         int steps = 0;
         for (int i = 0; i < validTaps; i++) {
             int offset = scratch.sourceOffset[i];
             int tapBase = scratch.tapIndex[i] * rows.kernelLast;
-            int p0 = -1, p1 = -1, p2 = -1, p3 = -1; // previous tap's sources in this outer tap
-            for (int t = 0; t < rows.kernelLast; t++) {
-                int s0 = rows.lastSource(o0, t);
-                int s1 = rows.lastSource(o1, t);
-                int s2 = rows.lastSource(o2, t);
-                int s3 = rows.lastSource(o3, t);
-                if ((s0 & s1 & s2 & s3) < 0) {
-                    p0 = -1;
-                    continue; // all four read zeros
-                }
-                steps += inPerGroup;
-                if (mergeable && (p0 | p1 | p2 | p3 | s0 | s1 | s2 | s3) >= 0 && s0 == p0 + 1 && s1 == p1 + 1
-                        && s2 == p2 + 1 && s3 == p3 + 1) {
-                    // The previous entry's inputs and kernel rows run on into this tap's.
-                    scratch.blockLength[count - 1] += inPerGroup;
-                } else {
-                    scratch.blockSource0[count] = s0 < 0 ? zeros : input;
-                    scratch.blockSource1[count] = s1 < 0 ? zeros : input;
-                    scratch.blockSource2[count] = s2 < 0 ? zeros : input;
-                    scratch.blockSource3[count] = s3 < 0 ? zeros : input;
-                    scratch.blockOffset0[count] = s0 < 0 ? 0 : inGroupBase + (offset + s0) * cin;
-                    scratch.blockOffset1[count] = s1 < 0 ? 0 : inGroupBase + (offset + s1) * cin;
-                    scratch.blockOffset2[count] = s2 < 0 ? 0 : inGroupBase + (offset + s2) * cin;
-                    scratch.blockOffset3[count] = s3 < 0 ? 0 : inGroupBase + (offset + s3) * cin;
-                    scratch.blockKernelOffset[count] = (tapBase + t) * stepPerTap + kernelBase;
-                    scratch.blockLength[count] = inPerGroup;
-                    count++;
-                }
-                p0 = s0;
-                p1 = s1;
-                p2 = s2;
-                p3 = s3;
+            for (int r = 0; r < runs; r++) {
+                int s0 = scratch.runSource0[r];
+                int s1 = scratch.runSource1[r];
+                int s2 = scratch.runSource2[r];
+                int s3 = scratch.runSource3[r];
+                int length = scratch.runTaps[r] * inPerGroup;
+                scratch.blockSource0[count] = s0 < 0 ? zeros : input;
+                scratch.blockSource1[count] = s1 < 0 ? zeros : input;
+                scratch.blockSource2[count] = s2 < 0 ? zeros : input;
+                scratch.blockSource3[count] = s3 < 0 ? zeros : input;
+                scratch.blockOffset0[count] = s0 < 0 ? 0 : inGroupBase + (offset + s0) * cin;
+                scratch.blockOffset1[count] = s1 < 0 ? 0 : inGroupBase + (offset + s1) * cin;
+                scratch.blockOffset2[count] = s2 < 0 ? 0 : inGroupBase + (offset + s2) * cin;
+                scratch.blockOffset3[count] = s3 < 0 ? 0 : inGroupBase + (offset + s3) * cin;
+                scratch.blockKernelOffset[count] = (tapBase + scratch.runFirstTap[r]) * stepPerTap + kernelBase;
+                scratch.blockLength[count] = length;
+                steps += length;
+                count++;
             }
         }
         scratch.blockSteps = steps;
         return count;
+    }
+
+    /**
+     * The block's runs along the last kernel dim: maximal stretches of taps that read input for at least one of
+     * o0..o3 and, for all four, the next pixel after the previous tap's (so that inputs and kernel rows continue
+     * in memory); a tap where some position reads zeros stands alone. Returns how many, in scratch's run arrays.
+     */
+    private static int lastDimRuns(ConvRows rows, Scratch scratch, int o0, int o1, int o2, int o3) {
+        // With groups, a group's channels of the next pixel are not next in memory.
+        boolean mergeable = rows.inPerGroup == rows.inChannels;
+        int runs = 0;
+        int p0 = -1, p1 = -1, p2 = -1, p3 = -1; // the previous tap's sources
+        for (int t = 0; t < rows.kernelLast; t++) {
+            int s0 = rows.lastSource(o0, t);
+            int s1 = rows.lastSource(o1, t);
+            int s2 = rows.lastSource(o2, t);
+            int s3 = rows.lastSource(o3, t);
+            if ((s0 & s1 & s2 & s3) < 0) {
+                p0 = -1;
+                continue; // all four read zeros
+            }
+            if (mergeable && (p0 | p1 | p2 | p3 | s0 | s1 | s2 | s3) >= 0 && s0 == p0 + 1 && s1 == p1 + 1
+                    && s2 == p2 + 1 && s3 == p3 + 1) {
+                scratch.runTaps[runs - 1]++;
+            } else {
+                scratch.runFirstTap[runs] = t;
+                scratch.runSource0[runs] = s0;
+                scratch.runSource1[runs] = s1;
+                scratch.runSource2[runs] = s2;
+                scratch.runSource3[runs] = s3;
+                scratch.runTaps[runs] = 1;
+                runs++;
+            }
+            p0 = s0;
+            p1 = s1;
+            p2 = s2;
+            p3 = s3;
+        }
+        return runs;
     }
 
     // The reductions below run as ONE flat loop over (tap, input channel) steps, switching taps with a
