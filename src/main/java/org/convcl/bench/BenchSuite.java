@@ -1,8 +1,10 @@
 package org.convcl.bench;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -10,6 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.convcl.io.Json;
 
 /** The benchmark suite: the embedded default (a copy of shared/bench/shapes.json) or a file of that form. */
 public final class BenchSuite {
@@ -37,10 +40,13 @@ public final class BenchSuite {
     }
 
     private static BenchSuite parse(InputStream in, String source) throws IOException {
+        byte[] bytes = in.readAllBytes();
         Map<String, Object> json;
         try {
-            json = JSON.std.mapFrom(in);
-        } catch (IOException e) {
+            json = Json.parseObject(StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes)).toString());
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("suite: " + source + " is not valid JSON: it is not UTF-8 text");
+        } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("suite: " + source + " is not valid JSON: " + e.getMessage());
         }
         if (!(json.get("shapes") instanceof List<?> rows)) {

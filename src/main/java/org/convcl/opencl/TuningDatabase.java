@@ -1,6 +1,5 @@
 package org.convcl.opencl;
 
-import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -18,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.convcl.ConvGeometry;
+import org.convcl.io.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -192,13 +192,13 @@ public final class TuningDatabase {
     static List<Entry> parse(String text, String source, Predicate<Map<String, Object>> trusted) {
         Map<String, Object> json;
         try {
-            json = JSON.std.mapFrom(text);
-        } catch (IOException | RuntimeException e) {
+            json = Json.parseObject(text);
+        } catch (RuntimeException e) {
             LOG.debug("tuning database {}: ignored, it does not parse ({}); the next result replaces it", source,
                     e.toString());
             return List.of();
         }
-        if (json == null || !Integer.valueOf(FORMAT).equals(json.get("format")) || !trusted.test(json)) {
+        if (!Integer.valueOf(FORMAT).equals(json.get("format")) || !trusted.test(json)) {
             LOG.debug("tuning database {}: ignored, it is of another format or device", source);
             return List.of();
         }
@@ -256,7 +256,7 @@ public final class TuningDatabase {
         try {
             Files.createDirectories(file.getParent());
             temporary = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
-            Files.writeString(temporary, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(json) + "\n");
+            Files.writeString(temporary, Json.write(json) + "\n");
             try {
                 Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

@@ -34,7 +34,16 @@ public final class Processes {
      */
     public static Outcome run(List<String> command, Map<String, String> environment, int timeoutSeconds)
             throws IOException, InterruptedException {
+        return run(command, environment, null, timeoutSeconds);
+    }
+
+    /** As {@link #run(List, Map, int)}, in the working directory {@code directory} (null: this JVM's). */
+    public static Outcome run(List<String> command, Map<String, String> environment, Path directory,
+            int timeoutSeconds) throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command);
+        if (directory != null) {
+            builder.directory(directory.toFile());
+        }
         environment.forEach((name, value) -> {
             if (value == null) {
                 builder.environment().remove(name);
