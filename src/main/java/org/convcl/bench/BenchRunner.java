@@ -21,12 +21,27 @@ public final class BenchRunner {
     private final Function<Prepared, DeviceCall> devicePath;
     private final int reps;
     private final int warmups;
+    private final double warmupMillis;
+
+    /** Host-array warm-up runs beyond which the warm-up stops even when {@code warmupMillis} have not passed. */
+    static final int MAX_WARMUPS = 200;
 
     /**
      * @param devicePath makes a device-resident call for a prepared workload, or returns null; pass
      *                   {@code p -> null} for backends without one
      */
     public BenchRunner(ConvBackend backend, Function<Prepared, DeviceCall> devicePath, int reps, int warmups) {
+        this(backend, devicePath, reps, warmups, 0);
+    }
+
+    /**
+     * As {@link #BenchRunner(ConvBackend, Function, int, int)}, with host-array warm-up runs continuing past
+     * {@code warmups} until they have taken {@code warmupMillis} (at most {@value #MAX_WARMUPS} runs): the Java
+     * path's vector code runs interpreted, then through two compilers, before the JIT's final code runs, which
+     * on the first shape of a suite takes more than three calls.
+     */
+    public BenchRunner(ConvBackend backend, Function<Prepared, DeviceCall> devicePath, int reps, int warmups,
+            double warmupMillis) {
         if (reps < 1) {
             throw new IllegalArgumentException("reps: got " + reps + "; must be >= 1");
         }
@@ -34,6 +49,7 @@ public final class BenchRunner {
         this.devicePath = devicePath;
         this.reps = reps;
         this.warmups = Math.max(0, warmups);
+        this.warmupMillis = Math.max(0, warmupMillis);
     }
 
     /** A workload's spec, geometry and host arrays, as handed to a device path. */
@@ -97,8 +113,9 @@ public final class BenchRunner {
     }
 
     private double medianMs(TimedRun run, Runnable check) {
-        for (int i = 0; i < warmups; i++) {
-            run.millis();
+        double warmedMillis = 0;
+        for (int i = 0; i < warmups || (warmedMillis < warmupMillis && i < MAX_WARMUPS); i++) {
+            warmedMillis += run.millis();
         }
         if (warmups > 0) {
             check.run();

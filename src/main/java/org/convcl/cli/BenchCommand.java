@@ -53,6 +53,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "3", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--warmup-ms", defaultValue = "1000", paramLabel = "MS",
+            description = "Host-array warm-up continues past --warmup runs until they took this long, at most 200 "
+                    + "runs, so that the JIT's final code is what is timed (default: ${DEFAULT-VALUE}).")
+    double warmupMillis;
+
     @Option(names = "--single-thread", description = "Run the Java path on one thread, for comparison.")
     boolean singleThread;
 
@@ -70,6 +75,9 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (reps < 1) {
             throw new IllegalArgumentException("--reps: got " + reps + "; must be >= 1");
+        }
+        if (!(warmupMillis >= 0) || Double.isInfinite(warmupMillis)) {
+            throw new IllegalArgumentException("--warmup-ms: got " + warmupMillis + "; must be a number >= 0");
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
@@ -95,7 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
         ConvBackend target = singleThread ? CpuBackend.sequential() : Backends.select(choice);
         String device = DevicePaths.deviceName(target);
         boolean gpuBatch = batch == null ? DevicePaths.isGpu(target) : parseBatch(batch);
-        BenchRunner runner = new BenchRunner(target, DevicePaths.forBackend(target), reps, warmup);
+        BenchRunner runner = new BenchRunner(target, DevicePaths.forBackend(target), reps, warmup, warmupMillis);
         LinkSpeed link = target instanceof OpenClBackend openCl ? LinkSpeed.measure(openCl) : null;
         BenchTable.printHeader(out, device, target.name(), link);
         List<BenchResult> results = new ArrayList<>();

@@ -85,7 +85,7 @@ class BenchCommandTest {
     private Map<String, Object> benchAndRead(String backend, String batch) throws IOException {
         Path json = directory.resolve("report-" + backend + ".json");
         CliRun run = CliRun.of("bench", "--suite", suite.toString(), "--backend", backend, "--batch", batch,
-                "--reps", "3", "--warmup", "1", "--json", json.toString());
+                "--reps", "3", "--warmup", "1", "--warmup-ms", "0", "--json", json.toString());
         assertEquals(0, run.exitCode(), run.stderr());
         assertTrue(run.stdout().startsWith("device: "), run.stdout());
         assertTrue(run.stderr().contains("bench: dense2d (batch"), "progress on stderr: " + run.stderr());
@@ -131,7 +131,7 @@ class BenchCommandTest {
     void aResultOverMaxErrorFailsWithExitOne() throws IOException {
         Path json = directory.resolve("strict.json");
         CliRun run = CliRun.of("bench", "--suite", suite.toString(), "--backend", "cpu", "--shapes", "dense2d",
-                "--reps", "1", "--warmup", "0", "--max-error", "0", "--json", json.toString());
+                "--reps", "1", "--warmup", "0", "--warmup-ms", "0", "--max-error", "0", "--json", json.toString());
         assertEquals(1, run.exitCode(), "exit 1 (documented in --help): float32 against float64 is never exactly equal here: "
                 + run.stderr());
         assertTrue(run.stderr().contains("max_rel_err"), run.stderr());
@@ -143,8 +143,10 @@ class BenchCommandTest {
         Path json = directory.resolve("never.json");
         String[][] refused = {
             {"--shapes", "nosuchshape"}, {"--reps", "0"}, {"--warmup", "-1"}, {"--batch", "tpu"},
-            {"--max-error", "-1"}, {"--max-error", "NaN"}, {"--backend", "quantum"}};
-        String[] named = {"nosuchshape", "--reps", "--warmup", "--batch", "--max-error", "--max-error", "quantum"};
+            {"--max-error", "-1"}, {"--max-error", "NaN"}, {"--backend", "quantum"}, {"--warmup-ms", "-1"},
+            {"--warmup-ms", "NaN"}};
+        String[] named = {"nosuchshape", "--reps", "--warmup", "--batch", "--max-error", "--max-error", "quantum",
+            "--warmup-ms", "--warmup-ms"};
         for (int i = 0; i < refused.length; i++) {
             List<String> args = new java.util.ArrayList<>(List.of("bench", "--suite", suite.toString(), "--json",
                     json.toString()));
