@@ -38,9 +38,43 @@ final class VectorDepthwiseKernel implements RowKernel {
                 }
             }
             int outBase = (row * rows.outLast + o) * channels;
+            // Channels in blocks of 4, then 2, then 1 vectors, each vector with its own accumulator: one chain
+            // of dependent FMAs per vector would wait out the FMA latency at every tap (9 taps x 4 cycles) where
+            // independent chains keep the units busy, until memory sets the pace.
             int c = 0;
+            for (; c + 4 * LANES <= channels; c += 4 * LANES) {
+                FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
+                FloatVector s2 = start(bias, c + 2 * LANES), s3 = start(bias, c + 3 * LANES);
+                for (int tap = 0; tap < taps; tap++) {
+                    int x = inputOffset[tap] + c;
+                    int w = kernelOffset[tap] + c;
+                    s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
+                    s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
+                            .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
+                    s2 = FloatVector.fromArray(SPECIES, input, x + 2 * LANES)
+                            .fma(FloatVector.fromArray(SPECIES, kernel, w + 2 * LANES), s2);
+                    s3 = FloatVector.fromArray(SPECIES, input, x + 3 * LANES)
+                            .fma(FloatVector.fromArray(SPECIES, kernel, w + 3 * LANES), s3);
+                }
+                s0.intoArray(output, outBase + c);
+                s1.intoArray(output, outBase + c + LANES);
+                s2.intoArray(output, outBase + c + 2 * LANES);
+                s3.intoArray(output, outBase + c + 3 * LANES);
+            }
+            for (; c + 2 * LANES <= channels; c += 2 * LANES) {
+                FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
+                for (int tap = 0; tap < taps; tap++) {
+                    int x = inputOffset[tap] + c;
+                    int w = kernelOffset[tap] + c;
+                    s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
+                    s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
+                            .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
+                }
+                s0.intoArray(output, outBase + c);
+                s1.intoArray(output, outBase + c + LANES);
+            }
             for (; c + LANES <= channels; c += LANES) {
-                FloatVector sum = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, c);
+                FloatVector sum = start(bias, c);
                 for (int tap = 0; tap < taps; tap++) {
                     FloatVector x = FloatVector.fromArray(SPECIES, input, inputOffset[tap] + c);
                     sum = x.fma(FloatVector.fromArray(SPECIES, kernel, kernelOffset[tap] + c), sum);
@@ -55,5 +89,10 @@ final class VectorDepthwiseKernel implements RowKernel {
                 output[outBase + c] = sum;
             }
         }
+    }
+
+    /** An accumulator starting at the bias of channels {@code c..}, or at zero. */
+    private static FloatVector start(float[] bias, int c) {
+        return bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias, c);
     }
 }
