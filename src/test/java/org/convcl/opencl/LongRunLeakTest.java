@@ -27,4 +27,25 @@ class LongRunLeakTest {
         assertTrue(report.countsFlat(), "live objects accumulated: " + report.samples());
         assertEquals(start, NativeResources.snapshot(), "closing the backend releases everything");
     }
+
+    /**
+     * The same with host arrays through pinned staging and pipelined chunks, as on a GPU (PoCL, a CPU device,
+     * copies directly unless told otherwise): staging buffers, events and chunk buffers come and go every call.
+     */
+    @Test
+    void stagedHostArraysLeaveNothingBehind() {
+        OpenClDevice device = OpenClTesting.device();
+        NativeResources.Counts start = NativeResources.snapshot();
+        Soak.Report report;
+        System.setProperty(StagingPolicy.PROPERTY, "true");
+        System.setProperty("convcl.opencl.pipelineChunkBytes", "4096"); // several chunks in flight per call
+        try (OpenClBackend backend = OpenClBackend.create(device)) {
+            report = Soak.run(backend, 5_000, 500);
+        } finally {
+            System.clearProperty(StagingPolicy.PROPERTY);
+            System.clearProperty("convcl.opencl.pipelineChunkBytes");
+        }
+        assertTrue(report.countsFlat(), "live objects accumulated: " + report.samples());
+        assertEquals(start, NativeResources.snapshot(), "closing the backend releases everything");
+    }
 }
