@@ -52,6 +52,14 @@ public final class ConvRows {
     final int lastPhasePeriod;
     private final int[] outSpatial;
     private final int[] kernelSpatial;
+    /**
+     * The positions along the last dim, {@code [lastInteriorFrom, lastInteriorTo)}, whose every tap reads input
+     * coordinate {@code o * stride + t * dilation - padLo} inside the input (no padding, no inserted zeros):
+     * from one such position to the next, every tap's input moves by exactly one stride. Empty with input
+     * dilation along the last dim.
+     */
+    final int lastInteriorFrom;
+    final int lastInteriorTo;
 
     public ConvRows(ConvGeometry g) {
         this(g, MAX_TABLE_ENTRIES);
@@ -101,6 +109,38 @@ public final class ConvRows {
             inputStride[d] = stride;
             stride *= inSpatial[d];
         }
+        int[] interior = lastInterior();
+        lastInteriorFrom = interior[0];
+        lastInteriorTo = interior[1];
+    }
+
+    /** {@code [from, to)} of {@link #lastInteriorFrom}, checked against the source rule at both ends. */
+    private int[] lastInterior() {
+        int d = rank - 1;
+        if (inputDilation[d] != 1 || outLast == 0 || kernelLast == 0) {
+            return new int[] {0, 0};
+        }
+        long reach = (long) (kernelLast - 1) * kernelDilation[d];
+        long from = Math.max(0, Math.floorDiv(padLo[d] + strides[d] - 1L, strides[d]));
+        long to = Math.min(outLast, Math.floorDiv(inSpatial[d] - 1L - reach + padLo[d], strides[d]) + 1);
+        if (from >= to) {
+            return new int[] {0, 0};
+        }
+        // The arithmetic above is the rule for in-range coordinates; both ends are checked against the geometry's
+        // own source rule, so that a mode that maps even in-range coordinates elsewhere only loses the shortcut.
+        for (long o : new long[] {from, to - 1}) {
+            for (int t = 0; t < kernelLast; t++) {
+                if (source(d, (int) o, t) != o * strides[d] + (long) t * kernelDilation[d] - padLo[d]) {
+                    return new int[] {0, 0};
+                }
+            }
+        }
+        return new int[] {(int) from, (int) to};
+    }
+
+    /** Input elements (of all channels) one output step along the last dim moves every tap by, when interior. */
+    int lastStrideElements() {
+        return strides[rank - 1] * inChannels;
     }
 
     /** Rows in the whole output (batch times rows per element). */

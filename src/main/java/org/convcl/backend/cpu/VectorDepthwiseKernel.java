@@ -20,74 +20,101 @@ final class VectorDepthwiseKernel implements RowKernel {
         int b = row / rows.outerCount;
         int outer = row % rows.outerCount;
         int validOuter = rows.validOuterTaps(outer, scratch.sourceOffset, scratch.tapIndex);
+        int inputBase = b * rows.inputSpatialSize * rows.outChannels;
+        int[] inputOffset = scratch.blockOffset0;
+        int interiorFrom = Math.max(from, rows.lastInteriorFrom);
+        int interiorTo = Math.min(to, rows.lastInteriorTo);
+        int step = rows.lastStrideElements();
+        int taps = 0;
+        for (int o = from; o < to; o++) {
+            if (o > interiorFrom && o < interiorTo) {
+                // Past the first interior position every tap reads one stride further: no lookups.
+                for (int tap = 0; tap < taps; tap++) {
+                    inputOffset[tap] += step;
+                }
+            } else {
+                taps = listTaps(rows, o, validOuter, inputBase, scratch);
+            }
+            computePosition(rows, row, o, taps, input, kernel, bias, output, scratch);
+        }
+    }
+
+    /** Lists position {@code o}'s taps that read real input: input and kernel offsets; returns how many. */
+    private static int listTaps(ConvRows rows, int o, int validOuter, int inputBase, Scratch scratch) {
         int channels = rows.outChannels;
-        int inputBase = b * rows.inputSpatialSize * channels;
         int[] inputOffset = scratch.blockOffset0;
         int[] kernelOffset = scratch.blockKernelOffset;
-        for (int o = from; o < to; o++) {
-            int taps = 0;
-            for (int i = 0; i < validOuter; i++) {
-                int tapBase = scratch.tapIndex[i] * rows.kernelLast;
-                for (int t = 0; t < rows.kernelLast; t++) {
-                    int s = rows.lastSource(o, t);
-                    if (s >= 0) {
-                        inputOffset[taps] = inputBase + (scratch.sourceOffset[i] + s) * channels;
-                        kernelOffset[taps] = (tapBase + t) * channels;
-                        taps++;
-                    }
+        int taps = 0;
+        for (int i = 0; i < validOuter; i++) {
+            int tapBase = scratch.tapIndex[i] * rows.kernelLast;
+            for (int t = 0; t < rows.kernelLast; t++) {
+                int s = rows.lastSource(o, t);
+                if (s >= 0) {
+                    inputOffset[taps] = inputBase + (scratch.sourceOffset[i] + s) * channels;
+                    kernelOffset[taps] = (tapBase + t) * channels;
+                    taps++;
                 }
             }
-            int outBase = (row * rows.outLast + o) * channels;
-            // Channels in blocks of 4, then 2, then 1 vectors, each vector with its own accumulator: one chain
-            // of dependent FMAs per vector would wait out the FMA latency at every tap (9 taps x 4 cycles) where
-            // independent chains keep the units busy, until memory sets the pace.
-            int c = 0;
-            for (; c + 4 * LANES <= channels; c += 4 * LANES) {
-                FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
-                FloatVector s2 = start(bias, c + 2 * LANES), s3 = start(bias, c + 3 * LANES);
-                for (int tap = 0; tap < taps; tap++) {
-                    int x = inputOffset[tap] + c;
-                    int w = kernelOffset[tap] + c;
-                    s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
-                    s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
-                            .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
-                    s2 = FloatVector.fromArray(SPECIES, input, x + 2 * LANES)
-                            .fma(FloatVector.fromArray(SPECIES, kernel, w + 2 * LANES), s2);
-                    s3 = FloatVector.fromArray(SPECIES, input, x + 3 * LANES)
-                            .fma(FloatVector.fromArray(SPECIES, kernel, w + 3 * LANES), s3);
-                }
-                s0.intoArray(output, outBase + c);
-                s1.intoArray(output, outBase + c + LANES);
-                s2.intoArray(output, outBase + c + 2 * LANES);
-                s3.intoArray(output, outBase + c + 3 * LANES);
+        }
+        return taps;
+    }
+
+    /** Output position {@code o} of row {@code row}, every channel, from the listed taps. */
+    private static void computePosition(ConvRows rows, int row, int o, int taps, float[] input, float[] kernel,
+            float[] bias, float[] output, Scratch scratch) {
+        int channels = rows.outChannels;
+        int[] inputOffset = scratch.blockOffset0;
+        int[] kernelOffset = scratch.blockKernelOffset;
+        int outBase = (row * rows.outLast + o) * channels;
+        // Channels in blocks of 4, then 2, then 1 vectors, each vector with its own accumulator: one chain
+        // of dependent FMAs per vector would wait out the FMA latency at every tap (9 taps x 4 cycles) where
+        // independent chains keep the units busy, until memory sets the pace.
+        int c = 0;
+        for (; c + 4 * LANES <= channels; c += 4 * LANES) {
+            FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
+            FloatVector s2 = start(bias, c + 2 * LANES), s3 = start(bias, c + 3 * LANES);
+            for (int tap = 0; tap < taps; tap++) {
+                int x = inputOffset[tap] + c;
+                int w = kernelOffset[tap] + c;
+                s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
+                s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
+                        .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
+                s2 = FloatVector.fromArray(SPECIES, input, x + 2 * LANES)
+                        .fma(FloatVector.fromArray(SPECIES, kernel, w + 2 * LANES), s2);
+                s3 = FloatVector.fromArray(SPECIES, input, x + 3 * LANES)
+                        .fma(FloatVector.fromArray(SPECIES, kernel, w + 3 * LANES), s3);
             }
-            for (; c + 2 * LANES <= channels; c += 2 * LANES) {
-                FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
-                for (int tap = 0; tap < taps; tap++) {
-                    int x = inputOffset[tap] + c;
-                    int w = kernelOffset[tap] + c;
-                    s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
-                    s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
-                            .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
-                }
-                s0.intoArray(output, outBase + c);
-                s1.intoArray(output, outBase + c + LANES);
+            s0.intoArray(output, outBase + c);
+            s1.intoArray(output, outBase + c + LANES);
+            s2.intoArray(output, outBase + c + 2 * LANES);
+            s3.intoArray(output, outBase + c + 3 * LANES);
+        }
+        for (; c + 2 * LANES <= channels; c += 2 * LANES) {
+            FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
+            for (int tap = 0; tap < taps; tap++) {
+                int x = inputOffset[tap] + c;
+                int w = kernelOffset[tap] + c;
+                s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
+                s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
+                        .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
             }
-            for (; c + LANES <= channels; c += LANES) {
-                FloatVector sum = start(bias, c);
-                for (int tap = 0; tap < taps; tap++) {
-                    FloatVector x = FloatVector.fromArray(SPECIES, input, inputOffset[tap] + c);
-                    sum = x.fma(FloatVector.fromArray(SPECIES, kernel, kernelOffset[tap] + c), sum);
-                }
-                sum.intoArray(output, outBase + c);
+            s0.intoArray(output, outBase + c);
+            s1.intoArray(output, outBase + c + LANES);
+        }
+        for (; c + LANES <= channels; c += LANES) {
+            FloatVector sum = start(bias, c);
+            for (int tap = 0; tap < taps; tap++) {
+                FloatVector x = FloatVector.fromArray(SPECIES, input, inputOffset[tap] + c);
+                sum = x.fma(FloatVector.fromArray(SPECIES, kernel, kernelOffset[tap] + c), sum);
             }
-            for (; c < channels; c++) {
-                float sum = bias == null ? 0f : bias[c];
-                for (int tap = 0; tap < taps; tap++) {
-                    sum += input[inputOffset[tap] + c] * kernel[kernelOffset[tap] + c];
-                }
-                output[outBase + c] = sum;
+            sum.intoArray(output, outBase + c);
+        }
+        for (; c < channels; c++) {
+            float sum = bias == null ? 0f : bias[c];
+            for (int tap = 0; tap < taps; tap++) {
+                sum += input[inputOffset[tap] + c] * kernel[kernelOffset[tap] + c];
             }
+            output[outBase + c] = sum;
         }
     }
 

@@ -157,6 +157,53 @@ class CpuKernelsTest {
         }
     }
 
+    /**
+     * Depthwise rows long enough to have an interior stretch, where the Vector depthwise kernel moves every tap by
+     * one stride instead of looking the taps up again: every edge mode, strides and kernel dilations, crops, and
+     * channel counts that fill 4-, 2- and 1-vector blocks and a scalar tail; rows cut into uneven chunks so that
+     * stretches begin and end inside them.
+     */
+    @Test
+    void depthwiseRowsWithInteriorStretchesMatchTheReference() throws Exception {
+        List<RowKernel> kernels = new ArrayList<>(List.of(new DepthwiseKernel()));
+        if (CpuKernels.vectorApiAvailable()) {
+            kernels.add(newKernel("VectorDepthwiseKernel"));
+        }
+        SplittableRandom random = new SplittableRandom(13);
+        Padding[] paddings = {Padding.SAME, Padding.VALID, Padding.CIRCULAR, Padding.REFLECT, Padding.CAUSAL,
+            Padding.pairs(new int[][] {{1, 0}, {-2, 3}})};
+        for (Padding padding : paddings) {
+            for (int channels : new int[] {96, 112, 7}) {
+                int stride = 1 + random.nextInt(3);
+                int dilation = 1 + random.nextInt(3);
+                int[] xShape = {2, 4, 37, channels};
+                int[] wShape = {3, 3, 1, channels};
+                ConvSpec spec = ConvSpec.builder().strides(1, stride).kernelDilation(1, dilation).padding(padding)
+                        .groups(channels).build();
+                ConvGeometry g;
+                try {
+                    g = spec.resolve(xShape, wShape);
+                } catch (IllegalArgumentException refused) {
+                    continue; // e.g. REFLECT wider than the input: refused for every kernel alike
+                }
+                float[] x = random(random, Tensor.elementCount(xShape));
+                float[] w = random(random, Tensor.elementCount(wShape));
+                float[] bias = random(random, channels);
+                NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), xShape, Tolerance.toDouble(w),
+                        wShape, Tolerance.toDouble(bias), new int[] {1, stride}, new int[] {1, 1},
+                        new int[] {1, dilation}, padding, channels);
+                ConvRows rows = new ConvRows(g, ConvRows.MAX_TABLE_ENTRIES);
+                assertTrue(padding == Padding.CIRCULAR || padding == Padding.REFLECT
+                        || rows.lastInteriorTo - rows.lastInteriorFrom > 5, "an interior stretch to test: " + g);
+                for (RowKernel kernelUnderTest : kernels) {
+                    float[] y = runAllRows(kernelUnderTest, rows, x, w, bias);
+                    Tolerance.assertClose(kernelUnderTest.getClass().getSimpleName() + " on " + g,
+                            reference.shape(), reference.values(), reference.absSums(), g.outputShape(), y);
+                }
+            }
+        }
+    }
+
     /** The kernels for groups other than depthwise: plain loops, and the Vector API one where it exists. */
     private static List<RowKernel> generalKernels() throws Exception {
         List<RowKernel> kernels = new ArrayList<>(List.of(new ScalarConvKernel()));
