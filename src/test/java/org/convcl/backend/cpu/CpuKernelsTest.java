@@ -224,8 +224,13 @@ class CpuKernelsTest {
         Scratch scratch = new Scratch(rows);
         float[] prepared = kernel.prepare(rows, w);
         for (int row = 0; row < rows.rowCount(); row++) {
-            for (int from = 0; from < rows.outLast; from += 5) {
-                kernel.computeRow(rows, row, from, Math.min(rows.outLast, from + 5), x, prepared, bias, y, scratch);
+            // Chunks of 5 and 13 in turn: edges inside register blocks, and runs of whole blocks in between.
+            int from = 0;
+            for (int chunk = 0; from < rows.outLast; chunk++) {
+                int length = chunk % 2 == 0 ? 5 : 13;
+                kernel.computeRow(rows, row, from, Math.min(rows.outLast, from + length), x, prepared, bias, y,
+                        scratch);
+                from += length;
             }
         }
         return y;
