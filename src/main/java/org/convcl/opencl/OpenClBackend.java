@@ -18,13 +18,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Convolutions on one OpenCL device: one context and in-order queue, plans compiled once per shape and
- * cached, device buffers pooled between host-array calls, and device-resident {@link DeviceTensor}s.
+ * Convolutions on one OpenCL device: one context with a compute queue and transfer queues
+ * ({@link OpenClContext}), plans compiled once per shape and cached, device memory from a caching allocator
+ * ({@link BufferPool}), and device-resident {@link DeviceTensor}s.
  *
  * <p>Host arrays ({@link #forward(ConvGeometry, float[], float[], float[], float[])}) are copied in, computed
- * and copied out on every call. Device tensors ({@link #forward(ConvGeometry, DeviceTensor, DeviceTensor,
- * DeviceTensor, DeviceTensor)}) stay on the device; such calls only enqueue work and return, and the next
- * {@link DeviceTensor#download()} (or {@link #finish()}) waits for it.
+ * and copied out by each call, which returns with the result: on a discrete device through pinned staging in
+ * chunks that pipeline, on a CPU device by direct copies ({@link StagingPolicy}). Device tensors
+ * ({@link #forward(ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)}) stay on the device;
+ * such calls only enqueue work and return, the output tensor keeps the event of that work, and
+ * {@link DeviceTensor#await()}, its download, or {@link #finish()} waits for it (and reports its failure by
+ * the call's name).
  *
  * <p>Thread-safe: any number of threads may call concurrently; their commands run in submission order.
  *
