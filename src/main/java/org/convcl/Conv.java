@@ -11,6 +11,12 @@ import org.convcl.opencl.OpenClBackend;
  * optional bias {@code (Cout)} and an optional kernel mask (multiplied into the kernel on every call, as flax
  * does), and applies itself to inputs {@code (*batch, *spatial, Cin)} with zero, one or several batch dims.
  *
+ * <p>With {@link Builder#layout layout(Layout.CHANNELS_FIRST)} it takes PyTorch's and ONNX's layout instead: kernel
+ * {@code (Cout, Cin/groups, *k)} (OIHW), input {@code (*batch, Cin, *spatial)}, output and gradients likewise
+ * channels-first, the kernel gradient in the kernel's layout. It computes channels-last inside and moves the axes
+ * at its boundaries: on the host on the Java path, on the device on OpenCL (host-array calls upload the arrays as
+ * they are), so the values are those of the channels-last layer on the same data, moved.
+ *
  * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
  * between calls. A Conv is otherwise immutable and thread-safe: {@link #apply}, {@link #backward} and
  * {@link #geometry} may run on many threads at once (each call allocates its own output and working arrays,
@@ -34,11 +40,15 @@ public final class Conv implements AutoCloseable {
     private final Tensor mask;
     private final ConvSpec spec;
     private final ConvBackend backend;
+    private final Layout layout;
+    /** The moves between the user's layout and the engine's; null for a channels-last layer, which needs none. */
+    private final ChannelsFirst channelsFirst;
     /**
      * Kernel and bias copies on the OpenCL devices this layer has run on (made on the first device call), and
-     * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies.
+     * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies. Its
+     * copies are in the engine's channels-last layout, whatever the layer's.
      */
-    private final DeviceParameters.Lazy deviceParameters = new DeviceParameters.Lazy(this);
+    private final DeviceParameters.Lazy deviceParameters;
 
     private Conv(Builder builder) {
         if (builder.kernel == null) {
@@ -48,13 +58,15 @@ public final class Conv implements AutoCloseable {
         this.bias = builder.bias;
         this.mask = builder.mask;
         this.spec = builder.spec;
+        this.layout = builder.layout;
         int[] kernelShape = kernel.shape();
+        boolean first = layout == Layout.CHANNELS_FIRST;
         if (kernelShape.length < 3) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
-                    + kernelShape.length + "; a kernel is (*k, Cin/groups, Cout) with at least one spatial dim, "
-                    + "so rank >= 3");
+                    + kernelShape.length + "; a kernel is " + (first ? "(Cout, Cin/groups, *k) in channels-first "
+                    + "layout" : "(*k, Cin/groups, Cout)") + " with at least one spatial dim, so rank >= 3");
         }
-        int outChannels = kernelShape[kernelShape.length - 1];
+        int outChannels = kernelShape[first ? 0 : kernelShape.length - 1];
         if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {
             throw new IllegalArgumentException("bias: shape " + Arrays.toString(bias.shape()) + " does not match "
                     + outChannels + " output channels; a bias must have shape (Cout) = [" + outChannels + "]");
@@ -66,6 +78,9 @@ public final class Conv implements AutoCloseable {
         int rank = kernelShape.length - 2;
         // Refuse what depends on the kernel's rank alone now rather than on the first call.
         spec.checkRank(rank);
+        this.channelsFirst = first ? ChannelsFirst.forConv(kernelShape) : null;
+        this.deviceParameters = first ? new DeviceParameters.Lazy(this, channelsFirst.arrangements())
+                : new DeviceParameters.Lazy(this);
         // The default backend is chosen only now, once, and only when the caller named none: choosing it
         // may probe OpenCL devices, which a caller that picked a backend must not pay for.
         this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
@@ -98,9 +113,27 @@ public final class Conv implements AutoCloseable {
         return backend;
     }
 
-    /** The geometry this layer would use for an input of {@code inputShape}, validated. */
+    /** The layout of the layer's input, output, kernel and gradients. */
+    public Layout layout() {
+        return layout;
+    }
+
+    /**
+     * The geometry this layer would use for an input of {@code inputShape} (in the layer's layout), validated: for
+     * a channels-first layer, that of the channels-last convolution that runs it (its shapes are channels-last;
+     * {@link #outputShape} gives the layer's own).
+     */
     public ConvGeometry geometry(int... inputShape) {
+        if (channelsFirst != null) {
+            int[] internal = channelsFirst.internalInputShape(inputShape, spec.groups());
+            return channelsFirst.resolve(inputShape, internal, spec::resolve);
+        }
         return spec.resolve(inputShape, kernel.shape());
+    }
+
+    /** The shape of the output for an input of {@code inputShape}, both in the layer's layout, validated. */
+    public int[] outputShape(int... inputShape) {
+        return userShape(geometry(inputShape).outputShape());
     }
 
     /**
@@ -111,7 +144,8 @@ public final class Conv implements AutoCloseable {
      */
     public DeviceTensor apply(DeviceTensor x) {
         deviceParameters.ensureOpen();
-        DeviceTensor y = x.backend().allocate(geometry(x.shape()).outputShape());
+        DeviceBackward.checkInput(x);
+        DeviceTensor y = x.backend().allocate(outputShape(x.shape()));
         try {
             apply(x, y);
         } catch (RuntimeException e) {
@@ -128,10 +162,23 @@ public final class Conv implements AutoCloseable {
      */
     public void apply(DeviceTensor x, DeviceTensor out) {
         deviceParameters.ensureOpen();
+        DeviceBackward.checkInput(x);
         ConvGeometry geometry = geometry(x.shape());
         OpenClBackend device = x.backend();
         deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
-                (deviceKernel, deviceBias) -> device.forward(geometry, x, deviceKernel, deviceBias, out));
+                (deviceKernel, deviceBias) -> forward(device, geometry, x, deviceKernel, deviceBias, out));
+    }
+
+    /** The convolution on device tensors in the layer's layout, with the resident (channels-last) parameters. */
+    private void forward(OpenClBackend device, ConvGeometry geometry, DeviceTensor x, DeviceTensor deviceKernel,
+            DeviceTensor deviceBias, DeviceTensor out) {
+        if (channelsFirst == null) {
+            device.forward(geometry, x, deviceKernel, deviceBias, out);
+        } else {
+            channelsFirst.run(device, x, out, geometry.outputShape(),
+                    (internalX, internalOut) -> device.forward(geometry, internalX, deviceKernel, deviceBias,
+                            internalOut));
+        }
     }
 
     /**
@@ -171,13 +218,33 @@ public final class Conv implements AutoCloseable {
     @Override
     public String toString() {
         return "Conv(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
-                + (mask == null ? "" : ", mask") + ")";
+                + (mask == null ? "" : ", mask") + (channelsFirst == null ? "" : ", channels-first") + ")";
     }
 
     /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
     public Tensor apply(Tensor x) {
         deviceParameters.ensureOpen();
+        ConvBackward.checkInput(x);
         ConvGeometry geometry = geometry(x.shape());
+        if (channelsFirst != null && backend instanceof OpenClBackend device) {
+            // Uploaded as it is, its axes moved on the device, and the output's moved back there.
+            Tensor[] result = new Tensor[1];
+            deviceParameters.get().useCurrent(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                    (deviceKernel, deviceBias) -> {
+                        try (DeviceTensor deviceX = device.upload(x);
+                                DeviceTensor y = device.allocate(userShape(geometry.outputShape()))) {
+                            forward(device, geometry, deviceX, deviceKernel, deviceBias, y);
+                            result[0] = y.download();
+                        }
+                    });
+            return result[0];
+        }
+        if (channelsFirst != null) {
+            float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
+            backend.forward(geometry, channelsFirst.toInternal(x.data(), x.shape()),
+                    channelsFirst.kernelToInternal(effectiveKernel()), bias == null ? null : bias.data(), output);
+            return channelsFirst.toUser(output, geometry.outputShape());
+        }
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
         if (backend instanceof OpenClBackend device) {
             // The kernel and bias stay resident between calls, compared with their current values first (a
@@ -204,18 +271,48 @@ public final class Conv implements AutoCloseable {
         deviceParameters.ensureOpen();
         ConvBackward.checkInput(x);
         ConvGeometry g = geometry(x.shape());
-        ConvBackward.checkCotangent(dy, g.outputShape(), g.inputShape());
+        ConvBackward.checkCotangent(dy, userShape(g.outputShape()), x.shape());
         if (backend instanceof OpenClBackend device) {
             // Not the layer's resident copies: host calls use the values as they are now (see the class doc).
             return DeviceBackward.onHost(device, x, dy, Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
-                    (deviceX, deviceDy, parameters) -> DeviceBackward.conv(device, g, deviceX, deviceDy, parameters));
+                    arrangements(), (deviceX, deviceDy, parameters) -> deviceBackward(device, g, deviceX, deviceDy,
+                            parameters));
         }
-        float[] dx = ConvBackward.inputGradient(backend, g, effectiveKernel(), dy.data());
-        float[] dkernel = ConvBackward.kernelGradient(backend, g, x.data(), dy.data());
-        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g.outChannels(), dy.data());
-        return new ConvGradients(Tensor.of(dx, x.shape()),
+        float[] xValues = channelsFirst == null ? x.data() : channelsFirst.toInternal(x.data(), x.shape());
+        float[] dyValues = channelsFirst == null ? dy.data() : channelsFirst.toInternal(dy.data(), dy.shape());
+        float[] kernelValues = channelsFirst == null ? effectiveKernel()
+                : channelsFirst.kernelToInternal(effectiveKernel());
+        float[] dx = ConvBackward.inputGradient(backend, g, kernelValues, dyValues);
+        float[] dkernel = ConvBackward.kernelGradient(backend, g, xValues, dyValues);
+        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g.outChannels(), dyValues);
+        Tensor dxTensor = Tensor.of(dx, g.inputShape());
+        if (channelsFirst != null) {
+            dxTensor = channelsFirst.toUser(dx, g.inputShape());
+            dkernel = channelsFirst.kernelToUser(dkernel);
+        }
+        return new ConvGradients(dxTensor,
                 Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
                 dbias == null ? null : Tensor.of(dbias, bias.shape()));
+    }
+
+    /** The device backward pass on tensors in the layer's layout, with the (channels-last) parameters there. */
+    private DeviceGradients deviceBackward(OpenClBackend device, ConvGeometry g, DeviceTensor x, DeviceTensor dy,
+            DeviceParameters.Resident parameters) {
+        if (channelsFirst == null) {
+            return DeviceBackward.conv(device, g, x, dy, parameters);
+        }
+        return channelsFirst.backward(device, x, dy,
+                (internalX, internalDy) -> DeviceBackward.conv(device, g, internalX, internalDy, parameters));
+    }
+
+    /** How the layer's kernel and mask become its device copies: as they are, or moved to channels-last. */
+    private DeviceParameters.Arrangements arrangements() {
+        return channelsFirst == null ? DeviceParameters.Arrangements.AS_UPLOADED : channelsFirst.arrangements();
+    }
+
+    /** A channels-last shape of the engine's as the layer's layout has it. */
+    private int[] userShape(int[] internalShape) {
+        return channelsFirst == null ? internalShape : channelsFirst.userShape(internalShape);
     }
 
     /**
@@ -228,10 +325,10 @@ public final class Conv implements AutoCloseable {
         deviceParameters.ensureOpen();
         DeviceBackward.checkInput(x);
         ConvGeometry g = geometry(x.shape());
-        DeviceBackward.checkOperands(x, dy, g.outputShape());
+        DeviceBackward.checkOperands(x, dy, userShape(g.outputShape()));
         OpenClBackend device = x.backend();
         return deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
-                resident -> DeviceBackward.conv(device, g, x, dy, resident));
+                resident -> deviceBackward(device, g, x, dy, resident));
     }
 
     /** The kernel as the convolution sees it: masked when a mask is set. */
@@ -254,6 +351,7 @@ public final class Conv implements AutoCloseable {
         private Tensor bias;
         private Tensor mask;
         private ConvSpec spec = ConvSpec.defaults();
+        private Layout layout = Layout.CHANNELS_LAST;
         /** Null until set: {@link Backends#defaultBackend()} is then used. */
         private ConvBackend backend;
 
@@ -278,6 +376,20 @@ public final class Conv implements AutoCloseable {
                 throw new IllegalArgumentException("spec: got null; expected a ConvSpec");
             }
             this.spec = spec;
+            return this;
+        }
+
+        /**
+         * The layout of the kernel, the mask, the inputs, the outputs and the gradients: flax's
+         * {@link Layout#CHANNELS_LAST} (the default), or {@link Layout#CHANNELS_FIRST}, in which the kernel is
+         * {@code (Cout, Cin/groups, *k)} and inputs are {@code (*batch, Cin, *spatial)}.
+         */
+        public Builder layout(Layout layout) {
+            if (layout == null) {
+                throw new IllegalArgumentException("layout: got null; expected Layout.CHANNELS_LAST or "
+                        + "Layout.CHANNELS_FIRST");
+            }
+            this.layout = layout;
             return this;
         }
 

@@ -26,13 +26,14 @@ final class DeviceBackward {
 
     /**
      * A backward pass on host tensors, run on the device: {@code x}, {@code dy} and the parameters' current values
-     * ({@code kernel} as the convolution multiplies by it, {@code bias} and {@code mask} each null when absent)
-     * uploaded into pooled device tensors for this call, {@code pass} run on them, its gradients downloaded and
-     * every device tensor closed again (so a loop of calls allocates no device memory after its first).
+     * ({@code kernel} and {@code mask} as the layer's {@code arrangements} take them, {@code bias} and {@code mask}
+     * each null when absent) uploaded into pooled device tensors for this call, {@code pass} run on them, its
+     * gradients downloaded and every device tensor closed again (so a loop of calls allocates no device memory
+     * after its first).
      */
     static ConvGradients onHost(OpenClBackend device, Tensor x, Tensor dy, Tensor kernel, Tensor bias, Tensor mask,
-            Pass pass) {
-        return DeviceParameters.once(device, kernel, bias, mask, parameters -> {
+            DeviceParameters.Arrangements arrangements, Pass pass) {
+        return DeviceParameters.once(device, kernel, bias, mask, arrangements, parameters -> {
             try (DeviceTensor deviceX = device.upload(x); DeviceTensor deviceDy = device.upload(dy);
                     DeviceGradients gradients = pass.run(deviceX, deviceDy, parameters)) {
                 // Already in the host shapes: dx the input's, dkernel the held kernel's, dbias (Cout).

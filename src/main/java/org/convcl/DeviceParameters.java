@@ -26,10 +26,40 @@ final class DeviceParameters {
     private final AtomicLong version = new AtomicLong();
     /** The owner's description, for the refusal after close; a string, since the cleaner must not reach the owner. */
     private final String ownerName;
+    private final Arrangements arrangements;
     private volatile boolean closed;
 
-    private DeviceParameters(String ownerName) {
+    private DeviceParameters(String ownerName, Arrangements arrangements) {
         this.ownerName = ownerName;
+        this.arrangements = arrangements;
+    }
+
+    /**
+     * How a kernel or mask, uploaded as the layer's supplier gives it, becomes the tensor its device passes use:
+     * the uploaded tensor itself, or a new one made from it on the device (a channels-first layer moves its
+     * kernel's axes to the channels-last order there, so that its host-array calls compare and upload the values
+     * as the user holds them, with no host-side copy). Takes over {@code uploaded}: returns it, or closes it.
+     */
+    interface Arrangement {
+        Arrangement AS_UPLOADED = (backend, uploaded) -> uploaded;
+
+        DeviceTensor arrange(OpenClBackend backend, DeviceTensor uploaded);
+    }
+
+    /** A layer's {@link Arrangement}s of its kernel and of its mask. */
+    record Arrangements(Arrangement kernel, Arrangement mask) {
+        static final Arrangements AS_UPLOADED = new Arrangements(Arrangement.AS_UPLOADED, Arrangement.AS_UPLOADED);
+    }
+
+    /** Uploads {@code values} and arranges them; the arrangement's failure releases the upload. */
+    private static DeviceTensor uploadArranged(OpenClBackend backend, Tensor values, Arrangement arrangement) {
+        DeviceTensor uploaded = backend.upload(values);
+        try {
+            return arrangement.arrange(backend, uploaded);
+        } catch (RuntimeException e) {
+            uploaded.close();
+            throw e;
+        }
     }
 
     /**
@@ -39,12 +69,19 @@ final class DeviceParameters {
      */
     static final class Lazy {
         private final Object owner;
+        private final Arrangements arrangements;
         private volatile DeviceParameters parameters;
         private volatile boolean closed;
 
-        /** For {@code owner}, whose becoming unreachable releases the device memory. */
+        /** For {@code owner}, whose becoming unreachable releases the device memory; parameters used as uploaded. */
         Lazy(Object owner) {
+            this(owner, Arrangements.AS_UPLOADED);
+        }
+
+        /** For {@code owner}, with its kernel and mask arranged on the device after each upload. */
+        Lazy(Object owner, Arrangements arrangements) {
             this.owner = owner;
+            this.arrangements = arrangements;
         }
 
         /** The cache, made now if this is the first device call; refused once closed. */
@@ -56,7 +93,7 @@ final class DeviceParameters {
                     ensureOpen();
                     made = parameters;
                     if (made == null) {
-                        made = forOwner(owner);
+                        made = forOwner(owner, arrangements);
                         parameters = made;
                     }
                 }
@@ -104,9 +141,12 @@ final class DeviceParameters {
         }
     }
 
-    /** A cache whose device memory is released when {@code owner} becomes unreachable. */
-    static DeviceParameters forOwner(Object owner) {
-        DeviceParameters parameters = new DeviceParameters(owner.toString());
+    /**
+     * A cache whose device memory is released when {@code owner} becomes unreachable, arranging the kernel and the
+     * mask after each upload as {@code arrangements} say.
+     */
+    static DeviceParameters forOwner(Object owner, Arrangements arrangements) {
+        DeviceParameters parameters = new DeviceParameters(owner.toString(), arrangements);
         CLEANER.register(owner, parameters::release);
         return parameters;
     }
@@ -230,14 +270,14 @@ final class DeviceParameters {
             if (stale) {
                 copy.close();
                 Tensor uploaded = kernelValues != null ? kernelValues : kernel.get();
-                copy.kernel = backend.upload(uploaded);
+                copy.kernel = uploadArranged(backend, uploaded, arrangements.kernel());
                 copy.bias = bias == null ? null : backend.upload(bias);
                 copy.uploadedKernel = uploaded.data().clone();
                 copy.uploadedBias = bias == null ? null : bias.data().clone();
                 copy.version = current;
             }
             if (mask != null && (copy.mask == null || copy.mask.isClosed())) {
-                copy.mask = backend.upload(mask);
+                copy.mask = uploadArranged(backend, mask, arrangements.mask());
             }
             return action.apply(new Resident(copy.kernel, copy.bias, mask == null ? null : copy.mask,
                     groups -> copy.flipped(backend, groups)));
@@ -249,14 +289,15 @@ final class DeviceParameters {
      * uploaded to {@code backend}'s device for this call alone, and closes those copies after it (their memory
      * goes back to the backend's pool). For host-array calls, which must use the parameters' current values: a
      * training loop may change them in place without {@code parametersChanged()}, so a layer's resident copies
-     * may be stale for them.
+     * may be stale for them. The kernel and the mask are arranged after their upload as the layer's own copies are.
      */
-    static <T> T once(OpenClBackend backend, Tensor kernel, Tensor bias, Tensor mask, Function<Resident, T> action) {
+    static <T> T once(OpenClBackend backend, Tensor kernel, Tensor bias, Tensor mask, Arrangements arrangements,
+            Function<Resident, T> action) {
         Copy copy = new Copy();
         try {
-            copy.kernel = backend.upload(kernel);
+            copy.kernel = uploadArranged(backend, kernel, arrangements.kernel());
             copy.bias = bias == null ? null : backend.upload(bias);
-            copy.mask = mask == null ? null : backend.upload(mask);
+            copy.mask = mask == null ? null : uploadArranged(backend, mask, arrangements.mask());
             return action.apply(new Resident(copy.kernel, copy.bias, copy.mask,
                     groups -> copy.flipped(backend, groups)));
         } finally {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.convcl.Conv;
 import org.convcl.ConvSpec;
+import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
         header = "Convolves X with kernel K as flax nnx.Conv does: Y = conv(X, K * M) + B.",
         description = {"",
             "X is (*batch, *spatial, Cin) with zero, one or several batch dims; K is (*k, Cin/G, Cout) and its "
-                + "rank gives the number n of spatial dims; Y is (*batch, *out_spatial, Cout).",
+                + "rank gives the number n of spatial dims; Y is (*batch, *out_spatial, Cout). With --layout "
+                + "channels-first: X (*batch, Cin, *spatial), K (Cout, Cin/G, *k), Y (*batch, Cout, *out_spatial).",
             "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B, as jax "
                 + "differentiates nnx.Conv.",
             "Inputs are .npy float32 or float64, either byte order, C order. Outputs are written as "
@@ -36,6 +38,7 @@ import picocli.CommandLine.Option;
             "  2  invalid option, configuration, file path or input file content (no output is written)",
             "", "Examples:",
             "  convcl conv --input x.npy --kernel k.npy --padding=-2:1,0:-3 --output y.npy",
+            "  convcl conv --layout channels-first --input nchw.npy --kernel oihw.npy --output y.npy",
             "  convcl conv --input x.npy --kernel k.npy --bias b.npy --output y.npy \\",
             "      --cotangent ct.npy --grad-input dx.npy --grad-kernel dk.npy --grad-bias db.npy"})
 final class ConvCommand implements Callable<Integer>, LayerCommand {
@@ -44,7 +47,8 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     private InputOption input;
 
     @Option(names = "--kernel", required = true, paramLabel = "K.npy",
-            description = "Kernel (*k, Cin/G, Cout); its rank minus 2 is the number of spatial dims n.")
+            description = "Kernel (*k, Cin/G, Cout), or (Cout, Cin/G, *k) (OIHW) with --layout channels-first; its "
+                    + "rank minus 2 is the number of spatial dims n.")
     private Path kernel;
 
     @Mixin
@@ -77,6 +81,9 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     private int groups;
 
     @Mixin
+    private LayoutOption layoutOption;
+
+    @Mixin
     private LayerRun run;
 
     @ArgGroup(exclusive = false, validate = false, heading = GradientOutputs.HEADING)
@@ -84,6 +91,7 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
 
     // What parseSettings and readOwnOperands keep for layer().
     private ConvSpec spec;
+    private Layout layout;
     private Tensor maskTensor;
 
     @Override
@@ -100,6 +108,7 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
                 .kernelDilation(kernelDilation.parse())
                 .groups(groups)
                 .build();
+        layout = layoutOption.parse();
     }
 
     @Override
@@ -109,7 +118,7 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
 
     @Override
     public Layer layer(Tensor k, Tensor b, ConvBackend backend) {
-        Conv conv = Conv.builder(k).bias(b).mask(maskTensor).spec(spec).backend(backend).build();
-        return new Layer(shape -> conv.geometry(shape).outputShape(), conv::apply, conv::backward);
+        Conv conv = Conv.builder(k).bias(b).mask(maskTensor).spec(spec).layout(layout).backend(backend).build();
+        return new Layer(conv::outputShape, conv::apply, conv::backward);
     }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.convcl.ConvTranspose;
 import org.convcl.ConvTransposeSpec;
+import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
@@ -25,7 +26,9 @@ import picocli.CommandLine.Option;
         description = {"",
             "X is (*batch, *spatial, Cin) with zero, one or several batch dims; K is (*k, Cin, Cout), or "
                 + "(*k, Cout, Cin) with --transpose-kernel, and its rank gives the number n <= 3 of spatial dims; "
-                + "Y is (*batch, *out_spatial, Cout), upsampled by the strides (SAME: out = in * stride).",
+                + "Y is (*batch, *out_spatial, Cout), upsampled by the strides (SAME: out = in * stride). With "
+                + "--layout channels-first: X (*batch, Cin, *spatial), K PyTorch's (Cin, Cout, *k) with or without "
+                + "--transpose-kernel, Y (*batch, Cout, *out_spatial).",
             "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B.",
             "Inputs are .npy float32 or float64, either byte order, C order. Outputs are written as "
                 + "little-endian float32 .npy.",
@@ -45,8 +48,9 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
     private InputOption input;
 
     @Option(names = "--kernel", required = true, paramLabel = "K.npy",
-            description = "Kernel (*k, Cin, Cout), or (*k, Cout, Cin) with --transpose-kernel; its rank minus 2 is "
-                    + "the number of spatial dims n (1 to 3).")
+            description = "Kernel (*k, Cin, Cout), or (*k, Cout, Cin) with --transpose-kernel; with --layout "
+                    + "channels-first, PyTorch's (Cin, Cout, *k) either way. Its rank minus 2 is the number of "
+                    + "spatial dims n (1 to 3).")
     private Path kernel;
 
     @Mixin
@@ -69,8 +73,12 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
 
     @Option(names = "--transpose-kernel",
             description = "flax's transpose_kernel=True: K is (*k, Cout, Cin), flipped in every spatial dim and "
-                    + "channel-swapped before use (the gradient of a conv with respect to its input).")
+                    + "channel-swapped before use (the gradient of a conv with respect to its input; with --layout "
+                    + "channels-first, PyTorch's ConvTranspose arithmetic for its (Cin, Cout, *k) weight).")
     private boolean transposeKernel;
+
+    @Mixin
+    private LayoutOption layoutOption;
 
     @Mixin
     private LayerRun run;
@@ -80,6 +88,7 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
 
     // What parseSettings keeps for layer().
     private ConvTransposeSpec spec;
+    private Layout layout;
 
     @Override
     public Integer call() {
@@ -94,11 +103,12 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
                 .kernelDilation(kernelDilation.parse())
                 .transposeKernel(transposeKernel)
                 .build();
+        layout = layoutOption.parse();
     }
 
     @Override
     public Layer layer(Tensor k, Tensor b, ConvBackend backend) {
-        ConvTranspose transpose = ConvTranspose.builder(k).bias(b).spec(spec).backend(backend).build();
-        return new Layer(shape -> transpose.geometry(shape).outputShape(), transpose::apply, transpose::backward);
+        ConvTranspose transpose = ConvTranspose.builder(k).bias(b).spec(spec).layout(layout).backend(backend).build();
+        return new Layer(transpose::outputShape, transpose::apply, transpose::backward);
     }
 }

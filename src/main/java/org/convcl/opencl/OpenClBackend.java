@@ -54,6 +54,9 @@ public final class OpenClBackend implements ConvBackend {
     private final boolean staged;
     private final ClBuffer placeholder;
     private final GradientOps gradients;
+    /** The axis moves of channels-first layers, compiled on the first one ({@link #transpose}). */
+    private volatile LayoutKernel layoutKernel;
+    private final Object layoutLock = new Object();
     /** Recent asynchronous calls, so that {@link #finish()} names one that failed. */
     private final CallLog calls = new CallLog();
     private final Map<PlanKey, ConvPlan> plans = new ConcurrentHashMap<>();
@@ -294,6 +297,59 @@ public final class OpenClBackend implements ConvBackend {
     public void flipSwap(DeviceTensor kernel, int groups, DeviceTensor result) {
         produce(result, () -> "kernel flip of " + kernel + " (groups " + groups + ")",
                 () -> gradients.flipSwap(kernel, groups, result));
+    }
+
+    /**
+     * Enqueues {@code target = source} with the last two axes swapped: {@code source}'s values, viewed row-major as
+     * {@code (batch, rows, cols)}, become {@code (batch, cols, rows)} in {@code target}; returns without waiting.
+     * The tensors' own shapes do not matter, only that each holds {@code batch * rows * cols} values. This is how
+     * channels-first layers move their tensors to and from the channels-last order the kernels compute in, on the
+     * device ({@code kernels/layout.cl}).
+     */
+    public void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
+        if (batch < 0 || rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("transpose: batch " + batch + ", rows " + rows + " and cols " + cols
+                    + " must be >= 0");
+        }
+        long count = (long) batch * rows * cols;
+        for (DeviceTensor tensor : new DeviceTensor[] {source, target}) {
+            String what = tensor == source ? "source" : "target";
+            if (tensor == null) {
+                throw new IllegalArgumentException("transpose: " + what + " is null; expected a DeviceTensor of "
+                        + count + " values");
+            }
+            if (tensor.backend() != this) {
+                throw new IllegalArgumentException("transpose: " + what + " " + tensor + " lives on another backend "
+                        + "than " + name() + "; every operand of a call must be on the same one");
+            }
+            if (tensor.size() != count) {
+                throw new IllegalArgumentException("transpose: " + what + " " + tensor + " holds " + tensor.size()
+                        + " values but (batch " + batch + ", rows " + rows + ", cols " + cols + ") is " + count);
+            }
+        }
+        if (target == source) {
+            throw new IllegalArgumentException("transpose: target " + target + " is also the source; the result "
+                    + "must go to a tensor of its own");
+        }
+        produce(target, () -> "transpose of " + source + " as (" + batch + ", " + rows + ", " + cols + ")", () -> {
+            if (count > 0) {
+                layoutKernel().transpose(context, batch, rows, cols, source.buffer(), target.buffer());
+            }
+        });
+    }
+
+    private LayoutKernel layoutKernel() {
+        LayoutKernel kernel = layoutKernel;
+        if (kernel == null) {
+            synchronized (layoutLock) {
+                kernel = layoutKernel;
+                if (kernel == null) {
+                    kernel = LayoutKernel.create(context);
+                    layoutKernel = kernel;
+                }
+            }
+        }
+        return kernel;
     }
 
     /** Enqueues {@code values *= factors} element-wise (a kernel mask on a kernel gradient). */
@@ -539,6 +595,12 @@ public final class OpenClBackend implements ConvBackend {
             plans.clear();
             resolved.clear();
             gradients.close();
+            synchronized (layoutLock) {
+                if (layoutKernel != null) {
+                    layoutKernel.close();
+                    layoutKernel = null;
+                }
+            }
             pool.trim();
             staging.trim();
             context.close();

@@ -120,15 +120,15 @@ class CliUsageTest {
         CliRun conv = CliRun.of("conv", "--help");
         conv.assertSuccess();
         for (String option : new String[] {"--input", "--kernel", "--bias", "--mask", "--strides", "--padding",
-            "--input-dilation", "--kernel-dilation", "--groups", "--backend", "--output", "--cotangent",
+            "--input-dilation", "--kernel-dilation", "--groups", "--layout", "--backend", "--output", "--cotangent",
             "--grad-input", "--grad-kernel", "--grad-bias"}) {
             assertTrue(conv.stdout().contains(option), option + " in " + conv.stdout());
         }
         CliRun transpose = CliRun.of("conv-transpose", "--help");
         transpose.assertSuccess();
         for (String option : new String[] {"--input", "--kernel", "--bias", "--strides", "--padding",
-            "--kernel-dilation", "--transpose-kernel", "--backend", "--output", "--cotangent", "--grad-input",
-            "--grad-kernel", "--grad-bias"}) {
+            "--kernel-dilation", "--transpose-kernel", "--layout", "--backend", "--output", "--cotangent",
+            "--grad-input", "--grad-kernel", "--grad-bias"}) {
             assertTrue(transpose.stdout().contains(option), option + " in " + transpose.stdout());
         }
         CliRun training = CliRun.of("help", "train-wavenet");
