@@ -34,11 +34,6 @@ final class HostTransfers {
         return uploadedFloats.get();
     }
 
-    /** Floats per staged piece. */
-    int pieceFloats() {
-        return pieceFloats;
-    }
-
     /**
      * Copies {@code source[from, from + count)} into {@code buffer} from element {@code offset}, after every
      * command already on the compute queue (the buffer may have just been given back by work still running
@@ -137,20 +132,11 @@ final class HostTransfers {
     }
 
     /**
-     * Releases a transfer's events and staging. After a failure the device may still be reading or writing the
-     * staging memory, so every queue is drained first; a device too broken to drain keeps the staging buffers
-     * out of the pool (the context releases them when it closes).
+     * Releases a transfer's events and staging; after a failure only once the device has let go of the staging
+     * memory ({@link OpenClContext#drainAfterFailure}).
      */
     private void finishTransfer(boolean done, cl_event start, cl_event[] events, PinnedBuffer[] slots) {
-        boolean quiet = done;
-        if (!done) {
-            try {
-                context.finish();
-                quiet = true;
-            } catch (RuntimeException e) {
-                // The original failure is the one to report.
-            }
-        }
+        boolean quiet = done || context.drainAfterFailure();
         ClEvents.release(start);
         ClEvents.releaseAll(events);
         for (PinnedBuffer slot : slots) {

@@ -332,6 +332,20 @@ final class OpenClContext extends NativeObject {
         }
     }
 
+    /**
+     * After a failed transfer or call: waits for every queue, so that no command still reads or writes memory the
+     * caller is about to give back. Returns whether that worked; a device too broken to drain keeps its memory
+     * out of the pools (this context releases it when it closes), and the caller reports its original failure.
+     */
+    boolean drainAfterFailure() {
+        try {
+            finish();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Waits until every command submitted so far, on every queue, has completed. */
     void finish() {
         Cl.run("clFinish(" + device.name() + ", upload queue)", () -> CL.clFinish(uploadQueue()));

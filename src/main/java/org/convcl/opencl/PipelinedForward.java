@@ -42,10 +42,7 @@ final class PipelinedForward {
             in = pool.acquire(4L * chunk * inputPerElement, () -> "input chunk of " + g);
             out = pool.acquire(4L * chunk * outputPerElement, () -> "output chunk of " + g);
             for (int first = 0; first < g.batch(); first += chunk) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new CancellationException("convolution interrupted after " + first + " of "
-                            + g.batch() + " batch elements: " + g);
-                }
+                stopIfInterrupted(g, first);
                 int count = Math.min(chunk, g.batch() - first);
                 uploadedFloats.addAndGet((long) count * inputPerElement);
                 context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
@@ -55,6 +52,17 @@ final class PipelinedForward {
         } finally {
             pool.release(in);
             pool.release(out);
+        }
+    }
+
+    /**
+     * Between chunks, an interrupted caller stops the call (a chunk already launched runs to its end; the caller's
+     * cleanup waits for it).
+     */
+    private static void stopIfInterrupted(ConvGeometry g, int done) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new CancellationException("convolution interrupted after " + done + " of " + g.batch()
+                    + " batch elements: " + g);
         }
     }
 
@@ -90,10 +98,7 @@ final class PipelinedForward {
                 if (i >= slots) {
                     finishChunk(g, i - slots, chunk, s, output, outputPerElement);
                 }
-                if (Thread.currentThread().isInterrupted()) {
-                    throw new CancellationException("convolution interrupted after " + (i * chunk) + " of "
-                            + g.batch() + " batch elements: " + g);
-                }
+                stopIfInterrupted(g, i * chunk);
                 int first = i * chunk;
                 int count = Math.min(chunk, g.batch() - first);
                 int inFloats = count * inputPerElement;
@@ -127,16 +132,9 @@ final class PipelinedForward {
         s.releaseEvents();
     }
 
+    /** Releases the slots' events and buffers; after a failure only once the device has let go of them. */
     private void finish(boolean done, cl_event start, Slot[] slots) {
-        boolean quiet = done;
-        if (!done) {
-            try {
-                context.finish();
-                quiet = true;
-            } catch (RuntimeException e) {
-                // The original failure is the one to report.
-            }
-        }
+        boolean quiet = done || context.drainAfterFailure();
         ClEvents.release(start);
         for (Slot s : slots) {
             if (s != null) {

@@ -49,9 +49,4 @@ final class Production {
         return new OpenClException("the asynchronous work of " + call.get() + (target == null ? "" : " (writing "
                 + target + ")"), status, CL.stringFor_errorCode(status), null);
     }
-
-    /** The call, for messages. */
-    String call() {
-        return call.get();
-    }
 }

@@ -16,7 +16,6 @@ final class StagingPool {
     private final long capacityBytes;
     private final TreeMap<Long, ArrayDeque<PinnedBuffer>> free = new TreeMap<>();
     private long freeBytes;
-    private long created;
 
     StagingPool(OpenClContext context, long capacityBytes) {
         this.context = context;
@@ -40,7 +39,6 @@ final class StagingPool {
                     }
                 }
             }
-            created++;
         }
         return context.allocatePinned(wanted);
     }
@@ -69,10 +67,5 @@ final class StagingPool {
             freeBytes = 0;
         }
         released.forEach(PinnedBuffer::close);
-    }
-
-    /** Pinned buffers created so far. */
-    synchronized long created() {
-        return created;
     }
 }

@@ -115,6 +115,21 @@ class PipelinedHostPathTest {
         }
     }
 
+    /**
+     * Pieces of over half a million floats are copied to and from staging by several threads at once
+     * (HostCopy's parts of 256 Ki floats): a tensor of 1.3 M floats in pieces of the default 4 MiB, one piece
+     * split in four parts and one in two, comes back unchanged.
+     */
+    @Test
+    void largePiecesCopiedByManyThreadsArriveUnchanged() {
+        SplittableRandom random = new SplittableRandom(19);
+        Tensor values = RandomTensors.uniform(random, 5, 512, 512);
+        try (OpenClBackend backend = OpenClBackend.create(OpenClTesting.device());
+                DeviceTensor tensor = backend.upload(values)) {
+            assertArrayEquals(values.data(), tensor.download().data());
+        }
+    }
+
     @Test
     void aLayersHostCallsUploadItsKernelOnceAndAgainOnlyWhenItChanges() {
         SplittableRandom random = new SplittableRandom(17);
