@@ -121,7 +121,8 @@ final class GpuDeviceMapping {
             return Mapping.found(matches.get(0), "at the PCI bus " + what + " names");
         }
         List<Candidate> located = devices.stream().filter(d -> d.pci().isPresent()).toList();
-        return Mapping.none(what + " names PCI domain " + domain + " bus " + bus + ", where " + matches.size()
+        return Mapping.none(what + " names PCI bus " + String.format("%04x:%02x", domain, bus) + ", where "
+                + matches.size()
                 + " OpenCL devices are; devices with a PCI location: "
                 + (located.isEmpty() ? "none (only NVIDIA's driver reports one)" : list(located)));
     }

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import org.apache.spark.TaskContext;
 import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
@@ -46,10 +47,15 @@ final class TaskBackends {
         TaskContext task = TaskContext.get();
         List<String> addresses = task == null ? List.of() : GpuDeviceMapping.gpuAddresses(task.resourcesJMap());
         String address = addresses.isEmpty() ? "" : addresses.get(0);
-        return DECISIONS.computeIfAbsent(choice + "|" + address, k -> select(choice, address));
+        return DECISIONS.computeIfAbsent(choice + "|" + address,
+                k -> select(choice, address, DeviceDiscovery::discover));
     }
 
-    private static Selection select(BackendChoice choice, String address) {
+    /**
+     * The backend for {@code choice} and a task's first GPU address ({@code ""} for none), with the OpenCL devices
+     * that {@code discovery} finds (asked only when an address needs them).
+     */
+    static Selection select(BackendChoice choice, String address, Supplier<DeviceDiscovery.Result> discovery) {
         if (choice == BackendChoice.CPU) {
             return onJavaPath("backend cpu");
         }
@@ -62,15 +68,15 @@ final class TaskBackends {
             return onJavaPath("backend " + choice + " without Spark GPU resources: no GPU or accelerator OpenCL "
                     + "device (see convcl's backend auto line)");
         }
-        DeviceDiscovery.Result discovery = DeviceDiscovery.discover();
-        List<GpuDeviceMapping.Candidate> candidates = discovery.devices().stream()
+        DeviceDiscovery.Result found = discovery.get();
+        List<GpuDeviceMapping.Candidate> candidates = found.devices().stream()
                 .map(GpuDeviceMapping.Candidate::of).toList();
         GpuDeviceMapping.Mapping mapping = candidates.isEmpty()
                 ? GpuDeviceMapping.Mapping.none("no OpenCL device: "
-                        + discovery.problem().orElse("none was found"))
+                        + found.problem().orElse("none was found"))
                 : GpuDeviceMapping.choose(address, candidates);
         Optional<OpenClDevice> device = mapping.deviceIndex()
-                .flatMap(index -> discovery.devices().stream().filter(d -> d.index() == index).findFirst());
+                .flatMap(index -> found.devices().stream().filter(d -> d.index() == index).findFirst());
         if (device.isPresent()) {
             return new Selection(Backends.openClBackend(device.get()), "opencl#" + device.get().index(),
                     "backend " + choice + " on " + mapping.reason());
