@@ -81,8 +81,8 @@ final class ExecutorConvs {
                 // layer's own lock), and tasks arriving meanwhile must wait for this layer rather than build twins.
                 entry = new Entry(recipe.build(selection.backend()));
                 ENTRIES.put(key, entry);
-                LOG.info("convcl: executor {} runs ConvTransformer {} (layer {}) on {}", executorId(),
-                        recipe.transformerUid(), recipe.key(), selection.why());
+                LOG.info("convcl: executor {} runs ConvTransformer {} (layer {}) on {} ({})", executorId(),
+                        recipe.transformerUid(), recipe.key(), selection.where(), selection.why());
                 installShutdownHook();
                 retireOverflow();
             }

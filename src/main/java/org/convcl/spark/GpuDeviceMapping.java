@@ -50,10 +50,13 @@ final class GpuDeviceMapping {
         }
     }
 
-    /** The device an address names (its {@link Candidate#index()}), or empty with the reason in {@code reason}. */
+    /**
+     * The device an address names (its {@link Candidate#index()}) and why it is that one, or empty and why there is
+     * none.
+     */
     record Mapping(Optional<Integer> deviceIndex, String reason) {
         static Mapping found(Candidate device, String why) {
-            return new Mapping(Optional.of(device.index()), "OpenCL device " + device.describeWithPci() + ", " + why);
+            return new Mapping(Optional.of(device.index()), why + ": " + device.describeWithPci());
         }
 
         static Mapping none(String why) {
@@ -101,16 +104,16 @@ final class GpuDeviceMapping {
                 return Mapping.none(what + " is past the " + busOrder.size() + " NVIDIA GPU(s) OpenCL sees, in PCI bus "
                         + "order: " + list(busOrder) + " (is CUDA_VISIBLE_DEVICES hiding some from OpenCL?)");
             }
-            return Mapping.found(busOrder.get(index), "NVIDIA GPU " + index + " in PCI bus order (nvidia-smi's "
-                    + "numbering), for " + what);
+            return Mapping.found(busOrder.get(index), what + " is NVIDIA GPU " + index + " in PCI bus order "
+                    + "(nvidia-smi's numbering)");
         }
         List<Candidate> gpus = devices.stream().filter(Candidate::gpu).toList();
         if (index >= gpus.size()) {
             return Mapping.none(what + " is past the " + gpus.size() + " GPU or accelerator OpenCL device(s): "
                     + (gpus.isEmpty() ? "none (devices: " + list(devices) + ")" : list(gpus)));
         }
-        return Mapping.found(gpus.get(index), "GPU " + index + " in OpenCL's order (its driver reports no PCI "
-                + "location, so Spark's numbering is taken to be OpenCL's), for " + what);
+        return Mapping.found(gpus.get(index), what + " is GPU " + index + " in OpenCL's order (its driver reports no "
+                + "PCI location, so Spark's numbering is taken to be OpenCL's)");
     }
 
     private static Mapping byBus(String what, int domain, int bus, List<Candidate> devices) {
@@ -118,7 +121,7 @@ final class GpuDeviceMapping {
                 .filter(d -> d.pci().filter(p -> p.domain() == domain && p.bus() == bus).isPresent())
                 .toList();
         if (matches.size() == 1) {
-            return Mapping.found(matches.get(0), "at the PCI bus " + what + " names");
+            return Mapping.found(matches.get(0), what + " is the GPU on that PCI bus");
         }
         List<Candidate> located = devices.stream().filter(d -> d.pci().isPresent()).toList();
         return Mapping.none(what + " names PCI bus " + String.format("%04x:%02x", domain, bus) + ", where "

@@ -95,7 +95,7 @@ final class PartitionConvolver implements MapPartitionsFunction<Row, Row> {
                 Row row = input.next();
                 long position = rowsRead++;
                 if (!row.isNullAt(inputIndex)) {
-                    readSample(row.getList(inputIndex), position, batch, withSample.size() * sampleLength);
+                    readSample(row.get(inputIndex), position, batch, withSample.size() * sampleLength);
                     withSample.add(rows.size());
                 }
                 rows.add(row);
@@ -118,21 +118,59 @@ final class PartitionConvolver implements MapPartitionsFunction<Row, Row> {
             }
         }
 
-        private void readSample(List<Object> values, long position, float[] batch, int offset) {
-            if (values.size() != sampleLength) {
-                throw new IllegalArgumentException(where(position) + " has " + values.size() + " values; expected "
+        /**
+         * Copies one sample into the batch. Spark hands an {@code array<float>} to a function in whatever form the
+         * operator before made it: a Scala {@code Seq} of boxed floats when it deserialises a row, but the very
+         * {@code float[]} (or list) that an adjacent map function put in its row, since Spark's optimiser drops the
+         * serialisation between two object operators.
+         */
+        private void readSample(Object value, long position, float[] batch, int offset) {
+            if (value instanceof float[] floats) {
+                checkLength(floats.length, position);
+                System.arraycopy(floats, 0, batch, offset, sampleLength);
+            } else if (value instanceof scala.collection.Seq<?> seq) {
+                checkLength(seq.length(), position);
+                scala.collection.Iterator<?> values = seq.iterator();
+                for (int i = 0; i < sampleLength; i++) {
+                    batch[offset + i] = element(values.next(), i, position);
+                }
+            } else if (value instanceof List<?> list) {
+                checkLength(list.size(), position);
+                int i = 0;
+                for (Object element : list) {
+                    batch[offset + i] = element(element, i, position);
+                    i++;
+                }
+            } else if (value instanceof Object[] array) {
+                checkLength(array.length, position);
+                for (int i = 0; i < sampleLength; i++) {
+                    batch[offset + i] = element(array[i], i, position);
+                }
+            } else {
+                throw new IllegalArgumentException(where(position) + " holds a " + value.getClass().getName()
+                        + "; expected an array<float> value (a float[], a Seq or a List of floats)");
+            }
+        }
+
+        private void checkLength(int length, long position) {
+            if (length != sampleLength) {
+                throw new IllegalArgumentException(where(position) + " has " + length + " values; expected "
                         + sampleLength + ", a flattened sample of sampleShape "
                         + Arrays.toString(settings.sampleShape()) + " (" + settings.layout() + ")");
             }
-            int i = offset;
-            for (Object value : values) {
-                if (value == null) {
-                    throw new IllegalArgumentException(where(position) + " holds a null at index " + (i - offset)
-                            + "; a sample must hold " + sampleLength + " floats (a null row is allowed, and gives a "
-                            + "null output)");
-                }
-                batch[i++] = (Float) value;
+        }
+
+        private float element(Object value, int index, long position) {
+            if (value instanceof Float number) {
+                return number;
             }
+            if (value == null) {
+                throw new IllegalArgumentException(where(position) + " holds a null at index " + index
+                        + "; a sample must hold " + sampleLength + " floats (a null row is allowed, and gives a "
+                        + "null output)");
+            }
+            throw new IllegalArgumentException(where(position) + " holds a " + value.getClass().getName()
+                    + " at index " + index + "; expected a float");
         }
 
         private String where(long position) {

@@ -37,9 +37,10 @@ final class TaskBackends {
      *
      * @param backend the shared backend (never closed by its users)
      * @param key     what tells it from the executor's other backends: {@code cpu} or {@code opencl#<index>}
-     * @param why     how it was chosen, for the executor's log
+     * @param where   what it runs on, for the executor's log: the Java path, or the OpenCL device
+     * @param why     why, for the executor's log
      */
-    record Selection(ConvBackend backend, String key, String why) {
+    record Selection(ConvBackend backend, String key, String where, String why) {
     }
 
     /** The backend for the task running on this thread (or for no task, outside Spark). */
@@ -63,23 +64,21 @@ final class TaskBackends {
             ConvBackend backend = Backends.select(choice);
             if (backend instanceof OpenClBackend device) {
                 return new Selection(backend, "opencl#" + device.device().index(),
-                        "backend " + choice + " without Spark GPU resources: " + backend.name());
+                        "OpenCL device " + device.device().describe(), "backend " + choice + ", no Spark GPU resources");
             }
-            return onJavaPath("backend " + choice + " without Spark GPU resources: no GPU or accelerator OpenCL "
-                    + "device (see convcl's backend auto line)");
+            return onJavaPath("backend " + choice + ", no Spark GPU resources, and no GPU or accelerator OpenCL device");
         }
         DeviceDiscovery.Result found = discovery.get();
         List<GpuDeviceMapping.Candidate> candidates = found.devices().stream()
                 .map(GpuDeviceMapping.Candidate::of).toList();
         GpuDeviceMapping.Mapping mapping = candidates.isEmpty()
-                ? GpuDeviceMapping.Mapping.none("no OpenCL device: "
-                        + found.problem().orElse("none was found"))
+                ? GpuDeviceMapping.Mapping.none("no OpenCL device: " + found.problem().orElse("none was found"))
                 : GpuDeviceMapping.choose(address, candidates);
         Optional<OpenClDevice> device = mapping.deviceIndex()
                 .flatMap(index -> found.devices().stream().filter(d -> d.index() == index).findFirst());
         if (device.isPresent()) {
             return new Selection(Backends.openClBackend(device.get()), "opencl#" + device.get().index(),
-                    "backend " + choice + " on " + mapping.reason());
+                    "OpenCL device " + device.get().describe(), "backend " + choice + ", " + mapping.reason());
         }
         if (choice == BackendChoice.OPENCL) {
             throw new IllegalArgumentException("backend: opencl was requested, but the task's GPU cannot be used: "
@@ -91,6 +90,6 @@ final class TaskBackends {
     }
 
     private static Selection onJavaPath(String why) {
-        return new Selection(CpuBackend.instance(), "cpu", why + ": the Java path");
+        return new Selection(CpuBackend.instance(), "cpu", "the Java path", why);
     }
 }

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.apache.spark.SparkException;
+import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -119,6 +121,21 @@ class ConvTransformerTest {
     }
 
     @Test
+    void samplesMadeByAMapFunctionJustBeforeAreRead() {
+        // Spark's optimiser hands the map's own rows, float[] and all, straight to the next object operator.
+        int[] sampleShape = {6, 6, 2};
+        Tensor kernel = RandomTensors.uniform(new SplittableRandom(20), 3, 3, 2, 5);
+        Dataset<Row> data = spark.range(0, 24, 1, 2).map(
+                (MapFunction<Long, Row>) id -> RowFactory.create(id, "row " + id, id == 7 ? null : generated(id, 72)),
+                Encoders.row(SparkTesting.sampleSchema("input")));
+        ConvTransformer transformer = new ConvTransformer().setSampleShape(sampleShape).setKernel(kernel)
+                .setBatchSize(5).setBackend("cpu");
+
+        Conv reference = Conv.builder(kernel).backend(CpuBackend.instance()).build();
+        assertRowsMatch(transformer.transform(data), reference, sampleShape, JAVA_PATH_TOLERANCE);
+    }
+
+    @Test
     void aRowOfTheWrongLengthFailsItsTaskNamingItsPositionAndTheShape() {
         StructType schema = SparkTesting.sampleSchema("input");
         List<Row> rows = new ArrayList<>();
@@ -216,6 +233,15 @@ class ConvTransformerTest {
             float[] expected = SparkTesting.javaPath(reference, sampleShape, sample);
             assertRowClose(expected, output, tolerance, "row " + row.getLong(0));
         }
+    }
+
+    private static float[] generated(long id, int length) {
+        SplittableRandom random = new SplittableRandom(id);
+        float[] values = new float[length];
+        for (int i = 0; i < length; i++) {
+            values[i] = (float) random.nextDouble(-1, 1);
+        }
+        return values;
     }
 
     private static void assertRowClose(float[] expected, float[] actual, double tolerance, String what) {

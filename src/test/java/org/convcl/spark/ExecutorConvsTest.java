@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** One layer per recipe and backend, reused by later tasks; a bounded number kept, closed once unused. */
 class ExecutorConvsTest {
     private static final TaskBackends.Selection JAVA_PATH =
-            new TaskBackends.Selection(CpuBackend.instance(), "cpu", "test");
+            new TaskBackends.Selection(CpuBackend.instance(), "cpu", "the Java path", "test");
 
     @Test
     void tasksWithEqualRecipesShareOneLayer() {
