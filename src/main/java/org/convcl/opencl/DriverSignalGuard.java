@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
-import org.convcl.backend.Settings;
+import org.convcl.internal.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

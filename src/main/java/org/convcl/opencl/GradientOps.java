@@ -6,8 +6,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
-import org.convcl.KernelLayout;
 import org.convcl.Tensor;
+import org.convcl.internal.KernelLayout;
 
 /**
  * The backward-pass operations of one {@link OpenClBackend}, all in kernels, on device tensors: the

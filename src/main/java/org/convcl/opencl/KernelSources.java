@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.convcl.backend.Settings;
+import org.convcl.internal.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

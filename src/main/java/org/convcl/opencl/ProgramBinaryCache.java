@@ -15,7 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.convcl.backend.Settings;
+import org.convcl.internal.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

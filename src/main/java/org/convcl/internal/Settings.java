@@ -1,4 +1,4 @@
-package org.convcl.backend;
+package org.convcl.internal;
 
 import java.util.Optional;
 

@@ -1,6 +1,7 @@
-package org.convcl;
+package org.convcl.internal;
 
 import java.util.Arrays;
+import org.convcl.Tensor;
 
 /** Rearrangements of a kernel's layout that gradients and transposed convolutions need. Stateless and thread-safe. */
 public final class KernelLayout {
@@ -38,7 +39,7 @@ public final class KernelLayout {
         }
         int b = groupsTimesB / groups;
         int[] spatial = Arrays.copyOf(shape, rank);
-        int taps = ConvGeometry.product(spatial);
+        int taps = product(spatial);
         int tapSize = a * groupsTimesB;
         float[] result = new float[kernel.length];
         int[] tap = new int[rank];
@@ -73,7 +74,7 @@ public final class KernelLayout {
     }
 
     /** {@code values * mask} element-wise, as a new array; {@code values} itself when the mask is null. */
-    static float[] masked(float[] values, float[] mask) {
+    public static float[] masked(float[] values, float[] mask) {
         if (mask == null) {
             return values;
         }
@@ -82,5 +83,14 @@ public final class KernelLayout {
             result[i] = values[i] * mask[i];
         }
         return result;
+    }
+
+    /** The product of {@code sizes}, unchecked (as {@code ConvGeometry}'s). */
+    private static int product(int[] sizes) {
+        int p = 1;
+        for (int s : sizes) {
+            p *= s;
+        }
+        return p;
     }
 }
