@@ -2,7 +2,7 @@
  * Small element-wise rearrangements the backward pass needs on device-resident tensors, so that a layer's
  * uploaded kernel never travels back to the host.
  *
- * flip_swap: org.convcl.KernelLayout.flipSwap on the device. A kernel (*k, A, groups * B) becomes
+ * flip_swap: org.convcl.internal.KernelLayout.flipSwap on the device. A kernel (*k, A, groups * B) becomes
  *   (*k, B, groups * A) with every spatial axis flipped and the channel axes swapped within each group:
  *   result[taps - 1 - t][j][g * A + i] = kernel[t][i][g * B + j]. Flipping every axis of a row-major tap
  *   index t is taps - 1 - t, so the rank never matters. One work-item per result element.

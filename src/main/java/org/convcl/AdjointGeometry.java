@@ -1,6 +1,7 @@
 package org.convcl;
 
 import java.util.Arrays;
+import org.convcl.internal.KernelLayout;
 
 /**
  * The convolutions that gradients are made of, derived from a forward geometry the way jax derives them
@@ -11,7 +12,7 @@ import java.util.Arrays;
  *
  * <p>Stateless; every method is a pure function of its arguments.
  */
-public final class AdjointGeometry {
+final class AdjointGeometry {
     private AdjointGeometry() {
     }
 

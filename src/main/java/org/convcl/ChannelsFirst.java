@@ -3,6 +3,7 @@ package org.convcl;
 import java.util.Arrays;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import org.convcl.internal.KernelLayout;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 

@@ -3,6 +3,7 @@ package org.convcl;
 import java.util.Arrays;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
+import org.convcl.internal.KernelLayout;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 

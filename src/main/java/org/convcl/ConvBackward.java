@@ -2,6 +2,7 @@ package org.convcl;
 
 import java.util.Arrays;
 import org.convcl.backend.ConvBackend;
+import org.convcl.internal.KernelLayout;
 
 /**
  * The backward pass of a convolution on host arrays, assembled from backend operations: the input gradient

@@ -1,6 +1,7 @@
 package org.convcl;
 
 import java.util.Arrays;
+import org.convcl.internal.KernelLayout;
 
 /**
  * A transposed convolution resolved against concrete shapes, as flax {@code nnx.ConvTranspose} computes it:

@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.convcl.internal.KernelLayout;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.convcl.backend.CpuBackend;
+import org.convcl.internal.KernelLayout;
 import org.convcl.testing.ConvReference;
 import org.convcl.testing.GradientCheck;
 import org.convcl.testing.RandomConfigs;

@@ -139,7 +139,7 @@ class ConsumerProjectIT {
                 import org.convcl.backend.BackendChoice;
                 import org.convcl.backend.Backends;
                 import org.convcl.bench.BenchSuite;
-                import org.convcl.opencl.TuningDatabase;
+                import org.convcl.opencl.internal.tuning.TuningDatabase;
 
                 public class Consumer {
                     public static void main(String[] args) throws Exception {

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.convcl.internal.Settings;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.DeviceSelector;
 import org.convcl.opencl.OpenClBackend;

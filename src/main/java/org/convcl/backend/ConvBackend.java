@@ -9,7 +9,7 @@ import org.convcl.EdgePadding;
  * {@code (*k, Cin/groups, Cout)}, bias {@code (Cout)}, output {@code (*batch, *outSpatial, Cout)}.
  *
  * <p>Gradients and transposed convolutions need {@link #forward} (the input gradient is a convolution of
- * the output gradient, see {@link org.convcl.AdjointGeometry}) and four more operations: the kernel and bias
+ * the output gradient on the adjoint geometry) and four more operations: the kernel and bias
  * gradient reductions and the two {@link EdgePadding} maps. Their default implementations run the pure-Java
  * code on the host: backends without a kernel for an operation run it on the host, so a new backend works
  * before it accelerates them.
@@ -41,7 +41,7 @@ public interface ConvBackend extends AutoCloseable {
      * ({@link ConvGeometry#sourceIndexTable}; wrapped and mirrored padding resolve to the element they copy,
      * zeros contribute nothing). {@code outputGradient} has the geometry's output shape.
      *
-     * <p>Backends without a kernel for this run it on the host ({@link CpuGradients#kernelGradient}).
+     * <p>Backends without a kernel for this run it on the host ({@code CpuGradients.kernelGradient}).
      */
     default void kernelGradient(ConvGeometry geometry, float[] input, float[] outputGradient, float[] kernelGradient) {
         CpuGradients.kernelGradient(geometry, input, outputGradient, kernelGradient);
@@ -51,7 +51,7 @@ public interface ConvBackend extends AutoCloseable {
      * Overwrites {@code biasGradient} {@code (C)} with the column sums of {@code outputGradient} read as a
      * {@code (rows, C)} matrix: the sum over batch and output positions of a channels-last output gradient.
      *
-     * <p>Backends without a kernel for this run it on the host ({@link CpuGradients#biasGradient}).
+     * <p>Backends without a kernel for this run it on the host ({@code CpuGradients.biasGradient}).
      */
     default void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
         CpuGradients.biasGradient(rows, channels, outputGradient, biasGradient);
@@ -62,7 +62,7 @@ public interface ConvBackend extends AutoCloseable {
      * {@code (batch, *sourceSpatial, C)}: each element copies {@code source[mode.sourceIndex(q - padLo)]}, or
      * is zero.
      *
-     * <p>Backends without a kernel for this run it on the host ({@link CpuEdges#pad}).
+     * <p>Backends without a kernel for this run it on the host ({@code CpuEdges.pad}).
      */
     default void pad(EdgePadding padding, float[] source, float[] padded) {
         CpuEdges.pad(padding, source, padded);
@@ -74,7 +74,7 @@ public interface ConvBackend extends AutoCloseable {
      * null. Carries gradients back through wrap-around and mirrored padding (no bias), and is the period
      * wrap-sum of flax's CIRCULAR {@code ConvTranspose} (which adds its bias after the sum).
      *
-     * <p>Backends without a kernel for this run it on the host ({@link CpuEdges#fold}).
+     * <p>Backends without a kernel for this run it on the host ({@code CpuEdges.fold}).
      */
     default void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
         CpuEdges.fold(padding, padded, bias, source);

@@ -13,7 +13,7 @@ import org.convcl.EdgePadding;
  * at most one source coordinate per dim, so each source coordinate owns a short list of padded ones), which
  * keeps it deterministic and free of atomics. Thread-safe and stateless.
  */
-public final class CpuEdges {
+final class CpuEdges {
     private static final int POSITIONS_PER_TASK = 256;
 
     private CpuEdges() {

@@ -16,7 +16,7 @@ import org.convcl.ConvGeometry;
  * into the double partial, so rounding grows with the block, not with the whole reduction. Thread-safe and
  * stateless.
  */
-public final class CpuGradients {
+final class CpuGradients {
     /** Positions summed in float before a flush into the double partial. */
     private static final int FLOAT_BLOCK = 32;
     /** Fewest (batch, position) pairs worth a worker of their own. */

@@ -1,6 +1,11 @@
 package org.convcl.backend;
 
-/** Integer arithmetic the backends' blocking and phase rules share (Java 17 has no {@code Math.ceilDiv}). */
+/**
+ * Integer arithmetic the backends' blocking and phase rules share (Java 17 has no {@code Math.ceilDiv}).
+ * Internal: public only for the CPU kernels ({@code backend.cpu}) and the OpenCL plans; not part of the API.
+ *
+ * @hidden
+ */
 public final class IntMath {
     private IntMath() {
     }

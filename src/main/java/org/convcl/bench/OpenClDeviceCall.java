@@ -7,8 +7,8 @@ import org.convcl.Conv;
 import org.convcl.ConvGeometry;
 import org.convcl.Tensor;
 import org.convcl.opencl.DeviceTensor;
-import org.convcl.opencl.KernelEvents;
 import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.internal.runtime.KernelEvents;
 
 /** The bench's device-resident path on OpenCL: operands uploaded once, the output allocated once and reused. */
 final class OpenClDeviceCall implements DeviceCall {

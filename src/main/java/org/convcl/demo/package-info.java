@@ -1,7 +1,5 @@
 /**
- * A picture of the knobs: {@code convcl demo} convolves one grayscale image through each padding mode,
- * stride, input and kernel dilation ({@link org.convcl.demo.Knobs}) and lays the results out, labelled, in
- * one PNG ({@link org.convcl.demo.GridRenderer}). Everything is drawn into raster samples with an embedded
- * bitmap font, so it runs headless with no fonts installed.
+ * {@code convcl demo}: one grayscale image through each padding mode, stride and dilation ({@link Knobs}),
+ * laid out and labelled in one PNG ({@link GridRenderer}), drawn headless with an embedded bitmap font.
  */
 package org.convcl.demo;

@@ -9,8 +9,8 @@ import org.convcl.ConvSpec;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.opencl.DeviceTensor;
-import org.convcl.opencl.NativeResources;
 import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.internal.runtime.NativeResources;
 
 /**
  * A long run of small convolutions that shows whether anything leaks: forward and backward calls on host

@@ -3,6 +3,7 @@ package org.convcl.opencl;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.convcl.Tensor;
+import org.convcl.opencl.internal.runtime.ClBuffer;
 
 /**
  * A float32 tensor resident in one device's memory: a buffer, a row-major shape and the backend (device)

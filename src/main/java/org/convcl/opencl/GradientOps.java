@@ -6,8 +6,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
-import org.convcl.KernelLayout;
 import org.convcl.Tensor;
+import org.convcl.internal.KernelLayout;
+import org.convcl.opencl.internal.plan.EdgePaddingPlan;
+import org.convcl.opencl.internal.plan.ElementKernels;
+import org.convcl.opencl.internal.plan.KernelGradientPlan;
+import org.convcl.opencl.internal.plan.PlanKey;
+import org.convcl.opencl.internal.plan.ReductionSplit;
+import org.convcl.opencl.internal.runtime.BufferPool;
+import org.convcl.opencl.internal.runtime.ClBuffer;
+import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**
  * The backward-pass operations of one {@link OpenClBackend}, all in kernels, on device tensors: the

@@ -12,7 +12,23 @@ import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
-import org.convcl.opencl.ProgramCache.Stats;
+import org.convcl.opencl.internal.compile.ProgramBinaryCache;
+import org.convcl.opencl.internal.compile.ProgramCache.Stats;
+import org.convcl.opencl.internal.plan.BatchChunks;
+import org.convcl.opencl.internal.plan.ConvPlan;
+import org.convcl.opencl.internal.plan.KernelConfig;
+import org.convcl.opencl.internal.plan.LayoutKernel;
+import org.convcl.opencl.internal.plan.PipelinedForward;
+import org.convcl.opencl.internal.plan.PlanKey;
+import org.convcl.opencl.internal.runtime.BufferPool;
+import org.convcl.opencl.internal.runtime.ClBuffer;
+import org.convcl.opencl.internal.runtime.HostTransfers;
+import org.convcl.opencl.internal.runtime.KernelEvents;
+import org.convcl.opencl.internal.runtime.OpenClContext;
+import org.convcl.opencl.internal.runtime.StagingPolicy;
+import org.convcl.opencl.internal.runtime.StagingPool;
+import org.convcl.opencl.internal.tuning.DefaultConfigs;
+import org.convcl.opencl.internal.tuning.TuningDatabase;
 import org.jocl.cl_event;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,12 +137,22 @@ public final class OpenClBackend implements ConvBackend {
         return name();
     }
 
-    /** The plan (compiled kernel and blocking) for {@code g} with the default config, built on first use. */
+    /**
+     * The plan (compiled kernel and blocking) for {@code g} with the default config, built on first use.
+     * Internal (the tuner's and the tests'): {@code ConvPlan} is an internal type.
+     *
+     * @hidden
+     */
     public ConvPlan plan(ConvGeometry g, boolean hasBias) {
         return guarded(() -> defaultPlan(g, hasBias));
     }
 
-    /** The plan for {@code g} with an explicit config (a tuner's choice), built on first use. */
+    /**
+     * The plan for {@code g} with an explicit config (a tuner's choice), built on first use. Internal (the
+     * tuner's and the tests'): {@code ConvPlan} and {@code KernelConfig} are internal types.
+     *
+     * @hidden
+     */
     public ConvPlan plan(ConvGeometry g, boolean hasBias, KernelConfig config) {
         return guarded(() -> cachedPlan(g, hasBias, config));
     }
@@ -193,7 +219,12 @@ public final class OpenClBackend implements ConvBackend {
         forward(null, g, input, kernel, bias, output);
     }
 
-    /** As {@link #forward(ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)} with a given plan. */
+    /**
+     * As {@link #forward(ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)} with a given plan.
+     * Internal (the tuner's and the tests'): {@code ConvPlan} is an internal type.
+     *
+     * @hidden
+     */
     public void forward(ConvPlan plan, ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             DeviceTensor output) {
         checkTensor("input", input, g.inputShape());

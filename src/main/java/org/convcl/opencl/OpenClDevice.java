@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.util.List;
 import java.util.Locale;
+import org.convcl.opencl.internal.driver.PoclCache;
 import org.jocl.cl_device_id;
 import org.jocl.cl_platform_id;
 
@@ -78,7 +79,7 @@ public final class OpenClDevice {
     }
 
     /** Whether this device belongs to PoCL, whose quirks some code works around. */
-    boolean isPocl() {
+    public boolean isPocl() {
         return PoclCache.isPocl(platformName);
     }
 
@@ -155,11 +156,13 @@ public final class OpenClDevice {
         return extensions.contains(extension);
     }
 
-    cl_platform_id platform() {
+    /** The JOCL id of this device's platform, for code that calls OpenCL on it directly. */
+    public cl_platform_id platform() {
         return platform;
     }
 
-    cl_device_id handle() {
+    /** The JOCL id of this device, for code that calls OpenCL on it directly. */
+    public cl_device_id handle() {
         return device;
     }
 

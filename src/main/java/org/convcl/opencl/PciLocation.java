@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.util.Comparator;
 import java.util.Optional;
+import org.convcl.opencl.internal.runtime.Cl;
 import org.jocl.CLException;
 
 /**

@@ -1,6 +1,7 @@
 package org.convcl.opencl;
 
 import java.util.function.Supplier;
+import org.convcl.opencl.internal.runtime.ClEvents;
 import org.jocl.CL;
 import org.jocl.cl_event;
 

@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.SplittableRandom;
 import org.convcl.Conv;
 import org.convcl.Tensor;
+import org.convcl.opencl.internal.runtime.Cl;
+import org.convcl.opencl.internal.runtime.ClEvents;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomTensors;
 import org.jocl.CL;

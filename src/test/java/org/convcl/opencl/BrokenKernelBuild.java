@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
+import org.convcl.opencl.internal.compile.ProgramBinaryCache;
 
 /**
  * Builds a program from a deliberately broken kernel source, in a JVM of its own, for {@link KernelOverrideTest}.

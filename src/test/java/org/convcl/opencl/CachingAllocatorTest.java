@@ -8,6 +8,8 @@ import org.convcl.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
 import org.convcl.backend.CpuBackend;
+import org.convcl.opencl.internal.runtime.BufferPool;
+import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomTensors;
 import org.convcl.testing.Tolerance;

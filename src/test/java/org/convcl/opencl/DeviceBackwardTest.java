@@ -24,6 +24,7 @@ import org.convcl.EdgePadding;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.CpuBackend;
+import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -17,6 +17,7 @@ import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.CpuBackend;
+import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomTensors;
 import org.convcl.testing.Tolerance;

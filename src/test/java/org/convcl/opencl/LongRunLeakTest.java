@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.convcl.diagnostics.Soak;
+import org.convcl.opencl.internal.runtime.NativeResources;
+import org.convcl.opencl.internal.runtime.StagingPolicy;
 import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.api.Test;
 

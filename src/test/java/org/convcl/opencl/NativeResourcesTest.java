@@ -6,6 +6,7 @@ import java.util.Random;
 import org.convcl.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
+import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.api.Test;
 

@@ -9,6 +9,8 @@ import org.convcl.Conv;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
+import org.convcl.opencl.internal.plan.BatchChunks;
+import org.convcl.opencl.internal.runtime.StagingPolicy;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomTensors;
 import org.junit.jupiter.api.AfterEach;

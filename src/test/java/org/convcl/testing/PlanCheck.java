@@ -5,10 +5,10 @@ import java.util.Random;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
-import org.convcl.opencl.ConvPlan;
 import org.convcl.opencl.DeviceTensor;
-import org.convcl.opencl.KernelConfig;
 import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.internal.plan.ConvPlan;
+import org.convcl.opencl.internal.plan.KernelConfig;
 
 /**
  * Runs one OpenCL plan on Gaussian data into a NaN-poisoned output and compares every element with the

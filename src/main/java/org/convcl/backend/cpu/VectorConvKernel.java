@@ -22,6 +22,11 @@ final class VectorConvKernel implements RowKernel {
     /** Channels of a 4-vector block: the width of a packed kernel panel. */
     private static final int BLOCK = 4 * LANES;
 
+    /** Floats per vector on this machine (tests size their channel counts by it). */
+    static int lanes() {
+        return LANES;
+    }
+
     /**
      * The kernel as given, followed by a packed copy of every 4-vector channel block: for group {@code g} and
      * block {@code b}, a panel of {@code taps x Cin/groups} steps of {@link #BLOCK} floats, at
@@ -70,6 +75,11 @@ final class VectorConvKernel implements RowKernel {
             // across the row's positions, where the other order streams the whole kernel per 4 positions
             // (2.4 MB for 256 -> 256 channels under a 3x3 kernel, more than a core's L2).
             int channel = 0;
+            if (PatchPanel.applies(rows, BLOCK)) {
+                // Few input channels (an RGB stem): the 4-vector blocks read patches, one straight run each.
+                channel = patchRow(rows, validTaps, scratch, inputBase, from, to, input, kernel, bias, output,
+                        rowBase);
+            }
             while (channel + LANES <= rows.outPerGroup) {
                 // 4-vector blocks while the channels last, then 1-vector blocks, then the scalar tail below.
                 boolean wide = channel + 4 * LANES <= rows.outPerGroup;
@@ -98,6 +108,101 @@ final class VectorConvKernel implements RowKernel {
                 }
             }
         }
+    }
+
+    /**
+     * The row segment's 4-vector channel blocks through {@link PatchPanel patch panels}, a segment of positions
+     * at a time; returns the first channel left for the other blocks. Only for one group.
+     */
+    private static int patchRow(ConvRows rows, int validTaps, Scratch scratch, int inputBase, int from, int to,
+            float[] input, float[] kernel, float[] bias, float[] output, int rowBase) {
+        int wideEnd = rows.outChannels / BLOCK * BLOCK;
+        int steps = PatchPanel.steps(rows);
+        int segment = PatchPanel.segmentPositions(rows);
+        float[] panel = PatchPanel.threadPanel(segment * steps);
+        for (int start = from; start < to; start += segment) {
+            int end = Math.min(to, start + segment);
+            PatchPanel.fill(rows, validTaps, scratch, inputBase, start, end, input, panel);
+            int last = end - 1 - start;
+            for (int channel = 0; channel < wideEnd; channel += BLOCK) {
+                int panelBase = panelBase(rows, 0, channel);
+                for (int o = 0; o <= last; o += POSITIONS) {
+                    patchBlock4x4(steps, panel, o * steps, Math.min(o + 1, last) * steps,
+                            Math.min(o + 2, last) * steps, Math.min(o + 3, last) * steps, kernel, panelBase, bias,
+                            channel, output, rows.outChannels, rowBase + start + o, rowBase + start
+                                    + Math.min(o + 1, last), rowBase + start + Math.min(o + 2, last),
+                            rowBase + start + Math.min(o + 3, last));
+                }
+            }
+        }
+        return wideEnd;
+    }
+
+    /**
+     * One 4-position by 4-vector block over patches at {@code i0..i3} in {@code panel}: the reduction is one
+     * loop over {@code steps}, the kernel panel read straight from {@code w}. Writes positions
+     * {@code q0..q3} (flat output positions, possibly repeated at a segment's end).
+     */
+    private static void patchBlock4x4(int steps, float[] panel, int i0, int i1, int i2, int i3, float[] kernel,
+            int w, float[] bias, int channel, float[] output, int cout, int q0, int q1, int q2, int q3) {
+        FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int step = 0; step < steps; step++) {
+            FloatVector w0 = FloatVector.fromArray(SPECIES, kernel, w);
+            FloatVector w1 = FloatVector.fromArray(SPECIES, kernel, w + LANES);
+            FloatVector w2 = FloatVector.fromArray(SPECIES, kernel, w + 2 * LANES);
+            FloatVector w3 = FloatVector.fromArray(SPECIES, kernel, w + 3 * LANES);
+            FloatVector v = FloatVector.broadcast(SPECIES, panel[i0 + step]);
+            a00 = v.fma(w0, a00);
+            a01 = v.fma(w1, a01);
+            a02 = v.fma(w2, a02);
+            a03 = v.fma(w3, a03);
+            v = FloatVector.broadcast(SPECIES, panel[i1 + step]);
+            a10 = v.fma(w0, a10);
+            a11 = v.fma(w1, a11);
+            a12 = v.fma(w2, a12);
+            a13 = v.fma(w3, a13);
+            v = FloatVector.broadcast(SPECIES, panel[i2 + step]);
+            a20 = v.fma(w0, a20);
+            a21 = v.fma(w1, a21);
+            a22 = v.fma(w2, a22);
+            a23 = v.fma(w3, a23);
+            v = FloatVector.broadcast(SPECIES, panel[i3 + step]);
+            a30 = v.fma(w0, a30);
+            a31 = v.fma(w1, a31);
+            a32 = v.fma(w2, a32);
+            a33 = v.fma(w3, a33);
+            w += BLOCK;
+        }
+        FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0, b2 = b0, b3 = b0;
+        if (bias != null) {
+            b0 = FloatVector.fromArray(SPECIES, bias, channel);
+            b1 = FloatVector.fromArray(SPECIES, bias, channel + LANES);
+            b2 = FloatVector.fromArray(SPECIES, bias, channel + 2 * LANES);
+            b3 = FloatVector.fromArray(SPECIES, bias, channel + 3 * LANES);
+        }
+        int at0 = q0 * cout + channel;
+        int at1 = q1 * cout + channel;
+        int at2 = q2 * cout + channel;
+        int at3 = q3 * cout + channel;
+        a00.add(b0).intoArray(output, at0);
+        a01.add(b1).intoArray(output, at0 + LANES);
+        a02.add(b2).intoArray(output, at0 + 2 * LANES);
+        a03.add(b3).intoArray(output, at0 + 3 * LANES);
+        a10.add(b0).intoArray(output, at1);
+        a11.add(b1).intoArray(output, at1 + LANES);
+        a12.add(b2).intoArray(output, at1 + 2 * LANES);
+        a13.add(b3).intoArray(output, at1 + 3 * LANES);
+        a20.add(b0).intoArray(output, at2);
+        a21.add(b1).intoArray(output, at2 + LANES);
+        a22.add(b2).intoArray(output, at2 + 2 * LANES);
+        a23.add(b3).intoArray(output, at2 + 3 * LANES);
+        a30.add(b0).intoArray(output, at3);
+        a31.add(b1).intoArray(output, at3 + LANES);
+        a32.add(b2).intoArray(output, at3 + 2 * LANES);
+        a33.add(b3).intoArray(output, at3 + 3 * LANES);
     }
 
     // A block is POSITIONS positions of one phase class along the last dim: o, o + period, ... (see

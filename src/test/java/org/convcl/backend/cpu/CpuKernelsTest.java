@@ -124,6 +124,92 @@ class CpuKernelsTest {
     }
 
     /**
+     * Few input channels and at least a 4-vector block of output channels, where the Vector kernel reads its
+     * 4-vector blocks from patch panels (PatchPanel): every edge mode, strides, both dilations, crops, ranks 1 to
+     * 3, output channels with a 1-vector block or a scalar tail left after the panel blocks, and a long 1-d row
+     * whose panel is filled in several segments. Rows come in uneven chunks so that interiors are cut anywhere.
+     */
+    @Test
+    void patchPanelRowsMatchTheReference() throws Exception {
+        List<RowKernel> kernels = generalKernels();
+        SplittableRandom random = new SplittableRandom(17);
+        Padding[] modes = {Padding.SAME, Padding.VALID, Padding.CIRCULAR, Padding.REFLECT, null};
+        int[][] pairs = {{2, -1}, {-2, 3}, {1, 1}}; // explicit pads, crops among them, for the null entry
+        int lanes = CpuKernels.vectorApiAvailable() ? vectorLanes() : 16;
+        int checked = 0;
+        for (int trial = 0; trial < 40; trial++) {
+            int rank = 1 + trial % 3;
+            int cin = 1 + random.nextInt(PatchPanel.MAX_CHANNELS);
+            int cout = 4 * lanes + (trial % 4 == 1 ? lanes : trial % 4 == 2 ? 3 : 0);
+            Padding mode = modes[random.nextInt(modes.length)];
+            Padding padding = mode != null ? mode : Padding.pairs(java.util.Arrays.copyOf(pairs, rank));
+            int[] spatial = new int[rank];
+            int[] kernel = new int[rank];
+            int[] strides = new int[rank];
+            int[] inputDilation = new int[rank];
+            int[] kernelDilation = new int[rank];
+            for (int d = 0; d < rank; d++) {
+                boolean last = d == rank - 1;
+                spatial[d] = last ? 20 + random.nextInt(30) : 3 + random.nextInt(5);
+                kernel[d] = 1 + random.nextInt(last ? 7 : 3);
+                strides[d] = 1 + random.nextInt(2);
+                inputDilation[d] = random.nextInt(5) == 0 ? 2 : 1;
+                kernelDilation[d] = random.nextInt(4) == 0 ? 2 : 1;
+            }
+            int[] xShape = concat(1 + random.nextInt(2), spatial, cin);
+            int[] wShape = new int[rank + 2];
+            System.arraycopy(kernel, 0, wShape, 0, rank);
+            wShape[rank] = cin;
+            wShape[rank + 1] = cout;
+            ConvSpec spec = ConvSpec.builder().strides(strides).inputDilation(inputDilation)
+                    .kernelDilation(kernelDilation).padding(padding).build();
+            ConvGeometry g;
+            try {
+                g = spec.resolve(xShape, wShape);
+            } catch (IllegalArgumentException refused) {
+                continue; // e.g. REFLECT wider than the input
+            }
+            ConvRows rows = new ConvRows(g, ConvRows.MAX_TABLE_ENTRIES);
+            assertTrue(PatchPanel.applies(rows, 4 * lanes), "the patch path applies to " + g);
+            checkAgainstReference(kernels, g, rows, random, strides, inputDilation, kernelDilation, padding, 5);
+            checked++;
+        }
+        // A 1-d row of 600 positions under a 128-tap kernel over 4 channels: 512 steps a patch, so a panel holds
+        // 128 positions and a chunk of 300 is filled in three segments.
+        int[] xShape = {1, 700, 4};
+        int[] wShape = {128, 4, 4 * lanes};
+        ConvGeometry g = ConvSpec.builder().padding(Padding.CIRCULAR).build().resolve(xShape, wShape);
+        ConvRows rows = new ConvRows(g, ConvRows.MAX_TABLE_ENTRIES);
+        assertTrue(PatchPanel.applies(rows, 4 * lanes) && PatchPanel.segmentPositions(rows) < 300,
+                "a row filled in segments: " + g);
+        checkAgainstReference(kernels, g, rows, random, new int[] {1}, new int[] {1}, new int[] {1},
+                Padding.CIRCULAR, 300);
+        assertTrue(checked >= 30, "configurations checked: " + checked);
+    }
+
+    private static void checkAgainstReference(List<RowKernel> kernels, ConvGeometry g, ConvRows rows,
+            SplittableRandom random, int[] strides, int[] inputDilation, int[] kernelDilation, Padding padding,
+            int chunk) throws Exception {
+        int[] xShape = g.inputShape();
+        int[] wShape = g.kernelShape();
+        float[] x = random(random, Tensor.elementCount(xShape));
+        float[] w = random(random, Tensor.elementCount(wShape));
+        float[] bias = random.nextBoolean() ? random(random, g.outChannels()) : null;
+        NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), xShape, Tolerance.toDouble(w), wShape,
+                bias == null ? null : Tolerance.toDouble(bias), strides, inputDilation, kernelDilation, padding, 1);
+        for (RowKernel kernelUnderTest : kernels) {
+            float[] y = runAllRows(kernelUnderTest, rows, x, w, bias, chunk, chunk + 8);
+            Tolerance.assertClose(kernelUnderTest.getClass().getSimpleName() + " on " + g, reference.shape(),
+                    reference.values(), reference.absSums(), g.outputShape(), y);
+        }
+    }
+
+    private static int vectorLanes() throws Exception {
+        return (int) Class.forName(CpuKernels.class.getPackageName() + ".VectorConvKernel")
+                .getDeclaredMethod("lanes").invoke(null);
+    }
+
+    /**
      * Input dilation along the last dim: the Vector kernel blocks positions of one phase class (a period of
      * input dilation / gcd(stride, input dilation) apart), every class in turn, and must cover each position
      * of every uneven chunk exactly once.
@@ -215,6 +301,12 @@ class CpuKernelsTest {
 
     /** Runs a kernel over the whole output in uneven chunks, so chunk edges fall inside position blocks. */
     private static float[] runAllRows(RowKernel kernel, ConvRows rows, float[] x, float[] w, float[] bias) {
+        return runAllRows(kernel, rows, x, w, bias, 5, 13);
+    }
+
+    /** As above, in chunks of {@code even} and {@code odd} positions in turn. */
+    private static float[] runAllRows(RowKernel kernel, ConvRows rows, float[] x, float[] w, float[] bias, int even,
+            int odd) {
         ConvGeometry g = rows.geometry;
         float[] y = new float[(int) Tensor.elementCount(g.outputShape())];
         java.util.Arrays.fill(y, Float.NaN);
@@ -227,7 +319,7 @@ class CpuKernelsTest {
             // Chunks of 5 and 13 in turn: edges inside register blocks, and runs of whole blocks in between.
             int from = 0;
             for (int chunk = 0; from < rows.outLast; chunk++) {
-                int length = chunk % 2 == 0 ? 5 : 13;
+                int length = chunk % 2 == 0 ? even : odd;
                 kernel.computeRow(rows, row, from, Math.min(rows.outLast, from + length), x, prepared, bias, y,
                         scratch);
                 from += length;

@@ -1,0 +1,5 @@
+/**
+ * Where convolutions run: the {@link ConvBackend} interface (with the {@link org.convcl.EdgePadding} maps it takes),
+ * the pure-Java {@link CpuBackend}, and selection ({@link Backends}, {@link BackendChoice}); OpenCL's is in opencl.
+ */
+package org.convcl.backend;

@@ -1,0 +1,103 @@
+package org.convcl.opencl.internal.plan;
+
+import org.convcl.ConvGeometry;
+import org.convcl.EdgeMode;
+import org.convcl.backend.IntMath;
+import org.convcl.opencl.internal.compile.BuildOptions;
+
+/**
+ * The implicit-GEMM kernel specialised for one geometry and tiling: its launch shape and (built on request,
+ * since choosing a config needs only the shape) its {@code -D} options. Pure arithmetic, no device calls;
+ * {@link ConvPlan} compiles and launches it.
+ *
+ * @param geometry      what is computed
+ * @param hasBias       whether a bias is added
+ * @param tiling        the tiling with vector widths fitted to the geometry
+ * @param rowsPerBatch  output positions of the largest phase for one batch element (work-groups along M:
+ *                      {@code ceil(batch * rowsPerBatch / tileM)})
+ * @param columnGroups  work-groups along the second grid dim (N tiles x groups x phases)
+ * @param localMemoryBytes what the kernel declares in local memory
+ */
+public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, long rowsPerBatch, long columnGroups,
+        long localMemoryBytes) {
+
+    /** The most work-groups OpenCL drivers on CUDA hardware accept along the second grid dim. */
+    public static final long MAX_COLUMN_GROUPS = 65535;
+
+    /** Whether the GEMM kernel can compute {@code g} at all (ranks 1 to 3; edge padding only undilated). */
+    public static boolean supports(ConvGeometry g) {
+        if (g.rank() > 3) {
+            return false;
+        }
+        if (g.edgeMode() != EdgeMode.ZERO) {
+            for (int dilation : g.inputDilation()) {
+                if (dilation != 1) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    public static GemmLaunch of(ConvGeometry g, boolean hasBias, Tiling requested) {
+        if (!supports(g)) {
+            throw new IllegalArgumentException("kernel config gemm " + requested + ": the GEMM kernel handles ranks 1 "
+                    + "to 3 (edge padding without input dilation), got " + g + "; use KernelConfig.General");
+        }
+        Tiling tiling = requested.fittedTo(g);
+        PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
+        int phases = PhaseDecomposition.phaseCount(dims);
+        long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
+        long columnGroups = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
+        return new GemmLaunch(g, hasBias, tiling, PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
+                tiling.localMemoryBytes() + tapTable);
+    }
+
+    /** Every {@code -D} the program is built with. */
+    String options() {
+        ConvGeometry g = geometry;
+        PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
+        String[] names = {"D", "H", "W"};
+        int offset = 3 - g.rank();
+        BuildOptions options = new BuildOptions()
+                .define("TILE_M", tiling.tileM()).define("TILE_N", tiling.tileN()).define("TILE_K", tiling.tileK())
+                .define("WPT_M", tiling.workPerItemM()).define("WPT_N", tiling.workPerItemN())
+                .define("VWM", tiling.vectorM()).define("VWN", tiling.vectorN()).define("VEC_K", tiling.vectorK())
+                .define("STAGES", tiling.stages())
+                .define("CHANNEL_TILES", tiling.channelTiles(g)).define("POINTWISE", isPointwise(g));
+        for (int d = 0; d < 3; d++) {
+            PhaseDecomposition.Dim dim = dims[d];
+            String n = names[d];
+            options.define("IN_" + n, d < offset ? 1 : g.inSpatial()[d - offset]).define("K_" + n, dim.kernel())
+                    .define("OUT_" + n, dim.outputs()).define("STRIDE_" + n, dim.stride())
+                    .define("IDIL_" + n, dim.inputDilation()).define("KDIL_" + n, dim.kernelDilation())
+                    .define("PAD_" + n, dim.padLo()).define("PH_" + n, dim.phases())
+                    .define("TSTEP_" + n, dim.tapStep()).define("SSTRIDE_" + n, dim.phaseStride())
+                    .define("TDIL_" + n, dim.tapDilation());
+        }
+        return options.define("CIN", g.inChannels()).define("COUT", g.outChannels()).define("GROUPS", g.groups())
+                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias).toString();
+    }
+
+    /** A 1x1 kernel with unit stride, no padding and no dilation: the input is the GEMM's A matrix. */
+    static boolean isPointwise(ConvGeometry g) {
+        for (int d = 0; d < g.rank(); d++) {
+            if (g.kernelSpatial()[d] != 1 || g.strides()[d] != 1 || g.inputDilation()[d] != 1 || g.padLo()[d] != 0
+                    || g.outSpatial()[d] != g.inSpatial()[d]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Global sizes for {@code batch} batch elements; local is {@code (workGroupSize, 1)}. */
+    long[] global(int batch) {
+        long rows = batch * rowsPerBatch;
+        long rowGroups = (rows + tiling.tileM() - 1) / tiling.tileM();
+        return new long[] {rowGroups * tiling.workGroupSize(), columnGroups};
+    }
+
+    long[] local() {
+        return new long[] {tiling.workGroupSize(), 1};
+    }
+}

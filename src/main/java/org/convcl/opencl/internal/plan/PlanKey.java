@@ -1,0 +1,24 @@
+package org.convcl.opencl.internal.plan;
+
+import java.util.Arrays;
+import org.convcl.ConvGeometry;
+
+/**
+ * What makes two plans interchangeable: every size and setting of the geometry except the batch (a run-time
+ * argument of the kernels), whether there is a bias, and the kernel config. Immutable.
+ */
+public record PlanKey(String signature) {
+
+    public static PlanKey of(ConvGeometry g, boolean hasBias, KernelConfig config) {
+        return new PlanKey(shapeSignature(g) + " bias=" + hasBias + " config=" + config);
+    }
+
+    /** The geometry without its batch dims. */
+    public static String shapeSignature(ConvGeometry g) {
+        return "in=" + Arrays.toString(g.inSpatial()) + "x" + g.inChannels() + " k=" + Arrays.toString(g.kernelSpatial())
+                + " out=" + Arrays.toString(g.outSpatial()) + "x" + g.outChannels() + " groups=" + g.groups()
+                + " strides=" + Arrays.toString(g.strides()) + " idil=" + Arrays.toString(g.inputDilation())
+                + " kdil=" + Arrays.toString(g.kernelDilation()) + " lo=" + Arrays.toString(g.padLo()) + " hi="
+                + Arrays.toString(g.padHi()) + " edge=" + g.edgeMode();
+    }
+}

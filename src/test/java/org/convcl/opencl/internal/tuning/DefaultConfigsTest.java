@@ -1,0 +1,57 @@
+package org.convcl.opencl.internal.tuning;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import org.convcl.ConvGeometry;
+import org.convcl.bench.BenchShape;
+import org.convcl.bench.BenchSuite;
+import org.convcl.opencl.internal.plan.GemmLaunch;
+import org.convcl.opencl.internal.plan.Tiling;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The untuned GEMM tilings for GPUs against device limits, without a device: whatever a GPU's work-group
+ * and local-memory limits, the default for every benchmark shape must be one it can launch (a tiling of
+ * 8x8 rows and columns needs under 2 KiB and one work-item, so every limit checked here has one), and a
+ * device with room to spare keeps the full-size default.
+ */
+class DefaultConfigsTest {
+    private static final long[] WORK_GROUP_LIMITS = {16, 64, 128, 256, 512, 1024};
+    private static final long[] LOCAL_MEMORY_LIMITS = {4 << 10, 8 << 10, 16 << 10, 32 << 10, 48 << 10, 64 << 10};
+
+    @Test
+    void gpuDefaultsFitEveryDeviceLimit() throws IOException {
+        for (BenchShape shape : BenchSuite.loadDefault().shapes()) {
+            ConvGeometry g = shape.spec().resolve(shape.inputShape(shape.batchGpu()), shape.kernelShape());
+            if (!GemmLaunch.supports(g) || g.groups() == g.inChannels()) {
+                continue; // depthwise shapes take the depthwise kernel, whose only limit is its work-group size
+            }
+            for (long workGroups : WORK_GROUP_LIMITS) {
+                for (long localMemory : LOCAL_MEMORY_LIMITS) {
+                    Tiling tiling = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, workGroups,
+                            localMemory);
+                    GemmLaunch launch = GemmLaunch.of(g, false, tiling);
+                    String what = shape.name() + " with " + workGroups + " work-items and " + localMemory
+                            + " bytes of local memory: " + tiling;
+                    assertTrue(tiling.workGroupSize() <= workGroups, what);
+                    assertTrue(launch.localMemoryBytes() <= localMemory, what + " needs " + launch.localMemoryBytes());
+                }
+            }
+        }
+    }
+
+    @Test
+    void roomyDevicesKeepTheFullTiles() throws IOException {
+        for (BenchShape shape : BenchSuite.loadDefault().shapes()) {
+            ConvGeometry g = shape.spec().resolve(shape.inputShape(shape.batchGpu()), shape.kernelShape());
+            if (!GemmLaunch.supports(g)) {
+                continue;
+            }
+            Tiling roomy = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, 1 << 20, 1L << 30);
+            Tiling h100 = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, 1024, 48 << 10);
+            assertEquals(roomy, h100, shape.name() + ": an H100's limits need no shrinking");
+        }
+    }
+}
