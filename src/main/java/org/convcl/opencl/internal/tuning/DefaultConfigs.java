@@ -95,11 +95,14 @@ public final class DefaultConfigs {
         if (!GemmLaunch.supports(g)) {
             return general;
         }
-        boolean tensorCores = ComputeCapability.hasTf32TensorCores(device);
-        Tiling tiling = tensorCores && g.productPrecision() == Precision.TF32
-                ? mmaTiling(g, maxWorkGroup, device.localMemoryBytes())
-                : gemmTiling(g, deviceClass, maxWorkGroup, device.localMemoryBytes());
-        KernelConfig.Gemm gemm = new KernelConfig.Gemm(tiling);
+        if (g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device)) {
+            KernelConfig.Gemm mma = new KernelConfig.Gemm(mmaTiling(g, maxWorkGroup, device.localMemoryBytes()));
+            if (fits(mma, g, device)) {
+                return mma;
+            }
+        }
+        KernelConfig.Gemm gemm = new KernelConfig.Gemm(gemmTiling(g, deviceClass, maxWorkGroup,
+                device.localMemoryBytes()));
         return fits(gemm, g, device) ? gemm : general;
     }
 
