@@ -34,6 +34,14 @@
  * over the phase's taps (and channel chunks), so both modes share one pipeline.
  * POINTWISE = 1 (1x1 kernel, stride 1, no padding, no dilation): A is the input matrix itself, a plain GEMM.
  *
+ * Precision (tf32.cl, compiled in front). TF32 = 1 rounds both operands to TensorFloat-32 as the tiles are staged
+ * (float32 accumulation). MMA = 1 (TF32 only) computes the product with warp-level m16n8k8 matrix multiplies
+ * instead of the register-blocked FMAs: see "Warp-level mma" below. MMA_PTX = 1 issues them as NVIDIA's
+ * mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 through inline PTX (tensor cores, compute capability >= 8.0),
+ * the operands converted by cvt.rna.tf32.f32 as the fragments are loaded; MMA_PTX = 0 is its portable twin, which
+ * loads the same per-lane fragments and multiplies them through local memory, so a CPU driver runs (and the tests
+ * check) the fragment indexing that the tensor-core path uses.
+ *
  * Ranks 1 and 2 run as rank 3 with leading dims of size 1. Every size, stride, dilation, padding and phase
  * quantity is a -D constant (loops unroll, divisions by constants vanish); only the batch and the buffer
  * offsets are run-time arguments, so one program serves every batch size. Vector accesses assume the
@@ -81,6 +89,13 @@
 #endif
 #ifndef POINTWISE
 #define POINTWISE 0
+#endif
+/* Warp-level mma (TF32 only) and whether it runs as inline PTX on tensor cores (else emulated). */
+#ifndef MMA
+#define MMA 0
+#endif
+#ifndef MMA_PTX
+#define MMA_PTX 0
 #endif
 
 /* ---- Geometry beyond conv_geometry.cl's: phases and groups. ---- */
@@ -144,7 +159,30 @@
 #define NT_H ((K_H + TSTEP_H - 1) / TSTEP_H)
 #define NT_W ((K_W + TSTEP_W - 1) / TSTEP_W)
 #define NT_ALL (NT_D * NT_H * NT_W)
+/*
+ * Warp-level mma. A work-group's RTM x RTN work-items form (RTM / 8) x (RTN / 4) warps of 32 lanes; a warp
+ * computes a WARP_M x WARP_N = (8 * WPT_M) x (4 * WPT_N) block of the tile as MMA_TILES_M x MMA_TILES_N
+ * m16n8k8 products per 8 k, so each lane still owns WPT_M x WPT_N accumulators. Per-lane fragments follow the
+ * PTX ISA for mma.m16n8k8 with .tf32 operands, with groupID = lane >> 2 and threadID_in_group = lane % 4:
+ *   A (16 x 8, row-major): a0 (groupID, tig), a1 (groupID + 8, tig), a2 (groupID, tig + 4), a3 (groupID + 8, tig + 4)
+ *   B (8 x 8, col-major):  b0 (k = tig, n = groupID), b1 (k = tig + 4, n = groupID)
+ *   C (16 x 8):            c0 (groupID, 2 tig), c1 (groupID, 2 tig + 1), c2 (groupID + 8, 2 tig), c3 (groupID + 8, 2 tig + 1)
+ * The tiles' rows are padded by 8 words: a fragment load then reads 8 * tig + groupID modulo 32 banks, all distinct.
+ */
+#if MMA
+#define WARP_SIZE 32
+#define WARP_M (8 * WPT_M)
+#define WARP_N (4 * WPT_N)
+#define WARPS_N (RTN / 4)
+#define WARPS (THREADS / WARP_SIZE)
+#define MMA_TILES_M (WARP_M / 16)
+#define MMA_TILES_N (WARP_N / 8)
+#define A_PITCH (TILE_M + 8)
+#define B_PITCH (TILE_N + 8)
+#else
 #define A_PITCH (TILE_M + VWM)
+#define B_PITCH TILE_N
+#endif
 
 #if TILE_M % WPT_M != 0 || TILE_N % WPT_N != 0
 #error "TILE_M must be a multiple of WPT_M and TILE_N a multiple of WPT_N"
@@ -163,6 +201,18 @@
 #endif
 #if STAGES != 1 && STAGES != 2
 #error "STAGES must be 1 or 2"
+#endif
+#if MMA && !TF32
+#error "MMA multiplies TF32 operands: it needs TF32 = 1"
+#endif
+#if MMA && (RTM % 8 != 0 || RTN % 4 != 0 || WPT_M % 2 != 0 || WPT_N % 2 != 0)
+#error "MMA needs warps of 8 x 4 work-items each owning an even number of rows and columns (16 x 8 per mma)"
+#endif
+#if MMA && (TILE_K % 8 != 0 || VWM != 1 || VWN > 8)
+#error "MMA needs TILE_K a multiple of 8, VWM = 1 and VWN <= 8"
+#endif
+#if MMA_PTX && !MMA
+#error "MMA_PTX needs MMA"
 #endif
 
 /* Vector types and component access by a constant index (folds away once loops unroll). */
@@ -187,14 +237,29 @@ typedef float8 floatM;
 #endif
 #if VWN == 1
 typedef float floatN;
+typedef uint uintN;
+#define AS_UINT_N as_uint
+#define AS_FLOAT_N as_float
 #elif VWN == 2
 typedef float2 floatN;
+typedef uint2 uintN;
+#define AS_UINT_N as_uint2
+#define AS_FLOAT_N as_float2
 #elif VWN == 4
 typedef float4 floatN;
+typedef uint4 uintN;
+#define AS_UINT_N as_uint4
+#define AS_FLOAT_N as_float4
 #elif VWN == 8
 typedef float8 floatN;
+typedef uint8 uintN;
+#define AS_UINT_N as_uint8
+#define AS_FLOAT_N as_float8
 #elif VWN == 16
 typedef float16 floatN;
+typedef uint16 uintN;
+#define AS_UINT_N as_uint16
+#define AS_FLOAT_N as_float16
 #else
 #error "VWN must be 1, 2, 4, 8 or 16"
 #endif
@@ -212,6 +277,92 @@ typedef float8 floatK;
 #define PICK_K(v, x) PICK8(v, x)
 #else
 #error "VEC_K must be 1, 2, 4 or 8"
+#endif
+
+/*
+ * Where TF32 operands are rounded: as the tiles are staged (each element once), except on tensor cores, where
+ * cvt.rna.tf32.f32 converts the fragments as they are loaded.
+ */
+#define STAGED_TF32 (TF32 && !MMA_PTX)
+
+#if STAGED_TF32
+/* tf32_round of every component of a kernel-tile vector. */
+static inline floatN tf32_round_n(const floatN x) {
+    const uintN bits = AS_UINT_N(x);
+    const uintN rounded = (bits + 0x1000u) & 0xffffe000u;
+    return AS_FLOAT_N(select(rounded, bits, (bits & 0x7f800000u) == 0x7f800000u));
+}
+
+#define STAGE_A(x) tf32_round(x)
+#define STAGE_B(x) tf32_round_n(x)
+#else
+#define STAGE_A(x) (x)
+#define STAGE_B(x) (x)
+#endif
+
+/* Where load l of the kernel tile goes: its row of B_PITCH words (dense unless MMA pads it). */
+static inline int b_slot(const int l) {
+    return (l / (TILE_N / VWN)) * (B_PITCH / VWN) + l % (TILE_N / VWN);
+}
+
+#if MMA
+#if MMA_PTX
+/* A fragment operand: the word's TF32 bits, rounded as the tensor core's own conversion does. */
+typedef uint mma_operand;
+static inline mma_operand mma_load(const float x) {
+    uint bits;
+    __asm__ volatile("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
+    return bits;
+}
+
+/* d = a * b + d for the warp's 16 x 8 x 8 block, on tensor cores; every lane of the warp takes part. */
+static inline void mma_16x8x8(float* d, const mma_operand* a, const mma_operand* b, __local float* scratch,
+                              const int lane) {
+    __asm__ volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+                 "{%8, %9}, {%10, %11, %12, %13};"
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(d[0]), "f"(d[1]), "f"(d[2]),
+                   "f"(d[3]));
+}
+#else
+/* The words were rounded when staged. */
+typedef float mma_operand;
+static inline mma_operand mma_load(const float x) {
+    return x;
+}
+
+/*
+ * The emulated mma: the lanes write their fragments where the PTX layout puts them in the warp's 16 x 8 A and
+ * 8 x 8 B (scratch, 192 words per warp), then each lane computes its own four C elements from them. Every
+ * work-item of the work-group calls it the same number of times (the barriers need that).
+ */
+static inline void mma_16x8x8(float* d, const mma_operand* a, const mma_operand* b, __local float* scratch,
+                              const int lane) {
+    __local float* const warp_a = scratch;        /* [16][8] */
+    __local float* const warp_b = scratch + 128;  /* [8 k][8 n] */
+    const int group_id = lane >> 2;
+    const int thread_in_group = lane & 3;
+    barrier(CLK_LOCAL_MEM_FENCE); /* the previous product's reads are done */
+    warp_a[group_id * 8 + thread_in_group] = a[0];
+    warp_a[(group_id + 8) * 8 + thread_in_group] = a[1];
+    warp_a[group_id * 8 + thread_in_group + 4] = a[2];
+    warp_a[(group_id + 8) * 8 + thread_in_group + 4] = a[3];
+    warp_b[thread_in_group * 8 + group_id] = b[0];
+    warp_b[(thread_in_group + 4) * 8 + group_id] = b[1];
+    barrier(CLK_LOCAL_MEM_FENCE);
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int row = group_id + (i >> 1) * 8;
+        const int col = 2 * thread_in_group + (i & 1);
+        float sum = d[i];
+#pragma unroll
+        for (int k = 0; k < 8; k++) {
+            sum = fma(warp_a[row * 8 + k], warp_b[k * 8 + col], sum);
+        }
+        d[i] = sum;
+    }
+}
+#endif
 #endif
 
 /* One dim of one phase: its first real tap, how many real taps, the input element its output 0 reads
@@ -344,10 +495,10 @@ static inline void store_a(__local float* a_words, const int l, const floatK val
     const int kk = (l % (TILE_K / VEC_K)) * VEC_K;
 #pragma unroll
     for (int v = 0; v < VEC_K; v++) {
-        a_words[(kk + v) * A_PITCH + r] = PICK_K(value, v);
+        a_words[(kk + v) * A_PITCH + r] = STAGE_A(PICK_K(value, v));
     }
 #else
-    a_words[(l / TILE_M) * A_PITCH + l % TILE_M] = value;
+    a_words[(l / TILE_M) * A_PITCH + l % TILE_M] = STAGE_A(value);
 #endif
 }
 
@@ -380,7 +531,10 @@ void conv_gemm(const int batch,
                __global float* restrict output, const int output_offset) {
     /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
     __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
-    __local floatN b_tile[STAGES][TILE_K * TILE_N / VWN];
+    __local floatN b_tile[STAGES][TILE_K * B_PITCH / VWN];
+#if MMA && !MMA_PTX
+    __local float mma_scratch[WARPS][192];
+#endif
     /* Per row of the tile: input base (batch element and group; -1 past the last row of the phase) and the
        input coordinates its phase's first tap reads. */
     __local int row_base[TILE_M];
@@ -394,8 +548,10 @@ void conv_gemm(const int batch,
     __local int tap_w[NT_ALL];
 
     const int tid = get_local_id(0);
+#if !MMA
     const int tn = tid % RTN;
     const int tm = tid / RTN;
+#endif
     int rest = get_group_id(1);
     const int n0 = (rest % N_TILES) * TILE_N;
     rest /= N_TILES;
@@ -461,6 +617,31 @@ void conv_gemm(const int batch,
     }
     barrier(CLK_LOCAL_MEM_FENCE);
 
+#if MMA
+    /* This lane's place in its warp, and the warp's block of the tile. */
+    const int lane = tid % WARP_SIZE;
+    const int warp = tid / WARP_SIZE;
+    const int group_id = lane >> 2;
+    const int thread_in_group = lane & 3;
+    const int warp_m0 = (warp / WARPS_N) * WARP_M;
+    const int warp_n0 = (warp % WARPS_N) * WARP_N;
+#if MMA_PTX
+    __local float* const warp_scratch = 0;
+#else
+    __local float* const warp_scratch = mma_scratch[warp];
+#endif
+    float acc[MMA_TILES_M][MMA_TILES_N][4];
+#pragma unroll
+    for (int i = 0; i < MMA_TILES_M; i++) {
+#pragma unroll
+        for (int j = 0; j < MMA_TILES_N; j++) {
+#pragma unroll
+            for (int c = 0; c < 4; c++) {
+                acc[i][j][c] = 0.0f;
+            }
+        }
+    }
+#else
     floatN acc[WPT_M][WPT_N / VWN];
 #pragma unroll
     for (int i = 0; i < WPT_M; i++) {
@@ -469,6 +650,7 @@ void conv_gemm(const int batch,
             acc[i][j] = (floatN) 0.0f;
         }
     }
+#endif
 
 #if STAGES == 2
     /* Software pipeline: tile t + 1 is fetched from global memory into registers before tile t's product
@@ -483,7 +665,7 @@ void conv_gemm(const int batch,
                     load_a(input, row_base, row_d, row_h, row_w, tap_d, tap_h, tap_w, first, k_phase, l));
         }
         for (int l = tid; l < B_LOADS; l += THREADS) {
-            b_tile[0][l] = load_b(weights, tap_kernel, group, n0, first, k_phase, l);
+            b_tile[0][b_slot(l)] = STAGE_B(load_b(weights, tap_kernel, group, n0, first, k_phase, l));
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -516,11 +698,43 @@ void conv_gemm(const int batch,
                     load_a(input, row_base, row_d, row_h, row_w, tap_d, tap_h, tap_w, current, k_phase, l));
         }
         for (int l = tid; l < B_LOADS; l += THREADS) {
-            b_tile[0][l] = load_b(weights, tap_kernel, group, n0, current, k_phase, l);
+            b_tile[0][b_slot(l)] = STAGE_B(load_b(weights, tap_kernel, group, n0, current, k_phase, l));
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 #endif
 
+#if MMA
+        /* The warp's product of the two tiles, 8 k at a time: fragments from the staged tiles, then mma. */
+        __local const float* const a_words = (__local const float*) a_tile[stage];
+        __local const float* const b_words = (__local const float*) b_tile[stage];
+#pragma unroll
+        for (int ks = 0; ks < TILE_K; ks += 8) {
+            mma_operand a_frag[MMA_TILES_M][4];
+            mma_operand b_frag[MMA_TILES_N][2];
+            const int k = ks + thread_in_group;
+#pragma unroll
+            for (int i = 0; i < MMA_TILES_M; i++) {
+                const int row = warp_m0 + i * 16 + group_id;
+                a_frag[i][0] = mma_load(a_words[k * A_PITCH + row]);
+                a_frag[i][1] = mma_load(a_words[k * A_PITCH + row + 8]);
+                a_frag[i][2] = mma_load(a_words[(k + 4) * A_PITCH + row]);
+                a_frag[i][3] = mma_load(a_words[(k + 4) * A_PITCH + row + 8]);
+            }
+#pragma unroll
+            for (int j = 0; j < MMA_TILES_N; j++) {
+                const int column = warp_n0 + j * 8 + group_id;
+                b_frag[j][0] = mma_load(b_words[k * B_PITCH + column]);
+                b_frag[j][1] = mma_load(b_words[(k + 4) * B_PITCH + column]);
+            }
+#pragma unroll
+            for (int i = 0; i < MMA_TILES_M; i++) {
+#pragma unroll
+                for (int j = 0; j < MMA_TILES_N; j++) {
+                    mma_16x8x8(acc[i][j], a_frag[i], b_frag[j], warp_scratch, lane);
+                }
+            }
+        }
+#else
         /* The register-blocked product of the two tiles. */
         __local const floatM* const a_stage = a_tile[stage];
         __local const floatN* const b_stage = b_tile[stage];
@@ -548,6 +762,7 @@ void conv_gemm(const int batch,
                 }
             }
         }
+#endif
 
 #if STAGES == 2
         if (more) {
@@ -562,7 +777,7 @@ void conv_gemm(const int batch,
             for (int s = 0; s < B_PER_ITEM; s++) {
                 const int l = tid + s * THREADS;
                 if (l < B_LOADS) {
-                    b_tile[stage ^ 1][l] = b_next[s];
+                    b_tile[stage ^ 1][b_slot(l)] = STAGE_B(b_next[s]);
                 }
             }
         }
@@ -570,6 +785,39 @@ void conv_gemm(const int batch,
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+#if MMA
+    /* Store: each accumulator where the C fragment layout puts it, one channel per store. */
+#pragma unroll
+    for (int i = 0; i < MMA_TILES_M; i++) {
+#pragma unroll
+        for (int upper = 0; upper < 2; upper++) {
+            const int m = m0 + warp_m0 + i * 16 + group_id + upper * 8;
+            if (m < rows) {
+                const int b = m / phase_outputs;
+                const int p = m % phase_outputs;
+                const int od = ph_d + (p / hw_outputs) * PH_D;
+                const int oh = ph_h + ((p / pw.outputs) % phh.outputs) * PH_H;
+                const int ow = ph_w + (p % pw.outputs) * PH_W;
+                const int pixel = ((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow;
+                __global float* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
+#pragma unroll
+                for (int j = 0; j < MMA_TILES_N; j++) {
+#pragma unroll
+                    for (int c = 0; c < 2; c++) {
+                        const int n = n0 + warp_n0 + j * 8 + 2 * thread_in_group + c;
+                        if (n < COUT_G) {
+#if HAS_BIAS
+                            row_out[n] = acc[i][j][upper * 2 + c] + bias[group * COUT_G + n];
+#else
+                            row_out[n] = acc[i][j][upper * 2 + c];
+#endif
+                        }
+                    }
+                }
+            }
+        }
+    }
+#else
     /* Store: each row's output pixel from its phase position; VWN channels per store. */
 #pragma unroll
     for (int i = 0; i < WPT_M / VWM; i++) {
@@ -600,4 +848,5 @@ void conv_gemm(const int batch,
             }
         }
     }
+#endif
 }

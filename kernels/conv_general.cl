@@ -9,7 +9,8 @@
  * row-major stride in pixels, and the offset of the dim's table in `tables`.
  *
  * One work-item per output element; consecutive work-items take consecutive output channels, so writes
- * are contiguous. Launch: global = round_up(batch * OUT_PIXELS * COUT, local), 1-d.
+ * are contiguous. TF32 = 1 rounds both operands of each product (tf32.cl, compiled in front).
+ * Launch: global = round_up(batch * OUT_PIXELS * COUT, local), 1-d.
  */
 
 #ifndef RANK
@@ -80,7 +81,7 @@ __kernel void conv_general(const int batch,
         if (source >= 0) {
             const int row = input_base + source * CIN;
             for (int ci = 0; ci < CIN_G; ci++) {
-                acc = fma(input[row + ci], weights[(tap * CIN_G + ci) * COUT + co], acc);
+                acc = fma(OPERAND(input[row + ci]), OPERAND(weights[(tap * CIN_G + ci) * COUT + co]), acc);
             }
         }
         /* Advance the tap's row-major multi-index. */

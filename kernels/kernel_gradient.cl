@@ -24,7 +24,7 @@
  * Only the rank and the blocking are compile-time (-D) constants: the sizes are run-time arguments, used
  * only where a tile row or column is decoded (a few integer divisions per TILE_M x TILE_K x TILE_N
  * multiply-adds), so one program serves every shape of a rank and the backward pass of a new shape costs
- * no compilation.
+ * no compilation. TF32 = 1 rounds both operands of each product as they are staged (tf32.cl, compiled in front).
  *
  * Launch: global = (ceil(K / TILE_K) * RTK, ceil(N / TILE_N) * groups * RTN, splits), local = (RTK, RTN, 1).
  */
@@ -148,7 +148,7 @@ void kernel_gradient(const int rows, const int rows_per_split,
             const int c = e % TILE_K;
             const int channel = column_channel[c];
             const int source = channel < 0 ? -1 : row_source[r][column_tap[c]];
-            a_tile[r][c] = source < 0 ? 0.0f : input[source + channel];
+            a_tile[r][c] = source < 0 ? 0.0f : OPERAND(input[source + channel]);
         }
         /* Consecutive work-items take consecutive output channels: contiguous reads of the output gradient. */
         for (int e = item; e < TILE_M * TILE_N; e += ITEMS) {
@@ -156,7 +156,7 @@ void kernel_gradient(const int rows, const int rows_per_split,
             const int c = e % TILE_N;
             const int m = m0 + r;
             const int n = n0 + c;
-            b_tile[r][c] = (m < last && n < cout_g) ? output_gradient[m * cout + group * cout_g + n] : 0.0f;
+            b_tile[r][c] = (m < last && n < cout_g) ? OPERAND(output_gradient[m * cout + group * cout_g + n]) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 

@@ -52,7 +52,7 @@ final class AdjointGeometry {
             hi[d] = dilatedInput + extent - 1 - dilatedOutput - lo[d];
         }
         return ConvGeometry.explicit(g.batchShape(), outSpatial, g.outChannels(), kernelSpatial, g.inChannels(),
-                g.groups(), inputDilation, strides, kernelDilation, lo, hi, EdgeMode.ZERO);
+                g.groups(), inputDilation, strides, kernelDilation, lo, hi, EdgeMode.ZERO, g.precision());
     }
 
     /**
@@ -69,6 +69,7 @@ final class AdjointGeometry {
         int[] one = new int[rank];
         Arrays.fill(one, 1);
         return ConvGeometry.explicit(g.batchShape(), padded, g.inChannels(), g.kernelSpatial(), g.outChannels(),
-                g.groups(), g.strides(), one, g.kernelDilation(), new int[rank], new int[rank], EdgeMode.ZERO);
+                g.groups(), g.strides(), one, g.kernelDilation(), new int[rank], new int[rank], EdgeMode.ZERO,
+                g.precision());
     }
 }

@@ -30,10 +30,11 @@ public final class ConvGeometry {
     private final int[] padHi;
     private final EdgeMode edgeMode;
     private final int[] outSpatial;
+    private final Precision precision;
 
     private ConvGeometry(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial, int outChannels,
             int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo, int[] padHi,
-            EdgeMode edgeMode) {
+            EdgeMode edgeMode, Precision precision) {
         int rank = kernelSpatial.length;
         this.batchShape = batchShape.clone();
         this.inSpatial = inSpatial.clone();
@@ -47,6 +48,10 @@ public final class ConvGeometry {
         this.padLo = padLo.clone();
         this.padHi = padHi.clone();
         this.edgeMode = edgeMode;
+        if (precision == null) {
+            throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
+        }
+        this.precision = precision;
         this.outSpatial = new int[rank];
         for (int d = 0; d < rank; d++) {
             checkSpan(d, inSpatial[d], inputDilation[d], kernelSpatial[d], kernelDilation[d], padLo[d], padHi[d]);
@@ -70,10 +75,21 @@ public final class ConvGeometry {
         checkElements("output", outputShape());
     }
 
-    /** Builds a geometry from explicit, already-resolved settings; used for gradients and transposes. */
+    /** Builds a float32 ({@link Precision#HIGHEST}) geometry from explicit, already-resolved settings. */
     public static ConvGeometry explicit(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial,
             int outChannels, int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo,
             int[] padHi, EdgeMode edgeMode) {
+        return explicit(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides, inputDilation,
+                kernelDilation, padLo, padHi, edgeMode, Precision.HIGHEST);
+    }
+
+    /**
+     * Builds a geometry from explicit, already-resolved settings and a precision; used for gradients and
+     * transposes, which compute in their layer's precision.
+     */
+    public static ConvGeometry explicit(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial,
+            int outChannels, int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo,
+            int[] padHi, EdgeMode edgeMode, Precision precision) {
         int rank = kernelSpatial.length;
         if (rank < 1) {
             throw new IllegalArgumentException("kernel: needs at least one spatial dim, got 0");
@@ -86,7 +102,7 @@ public final class ConvGeometry {
         }
         checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1), null);
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
-                inputDilation, kernelDilation, padLo, padHi, edgeMode);
+                inputDilation, kernelDilation, padLo, padHi, edgeMode, precision);
     }
 
     static ConvGeometry resolve(ConvSpec spec, int[] inputShape, int[] kernelShape) {
@@ -182,7 +198,7 @@ public final class ConvGeometry {
             hi = explicit.hi();
         }
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
-                inputDilation, kernelDilation, lo, hi, edge);
+                inputDilation, kernelDilation, lo, hi, edge, spec.precision());
     }
 
     /**
@@ -337,6 +353,26 @@ public final class ConvGeometry {
         return edgeMode;
     }
 
+    /** The precision the layer or call asked for. */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * The precision this convolution's products are computed in, on every backend: the one asked for, except
+     * that a depthwise convolution (one input channel per group) stays {@link Precision#HIGHEST}. It is bound by
+     * memory, so TF32 would cost accuracy for no speed, and cuDNN keeps it in float32 too.
+     */
+    public Precision productPrecision() {
+        return inChannelsPerGroup() == 1 ? Precision.HIGHEST : precision;
+    }
+
+    /** This geometry computed in {@code precision} instead. */
+    public ConvGeometry withPrecision(Precision precision) {
+        return precision == this.precision ? this : new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial,
+                outChannels, groups, strides, inputDilation, kernelDilation, padLo, padHi, edgeMode, precision);
+    }
+
     public int[] outSpatial() {
         return outSpatial.clone();
     }
@@ -415,6 +451,7 @@ public final class ConvGeometry {
                 + ", output=" + Arrays.toString(outputShape()) + ", strides=" + Arrays.toString(strides)
                 + ", inputDilation=" + Arrays.toString(inputDilation) + ", kernelDilation="
                 + Arrays.toString(kernelDilation) + ", padLo=" + Arrays.toString(padLo) + ", padHi="
-                + Arrays.toString(padHi) + ", edge=" + edgeMode + ", groups=" + groups + "}";
+                + Arrays.toString(padHi) + ", edge=" + edgeMode + ", groups=" + groups
+                + (precision == Precision.HIGHEST ? "" : ", precision=" + precision) + "}";
     }
 }

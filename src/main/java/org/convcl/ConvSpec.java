@@ -18,6 +18,7 @@ public final class ConvSpec {
     private final int[] kernelDilation;
     private final Padding padding;
     private final int groups;
+    private final Precision precision;
 
     private ConvSpec(Builder builder) {
         this.strides = checkedPositive("strides", builder.strides);
@@ -31,6 +32,10 @@ public final class ConvSpec {
             throw new IllegalArgumentException("groups: got " + builder.groups + "; feature groups must be >= 1");
         }
         this.groups = builder.groups;
+        if (builder.precision == null) {
+            throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
+        }
+        this.precision = builder.precision;
     }
 
     /** The defaults of flax nnx.Conv: stride 1, SAME padding, no dilation, one group. */
@@ -45,7 +50,7 @@ public final class ConvSpec {
     /** A builder pre-filled with this spec's settings. */
     public Builder toBuilder() {
         return new Builder().strides(strides).inputDilation(inputDilation).kernelDilation(kernelDilation)
-                .padding(padding).groups(groups);
+                .padding(padding).groups(groups).precision(precision);
     }
 
     public int[] strides() {
@@ -66,6 +71,11 @@ public final class ConvSpec {
 
     public int groups() {
         return groups;
+    }
+
+    /** How the products are computed: {@link Precision#HIGHEST} (float32, the default) or {@link Precision#TF32}. */
+    public Precision precision() {
+        return precision;
     }
 
     /**
@@ -139,20 +149,20 @@ public final class ConvSpec {
     public String toString() {
         return "ConvSpec{strides=" + Arrays.toString(strides) + ", padding=" + padding + ", inputDilation="
                 + Arrays.toString(inputDilation) + ", kernelDilation=" + Arrays.toString(kernelDilation)
-                + ", groups=" + groups + "}";
+                + ", groups=" + groups + (precision == Precision.HIGHEST ? "" : ", precision=" + precision) + "}";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ConvSpec s && Arrays.equals(strides, s.strides)
                 && Arrays.equals(inputDilation, s.inputDilation) && Arrays.equals(kernelDilation, s.kernelDilation)
-                && padding.equals(s.padding) && groups == s.groups;
+                && padding.equals(s.padding) && groups == s.groups && precision == s.precision;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new int[] {Arrays.hashCode(strides), Arrays.hashCode(inputDilation),
-            Arrays.hashCode(kernelDilation), padding.hashCode(), groups});
+            Arrays.hashCode(kernelDilation), padding.hashCode(), groups, precision.hashCode()});
     }
 
     /** Collects settings; every setter validates only on {@link #build()}. Not thread-safe. */
@@ -162,6 +172,7 @@ public final class ConvSpec {
         private int[] kernelDilation = {1};
         private Padding padding = Padding.SAME;
         private int groups = 1;
+        private Precision precision = Precision.HIGHEST;
 
         private Builder() {
         }
@@ -192,6 +203,16 @@ public final class ConvSpec {
         /** Feature groups ({@code feature_group_count}). */
         public Builder groups(int groups) {
             this.groups = groups;
+            return this;
+        }
+
+        /**
+         * flax's {@code precision}: {@link Precision#HIGHEST} (the default, float32) or {@link Precision#TF32}
+         * (operands rounded to TensorFloat-32, tensor cores on NVIDIA GPUs that have them). The backward pass
+         * computes its products in the same precision.
+         */
+        public Builder precision(Precision precision) {
+            this.precision = precision;
             return this;
         }
 

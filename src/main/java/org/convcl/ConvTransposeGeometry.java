@@ -115,7 +115,7 @@ public final class ConvTransposeGeometry {
         int[] one = new int[rank];
         Arrays.fill(one, 1);
         ConvGeometry conv = ConvGeometry.explicit(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, 1,
-                one, strides, kernelDilation, lo, hi, EdgeMode.ZERO);
+                one, strides, kernelDilation, lo, hi, EdgeMode.ZERO, spec.precision());
         EdgePadding fold = circular ? circularFold(conv, strides, transposed) : null;
         return new ConvTransposeGeometry(conv, fold, transposed, kernelShape);
     }

@@ -17,6 +17,7 @@ public final class ConvTransposeSpec {
     private final int[] kernelDilation;
     private final Padding padding;
     private final boolean transposeKernel;
+    private final Precision precision;
 
     private ConvTransposeSpec(Builder builder) {
         this.strides = checkedPositive("strides", builder.strides);
@@ -26,6 +27,10 @@ public final class ConvTransposeSpec {
         }
         this.padding = builder.padding;
         this.transposeKernel = builder.transposeKernel;
+        if (builder.precision == null) {
+            throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
+        }
+        this.precision = builder.precision;
     }
 
     /** flax's defaults: stride 1, SAME padding, no kernel dilation, kernel not transposed. */
@@ -39,7 +44,7 @@ public final class ConvTransposeSpec {
 
     public Builder toBuilder() {
         return new Builder().strides(strides).kernelDilation(kernelDilation).padding(padding)
-                .transposeKernel(transposeKernel);
+                .transposeKernel(transposeKernel).precision(precision);
     }
 
     public int[] strides() {
@@ -56,6 +61,11 @@ public final class ConvTransposeSpec {
 
     public boolean transposeKernel() {
         return transposeKernel;
+    }
+
+    /** How the products are computed: {@link Precision#HIGHEST} (float32, the default) or {@link Precision#TF32}. */
+    public Precision precision() {
+        return precision;
     }
 
     /**
@@ -94,20 +104,21 @@ public final class ConvTransposeSpec {
     @Override
     public String toString() {
         return "ConvTransposeSpec{strides=" + Arrays.toString(strides) + ", padding=" + padding
-                + ", kernelDilation=" + Arrays.toString(kernelDilation) + ", transposeKernel=" + transposeKernel + "}";
+                + ", kernelDilation=" + Arrays.toString(kernelDilation) + ", transposeKernel=" + transposeKernel
+                + (precision == Precision.HIGHEST ? "" : ", precision=" + precision) + "}";
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ConvTransposeSpec s && Arrays.equals(strides, s.strides)
                 && Arrays.equals(kernelDilation, s.kernelDilation) && padding.equals(s.padding)
-                && transposeKernel == s.transposeKernel;
+                && transposeKernel == s.transposeKernel && precision == s.precision;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new int[] {Arrays.hashCode(strides), Arrays.hashCode(kernelDilation),
-            padding.hashCode(), Boolean.hashCode(transposeKernel)});
+            padding.hashCode(), Boolean.hashCode(transposeKernel), precision.hashCode()});
     }
 
     /** Collects settings; validated on {@link #build()}. Not thread-safe. */
@@ -116,6 +127,7 @@ public final class ConvTransposeSpec {
         private int[] kernelDilation = {1};
         private Padding padding = Padding.SAME;
         private boolean transposeKernel;
+        private Precision precision = Precision.HIGHEST;
 
         private Builder() {
         }
@@ -140,6 +152,15 @@ public final class ConvTransposeSpec {
         /** flax's {@code transpose_kernel}: the kernel is {@code (*k, Cout, Cin)}, flipped and swapped on use. */
         public Builder transposeKernel(boolean transposeKernel) {
             this.transposeKernel = transposeKernel;
+            return this;
+        }
+
+        /**
+         * flax's {@code precision}: {@link Precision#HIGHEST} (the default, float32) or {@link Precision#TF32}
+         * (operands rounded to TensorFloat-32). The backward pass computes its products in the same precision.
+         */
+        public Builder precision(Precision precision) {
+            this.precision = precision;
             return this;
         }
 

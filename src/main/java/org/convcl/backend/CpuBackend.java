@@ -4,16 +4,19 @@ import java.util.Arrays;
 import java.util.concurrent.CancellationException;
 import java.util.stream.IntStream;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 import org.convcl.backend.cpu.ConvRows;
 import org.convcl.backend.cpu.CpuKernels;
 import org.convcl.backend.cpu.RowKernel;
 import org.convcl.backend.cpu.Scratch;
+import org.convcl.internal.Tf32;
 
 /**
  * The pure-Java convolution: a direct loop nest (no im2col, nothing allocated in proportion to the problem
  * beyond the output) split into tasks of output rows that run on every core. The arithmetic lives in the
  * row kernels of {@code backend.cpu}: a Vector API register-blocked kernel when the JVM offers that module,
- * a depthwise kernel, and plain loops otherwise.
+ * a depthwise kernel, and plain loops otherwise. In {@link Precision#TF32} the operands are rounded copies
+ * ({@link ConvGeometry#productPrecision()}).
  *
  * <p>Thread-safe and stateless; parallel work runs on the common fork-join pool. Interrupting the calling
  * thread stops a call within one task (a few hundred output positions) with a
@@ -80,9 +83,18 @@ public final class CpuBackend implements ConvBackend {
             fillWithBias(bias, g.outChannels(), output);
             return;
         }
+        float[] operandInput = input;
+        float[] operandKernel = kernel;
+        if (g.productPrecision() == Precision.TF32) {
+            // TF32: the same kernels on rounded copies of both operands (float32 accumulation), which is what
+            // tensor cores and the OpenCL kernels compute; the caller's arrays stay as they are.
+            operandInput = Tf32.roundedCopy(input);
+            operandKernel = Tf32.roundedCopy(kernel);
+        }
+        float[] source = operandInput;
         ConvRows rows = new ConvRows(g);
         RowKernel rowKernel = CpuKernels.select(rows);
-        float[] prepared = rowKernel.prepare(rows, kernel);
+        float[] prepared = rowKernel.prepare(rows, operandKernel);
         int outLast = g.outSpatial()[g.rank() - 1];
         // Long rows (1-d signals, wide images) are split so that every core gets work.
         int chunk = Math.max(4, Math.min(outLast, roundUpTo4(POSITIONS_PER_TASK)));
@@ -100,7 +112,7 @@ public final class CpuBackend implements ConvBackend {
                 int row = task / chunksPerRow;
                 int from = (task % chunksPerRow) * chunk;
                 int to = Math.min(outLast, from + chunk);
-                rowKernel.computeRow(rows, row, from, to, input, prepared, bias, output, new Scratch(rows));
+                rowKernel.computeRow(rows, row, from, to, source, prepared, bias, output, new Scratch(rows));
             }
         });
     }

@@ -3,6 +3,8 @@ package org.convcl.backend;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
+import org.convcl.internal.Tf32;
 
 /**
  * The pure-Java reductions of the backward pass: the kernel gradient (a sum over batch and output positions
@@ -13,7 +15,8 @@ import org.convcl.ConvGeometry;
  * does not depend on scheduling, the reduction over possibly millions of positions keeps float32 accuracy,
  * and nothing proportional to the problem is allocated. The kernel gradient's inner loop accumulates float
  * products over a short block of positions (which the JIT vectorises at full width) and flushes the block
- * into the double partial, so rounding grows with the block, not with the whole reduction. Thread-safe and
+ * into the double partial, so rounding grows with the block, not with the whole reduction. In
+ * {@link Precision#TF32} the kernel gradient's products take operands rounded to TF32. Thread-safe and
  * stateless.
  */
 final class CpuGradients {
@@ -41,6 +44,13 @@ final class CpuGradients {
             Arrays.fill(kernelGradient, 0f);
             return;
         }
+        if (g.productPrecision() == Precision.TF32) {
+            // The products of the TF32 backward pass take rounded operands, as the forward pass's do.
+            input = Tf32.roundedCopy(input);
+            outputGradient = Tf32.roundedCopy(outputGradient);
+        }
+        float[] x = input;
+        float[] dy = outputGradient;
         SourceTables tables = new SourceTables(g);
         // Each worker holds a double partial and a float block: 12 bytes per kernel element.
         int workers = workers(pairs, kernelLength, 12);
@@ -51,7 +61,7 @@ final class CpuGradients {
             int first = (int) (pairs * w / workers);
             int last = (int) (pairs * (w + 1) / workers);
             for (int start = first; start < last; start += FLOAT_BLOCK) {
-                accumulateKernelGradient(g, tables, input, outputGradient, block, start,
+                accumulateKernelGradient(g, tables, x, dy, block, start,
                         Math.min(last, start + FLOAT_BLOCK));
                 for (int i = 0; i < kernelLength; i++) {
                     partial[i] += block[i];

@@ -5,6 +5,7 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
+import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 
@@ -59,10 +60,17 @@ public final class BenchRunner {
     /** Layer calls queued back to back for {@code chain_ms}. */
     static final int CHAIN_CALLS = 16;
 
+    /** {@code shape} at {@code batch} in float32 ({@link Precision#HIGHEST}). */
     public BenchResult run(BenchShape shape, int batch) {
-        ConvGeometry geometry = shape.spec().resolve(shape.inputShape(batch), shape.kernelShape());
+        return run(shape, batch, Precision.HIGHEST);
+    }
+
+    /** {@code shape} at {@code batch}, its products computed in {@code precision}; the error is against float64. */
+    public BenchResult run(BenchShape shape, int batch, Precision precision) {
+        ConvSpec spec = shape.spec().toBuilder().precision(precision).build();
+        ConvGeometry geometry = spec.resolve(shape.inputShape(batch), shape.kernelShape());
         SplittableRandom random = new SplittableRandom(shape.name().hashCode());
-        Prepared work = new Prepared(shape.spec(), geometry, randomArray(random, Tensor.elementCount(geometry.inputShape())),
+        Prepared work = new Prepared(spec, geometry, randomArray(random, Tensor.elementCount(geometry.inputShape())),
                 randomArray(random, Tensor.elementCount(geometry.kernelShape())),
                 randomArray(random, geometry.outChannels()));
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.convcl.Precision;
 import org.convcl.io.Json;
 
 /** Formats bench results as a text table and as the documented JSON report. */
@@ -19,7 +20,16 @@ public final class BenchTable {
 
     /** The device, the backend, the link's measured speed (device backends only, else null) and the columns. */
     public static void printHeader(PrintWriter out, String device, String backend, LinkSpeed link) {
+        printHeader(out, device, backend, Precision.HIGHEST, link);
+    }
+
+    /** The table's header: device, backend, the precision when it is not float32, the link, the columns. */
+    public static void printHeader(PrintWriter out, String device, String backend, Precision precision,
+            LinkSpeed link) {
         out.printf(Locale.ROOT, "device: %s%nbackend: %s%n", device, backend);
+        if (precision != Precision.HIGHEST) {
+            out.printf(Locale.ROOT, "precision: %s%n", precision.cliName());
+        }
         if (link != null) {
             out.printf(Locale.ROOT, "link: host to device %.2f GB/s, device to host %.2f GB/s (Java heap arrays)%n",
                     link.h2dGbps(), link.d2hGbps());
@@ -44,9 +54,16 @@ public final class BenchTable {
      */
     public static void writeJson(Path file, String device, String backend, LinkSpeed link, List<BenchResult> results)
             throws IOException {
+        writeJson(file, device, backend, Precision.HIGHEST, link, results);
+    }
+
+    /** The report as JSON, with the precision the products were computed in ({@code "precision": "tf32"}). */
+    public static void writeJson(Path file, String device, String backend, Precision precision, LinkSpeed link,
+            List<BenchResult> results) throws IOException {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("device", device);
         report.put("backend", backend);
+        report.put("precision", precision.cliName());
         report.put("link", link == null ? null : link.toJson());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (BenchResult result : results) {

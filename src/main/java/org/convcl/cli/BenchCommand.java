@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.convcl.Precision;
 import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
@@ -20,6 +21,7 @@ import org.convcl.bench.LinkSpeed;
 import org.convcl.opencl.OpenClBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -61,9 +63,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--single-thread", description = "Run the Java path on one thread, for comparison.")
     boolean singleThread;
 
-    @Option(names = "--max-error", defaultValue = "1e-4",
-            description = "Largest acceptable max_rel_err (default: ${DEFAULT-VALUE}).")
-    double maxError;
+    @Mixin
+    private PrecisionOption precisionOption;
+
+    @Option(names = "--max-error", paramLabel = "E",
+            description = "Largest acceptable max_rel_err (default: 1e-4, with --precision tf32 5e-3).")
+    Double maxError;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
@@ -81,6 +86,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
+        }
+        Precision precision = precisionOption.parse();
+        if (maxError == null) {
+            // TF32 keeps 11 significant bits of each operand: its own accuracy target, the 5e-3.
+            maxError = precision == Precision.TF32 ? 5e-3 : 1e-4;
         }
         if (!(maxError >= 0) || Double.isInfinite(maxError)) {
             throw new IllegalArgumentException("--max-error: got " + maxError + "; must be a finite number >= 0");
@@ -105,14 +115,14 @@ public final class BenchCommand implements Callable<Integer> {
         boolean gpuBatch = batch == null ? DevicePaths.isGpu(target) : parseBatch(batch);
         BenchRunner runner = new BenchRunner(target, DevicePaths.forBackend(target), reps, warmup, warmupMillis);
         LinkSpeed link = target instanceof OpenClBackend openCl ? LinkSpeed.measure(openCl) : null;
-        BenchTable.printHeader(out, device, target.name(), link);
+        BenchTable.printHeader(out, device, target.name(), precision, link);
         List<BenchResult> results = new ArrayList<>();
         boolean allAccurate = true;
         for (BenchShape shape : chosen.shapes()) {
             int n = gpuBatch ? shape.batchGpu() : shape.batchCpu();
             err.printf("bench: %s (batch %d) ...%n", shape.name(), n);
             err.flush();
-            BenchResult result = runner.run(shape, n);
+            BenchResult result = runner.run(shape, n, precision);
             BenchTable.printRow(out, result);
             out.flush();
             results.add(result);
@@ -123,7 +133,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (json != null) {
-            BenchTable.writeJson(json, device, target.name(), link, results);
+            BenchTable.writeJson(json, device, target.name(), precision, link, results);
         }
         return allAccurate ? 0 : 1;
     }

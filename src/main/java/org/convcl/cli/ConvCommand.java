@@ -84,6 +84,9 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     private LayoutOption layoutOption;
 
     @Mixin
+    private PrecisionOption precisionOption;
+
+    @Mixin
     private LayerRun run;
 
     @ArgGroup(exclusive = false, validate = false, heading = GradientOutputs.HEADING)
@@ -107,6 +110,7 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
                 .inputDilation(PerDimInts.parse("--input-dilation", inputDilation))
                 .kernelDilation(kernelDilation.parse())
                 .groups(groups)
+                .precision(precisionOption.parse())
                 .build();
         layout = layoutOption.parse();
     }

@@ -81,6 +81,9 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
     private LayoutOption layoutOption;
 
     @Mixin
+    private PrecisionOption precisionOption;
+
+    @Mixin
     private LayerRun run;
 
     @ArgGroup(exclusive = false, validate = false, heading = GradientOutputs.HEADING)
@@ -102,6 +105,7 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
                 .padding(Padding.parse(padding))
                 .kernelDilation(kernelDilation.parse())
                 .transposeKernel(transposeKernel)
+                .precision(precisionOption.parse())
                 .build();
         layout = layoutOption.parse();
     }

@@ -13,7 +13,8 @@ import org.convcl.backend.ConvBackend;
  * builds here, and keeps what it parsed or read for {@link #layer}.
  *
  * <p>The options the two commands share are declared once, as picocli mixins: {@link InputOption},
- * {@link BiasOption}, {@link KernelDilationOption}, {@link LayoutOption} and {@link LayerRun} ({@code --backend},
+ * {@link BiasOption}, {@link KernelDilationOption}, {@link LayoutOption}, {@link PrecisionOption} and {@link LayerRun}
+ * ({@code --backend},
  * {@code --output}).
  * Picocli lists a mixin's options at the place the mixin is declared, and the shared options alternate with
  * each command's own ({@code --kernel}, whose layout and so whose help differ, comes between {@code --input} and

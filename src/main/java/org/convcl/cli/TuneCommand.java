@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
@@ -19,6 +20,7 @@ import org.convcl.opencl.internal.tuning.Tuner;
 import org.convcl.opencl.internal.tuning.TuningDatabase;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -61,6 +63,9 @@ public final class TuneCommand implements Callable<Integer> {
             description = "Candidate configs tried per shape, the default one included (default: ${DEFAULT-VALUE}).")
     int budget;
 
+    @Mixin
+    private PrecisionOption precisionOption;
+
     @Option(names = "--reps", defaultValue = "5", description = "Timed runs per candidate (default: ${DEFAULT-VALUE}).")
     int reps;
 
@@ -78,6 +83,7 @@ public final class TuneCommand implements Callable<Integer> {
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
         }
+        Precision precision = precisionOption.parse();
         BackendChoice choice = BackendChoice.parse(backend);
         if (choice == BackendChoice.CPU) {
             throw new IllegalArgumentException("--backend: cpu is the Java path, which has no kernels to tune; use "
@@ -109,7 +115,9 @@ public final class TuneCommand implements Callable<Integer> {
             });
             for (BenchShape shape : chosen.shapes()) {
                 int n = gpuBatch ? shape.batchGpu() : shape.batchCpu();
-                ConvGeometry g = shape.spec().resolve(shape.inputShape(n), shape.kernelShape());
+                // TF32 geometries are tuned and recorded apart from float32 ones (their kernels differ).
+                ConvGeometry g = shape.spec().toBuilder().precision(precision).build()
+                        .resolve(shape.inputShape(n), shape.kernelShape());
                 err.printf(Locale.ROOT, "tune: %s (batch %d) ...%n", shape.name(), n);
                 Tuner.Outcome outcome = tuner.tune(g, budget);
                 anyRejected |= outcome.rejectedCount() > 0;

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import org.convcl.ConvGeometry;
 
 /**
- * Everything about a call that decides its default plan (the geometry with its batch, and whether it has a bias)
- * as plain ints, so that finding the plan of a repeated call costs a hash of a few numbers: no string building,
+ * Everything about a call that decides its default plan (the geometry with its batch and product precision, and
+ * whether it has a bias) as plain ints, so that finding the plan of a repeated call costs a hash of a few numbers: no string building,
  * no setting read. Equal signatures mean equal geometries.
  */
 final class CallSignature {
@@ -19,7 +19,7 @@ final class CallSignature {
 
     static CallSignature of(ConvGeometry g, boolean hasBias) {
         int rank = g.rank();
-        int[] values = new int[7 + 8 * rank];
+        int[] values = new int[8 + 8 * rank];
         int i = 0;
         values[i++] = rank;
         values[i++] = g.batch();
@@ -28,6 +28,7 @@ final class CallSignature {
         values[i++] = g.groups();
         values[i++] = g.edgeMode().ordinal();
         values[i++] = hasBias ? 1 : 0;
+        values[i++] = g.productPrecision().ordinal();
         for (int[] dims : new int[][] {g.inSpatial(), g.kernelSpatial(), g.outSpatial(), g.strides(), g.inputDilation(),
                 g.kernelDilation(), g.padLo(), g.padHi()}) {
             System.arraycopy(dims, 0, values, i, rank);

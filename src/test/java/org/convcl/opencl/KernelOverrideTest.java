@@ -101,8 +101,12 @@ class KernelOverrideTest {
         assertTrue(error.message().contains(kernels.resolve(ConvPlan.GEOMETRY_SOURCE) + "; build log lines 1-"
                 + sharedLines + ")"), "the message says where the shared file came from and which lines are its:\n"
                 + error.message());
+        // Between them the shared TF32 file, named with its own lines too.
+        int tf32Lines = (int) KernelSources.load(ConvPlan.TF32_SOURCE).text().lines().count();
+        assertTrue(error.message().contains("tf32.cl (classpath:/kernels/tf32.cl; build log lines " + (sharedLines + 1)
+                + "-" + (sharedLines + tf32Lines) + ")"), "the second shared file's lines:\n" + error.message());
         assertTrue(error.message().contains("conv_gemm.cl (classpath:/kernels/conv_gemm.cl; build log lines "
-                + (sharedLines + 1) + "-"), "and the same for the kernel's own file:\n" + error.message());
+                + (sharedLines + tf32Lines + 1) + "-"), "and the same for the kernel's own file:\n" + error.message());
     }
 
     @Test

@@ -4,7 +4,9 @@ import java.util.Arrays;
 import java.util.Random;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
+import org.convcl.Precision;
 import org.convcl.Tensor;
+import org.convcl.backend.CpuBackend;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.internal.plan.ConvPlan;
@@ -12,7 +14,8 @@ import org.convcl.opencl.internal.plan.KernelConfig;
 
 /**
  * Runs one OpenCL plan on Gaussian data into a NaN-poisoned output and compares every element with the
- * float64 reference: the check the kernel-path, tuner and GPU-default tests share.
+ * float64 reference: the check the kernel-path, tuner and GPU-default tests share. A TF32 spec is held to the TF32
+ * tolerance, and to the Java path's TF32 result within float32's rule (the two differ in summation order only).
  */
 public final class PlanCheck {
     private PlanCheck() {
@@ -43,8 +46,18 @@ public final class PlanCheck {
             backend.forward(plan, g, dx, dw, db, dy);
             got = dy.download().data();
         }
-        Tolerance.assertClose(what + " as " + plan.config(), reference.shape(), reference.values(),
-                reference.absSums(), g.outputShape(), got);
+        if (g.productPrecision() == Precision.TF32) {
+            Tolerance.assertCloseTf32(what + " as " + plan.config(), reference.shape(), reference.values(),
+                    reference.absSums(), g.outputShape(), got);
+            // The same rounded products as the Java path's TF32, summed in another order: float32's rule, twice.
+            float[] javaPath = new float[got.length];
+            CpuBackend.instance().forward(g, x, w, bias, javaPath);
+            Tolerance.assertClose(what + " as " + plan.config() + " against the Java path in TF32", g.outputShape(),
+                    Tolerance.toDouble(javaPath), reference.absSums(), g.outputShape(), got, 2 * Tolerance.RELATIVE);
+        } else {
+            Tolerance.assertClose(what + " as " + plan.config(), reference.shape(), reference.values(),
+                    reference.absSums(), g.outputShape(), got);
+        }
         return plan;
     }
 

@@ -74,7 +74,7 @@ public final class KernelSources {
             return KernelSources.sha256(parts.toString());
         }
 
-        /** The file names joined by {@code +}: {@code conv_geometry.cl + conv_gemm.cl}. */
+        /** The file names joined by {@code +}: {@code conv_geometry.cl + tf32.cl + conv_gemm.cl}. */
         String name() {
             return String.join(" + ", files.stream().map(Source::name).toList());
         }

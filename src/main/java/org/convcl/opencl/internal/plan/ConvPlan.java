@@ -4,12 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.OpenClDevice;
 import org.convcl.opencl.internal.compile.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.ClKernel;
 import org.convcl.opencl.internal.runtime.ClProgram;
+import org.convcl.opencl.internal.runtime.ComputeCapability;
 import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**
@@ -25,9 +27,11 @@ public final class ConvPlan implements AutoCloseable {
     /** Geometry defaults and the source-index rule that the GEMM and depthwise kernels share. */
     public static final String GEOMETRY_SOURCE = "conv_geometry.cl";
     /** The files of each kernel's program, in the order they are compiled: shared code first. */
-    public static final List<String> GEMM_SOURCES = List.of(GEOMETRY_SOURCE, "conv_gemm.cl");
+    /** TF32 operand rounding, compiled in front of the kernels whose products it rounds. */
+    public static final String TF32_SOURCE = "tf32.cl";
+    public static final List<String> GEMM_SOURCES = List.of(GEOMETRY_SOURCE, TF32_SOURCE, "conv_gemm.cl");
     static final List<String> DEPTHWISE_SOURCES = List.of(GEOMETRY_SOURCE, "conv_depthwise.cl");
-    static final String GENERAL_SOURCE = "conv_general.cl";
+    static final List<String> GENERAL_SOURCES = List.of(TF32_SOURCE, "conv_general.cl");
 
     /** Launch shape: global sizes for a batch, and the local sizes. */
     private record Launch(IntFunction<long[]> global, long[] local) {
@@ -75,9 +79,9 @@ public final class ConvPlan implements AutoCloseable {
 
     private static ConvPlan createGemm(OpenClContext context, ConvGeometry g, boolean hasBias, KernelConfig.Gemm config,
             PlanKey key) {
-        GemmLaunch gemm = GemmLaunch.of(g, hasBias, config.tiling());
-        Tiling tiling = gemm.tiling();
         OpenClDevice device = context.device();
+        GemmLaunch gemm = GemmLaunch.of(g, hasBias, config.tiling(), ComputeCapability.hasTf32TensorCores(device));
+        Tiling tiling = gemm.tiling();
         if (tiling.workGroupSize() > device.maxWorkGroupSize()) {
             throw new IllegalArgumentException("tiling " + tiling + ": needs work-groups of " + tiling.workGroupSize()
                     + " items but " + device.describe() + " allows " + device.maxWorkGroupSize());
@@ -141,6 +145,9 @@ public final class ConvPlan implements AutoCloseable {
                 .define("COUT", g.outChannels()).define("GROUPS", g.groups()).define("TAPS", g.kernelTaps())
                 .define("IN_PIXELS", g.inputSpatialSize()).define("OUT_PIXELS", g.outputSpatialSize())
                 .define("HAS_BIAS", hasBias);
+        if (g.productPrecision() == Precision.TF32) {
+            options.define("TF32", 1);
+        }
         String optionText = options.toString();
         // One source-index table per dim, concatenated, and four ints per dim describing them.
         int[] outSpatial = g.outSpatial();
@@ -178,7 +185,7 @@ public final class ConvPlan implements AutoCloseable {
             ClBuffer dimsBuffer = context.allocate(4L * dims.length, "table layout");
             buffers.add(dimsBuffer);
             context.write(dimsBuffer, dims);
-            ClProgram program = context.program(GENERAL_SOURCE, optionText);
+            ClProgram program = context.program(GENERAL_SOURCES, optionText);
             kernel = context.kernel(program, "conv_general");
             long kernelLimit = kernel.maxWorkGroupSize(context.device().handle());
             if (config.workGroupSize() > kernelLimit) {

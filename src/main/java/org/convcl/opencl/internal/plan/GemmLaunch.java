@@ -2,6 +2,7 @@ package org.convcl.opencl.internal.plan;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgeMode;
+import org.convcl.Precision;
 import org.convcl.backend.IntMath;
 import org.convcl.opencl.internal.compile.BuildOptions;
 
@@ -17,9 +18,10 @@ import org.convcl.opencl.internal.compile.BuildOptions;
  *                      {@code ceil(batch * rowsPerBatch / tileM)})
  * @param columnGroups  work-groups along the second grid dim (N tiles x groups x phases)
  * @param localMemoryBytes what the kernel declares in local memory
+ * @param tensorCores   whether a warp-level mma tiling runs on tensor cores (inline PTX) rather than emulated
  */
 public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, long rowsPerBatch, long columnGroups,
-        long localMemoryBytes) {
+        long localMemoryBytes, boolean tensorCores) {
 
     /** The most work-groups OpenCL drivers on CUDA hardware accept along the second grid dim. */
     public static final long MAX_COLUMN_GROUPS = 65535;
@@ -39,18 +41,32 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
         return true;
     }
 
-    public static GemmLaunch of(ConvGeometry g, boolean hasBias, Tiling requested) {
+    /** Words of local memory an emulated mma exchanges fragments through, per warp (16 x 8 A and 8 x 8 B). */
+    static final int EMULATED_MMA_WORDS = 192;
+
+    /**
+     * The launch of {@code requested} for {@code g}. An mma tiling needs TF32 products (it is refused for a
+     * geometry computed in float32); {@code tensorCores} says whether the device runs it as inline PTX.
+     */
+    public static GemmLaunch of(ConvGeometry g, boolean hasBias, Tiling requested, boolean tensorCores) {
         if (!supports(g)) {
             throw new IllegalArgumentException("kernel config gemm " + requested + ": the GEMM kernel handles ranks 1 "
                     + "to 3 (edge padding without input dilation), got " + g + "; use KernelConfig.General");
         }
+        if (requested.mma() && g.productPrecision() != Precision.TF32) {
+            throw new IllegalArgumentException("kernel config gemm " + requested + ": warp-level mma multiplies TF32 "
+                    + "operands, but " + g + " computes its products in " + g.productPrecision() + "; use a tiling "
+                    + "without mma, or Precision.TF32");
+        }
         Tiling tiling = requested.fittedTo(g);
+        long scratch = tiling.mma() && !tensorCores
+                ? 4L * EMULATED_MMA_WORDS * (tiling.workGroupSize() / Tiling.WARP_SIZE) : 0;
         PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
         int phases = PhaseDecomposition.phaseCount(dims);
         long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
         long columnGroups = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
         return new GemmLaunch(g, hasBias, tiling, PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
-                tiling.localMemoryBytes() + tapTable);
+                tiling.localMemoryBytes() + tapTable + scratch, tensorCores && tiling.mma());
     }
 
     /** Every {@code -D} the program is built with. */
@@ -75,8 +91,16 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
                     .define("TSTEP_" + n, dim.tapStep()).define("SSTRIDE_" + n, dim.phaseStride())
                     .define("TDIL_" + n, dim.tapDilation());
         }
-        return options.define("CIN", g.inChannels()).define("COUT", g.outChannels()).define("GROUPS", g.groups())
-                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias).toString();
+        options.define("CIN", g.inChannels()).define("COUT", g.outChannels()).define("GROUPS", g.groups())
+                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias);
+        // Defined only when set: a float32 plan's options, and so its program, are those of before TF32.
+        if (g.productPrecision() == Precision.TF32) {
+            options.define("TF32", 1);
+        }
+        if (tiling.mma()) {
+            options.define("MMA", 1).define("MMA_PTX", tensorCores);
+        }
+        return options.toString();
     }
 
     /** A 1x1 kernel with unit stride, no padding and no dilation: the input is the GEMM's A matrix. */

@@ -1,6 +1,8 @@
 package org.convcl.opencl.internal.plan;
 
+import java.util.List;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 import org.convcl.backend.IntMath;
 import org.convcl.opencl.internal.compile.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
@@ -89,6 +91,9 @@ public final class KernelGradientPlan implements AutoCloseable {
                 .define("TILE_M", blocking.tileM()).define("TILE_K", blocking.tileK())
                 .define("TILE_N", blocking.tileN()).define("WPT_K", blocking.workPerItemK())
                 .define("WPT_N", blocking.workPerItemN());
+        if (g.productPrecision() == Precision.TF32) {
+            options.define("TF32", 1);
+        }
         GradientTables.Tables sources = GradientTables.sources(g);
         ClBuffer tableBuffer = null;
         ClBuffer dimsBuffer = null;
@@ -98,7 +103,7 @@ public final class KernelGradientPlan implements AutoCloseable {
             context.write(tableBuffer, sources.values());
             dimsBuffer = context.allocate(4L * sources.dims().length, "kernel-gradient table layout");
             context.write(dimsBuffer, sources.dims());
-            kernel = context.kernel(context.program(SOURCE, options.toString()), "kernel_gradient");
+            kernel = context.kernel(context.program(List.of(ConvPlan.TF32_SOURCE, SOURCE), options.toString()), "kernel_gradient");
             long limit = kernel.maxWorkGroupSize(context.device().handle());
             if (blocking.workGroupSize() > limit) {
                 throw new IllegalArgumentException("kernel-gradient blocking " + blocking + ": the compiled kernel "

@@ -2,6 +2,7 @@ package org.convcl.opencl.internal.plan;
 
 import java.util.Arrays;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 
 /**
  * What makes two plans interchangeable: every size and setting of the geometry except the batch (a run-time
@@ -13,12 +14,16 @@ public record PlanKey(String signature) {
         return new PlanKey(shapeSignature(g) + " bias=" + hasBias + " config=" + config);
     }
 
-    /** The geometry without its batch dims. */
+    /**
+     * The geometry without its batch dims, and its product precision when that is not float32 (so that float32
+     * signatures, and the tuning entries keyed by them, are those of before TF32 existed).
+     */
     public static String shapeSignature(ConvGeometry g) {
         return "in=" + Arrays.toString(g.inSpatial()) + "x" + g.inChannels() + " k=" + Arrays.toString(g.kernelSpatial())
                 + " out=" + Arrays.toString(g.outSpatial()) + "x" + g.outChannels() + " groups=" + g.groups()
                 + " strides=" + Arrays.toString(g.strides()) + " idil=" + Arrays.toString(g.inputDilation())
                 + " kdil=" + Arrays.toString(g.kernelDilation()) + " lo=" + Arrays.toString(g.padLo()) + " hi="
-                + Arrays.toString(g.padHi()) + " edge=" + g.edgeMode();
+                + Arrays.toString(g.padHi()) + " edge=" + g.edgeMode()
+                + (g.productPrecision() == Precision.HIGHEST ? "" : " precision=" + g.productPrecision());
     }
 }

@@ -12,12 +12,22 @@ import org.convcl.ConvGeometry;
  * output, {@code vectorK} input channels per global load of the input. {@code stages} 2 double-buffers the
  * tiles (the next tile's loads overlap the current tile's arithmetic), 1 loads then multiplies.
  *
+ * <p>{@code mma} (TF32 precision only) computes the product with warp-level 16 x 8 x 8 matrix multiplies
+ * (tensor cores on NVIDIA GPUs of compute capability 8.0 and later, an emulation with the same per-lane
+ * fragments elsewhere): the work-items form warps of 8 x 4, so a warp computes a
+ * {@code (8 * workPerItemM) x (4 * workPerItemN)} block (its warp tile) and each work-item still owns
+ * {@code workPerItemM x workPerItemN} accumulators. It needs even register blocks, {@code tileK} a multiple of 8,
+ * {@code vectorM} 1 and {@code vectorN} at most 8.
+ *
  * <p>These are plan inputs, compiled in with {@code -D}: a tuner may pick any valid value per device. A
  * vector width the geometry cannot use (it must divide the channel counts) is lowered by
  * {@link #fittedTo(ConvGeometry)}, which every plan applies.
  */
 public record Tiling(int tileM, int tileN, int tileK, int workPerItemM, int workPerItemN, int vectorM,
-        int vectorN, int vectorK, int stages) {
+        int vectorN, int vectorK, int stages, boolean mma) {
+    /** Lanes of a warp: NVIDIA's, which the mma instructions and their emulation both assume. */
+    public static final int WARP_SIZE = 32;
+
     public Tiling {
         check("tileM", tileM, 1024);
         check("tileN", tileN, 1024);
@@ -43,6 +53,15 @@ public record Tiling(int tileM, int tileN, int tileK, int workPerItemM, int work
                     + " must divide workPerItemM " + workPerItemM + ", workPerItemN " + workPerItemN + " and tileK "
                     + tileK);
         }
+        if (mma) {
+            checkMma(tileM, tileN, tileK, workPerItemM, workPerItemN, vectorM, vectorN);
+        }
+    }
+
+    /** A tiling with register-blocked FMAs (no warp-level mma). */
+    public Tiling(int tileM, int tileN, int tileK, int workPerItemM, int workPerItemN, int vectorM, int vectorN,
+            int vectorK, int stages) {
+        this(tileM, tileN, tileK, workPerItemM, workPerItemN, vectorM, vectorN, vectorK, stages, false);
     }
 
     /** A single-stage tiling. */
@@ -54,6 +73,26 @@ public record Tiling(int tileM, int tileN, int tileK, int workPerItemM, int work
     /** A single-stage tiling with scalar accesses. */
     public Tiling(int tileM, int tileN, int tileK, int workPerItemM, int workPerItemN) {
         this(tileM, tileN, tileK, workPerItemM, workPerItemN, 1, 1, 1, 1);
+    }
+
+    private static void checkMma(int tileM, int tileN, int tileK, int workPerItemM, int workPerItemN, int vectorM,
+            int vectorN) {
+        String rule = "; a warp-level mma tiling needs ";
+        if (workPerItemM % 2 != 0 || workPerItemN % 2 != 0) {
+            throw new IllegalArgumentException("tiling: mma with register block " + workPerItemM + "x" + workPerItemN
+                    + rule + "even workPerItemM and workPerItemN (warp tiles of whole 16 x 8 products)");
+        }
+        if ((tileM / workPerItemM) % 8 != 0 || (tileN / workPerItemN) % 4 != 0) {
+            throw new IllegalArgumentException("tiling: mma with " + (tileM / workPerItemM) + "x" + (tileN / workPerItemN)
+                    + " work-items" + rule + "a multiple of 8 along M and of 4 along N (whole warps of 8 x 4)");
+        }
+        if (tileK % 8 != 0) {
+            throw new IllegalArgumentException("tiling: mma with tileK " + tileK + rule + "a multiple of 8");
+        }
+        if (vectorM != 1 || vectorN > 8) {
+            throw new IllegalArgumentException("tiling: mma with vector widths " + vectorM + "/" + vectorN + rule
+                    + "vectorM 1 and vectorN at most 8");
+        }
     }
 
     private static void check(String name, int value, int max) {
@@ -83,6 +122,31 @@ public record Tiling(int tileM, int tileN, int tileK, int workPerItemM, int work
         return itemsM() * itemsN();
     }
 
+    /** Rows a work-group's tile must be a multiple of: a work-item's, or with mma a warp's. */
+    public int rowUnit() {
+        return mma ? 8 * workPerItemM : workPerItemM;
+    }
+
+    /** Columns a work-group's tile must be a multiple of: a work-item's, or with mma a warp's. */
+    public int columnUnit() {
+        return mma ? 4 * workPerItemN : workPerItemN;
+    }
+
+    /** This tiling with {@code tileM} rows (a multiple of {@link #rowUnit()}). */
+    public Tiling withTileM(int tileM) {
+        return new Tiling(tileM, tileN, tileK, workPerItemM, workPerItemN, vectorM, vectorN, vectorK, stages, mma);
+    }
+
+    /** This tiling with {@code tileN} columns (a multiple of {@link #columnUnit()}). */
+    public Tiling withTileN(int tileN) {
+        return new Tiling(tileM, tileN, tileK, workPerItemM, workPerItemN, vectorM, vectorN, vectorK, stages, mma);
+    }
+
+    /** This tiling with {@code stages} buffers per tile. */
+    public Tiling withStages(int stages) {
+        return new Tiling(tileM, tileN, tileK, workPerItemM, workPerItemN, vectorM, vectorN, vectorK, stages, mma);
+    }
+
     /** Whether each K tile lies inside one tap for {@code g} (the kernel then loads channel vectors). */
     public boolean channelTiles(ConvGeometry g) {
         return g.inChannelsPerGroup() % tileK == 0;
@@ -102,18 +166,22 @@ public record Tiling(int tileM, int tileN, int tileK, int workPerItemM, int work
             k /= 2;
         }
         return n == vectorN && k == vectorK ? this
-                : new Tiling(tileM, tileN, tileK, workPerItemM, workPerItemN, vectorM, n, k, stages);
+                : new Tiling(tileM, tileN, tileK, workPerItemM, workPerItemN, vectorM, n, k, stages, mma);
     }
 
     /** Local memory of the input and kernel tiles (each stage) and the per-row table, in bytes (the tap
-     *  table adds to it). */
+     *  table, and an emulated mma's scratch, add to it). With mma, rows are padded by 8 words against bank
+     *  conflicts of the fragment loads. */
     public long localMemoryBytes() {
-        return 4L * (stages * ((long) tileK * (tileM + vectorM) + (long) tileK * tileN) + 4L * tileM);
+        int aPad = mma ? 8 : vectorM;
+        int bPad = mma ? 8 : 0;
+        return 4L * (stages * ((long) tileK * (tileM + aPad) + (long) tileK * (tileN + bPad)) + 4L * tileM);
     }
 
     @Override
     public String toString() {
         return tileM + "x" + tileN + "x" + tileK + "/" + workPerItemM + "x" + workPerItemN + " v" + vectorM + "."
-                + vectorN + "." + vectorK + (stages == 2 ? " db" : "");
+                + vectorN + "." + vectorK + (stages == 2 ? " db" : "")
+                + (mma ? " mma " + (8 * workPerItemM) + "x" + (4 * workPerItemN) : "");
     }
 }

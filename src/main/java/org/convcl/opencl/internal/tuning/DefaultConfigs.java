@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 import org.convcl.opencl.OpenClDevice;
 import org.convcl.opencl.internal.compile.ProgramBinaryCache;
 import org.convcl.opencl.internal.plan.DepthwiseLaunch;
@@ -13,6 +14,7 @@ import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.PhaseDecomposition;
 import org.convcl.opencl.internal.plan.PlanKey;
 import org.convcl.opencl.internal.plan.Tiling;
+import org.convcl.opencl.internal.runtime.ComputeCapability;
 
 /**
  * The kernel config a plan uses when the caller chose none: the tuner's choice for this device and geometry
@@ -21,7 +23,8 @@ import org.convcl.opencl.internal.plan.Tiling;
  * register blocks, 4-wide vectors and double-buffered tiles (NVIDIA: 128-row tiles, 8x8 or 8x4 blocks on
  * 256 work-items, as CLBlast's tuned entries for recent NVIDIA parts have); a CPU (PoCL) gets one work-item
  * per group with 16-wide vectors along the output channels, which its compiler maps onto SIMD registers.
- * The GPU values are educated defaults until {@code convcl tune} has run on the device.
+ * In TF32 on a GPU with tensor cores, warp-level mma tilings ({@link #mmaTiling}). The GPU values are educated
+ * defaults until {@code convcl tune} has run on the device.
  */
 public final class DefaultConfigs {
     private static final int MAX_MEMOISED = 4096;
@@ -92,6 +95,12 @@ public final class DefaultConfigs {
         if (!GemmLaunch.supports(g)) {
             return general;
         }
+        if (g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device)) {
+            KernelConfig.Gemm mma = new KernelConfig.Gemm(mmaTiling(g, maxWorkGroup, device.localMemoryBytes()));
+            if (fits(mma, g, device)) {
+                return mma;
+            }
+        }
         KernelConfig.Gemm gemm = new KernelConfig.Gemm(gemmTiling(g, deviceClass, maxWorkGroup,
                 device.localMemoryBytes()));
         return fits(gemm, g, device) ? gemm : general;
@@ -138,6 +147,32 @@ public final class DefaultConfigs {
     }
 
     /**
+     * The tensor-core default for TF32 on NVIDIA GPUs of compute capability 8.0 and later: 256 work-items in 8
+     * warps, warp tiles of 64 x 32 (8 x 8 per lane, 2 x 4 products of 16 x 8 per 8 k) down to 32 x 8 for few
+     * channels, double-buffered, the shapes CUTLASS's SM80 TF32 kernels use for their warps.
+     */
+    static Tiling mmaTiling(ConvGeometry g, long maxWorkGroup, long localMemoryBytes) {
+        int coutPerGroup = g.outChannelsPerGroup();
+        int kTile = g.inChannelsPerGroup() % 16 == 0 ? 16 : 8;
+        Tiling tiling;
+        if (coutPerGroup >= 128) {
+            tiling = new Tiling(128, 128, kTile, 8, 8, 1, 4, 4, 2, true);
+        } else if (coutPerGroup >= 64) {
+            tiling = new Tiling(128, 64, kTile, 8, 4, 1, 4, 4, 2, true);
+        } else if (coutPerGroup >= 32) {
+            tiling = new Tiling(128, 32, kTile, 4, 4, 1, 4, 4, 2, true);
+        } else {
+            tiling = new Tiling(64, 16, kTile, 4, 2, 1, 2, 4, 2, true);
+        }
+        long rows = (long) Math.max(1, g.batch()) * g.outputSpatialSize();
+        while (tiling.tileM() / 2 >= 32 && (tiling.tileM() / 2) % tiling.rowUnit() == 0 && rows / tiling.tileM() < 512) {
+            tiling = tiling.withTileM(tiling.tileM() / 2);
+        }
+        long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(PhaseDecomposition.of(g));
+        return shrunkToFit(tiling, maxWorkGroup, localMemoryBytes - tapTable).fittedTo(g);
+    }
+
+    /**
      * {@code tiling} made small enough for a device's work-group and local-memory limits (small GPUs, drivers
      * with small work-group limits). What goes first is what costs least: row tiles down to 32 rows, then
      * double buffering, then column tiles, then row tiles down to one work-item's rows. A tiling that still
@@ -146,15 +181,13 @@ public final class DefaultConfigs {
     static Tiling shrunkToFit(Tiling tiling, long maxWorkGroup, long localMemoryBytes) {
         Tiling t = tiling;
         while (t.workGroupSize() > maxWorkGroup || t.localMemoryBytes() > localMemoryBytes) {
-            if (t.tileM() > 32 && t.tileM() % (2 * t.workPerItemM()) == 0) {
+            if (t.tileM() > 32 && t.tileM() % (2 * t.rowUnit()) == 0) {
                 t = withTileM(t, t.tileM() / 2);
             } else if (t.stages() == 2) {
-                t = new Tiling(t.tileM(), t.tileN(), t.tileK(), t.workPerItemM(), t.workPerItemN(), t.vectorM(),
-                        t.vectorN(), t.vectorK(), 1);
-            } else if (t.tileN() % (2 * t.workPerItemN()) == 0) {
-                t = new Tiling(t.tileM(), t.tileN() / 2, t.tileK(), t.workPerItemM(), t.workPerItemN(), t.vectorM(),
-                        t.vectorN(), t.vectorK(), t.stages());
-            } else if (t.tileM() % (2 * t.workPerItemM()) == 0) {
+                t = t.withStages(1);
+            } else if (t.tileN() % (2 * t.columnUnit()) == 0) {
+                t = t.withTileN(t.tileN() / 2);
+            } else if (t.tileM() % (2 * t.rowUnit()) == 0) {
                 t = withTileM(t, t.tileM() / 2);
             } else {
                 return t;
@@ -164,8 +197,7 @@ public final class DefaultConfigs {
     }
 
     private static Tiling withTileM(Tiling t, int tileM) {
-        return new Tiling(tileM, t.tileN(), t.tileK(), t.workPerItemM(), t.workPerItemN(), t.vectorM(), t.vectorN(),
-                t.vectorK(), t.stages());
+        return t.withTileM(tileM);
     }
 
     /**
@@ -177,7 +209,10 @@ public final class DefaultConfigs {
             if (!GemmLaunch.supports(g)) {
                 return false;
             }
-            GemmLaunch launch = GemmLaunch.of(g, false, gemm.tiling());
+            if (gemm.tiling().mma() && g.productPrecision() != Precision.TF32) {
+                return false;
+            }
+            GemmLaunch launch = GemmLaunch.of(g, false, gemm.tiling(), ComputeCapability.hasTf32TensorCores(device));
             return launch.tiling().workGroupSize() <= device.maxWorkGroupSize()
                     && launch.localMemoryBytes() <= device.localMemoryBytes()
                     && launch.columnGroups() <= GemmLaunch.MAX_COLUMN_GROUPS;

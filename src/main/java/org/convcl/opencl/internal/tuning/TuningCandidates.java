@@ -7,15 +7,18 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 import org.convcl.opencl.OpenClDevice;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;
+import org.convcl.opencl.internal.runtime.ComputeCapability;
 
 /**
  * The configs the tuner tries for one geometry on one device: the untuned default first, then a
  * reproducible sample (seeded by the geometry) of every legal config of the kernel the geometry uses, as
  * CLBlast samples its parameter space. The space depends on the device's type: many work-items with
- * moderate register blocks and 4-wide vectors on a GPU; few work-items with wide SIMD vectors on a CPU.
+ * moderate register blocks and 4-wide vectors on a GPU (warp tiles of tensor-core mma in TF32 on a GPU that has
+ * them); few work-items with wide SIMD vectors on a CPU.
  * Every candidate fits the device's limits; duplicates (after vector widths are fitted to the geometry)
  * are dropped.
  */
@@ -53,7 +56,8 @@ final class TuningCandidates {
     static List<KernelConfig> space(ConvGeometry g, OpenClDevice device, KernelConfig untuned, boolean gpu) {
         Set<KernelConfig> space = new LinkedHashSet<>();
         if (untuned instanceof KernelConfig.Gemm) {
-            for (Tiling tiling : gpu ? gpuTilings(g, device) : cpuTilings(g)) {
+            boolean mma = gpu && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device);
+            for (Tiling tiling : mma ? mmaTilings(g, device) : gpu ? gpuTilings(g, device) : cpuTilings(g)) {
                 space.add(new KernelConfig.Gemm(tiling.fittedTo(g)));
             }
         } else if (untuned instanceof KernelConfig.Depthwise) {
@@ -110,6 +114,50 @@ final class TuningCandidates {
                                                 tilings.add(tiling);
                                             }
                                         }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return tilings;
+    }
+
+    /** Warp tiles (rows x columns of one warp's block) the tensor-core space tries, as register blocks 8 x 4 lanes own. */
+    private static final int[][] WARP_TILES = {{16, 8}, {32, 8}, {32, 16}, {32, 32}, {64, 16}, {64, 32}};
+
+    /**
+     * Tensor-core blockings for TF32: warp tiles from 16 x 8 to 64 x 32, 2 to 16 warps per work-group, K tiles
+     * of 8 to 32, single or double buffered.
+     */
+    private static List<Tiling> mmaTilings(ConvGeometry g, OpenClDevice device) {
+        int widestN = Math.max(16, Integer.highestOneBit(Math.max(1, g.outChannelsPerGroup() * 2 - 1)));
+        List<Tiling> tilings = new ArrayList<>();
+        for (int[] warp : WARP_TILES) {
+            int workM = warp[0] / 8;
+            int workN = warp[1] / 4;
+            for (int tileM : new int[] {32, 64, 128, 256}) {
+                for (int tileN : new int[] {16, 32, 64, 128}) {
+                    if (tileN > widestN || tileM % warp[0] != 0 || tileN % warp[1] != 0) {
+                        continue;
+                    }
+                    int items = (tileM / workM) * (tileN / workN);
+                    if (items < 64 || items > 512 || items > device.maxWorkGroupSize()) {
+                        continue;
+                    }
+                    for (int tileK : new int[] {8, 16, 32}) {
+                        for (int vectorN : new int[] {1, 2, 4}) {
+                            if (workN % vectorN != 0) {
+                                continue;
+                            }
+                            for (int vectorK : new int[] {1, 4}) {
+                                for (int stages : new int[] {1, 2}) {
+                                    Tiling tiling = new Tiling(tileM, tileN, tileK, workM, workN, 1, vectorN, vectorK,
+                                            stages, true);
+                                    if (tiling.localMemoryBytes() <= device.localMemoryBytes()) {
+                                        tilings.add(tiling);
                                     }
                                 }
                             }

@@ -19,9 +19,9 @@ class KernelSourcesTest {
     @Test
     void filesAreCompiledInTheOrderTheyAreNamed() {
         KernelSources.ProgramSource program = KernelSources.load(ConvPlan.GEMM_SOURCES);
-        assertEquals("conv_geometry.cl + conv_gemm.cl", program.name());
+        assertEquals("conv_geometry.cl + tf32.cl + conv_gemm.cl", program.name());
         assertArrayEquals(new String[] {KernelSources.load("conv_geometry.cl").text(),
-            KernelSources.load("conv_gemm.cl").text()}, program.texts());
+            KernelSources.load("tf32.cl").text(), KernelSources.load("conv_gemm.cl").text()}, program.texts());
     }
 
     @Test

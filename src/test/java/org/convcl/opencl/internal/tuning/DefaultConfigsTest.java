@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import org.convcl.ConvGeometry;
+import org.convcl.Precision;
 import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
 import org.convcl.opencl.internal.plan.GemmLaunch;
@@ -32,11 +33,22 @@ class DefaultConfigsTest {
                 for (long localMemory : LOCAL_MEMORY_LIMITS) {
                     Tiling tiling = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, workGroups,
                             localMemory);
-                    GemmLaunch launch = GemmLaunch.of(g, false, tiling);
+                    GemmLaunch launch = GemmLaunch.of(g, false, tiling, false);
                     String what = shape.name() + " with " + workGroups + " work-items and " + localMemory
                             + " bytes of local memory: " + tiling;
                     assertTrue(tiling.workGroupSize() <= workGroups, what);
                     assertTrue(launch.localMemoryBytes() <= localMemory, what + " needs " + launch.localMemoryBytes());
+                    // The tensor-core defaults of TF32 fit the limits a device with tensor cores could have (all
+                    // of them have 1024 work-items and 48 KiB; smaller ones fall back to the tiling above).
+                    if (workGroups < 64 || localMemory < (16 << 10)) {
+                        continue;
+                    }
+                    ConvGeometry tf32 = g.withPrecision(Precision.TF32);
+                    Tiling mma = DefaultConfigs.mmaTiling(tf32, workGroups, localMemory);
+                    GemmLaunch mmaLaunch = GemmLaunch.of(tf32, false, mma, true);
+                    assertTrue(mma.mma() && mma.workGroupSize() <= workGroups, what + "; mma " + mma);
+                    assertTrue(mmaLaunch.localMemoryBytes() <= localMemory, what + "; mma " + mma + " needs "
+                            + mmaLaunch.localMemoryBytes());
                 }
             }
         }
