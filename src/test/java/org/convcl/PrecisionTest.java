@@ -1,5 +1,6 @@
 package org.convcl;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -80,6 +81,22 @@ class PrecisionTest {
         }
         for (float special : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f}) {
             assertEquals(Float.floatToRawIntBits(special), Float.floatToRawIntBits(Tf32.round(special)));
+        }
+    }
+
+    /** A copy large enough to be rounded in parallel pieces: every element as rounded alone, the source untouched. */
+    @Test
+    void largeRoundedCopiesRoundEveryElement() {
+        SplittableRandom random = new SplittableRandom(17);
+        float[] values = new float[300_001];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        float[] source = values.clone();
+        float[] rounded = Tf32.roundedCopy(values);
+        assertArrayEquals(source, values, "the source is left as it was");
+        for (int i = 0; i < values.length; i++) {
+            assertEquals(reference(values[i]), rounded[i], 0f, "element " + i);
         }
     }
 

@@ -25,12 +25,29 @@ public final class Tf32 {
         return Float.intBitsToFloat((bits + HALF) & ~DROPPED);
     }
 
-    /** A rounded copy of {@code values}; the array itself is left as it is (it is the caller's). */
+    /** Arrays longer than this are rounded by every core, in pieces of this many floats. */
+    private static final int PIECE = 1 << 16;
+
+    /**
+     * A rounded copy of {@code values}; the array itself is left as it is (it is the caller's). Large arrays (a
+     * batch's input) are rounded by every core: a pass over the input that would otherwise run on one core while
+     * the convolution that follows runs on all.
+     */
     public static float[] roundedCopy(float[] values) {
         float[] rounded = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            rounded[i] = round(values[i]);
+        int pieces = (values.length + PIECE - 1) / PIECE;
+        if (pieces <= 1) {
+            roundRange(values, rounded, 0, values.length);
+        } else {
+            java.util.stream.IntStream.range(0, pieces).parallel().forEach(piece -> roundRange(values, rounded,
+                    piece * PIECE, Math.min(values.length, (piece + 1) * PIECE)));
         }
         return rounded;
+    }
+
+    private static void roundRange(float[] values, float[] rounded, int from, int to) {
+        for (int i = from; i < to; i++) {
+            rounded[i] = round(values[i]);
+        }
     }
 }
