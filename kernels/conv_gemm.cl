@@ -404,6 +404,20 @@ typedef struct {
     int c0;
 } k_tile;
 
+/* The flat output pixel of GEMM row m of phase (ph_d, ph_h, ph_w): its batch element, then its place among the
+ * phase's outputs, every PH_* output along each dim. */
+static inline int output_pixel(const int m, const int ph_d, const int ph_h, const int ph_w, const phase_dim pd,
+                               const phase_dim phh, const phase_dim pw) {
+    const int hw_outputs = phh.outputs * pw.outputs;
+    const int phase_outputs = pd.outputs * hw_outputs;
+    const int b = m / phase_outputs;
+    const int p = m % phase_outputs;
+    const int od = ph_d + (p / hw_outputs) * PH_D;
+    const int oh = ph_h + ((p / pw.outputs) % phh.outputs) * PH_H;
+    const int ow = ph_w + (p % pw.outputs) * PH_W;
+    return ((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow;
+}
+
 static inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim phh, const phase_dim pw) {
     k_tile kt;
 #if CHANNEL_TILES
@@ -793,12 +807,7 @@ void conv_gemm(const int batch,
         for (int upper = 0; upper < 2; upper++) {
             const int m = m0 + warp_m0 + i * 16 + group_id + upper * 8;
             if (m < rows) {
-                const int b = m / phase_outputs;
-                const int p = m % phase_outputs;
-                const int od = ph_d + (p / hw_outputs) * PH_D;
-                const int oh = ph_h + ((p / pw.outputs) % phh.outputs) * PH_H;
-                const int ow = ph_w + (p % pw.outputs) * PH_W;
-                const int pixel = ((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow;
+                const int pixel = output_pixel(m, ph_d, ph_h, ph_w, pd, phh, pw);
                 __global float* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
 #pragma unroll
                 for (int j = 0; j < MMA_TILES_N; j++) {
@@ -825,12 +834,7 @@ void conv_gemm(const int batch,
         for (int v = 0; v < VWM; v++) {
             const int m = m0 + (i * RTM + tm) * VWM + v;
             if (m < rows) {
-                const int b = m / phase_outputs;
-                const int p = m % phase_outputs;
-                const int od = ph_d + (p / hw_outputs) * PH_D;
-                const int oh = ph_h + ((p / pw.outputs) % phh.outputs) * PH_H;
-                const int ow = ph_w + (p % pw.outputs) * PH_W;
-                const int pixel = ((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow;
+                const int pixel = output_pixel(m, ph_d, ph_h, ph_w, pd, phh, pw);
                 __global float* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
 #pragma unroll
                 for (int j = 0; j < WPT_N / VWN; j++) {
