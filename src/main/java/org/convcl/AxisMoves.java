@@ -2,7 +2,8 @@ package org.convcl;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
+import java.util.function.IntConsumer;
+import org.convcl.internal.CpuWorkers;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
@@ -13,7 +14,7 @@ import org.convcl.opencl.OpenClBackend;
  * on an OpenCL device ({@link OpenClBackend#transpose}), so both make the same moves. Immutable and thread-safe.
  */
 record AxisMoves(List<Step> steps) {
-    /** From this many values on, host moves run on every core (the fork-join pool, as the Java path's work does). */
+    /** From this many values on, host moves run on every core ({@link CpuWorkers}, as the Java path's work does). */
     private static final int PARALLEL_THRESHOLD = 1 << 16;
     /** Square blocks of the host transpose, so that both sides of a block stay in cache. */
     private static final int BLOCK = 32;
@@ -107,8 +108,8 @@ record AxisMoves(List<Step> steps) {
         int cols = step.cols();
         float[] result = new float[values.length];
         int rowBlocks = (rows + BLOCK - 1) / BLOCK;
-        IntStream tasks = IntStream.range(0, step.batch() * rowBlocks);
-        (values.length >= PARALLEL_THRESHOLD ? tasks.parallel() : tasks).forEach(task -> {
+        int tasks = step.batch() * rowBlocks;
+        IntConsumer body = task -> {
             int offset = (task / rowBlocks) * rows * cols;
             int firstRow = (task % rowBlocks) * BLOCK;
             int lastRow = Math.min(rows, firstRow + BLOCK);
@@ -120,7 +121,14 @@ record AxisMoves(List<Step> steps) {
                     }
                 }
             }
-        });
+        };
+        if (values.length >= PARALLEL_THRESHOLD) {
+            CpuWorkers.forEach(tasks, body);
+        } else {
+            for (int task = 0; task < tasks; task++) {
+                body.accept(task);
+            }
+        }
         return result;
     }
 }

@@ -2,13 +2,14 @@ package org.convcl.backend;
 
 import java.util.Arrays;
 import java.util.concurrent.CancellationException;
-import java.util.stream.IntStream;
+import java.util.function.IntConsumer;
 import org.convcl.ConvGeometry;
 import org.convcl.Precision;
 import org.convcl.backend.cpu.ConvRows;
 import org.convcl.backend.cpu.CpuKernels;
 import org.convcl.backend.cpu.RowKernel;
 import org.convcl.backend.cpu.Scratch;
+import org.convcl.internal.CpuWorkers;
 import org.convcl.internal.Tf32;
 
 /**
@@ -18,7 +19,7 @@ import org.convcl.internal.Tf32;
  * a depthwise kernel, and plain loops otherwise. In {@link Precision#TF32} the operands are rounded copies
  * ({@link ConvGeometry#productPrecision()}).
  *
- * <p>Thread-safe and stateless; parallel work runs on the common fork-join pool. Interrupting the calling
+ * <p>Thread-safe and stateless; parallel work runs on {@link CpuWorkers}. Interrupting the calling
  * thread stops a call within one task (a few hundred output positions) with a
  * {@link java.util.concurrent.CancellationException}; the thread's interrupt flag stays set. Both instances
  * are shared singletons: {@link #close()} is refused.
@@ -100,21 +101,24 @@ public final class CpuBackend implements ConvBackend {
         int chunk = Math.max(4, Math.min(outLast, roundUpTo4(POSITIONS_PER_TASK)));
         int chunksPerRow = (outLast + chunk - 1) / chunk;
         int tasks = rows.rowCount() * chunksPerRow;
-        IntStream range = IntStream.range(0, tasks);
         Thread caller = Thread.currentThread();
-        (parallel ? range.parallel() : range).forEach(new java.util.function.IntConsumer() {
-            @Override
-            public void accept(int task) {
-                // Tasks run on pool threads; each checks the caller so that interrupting it stops the call.
-                if (caller.isInterrupted()) {
-                    throw new CancellationException("convolution interrupted: " + g);
-                }
-                int row = task / chunksPerRow;
-                int from = (task % chunksPerRow) * chunk;
-                int to = Math.min(outLast, from + chunk);
-                rowKernel.computeRow(rows, row, from, to, source, prepared, bias, output, new Scratch(rows));
+        IntConsumer body = task -> {
+            // Tasks run on worker threads too; each checks the caller so that interrupting it stops the call.
+            if (caller.isInterrupted()) {
+                throw new CancellationException("convolution interrupted: " + g);
             }
-        });
+            int row = task / chunksPerRow;
+            int from = (task % chunksPerRow) * chunk;
+            int to = Math.min(outLast, from + chunk);
+            rowKernel.computeRow(rows, row, from, to, source, prepared, bias, output, new Scratch(rows));
+        };
+        if (parallel) {
+            CpuWorkers.forEach(tasks, body);
+        } else {
+            for (int task = 0; task < tasks; task++) {
+                body.accept(task);
+            }
+        }
     }
 
     private static void fillWithBias(float[] bias, int channels, float[] output) {

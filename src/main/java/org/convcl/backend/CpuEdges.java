@@ -1,8 +1,8 @@
 package org.convcl.backend;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 import org.convcl.EdgePadding;
+import org.convcl.internal.CpuWorkers;
 
 /**
  * The pure-Java {@link EdgePadding} maps: {@link #pad} gathers the padded array from its source, and
@@ -139,7 +139,7 @@ final class CpuEdges {
             return;
         }
         int perBatch = (positions + POSITIONS_PER_TASK - 1) / POSITIONS_PER_TASK;
-        IntStream.range(0, batch * perBatch).parallel().forEach(task -> {
+        CpuWorkers.forEach(batch * perBatch, task -> {
             int b = task / perBatch;
             int first = (task % perBatch) * POSITIONS_PER_TASK;
             slice.run(b, first, Math.min(positions, first + POSITIONS_PER_TASK));

@@ -1,9 +1,9 @@
 package org.convcl.backend;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 import org.convcl.ConvGeometry;
 import org.convcl.Precision;
+import org.convcl.internal.CpuWorkers;
 import org.convcl.internal.Tf32;
 
 /**
@@ -55,7 +55,7 @@ final class CpuGradients {
         // Each worker holds a double partial and a float block: 12 bytes per kernel element.
         int workers = workers(pairs, kernelLength, 12);
         double[][] partials = new double[workers][];
-        IntStream.range(0, workers).parallel().forEach(w -> {
+        CpuWorkers.forEach(workers, w -> {
             double[] partial = new double[kernelLength];
             float[] block = new float[kernelLength];
             int first = (int) (pairs * w / workers);
@@ -82,7 +82,7 @@ final class CpuGradients {
         }
         int workers = workers(pairs, cout, 8);
         double[][] partials = new double[workers][];
-        IntStream.range(0, workers).parallel().forEach(w -> {
+        CpuWorkers.forEach(workers, w -> {
             double[] partial = new double[cout];
             int last = (int) (pairs * (w + 1) / workers);
             for (int p = (int) (pairs * w / workers); p < last; p++) {
@@ -141,8 +141,8 @@ final class CpuGradients {
     private static int workers(long pairs, int partialLength, int bytesPerElement) {
         long byWork = Math.max(1, pairs / MIN_POSITIONS_PER_WORKER);
         long byMemory = Math.max(1, PARTIALS_BUDGET_BYTES / ((long) bytesPerElement * partialLength));
-        // The caller thread works too, so a parallel stream runs on every core.
-        long cores = Runtime.getRuntime().availableProcessors();
+        // The caller thread is one of CpuWorkers' threads.
+        long cores = CpuWorkers.threads();
         return (int) Math.min(Math.min(byWork, byMemory), cores);
     }
 

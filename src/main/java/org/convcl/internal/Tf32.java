@@ -39,7 +39,7 @@ public final class Tf32 {
         if (pieces <= 1) {
             roundRange(values, rounded, 0, values.length);
         } else {
-            java.util.stream.IntStream.range(0, pieces).parallel().forEach(piece -> roundRange(values, rounded,
+            CpuWorkers.forEach(pieces, piece -> roundRange(values, rounded,
                     piece * PIECE, Math.min(values.length, (piece + 1) * PIECE)));
         }
         return rounded;

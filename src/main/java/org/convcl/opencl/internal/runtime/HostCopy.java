@@ -2,12 +2,12 @@ package org.convcl.opencl.internal.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.stream.IntStream;
+import org.convcl.internal.CpuWorkers;
 
 /**
  * Copies between Java float arrays and pinned staging memory: the one step of a host-array transfer that the
  * CPU does. One core copies several GB/s, less than a PCIe 5 link carries, so large copies are split across the
- * common fork-join pool's threads (memory bandwidth then sets the pace); small ones stay on the caller's thread.
+ * Java path's threads ({@link CpuWorkers}) (memory bandwidth then sets the pace); small ones stay on the caller's thread.
  */
 public final class HostCopy {
     /** Floats per part of a parallel copy: big enough that a part costs far more than handing it to a thread. */
@@ -23,7 +23,7 @@ public final class HostCopy {
             floats(staging).put(source, from, count);
             return;
         }
-        IntStream.range(0, parts).parallel().forEach(part -> {
+        CpuWorkers.forEach(parts, part -> {
             int start = part * PART_FLOATS;
             int length = Math.min(PART_FLOATS, count - start);
             floats(staging).position(start).put(source, from + start, length);
@@ -37,7 +37,7 @@ public final class HostCopy {
             floats(staging).get(target, from, count);
             return;
         }
-        IntStream.range(0, parts).parallel().forEach(part -> {
+        CpuWorkers.forEach(parts, part -> {
             int start = part * PART_FLOATS;
             int length = Math.min(PART_FLOATS, count - start);
             floats(staging).position(start).get(target, from + start, length);

@@ -1,0 +1,225 @@
+package org.convcl.internal;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntConsumer;
+
+/**
+ * The threads the Java path computes on: the calling thread plus {@code threads - 1} daemon workers, sharing one
+ * call's tasks through an atomic counter, so that a core that runs slow (another process, a hypervisor taking
+ * the virtual CPU) leaves its share to the others instead of holding up the call.
+ *
+ * <p>Why not the common fork-join pool, which a parallel stream uses: on a 2-core machine its single worker,
+ * parked between calls, was often not running again before the caller had done every task itself, so a call
+ * took as long as on one thread (resnet3x3: 16.8 ms, the sequential time, in half of 40 calls, against 8.9).
+ * A parallel stream also splits the range into a few fixed pieces up front. Here workers spin for a short
+ * while after a call ({@link #spinNanos}, as OpenMP's and ONNX Runtime's threads do) so that back-to-back calls
+ * find them running, then park; tasks are claimed one at a time.
+ *
+ * <p>One call uses the workers at a time. A call that arrives while they are busy, or from inside a task, runs
+ * its tasks on its own thread: concurrent callers then each keep a core, and nothing can deadlock. Workers do
+ * not spin for a second after such a call, so that they do not take cores from those callers between calls.
+ *
+ * <p>Threads: the {@code convcl.cpu.threads} system property or {@code CONVCL_CPU_THREADS} (1 to 1024), else
+ * every available processor. Spin: {@code convcl.cpu.spin.us} or {@code CONVCL_CPU_SPIN_US} (0 to 1,000,000
+ * microseconds; 0 parks at once), else {@link #DEFAULT_SPIN_MICROS}. Both are read once, when the Java path
+ * first runs in parallel.
+ */
+public final class CpuWorkers {
+    /** The threads setting: the calling thread counts as one. */
+    public static final Settings.Setting THREADS = new Settings.Setting("convcl.cpu.threads", "CONVCL_CPU_THREADS");
+    /** How long an idle worker spins before parking, in microseconds. */
+    public static final Settings.Setting SPIN_MICROS = new Settings.Setting("convcl.cpu.spin.us",
+            "CONVCL_CPU_SPIN_US");
+    /**
+     * 2 ms: longer than the gap between back-to-back calls of a layer loop or a benchmark (copying a result out,
+     * the next layer's set-up), short enough that an idle application does not keep a core busy.
+     */
+    public static final int DEFAULT_SPIN_MICROS = 2000;
+    private static final int MAX_THREADS = 1024;
+    private static final int MAX_SPIN_MICROS = 1_000_000;
+
+    private static volatile CpuWorkers shared;
+
+    private final int threads;
+    private final long spinNanos;
+    /** The call the workers serve; a new object per call, so a worker joins each one once. */
+    private final AtomicReference<Job> current = new AtomicReference<>();
+    /** Held by the call that owns the workers. */
+    private final AtomicInteger owner = new AtomicInteger();
+    private final Thread[] workers;
+    /**
+     * When a call last found the workers busy. Threads of the application are then computing beside them (Spark
+     * tasks, a server's requests), and a spinning worker would take a core from one of them: for
+     * {@link #CONTENTION_QUIET_NANOS} after that, idle workers park at once.
+     */
+    private volatile long contendedAt = System.nanoTime() - CONTENTION_QUIET_NANOS;
+    private static final long CONTENTION_QUIET_NANOS = 1_000_000_000L;
+
+    private CpuWorkers(int threads, long spinNanos) {
+        this.threads = threads;
+        this.spinNanos = spinNanos;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread worker = new Thread(this::work, "convcl-cpu-" + (i + 1));
+            worker.setDaemon(true);
+            workers[i] = worker;
+            worker.start();
+        }
+    }
+
+    /**
+     * Runs {@code body} once for every task in {@code [0, tasks)}, on this thread and the workers, in no fixed
+     * order, and returns when all have run. If a task throws, tasks not yet started are skipped and the first
+     * exception is rethrown here once running tasks have finished.
+     */
+    public static void forEach(int tasks, IntConsumer body) {
+        if (tasks <= 0) {
+            return;
+        }
+        CpuWorkers pool = tasks == 1 ? null : shared();
+        boolean owned = pool != null && pool.threads > 1 && pool.owner.compareAndSet(0, 1);
+        if (!owned) {
+            if (pool != null && pool.threads > 1) {
+                pool.contendedAt = System.nanoTime();
+            }
+            for (int task = 0; task < tasks; task++) {
+                body.accept(task);
+            }
+            return;
+        }
+        try {
+            pool.run(tasks, body);
+        } finally {
+            pool.owner.set(0);
+        }
+    }
+
+    /** Threads a parallel call runs on, the calling thread included. */
+    public static int threads() {
+        return shared().threads;
+    }
+
+    private static CpuWorkers shared() {
+        CpuWorkers pool = shared;
+        if (pool == null) {
+            synchronized (CpuWorkers.class) {
+                pool = shared;
+                if (pool == null) {
+                    pool = new CpuWorkers(threadsSetting(), spinMicrosSetting() * 1000L);
+                    shared = pool;
+                }
+            }
+        }
+        return pool;
+    }
+
+    static int threadsSetting() {
+        return THREADS.value().map(v -> parse(THREADS, v, 1, MAX_THREADS))
+                .orElse(Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()));
+    }
+
+    static int spinMicrosSetting() {
+        return SPIN_MICROS.value().map(v -> parse(SPIN_MICROS, v, 0, MAX_SPIN_MICROS)).orElse(DEFAULT_SPIN_MICROS);
+    }
+
+    private static int parse(Settings.Setting setting, String value, int min, int max) {
+        int parsed;
+        try {
+            parsed = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            parsed = min - 1;
+        }
+        if (parsed < min || parsed > max) {
+            throw new IllegalArgumentException(setting.source() + " is '" + value + "': it must be a whole number from "
+                    + min + " to " + max);
+        }
+        return parsed;
+    }
+
+    private void run(int tasks, IntConsumer body) {
+        Job job = new Job(tasks, body);
+        current.set(job);
+        for (Thread worker : workers) {
+            LockSupport.unpark(worker);
+        }
+        job.claimAndRun();
+        // Every task is claimed; wait for those still running on workers (at most one task each).
+        int spins = 0;
+        while (job.active.get() != 0) {
+            if (++spins < 1 << 12) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+        current.compareAndSet(job, null);
+        Throwable failure = job.failure.get();
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+    }
+
+    private void work() {
+        Job seen = null;
+        while (true) {
+            Job job = awaitJob(seen);
+            seen = job;
+            job.active.incrementAndGet();
+            try {
+                job.claimAndRun();
+            } finally {
+                job.active.decrementAndGet();
+            }
+        }
+    }
+
+    /** The next call's job: spins for {@link #spinNanos} after the last one, then parks until unparked. */
+    private Job awaitJob(Job seen) {
+        long now = System.nanoTime();
+        long spinUntil = now - contendedAt < CONTENTION_QUIET_NANOS ? now : now + spinNanos;
+        while (true) {
+            Job job = current.get();
+            if (job != null && job != seen) {
+                return job;
+            }
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                // run() sets the job before unparking, so a job published after this check unparks us.
+                LockSupport.park(this);
+            }
+        }
+    }
+
+    /** One call's tasks, claimed one at a time by whichever thread is free. */
+    private static final class Job {
+        final int tasks;
+        final IntConsumer body;
+        final AtomicInteger next = new AtomicInteger();
+        /** Workers inside {@link #claimAndRun}: counted before they claim, so the caller waits for their tasks. */
+        final AtomicInteger active = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Job(int tasks, IntConsumer body) {
+            this.tasks = tasks;
+            this.body = body;
+        }
+
+        void claimAndRun() {
+            int task;
+            while ((task = next.getAndIncrement()) < tasks) {
+                try {
+                    body.accept(task);
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                    next.set(tasks); // skip the tasks not yet started
+                }
+            }
+        }
+    }
+}
