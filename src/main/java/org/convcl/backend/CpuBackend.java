@@ -2,6 +2,7 @@ package org.convcl.backend;
 
 import java.util.Arrays;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.convcl.ConvGeometry;
 import org.convcl.Precision;
@@ -9,6 +10,8 @@ import org.convcl.backend.cpu.ConvRows;
 import org.convcl.backend.cpu.CpuKernels;
 import org.convcl.backend.cpu.RowKernel;
 import org.convcl.backend.cpu.Scratch;
+import org.convcl.backend.cpu.TileKernel;
+import org.convcl.backend.cpu.WinogradTiles;
 import org.convcl.internal.CpuWorkers;
 import org.convcl.internal.Tf32;
 
@@ -92,6 +95,9 @@ public final class CpuBackend implements ConvBackend {
             operandInput = Tf32.roundedCopy(input);
             operandKernel = Tf32.roundedCopy(kernel);
         }
+        if (forwardByWinograd(g, operandInput, operandKernel, bias, output)) {
+            return;
+        }
         float[] source = operandInput;
         ConvRows rows = new ConvRows(g);
         RowKernel rowKernel = CpuKernels.select(rows);
@@ -100,23 +106,56 @@ public final class CpuBackend implements ConvBackend {
         // Long rows (1-d signals, wide images) are split so that every core gets work.
         int chunk = Math.max(4, Math.min(outLast, roundUpTo4(POSITIONS_PER_TASK)));
         int chunksPerRow = (outLast + chunk - 1) / chunk;
-        int tasks = rows.rowCount() * chunksPerRow;
-        Thread caller = Thread.currentThread();
-        IntConsumer body = task -> {
-            // Tasks run on worker threads too; each checks the caller so that interrupting it stops the call.
-            if (caller.isInterrupted()) {
-                throw new CancellationException("convolution interrupted: " + g);
-            }
+        runTasks(g, rows.rowCount() * chunksPerRow, task -> {
             int row = task / chunksPerRow;
             int from = (task % chunksPerRow) * chunk;
             int to = Math.min(outLast, from + chunk);
             rowKernel.computeRow(rows, row, from, to, source, prepared, bias, output, new Scratch(rows));
+        });
+    }
+
+    /**
+     * Computes the call through Winograd tiles where they apply (3-tap kernels at stride 1, see
+     * {@link WinogradTiles#plan}); false, with the output to be written otherwise, where they do not or where the
+     * kernel or the input holds a NaN or an infinity, whose propagation the transforms would change.
+     */
+    private boolean forwardByWinograd(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        TileKernel tileKernel = CpuKernels.winograd();
+        if (tileKernel == null) {
+            return false;
+        }
+        WinogradTiles tiles = WinogradTiles.plan(g, tileKernel.channelBlock());
+        if (tiles == null) {
+            return false;
+        }
+        float[] transformed = tileKernel.transformKernel(tiles, kernel);
+        if (transformed == null) {
+            return false;
+        }
+        AtomicBoolean nonFinite = new AtomicBoolean();
+        runTasks(g, tiles.tasks(), task -> {
+            if (!tileKernel.computeBlock(tiles, task, input, transformed, bias, output)) {
+                nonFinite.set(true);
+            }
+        });
+        return !nonFinite.get();
+    }
+
+    /** Runs a call's tasks on every core (or this thread only), each stopping the call if the caller was interrupted. */
+    private void runTasks(ConvGeometry g, int tasks, IntConsumer task) {
+        Thread caller = Thread.currentThread();
+        IntConsumer body = t -> {
+            // Tasks run on worker threads too; each checks the caller so that interrupting it stops the call.
+            if (caller.isInterrupted()) {
+                throw new CancellationException("convolution interrupted: " + g);
+            }
+            task.accept(t);
         };
         if (parallel) {
             CpuWorkers.forEach(tasks, body);
         } else {
-            for (int task = 0; task < tasks; task++) {
-                body.accept(task);
+            for (int t = 0; t < tasks; t++) {
+                body.accept(t);
             }
         }
     }

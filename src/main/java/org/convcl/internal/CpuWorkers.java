@@ -36,7 +36,7 @@ public final class CpuWorkers {
      * 2 ms: longer than the gap between back-to-back calls of a layer loop or a benchmark (copying a result out,
      * the next layer's set-up), short enough that an idle application does not keep a core busy.
      */
-    public static final int DEFAULT_SPIN_MICROS = 2000;
+    public static final int DEFAULT_SPIN_MICROS = 10_000;
     private static final int MAX_THREADS = 1024;
     private static final int MAX_SPIN_MICROS = 1_000_000;
 

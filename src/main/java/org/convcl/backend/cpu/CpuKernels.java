@@ -16,6 +16,12 @@ public final class CpuKernels {
     private static final boolean VECTOR_MODULE = vectorModuleOpened();
     private static final RowKernel VECTOR = VECTOR_MODULE ? loadVectorKernel("VectorConvKernel") : null;
     private static final RowKernel VECTOR_DEPTHWISE = VECTOR_MODULE ? loadVectorKernel("VectorDepthwiseKernel") : null;
+    /**
+     * Winograd tiles ({@link WinogradTiles}) where they apply; off with {@code convcl.cpu.noWinograd}, for
+     * comparisons. Plain loops have none: there the transforms would cost more than they save.
+     */
+    private static final TileKernel WINOGRAD = VECTOR_MODULE && !Boolean.getBoolean("convcl.cpu.noWinograd")
+            ? loadVectorKernel("VectorWinogradKernel") : null;
 
     private CpuKernels() {
     }
@@ -23,6 +29,11 @@ public final class CpuKernels {
     /** Whether the Vector API kernel is in use. */
     public static boolean vectorApiAvailable() {
         return VECTOR != null;
+    }
+
+    /** The Winograd tile kernel, or null where the Java path has none (no Vector API, or turned off). */
+    public static TileKernel winograd() {
+        return WINOGRAD;
     }
 
     public static RowKernel select(ConvRows rows) {
@@ -49,10 +60,11 @@ public final class CpuKernels {
         return true;
     }
 
-    private static RowKernel loadVectorKernel(String simpleName) {
+    @SuppressWarnings("unchecked")
+    private static <T> T loadVectorKernel(String simpleName) {
         try {
             // Loaded by name so that this class links without the incubator module.
-            return (RowKernel) Class.forName(CpuKernels.class.getPackageName() + "." + simpleName)
+            return (T) Class.forName(CpuKernels.class.getPackageName() + "." + simpleName)
                     .getDeclaredConstructor().newInstance();
         } catch (ReflectiveOperationException | LinkageError e) {
             LOG.info("Vector API kernel unavailable ({}); using plain loops", e.toString());

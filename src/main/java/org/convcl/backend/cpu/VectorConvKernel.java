@@ -143,7 +143,7 @@ final class VectorConvKernel implements RowKernel {
      * loop over {@code steps}, the kernel panel read straight from {@code w}. Writes positions
      * {@code q0..q3} (flat output positions, possibly repeated at a segment's end).
      */
-    private static void patchBlock4x4(int steps, float[] panel, int i0, int i1, int i2, int i3, float[] kernel,
+    static void patchBlock4x4(int steps, float[] panel, int i0, int i1, int i2, int i3, float[] kernel,
             int w, float[] bias, int channel, float[] output, int cout, int q0, int q1, int q2, int q3) {
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;

@@ -1,0 +1,25 @@
+package org.convcl.backend.cpu;
+
+/**
+ * Computes one block of {@link WinogradTiles} (every channel of its tiles' outputs). Implementations are
+ * stateless and shared by every thread; their buffers are per thread.
+ */
+public interface TileKernel {
+
+    /** Output channels per register block: {@link WinogradTiles#plan} needs it. */
+    int channelBlock();
+
+    /**
+     * The kernel {@code (3, ..., 3, Cin, Cout)} transformed ({@code G} along every dim) into the layout
+     * {@link #computeBlock} reads, once per call; null when the kernel holds a NaN or an infinity.
+     */
+    float[] transformKernel(WinogradTiles tiles, float[] kernel);
+
+    /**
+     * Writes the outputs of block {@code task}; {@code transformedKernel} is what {@link #transformKernel}
+     * returned. Returns false when an input value it read was NaN or
+     * infinite: its outputs are then not what the direct sum gives, and the caller must compute them otherwise.
+     */
+    boolean computeBlock(WinogradTiles tiles, int task, float[] input, float[] transformedKernel, float[] bias,
+            float[] output);
+}

@@ -1,0 +1,483 @@
+package org.convcl.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link WinogradTiles} on the Vector API. A block of tiles goes through three steps, each vectorised over
+ * channels: the input transform of every tile (its {@code 4^rank} points, {@code B^T} along each dim) into
+ * {@code V[point][tile][Cin]}; one matrix product per point, {@code M[point] = V[point] x U[point]}, in the direct
+ * kernel's 4-tile by 4-vector register blocks ({@link VectorConvKernel#patchBlock4x4}); and the output transform
+ * ({@code A^T} along each dim) of every tile, plus bias, into the output.
+ *
+ * <p>Loaded only when the {@code jdk.incubator.vector} module is present (see {@link CpuKernels}).
+ */
+final class VectorWinogradKernel implements TileKernel {
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int LANES = SPECIES.length();
+    private static final int BLOCK = 4 * LANES;
+    private static final int POINTS = WinogradTiles.POINTS;
+    private static final FloatVector ZERO = FloatVector.zero(SPECIES);
+
+    /** One thread's buffers, grown to the largest block it has run; a fresh set per task would be zeroed each time. */
+    private static final class Buffers {
+        float[] transformed = new float[0];
+        float[] products = new float[0];
+        /** Three buffers of {@code 4^rank} vectors for the transforms and the channel tail. */
+        float[] first = new float[0];
+        float[] second = new float[0];
+        float[] third = new float[0];
+        int[] pointBase = new int[0];
+        /** Per point, the input, or {@link #zeros} where the point reads a zero: loads then never branch. */
+        float[][] pointSource = new float[0][];
+        float[][] gatheredSource = new float[0][];
+        int[] gatheredBase = new int[0];
+        /** Zeros for points that read padding, and for the bias of a layer without one. */
+        float[] zeros = new float[0];
+        int[] outputBase = new int[0];
+        int[] tile = new int[3];
+
+        void ensure(WinogradTiles w) {
+            int transformedFloats = w.points * w.tilesPerBlock * w.inChannels;
+            int productFloats = w.points * w.tilesPerBlock * w.outChannels;
+            if (transformed.length < transformedFloats) {
+                transformed = new float[transformedFloats];
+            }
+            if (products.length < productFloats) {
+                products = new float[productFloats];
+            }
+            if (zeros.length < Math.max(w.inChannels + LANES, w.outChannels)) {
+                zeros = new float[Math.max(w.inChannels + LANES, w.outChannels)];
+            }
+            if (first.length < w.points * LANES) {
+                first = new float[w.points * LANES];
+                second = new float[w.points * LANES];
+                third = new float[w.points * LANES];
+                pointBase = new int[w.points];
+                pointSource = new float[w.points][];
+                gatheredSource = new float[w.points][];
+                gatheredBase = new int[w.points];
+                outputBase = new int[w.outputsPerTile];
+            }
+        }
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    @Override
+    public int channelBlock() {
+        return BLOCK;
+    }
+
+    /**
+     * For point {@code p} and block {@code c} of {@link #BLOCK} output channels, {@code Cin} steps of
+     * {@link #BLOCK} floats at {@code ((p * blocks + c) * Cin) * BLOCK}: the panel one matrix product streams.
+     * Vectorised over output channels, which are contiguous in the kernel.
+     */
+    @Override
+    public float[] transformKernel(WinogradTiles w, float[] kernel) {
+        int rank = w.rank;
+        int cin = w.inChannels;
+        int cout = w.outChannels;
+        int blocks = cout / BLOCK;
+        int taps = WinogradTiles.pow(3, rank);
+        float[] transformed = new float[w.points * cin * cout];
+        float[] first = new float[w.points * LANES];
+        float[] second = new float[w.points * LANES];
+        FloatVector check = ZERO;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int co = 0; co < cout; co += LANES) {
+                for (int t = 0; t < taps; t++) {
+                    FloatVector g = FloatVector.fromArray(SPECIES, kernel, (t * cin + ci) * cout + co);
+                    check = check.add(g.mul(0f));
+                    g.intoArray(first, t * LANES);
+                }
+                float[] result = kernelTransform(rank, first, second);
+                int at = ci * BLOCK + co % BLOCK;
+                int perPoint = blocks * cin * BLOCK;
+                int blockBase = co / BLOCK * cin * BLOCK;
+                for (int p = 0; p < w.points; p++) {
+                    FloatVector.fromArray(SPECIES, result, p * LANES).intoArray(transformed,
+                            p * perPoint + blockBase + at);
+                }
+            }
+        }
+        return Float.isNaN(check.reduceLanes(VectorOperators.ADD)) ? null : transformed;
+    }
+
+    /** {@code G} along every dim of {@code 3^rank} tap vectors in {@code a}; returns the buffer holding the result. */
+    private static float[] kernelTransform(int rank, float[] a, float[] b) {
+        // Dims before the current one are already 4 long, dims after it still 3.
+        float[] from = a;
+        float[] to = b;
+        FloatVector half = FloatVector.broadcast(SPECIES, 0.5f);
+        for (int d = 0; d < rank; d++) {
+            int before = WinogradTiles.pow(POINTS, d);
+            int after = WinogradTiles.pow(3, rank - 1 - d);
+            for (int o = 0; o < before; o++) {
+                for (int i = 0; i < after; i++) {
+                    FloatVector g0 = FloatVector.fromArray(SPECIES, from, ((o * 3) * after + i) * LANES);
+                    FloatVector g1 = FloatVector.fromArray(SPECIES, from, ((o * 3 + 1) * after + i) * LANES);
+                    FloatVector g2 = FloatVector.fromArray(SPECIES, from, ((o * 3 + 2) * after + i) * LANES);
+                    int at = (o * POINTS * after + i) * LANES;
+                    int step = after * LANES;
+                    g0.intoArray(to, at);
+                    g0.add(g1).add(g2).mul(half).intoArray(to, at + step);
+                    g0.sub(g1).add(g2).mul(half).intoArray(to, at + 2 * step);
+                    g2.intoArray(to, at + 3 * step);
+                }
+            }
+            float[] swap = from;
+            from = to;
+            to = swap;
+        }
+        return from;
+    }
+
+    @Override
+    public boolean computeBlock(WinogradTiles w, int task, float[] input, float[] transformedKernel, float[] bias,
+            float[] output) {
+        Buffers buffers = BUFFERS.get();
+        buffers.ensure(w);
+        int rank = w.rank;
+        int b = task / w.blocksPerBatchElement;
+        int rest = task % w.blocksPerBatchElement;
+        int firstTile = rest % w.blocksPerLastDim * w.tilesPerBlock;
+        int outer = rest / w.blocksPerLastDim;
+        int[] tile = buffers.tile;
+        for (int d = rank - 2; d >= 0; d--) {
+            tile[d] = outer % w.tileCounts[d];
+            outer /= w.tileCounts[d];
+        }
+        int count = Math.min(w.tilesPerBlock, w.tileCounts[rank - 1] - firstTile);
+        for (int t = 0; t < count; t++) {
+            tile[rank - 1] = firstTile + t;
+            transformInputs(w, b, tile, t, input, buffers);
+        }
+        multiply(w, count, transformedKernel, buffers);
+        boolean finite = true;
+        for (int t = 0; t < count; t++) {
+            tile[rank - 1] = firstTile + t;
+            finite &= transformOutputs(w, b, tile, t, bias, output, buffers);
+        }
+        return finite;
+    }
+
+    /** The input transform of one tile into {@code V[t][point][Cin]}. */
+    private static void transformInputs(WinogradTiles w, int b, int[] tile, int t, float[] input, Buffers buffers) {
+        int cin = w.inChannels;
+        int points = w.points;
+        int[] pointBase = buffers.pointBase;
+        float[][] pointSource = buffers.pointSource;
+        pointBases(w, b, tile, input, buffers.zeros, pointSource, pointBase);
+        // V[t][p][Cin]: a tile's points side by side, so that its stores stream (a point-major layout put the 16
+        // stores of a tile a power-of-two stride apart, into the same few cache sets).
+        int tileBase = t * points * cin;
+        int c = 0;
+        for (; c + LANES <= cin; c += LANES) {
+            inputTransform(w.rank, pointSource, pointBase, c, buffers.transformed, tileBase + c, cin, buffers.first);
+        }
+        if (c < cin) {
+            // The last channels, fewer than a vector: copied lane by lane into a zeroed vector per point, and back.
+            int lanes = cin - c;
+            float[] gathered = buffers.second;
+            float[][] gatheredSource = buffers.gatheredSource;
+            int[] gatheredBase = buffers.gatheredBase;
+            java.util.Arrays.fill(gathered, 0, points * LANES, 0f);
+            for (int p = 0; p < points; p++) {
+                gatheredSource[p] = gathered;
+                gatheredBase[p] = p * LANES;
+                System.arraycopy(pointSource[p], pointBase[p] + c, gathered, p * LANES, lanes);
+            }
+            float[] result = buffers.third;
+            inputTransform(w.rank, gatheredSource, gatheredBase, 0, result, 0, LANES, buffers.first);
+            for (int p = 0; p < points; p++) {
+                System.arraycopy(result, p * LANES, buffers.transformed, tileBase + p * cin + c, lanes);
+            }
+        }
+    }
+
+    /**
+     * Where every point of the tile reads (channel 0): the input at its flat offset, or the zeros at 0 where the
+     * point reads a zero.
+     */
+    private static void pointBases(WinogradTiles w, int b, int[] tile, float[] input, float[] zeros,
+            float[][] pointSource, int[] pointBase) {
+        int rank = w.rank;
+        int[] digits = w.pointDigits;
+        for (int p = 0; p < w.points; p++) {
+            int base = b;
+            for (int d = 0; d < rank; d++) {
+                int x = w.sources[d][tile[d] * POINTS + digits[p * rank + d]];
+                if (x < 0) {
+                    base = -1;
+                    break;
+                }
+                base = base * w.inSpatial[d] + x;
+            }
+            pointSource[p] = base < 0 ? zeros : input;
+            pointBase[p] = base < 0 ? 0 : base * w.inChannels;
+        }
+    }
+
+    // Loads pick their array, never their vector, by condition: a vector chosen by a branch made C2 (JDK 17) emit
+    // code that took twice as long as the whole input transform without it.
+    private static FloatVector load(float[][] source, int[] base, int p, int c) {
+        return FloatVector.fromArray(SPECIES, source[p], base[p] + c);
+    }
+
+    /**
+     * {@code B^T} along every dim of one channel vector of a tile's points, read from {@code source[p]} at
+     * {@code base[p] + c}, written to {@code target} at
+     * {@code offset + p * stride}. Written out per rank, so that the points stay in registers.
+     */
+    private static void inputTransform(int rank, float[][] source, int[] base, int c, float[] target, int offset,
+            int stride, float[] scratch) {
+        if (rank == 1) {
+            FloatVector x0 = load(source, base, 0, c);
+            FloatVector x1 = load(source, base, 1, c);
+            FloatVector x2 = load(source, base, 2, c);
+            FloatVector x3 = load(source, base, 3, c);
+            x0.sub(x2).intoArray(target, offset);
+            x1.add(x2).intoArray(target, offset + stride);
+            x2.sub(x1).intoArray(target, offset + 2 * stride);
+            x1.sub(x3).intoArray(target, offset + 3 * stride);
+        } else if (rank == 2) {
+            inputTransform2d(source, base, 0, c, target, offset, stride);
+        } else {
+            // 3-d: the 2-d transform of each of the 4 slices along dim 0 into scratch, then B^T along dim 0.
+            for (int a = 0; a < POINTS; a++) {
+                inputTransform2d(source, base, a * 16, c, scratch, a * 16 * LANES, LANES);
+            }
+            int step = 16 * LANES;
+            for (int q = 0; q < 16; q++) {
+                int at = q * LANES;
+                FloatVector x0 = FloatVector.fromArray(SPECIES, scratch, at);
+                FloatVector x1 = FloatVector.fromArray(SPECIES, scratch, at + step);
+                FloatVector x2 = FloatVector.fromArray(SPECIES, scratch, at + 2 * step);
+                FloatVector x3 = FloatVector.fromArray(SPECIES, scratch, at + 3 * step);
+                x0.sub(x2).intoArray(target, offset + q * stride);
+                x1.add(x2).intoArray(target, offset + (16 + q) * stride);
+                x2.sub(x1).intoArray(target, offset + (32 + q) * stride);
+                x1.sub(x3).intoArray(target, offset + (48 + q) * stride);
+            }
+        }
+    }
+
+    /** {@code B^T} along both dims of the 4 x 4 points {@code base[first .. first + 15]} (row-major). */
+    private static void inputTransform2d(float[][] source, int[] base, int first, int c, float[] target, int offset,
+            int stride) {
+        // Along dim 0 (rows) for each column, then along dim 1 for each row.
+        FloatVector r00, r01, r02, r03, r10, r11, r12, r13, r20, r21, r22, r23, r30, r31, r32, r33;
+        {
+            FloatVector x0 = load(source, base, first, c);
+            FloatVector x1 = load(source, base, first + 4, c);
+            FloatVector x2 = load(source, base, first + 8, c);
+            FloatVector x3 = load(source, base, first + 12, c);
+            r00 = x0.sub(x2);
+            r10 = x1.add(x2);
+            r20 = x2.sub(x1);
+            r30 = x1.sub(x3);
+        }
+        {
+            FloatVector x0 = load(source, base, first + 1, c);
+            FloatVector x1 = load(source, base, first + 5, c);
+            FloatVector x2 = load(source, base, first + 9, c);
+            FloatVector x3 = load(source, base, first + 13, c);
+            r01 = x0.sub(x2);
+            r11 = x1.add(x2);
+            r21 = x2.sub(x1);
+            r31 = x1.sub(x3);
+        }
+        {
+            FloatVector x0 = load(source, base, first + 2, c);
+            FloatVector x1 = load(source, base, first + 6, c);
+            FloatVector x2 = load(source, base, first + 10, c);
+            FloatVector x3 = load(source, base, first + 14, c);
+            r02 = x0.sub(x2);
+            r12 = x1.add(x2);
+            r22 = x2.sub(x1);
+            r32 = x1.sub(x3);
+        }
+        {
+            FloatVector x0 = load(source, base, first + 3, c);
+            FloatVector x1 = load(source, base, first + 7, c);
+            FloatVector x2 = load(source, base, first + 11, c);
+            FloatVector x3 = load(source, base, first + 15, c);
+            r03 = x0.sub(x2);
+            r13 = x1.add(x2);
+            r23 = x2.sub(x1);
+            r33 = x1.sub(x3);
+        }
+        r00.sub(r02).intoArray(target, offset);
+        r01.add(r02).intoArray(target, offset + stride);
+        r02.sub(r01).intoArray(target, offset + 2 * stride);
+        r01.sub(r03).intoArray(target, offset + 3 * stride);
+        r10.sub(r12).intoArray(target, offset + 4 * stride);
+        r11.add(r12).intoArray(target, offset + 5 * stride);
+        r12.sub(r11).intoArray(target, offset + 6 * stride);
+        r11.sub(r13).intoArray(target, offset + 7 * stride);
+        r20.sub(r22).intoArray(target, offset + 8 * stride);
+        r21.add(r22).intoArray(target, offset + 9 * stride);
+        r22.sub(r21).intoArray(target, offset + 10 * stride);
+        r21.sub(r23).intoArray(target, offset + 11 * stride);
+        r30.sub(r32).intoArray(target, offset + 12 * stride);
+        r31.add(r32).intoArray(target, offset + 13 * stride);
+        r32.sub(r31).intoArray(target, offset + 14 * stride);
+        r31.sub(r33).intoArray(target, offset + 15 * stride);
+    }
+
+    /** {@code M[t * points + p] = V[t * points + p] x U[p]} for every point, in 4-tile by 4-vector register blocks. */
+    private static void multiply(WinogradTiles w, int count, float[] transformedKernel, Buffers buffers) {
+        int cin = w.inChannels;
+        int cout = w.outChannels;
+        int points = w.points;
+        int blocks = cout / BLOCK;
+        float[] transformed = buffers.transformed;
+        float[] products = buffers.products;
+        int last = count - 1;
+        for (int p = 0; p < points; p++) {
+            for (int block = 0; block < blocks; block++) {
+                int kernelBase = (p * blocks + block) * cin * BLOCK;
+                for (int t = 0; t < count; t += 4) {
+                    // Rows of V and M: tile t's point p is row t * points + p.
+                    int r0 = t * points + p;
+                    int r1 = Math.min(t + 1, last) * points + p;
+                    int r2 = Math.min(t + 2, last) * points + p;
+                    int r3 = Math.min(t + 3, last) * points + p;
+                    VectorConvKernel.patchBlock4x4(cin, transformed, r0 * cin, r1 * cin, r2 * cin, r3 * cin,
+                            transformedKernel, kernelBase, null, block * BLOCK, products, cout, r0, r1, r2, r3);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code A^T} along every dim of one tile's products, plus bias, into its outputs that exist. Returns false
+     * when an output is NaN or infinite: a NaN or an infinity among the inputs read always makes one so (every
+     * point feeds an output with a factor of 1 or -1), and then the direct sum must decide the values.
+     */
+    private static boolean transformOutputs(WinogradTiles w, int b, int[] tile, int t, float[] bias,
+            float[] output, Buffers buffers) {
+        int cout = w.outChannels;
+        int points = w.points;
+        int outputs = w.outputsPerTile;
+        int tileBase = t * points * cout;
+        int[] outputBase = buffers.outputBase;
+        outputBases(w, b, tile, outputBase);
+        float[] products = buffers.products;
+        float[] result = buffers.third;
+        // x * 0 is 0 for a finite x and NaN otherwise: one sum tells whether every output was finite.
+        FloatVector check = ZERO;
+        float[] biasSource = bias == null ? buffers.zeros : bias;
+        for (int c = 0; c < cout; c += LANES) {
+            outputTransform(w.rank, products, tileBase + c, cout, result, buffers.first);
+            FloatVector biasVector = FloatVector.fromArray(SPECIES, biasSource, c);
+            for (int e = 0; e < outputs; e++) {
+                int base = outputBase[e];
+                if (base >= 0) {
+                    FloatVector y = FloatVector.fromArray(SPECIES, result, e * LANES).add(biasVector);
+                    check = check.add(y.mul(0f));
+                    y.intoArray(output, base + c);
+                }
+            }
+        }
+        return !Float.isNaN(check.reduceLanes(VectorOperators.ADD));
+    }
+
+    /** The flat output offset of each of the tile's outputs (channel 0), or -1 for one past the output's edge. */
+    private static void outputBases(WinogradTiles w, int b, int[] tile, int[] outputBase) {
+        int rank = w.rank;
+        int[] dilation = w.geometry.kernelDilation();
+        for (int e = 0; e < w.outputsPerTile; e++) {
+            int base = b;
+            for (int d = 0; d < rank; d++) {
+                int second = (e >> (rank - 1 - d)) & 1;
+                int j = tile[d];
+                if (second == 1 && !w.seconds[d][j]) {
+                    base = -1;
+                    break;
+                }
+                base = base * w.outSpatial[d] + w.starts[d][j] + second * dilation[d];
+            }
+            outputBase[e] = base < 0 ? -1 : base * w.outChannels;
+        }
+    }
+
+    /**
+     * {@code A^T} along every dim of one channel vector of a tile's products, read from {@code source} at
+     * {@code offset + p * stride}; the {@code 2^rank} results go to {@code result}, a vector each, first dim
+     * slowest.
+     */
+    private static void outputTransform(int rank, float[] source, int offset, int stride, float[] result,
+            float[] scratch) {
+        if (rank == 1) {
+            FloatVector m0 = FloatVector.fromArray(SPECIES, source, offset);
+            FloatVector m1 = FloatVector.fromArray(SPECIES, source, offset + stride);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, source, offset + 2 * stride);
+            FloatVector m3 = FloatVector.fromArray(SPECIES, source, offset + 3 * stride);
+            m0.add(m1).add(m2).intoArray(result, 0);
+            m1.sub(m2).sub(m3).intoArray(result, LANES);
+        } else if (rank == 2) {
+            outputTransform2d(source, offset, stride, result, 0);
+        } else {
+            // 3-d: the 2-d transform of each of the 4 slices along dim 0 into scratch, then A^T along dim 0.
+            for (int a = 0; a < POINTS; a++) {
+                outputTransform2d(source, offset + a * 16 * stride, stride, scratch, a * 4 * LANES);
+            }
+            int step = 4 * LANES;
+            for (int q = 0; q < 4; q++) {
+                int at = q * LANES;
+                FloatVector m0 = FloatVector.fromArray(SPECIES, scratch, at);
+                FloatVector m1 = FloatVector.fromArray(SPECIES, scratch, at + step);
+                FloatVector m2 = FloatVector.fromArray(SPECIES, scratch, at + 2 * step);
+                FloatVector m3 = FloatVector.fromArray(SPECIES, scratch, at + 3 * step);
+                m0.add(m1).add(m2).intoArray(result, at);
+                m1.sub(m2).sub(m3).intoArray(result, at + step);
+            }
+        }
+    }
+
+    /** {@code A^T} along both dims of 4 x 4 products (row-major) into 2 x 2 results at {@code result[at..]}. */
+    private static void outputTransform2d(float[] source, int offset, int stride, float[] result, int at) {
+        // Along dim 0 (rows) for each column: t0j = m0j + m1j + m2j, t1j = m1j - m2j - m3j.
+        FloatVector t00, t01, t02, t03, t10, t11, t12, t13;
+        {
+            FloatVector m0 = FloatVector.fromArray(SPECIES, source, offset);
+            FloatVector m1 = FloatVector.fromArray(SPECIES, source, offset + 4 * stride);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, source, offset + 8 * stride);
+            FloatVector m3 = FloatVector.fromArray(SPECIES, source, offset + 12 * stride);
+            t00 = m0.add(m1).add(m2);
+            t10 = m1.sub(m2).sub(m3);
+        }
+        {
+            FloatVector m0 = FloatVector.fromArray(SPECIES, source, offset + stride);
+            FloatVector m1 = FloatVector.fromArray(SPECIES, source, offset + 5 * stride);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, source, offset + 9 * stride);
+            FloatVector m3 = FloatVector.fromArray(SPECIES, source, offset + 13 * stride);
+            t01 = m0.add(m1).add(m2);
+            t11 = m1.sub(m2).sub(m3);
+        }
+        {
+            FloatVector m0 = FloatVector.fromArray(SPECIES, source, offset + 2 * stride);
+            FloatVector m1 = FloatVector.fromArray(SPECIES, source, offset + 6 * stride);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, source, offset + 10 * stride);
+            FloatVector m3 = FloatVector.fromArray(SPECIES, source, offset + 14 * stride);
+            t02 = m0.add(m1).add(m2);
+            t12 = m1.sub(m2).sub(m3);
+        }
+        {
+            FloatVector m0 = FloatVector.fromArray(SPECIES, source, offset + 3 * stride);
+            FloatVector m1 = FloatVector.fromArray(SPECIES, source, offset + 7 * stride);
+            FloatVector m2 = FloatVector.fromArray(SPECIES, source, offset + 11 * stride);
+            FloatVector m3 = FloatVector.fromArray(SPECIES, source, offset + 15 * stride);
+            t03 = m0.add(m1).add(m2);
+            t13 = m1.sub(m2).sub(m3);
+        }
+        t00.add(t01).add(t02).intoArray(result, at);
+        t01.sub(t02).sub(t03).intoArray(result, at + LANES);
+        t10.add(t11).add(t12).intoArray(result, at + 2 * LANES);
+        t11.sub(t12).sub(t13).intoArray(result, at + 3 * LANES);
+    }
+}
