@@ -10,7 +10,9 @@ import org.convcl.backend.cpu.ConvRows;
 import org.convcl.backend.cpu.CpuKernels;
 import org.convcl.backend.cpu.RowKernel;
 import org.convcl.backend.cpu.Scratch;
+import org.convcl.backend.cpu.PhaseKernel;
 import org.convcl.backend.cpu.TileKernel;
+import org.convcl.backend.cpu.WinogradPhases;
 import org.convcl.backend.cpu.WinogradTiles;
 import org.convcl.internal.CpuWorkers;
 import org.convcl.internal.Tf32;
@@ -95,7 +97,8 @@ public final class CpuBackend implements ConvBackend {
             operandInput = Tf32.roundedCopy(input);
             operandKernel = Tf32.roundedCopy(kernel);
         }
-        if (forwardByWinograd(g, operandInput, operandKernel, bias, output)) {
+        if (forwardByWinograd(g, operandInput, operandKernel, bias, output)
+                || forwardByWinogradPhases(g, operandInput, operandKernel, bias, output)) {
             return;
         }
         float[] source = operandInput;
@@ -135,6 +138,32 @@ public final class CpuBackend implements ConvBackend {
         AtomicBoolean nonFinite = new AtomicBoolean();
         runTasks(g, tiles.tasks(), task -> {
             if (!tileKernel.computeBlock(tiles, task, input, transformed, bias, output)) {
+                nonFinite.set(true);
+            }
+        });
+        return !nonFinite.get();
+    }
+
+    /**
+     * As {@link #forwardByWinograd}, for the strided and input-dilated cases {@link WinogradPhases#plan} takes.
+     */
+    private boolean forwardByWinogradPhases(ConvGeometry g, float[] input, float[] kernel, float[] bias,
+            float[] output) {
+        PhaseKernel phaseKernel = CpuKernels.winogradPhases();
+        if (phaseKernel == null) {
+            return false;
+        }
+        WinogradPhases phases = WinogradPhases.plan(g, phaseKernel.channelBlock());
+        if (phases == null) {
+            return false;
+        }
+        float[] transformed = phaseKernel.transformKernel(phases, kernel);
+        if (transformed == null) {
+            return false;
+        }
+        AtomicBoolean nonFinite = new AtomicBoolean();
+        runTasks(g, phases.tasks(), task -> {
+            if (!phaseKernel.computeBlock(phases, task, input, transformed, bias, output)) {
                 nonFinite.set(true);
             }
         });

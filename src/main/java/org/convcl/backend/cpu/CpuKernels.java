@@ -22,6 +22,9 @@ public final class CpuKernels {
      */
     private static final TileKernel WINOGRAD = VECTOR_MODULE && !Boolean.getBoolean("convcl.cpu.noWinograd")
             ? loadVectorKernel("VectorWinogradKernel") : null;
+    /** Winograd phases ({@link WinogradPhases}) for strided and input-dilated cases; off with the same switch. */
+    private static final PhaseKernel WINOGRAD_PHASES = WINOGRAD == null ? null
+            : loadVectorKernel("VectorWinogradPhases");
 
     private CpuKernels() {
     }
@@ -34,6 +37,11 @@ public final class CpuKernels {
     /** The Winograd tile kernel, or null where the Java path has none (no Vector API, or turned off). */
     public static TileKernel winograd() {
         return WINOGRAD;
+    }
+
+    /** The Winograd phase kernel, or null where the Java path has none. */
+    public static PhaseKernel winogradPhases() {
+        return WINOGRAD_PHASES;
     }
 
     public static RowKernel select(ConvRows rows) {

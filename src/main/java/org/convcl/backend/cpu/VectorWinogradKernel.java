@@ -140,25 +140,17 @@ final class VectorWinogradKernel implements TileKernel {
             float[] output) {
         Buffers buffers = BUFFERS.get();
         buffers.ensure(w);
-        int rank = w.rank;
-        int b = task / w.blocksPerBatchElement;
-        int rest = task % w.blocksPerBatchElement;
-        int firstTile = rest % w.blocksPerLastDim * w.tilesPerBlock;
-        int outer = rest / w.blocksPerLastDim;
+        int firstTile = task * w.tilesPerBlock;
+        int count = Math.min(w.tilesPerBlock, w.totalTiles - firstTile);
         int[] tile = buffers.tile;
-        for (int d = rank - 2; d >= 0; d--) {
-            tile[d] = outer % w.tileCounts[d];
-            outer /= w.tileCounts[d];
-        }
-        int count = Math.min(w.tilesPerBlock, w.tileCounts[rank - 1] - firstTile);
         for (int t = 0; t < count; t++) {
-            tile[rank - 1] = firstTile + t;
+            int b = w.decode(firstTile + t, tile);
             transformInputs(w, b, tile, t, input, buffers);
         }
         multiply(w, count, transformedKernel, buffers);
         boolean finite = true;
         for (int t = 0; t < count; t++) {
-            tile[rank - 1] = firstTile + t;
+            int b = w.decode(firstTile + t, tile);
             finite &= transformOutputs(w, b, tile, t, bias, output, buffers);
         }
         return finite;

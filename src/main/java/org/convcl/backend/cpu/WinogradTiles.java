@@ -22,8 +22,8 @@ import org.convcl.ConvGeometry;
  * the transforms), so calls whose kernel or input holds one go the direct way (see {@code CpuBackend}).
  * {@link TileKernel#transformKernel} lays the transformed kernel out.
  *
- * <p>Memory stays bounded: a task transforms a block of at most {@link #MAX_TILES_PER_BLOCK} tiles along the last
- * dim into per-thread buffers of at most {@link #MAX_BLOCK_FLOATS} floats; nothing grows with the image.
+ * <p>Memory stays bounded: a task transforms a block of at most {@link #MAX_TILES_PER_BLOCK} consecutive tiles
+ * into per-thread buffers of at most {@link #MAX_BLOCK_FLOATS} floats; nothing grows with the image.
  * Immutable and shareable between threads.
  */
 public final class WinogradTiles {
@@ -46,11 +46,12 @@ public final class WinogradTiles {
     final int outChannels;
     /** Tiles per dim. */
     final int[] tileCounts;
-    /** Tiles per block along the last dim (a multiple of 4). */
+    /** Tiles per block (a multiple of 4). */
     final int tilesPerBlock;
-    final int blocksPerLastDim;
-    /** Blocks in one batch element: every tile index but the last dim's, times {@link #blocksPerLastDim}. */
-    final int blocksPerBatchElement;
+    /** Tiles of one batch element: the product of {@link #tileCounts}. */
+    final int tilesPerBatchElement;
+    /** Tiles of the call: blocks take them in this order (batch element, then tile index, last dim fastest). */
+    final int totalTiles;
     /** {@code starts[d][j]}: the first output coordinate of tile j along dim d. */
     final int[][] starts;
     /**
@@ -115,12 +116,12 @@ public final class WinogradTiles {
             }
         }
         this.tilesPerBlock = tilesPerBlock;
-        blocksPerLastDim = (tileCounts[rank - 1] + tilesPerBlock - 1) / tilesPerBlock;
-        int outer = 1;
-        for (int d = 0; d < rank - 1; d++) {
-            outer *= tileCounts[d];
+        int perBatchElement = 1;
+        for (int d = 0; d < rank; d++) {
+            perBatchElement *= tileCounts[d];
         }
-        blocksPerBatchElement = outer * blocksPerLastDim;
+        tilesPerBatchElement = perBatchElement;
+        totalTiles = g.batch() * perBatchElement;
     }
 
     /**
@@ -150,7 +151,21 @@ public final class WinogradTiles {
 
     /** Tasks of one call: one per block of tiles. */
     public int tasks() {
-        return geometry.batch() * blocksPerBatchElement;
+        return (totalTiles + tilesPerBlock - 1) / tilesPerBlock;
+    }
+
+    /**
+     * Decodes tile {@code flat} of the call (see {@link #totalTiles}) into its index along each dim; returns
+     * its batch element. A block may run over the end of a row or a batch element, so that every block but the
+     * last fills its register blocks.
+     */
+    int decode(int flat, int[] tile) {
+        int rest = flat % tilesPerBatchElement;
+        for (int d = rank - 1; d >= 0; d--) {
+            tile[d] = rest % tileCounts[d];
+            rest /= tileCounts[d];
+        }
+        return flat / tilesPerBatchElement;
     }
 
     static int pow(int base, int exponent) {

@@ -18,10 +18,11 @@ import org.convcl.testing.Tolerance;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Java path's Winograd tiles ({@link WinogradTiles}) against the float64 naive convolution: every geometry
- * here is one the tiles take (checked), over ranks 1 to 3, kernel dilations, every padding mode including crops,
- * tiles cut by the output's edge and by blocks, channel tails and bias; and NaN or infinities, which the
- * transforms would turn into other values, go the direct way and propagate as the reference says.
+ * The Java path's Winograd tiles ({@link WinogradTiles}) and phases ({@link WinogradPhases}) against the float64
+ * naive convolution: every geometry here is one they take (checked), over ranks 1 to 3, kernel dilations, strides
+ * and input dilation, every padding mode including crops, tiles cut by the output's edge and by blocks, channel
+ * tails and bias; and NaN or infinities, which the transforms would turn into other values, go the direct way and
+ * propagate as the reference says.
  */
 class WinogradTest {
     /** Output channels of one register block: the tiles take multiples of it. */
@@ -78,36 +79,129 @@ class WinogradTest {
     }
 
     @Test
+    void phasesMatchTheReferenceForStridesInputDilationAndShortKernels() {
+        assertNotNull(CpuKernels.winogradPhases(), "the tests run with the Vector API, so the phases are in use");
+        SplittableRandom random = new SplittableRandom(4711);
+        int checked = 0;
+        for (int round = 0; round < 400 && checked < 60; round++) {
+            int rank = 2 + random.nextInt(2);
+            if (random.nextInt(6) == 0) {
+                rank = 1;
+            }
+            int[] kernel = new int[rank];
+            int[] strides = new int[rank];
+            int[] inputDilation = new int[rank];
+            int[] dilation = new int[rank];
+            int[] spatial = new int[rank];
+            for (int d = 0; d < rank; d++) {
+                strides[d] = 1;
+                inputDilation[d] = 1;
+                dilation[d] = 1;
+                switch (random.nextInt(3)) {
+                    case 0 -> { // stride 1, a kernel of 2 or 3, any dilation
+                        kernel[d] = 2 + random.nextInt(2);
+                        dilation[d] = 1 + random.nextInt(3);
+                    }
+                    case 1 -> { // stride 2
+                        kernel[d] = 2 + random.nextInt(5);
+                        strides[d] = 2;
+                    }
+                    default -> { // input dilation 2
+                        kernel[d] = 2 + random.nextInt(5);
+                        inputDilation[d] = 2;
+                    }
+                }
+                int size = 1 + random.nextInt(rank == 3 ? 6 : 10);
+                if (d == rank - 1 && random.nextInt(4) == 0) {
+                    size = 40 + random.nextInt(60);
+                }
+                spatial[d] = Math.max(size, (kernel[d] - 1) * dilation[d] + 1);
+            }
+            int cin = new int[] {8, 13, 16, 33}[random.nextInt(4)];
+            int cout = BLOCK * (1 + random.nextInt(2));
+            int[] batch = random.nextBoolean() ? new int[] {1 + random.nextInt(2)} : new int[] {2, 1};
+            // Input dilation takes explicit padding only (as in jax); crops too.
+            int[][] pairs = new int[rank][];
+            boolean anyInputDilation = false;
+            for (int d = 0; d < rank; d++) {
+                pairs[d] = new int[] {random.nextInt(-1, kernel[d]), random.nextInt(-1, kernel[d])};
+                anyInputDilation |= inputDilation[d] > 1;
+            }
+            Padding padding = anyInputDilation || random.nextBoolean() ? Padding.pairs(pairs) : padding(random, rank);
+            ConvSpec spec = ConvSpec.builder().strides(strides).inputDilation(inputDilation).kernelDilation(dilation)
+                    .padding(padding).build();
+            int[] inputShape = concat(batch, spatial, cin);
+            int[] kernelShape = concat(new int[0], kernel, cin);
+            kernelShape = java.util.Arrays.copyOf(kernelShape, rank + 2);
+            kernelShape[rank + 1] = cout;
+            ConvGeometry g;
+            try {
+                g = spec.resolve(inputShape, kernelShape);
+            } catch (IllegalArgumentException e) {
+                continue; // e.g. a crop larger than the input
+            }
+            if (g.outputSpatialSize() == 0 || WinogradTiles.plan(g, BLOCK) != null
+                    || WinogradPhases.plan(g, BLOCK) == null) {
+                continue; // only geometries the phases take
+            }
+            int kernelSize = 1;
+            for (int k : kernel) {
+                kernelSize *= k;
+            }
+            float[] x = uniform(random, g.batch() * g.inputSpatialSize() * cin);
+            float[] w = uniform(random, kernelSize * cin * cout);
+            float[] bias = random.nextBoolean() ? uniform(random, cout) : null;
+            NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), inputShape, Tolerance.toDouble(w),
+                    kernelShape, bias == null ? null : Tolerance.toDouble(bias), strides, inputDilation, dilation,
+                    padding, 1);
+            for (CpuBackend backend : new CpuBackend[] {CpuBackend.instance(), CpuBackend.sequential()}) {
+                float[] y = new float[g.batch() * g.outputSpatialSize() * cout];
+                java.util.Arrays.fill(y, Float.NaN);
+                backend.forward(g, x, w, bias, y);
+                Tolerance.assertClose(backend.name() + " " + g + " " + padding, reference.shape(),
+                        reference.values(), reference.absSums(), g.outputShape(), y);
+            }
+            checked++;
+        }
+        assertTrue(checked >= 60, "geometries checked: " + checked);
+    }
+
+    @Test
     void nonFiniteValuesGoTheDirectWayAndPropagateLikeTheReference() {
         SplittableRandom random = new SplittableRandom(7);
-        int[] inputShape = {2, 7, 9, 16};
-        int[] kernelShape = {3, 3, 16, BLOCK};
-        // VALID: the reference multiplies padding zeros by an infinite weight (NaN), the library skips them.
-        ConvGeometry g = ConvSpec.builder().padding(Padding.VALID).build().resolve(inputShape, kernelShape);
-        assertNotNull(WinogradTiles.plan(g, BLOCK));
         int infinities = 0;
-        for (int round = 0; round < 6; round++) {
-            float[] x = positive(random, 2 * 7 * 9 * 16);
-            float[] w = positive(random, 9 * 16 * BLOCK);
-            // One infinity among positive values and weights: the direct sum gives +Inf where it is read, while
-            // the transforms (which subtract) would give Inf - Inf = NaN.
-            float[] target = round % 2 == 0 ? x : w;
-            target[random.nextInt(target.length)] = round < 4 ? Float.POSITIVE_INFINITY : Float.NaN;
-            NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), inputShape, Tolerance.toDouble(w),
-                    kernelShape, null, new int[] {1}, new int[] {1}, new int[] {1}, Padding.VALID, 1);
-            float[] y = new float[2 * 5 * 7 * BLOCK];
-            CpuBackend.instance().forward(g, x, w, null, y);
-            double[] expected = reference.values();
-            for (int i = 0; i < y.length; i++) {
-                if (Double.isNaN(expected[i]) || Double.isInfinite(expected[i])) {
-                    assertEquals((float) expected[i], y[i], "output " + i + " in round " + round);
-                    infinities += Double.isInfinite(expected[i]) ? 1 : 0;
-                } else {
-                    assertTrue(Float.isFinite(y[i]), "output " + i + " in round " + round + " is " + y[i]);
+        // 3x3: the tiles; 2x2: the phases. VALID: the reference multiplies padding zeros by an infinite weight
+        // (NaN), where the library skips them.
+        for (int k : new int[] {3, 2}) {
+            int[] inputShape = {2, 7, 9, 16};
+            int[] kernelShape = {k, k, 16, BLOCK};
+            ConvGeometry g = ConvSpec.builder().padding(Padding.VALID).build().resolve(inputShape, kernelShape);
+            assertNotNull(k == 3 ? WinogradTiles.plan(g, BLOCK) : WinogradPhases.plan(g, BLOCK), "k = " + k);
+            for (int round = 0; round < 6; round++) {
+                float[] x = positive(random, 2 * 7 * 9 * 16);
+                float[] w = positive(random, k * k * 16 * BLOCK);
+                // One infinity among positive values and weights: the direct sum gives +Inf where it is read,
+                // while the transforms (which subtract) would give Inf - Inf = NaN.
+                float[] target = round % 2 == 0 ? x : w;
+                target[random.nextInt(target.length)] = round < 4 ? Float.POSITIVE_INFINITY : Float.NaN;
+                NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), inputShape,
+                        Tolerance.toDouble(w), kernelShape, null, new int[] {1}, new int[] {1}, new int[] {1},
+                        Padding.VALID, 1);
+                float[] y = new float[g.batch() * g.outputSpatialSize() * BLOCK];
+                CpuBackend.instance().forward(g, x, w, null, y);
+                double[] expected = reference.values();
+                for (int i = 0; i < y.length; i++) {
+                    String where = "output " + i + ", k = " + k + ", round " + round;
+                    if (Double.isNaN(expected[i]) || Double.isInfinite(expected[i])) {
+                        assertEquals((float) expected[i], y[i], where);
+                        infinities += Double.isInfinite(expected[i]) ? 1 : 0;
+                    } else {
+                        assertTrue(Float.isFinite(y[i]), where + " is " + y[i]);
+                    }
                 }
             }
         }
-        assertTrue(infinities > 100, "infinities checked: " + infinities);
+        assertTrue(infinities > 200, "infinities checked: " + infinities);
     }
 
     @Test
@@ -118,6 +212,18 @@ class WinogradTest {
         assertNotNull(plan(ConvSpec.defaults(), new int[] {1, 40, 16}, kernelShape(1, 16, BLOCK)));
         assertNotNull(plan(ConvSpec.defaults(), new int[] {1, 4, 4, 4, 16}, kernelShape(3, 16, BLOCK)));
         assertNull(plan(ConvSpec.builder().strides(2).build(), in2, kernelShape(2, 16, BLOCK)), "stride 2");
+        assertNull(phases(ConvSpec.builder().strides(2).build(), in2, kernelShape(2, 16, BLOCK)),
+                "3x3 at stride 2 saves 1.44x, measured at parity: the direct kernel");
+        assertNotNull(phases(ConvSpec.builder().inputDilation(2).padding(Padding.of(2)).build(), in2,
+                new int[] {4, 4, 16, BLOCK}), "4x4 over a 2x dilated input");
+        assertNotNull(phases(ConvSpec.defaults(), in2, new int[] {2, 2, 16, BLOCK}), "a 2x2 kernel");
+        assertNotNull(phases(ConvSpec.builder().strides(1, 2).build(), in2, kernelShape(2, 16, BLOCK)),
+                "stride 2 along one dim");
+        assertNull(phases(ConvSpec.builder().strides(3).build(), in2, kernelShape(2, 16, BLOCK)), "stride 3");
+        assertNull(phases(ConvSpec.builder().strides(2).build(), in2, new int[] {7, 7, 16, BLOCK}),
+                "7 taps at stride 2 (4 per phase)");
+        assertNull(phases(ConvSpec.defaults(), new int[] {1, 40, 16}, new int[] {2, 16, BLOCK}),
+                "a 1-d kernel of 2 saves 1.33x");
         assertNull(plan(ConvSpec.builder().inputDilation(2).padding(Padding.of(1)).build(), in2,
                 kernelShape(2, 16, BLOCK)),
                 "input dilation");
@@ -131,6 +237,10 @@ class WinogradTest {
         // Channels so many that 4 tiles' buffers would pass the bound.
         assertNull(plan(ConvSpec.defaults(), new int[] {1, 4, 4, 4, 1024}, kernelShape(3, 1024, 2 * BLOCK)),
                 "1024 input channels in 3-d");
+    }
+
+    private static WinogradPhases phases(ConvSpec spec, int[] inputShape, int[] kernelShape) {
+        return WinogradPhases.plan(spec.resolve(inputShape, kernelShape), BLOCK);
     }
 
     private static WinogradTiles plan(ConvSpec spec, int[] inputShape, int[] kernelShape) {
