@@ -18,7 +18,6 @@ final class VectorWinogradKernel implements TileKernel {
     private static final int LANES = SPECIES.length();
     private static final int BLOCK = 4 * LANES;
     private static final int POINTS = WinogradTiles.POINTS;
-    private static final FloatVector ZERO = FloatVector.zero(SPECIES);
 
     /** One thread's buffers, grown to the largest block it has run; a fresh set per task would be zeroed each time. */
     private static final class Buffers {
@@ -85,13 +84,13 @@ final class VectorWinogradKernel implements TileKernel {
         float[] transformed = new float[w.points * cin * cout];
         float[] first = new float[w.points * LANES];
         float[] second = new float[w.points * LANES];
-        FloatVector check = ZERO;
+        if (!allFinite(kernel)) {
+            return null;
+        }
         for (int ci = 0; ci < cin; ci++) {
             for (int co = 0; co < cout; co += LANES) {
                 for (int t = 0; t < taps; t++) {
-                    FloatVector g = FloatVector.fromArray(SPECIES, kernel, (t * cin + ci) * cout + co);
-                    check = check.add(g.mul(0f));
-                    g.intoArray(first, t * LANES);
+                    FloatVector.fromArray(SPECIES, kernel, (t * cin + ci) * cout + co).intoArray(first, t * LANES);
                 }
                 float[] result = kernelTransform(rank, first, second);
                 int at = ci * BLOCK + co % BLOCK;
@@ -103,7 +102,26 @@ final class VectorWinogradKernel implements TileKernel {
                 }
             }
         }
-        return Float.isNaN(check.reduceLanes(VectorOperators.ADD)) ? null : transformed;
+        return transformed;
+    }
+
+    /**
+     * Whether every value is finite: {@code x * 0} is 0 for a finite x and NaN otherwise, so one sum tells. Vector
+     * sums here start from {@code FloatVector.zero} made in place and live through a single loop: started from a
+     * shared static zero vector and carried across nested loops, C2 (JDK 17) ran them through the Vector API's
+     * Java fallback, allocating 10 to 50 MB per call.
+     */
+    static boolean allFinite(float[] values) {
+        FloatVector sum = FloatVector.zero(SPECIES);
+        int i = 0;
+        for (; i + LANES <= values.length; i += LANES) {
+            sum = sum.add(FloatVector.fromArray(SPECIES, values, i).mul(0f));
+        }
+        float tail = 0f;
+        for (; i < values.length; i++) {
+            tail += values[i] * 0f;
+        }
+        return !Float.isNaN(sum.reduceLanes(VectorOperators.ADD) + tail);
     }
 
     /** {@code G} along every dim of {@code 3^rank} tap vectors in {@code a}; returns the buffer holding the result. */
@@ -360,22 +378,27 @@ final class VectorWinogradKernel implements TileKernel {
         outputBases(w, b, tile, outputBase);
         float[] products = buffers.products;
         float[] result = buffers.third;
-        // x * 0 is 0 for a finite x and NaN otherwise: one sum tells whether every output was finite.
-        FloatVector check = ZERO;
+        // x * 0 is 0 for a finite x and NaN otherwise: sums tell whether every output was finite. The vector sum
+        // lives through the inner loop only (see allFinite).
+        float check = 0f;
         float[] biasSource = bias == null ? buffers.zeros : bias;
         for (int c = 0; c < cout; c += LANES) {
             outputTransform(w.rank, products, tileBase + c, cout, result, buffers.first);
             FloatVector biasVector = FloatVector.fromArray(SPECIES, biasSource, c);
+            FloatVector vectorCheck = FloatVector.zero(SPECIES);
             for (int e = 0; e < outputs; e++) {
+                // Every result joins the check, stored or not (one past the edge is finite when the inputs are), so
+                // that the sum is updated on every path.
+                FloatVector y = FloatVector.fromArray(SPECIES, result, e * LANES).add(biasVector);
+                vectorCheck = vectorCheck.add(y.mul(0f));
                 int base = outputBase[e];
                 if (base >= 0) {
-                    FloatVector y = FloatVector.fromArray(SPECIES, result, e * LANES).add(biasVector);
-                    check = check.add(y.mul(0f));
                     y.intoArray(output, base + c);
                 }
             }
+            check += vectorCheck.reduceLanes(VectorOperators.ADD);
         }
-        return !Float.isNaN(check.reduceLanes(VectorOperators.ADD));
+        return !Float.isNaN(check);
     }
 
     /** The flat output offset of each of the tile's outputs (channel 0), or -1 for one past the output's edge. */

@@ -23,7 +23,6 @@ final class VectorWinogradPhases implements PhaseKernel {
     private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
     private static final int BLOCK = 4 * LANES;
-    private static final FloatVector ZERO = FloatVector.zero(SPECIES);
 
     /** One thread's buffers, grown to the largest block it has run. */
     private static final class Buffers {
@@ -80,7 +79,9 @@ final class VectorWinogradPhases implements PhaseKernel {
         float[] first = new float[w.maxPoints * LANES];
         float[] second = new float[w.maxPoints * LANES];
         int[] tapIndex = new int[w.maxPoints];
-        FloatVector check = ZERO;
+        if (!VectorWinogradKernel.allFinite(kernel)) {
+            return null;
+        }
         for (int f = 0; f < w.allFamilies.size(); f++) {
             DimFamily[] family = w.allFamilies.get(f);
             int offset = w.kernelOffsets.get(f);
@@ -103,9 +104,8 @@ final class VectorWinogradPhases implements PhaseKernel {
             for (int ci = 0; ci < cin; ci++) {
                 for (int co = 0; co < cout; co += LANES) {
                     for (int t = 0; t < taps; t++) {
-                        FloatVector g = FloatVector.fromArray(SPECIES, kernel, (tapIndex[t] * cin + ci) * cout + co);
-                        check = check.add(g.mul(0f));
-                        g.intoArray(first, t * LANES);
+                        FloatVector.fromArray(SPECIES, kernel, (tapIndex[t] * cin + ci) * cout + co)
+                                .intoArray(first, t * LANES);
                     }
                     float[] result = kernelTransform(family, first, second);
                     int at = offset + co / BLOCK * cin * BLOCK + ci * BLOCK + co % BLOCK;
@@ -115,7 +115,7 @@ final class VectorWinogradPhases implements PhaseKernel {
                 }
             }
         }
-        return Float.isNaN(check.reduceLanes(VectorOperators.ADD)) ? null : transformed;
+        return transformed;
     }
 
     /** {@code G} along every dim (k taps to k + 1 points) of the vectors in {@code a}; returns the result's buffer. */
@@ -401,20 +401,23 @@ final class VectorWinogradPhases implements PhaseKernel {
         float[] sums = buffers.sums;
         float[] biasSource = bias == null ? buffers.zeros : bias;
         int sumBase = t * outputs * cout;
-        // x * 0 is 0 for a finite x and NaN otherwise: one sum tells whether every output was finite.
-        FloatVector check = ZERO;
+        // x * 0 is 0 for a finite x and NaN otherwise: sums tell whether every output was finite. The vector sum
+        // lives through the inner loop only (C2 boxes a vector carried across nested loops).
+        float check = 0f;
         for (int e = 0; e < outputs; e++) {
             int base = outputBase[e];
             if (base < 0) {
                 continue;
             }
+            FloatVector vectorCheck = FloatVector.zero(SPECIES);
             for (int c = 0; c < cout; c += LANES) {
                 FloatVector y = FloatVector.fromArray(SPECIES, sums, sumBase + e * cout + c)
                         .add(FloatVector.fromArray(SPECIES, biasSource, c));
-                check = check.add(y.mul(0f));
+                vectorCheck = vectorCheck.add(y.mul(0f));
                 y.intoArray(output, base + c);
             }
+            check += vectorCheck.reduceLanes(VectorOperators.ADD);
         }
-        return !Float.isNaN(check.reduceLanes(VectorOperators.ADD));
+        return !Float.isNaN(check);
     }
 }
