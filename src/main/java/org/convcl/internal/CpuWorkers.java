@@ -190,7 +190,9 @@ public final class CpuWorkers {
             if (System.nanoTime() < spinUntil) {
                 Thread.onSpinWait();
             } else {
-                // run() sets the job before unparking, so a job published after this check unparks us.
+                // run() sets the job before unparking, so a job published after this check unparks us. A stray
+                // interrupt is cleared: it would make every park return at once, a busy loop.
+                Thread.interrupted();
                 LockSupport.park(this);
             }
         }

@@ -48,6 +48,9 @@ final class VectorWinogradPhases implements PhaseKernel {
             if (pointBase.length < w.maxPoints) {
                 pointSource = new float[w.maxPoints][];
                 pointBase = new int[w.maxPoints];
+            }
+            // Apart: a 3-d plan can have more outputs per tile and no more points than a 2-d one before it.
+            if (outputBase.length < w.outputsPerTile) {
                 outputBase = new int[w.outputsPerTile];
             }
         }

@@ -167,6 +167,41 @@ class WinogradTest {
     }
 
     @Test
+    void oneThreadRunsPlansOfEveryRankInTurn() {
+        // One thread's buffers serve plan after plan: a 2-d plan with 16 points and 4 outputs per tile, then 3-d
+        // ones with as many points and 8 outputs, then the 2-d one again. The sequential backend keeps all on
+        // this thread.
+        SplittableRandom random = new SplittableRandom(99);
+        Object[][] cases = {
+            {new int[] {2, 9, 13, 16}, new int[] {3, 5, 16, BLOCK}, new int[] {1, 2}},
+            {new int[] {1, 5, 6, 7, 16}, new int[] {3, 2, 2, 16, BLOCK}, new int[] {1, 2, 2}},
+            {new int[] {1, 5, 6, 7, 24}, new int[] {3, 3, 3, 24, 2 * BLOCK}, new int[] {1, 1, 1}},
+            {new int[] {2, 9, 13, 16}, new int[] {3, 5, 16, BLOCK}, new int[] {1, 2}},
+        };
+        for (Object[] c : cases) {
+            int[] inputShape = (int[]) c[0];
+            int[] kernelShape = (int[]) c[1];
+            int[] strides = (int[]) c[2];
+            ConvGeometry g = ConvSpec.builder().strides(strides).padding(Padding.SAME).build()
+                    .resolve(inputShape, kernelShape);
+            assertTrue(WinogradTiles.plan(g, BLOCK) != null || WinogradPhases.plan(g, BLOCK) != null,
+                    "a Winograd path takes " + g);
+            float[] x = uniform(random, g.batch() * g.inputSpatialSize() * g.inChannels());
+            int kernelSize = 1;
+            for (int k : kernelShape) {
+                kernelSize *= k;
+            }
+            float[] w = uniform(random, kernelSize);
+            NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), inputShape, Tolerance.toDouble(w),
+                    kernelShape, null, strides, new int[] {1}, new int[] {1}, Padding.SAME, 1);
+            float[] y = new float[g.batch() * g.outputSpatialSize() * g.outChannels()];
+            CpuBackend.sequential().forward(g, x, w, null, y);
+            Tolerance.assertClose(g.toString(), reference.shape(), reference.values(), reference.absSums(),
+                    g.outputShape(), y);
+        }
+    }
+
+    @Test
     void nonFiniteValuesGoTheDirectWayAndPropagateLikeTheReference() {
         SplittableRandom random = new SplittableRandom(7);
         int infinities = 0;
