@@ -10,10 +10,7 @@ import org.convcl.backend.cpu.ConvRows;
 import org.convcl.backend.cpu.CpuKernels;
 import org.convcl.backend.cpu.RowKernel;
 import org.convcl.backend.cpu.Scratch;
-import org.convcl.backend.cpu.PhaseKernel;
-import org.convcl.backend.cpu.TileKernel;
-import org.convcl.backend.cpu.WinogradPhases;
-import org.convcl.backend.cpu.WinogradTiles;
+import org.convcl.backend.cpu.WinogradCall;
 import org.convcl.internal.CpuWorkers;
 import org.convcl.internal.Tf32;
 
@@ -97,8 +94,7 @@ public final class CpuBackend implements ConvBackend {
             operandInput = Tf32.roundedCopy(input);
             operandKernel = Tf32.roundedCopy(kernel);
         }
-        if (forwardByWinograd(g, operandInput, operandKernel, bias, output)
-                || forwardByWinogradPhases(g, operandInput, operandKernel, bias, output)) {
+        if (forwardByWinograd(g, operandInput, operandKernel, bias, output)) {
             return;
         }
         float[] source = operandInput;
@@ -118,52 +114,19 @@ public final class CpuBackend implements ConvBackend {
     }
 
     /**
-     * Computes the call through Winograd tiles where they apply (3-tap kernels at stride 1, see
-     * {@link WinogradTiles#plan}); false, with the output to be written otherwise, where they do not or where the
-     * kernel or the input holds a NaN or an infinity, whose propagation the transforms would change.
+     * Computes the call through Winograd ({@link WinogradCall}: 3-tap kernels at stride 1, input dilation 2,
+     * 2-tap kernels) where it applies; false, with the output to be written the direct way, where it does not or
+     * where an output came out NaN or infinite, whose propagation the transforms change.
      */
     private boolean forwardByWinograd(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
-        TileKernel tileKernel = CpuKernels.winograd();
-        if (tileKernel == null) {
-            return false;
-        }
-        WinogradTiles tiles = WinogradTiles.plan(g, tileKernel.channelBlock());
-        if (tiles == null) {
-            return false;
-        }
-        float[] transformed = tileKernel.transformKernel(tiles, kernel);
-        if (transformed == null) {
+        WinogradCall call = WinogradCall.prepare(g, kernel, bias);
+        if (call == null) {
             return false;
         }
         AtomicBoolean nonFinite = new AtomicBoolean();
-        runTasks(g, tiles.tasks(), task -> {
-            if (!tileKernel.computeBlock(tiles, task, input, transformed, bias, output)) {
-                nonFinite.set(true);
-            }
-        });
-        return !nonFinite.get();
-    }
-
-    /**
-     * As {@link #forwardByWinograd}, for the strided and input-dilated cases {@link WinogradPhases#plan} takes.
-     */
-    private boolean forwardByWinogradPhases(ConvGeometry g, float[] input, float[] kernel, float[] bias,
-            float[] output) {
-        PhaseKernel phaseKernel = CpuKernels.winogradPhases();
-        if (phaseKernel == null) {
-            return false;
-        }
-        WinogradPhases phases = WinogradPhases.plan(g, phaseKernel.channelBlock());
-        if (phases == null) {
-            return false;
-        }
-        float[] transformed = phaseKernel.transformKernel(phases, kernel);
-        if (transformed == null) {
-            return false;
-        }
-        AtomicBoolean nonFinite = new AtomicBoolean();
-        runTasks(g, phases.tasks(), task -> {
-            if (!phaseKernel.computeBlock(phases, task, input, transformed, bias, output)) {
+        runTasks(g, call.tasks(), task -> {
+            // Once one block has failed the call goes the direct way: the rest need not be computed.
+            if (!nonFinite.get() && !call.computeBlock(task, input, bias, output)) {
                 nonFinite.set(true);
             }
         });

@@ -33,8 +33,9 @@ public final class CpuWorkers {
     public static final Settings.Setting SPIN_MICROS = new Settings.Setting("convcl.cpu.spin.us",
             "CONVCL_CPU_SPIN_US");
     /**
-     * 2 ms: longer than the gap between back-to-back calls of a layer loop or a benchmark (copying a result out,
-     * the next layer's set-up), short enough that an idle application does not keep a core busy.
+     * 10 ms: longer than the gap between back-to-back calls of a layer loop or a benchmark (copying a result out,
+     * refilling and checking a 25 MB output, the next layer's set-up), short enough that an idle application does
+     * not keep a core busy.
      */
     public static final int DEFAULT_SPIN_MICROS = 10_000;
     private static final int MAX_THREADS = 1024;
@@ -49,6 +50,8 @@ public final class CpuWorkers {
     /** Held by the call that owns the workers. */
     private final AtomicInteger owner = new AtomicInteger();
     private final Thread[] workers;
+    /** Jobs published so far; only the owning call writes it (under {@link #owner}). */
+    private long jobs;
     /**
      * When a call last found the workers busy. Threads of the application are then computing beside them (Spark
      * tasks, a server's requests), and a spinning worker would take a core from one of them: for
@@ -62,7 +65,10 @@ public final class CpuWorkers {
         this.spinNanos = spinNanos;
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            Thread worker = new Thread(this::work, "convcl-cpu-" + (i + 1));
+            // No inherited thread locals and no context class loader: the workers outlive whichever thread made
+            // them, and must not keep its class loader (an application server's web app) alive.
+            Thread worker = new Thread(null, this::work, "convcl-cpu-" + (i + 1), 0, false);
+            worker.setContextClassLoader(null);
             worker.setDaemon(true);
             workers[i] = worker;
             worker.start();
@@ -139,7 +145,7 @@ public final class CpuWorkers {
     }
 
     private void run(int tasks, IntConsumer body) {
-        Job job = new Job(tasks, body);
+        Job job = new Job(++jobs, tasks, body);
         current.set(job);
         for (Thread worker : workers) {
             LockSupport.unpark(worker);
@@ -162,13 +168,18 @@ public final class CpuWorkers {
         if (failure instanceof Error e) {
             throw e;
         }
+        if (failure != null) {
+            // A checked exception thrown past the compiler's checks: never dropped.
+            throw new java.util.concurrent.CompletionException(failure);
+        }
     }
 
     private void work() {
-        Job seen = null;
+        // The last job's number, not the job: a job holds its call's arrays, which must not outlive the call.
+        long seen = 0;
         while (true) {
             Job job = awaitJob(seen);
-            seen = job;
+            seen = job.number;
             job.active.incrementAndGet();
             try {
                 job.claimAndRun();
@@ -179,12 +190,12 @@ public final class CpuWorkers {
     }
 
     /** The next call's job: spins for {@link #spinNanos} after the last one, then parks until unparked. */
-    private Job awaitJob(Job seen) {
+    private Job awaitJob(long seen) {
         long now = System.nanoTime();
         long spinUntil = now - contendedAt < CONTENTION_QUIET_NANOS ? now : now + spinNanos;
         while (true) {
             Job job = current.get();
-            if (job != null && job != seen) {
+            if (job != null && job.number != seen) {
                 return job;
             }
             if (System.nanoTime() < spinUntil) {
@@ -200,6 +211,7 @@ public final class CpuWorkers {
 
     /** One call's tasks, claimed one at a time by whichever thread is free. */
     private static final class Job {
+        final long number;
         final int tasks;
         final IntConsumer body;
         final AtomicInteger next = new AtomicInteger();
@@ -207,7 +219,8 @@ public final class CpuWorkers {
         final AtomicInteger active = new AtomicInteger();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Job(int tasks, IntConsumer body) {
+        Job(long number, int tasks, IntConsumer body) {
+            this.number = number;
             this.tasks = tasks;
             this.body = body;
         }

@@ -128,6 +128,23 @@ class CpuWorkersTest {
     }
 
     @Test
+    void aCheckedExceptionThrownPastTheCompilerIsNotDropped() {
+        java.io.IOException checked = new java.io.IOException("thrown past the compiler's checks");
+        java.util.concurrent.CompletionException thrown = assertThrows(java.util.concurrent.CompletionException.class,
+                () -> CpuWorkers.forEach(100, t -> {
+                    if (t == 37) {
+                        CpuWorkersTest.<RuntimeException>sneakyThrow(checked);
+                    }
+                }));
+        assertSame(checked, thrown.getCause());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> void sneakyThrow(Throwable t) throws E {
+        throw (E) t;
+    }
+
+    @Test
     void aCallFromInsideATaskRunsOnItsThreadWithoutDeadlock() {
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
             AtomicIntegerArray inner = new AtomicIntegerArray(16 * 50);

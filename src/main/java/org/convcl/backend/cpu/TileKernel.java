@@ -17,8 +17,8 @@ public interface TileKernel {
 
     /**
      * Writes the outputs of block {@code task}; {@code transformedKernel} is what {@link #transformKernel}
-     * returned. Returns false when an input value it read was NaN or
-     * infinite: its outputs are then not what the direct sum gives, and the caller must compute them otherwise.
+     * returned. Returns false when an output came out NaN or infinite (an input
+     * value it read was, or the transforms overflowed): the caller must then compute them otherwise.
      */
     boolean computeBlock(WinogradTiles tiles, int task, float[] input, float[] transformedKernel, float[] bias,
             float[] output);

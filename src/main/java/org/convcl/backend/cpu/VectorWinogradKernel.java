@@ -81,12 +81,12 @@ final class VectorWinogradKernel implements TileKernel {
         int cout = w.outChannels;
         int blocks = cout / BLOCK;
         int taps = WinogradTiles.pow(3, rank);
-        float[] transformed = new float[w.points * cin * cout];
-        float[] first = new float[w.points * LANES];
-        float[] second = new float[w.points * LANES];
         if (!allFinite(kernel)) {
             return null;
         }
+        float[] transformed = new float[w.points * cin * cout];
+        float[] first = new float[w.points * LANES];
+        float[] second = new float[w.points * LANES];
         for (int ci = 0; ci < cin; ci++) {
             for (int co = 0; co < cout; co += LANES) {
                 for (int t = 0; t < taps; t++) {
@@ -165,7 +165,8 @@ final class VectorWinogradKernel implements TileKernel {
             int b = w.decode(firstTile + t, tile);
             transformInputs(w, b, tile, t, input, buffers);
         }
-        multiply(w, count, transformedKernel, buffers);
+        multiply(w.points, w.inChannels, w.outChannels, count, buffers.transformed, transformedKernel, 0,
+                buffers.products);
         boolean finite = true;
         for (int t = 0; t < count; t++) {
             int b = w.decode(firstTile + t, tile);
@@ -338,18 +339,18 @@ final class VectorWinogradKernel implements TileKernel {
         r31.sub(r33).intoArray(target, offset + 15 * stride);
     }
 
-    /** {@code M[t * points + p] = V[t * points + p] x U[p]} for every point, in 4-tile by 4-vector register blocks. */
-    private static void multiply(WinogradTiles w, int count, float[] transformedKernel, Buffers buffers) {
-        int cin = w.inChannels;
-        int cout = w.outChannels;
-        int points = w.points;
+    /**
+     * {@code M[t * points + p] = V[t * points + p] x U[p]} for every point, in 4-tile by 4-vector register blocks:
+     * {@code V} is {@code transformed} ({@code Cin} per row), {@code U[p]} the kernel panel of point p from
+     * {@code kernelOffset}, {@code M} is {@code products} ({@code Cout} per row). Shared with the phases.
+     */
+    static void multiply(int points, int cin, int cout, int count, float[] transformed, float[] transformedKernel,
+            int kernelOffset, float[] products) {
         int blocks = cout / BLOCK;
-        float[] transformed = buffers.transformed;
-        float[] products = buffers.products;
         int last = count - 1;
         for (int p = 0; p < points; p++) {
             for (int block = 0; block < blocks; block++) {
-                int kernelBase = (p * blocks + block) * cin * BLOCK;
+                int kernelBase = kernelOffset + (p * blocks + block) * cin * BLOCK;
                 for (int t = 0; t < count; t += 4) {
                     // Rows of V and M: tile t's point p is row t * points + p.
                     int r0 = t * points + p;

@@ -73,6 +73,9 @@ final class VectorWinogradPhases implements PhaseKernel {
      */
     @Override
     public float[] transformKernel(WinogradPhases w, float[] kernel) {
+        if (!VectorWinogradKernel.allFinite(kernel)) {
+            return null;
+        }
         int rank = w.rank;
         int cin = w.inChannels;
         int cout = w.outChannels;
@@ -82,9 +85,6 @@ final class VectorWinogradPhases implements PhaseKernel {
         float[] first = new float[w.maxPoints * LANES];
         float[] second = new float[w.maxPoints * LANES];
         int[] tapIndex = new int[w.maxPoints];
-        if (!VectorWinogradKernel.allFinite(kernel)) {
-            return null;
-        }
         for (int f = 0; f < w.allFamilies.size(); f++) {
             DimFamily[] family = w.allFamilies.get(f);
             int offset = w.kernelOffsets.get(f);
@@ -188,7 +188,8 @@ final class VectorWinogradPhases implements PhaseKernel {
                 int b = group.decode(firstTile + t, tile);
                 transformInputs(w, family, digits, points, b, tile, t, input, buffers);
             }
-            multiply(w, points, count, transformedKernel, w.kernelOffsets.get(familyIndex), buffers);
+            VectorWinogradKernel.multiply(points, w.inChannels, w.outChannels, count, buffers.transformed,
+                    transformedKernel, w.kernelOffsets.get(familyIndex), buffers.products);
             for (int t = 0; t < count; t++) {
                 addOutputs(w, family, points, t, buffers);
             }
@@ -292,30 +293,6 @@ final class VectorWinogradPhases implements PhaseKernel {
             to = swap;
         }
         return from;
-    }
-
-    /** {@code M[t * points + p] = V[t * points + p] x U[p]} for every point, in 4-tile by 4-vector blocks. */
-    private static void multiply(WinogradPhases w, int points, int count, float[] transformedKernel, int offset,
-            Buffers buffers) {
-        int cin = w.inChannels;
-        int cout = w.outChannels;
-        int blocks = cout / BLOCK;
-        float[] transformed = buffers.transformed;
-        float[] products = buffers.products;
-        int last = count - 1;
-        for (int p = 0; p < points; p++) {
-            for (int block = 0; block < blocks; block++) {
-                int kernelBase = offset + (p * blocks + block) * cin * BLOCK;
-                for (int t = 0; t < count; t += 4) {
-                    int r0 = t * points + p;
-                    int r1 = Math.min(t + 1, last) * points + p;
-                    int r2 = Math.min(t + 2, last) * points + p;
-                    int r3 = Math.min(t + 3, last) * points + p;
-                    VectorConvKernel.patchBlock4x4(cin, transformed, r0 * cin, r1 * cin, r2 * cin, r3 * cin,
-                            transformedKernel, kernelBase, null, block * BLOCK, products, cout, r0, r1, r2, r3);
-                }
-            }
-        }
     }
 
     /** {@code A^T} along every dim of tile t's products, added into its sums {@code [t][output][Cout]}. */

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
 import org.convcl.ConvGeometry;
+import org.convcl.EdgeMode;
 
 /**
  * Strided and input-dilated convolutions cut into stride-1 phases, each computed with Winograd F(2, k) tiles for
@@ -33,11 +34,11 @@ import org.convcl.ConvGeometry;
  * so every edge mode works. Memory per task is bounded as in {@link WinogradTiles}. Immutable and shareable.
  */
 public final class WinogradPhases {
-    /** At most this many tiles per block. */
-    static final int MAX_TILES_PER_BLOCK = 32;
+    /** As in {@link WinogradTiles}. */
+    static final int MAX_TILES_PER_BLOCK = WinogradTiles.MAX_TILES_PER_BLOCK;
     /** A block's transformed inputs, products and sums together, at most (floats). */
-    static final int MAX_BLOCK_FLOATS = 1 << 17;
-    static final int MIN_IN_CHANNELS = 8;
+    static final int MAX_BLOCK_FLOATS = WinogradTiles.MAX_BLOCK_FLOATS;
+    static final int MIN_IN_CHANNELS = WinogradTiles.MIN_IN_CHANNELS;
     /**
      * Taken only where the products fall at least this many times: the transforms, the extra pass over the
      * products per family and the transformed kernel's size cost the rest. A 3x3 stride-2 layer (1.44: 25 products
@@ -263,7 +264,10 @@ public final class WinogradPhases {
             groups.add(pairs(n, 0, 1, dilation, table, k, new int[][] {range(0, 1, k)}));
         } else if (stride == 2 && inputDilation == 1 && dilation == 1 && k >= 2 && k <= 6) {
             groups.add(pairs(n, 0, 1, 1, table, k, new int[][] {range(0, 2, k), range(1, 2, k)}));
-        } else if (stride == 1 && inputDilation == 2 && dilation == 1 && k >= 2 && k <= 6) {
+        } else if (stride == 1 && inputDilation == 2 && dilation == 1 && k >= 2 && k <= 6
+                && g.edgeMode() == EdgeMode.ZERO) {
+            // Zero padding only: the parity argument needs the dilation's holes to read zeros, and wrap-around or
+            // mirrored padding (which ConvGeometry.explicit can combine with input dilation) fills them.
             int padLo = g.padLo()[d];
             for (int parity = 0; parity < 2 && parity < n; parity++) {
                 // Outputs o of this parity read real input through taps t with o + t - padLo even.

@@ -255,6 +255,14 @@ class WinogradTest {
         assertNotNull(phases(ConvSpec.builder().strides(1, 2).build(), in2, kernelShape(2, 16, BLOCK)),
                 "stride 2 along one dim");
         assertNull(phases(ConvSpec.builder().strides(3).build(), in2, kernelShape(2, 16, BLOCK)), "stride 3");
+        ConvGeometry zeroFilled = ConvGeometry.explicit(new int[] {1}, new int[] {8, 8}, 16, new int[] {4, 4}, BLOCK,
+                1, new int[] {1, 1}, new int[] {2, 2}, new int[] {1, 1}, new int[] {2, 2}, new int[] {2, 2},
+                org.convcl.EdgeMode.ZERO);
+        assertNotNull(WinogradPhases.plan(zeroFilled, BLOCK), "input dilation 2 with zero padding");
+        ConvGeometry wrapped = ConvGeometry.explicit(new int[] {1}, new int[] {8, 8}, 16, new int[] {4, 4}, BLOCK,
+                1, new int[] {1, 1}, new int[] {2, 2}, new int[] {1, 1}, new int[] {2, 2}, new int[] {2, 2},
+                org.convcl.EdgeMode.WRAP);
+        assertNull(WinogradPhases.plan(wrapped, BLOCK), "input dilation with wrap-around padding fills the holes");
         assertNull(phases(ConvSpec.builder().strides(2).build(), in2, new int[] {7, 7, 16, BLOCK}),
                 "7 taps at stride 2 (4 per phase)");
         assertNull(phases(ConvSpec.defaults(), new int[] {1, 40, 16}, new int[] {2, 16, BLOCK}),

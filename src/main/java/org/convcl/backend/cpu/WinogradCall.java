@@ -1,0 +1,80 @@
+package org.convcl.backend.cpu;
+
+import org.convcl.ConvGeometry;
+
+/**
+ * One forward call through Winograd, when one of the two paths takes it: {@link WinogradTiles} (3-tap kernels at
+ * stride 1) first, else {@link WinogradPhases}; the kernel transformed once, the blocks computed as tasks. Made by
+ * {@link #prepare}; immutable, its blocks computed from any thread.
+ *
+ * <p>Under TF32 the operands arrive rounded: in exact arithmetic the tiles compute the same sum of products of
+ * rounded operands as the direct kernels, and only float32 rounding differs, as it does with the order of
+ * accumulation.
+ */
+public final class WinogradCall {
+    private final WinogradTiles tiles;
+    private final TileKernel tileKernel;
+    private final WinogradPhases phases;
+    private final PhaseKernel phaseKernel;
+    private final float[] transformedKernel;
+
+    private WinogradCall(WinogradTiles tiles, TileKernel tileKernel, WinogradPhases phases, PhaseKernel phaseKernel,
+            float[] transformedKernel) {
+        this.tiles = tiles;
+        this.tileKernel = tileKernel;
+        this.phases = phases;
+        this.phaseKernel = phaseKernel;
+        this.transformedKernel = transformedKernel;
+    }
+
+    /**
+     * The call, or null where neither path takes the geometry (or the Vector API is absent, or Winograd is off),
+     * or where the kernel or the bias holds a NaN or an infinity: the transforms would not propagate those as the
+     * direct sum does ({@code Inf - Inf}), so such calls go the direct way from the start.
+     */
+    public static WinogradCall prepare(ConvGeometry g, float[] kernel, float[] bias) {
+        TileKernel tileKernel = CpuKernels.winograd();
+        PhaseKernel phaseKernel = CpuKernels.winogradPhases();
+        if (tileKernel == null || phaseKernel == null || !finite(bias)) {
+            return null;
+        }
+        WinogradTiles tiles = WinogradTiles.plan(g, tileKernel.channelBlock());
+        if (tiles != null) {
+            float[] transformed = tileKernel.transformKernel(tiles, kernel);
+            return transformed == null ? null : new WinogradCall(tiles, tileKernel, null, null, transformed);
+        }
+        WinogradPhases phases = WinogradPhases.plan(g, phaseKernel.channelBlock());
+        if (phases != null) {
+            float[] transformed = phaseKernel.transformKernel(phases, kernel);
+            return transformed == null ? null : new WinogradCall(null, null, phases, phaseKernel, transformed);
+        }
+        return null;
+    }
+
+    /** Tasks of the call: one per block of tiles. */
+    public int tasks() {
+        return tiles != null ? tiles.tasks() : phases.tasks();
+    }
+
+    /**
+     * Writes the outputs of block {@code task}. Returns false when one came out NaN or infinite (a NaN or an
+     * infinity among the inputs always makes one so; so can an overflow in the transforms): the caller must then
+     * compute the whole call the direct way.
+     */
+    public boolean computeBlock(int task, float[] input, float[] bias, float[] output) {
+        return tiles != null
+                ? tileKernel.computeBlock(tiles, task, input, transformedKernel, bias, output)
+                : phaseKernel.computeBlock(phases, task, input, transformedKernel, bias, output);
+    }
+
+    private static boolean finite(float[] bias) {
+        if (bias != null) {
+            for (float b : bias) {
+                if (!Float.isFinite(b)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+}
