@@ -60,7 +60,8 @@ public final class CpuWorkers {
     private volatile long contendedAt = System.nanoTime() - CONTENTION_QUIET_NANOS;
     private static final long CONTENTION_QUIET_NANOS = 1_000_000_000L;
 
-    private CpuWorkers(int threads, long spinNanos) {
+    /** A pool of {@code threads} (the caller included) whose idle workers spin {@code spinNanos}; daemon threads. */
+    CpuWorkers(int threads, long spinNanos) {
         this.threads = threads;
         this.spinNanos = spinNanos;
         this.workers = new Thread[threads - 1];
@@ -81,14 +82,19 @@ public final class CpuWorkers {
      * exception is rethrown here once running tasks have finished.
      */
     public static void forEach(int tasks, IntConsumer body) {
-        if (tasks <= 0) {
-            return;
+        if (tasks == 1) {
+            body.accept(0);
+        } else if (tasks > 1) {
+            shared().forEachOnThis(tasks, body);
         }
-        CpuWorkers pool = tasks == 1 ? null : shared();
-        boolean owned = pool != null && pool.threads > 1 && pool.owner.compareAndSet(0, 1);
+    }
+
+    /** {@link #forEach} on this pool (tests make pools of their own with {@link #CpuWorkers(int, long)}). */
+    void forEachOnThis(int tasks, IntConsumer body) {
+        boolean owned = threads > 1 && owner.compareAndSet(0, 1);
         if (!owned) {
-            if (pool != null && pool.threads > 1) {
-                pool.contendedAt = System.nanoTime();
+            if (threads > 1) {
+                contendedAt = System.nanoTime();
             }
             for (int task = 0; task < tasks; task++) {
                 body.accept(task);
@@ -96,9 +102,9 @@ public final class CpuWorkers {
             return;
         }
         try {
-            pool.run(tasks, body);
+            run(tasks, body);
         } finally {
-            pool.owner.set(0);
+            owner.set(0);
         }
     }
 

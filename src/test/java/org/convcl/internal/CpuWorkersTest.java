@@ -176,6 +176,30 @@ class CpuWorkersTest {
     }
 
     @Test
+    void parkedWorkersWakeForTheNextCall() throws Exception {
+        // A pool that never spins: its worker parks after every call, and each call must unpark it. Each call's
+        // two tasks wait for each other, so a worker that stayed parked would fail the call (after 10 s).
+        CpuWorkers pool = new CpuWorkers(2, 0);
+        for (int call = 0; call < 20; call++) {
+            Thread.sleep(call % 4 == 0 ? 15 : 1); // the worker parks in between
+            Set<String> names = ConcurrentHashMap.newKeySet();
+            CountDownLatch together = new CountDownLatch(2);
+            boolean[] met = new boolean[2];
+            pool.forEachOnThis(2, t -> {
+                names.add(Thread.currentThread().getName());
+                together.countDown();
+                try {
+                    met[t] = together.await(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(met[0] && met[1], "call " + call + ": the parked worker did not wake; ran on " + names);
+            assertEquals(2, names.size(), "call " + call + ": " + names);
+        }
+    }
+
+    @Test
     void badSettingsAreRefusedNamingTheSettingTheValueAndTheRule() {
         for (String bad : new String[] {"0", "-3", "two", "1025", "1.5"}) {
             String message = withProperty(CpuWorkers.THREADS.property(), bad, CpuWorkers::threadsSetting);

@@ -35,6 +35,7 @@ class WinogradTest {
         assertNotNull(CpuKernels.winograd(), "the tests run with the Vector API, so the tiles are in use");
         SplittableRandom random = new SplittableRandom(2026);
         int checked = 0;
+        int smallestBlock = Integer.MAX_VALUE;
         for (int round = 0; round < 80; round++) {
             int rank = 1 + round % 3;
             int[] spatial = new int[rank];
@@ -50,6 +51,14 @@ class WinogradTest {
             }
             int cin = new int[] {8, 13, 16, 33}[random.nextInt(4)];
             int cout = BLOCK * (1 + random.nextInt(2));
+            if (round % 10 == 9 && rank == 2) {
+                // Channels enough that fewer tiles fit a block (12 or 8 instead of 32).
+                cin = 400 + random.nextInt(100);
+                cout = 4 * BLOCK;
+                for (int d = 0; d < rank; d++) {
+                    spatial[d] = Math.min(spatial[d], 10);
+                }
+            }
             int[] batch = random.nextBoolean() ? new int[] {1 + random.nextInt(2)} : new int[] {2, 1};
             Padding padding = padding(random, rank);
             ConvSpec spec = ConvSpec.builder().kernelDilation(dilation).padding(padding).build();
@@ -59,7 +68,9 @@ class WinogradTest {
             if (g.outputSpatialSize() == 0) {
                 continue;
             }
-            assertNotNull(WinogradTiles.plan(g, BLOCK), "the tiles take " + g);
+            WinogradTiles tiles = WinogradTiles.plan(g, BLOCK);
+            assertNotNull(tiles, "the tiles take " + g);
+            smallestBlock = Math.min(smallestBlock, tiles.tilesPerBlock);
             float[] x = uniform(random, g.batch() * g.inputSpatialSize() * cin);
             float[] w = uniform(random, kernelShape[0] * (int) Math.pow(3, rank - 1) * cin * cout);
             float[] bias = random.nextBoolean() ? uniform(random, cout) : null;
@@ -76,6 +87,7 @@ class WinogradTest {
             checked++;
         }
         assertTrue(checked >= 70, "geometries checked: " + checked);
+        assertTrue(smallestBlock <= 12, "some geometry has blocks of few tiles: " + smallestBlock);
     }
 
     @Test
