@@ -69,39 +69,17 @@ final class VectorWinogradKernel implements TileKernel {
         return BLOCK;
     }
 
-    /**
-     * For point {@code p} and block {@code c} of {@link #BLOCK} output channels, {@code Cin} steps of
-     * {@link #BLOCK} floats at {@code ((p * blocks + c) * Cin) * BLOCK}: the panel one matrix product streams.
-     * Vectorised over output channels, which are contiguous in the kernel.
-     */
+    /** All three taps of every dim, in {@link VectorWinogradPhases#transformTaps}'s layout. */
     @Override
     public float[] transformKernel(WinogradTiles w, float[] kernel) {
-        int rank = w.rank;
-        int cin = w.inChannels;
-        int cout = w.outChannels;
-        int blocks = cout / BLOCK;
-        int taps = WinogradTiles.pow(3, rank);
         if (!allFinite(kernel)) {
             return null;
         }
-        float[] transformed = new float[w.points * cin * cout];
-        float[] first = new float[w.points * LANES];
-        float[] second = new float[w.points * LANES];
-        for (int ci = 0; ci < cin; ci++) {
-            for (int co = 0; co < cout; co += LANES) {
-                for (int t = 0; t < taps; t++) {
-                    FloatVector.fromArray(SPECIES, kernel, (t * cin + ci) * cout + co).intoArray(first, t * LANES);
-                }
-                float[] result = kernelTransform(rank, first, second);
-                int at = ci * BLOCK + co % BLOCK;
-                int perPoint = blocks * cin * BLOCK;
-                int blockBase = co / BLOCK * cin * BLOCK;
-                for (int p = 0; p < w.points; p++) {
-                    FloatVector.fromArray(SPECIES, result, p * LANES).intoArray(transformed,
-                            p * perPoint + blockBase + at);
-                }
-            }
-        }
+        int[][] kernelTaps = new int[w.rank][];
+        java.util.Arrays.fill(kernelTaps, new int[] {0, 1, 2});
+        float[] transformed = new float[w.points * w.inChannels * w.outChannels];
+        VectorWinogradPhases.transformTaps(kernel, w.geometry.kernelSpatial(), kernelTaps, w.inChannels,
+                w.outChannels, transformed, 0);
         return transformed;
     }
 
@@ -122,35 +100,6 @@ final class VectorWinogradKernel implements TileKernel {
             tail += values[i] * 0f;
         }
         return !Float.isNaN(sum.reduceLanes(VectorOperators.ADD) + tail);
-    }
-
-    /** {@code G} along every dim of {@code 3^rank} tap vectors in {@code a}; returns the buffer holding the result. */
-    private static float[] kernelTransform(int rank, float[] a, float[] b) {
-        // Dims before the current one are already 4 long, dims after it still 3.
-        float[] from = a;
-        float[] to = b;
-        FloatVector half = FloatVector.broadcast(SPECIES, 0.5f);
-        for (int d = 0; d < rank; d++) {
-            int before = WinogradTiles.pow(POINTS, d);
-            int after = WinogradTiles.pow(3, rank - 1 - d);
-            for (int o = 0; o < before; o++) {
-                for (int i = 0; i < after; i++) {
-                    FloatVector g0 = FloatVector.fromArray(SPECIES, from, ((o * 3) * after + i) * LANES);
-                    FloatVector g1 = FloatVector.fromArray(SPECIES, from, ((o * 3 + 1) * after + i) * LANES);
-                    FloatVector g2 = FloatVector.fromArray(SPECIES, from, ((o * 3 + 2) * after + i) * LANES);
-                    int at = (o * POINTS * after + i) * LANES;
-                    int step = after * LANES;
-                    g0.intoArray(to, at);
-                    g0.add(g1).add(g2).mul(half).intoArray(to, at + step);
-                    g0.sub(g1).add(g2).mul(half).intoArray(to, at + 2 * step);
-                    g2.intoArray(to, at + 3 * step);
-                }
-            }
-            float[] swap = from;
-            from = to;
-            to = swap;
-        }
-        return from;
     }
 
     @Override

@@ -67,75 +67,87 @@ final class VectorWinogradPhases implements PhaseKernel {
         return BLOCK;
     }
 
-    /**
-     * Family after family (at {@code w.kernelOffsets}): for point {@code p} and block {@code c} of {@link #BLOCK}
-     * output channels, {@code Cin} steps of {@link #BLOCK} floats at {@code ((p * blocks + c) * Cin) * BLOCK}.
-     */
+    /** Family after family, at {@code w.kernelOffsets}, each in {@link #transformTaps}'s layout. */
     @Override
     public float[] transformKernel(WinogradPhases w, float[] kernel) {
         if (!VectorWinogradKernel.allFinite(kernel)) {
             return null;
         }
-        int rank = w.rank;
-        int cin = w.inChannels;
-        int cout = w.outChannels;
-        int blocks = cout / BLOCK;
-        int[] kernelSpatial = w.geometry.kernelSpatial();
         float[] transformed = new float[w.transformedKernelFloats];
-        float[] first = new float[w.maxPoints * LANES];
-        float[] second = new float[w.maxPoints * LANES];
-        int[] tapIndex = new int[w.maxPoints];
         for (int f = 0; f < w.allFamilies.size(); f++) {
             DimFamily[] family = w.allFamilies.get(f);
-            int offset = w.kernelOffsets.get(f);
-            int points = WinogradPhases.points(family);
-            // The family's taps, row-major over its dims, as flat indices into the kernel's taps.
-            int taps = 1;
-            for (DimFamily dim : family) {
-                taps *= dim.taps;
+            int[][] kernelTaps = new int[family.length][];
+            for (int d = 0; d < family.length; d++) {
+                kernelTaps[d] = family[d].kernelTaps;
             }
-            for (int t = 0; t < taps; t++) {
-                int flat = 0;
-                for (int d = 0, rest = t, divisor = taps; d < rank; d++) {
-                    divisor /= family[d].taps;
-                    flat = flat * kernelSpatial[d] + family[d].kernelTaps[rest / divisor];
-                    rest %= divisor;
-                }
-                tapIndex[t] = flat;
-            }
-            int perPoint = blocks * cin * BLOCK;
-            for (int ci = 0; ci < cin; ci++) {
-                for (int co = 0; co < cout; co += LANES) {
-                    for (int t = 0; t < taps; t++) {
-                        FloatVector.fromArray(SPECIES, kernel, (tapIndex[t] * cin + ci) * cout + co)
-                                .intoArray(first, t * LANES);
-                    }
-                    float[] result = kernelTransform(family, first, second);
-                    int at = offset + co / BLOCK * cin * BLOCK + ci * BLOCK + co % BLOCK;
-                    for (int p = 0; p < points; p++) {
-                        FloatVector.fromArray(SPECIES, result, p * LANES).intoArray(transformed, at + p * perPoint);
-                    }
-                }
-            }
+            transformTaps(kernel, w.geometry.kernelSpatial(), kernelTaps, w.inChannels, w.outChannels, transformed,
+                    w.kernelOffsets.get(f));
         }
         return transformed;
     }
 
+    /**
+     * {@code G} along every dim of the kernel taps {@code kernelTaps[d]} (1 to 3 per dim) of every input and output
+     * channel pair, written from {@code offset} in the layout the matrix products stream: for point {@code p} and
+     * block {@code c} of {@link #BLOCK} output channels, {@code Cin} steps of {@link #BLOCK} floats at
+     * {@code offset + ((p * blocks + c) * Cin) * BLOCK}. Vectorised over output channels, contiguous in the
+     * kernel. Shared with {@link VectorWinogradKernel} (all three taps of every dim).
+     */
+    static void transformTaps(float[] kernel, int[] kernelSpatial, int[][] kernelTaps, int cin, int cout,
+            float[] transformed, int offset) {
+        int rank = kernelTaps.length;
+        int[] counts = new int[rank];
+        int taps = 1;
+        int points = 1;
+        for (int d = 0; d < rank; d++) {
+            counts[d] = kernelTaps[d].length;
+            taps *= counts[d];
+            points *= counts[d] + 1;
+        }
+        // The taps, row-major over the dims, as flat indices into the kernel's taps.
+        int[] tapIndex = new int[taps];
+        for (int t = 0; t < taps; t++) {
+            int flat = 0;
+            for (int d = 0, rest = t, divisor = taps; d < rank; d++) {
+                divisor /= counts[d];
+                flat = flat * kernelSpatial[d] + kernelTaps[d][rest / divisor];
+                rest %= divisor;
+            }
+            tapIndex[t] = flat;
+        }
+        float[] first = new float[points * LANES];
+        float[] second = new float[points * LANES];
+        int perPoint = cout / BLOCK * cin * BLOCK;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int co = 0; co < cout; co += LANES) {
+                for (int t = 0; t < taps; t++) {
+                    FloatVector.fromArray(SPECIES, kernel, (tapIndex[t] * cin + ci) * cout + co)
+                            .intoArray(first, t * LANES);
+                }
+                float[] result = kernelTransform(counts, first, second);
+                int at = offset + co / BLOCK * cin * BLOCK + ci * BLOCK + co % BLOCK;
+                for (int p = 0; p < points; p++) {
+                    FloatVector.fromArray(SPECIES, result, p * LANES).intoArray(transformed, at + p * perPoint);
+                }
+            }
+        }
+    }
+
     /** {@code G} along every dim (k taps to k + 1 points) of the vectors in {@code a}; returns the result's buffer. */
-    private static float[] kernelTransform(DimFamily[] family, float[] a, float[] b) {
-        int rank = family.length;
+    private static float[] kernelTransform(int[] counts, float[] a, float[] b) {
+        int rank = counts.length;
         float[] from = a;
         float[] to = b;
         FloatVector half = FloatVector.broadcast(SPECIES, 0.5f);
         for (int d = 0; d < rank; d++) {
-            int k = family[d].taps;
+            int k = counts[d];
             int before = 1;
             for (int e = 0; e < d; e++) {
-                before *= family[e].taps + 1;
+                before *= counts[e] + 1;
             }
             int after = 1;
             for (int e = d + 1; e < rank; e++) {
-                after *= family[e].taps;
+                after *= counts[e];
             }
             int step = after * LANES;
             for (int o = 0; o < before; o++) {

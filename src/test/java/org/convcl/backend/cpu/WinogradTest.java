@@ -77,13 +77,7 @@ class WinogradTest {
             NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), inputShape, Tolerance.toDouble(w),
                     kernelShape, bias == null ? null : Tolerance.toDouble(bias), new int[] {1}, new int[] {1},
                     dilation, padding, 1);
-            for (CpuBackend backend : new CpuBackend[] {CpuBackend.instance(), CpuBackend.sequential()}) {
-                float[] y = new float[g.batch() * g.outputSpatialSize() * cout];
-                java.util.Arrays.fill(y, Float.NaN);
-                backend.forward(g, x, w, bias, y);
-                Tolerance.assertClose(backend.name() + " " + g + " " + padding, reference.shape(),
-                        reference.values(), reference.absSums(), g.outputShape(), y);
-            }
+            assertBothBackendsMatch(g, x, w, bias, reference, padding);
             checked++;
         }
         assertTrue(checked >= 70, "geometries checked: " + checked);
@@ -166,13 +160,7 @@ class WinogradTest {
             NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), inputShape, Tolerance.toDouble(w),
                     kernelShape, bias == null ? null : Tolerance.toDouble(bias), strides, inputDilation, dilation,
                     padding, 1);
-            for (CpuBackend backend : new CpuBackend[] {CpuBackend.instance(), CpuBackend.sequential()}) {
-                float[] y = new float[g.batch() * g.outputSpatialSize() * cout];
-                java.util.Arrays.fill(y, Float.NaN);
-                backend.forward(g, x, w, bias, y);
-                Tolerance.assertClose(backend.name() + " " + g + " " + padding, reference.shape(),
-                        reference.values(), reference.absSums(), g.outputShape(), y);
-            }
+            assertBothBackendsMatch(g, x, w, bias, reference, padding);
             checked++;
         }
         assertTrue(checked >= 60, "geometries checked: " + checked);
@@ -294,6 +282,18 @@ class WinogradTest {
         // Channels so many that 4 tiles' buffers would pass the bound.
         assertNull(plan(ConvSpec.defaults(), new int[] {1, 4, 4, 4, 1024}, kernelShape(3, 1024, 2 * BLOCK)),
                 "1024 input channels in 3-d");
+    }
+
+    /** Every core and one thread, each output poisoned with NaN first, against the float64 reference. */
+    private static void assertBothBackendsMatch(ConvGeometry g, float[] x, float[] w, float[] bias,
+            NaiveConv.Result reference, Padding padding) {
+        for (CpuBackend backend : new CpuBackend[] {CpuBackend.instance(), CpuBackend.sequential()}) {
+            float[] y = new float[g.batch() * g.outputSpatialSize() * g.outChannels()];
+            java.util.Arrays.fill(y, Float.NaN);
+            backend.forward(g, x, w, bias, y);
+            Tolerance.assertClose(backend.name() + " " + g + " " + padding, reference.shape(), reference.values(),
+                    reference.absSums(), g.outputShape(), y);
+        }
     }
 
     private static WinogradPhases phases(ConvSpec spec, int[] inputShape, int[] kernelShape) {
