@@ -115,12 +115,19 @@ public final class DeviceDiscovery {
         return PoclCache.whyNoDevice(System.getenv());
     }
 
+    /**
+     * The OpenCL specification's {@code CL_DEVICE_TYPE_ALL}, {@code 0xFFFFFFFF}. JOCL's constant has all 64 bits
+     * set, which drivers that check the bitfield strictly (Mesa's rusticl) refuse with
+     * {@code CL_INVALID_DEVICE_TYPE}, hiding every device they offer.
+     */
+    static final long ALL_DEVICE_TYPES = 0xFFFFFFFFL;
+
     private static void addDevices(int platformIndex, cl_platform_id platform, List<OpenClDevice> devices) {
         String platformName = Cl.platformString(platform, CL.CL_PLATFORM_NAME);
         String platformVersion = Cl.platformString(platform, CL.CL_PLATFORM_VERSION);
         int[] count = new int[1];
         try {
-            CL.clGetDeviceIDs(platform, CL.CL_DEVICE_TYPE_ALL, 0, null, count);
+            CL.clGetDeviceIDs(platform, ALL_DEVICE_TYPES, 0, null, count);
         } catch (CLException e) {
             if (e.getStatus() == CL.CL_DEVICE_NOT_FOUND) {
                 return;
@@ -128,7 +135,7 @@ public final class DeviceDiscovery {
             throw e;
         }
         cl_device_id[] ids = new cl_device_id[count[0]];
-        CL.clGetDeviceIDs(platform, CL.CL_DEVICE_TYPE_ALL, count[0], ids, null);
+        CL.clGetDeviceIDs(platform, ALL_DEVICE_TYPES, count[0], ids, null);
         for (cl_device_id id : ids) {
             devices.add(describe(devices.size(), platformIndex, platformName, platformVersion, platform, id));
         }
