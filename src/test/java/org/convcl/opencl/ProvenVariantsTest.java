@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * variant, which the device's tuning database names for {@link ProbedVariantCalls#GEOMETRY}. Each failure a driver
  * can show is injected through an edited {@code conv_gemm.cl} that breaks only that variant (the portable GEMM is
  * built from the same file): a build the compiler refuses, a kernel that cannot run, a wrong result. Each time the
- * calls stay right (against float64) on the portable path, after exactly one WARN naming the device, the variant and
- * the reason, and a second process with the same cache directory does not probe again. The calls run in JVMs of
+ * calls stay right (against float64) on the portable path, after exactly one WARN (though the first use comes from
+ * several threads at once) naming the device, the variant and the reason, and a second process with the same cache directory does not probe again. The calls run in JVMs of
  * their own ({@link ProbedVariantCalls}), where the log and the compiler's native output can be read.
  */
 @Timeout(240)
