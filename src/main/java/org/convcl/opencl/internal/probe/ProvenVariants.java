@@ -101,11 +101,6 @@ public final class ProvenVariants {
         return verdict;
     }
 
-    /** Forgets this process's verdicts, so that the next use reads the cache directory or probes again (tests). */
-    static void forgetInProcess() {
-        VERDICTS.clear();
-    }
-
     /** A value computed once, by the first caller; the others wait for it. */
     private static final class Once {
         private ProbeVerdicts.Verdict value;
