@@ -21,7 +21,8 @@ import picocli.CommandLine.Spec;
  * device {@code --backend auto} would use (or that it would use the Java path, and why). Exits 0: having no
  * OpenCL is a finding, not an error. With {@code --check}, every kernel variant on every device is built, run on a
  * small case, compared with the Java path and timed ({@link DeviceCheck}); the exit status is then 0 only when
- * every variant checked works on every device, 1 otherwise (or when there is no device to check).
+ * no variant failed on any device (one whose blocking does not fit a device is shown, not counted: calls do not
+ * use it there), 1 otherwise (or when there is no device to check).
  */
 @Command(name = "devices", mixinStandardHelpOptions = true, usageHelpWidth = 100,
         header = "Lists the OpenCL platforms and devices, and the device that --backend auto picks.",
@@ -29,9 +30,9 @@ import picocli.CommandLine.Spec;
             "Overrides: CONVCL_BACKEND (auto|cpu|opencl) and CONVCL_DEVICE (index or name substring), or the "
                 + "system properties convcl.backend and convcl.device."},
         footerHeading = "%nExit codes:%n",
-        footer = {"  0  listed (with --check: every kernel variant works on every device)",
-            "  1  with --check: a variant failed to build, failed to run or gave a wrong result on a device, or "
-                + "there was no device to check",
+        footer = {"  0  listed (with --check: no kernel variant failed on any device)",
+            "  1  with --check: a variant failed to build, failed to run or gave a wrong result on a device,",
+            "     or there was no device to check",
             "  2  invalid command line"})
 public final class DevicesCommand implements Callable<Integer> {
     /** The exit status of a check that found a failure. */
