@@ -1,7 +1,6 @@
 package org.convcl.backend;
 
 import java.util.Arrays;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.convcl.ConvGeometry;
@@ -138,9 +137,7 @@ public final class CpuBackend implements ConvBackend {
         Thread caller = Thread.currentThread();
         IntConsumer body = t -> {
             // Tasks run on worker threads too; each checks the caller so that interrupting it stops the call.
-            if (caller.isInterrupted()) {
-                throw new CancellationException("convolution interrupted: " + g);
-            }
+            CallerInterrupt.check(caller, "convolution", g);
             task.accept(t);
         };
         if (parallel) {

@@ -439,10 +439,8 @@ public final class OpenClBackend implements ConvBackend {
             target.duplicate().put(download(tensor).data());
             return;
         }
-        run(() -> {
-            tensor.await();
-            context.read(tensor.buffer(), target);
-        });
+        awaitForHost(tensor);
+        run(() -> context.read(tensor.buffer(), target));
     }
 
     private void checkOwn(DeviceTensor tensor) {
@@ -531,9 +529,21 @@ public final class OpenClBackend implements ConvBackend {
     /** Copies {@code tensor}'s values into {@code target} (as many floats) once the work writing them is complete. */
     void download(DeviceTensor tensor, float[] target) {
         checkOwn(tensor);
+        awaitForHost(tensor);
+        run(() -> transfers.download(tensor.buffer(), 0, target, 0, tensor.size()));
+    }
+
+    /**
+     * Waits for the work writing {@code tensor} before a download, stopping with a
+     * {@link java.util.concurrent.CancellationException} if the caller is interrupted meanwhile: a host-array call
+     * (a backward pass, whose kernel gradient can take seconds) then stops as a forward call does, between its
+     * steps, instead of returning normally long after the interrupt.
+     */
+    void awaitForHost(DeviceTensor tensor) {
+        checkOwn(tensor);
         run(() -> {
-            tensor.await();
-            transfers.download(tensor.buffer(), 0, target, 0, tensor.size());
+            context.flush();
+            tensor.await(true);
         });
     }
 
