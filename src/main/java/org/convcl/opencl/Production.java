@@ -17,7 +17,7 @@ import org.jocl.cl_event;
  */
 final class Production {
     private static final long FIRST_PAUSE_NANOS = 10_000;
-    private static final long LONGEST_PAUSE_NANOS = 250_000;
+    private static final long LONGEST_PAUSE_NANOS = 100_000;
     private final cl_event event;
     private final Supplier<String> call;
 
