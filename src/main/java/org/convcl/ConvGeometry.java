@@ -90,15 +90,33 @@ public final class ConvGeometry {
     public static ConvGeometry explicit(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial,
             int outChannels, int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo,
             int[] padHi, EdgeMode edgeMode, Precision precision) {
+        checkDims("batchShape", batchShape);
+        checkDims("kernelSpatial", kernelSpatial);
         int rank = kernelSpatial.length;
         if (rank < 1) {
             throw new IllegalArgumentException("kernel: needs at least one spatial dim, got 0");
         }
-        for (int[] perDim : new int[][] {inSpatial, strides, inputDilation, kernelDilation, padLo, padHi}) {
-            if (perDim.length != rank) {
-                throw new IllegalArgumentException("geometry: per-dim setting " + Arrays.toString(perDim)
-                        + " does not have " + rank + " entries");
+        String[] names = {"inSpatial", "strides", "inputDilation", "kernelDilation", "padLo", "padHi"};
+        int[][] perDims = {inSpatial, strides, inputDilation, kernelDilation, padLo, padHi};
+        for (int i = 0; i < names.length; i++) {
+            if (perDims[i] == null || perDims[i].length != rank) {
+                throw new IllegalArgumentException(names[i] + ": per-dim setting " + Arrays.toString(perDims[i])
+                        + " does not have " + rank + " entries, one per spatial dim of the kernel");
             }
+        }
+        // resolve() gets these checked by ConvSpec and the shapes; explicit callers (gradients, transposes, the
+        // backends' own users) get the same rules here, not a division by zero or an empty kernel later.
+        checkDims("inSpatial", inSpatial);
+        checkAtLeast("kernelSpatial", kernelSpatial, 1);
+        checkAtLeast("strides", strides, 1);
+        checkAtLeast("inputDilation", inputDilation, 1);
+        checkAtLeast("kernelDilation", kernelDilation, 1);
+        if (inChannels < 0 || outChannels < 0) {
+            throw new IllegalArgumentException("channels: got Cin " + inChannels + " and Cout " + outChannels
+                    + "; channel counts must be >= 0");
+        }
+        if (edgeMode == null || precision == null) {
+            throw new IllegalArgumentException((edgeMode == null ? "edgeMode" : "precision") + ": got null");
         }
         checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1), null);
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
@@ -106,6 +124,8 @@ public final class ConvGeometry {
     }
 
     static ConvGeometry resolve(ConvSpec spec, int[] inputShape, int[] kernelShape) {
+        checkDims("input", inputShape);
+        checkDims("kernel", kernelShape);
         if (kernelShape.length < 3) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape)
                     + " has rank " + kernelShape.length + "; a kernel is (*k, Cin/groups, Cout) with at least one "
@@ -235,10 +255,22 @@ public final class ConvGeometry {
     }
 
     private static void checkDims(String name, int[] shape) {
+        if (shape == null) {
+            throw new IllegalArgumentException(name + ": got a null shape; expected its dims, each >= 0");
+        }
         for (int size : shape) {
             if (size < 0) {
                 throw new IllegalArgumentException(name + ": shape " + Arrays.toString(shape)
                         + " has a negative dim; sizes must be >= 0");
+            }
+        }
+    }
+
+    private static void checkAtLeast(String name, int[] values, int least) {
+        for (int d = 0; d < values.length; d++) {
+            if (values[d] < least) {
+                throw new IllegalArgumentException(name + ": " + Arrays.toString(values) + " has " + values[d]
+                        + " in spatial dim " + d + "; each must be >= " + least);
             }
         }
     }

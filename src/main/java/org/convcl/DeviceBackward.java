@@ -175,6 +175,7 @@ final class DeviceBackward {
             throw new IllegalArgumentException("dy: got null; expected the output gradient as a DeviceTensor of shape "
                     + Arrays.toString(outputShape));
         }
+        checkOpen("dy", dy);
         if (dy.backend() != x.backend()) {
             throw new IllegalArgumentException("dy: " + dy + " lives on another backend than x (" + x.backend().name()
                     + "); a device backward pass needs both on the same one");
@@ -190,6 +191,15 @@ final class DeviceBackward {
     static void checkInput(DeviceTensor x) {
         if (x == null) {
             throw new IllegalArgumentException("x: got null; expected an input DeviceTensor (*batch, *spatial, Cin)");
+        }
+        checkOpen("x", x);
+    }
+
+    /** A closed operand is refused by its name here: the backend's checks know it only by its role there. */
+    private static void checkOpen(String what, DeviceTensor tensor) {
+        if (tensor.isClosed()) {
+            throw new IllegalStateException(what + ": " + tensor + " has been closed (or its backend was) and cannot "
+                    + "be used");
         }
     }
 

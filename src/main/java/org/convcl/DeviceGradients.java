@@ -13,8 +13,18 @@ import org.convcl.opencl.DeviceTensor;
  */
 public record DeviceGradients(DeviceTensor dx, DeviceTensor dkernel, DeviceTensor dbias) implements AutoCloseable {
 
-    /** Copies the three gradients to the host, after the device has computed them. */
+    /**
+     * Copies the three gradients to the host, after the device has computed them. An interrupted caller stops
+     * waiting with a {@link java.util.concurrent.CancellationException} ({@link DeviceTensor#awaitUnlessInterrupted}).
+     */
     public ConvGradients download() {
+        // All three first: a copy can wait behind the kernel gradient (a CPU device runs one command at a time),
+        // inside the driver where no interrupt reaches it; the wait for the work itself can be stopped.
+        dx.awaitUnlessInterrupted();
+        dkernel.awaitUnlessInterrupted();
+        if (dbias != null) {
+            dbias.awaitUnlessInterrupted();
+        }
         return new ConvGradients(dx.download(), dkernel.download(), dbias == null ? null : dbias.download());
     }
 

@@ -48,6 +48,10 @@ public sealed interface Padding permits Padding.Named, Padding.Uniform, Padding.
     /** Explicit per-dim padding; {@code lo[d]} before and {@code hi[d]} after spatial dim d. */
     record Explicit(int[] lo, int[] hi) implements Padding {
         public Explicit {
+            if (lo == null || hi == null) {
+                throw new IllegalArgumentException("padding: got a null " + (lo == null ? "lo" : "hi")
+                        + " array; expected one amount per spatial dim");
+            }
             if (lo.length != hi.length) {
                 throw new IllegalArgumentException("padding: lo has " + lo.length + " entries but hi has "
                         + hi.length + "; they must be equal");
@@ -115,16 +119,22 @@ public sealed interface Padding permits Padding.Named, Padding.Uniform, Padding.
 
     /** Per-dim amounts, each on both sides (flax's {@code padding=[p0, p1, ...]}). */
     static Padding perDim(int... amounts) {
+        if (amounts == null) {
+            throw new IllegalArgumentException("amounts: got null; expected one padding amount per spatial dim");
+        }
         return new Explicit(amounts, amounts);
     }
 
     /** Per-dim {@code (lo, hi)} pairs, e.g. {@code pairs(new int[]{1, 2}, new int[]{0, -1})}. */
     static Padding pairs(int[]... loHi) {
+        if (loHi == null) {
+            throw new IllegalArgumentException("loHi: got null; expected one (lo, hi) pair per spatial dim");
+        }
         int[] lo = new int[loHi.length];
         int[] hi = new int[loHi.length];
         for (int d = 0; d < loHi.length; d++) {
-            if (loHi[d].length != 2) {
-                throw new IllegalArgumentException("padding: pair " + d + " is " + Arrays.toString(loHi[d])
+            if (loHi[d] == null || loHi[d].length != 2) {
+                throw new IllegalArgumentException("loHi: pair " + d + " is " + Arrays.toString(loHi[d])
                         + "; each pair must be (lo, hi)");
             }
             lo[d] = loHi[d][0];

@@ -39,6 +39,9 @@ public final class Tensor {
 
     /** Element count of {@code shape}, refusing negative dims and counts a Java array cannot hold. */
     public static long elementCount(int... shape) {
+        if (shape == null) {
+            throw new IllegalArgumentException("shape: got null; expected the dims of a shape, each >= 0");
+        }
         long count = 1;
         for (int size : shape) {
             if (size < 0) {

@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.convcl.internal.BoundedShutdown;
 import org.convcl.internal.Settings;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.DeviceSelector;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every backend returned here is shared ({@link ConvBackend#isShared()}): the Java path's singleton, or one
  * OpenCL backend per device for the whole JVM, used by every layer that selected it. Do not close them:
  * their {@code close()} throws {@link IllegalStateException} and leaves them working. The OpenCL ones are
- * released by a shutdown hook at JVM exit or by {@link #closeShared()}, the only way to release them (this
+ * released by a shutdown hook at JVM exit (which waits for calls in flight a few seconds at most, then lets the
+ * JVM exit, saying so on standard error) or by {@link #closeShared()}, the only way to release them (this
  * class alone holds their {@link SharedBackendOwner}s); the next request after that makes new ones. For a
  * backend you own and close, use {@link OpenClBackend#create}. Thread-safe.
  */
@@ -190,7 +192,9 @@ public final class Backends {
     private static void installShutdownHook() {
         if (!shutdownHookInstalled) {
             shutdownHookInstalled = true;
-            Runtime.getRuntime().addShutdownHook(new Thread(Backends::closeShared, "convcl-opencl-shutdown"));
+            // Bounded: a call stuck in flight holds the backend's lock, and SIGTERM must still end the JVM.
+            Runtime.getRuntime().addShutdownHook(BoundedShutdown.hook("convcl-opencl-shutdown", Backends::closeShared,
+                    "shutting down with a call in flight; OpenCL resources left to the driver"));
         }
     }
 }

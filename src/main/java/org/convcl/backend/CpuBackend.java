@@ -1,10 +1,10 @@
 package org.convcl.backend;
 
 import java.util.Arrays;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
 import org.convcl.Precision;
 import org.convcl.backend.cpu.ConvRows;
 import org.convcl.backend.cpu.CpuKernels;
@@ -12,6 +12,7 @@ import org.convcl.backend.cpu.RowKernel;
 import org.convcl.backend.cpu.Scratch;
 import org.convcl.backend.cpu.WinogradCall;
 import org.convcl.internal.CpuWorkers;
+import org.convcl.internal.HostOperands;
 import org.convcl.internal.Tf32;
 
 /**
@@ -76,6 +77,15 @@ public final class CpuBackend implements ConvBackend {
 
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        // The same checks as the OpenCL backend's, before anything is written: the row kernels index the arrays
+        // by the geometry alone.
+        HostOperands.geometry(g);
+        HostOperands.length("input", input, g.inputShape());
+        HostOperands.length("kernel", kernel, g.kernelShape());
+        if (bias != null) {
+            HostOperands.length("bias", bias, new int[] {g.outChannels()});
+        }
+        HostOperands.length("output", output, g.outputShape());
         if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {
             return;
         }
@@ -113,6 +123,40 @@ public final class CpuBackend implements ConvBackend {
         });
     }
 
+    @Override
+    public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
+        HostOperands.geometry(g);
+        HostOperands.length("input", input, g.inputShape());
+        HostOperands.length("outputGradient", outputGradient, g.outputShape());
+        HostOperands.length("kernelGradient", kernelGradient, g.kernelShape());
+        CpuGradients.kernelGradient(g, input, outputGradient, kernelGradient);
+    }
+
+    @Override
+    public void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
+        HostOperands.biasGradient(rows, channels, outputGradient, biasGradient);
+        CpuGradients.biasGradient(rows, channels, outputGradient, biasGradient);
+    }
+
+    @Override
+    public void pad(EdgePadding padding, float[] source, float[] padded) {
+        HostOperands.padding(padding);
+        HostOperands.length("source", source, padding.sourceShape());
+        HostOperands.length("padded", padded, padding.paddedShape());
+        CpuEdges.pad(padding, source, padded);
+    }
+
+    @Override
+    public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        HostOperands.padding(padding);
+        HostOperands.length("padded", padded, padding.paddedShape());
+        if (bias != null) {
+            HostOperands.length("bias", bias, new int[] {padding.channels()});
+        }
+        HostOperands.length("source", source, padding.sourceShape());
+        CpuEdges.fold(padding, padded, bias, source);
+    }
+
     /**
      * Computes the call through Winograd ({@link WinogradCall}: 3-tap kernels at stride 1, input dilation 2,
      * 2-tap kernels) where it applies; false, with the output to be written the direct way, where it does not or
@@ -138,9 +182,7 @@ public final class CpuBackend implements ConvBackend {
         Thread caller = Thread.currentThread();
         IntConsumer body = t -> {
             // Tasks run on worker threads too; each checks the caller so that interrupting it stops the call.
-            if (caller.isInterrupted()) {
-                throw new CancellationException("convolution interrupted: " + g);
-            }
+            CallerInterrupt.check(caller, "convolution", g);
             task.accept(t);
         };
         if (parallel) {

@@ -16,8 +16,9 @@ import org.convcl.internal.Tf32;
  * and nothing proportional to the problem is allocated. The kernel gradient's inner loop accumulates float
  * products over a short block of positions (which the JIT vectorises at full width) and flushes the block
  * into the double partial, so rounding grows with the block, not with the whole reduction. In
- * {@link Precision#TF32} the kernel gradient's products take operands rounded to TF32. Thread-safe and
- * stateless.
+ * {@link Precision#TF32} the kernel gradient's products take operands rounded to TF32. Interrupting the
+ * calling thread stops either reduction within one block with a {@link java.util.concurrent.CancellationException},
+ * as it stops a forward call ({@link CpuBackend}). Thread-safe and stateless.
  */
 final class CpuGradients {
     /** Positions summed in float before a flush into the double partial. */
@@ -26,6 +27,8 @@ final class CpuGradients {
     private static final int MIN_POSITIONS_PER_WORKER = 64;
     /** Most memory the per-worker partials of one call may take; bounds huge kernels on many cores. */
     private static final long PARTIALS_BUDGET_BYTES = 96L << 20;
+    /** Rows of the bias gradient between two looks at the caller's interrupt flag. */
+    private static final int INTERRUPT_CHECK_ROWS = 4096;
 
     private CpuGradients() {
     }
@@ -55,12 +58,16 @@ final class CpuGradients {
         // Each worker holds a double partial and a float block: 12 bytes per kernel element.
         int workers = workers(pairs, kernelLength, 12);
         double[][] partials = new double[workers][];
+        Thread caller = Thread.currentThread();
         CpuWorkers.forEach(workers, w -> {
             double[] partial = new double[kernelLength];
             float[] block = new float[kernelLength];
             int first = (int) (pairs * w / workers);
             int last = (int) (pairs * (w + 1) / workers);
             for (int start = first; start < last; start += FLOAT_BLOCK) {
+                // A worker's slice is the whole call divided by the cores (seconds on a large layer): each block
+                // looks at the caller's flag, so that an interrupted backward pass stops as a forward pass does.
+                CallerInterrupt.check(caller, "kernel gradient", g);
                 accumulateKernelGradient(g, tables, x, dy, block, start,
                         Math.min(last, start + FLOAT_BLOCK));
                 for (int i = 0; i < kernelLength; i++) {
@@ -82,10 +89,14 @@ final class CpuGradients {
         }
         int workers = workers(pairs, cout, 8);
         double[][] partials = new double[workers][];
+        Thread caller = Thread.currentThread();
         CpuWorkers.forEach(workers, w -> {
             double[] partial = new double[cout];
             int last = (int) (pairs * (w + 1) / workers);
             for (int p = (int) (pairs * w / workers); p < last; p++) {
+                if (p % INTERRUPT_CHECK_ROWS == 0) {
+                    CallerInterrupt.check(caller, "bias gradient", rows + " rows of " + cout + " channels");
+                }
                 int base = p * cout;
                 for (int co = 0; co < cout; co++) {
                     partial[co] += outputGradient[base + co];

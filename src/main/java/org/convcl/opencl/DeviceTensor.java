@@ -64,6 +64,26 @@ public final class DeviceTensor implements AutoCloseable {
      * work is thrown as an {@link OpenClException} naming the call (for example {@code convolution ...}).
      */
     public DeviceTensor await() {
+        return await(false);
+    }
+
+    /**
+     * As {@link #await()}, except that a calling thread interrupted while waiting stops waiting with a
+     * {@link java.util.concurrent.CancellationException} naming the call (its interrupt flag stays set). The work
+     * itself runs to its end on the device, which OpenCL cannot stop; later calls queue behind it. This is how the
+     * host-tensor calls wait, so that interrupting their caller stops them as it stops a Java-path call.
+     */
+    public DeviceTensor awaitUnlessInterrupted() {
+        backend.awaitForHost(this);
+        return this;
+    }
+
+    /**
+     * As {@link #await()}; when {@code stopOnInterrupt}, an interrupted caller stops waiting with a
+     * {@link java.util.concurrent.CancellationException} ({@code Production.awaitUnlessInterrupted}; the queues
+     * must have been flushed).
+     */
+    DeviceTensor await(boolean stopOnInterrupt) {
         Production work;
         synchronized (this) {
             work = producer == null ? null : producer.retain();
@@ -72,7 +92,11 @@ public final class DeviceTensor implements AutoCloseable {
             return this;
         }
         try {
-            work.await(this);
+            if (stopOnInterrupt) {
+                work.awaitUnlessInterrupted(this);
+            } else {
+                work.await(this);
+            }
         } finally {
             work.release();
         }

@@ -12,6 +12,7 @@ import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.internal.HostOperands;
 import org.convcl.opencl.internal.compile.ProgramBinaryCache;
 import org.convcl.opencl.internal.compile.ProgramCache.Stats;
 import org.convcl.opencl.internal.plan.BatchChunks;
@@ -164,6 +165,7 @@ public final class OpenClBackend implements ConvBackend {
      */
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        HostOperands.geometry(g);
         checkLength("input", input, g.inputShape());
         checkLength("kernel", kernel, g.kernelShape());
         if (bias != null) {
@@ -189,6 +191,7 @@ public final class OpenClBackend implements ConvBackend {
      * ({@link StagingPolicy}). Returns when {@code output} holds the result. {@code bias} may be null.
      */
     public void forward(ConvGeometry g, float[] input, DeviceTensor kernel, DeviceTensor bias, float[] output) {
+        HostOperands.geometry(g);
         checkLength("input", input, g.inputShape());
         checkTensor("kernel", kernel, g.kernelShape());
         if (bias != null) {
@@ -228,6 +231,7 @@ public final class OpenClBackend implements ConvBackend {
      */
     public void forward(ConvPlan plan, ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             DeviceTensor output) {
+        HostOperands.geometry(g);
         checkTensor("input", input, g.inputShape());
         checkTensor("kernel", kernel, g.kernelShape());
         if (bias != null) {
@@ -258,6 +262,7 @@ public final class OpenClBackend implements ConvBackend {
     /** The kernel-gradient reduction in kernels; deterministic (see {@link ConvBackend#kernelGradient}). */
     @Override
     public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
+        HostOperands.geometry(g);
         OperandChecks.length("input", input, g.inputShape());
         OperandChecks.length("outputGradient", outputGradient, g.outputShape());
         OperandChecks.length("kernelGradient", kernelGradient, g.kernelShape());
@@ -269,18 +274,14 @@ public final class OpenClBackend implements ConvBackend {
     /** The bias-gradient column sums in kernels; deterministic. */
     @Override
     public void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
-        if (rows < 0 || channels < 0) {
-            throw new IllegalArgumentException("biasGradient: rows " + rows + " and channels " + channels
-                    + " must be >= 0");
-        }
-        OperandChecks.length("outputGradient", outputGradient, new int[] {rows, channels});
-        OperandChecks.length("biasGradient", biasGradient, new int[] {channels});
+        HostOperands.biasGradient(rows, channels, outputGradient, biasGradient);
         run(() -> HostCall.run(this, new Tensor[] {Tensor.of(outputGradient, rows, channels)}, biasGradient,
                 new int[] {channels}, (in, result) -> biasGradient(in[0], result)));
     }
 
     @Override
     public void pad(EdgePadding padding, float[] source, float[] padded) {
+        HostOperands.padding(padding);
         OperandChecks.length("source", source, padding.sourceShape());
         OperandChecks.length("padded", padded, padding.paddedShape());
         run(() -> HostCall.run(this, new Tensor[] {Tensor.of(source, padding.sourceShape())}, padded,
@@ -289,6 +290,7 @@ public final class OpenClBackend implements ConvBackend {
 
     @Override
     public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        HostOperands.padding(padding);
         OperandChecks.length("padded", padded, padding.paddedShape());
         if (bias != null) {
             OperandChecks.length("bias", bias, new int[] {padding.channels()});
@@ -354,6 +356,7 @@ public final class OpenClBackend implements ConvBackend {
                 throw new IllegalArgumentException("transpose: " + what + " " + tensor + " lives on another backend "
                         + "than " + name() + "; every operand of a call must be on the same one");
             }
+            OperandChecks.open("transpose: " + what, tensor);
             if (tensor.size() != count) {
                 throw new IllegalArgumentException("transpose: " + what + " " + tensor + " holds " + tensor.size()
                         + " values but (batch " + batch + ", rows " + rows + ", cols " + cols + ") is " + count);
@@ -392,6 +395,10 @@ public final class OpenClBackend implements ConvBackend {
 
     /** Copies {@code tensor} to this device, into memory from the backend's caching allocator. */
     public DeviceTensor upload(Tensor tensor) {
+        if (tensor == null) {
+            throw new IllegalArgumentException("tensor: got null; expected a Tensor to copy to " + name());
+        }
+        chunks.checkBuffer(4L * tensor.size(), "tensor " + Arrays.toString(tensor.shape()));
         return guarded(() -> {
             ClBuffer buffer = pool.acquire(4L * tensor.size(), () -> "tensor " + Arrays.toString(tensor.shape()));
             try {
@@ -412,6 +419,7 @@ public final class OpenClBackend implements ConvBackend {
      */
     public DeviceTensor upload(FloatBuffer values, int... shape) {
         int size = checkedFloats("values", values, shape);
+        chunks.checkBuffer(4L * size, "tensor " + Arrays.toString(shape));
         if (!values.isDirect()) {
             float[] copy = new float[size];
             values.duplicate().get(copy);
@@ -440,10 +448,8 @@ public final class OpenClBackend implements ConvBackend {
             target.duplicate().put(download(tensor).data());
             return;
         }
-        run(() -> {
-            tensor.await();
-            context.read(tensor.buffer(), target);
-        });
+        awaitForHost(tensor);
+        run(() -> context.read(tensor.buffer(), target));
     }
 
     private void checkOwn(DeviceTensor tensor) {
@@ -474,6 +480,7 @@ public final class OpenClBackend implements ConvBackend {
     /** An uninitialised tensor of {@code shape} on this device, from the backend's caching allocator. */
     public DeviceTensor allocate(int... shape) {
         int size = (int) Tensor.elementCount(shape);
+        chunks.checkBuffer(4L * size, "tensor " + Arrays.toString(shape));
         return guarded(() -> new DeviceTensor(this, pool.acquire(4L * size, () -> "tensor " + Arrays.toString(shape)),
                 shape, size));
     }
@@ -532,9 +539,21 @@ public final class OpenClBackend implements ConvBackend {
     /** Copies {@code tensor}'s values into {@code target} (as many floats) once the work writing them is complete. */
     void download(DeviceTensor tensor, float[] target) {
         checkOwn(tensor);
+        awaitForHost(tensor);
+        run(() -> transfers.download(tensor.buffer(), 0, target, 0, tensor.size()));
+    }
+
+    /**
+     * Waits for the work writing {@code tensor} before a download, stopping with a
+     * {@link java.util.concurrent.CancellationException} if the caller is interrupted meanwhile: a host-array call
+     * (a backward pass, whose kernel gradient can take seconds) then stops as a forward call does, between its
+     * steps, instead of returning normally long after the interrupt.
+     */
+    void awaitForHost(DeviceTensor tensor) {
+        checkOwn(tensor);
         run(() -> {
-            tensor.await();
-            transfers.download(tensor.buffer(), 0, target, 0, tensor.size());
+            context.flush();
+            tensor.await(true);
         });
     }
 
@@ -751,6 +770,7 @@ public final class OpenClBackend implements ConvBackend {
             throw new IllegalArgumentException(what + ": " + tensor + " lives on another backend than " + name()
                     + "; every operand of a call must be on the same one");
         }
+        OperandChecks.open(what, tensor);
         if (!Arrays.equals(tensor.shape(), expectedShape)) {
             throw new IllegalArgumentException(what + ": shape " + Arrays.toString(tensor.shape())
                     + " does not match the geometry's " + Arrays.toString(expectedShape));
@@ -758,10 +778,6 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     private static void checkLength(String what, float[] values, int[] shape) {
-        long expected = Tensor.elementCount(shape);
-        if (values == null || values.length != expected) {
-            throw new IllegalArgumentException(what + ": has " + (values == null ? "no array" : values.length
-                    + " elements") + " but the geometry's shape " + Arrays.toString(shape) + " holds " + expected);
-        }
+        HostOperands.length(what, values, shape);
     }
 }

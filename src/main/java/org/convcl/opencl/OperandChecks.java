@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.util.Arrays;
 import org.convcl.Tensor;
+import org.convcl.internal.HostOperands;
 
 /**
  * The argument checks of the backward operations on an {@link OpenClBackend}: arrays and device tensors of
@@ -14,11 +15,7 @@ final class OperandChecks {
 
     /** A host array holding exactly the elements of {@code shape}. */
     static void length(String what, float[] values, int[] shape) {
-        long expected = Tensor.elementCount(shape);
-        if (values == null || values.length != expected) {
-            throw new IllegalArgumentException(what + ": has " + (values == null ? "no array" : values.length
-                    + " elements") + " but the shape " + Arrays.toString(shape) + " holds " + expected);
-        }
+        HostOperands.length(what, values, shape);
     }
 
     /** A device tensor of {@code backend} with exactly {@code shape}. */
@@ -67,6 +64,15 @@ final class OperandChecks {
         if (tensor.backend() != backend) {
             throw new IllegalArgumentException(what + ": " + tensor + " lives on another backend than "
                     + backend.name() + "; every operand of a call must be on the same one");
+        }
+        open(what, tensor);
+    }
+
+    /** A tensor not closed yet, checked with the operand's name: the tensor's own error cannot say which it was. */
+    static void open(String what, DeviceTensor tensor) {
+        if (tensor.isClosed()) {
+            throw new IllegalStateException(what + ": " + tensor + " has been closed (or its backend was) and cannot "
+                    + "be used");
         }
     }
 }

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.SparkEnv;
 import org.convcl.Conv;
+import org.convcl.internal.BoundedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -136,7 +137,9 @@ final class ExecutorConvs {
     private static void installShutdownHook() {
         if (!shutdownHookInstalled) {
             shutdownHookInstalled = true;
-            Runtime.getRuntime().addShutdownHook(new Thread(ExecutorConvs::closeAll, "convcl-spark-layers"));
+            // Bounded, as Backends' hook: closing a layer can wait for a call in flight on it.
+            Runtime.getRuntime().addShutdownHook(BoundedShutdown.hook("convcl-spark-layers", ExecutorConvs::closeAll,
+                    "shutting down with a Spark task's call in flight; its layers left to the driver"));
         }
     }
 }

@@ -60,6 +60,27 @@ public final class BatchChunks {
     public record Pipeline(int chunk, int slots) {
     }
 
+    /**
+     * The most bytes one buffer may take: the device's {@code CL_DEVICE_MAX_MEM_ALLOC_SIZE}, or less where
+     * {@code convcl.opencl.maxAllocationBytes} says so.
+     */
+    public long maxAllocation() {
+        return maxAllocation;
+    }
+
+    /**
+     * Refuses a buffer of {@code bytes} for {@code what} (a tensor, a call's temporary) larger than
+     * {@link #maxAllocation()}, naming both limits: the setting must bind every buffer of the backend (device
+     * tensors, the host backward pass's), not only the host forward pass's chunks.
+     */
+    public void checkBuffer(long bytes, String what) {
+        if (bytes > maxAllocation) {
+            throw new IllegalArgumentException(what + ": needs a buffer of " + size(bytes) + " but the device allows "
+                    + size(maxAllocation) + " per buffer (its CL_DEVICE_MAX_MEM_ALLOC_SIZE, lowered by "
+                    + "convcl.opencl.maxAllocationBytes when set)");
+        }
+    }
+
     /** Input or output bytes per chunk aimed at; also the piece size of staged transfers. */
     public long pipelineChunkBytes() {
         return pipelineChunkBytes;

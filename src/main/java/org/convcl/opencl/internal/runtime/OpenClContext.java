@@ -352,6 +352,17 @@ public final class OpenClContext extends NativeObject {
         }
     }
 
+    /**
+     * Submits every command enqueued so far, on every queue, to the device without waiting: a wait that polls
+     * an event's status (instead of {@code clWaitForEvents}, which flushes by itself) needs this, or a driver
+     * may hold the commands back and the event never completes.
+     */
+    public void flush() {
+        Cl.run("clFlush(" + device.name() + ", upload queue)", () -> CL.clFlush(uploadQueue()));
+        Cl.run("clFlush(" + device.name() + ", download queue)", () -> CL.clFlush(downloadQueue()));
+        Cl.run("clFlush(" + device.name() + ")", () -> CL.clFlush(queue()));
+    }
+
     /** Waits until every command submitted so far, on every queue, has completed. */
     public void finish() {
         Cl.run("clFinish(" + device.name() + ", upload queue)", () -> CL.clFinish(uploadQueue()));

@@ -1,0 +1,53 @@
+package org.convcl.internal;
+
+import java.util.Arrays;
+import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
+import org.convcl.Tensor;
+
+/**
+ * The argument checks of the backends' host-array operations, one set for every backend: a missing geometry or
+ * padding, an array of the wrong length, or negative matrix sizes are refused with an
+ * {@link IllegalArgumentException} naming the operand, what it holds and what it must hold, before any work (the
+ * Java path would otherwise fail part-way with an index out of bounds after writing some of its output, or
+ * accept an over-long array, and a device would read past a buffer). Stateless.
+ */
+public final class HostOperands {
+    private HostOperands() {
+    }
+
+    /** A non-null geometry. */
+    public static ConvGeometry geometry(ConvGeometry g) {
+        if (g == null) {
+            throw new IllegalArgumentException("geometry: got null; expected a ConvGeometry (ConvSpec.resolve)");
+        }
+        return g;
+    }
+
+    /** A non-null edge padding. */
+    public static EdgePadding padding(EdgePadding padding) {
+        if (padding == null) {
+            throw new IllegalArgumentException("padding: got null; expected an EdgePadding");
+        }
+        return padding;
+    }
+
+    /** A host array holding exactly the elements of {@code shape}. */
+    public static void length(String what, float[] values, int[] shape) {
+        long expected = Tensor.elementCount(shape);
+        if (values == null || values.length != expected) {
+            throw new IllegalArgumentException(what + ": has " + (values == null ? "no array" : values.length
+                    + " elements") + " but the shape " + Arrays.toString(shape) + " holds " + expected);
+        }
+    }
+
+    /** The bias gradient's {@code (rows, channels)} matrix and its {@code (channels)} result. */
+    public static void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
+        if (rows < 0 || channels < 0) {
+            throw new IllegalArgumentException("biasGradient: rows " + rows + " and channels " + channels
+                    + " must be >= 0");
+        }
+        length("outputGradient", outputGradient, new int[] {rows, channels});
+        length("biasGradient", biasGradient, new int[] {channels});
+    }
+}
