@@ -48,11 +48,6 @@ public final class LayoutKernel implements AutoCloseable {
         }
     }
 
-    /** The tile side compiled, for tests. */
-    int tile() {
-        return tile;
-    }
-
     /** Enqueues {@code target (batch, cols, rows) = source (batch, rows, cols)} with its last two axes swapped. */
     public void transpose(OpenClContext context, int batch, int rows, int cols, ClBuffer source, ClBuffer target) {
         long tiles = (long) batch * ((rows + tile - 1) / tile) * ((cols + tile - 1) / tile);
