@@ -311,14 +311,14 @@ static inline int b_slot(const int l) {
 typedef uint mma_operand;
 static inline mma_operand mma_load(const float x) {
     uint bits;
-    __asm__ volatile("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
+    asm volatile("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
     return bits;
 }
 
 /* d = a * b + d for the warp's 16 x 8 x 8 block, on tensor cores; every lane of the warp takes part. */
 static inline void mma_16x8x8(float* d, const mma_operand* a, const mma_operand* b, __local float* scratch,
                               const int lane) {
-    __asm__ volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
                  "{%8, %9}, {%10, %11, %12, %13};"
                  : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(d[0]), "f"(d[1]), "f"(d[2]),

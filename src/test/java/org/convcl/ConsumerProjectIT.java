@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -28,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The consumer's build uses a local repository of its own, so that nothing of this test lands in the user's;
  * it reads the user's local repository as a file repository before Maven Central, so that it needs the network
  * only for what that repository lacks (a fresh CI machine, the first time). Runs in {@code mvn verify} after
- * {@code package} (failsafe), and is skipped when the jar is not there or the test runs outside Maven.
+ * {@code package} (failsafe), and is skipped when the jar is not there or the test runs outside Maven. Last, the same
+ * jars on the module path: a named module requiring {@code org.convcl} runs with the README's one extra option.
  */
 class ConsumerProjectIT {
     /** A line of {@code dependency:list}: {@code   group:artifact:type[:classifier]:version:scope[ -- module m]}. */
@@ -178,5 +180,44 @@ class ConsumerProjectIT {
         assertEquals(List.of("absent picocli.CommandLine", "absent org.slf4j.simple.SimpleLogger",
                 "absent com.fasterxml.jackson.jr.ob.JSON", "absent com.fasterxml.jackson.core.JsonFactory"),
                 lines.subList(3, lines.size()), run.all());
+
+        // 4. The same jars on the module path, with the one extra option the README gives for it: a named module
+        //    that requires convcl's automatic module compiles against it and convolves.
+        Path moduleSource = Files.createDirectories(consumer.resolve("module/org/example/consumer"));
+        Files.writeString(consumer.resolve("module/module-info.java"),
+                "module org.example.consumer { requires org.convcl; }\n");
+        Files.writeString(moduleSource.resolve("Main.java"), """
+                package org.example.consumer;
+
+                import java.util.Arrays;
+                import org.convcl.Convolution;
+                import org.convcl.ConvSpec;
+                import org.convcl.Padding;
+                import org.convcl.Tensor;
+                import org.convcl.backend.BackendChoice;
+                import org.convcl.backend.Backends;
+
+                public class Main {
+                    public static void main(String[] args) {
+                        Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 1, 4, 1);
+                        Tensor kernel = Tensor.of(new float[] {1, 10}, 2, 1, 1);
+                        Tensor y = Convolution.conv(x, kernel, null, ConvSpec.builder().padding(Padding.VALID).build(),
+                                Backends.select(BackendChoice.CPU));
+                        System.out.println("conv " + Arrays.toString(y.data()));
+                    }
+                }
+                """);
+        String modulePath = Files.readString(classPath).strip();
+        Path classes = consumer.resolve("module-classes");
+        Processes.Outcome compile = Processes.run(List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "javac").toString(), "--module-path", modulePath,
+                "-d", classes.toString(), consumer.resolve("module/module-info.java").toString(),
+                moduleSource.resolve("Main.java").toString()), environment, consumer, TIMEOUT_SECONDS);
+        assertEquals(0, compile.exitCode(), "javac on the module path: " + compile.all());
+        Processes.Outcome modular = Processes.run(List.of(java, "--module-path",
+                modulePath + File.pathSeparator + classes, "--add-modules", "org.slf4j,jdk.incubator.vector",
+                "-m", "org.example.consumer/org.example.consumer.Main"), environment, consumer, TIMEOUT_SECONDS);
+        assertEquals(0, modular.exitCode(), "the module path: " + modular.all());
+        assertEquals("conv [21.0, 32.0, 43.0]", modular.stdout().lines().findFirst().orElse(""), modular.all());
     }
 }

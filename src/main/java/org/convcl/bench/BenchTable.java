@@ -60,6 +60,19 @@ public final class BenchTable {
     /** The report as JSON, with the precision the products were computed in ({@code "precision": "tf32"}). */
     public static void writeJson(Path file, String device, String backend, Precision precision, LinkSpeed link,
             List<BenchResult> results) throws IOException {
+        Path absolute = file.toAbsolutePath();
+        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
+        try {
+            Files.writeString(temporary, json(device, backend, precision, link, results));
+            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temporary);
+        }
+    }
+
+    /** The text {@link #writeJson} writes, ending in a newline (for a caller that writes the file itself). */
+    public static String json(String device, String backend, Precision precision, LinkSpeed link,
+            List<BenchResult> results) {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("device", device);
         report.put("backend", backend);
@@ -70,13 +83,6 @@ public final class BenchTable {
             rows.add(result.toJson());
         }
         report.put("results", rows);
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            Files.writeString(temporary, Json.write(report) + "\n");
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        return Json.write(report) + "\n";
     }
 }

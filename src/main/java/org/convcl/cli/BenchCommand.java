@@ -1,6 +1,7 @@
 package org.convcl.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,7 +134,8 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (json != null) {
-            BenchTable.writeJson(json, device, target.name(), precision, link, results);
+            String report = BenchTable.json(device, target.name(), precision, link, results);
+            StagedOutput.write("--json", json, temporary -> Files.writeString(temporary, report));
         }
         return allAccurate ? 0 : 1;
     }

@@ -2,9 +2,7 @@ package org.convcl.cli;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -70,11 +68,7 @@ final class DemoCommand implements Callable<Integer> {
         checkOutputLocation();
         List<Panel> panels = Knobs.panels(gray, Backends.select(choice));
         BufferedImage picture = GridRenderer.render(panels);
-        try {
-            writePng(picture);
-        } catch (IOException e) {
-            throw FileAccessException.writing("--output", output, e);
-        }
+        writePng(picture);
         return Main.EXIT_OK;
     }
 
@@ -102,17 +96,12 @@ final class DemoCommand implements Callable<Integer> {
         PathChecks.checkNotAnInput("--output", output, image == null ? Map.of() : Map.of("--image", image));
     }
 
-    /** PNG into a temporary file beside the output, then one atomic move: never a partial picture. */
-    private void writePng(BufferedImage picture) throws IOException {
-        Path absolute = output.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
+    /** PNG into a temporary file beside the output's target, then one atomic move: never a partial picture. */
+    private void writePng(BufferedImage picture) {
+        StagedOutput.write("--output", output, temporary -> {
             if (!ImageIO.write(picture, "png", temporary.toFile())) {
                 throw new IOException("this JVM has no PNG writer");
             }
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
+        });
     }
 }

@@ -1,6 +1,7 @@
 package org.convcl.cli;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -8,21 +9,40 @@ import org.convcl.backend.BackendChoice;
 import org.convcl.backend.Backends;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.internal.probe.DeviceCheck;
+import org.convcl.opencl.internal.probe.ProbeResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code convcl devices}: every OpenCL platform and device with what matters for convolution, and which
- * device {@code --backend auto} would use (or that it would use the Java path, and why). Always exits 0:
- * having no OpenCL is a finding, not an error.
+ * device {@code --backend auto} would use (or that it would use the Java path, and why). Exits 0: having no
+ * OpenCL is a finding, not an error. With {@code --check}, every kernel variant on every device is built, run on a
+ * small case, compared with the Java path and timed ({@link DeviceCheck}); the exit status is then 0 only when
+ * no variant failed on any device (one whose blocking does not fit a device is shown, not counted: calls do not
+ * use it there), 1 otherwise (or when there is no device to check).
  */
 @Command(name = "devices", mixinStandardHelpOptions = true, usageHelpWidth = 100,
         header = "Lists the OpenCL platforms and devices, and the device that --backend auto picks.",
         description = {"",
             "Overrides: CONVCL_BACKEND (auto|cpu|opencl) and CONVCL_DEVICE (index or name substring), or the "
-                + "system properties convcl.backend and convcl.device."})
+                + "system properties convcl.backend and convcl.device."},
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  listed (with --check: no kernel variant failed on any device)",
+            "  1  with --check: a variant failed to build, failed to run or gave a wrong result on a device,",
+            "     or there was no device to check",
+            "  2  invalid command line"})
 public final class DevicesCommand implements Callable<Integer> {
+    /** The exit status of a check that found a failure. */
+    static final int EXIT_CHECK_FAILED = 1;
+
+    @Option(names = "--check", description = "Also check each device: every kernel variant is built, run on a "
+            + "small case and compared with the Java path (max_rel_err), and timed. Run this first on a new GPU. "
+            + "A failing fast path is also disabled when a call first uses it, with a WARN.")
+    private boolean check;
+
     /** Extensions that change what kernels can do, reported as present or absent. */
     static final List<String> NOTABLE_EXTENSIONS = List.of("cl_khr_fp64", "cl_khr_fp16", "cl_khr_subgroups",
             "cl_intel_subgroups", "cl_intel_required_subgroup_size", "cl_khr_int64_base_atomics",
@@ -62,8 +82,60 @@ public final class DevicesCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             out.println("auto cannot decide: " + e.getMessage());
         }
+        int status = check ? check(out, devices) : 0;
         out.flush();
-        return 0;
+        return status;
+    }
+
+    /** Prints the check of every device; the exit status: 0 when every variant works everywhere, else 1. */
+    private static int check(PrintWriter out, List<OpenClDevice> devices) {
+        out.println();
+        if (devices.isEmpty()) {
+            out.println("Check: no OpenCL device to check");
+            return EXIT_CHECK_FAILED;
+        }
+        out.println("Check: each kernel variant built, run on a small case against the Java path, and timed");
+        List<String> failures = new ArrayList<>();
+        for (OpenClDevice device : devices) {
+            out.println("  #" + device.index() + " " + device.name() + " (driver " + device.driverVersion() + ")");
+            out.flush();
+            List<DeviceCheck.Row> rows;
+            try {
+                rows = DeviceCheck.run(device);
+            } catch (RuntimeException e) {
+                out.println("      cannot be checked: " + e.getMessage().lines().findFirst().orElse(""));
+                failures.add("#" + device.index() + " (no context)");
+                continue;
+            }
+            for (DeviceCheck.Row row : rows) {
+                out.println("      " + line(row));
+                if (row.failed()) {
+                    failures.add("#" + device.index() + " " + row.variant());
+                }
+            }
+        }
+        out.println(failures.isEmpty() ? "Check passed: no variant failed on any device"
+                : "Check failed: " + String.join(", ", failures) + " (calls skip a failing fast path after one WARN; "
+                        + "a failing portable kernel is a driver problem to report)");
+        return failures.isEmpty() ? 0 : EXIT_CHECK_FAILED;
+    }
+
+    /** {@code gemm  builds yes  matches yes (max_rel_err 1.2e-07)  0.213 ms  gemm 8x32x16 ...}. */
+    static String line(DeviceCheck.Row row) {
+        String name = String.format(Locale.ROOT, "%-19s", row.variant().label());
+        if (row.result().isEmpty()) {
+            return name + row.notRunBecause();
+        }
+        ProbeResult result = row.result().get();
+        return switch (result.outcome()) {
+            case BUILD_FAILED -> name + "builds no: " + result.reason() + "  [" + result.config() + "]";
+            case DOES_NOT_FIT -> name + "builds yes  fits no (calls use other kernels): " + result.reason() + "  ["
+                    + result.config() + "]";
+            case RUN_FAILED -> name + "builds yes  runs no: " + result.reason() + "  [" + result.config() + "]";
+            case WRONG_RESULT -> name + "builds yes  matches no: " + result.reason() + "  [" + result.config() + "]";
+            case PASSED -> name + String.format(Locale.ROOT, "builds yes  matches yes (max_rel_err %s)  %.3f ms  [%s]",
+                    result.maxRelErrText(), result.ms(), result.config());
+        };
     }
 
     private static void print(PrintWriter out, OpenClDevice device) {

@@ -2,16 +2,13 @@ package org.convcl.cli;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
 
@@ -20,10 +17,11 @@ import org.convcl.io.Npy;
  * together at the end: all of them or none.
  *
  * <p>Each output is {@link #declare declared} before any computation, so that one that breaks
- * {@link PathChecks}' rules (a directory, a missing or read-only directory, one of the inputs) or names the same
- * file as another output is refused (exit 2) before any work. Once every tensor is
- * computed and {@link #put}, {@link #writeAll} works in two phases: it first writes every tensor into a
- * temporary file beside its target, then moves each temporary onto its target, atomically. A failure in the
+ * {@link PathChecks}' rules (not a regular file or a new path, a missing or read-only directory, a file this user
+ * may not write, one of the inputs) or names the same file as another output is refused (exit 2) before any
+ * work. Once every tensor is computed and {@link #put}, {@link #writeAll} works in two phases: it first writes
+ * every tensor into a temporary file beside its target (the end of a symbolic link's chain: the link stays a
+ * link), then moves each temporary onto its target, atomically ({@link StagedOutput}). A failure in the
  * first phase (disk full, a directory that vanished) leaves nothing behind and every target as it was. A
  * failure in the second, which is a rename within one directory and so rare, removes the outputs this run
  * had already moved into place, so that no partial set of results is left.
@@ -48,13 +46,13 @@ final class OutputFiles {
     }
 
     /**
-     * Adds an output named by {@code option}. Refuses (exit 2) a path another output already names, one of the
-     * inputs, and a path that is a directory or whose directory is missing or not writable.
+     * Adds an output named by {@code option}. Refuses (exit 2) a path another output already names (itself or
+     * through a link), one of the inputs, and a path that breaks {@link PathChecks#checkOutput}'s rules.
      */
     void declare(String option, Path path) {
-        Path normalized = path.toAbsolutePath().normalize();
+        Path normalized = writtenFile(path);
         targets.forEach((otherOption, otherPath) -> {
-            if (otherPath.toAbsolutePath().normalize().equals(normalized)) {
+            if (writtenFile(otherPath).equals(normalized)) {
                 throw new IllegalArgumentException(option + " " + path + ": the same file as " + otherOption
                         + "; every output needs a file of its own");
             }
@@ -62,6 +60,16 @@ final class OutputFiles {
         PathChecks.checkOutput(option, path);
         PathChecks.checkNotAnInput(option, path, inputs);
         targets.put(option, path);
+    }
+
+    /** The file that writing {@code path} replaces, for comparing outputs: the end of its links, normalised. */
+    private static Path writtenFile(Path path) {
+        try {
+            return OutputTarget.resolve(path).normalize();
+        } catch (IOException loop) {
+            // A loop of links: PathChecks refuses it with its own message.
+            return path.toAbsolutePath().normalize();
+        }
     }
 
     /** The tensor to write for a declared output. */
@@ -79,79 +87,30 @@ final class OutputFiles {
                 throw new IllegalStateException("output " + option + " was declared but never given a tensor");
             }
         }
-        List<Path> temporaries = new ArrayList<>();
+        List<StagedOutput> staged = new ArrayList<>();
         try {
             for (Map.Entry<String, Path> target : targets.entrySet()) {
-                temporaries.add(stage(target.getKey(), target.getValue(), contents.get(target.getKey())));
+                Tensor tensor = contents.get(target.getKey());
+                staged.add(StagedOutput.stage(target.getKey(), target.getValue(), temporary -> {
+                    try (OutputStream out = Files.newOutputStream(temporary)) {
+                        Npy.write(out, tensor);
+                    }
+                }));
             }
         } catch (RuntimeException failure) {
-            deleteQuietly(temporaries, failure);
+            staged.forEach(output -> output.discard(failure));
             throw failure;
         }
         List<Path> moved = new ArrayList<>();
-        int index = 0;
-        for (Map.Entry<String, Path> target : targets.entrySet()) {
-            Path destination = target.getValue().toAbsolutePath();
+        for (int index = 0; index < staged.size(); index++) {
             try {
-                Files.move(temporaries.get(index), destination, StandardCopyOption.REPLACE_EXISTING,
-                        StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                FileAccessException failure = FileAccessException.writing(target.getKey(), target.getValue(), e);
-                deleteQuietly(temporaries.subList(index, temporaries.size()), failure);
-                deleteQuietly(moved, failure);
+                staged.get(index).commit();
+            } catch (FileAccessException failure) {
+                staged.subList(index + 1, staged.size()).forEach(output -> output.discard(failure));
+                StagedOutput.deleteQuietly(moved, failure);
                 throw failure;
             }
-            moved.add(destination);
-            index++;
-        }
-    }
-
-    /** Writes {@code tensor} into a new temporary file in {@code path}'s directory and returns it. */
-    private static Path stage(String option, Path path, Tensor tensor) {
-        Path absolute = path.toAbsolutePath();
-        Path temporary;
-        try {
-            temporary = createTemporary(absolute);
-        } catch (IOException e) {
-            throw FileAccessException.writing(option, path, e);
-        }
-        try (OutputStream out = Files.newOutputStream(temporary)) {
-            Npy.write(out, tensor);
-        } catch (IOException e) {
-            FileAccessException failure = FileAccessException.writing(option, path, e);
-            deleteQuietly(List.of(temporary), failure);
-            throw failure;
-        }
-        return temporary;
-    }
-
-    /**
-     * A new empty file {@code .<name>.<random>.tmp} beside {@code target}. Made with {@link Files#createFile}
-     * rather than {@link Files#createTempFile} so that it gets the usual permissions (the umask's), which
-     * the output keeps once moved, instead of owner-only ones.
-     */
-    private static Path createTemporary(Path target) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            String name = "." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                    + ".tmp";
-            try {
-                return Files.createFile(target.resolveSibling(name));
-            } catch (FileAlreadyExistsException taken) {
-                if (attempt >= 100) {
-                    throw taken;
-                }
-            }
-        }
-    }
-
-    /** Best-effort cleanup after a failure; anything that cannot be removed is noted on that failure. */
-    private static void deleteQuietly(List<Path> paths, RuntimeException failure) {
-        for (Path path : paths) {
-            try {
-                Files.deleteIfExists(path);
-            } catch (IOException e) {
-                failure.addSuppressed(e);
-            }
+            moved.add(staged.get(index).target());
         }
     }
 }

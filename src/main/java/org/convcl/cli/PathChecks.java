@@ -2,6 +2,7 @@ package org.convcl.cli;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -11,7 +12,9 @@ import java.util.Map;
  * the option, the path and the rule, and nothing is written:
  * <ul>
  *   <li>an input is an existing file (not a directory) that this user can read;</li>
- *   <li>an output is not a directory, and its directory exists and can be written (the output is written
+ *   <li>an output is a new path or an existing regular file that this user can write, after following its
+ *       symbolic links (the link's target is written; a device, FIFO, socket or directory is refused, since
+ *       writing replaces what is there), and its directory exists and can be written (the output is written
  *       there as a temporary file, then moved into place);</li>
  *   <li>an output is not one of the command's inputs, compared as files after resolving links, so that a run
  *       never replaces what it reads.</li>
@@ -20,6 +23,8 @@ import java.util.Map;
  * a {@link FileAccessException}, exit 1.
  */
 final class PathChecks {
+    private static final String REGULAR_OR_NEW = "an output must be a regular file or a new path";
+
     private PathChecks() {
     }
 
@@ -37,15 +42,26 @@ final class PathChecks {
         }
     }
 
-    /** Refuses an output that is a directory or whose directory is missing or cannot be written. */
+    /**
+     * Refuses an output that is neither a regular file nor a new path (after following its links), whose
+     * directory is missing or cannot be written, or that exists and this user may not write.
+     */
     static void checkOutput(String option, Path path) {
-        Path absolute = path.toAbsolutePath();
-        if (Files.isDirectory(absolute)) {
-            throw refused(option, path, "it is a directory", "an output must name a file");
+        Path target;
+        try {
+            target = OutputTarget.resolve(path);
+        } catch (IOException e) {
+            throw refused(option, path, FileAccessException.describe(e), REGULAR_OR_NEW);
         }
-        Path parent = absolute.getParent();
-        // Named as the user wrote it ("out" for out/y.npy); a bare file name's is the working directory.
-        Path shown = path.getParent() != null ? path.getParent() : parent;
+        String notReplaceable = OutputTarget.whyNotReplaceable(target);
+        if (notReplaceable != null) {
+            throw refused(option, path, notReplaceable, REGULAR_OR_NEW);
+        }
+        Path parent = target.getParent();
+        // Named as the user wrote it ("out" for out/y.npy; a bare file name's is the working directory), or,
+        // for a link, the directory its target is in.
+        Path shown = !target.equals(path.toAbsolutePath()) ? parent.normalize()
+                : path.getParent() != null ? path.getParent() : parent;
         if (parent == null || !Files.exists(parent)) {
             throw refused(option, path, "directory " + shown + " does not exist",
                     "an output's directory must exist (convcl creates no directories)");
@@ -56,6 +72,11 @@ final class PathChecks {
         if (!Files.isWritable(parent)) {
             throw refused(option, path, "directory " + shown + " is not writable",
                     "an output's directory must be writable (the output is written there, then moved into place)");
+        }
+        // The rename would replace a file this user cannot write (it needs only the directory's permission):
+        // refused as cp and editors refuse it. Root may write any file, as with cp.
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isWritable(target)) {
+            throw refused(option, path, "permission denied", "an existing output must be writable by this user");
         }
     }
 

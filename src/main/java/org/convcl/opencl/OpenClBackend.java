@@ -20,6 +20,7 @@ import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.LayoutKernel;
 import org.convcl.opencl.internal.plan.PipelinedForward;
 import org.convcl.opencl.internal.plan.PlanKey;
+import org.convcl.opencl.internal.probe.ProvenVariants;
 import org.convcl.opencl.internal.runtime.BufferPool;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.HostTransfers;
@@ -666,7 +667,8 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     private ConvPlan resolveDefaultPlan(ConvGeometry g, boolean hasBias) {
-        KernelConfig config = DefaultConfigs.choose(g, context.device());
+        // A fast path beyond the portable kernels serves calls only once proven on this device (probed on first use).
+        KernelConfig config = ProvenVariants.admit(context, g, DefaultConfigs.choose(g, context.device()));
         try {
             return cachedPlan(g, hasBias, config);
         } catch (IllegalArgumentException e) {

@@ -241,7 +241,7 @@ class CliErrorTest {
         Path directory = Files.createDirectory(dir.resolve("out"));
         String line = CliRun.of("conv", "--input", x.toString(), "--kernel", kernel.toString(), "--output",
                 directory.toString()).assertFailure(Main.EXIT_INVALID, null);
-        assertEquals("convcl: --output " + directory + ": it is a directory; an output must name a file", line);
+        assertEquals("convcl: --output " + directory + ": it is a directory; an output must be a regular file or a new path", line);
         try (var entries = Files.list(directory)) {
             assertEquals(0, entries.count(), "nothing written into the directory");
         }

@@ -14,11 +14,14 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
 import org.convcl.testing.RandomTensors;
+import org.convcl.testing.SpecialFiles;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -100,6 +103,41 @@ class OutputFilesTest {
         assertThrows(IllegalStateException.class, outputs::writeAll);
         assertThrows(IllegalStateException.class, () -> outputs.put("--grad-input", first));
         assertFalse(Files.exists(dir.resolve("y.npy")));
+    }
+
+    /** Two outputs naming one file through a link would write it twice: refused as the same path is. */
+    @Test
+    void refusesAnOutputThatIsALinkToAnother() throws IOException {
+        Path link = Files.createSymbolicLink(dir.resolve("link.npy"), Path.of("y.npy"));
+        OutputFiles outputs = new OutputFiles();
+        outputs.declare("--output", dir.resolve("y.npy"));
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                () -> outputs.declare("--grad-input", link));
+        assertEquals("--grad-input " + link + ": the same file as --output; every output needs a file of its own",
+                refused.getMessage());
+    }
+
+    /**
+     * A target that became a FIFO after it was checked is refused when written, not replaced: the rename would
+     * turn it into a regular file. Nothing is written, the FIFO stays.
+     */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void aTargetThatBecameAFifoIsNotReplaced() throws Exception {
+        Path target = dir.resolve("dk.npy");
+        OutputFiles outputs = new OutputFiles();
+        outputs.declare("--output", dir.resolve("y.npy"));
+        outputs.declare("--grad-kernel", target);
+        outputs.put("--output", first);
+        outputs.put("--grad-kernel", second);
+        SpecialFiles.fifo(target);
+
+        FileAccessException failure = assertThrows(FileAccessException.class, outputs::writeAll);
+
+        assertEquals("--grad-kernel " + target + ": cannot write it: it is a FIFO (it was not when checked)",
+                failure.getMessage());
+        assertEquals(SpecialFiles.FIFO, SpecialFiles.type(target));
+        assertEquals(List.of("dk.npy"), fileNames(), "y.npy not written, no temporary left");
     }
 
     /** Outputs get the permissions of any new file (the umask's), not a temporary file's owner-only ones. */

@@ -85,6 +85,19 @@ public final class DefaultConfigs {
 
     /** The per-device-class default for {@code g}. */
     public static KernelConfig untuned(ConvGeometry g, OpenClDevice device) {
+        return untuned(g, device, true);
+    }
+
+    /**
+     * The default for {@code g} without the warp-level mma path: what a call runs when that path is disabled on
+     * the device (its probe failed, {@code org.convcl.opencl.internal.probe}): the register-blocked FMA GEMM, in
+     * TF32 with operands rounded as they are staged, or the general kernel.
+     */
+    public static KernelConfig portable(ConvGeometry g, OpenClDevice device) {
+        return untuned(g, device, false);
+    }
+
+    private static KernelConfig untuned(ConvGeometry g, OpenClDevice device, boolean mmaAllowed) {
         DeviceClass deviceClass = DeviceClass.of(device);
         long maxWorkGroup = Math.max(1, device.maxWorkGroupSize());
         KernelConfig general = new KernelConfig.General((int) Math.min(64, maxWorkGroup));
@@ -95,7 +108,7 @@ public final class DefaultConfigs {
         if (!GemmLaunch.supports(g)) {
             return general;
         }
-        if (g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device)) {
+        if (mmaAllowed && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device)) {
             KernelConfig.Gemm mma = new KernelConfig.Gemm(mmaTiling(g, maxWorkGroup, device.localMemoryBytes()));
             if (fits(mma, g, device)) {
                 return mma;
@@ -151,7 +164,7 @@ public final class DefaultConfigs {
      * warps, warp tiles of 64 x 32 (8 x 8 per lane, 2 x 4 products of 16 x 8 per 8 k) down to 32 x 8 for few
      * channels, double-buffered, the shapes CUTLASS's SM80 TF32 kernels use for their warps.
      */
-    static Tiling mmaTiling(ConvGeometry g, long maxWorkGroup, long localMemoryBytes) {
+    public static Tiling mmaTiling(ConvGeometry g, long maxWorkGroup, long localMemoryBytes) {
         int coutPerGroup = g.outChannelsPerGroup();
         int kTile = g.inChannelsPerGroup() % 16 == 0 ? 16 : 8;
         Tiling tiling;

@@ -1,0 +1,51 @@
+package org.convcl.opencl.internal.probe;
+
+import org.convcl.opencl.internal.plan.KernelConfig;
+
+/**
+ * The kernel code paths a plan can run, as {@code convcl devices --check} reports them. The general, GEMM (FMA) and
+ * depthwise kernels are portable OpenCL C 1.2, linted as such, run on two OpenCL implementations in CI and used
+ * by default on every device: they serve calls unprobed. The warp-level mma path is not portable in the same way:
+ * its tensor-core form is inline PTX that only NVIDIA's compiler builds (no CI has it), and its emulated form is
+ * reached only through a tuning database; both are proven on the device before they serve a call
+ * ({@link ProvenVariants}).
+ */
+public enum KernelVariant {
+    GENERAL("general"),
+    GEMM("gemm"),
+    DEPTHWISE("depthwise"),
+    MMA_EMULATED("mma (emulated)"),
+    MMA_TENSOR_CORES("mma (tensor cores)");
+
+    private final String label;
+
+    KernelVariant(String label) {
+        this.label = label;
+    }
+
+    /** The variant a plan of {@code config} runs on a device with ({@code tensorCores}) or without TF32 tensor cores. */
+    public static KernelVariant of(KernelConfig config, boolean tensorCores) {
+        if (config instanceof KernelConfig.Gemm gemm) {
+            if (!gemm.tiling().mma()) {
+                return GEMM;
+            }
+            return tensorCores ? MMA_TENSOR_CORES : MMA_EMULATED;
+        }
+        return config instanceof KernelConfig.Depthwise ? DEPTHWISE : GENERAL;
+    }
+
+    /** Whether a call may use this variant only after its probe passed on the device. */
+    public boolean provenBeforeUse() {
+        return this == MMA_EMULATED || this == MMA_TENSOR_CORES;
+    }
+
+    /** The variant's name in messages: {@code mma (tensor cores)}. */
+    public String label() {
+        return label;
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

@@ -1,0 +1,115 @@
+package org.convcl.opencl.internal.probe;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.convcl.ConvGeometry;
+import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.internal.compile.KernelSources;
+import org.convcl.opencl.internal.compile.ProgramBinaryCache;
+import org.convcl.opencl.internal.plan.ConvPlan;
+import org.convcl.opencl.internal.plan.KernelConfig;
+import org.convcl.opencl.internal.runtime.ComputeCapability;
+import org.convcl.opencl.internal.runtime.OpenClContext;
+import org.convcl.opencl.internal.tuning.DefaultConfigs;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gate in front of the variants that must be proven on a device before they serve a call
+ * ({@link KernelVariant#provenBeforeUse()}): on a variant's first use on a device it runs the variant's
+ * {@link ProbeCase} ({@link VariantProbe}); a variant that fails to build, fails to run or gives a wrong result is
+ * disabled, with one WARN naming the device, the variant and the reason, and calls take the portable config
+ * ({@link DefaultConfigs#portable}). The verdict holds for the device, its driver version and the kernel sources:
+ * remembered for the process and in the cache directory ({@link ProbeVerdicts}), so the probe runs once.
+ *
+ * <p>Thread-safe: one holder per verdict, so however many threads and backends ask at once, one of them probes and
+ * the others wait for its verdict.
+ */
+public final class ProvenVariants {
+    private static final Logger LOG = LoggerFactory.getLogger(ProvenVariants.class);
+    /** This process's verdicts, by {@link #key}. */
+    private static final Map<String, Once> VERDICTS = new ConcurrentHashMap<>();
+
+    private ProvenVariants() {
+    }
+
+    /**
+     * {@code chosen} when its variant may serve calls on {@code context}'s device (it needs no proof, or its probe
+     * passed there), else the portable config for {@code g}. Probes the variant on its first use.
+     */
+    public static KernelConfig admit(OpenClContext context, ConvGeometry g, KernelConfig chosen) {
+        if (!(chosen instanceof KernelConfig.Gemm gemm && gemm.tiling().mma())) {
+            return chosen; // the common case, decided without asking the device anything
+        }
+        OpenClDevice device = context.device();
+        KernelVariant variant = KernelVariant.of(chosen, ComputeCapability.hasTf32TensorCores(device));
+        if (!variant.provenBeforeUse() || proven(context, variant)) {
+            return chosen;
+        }
+        return DefaultConfigs.portable(g, device);
+    }
+
+    /** Whether {@code variant} works on {@code context}'s device: remembered, or probed now on that context. */
+    public static boolean proven(OpenClContext context, KernelVariant variant) {
+        String key = key(context.device(), variant);
+        return VERDICTS.computeIfAbsent(key, k -> new Once()).get(() -> decide(context, variant, key)).passed();
+    }
+
+    /**
+     * Everything a verdict depends on: the device and its driver, the variant, and the kernel sources it is built
+     * from (an edited kernel, or another convcl version, is proven again).
+     */
+    static String key(OpenClDevice device, KernelVariant variant) {
+        StringBuilder sources = new StringBuilder();
+        for (String file : ConvPlan.GEMM_SOURCES) {
+            sources.append(file).append(':').append(KernelSources.load(file).sha256()).append(' ');
+        }
+        return "device=" + device.name() + "; vendor=" + device.vendor() + "; driver=" + device.driverVersion()
+                + "; platform=" + device.platformName() + " " + device.platformVersion() + "; variant=" + variant.name()
+                + "; sources=" + KernelSources.sha256(sources.toString());
+    }
+
+    private static ProbeVerdicts.Verdict decide(OpenClContext context, KernelVariant variant, String key) {
+        OpenClDevice device = context.device();
+        ProbeVerdicts disk = new ProbeVerdicts(ProgramBinaryCache.defaultRoot().map(root -> root.resolve("probes"))
+                .orElse(null));
+        Optional<ProbeVerdicts.Verdict> remembered = disk.read(key, device.name());
+        if (remembered.isPresent()) {
+            LOG.debug("kernel variant {} on {}: {} (remembered in {})", variant, device.describe(),
+                    remembered.get().passed() ? "proven" : "disabled, " + remembered.get().reason(),
+                    disk.fileFor(key, device.name()).map(Path::toString).orElse("?"));
+            return remembered.get();
+        }
+        long start = System.nanoTime();
+        ProbeVerdicts.Verdict verdict = ProbeCase.of(variant, device)
+                .map(probe -> VariantProbe.run(context, probe, 0))
+                .map(result -> new ProbeVerdicts.Verdict(result.passed(), result.failure()))
+                .orElse(new ProbeVerdicts.Verdict(false, "its probe case does not fit the device's limits"));
+        Optional<Path> file = disk.write(key, device.name(), verdict);
+        if (verdict.passed()) {
+            LOG.debug("kernel variant {} proven on {} in {} ms", variant, device.describe(),
+                    (System.nanoTime() - start) / 1_000_000);
+        } else {
+            LOG.warn("kernel variant {} is disabled on OpenCL device {} (driver {}): {}; calls use the portable "
+                    + "kernels instead. {} `convcl devices --check` tests every variant.", variant, device.describe(),
+                    device.driverVersion(), verdict.reason(), file.map(f -> "Remembered in " + f + " (delete it to "
+                    + "probe again);").orElse("Not remembered on disk (no usable cache directory);"));
+        }
+        return verdict;
+    }
+
+    /** A value computed once, by the first caller; the others wait for it. */
+    private static final class Once {
+        private ProbeVerdicts.Verdict value;
+
+        synchronized ProbeVerdicts.Verdict get(Supplier<ProbeVerdicts.Verdict> compute) {
+            if (value == null) {
+                value = compute.get();
+            }
+            return value;
+        }
+    }
+}
