@@ -1,5 +1,5 @@
-# A headless convcl: JDK 17, Maven, the OpenCL ICD loader and PoCL (a CPU OpenCL driver), the project built
-# and tested with the same steps as CI (.ci/run), and the CLI as entrypoint:
+# A headless convcl: JDK 17, Maven, the OpenCL ICD loader, PoCL and Mesa's rusticl (CPU OpenCL drivers), the
+# project built and tested with the same steps as CI (.ci/run), and the CLI as entrypoint:
 #   docker build -t convcl .
 #   docker run --rm convcl examples
 #   docker run --rm -v "$PWD:/data" convcl conv --input /data/x.npy --kernel /data/k.npy --output /data/y.npy
@@ -10,7 +10,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # these too on a machine without them).
 RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends openjdk-17-jdk-headless maven \
-        ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd \
+        ocl-icd-libopencl1 ocl-icd-opencl-dev pocl-opencl-icd mesa-opencl-icd \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/convcl

@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.ArrayList;
@@ -143,7 +144,15 @@ class RandomizedOpenClTest {
                 .findFirst().orElseThrow();
         ConvGeometry g = c.spec().resolve(c.xShape(), c.wShape());
         for (Tiling tiling : tilings) {
-            assertBackendsAgree(c, g, new KernelConfig.Gemm(tiling));
+            try {
+                assertBackendsAgree(c, g, new KernelConfig.Gemm(tiling));
+            } catch (IllegalArgumentException refused) {
+                // A driver may compile the kernel for fewer work-items than this tiling's group (rusticl's
+                // llvmpipe: 32 of 64); an explicit tiling is then refused, saying so (PoCL runs them all).
+                assertTrue(refused.getMessage().contains("the compiled kernel runs at most")
+                        && refused.getMessage().contains("fewer than the " + tiling.workGroupSize() + " it needs"),
+                        tiling + ": " + refused.getMessage());
+            }
         }
     }
 

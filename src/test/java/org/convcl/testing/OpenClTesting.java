@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.util.Optional;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.DeviceSelector;
+import org.convcl.internal.Settings;
 import org.convcl.opencl.OpenClDevice;
 
 /**
  * Where the OpenCL tests run. Locally without an OpenCL device they are skipped (an assumption); in CI
  * (environment variable CI=true, where PoCL is installed) a missing device fails the test loudly, so the
- * OpenCL path can never pass CI by being skipped.
+ * OpenCL path can never pass CI by being skipped. The device is the one {@code CONVCL_DEVICE} (or the system
+ * property {@code convcl.device}) names, as for the library's users, so the same suites run on a second OpenCL
+ * implementation (CI's rusticl pass); unset, the best device of any type.
  */
 public final class OpenClTesting {
     private OpenClTesting() {
@@ -23,18 +26,13 @@ public final class OpenClTesting {
      * parameterised test taking it sets {@code autoCloseArguments = false}.
      */
     public static Optional<org.convcl.backend.ConvBackend> sharedBackendIfAvailable() {
-        DeviceDiscovery.Result discovery = DeviceDiscovery.discover();
-        if (DeviceSelector.choose(discovery.devices(), Optional.empty(), false).device().isEmpty()) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail("CI must run the OpenCL tests, but OpenCL is unusable here: "
-                        + discovery.problem().orElse("no OpenCL device was found"));
-            }
+        if (deviceIfAny().isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(org.convcl.backend.Backends.select(org.convcl.backend.BackendChoice.OPENCL));
     }
 
-    /** The best OpenCL device of any type (PoCL's CPU device counts). */
+    /** The requested OpenCL device, else the best one of any type (PoCL's CPU device counts). */
     public static OpenClDevice device() {
         Optional<OpenClDevice> device = deviceIfAny();
         if (device.isEmpty()) {
@@ -44,16 +42,21 @@ public final class OpenClTesting {
     }
 
     /**
-     * For parameter lists that add OpenCL beside the Java path: the best device, or empty locally when there is
-     * none (the Java cases still run). In CI a missing device fails, as in {@link #device()}.
+     * For parameter lists that add OpenCL beside the Java path: the requested device (else the best), or empty
+     * locally when there is none (the Java cases still run). In CI a missing device fails, as in {@link #device()}.
+     * A requested device that matches nothing fails everywhere: a run asked for it, and skipping would hide that.
      */
     public static Optional<OpenClDevice> deviceIfAny() {
         DeviceDiscovery.Result discovery = DeviceDiscovery.discover();
-        Optional<OpenClDevice> device = DeviceSelector.choose(discovery.devices(), Optional.empty(), false).device();
-        if (device.isEmpty() && inCi()) {
+        Optional<String> request = Settings.DEVICE.value();
+        DeviceSelector.Choice choice = DeviceSelector.choose(discovery.devices(), request, false);
+        if (choice.device().isEmpty() && request.isPresent() && !discovery.devices().isEmpty()) {
+            fail(Settings.DEVICE.source() + ": " + choice.reason());
+        }
+        if (choice.device().isEmpty() && inCi()) {
             fail("CI must run the OpenCL tests, but OpenCL is unusable here: " + whyNone());
         }
-        return device;
+        return choice.device();
     }
 
     /** Whether this run is CI (environment variable CI=true), where OpenCL tests must run. */

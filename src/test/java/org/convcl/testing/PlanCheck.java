@@ -1,5 +1,7 @@
 package org.convcl.testing;
 
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
 import java.util.Arrays;
 import java.util.Random;
 import org.convcl.ConvGeometry;
@@ -35,7 +37,17 @@ public final class PlanCheck {
         NaiveConv.Result reference = Reference.forward(Tolerance.toDouble(x), xShape, Tolerance.toDouble(w), wShape,
                 Tolerance.toDouble(bias), spec.strides(), spec.inputDilation(), spec.kernelDilation(),
                 spec.padding(), spec.groups());
-        ConvPlan plan = config == null ? backend.plan(g, true) : backend.plan(g, true, config);
+        ConvPlan plan;
+        try {
+            plan = config == null ? backend.plan(g, true) : backend.plan(g, true, config);
+        } catch (IllegalArgumentException refused) {
+            // A driver may compile a kernel for fewer work-items per group than an explicit tiling needs (rusticl's
+            // llvmpipe: 32): that tiling is rightly refused there, and there is nothing to compare. The backend's
+            // own choice is never refused (it falls back to the portable kernel), nor is anything on PoCL.
+            assumeFalse(config != null && refused.getMessage().contains("the compiled kernel runs at most"),
+                    what + ": " + refused.getMessage());
+            throw refused;
+        }
         float[] poison = new float[(int) Tensor.elementCount(g.outputShape())];
         Arrays.fill(poison, Float.NaN);
         float[] got;

@@ -187,16 +187,15 @@ public final class ConvPlan implements AutoCloseable {
             context.write(dimsBuffer, dims);
             ClProgram program = context.program(GENERAL_SOURCES, optionText);
             kernel = context.kernel(program, "conv_general");
-            long kernelLimit = kernel.maxWorkGroupSize(context.device().handle());
-            if (config.workGroupSize() > kernelLimit) {
-                throw new IllegalArgumentException("kernel config " + config + ": the compiled kernel runs at most "
-                        + kernelLimit + " work-items per group on " + context.device().describe());
-            }
+            // The portable kernel must run on every conformant device, whatever group size was asked for: its
+            // group size is free (one item per output, no local memory), so it is fitted to what the compiled
+            // kernel allows, which can be below the device's maximum (32 of 1024 on rusticl's llvmpipe).
+            int workGroup = WorkGroupSize.fit(config.workGroupSize(), kernel, context);
             long elementsPerBatch = (long) g.outputSpatialSize() * g.outChannels();
-            int workGroup = config.workGroupSize();
             Launch launch = new Launch(batch -> new long[] {(batch * elementsPerBatch + workGroup - 1) / workGroup
                     * workGroup}, new long[] {workGroup});
-            return new ConvPlan(key, g, config, hasBias, optionText, kernel, buffers, launch, 1, 1);
+            return new ConvPlan(key, g, new KernelConfig.General(workGroup), hasBias, optionText, kernel, buffers,
+                    launch, 1, 1);
         } catch (RuntimeException e) {
             if (kernel != null) {
                 kernel.close();
@@ -234,7 +233,10 @@ public final class ConvPlan implements AutoCloseable {
         return withBias == hasBias && shapeSignature.equals(PlanKey.shapeSignature(g));
     }
 
-    /** The config as compiled: the requested one with vector widths fitted to the geometry. */
+    /**
+     * The config as compiled: the requested one with vector widths fitted to the geometry, and the general
+     * kernel's work-group size fitted to the compiled kernel's limit.
+     */
     public KernelConfig config() {
         return config;
     }

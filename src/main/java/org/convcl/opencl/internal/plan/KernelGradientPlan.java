@@ -77,23 +77,13 @@ public final class KernelGradientPlan implements AutoCloseable {
         this.columnBlocks = Math.multiplyExact(IntMath.ceilDiv(g.outChannelsPerGroup(), blocking.tileN()), g.groups());
     }
 
-    /** Compiles (or fetches from the program cache) the kernel for {@code g} and uploads its tables. */
+    /**
+     * Compiles (or fetches from the program cache) the kernel for {@code g} and uploads its tables. The blocking
+     * starts from the device's work-group limit; where the compiled kernel's own limit is lower (rusticl on
+     * llvmpipe compiles for fewer items than the device allows), it is blocked again for that limit, so the
+     * kernel gradient runs on every conformant device.
+     */
     public static KernelGradientPlan create(OpenClContext context, ConvGeometry g) {
-        Blocking blocking = blocking(g, context.device().maxWorkGroupSize());
-        long columnBlocks = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), blocking.tileN()) * g.groups();
-        if (columnBlocks > MAX_COLUMN_BLOCKS) {
-            throw new IllegalArgumentException("groups: " + g.groups() + " groups of " + g.outChannelsPerGroup()
-                    + " output channels need " + columnBlocks + " kernel-gradient work-groups along one launch "
-                    + "dimension; OpenCL drivers accept at most " + MAX_COLUMN_BLOCKS);
-        }
-        // Sizes are run-time arguments: one program per rank and blocking serves every shape.
-        BuildOptions options = new BuildOptions().define("RANK", g.rank())
-                .define("TILE_M", blocking.tileM()).define("TILE_K", blocking.tileK())
-                .define("TILE_N", blocking.tileN()).define("WPT_K", blocking.workPerItemK())
-                .define("WPT_N", blocking.workPerItemN());
-        if (g.productPrecision() == Precision.TF32) {
-            options.define("TF32", 1);
-        }
         GradientTables.Tables sources = GradientTables.sources(g);
         ClBuffer tableBuffer = null;
         ClBuffer dimsBuffer = null;
@@ -103,14 +93,24 @@ public final class KernelGradientPlan implements AutoCloseable {
             context.write(tableBuffer, sources.values());
             dimsBuffer = context.allocate(4L * sources.dims().length, "kernel-gradient table layout");
             context.write(dimsBuffer, sources.dims());
-            kernel = context.kernel(context.program(List.of(ConvPlan.TF32_SOURCE, SOURCE), options.toString()), "kernel_gradient");
-            long limit = kernel.maxWorkGroupSize(context.device().handle());
-            if (blocking.workGroupSize() > limit) {
-                throw new IllegalArgumentException("kernel-gradient blocking " + blocking + ": the compiled kernel "
-                        + "runs at most " + limit + " work-items per group on " + context.device().describe()
-                        + ", fewer than the " + blocking.workGroupSize() + " it needs");
+            long limit = context.device().maxWorkGroupSize();
+            while (true) {
+                Blocking blocking = blocking(g, limit);
+                kernel = compile(context, g, blocking);
+                long kernelLimit = kernel.maxWorkGroupSize(context.device().handle());
+                if (blocking.workGroupSize() <= kernelLimit) {
+                    return new KernelGradientPlan(kernel, tableBuffer, dimsBuffer, blocking, g);
+                }
+                if (kernelLimit >= limit || blocking.workGroupSize() == 1) {
+                    throw new IllegalArgumentException("kernel-gradient blocking " + blocking + ": the compiled "
+                            + "kernel runs at most " + kernelLimit + " work-items per group on "
+                            + context.device().describe() + ", fewer than the " + blocking.workGroupSize()
+                            + " it needs");
+                }
+                kernel.close();
+                kernel = null;
+                limit = kernelLimit;
             }
-            return new KernelGradientPlan(kernel, tableBuffer, dimsBuffer, blocking, g);
         } catch (RuntimeException e) {
             for (NativeObject object : new NativeObject[] {kernel, dimsBuffer, tableBuffer}) {
                 if (object != null) {
@@ -119,6 +119,25 @@ public final class KernelGradientPlan implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The kernel object of one blocking (sizes are run-time arguments: one program per rank and blocking). */
+    private static ClKernel compile(OpenClContext context, ConvGeometry g, Blocking blocking) {
+        long columnBlocks = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), blocking.tileN()) * g.groups();
+        if (columnBlocks > MAX_COLUMN_BLOCKS) {
+            throw new IllegalArgumentException("groups: " + g.groups() + " groups of " + g.outChannelsPerGroup()
+                    + " output channels need " + columnBlocks + " kernel-gradient work-groups along one launch "
+                    + "dimension; OpenCL drivers accept at most " + MAX_COLUMN_BLOCKS);
+        }
+        BuildOptions options = new BuildOptions().define("RANK", g.rank())
+                .define("TILE_M", blocking.tileM()).define("TILE_K", blocking.tileK())
+                .define("TILE_N", blocking.tileN()).define("WPT_K", blocking.workPerItemK())
+                .define("WPT_N", blocking.workPerItemN());
+        if (g.productPrecision() == Precision.TF32) {
+            options.define("TF32", 1);
+        }
+        return context.kernel(context.program(List.of(ConvPlan.TF32_SOURCE, SOURCE), options.toString()),
+                "kernel_gradient");
     }
 
     /**

@@ -13,24 +13,45 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  */
 public final class LayoutKernel implements AutoCloseable {
     static final String SOURCE = "layout.cl";
-    /** The side of the square tile a work-group moves; the kernel requires exactly this work-group shape. */
+    /**
+     * The side of the square tile a work-group moves, where the compiled kernel allows its square; the kernel
+     * requires exactly that work-group shape.
+     */
     static final int TILE = 16;
 
     private final ClKernel transpose;
+    private final int tile;
 
-    private LayoutKernel(ClKernel transpose) {
+    private LayoutKernel(ClKernel transpose, int tile) {
         this.transpose = transpose;
+        this.tile = tile;
     }
 
+    /**
+     * Compiles the transpose with the largest power-of-two tile, at most {@link #TILE}, whose square the
+     * compiled kernel runs: a driver may compile it for fewer items than the device allows (rusticl on llvmpipe
+     * runs 32 of 256), and a smaller tile is slower but correct.
+     */
     public static LayoutKernel create(OpenClContext context) {
-        ClProgram program = context.program(SOURCE, new BuildOptions().define("TILE", TILE).toString());
-        return new LayoutKernel(context.kernel(program, "batched_transpose"));
+        int tile = TILE;
+        while (true) {
+            ClProgram program = context.program(SOURCE, new BuildOptions().define("TILE", tile).toString());
+            ClKernel kernel = context.kernel(program, "batched_transpose");
+            long limit = kernel.maxWorkGroupSize(context.device().handle());
+            if ((long) tile * tile <= limit || tile == 1) {
+                return new LayoutKernel(kernel, tile);
+            }
+            kernel.close();
+            while ((long) tile * tile > limit && tile > 1) {
+                tile /= 2;
+            }
+        }
     }
 
     /** Enqueues {@code target (batch, cols, rows) = source (batch, rows, cols)} with its last two axes swapped. */
     public void transpose(OpenClContext context, int batch, int rows, int cols, ClBuffer source, ClBuffer target) {
-        long tiles = (long) batch * ((rows + TILE - 1) / TILE) * ((cols + TILE - 1) / TILE);
-        transpose.launch(context.queue(), new long[] {tiles * TILE, TILE}, new long[] {TILE, TILE}, rows, cols,
+        long tiles = (long) batch * ((rows + tile - 1) / tile) * ((cols + tile - 1) / tile);
+        transpose.launch(context.queue(), new long[] {tiles * tile, tile}, new long[] {tile, tile}, rows, cols,
                 source, target);
     }
 

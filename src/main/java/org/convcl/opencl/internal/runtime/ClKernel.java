@@ -2,6 +2,7 @@ package org.convcl.opencl.internal.runtime;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import org.convcl.opencl.OpenClException;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -27,6 +28,14 @@ public final class ClKernel extends NativeObject {
     /** The process-wide enqueue lock of drivers that need one (PoCL). */
     private static final Object PROCESS_ENQUEUE_LOCK = new Object();
 
+    /**
+     * Test seam, 0 when unused: emulates a driver whose compiled kernels run at most this many work-items per
+     * group whatever the device allows (rusticl on llvmpipe: 32 of 1024), which PoCL, the test driver, never does.
+     * {@link #maxWorkGroupSize} reports it and {@link #launch} refuses larger groups as such a driver does
+     * ({@code CL_INVALID_WORK_GROUP_SIZE}). Set only by tests, around a backend of their own.
+     */
+    static volatile long emulatedWorkGroupLimit;
+
     private final cl_kernel kernel;
     private final String name;
     private final Object enqueueLock;
@@ -51,6 +60,22 @@ public final class ClKernel extends NativeObject {
             ByteBuffer bytes = Cl.direct(Sizeof.size_t);
             CL.clGetKernelWorkGroupInfo(kernel, device, CL.CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(bytes),
                     null);
+            long limit = Cl.sizeT(bytes);
+            long emulated = emulatedWorkGroupLimit;
+            return emulated > 0 ? Math.min(limit, emulated) : limit;
+        });
+    }
+
+    /**
+     * {@code CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE}: the work-group granularity this kernel runs best at on
+     * {@code device} (the SIMD width, or 1 where the driver has no preference).
+     */
+    public long preferredWorkGroupMultiple(cl_device_id device) {
+        ensureOpen();
+        return Cl.call("clGetKernelWorkGroupInfo(" + name + ")", () -> {
+            ByteBuffer bytes = Cl.direct(Sizeof.size_t);
+            CL.clGetKernelWorkGroupInfo(kernel, device, CL.CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                    Sizeof.size_t, Pointer.to(bytes), null);
             return Cl.sizeT(bytes);
         });
     }
@@ -67,6 +92,12 @@ public final class ClKernel extends NativeObject {
 
     private void launchLocked(cl_command_queue queue, long[] global, long[] local, Object... arguments) {
         ensureOpen();
+        long emulated = emulatedWorkGroupLimit;
+        if (emulated > 0 && local != null && Arrays.stream(local).reduce(1, Math::multiplyExact) > emulated) {
+            throw new OpenClException("clEnqueueNDRangeKernel(" + name + ", local " + Arrays.toString(local)
+                    + ", emulated kernel limit " + emulated + ")", CL.CL_INVALID_WORK_GROUP_SIZE,
+                    "CL_INVALID_WORK_GROUP_SIZE", null);
+        }
         int index = 0;
         try {
             for (; index < arguments.length; index++) {
