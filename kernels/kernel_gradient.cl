@@ -175,12 +175,13 @@ void kernel_gradient(const int rows, const int rows_per_split,
                 }
             }
         }
-        /* Kahan: carry holds what the running sum failed to absorb last time. */
+        /* Kahan: carry holds what the running sum failed to absorb last time. Once the sum is infinite or NaN
+           the carry would be Inf - Inf = NaN, turning an infinite sum NaN: it is dropped there. */
         for (int i = 0; i < WPT_K; i++) {
             for (int j = 0; j < WPT_N; j++) {
                 const float y = block[i][j] - carry[i][j];
                 const float t = sum[i][j] + y;
-                carry[i][j] = (t - sum[i][j]) - y;
+                carry[i][j] = isfinite(t) ? (t - sum[i][j]) - y : 0.0f;
                 sum[i][j] = t;
                 block[i][j] = 0.0f;
             }

@@ -3,14 +3,21 @@ package org.convcl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.convcl.backend.Backends;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.CpuBackend;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.internal.plan.ConvPlan;
+import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.NaiveGradients;
 import org.convcl.testing.OpenClTesting;
@@ -82,7 +89,9 @@ class NonFinitePaddingTest {
                 of("2-d RGB stem SAME", s(1, 8, 8, 3), s(3, 3, 3, 16), s(1), s(1), s(1), Padding.SAME, 1),
                 of("3-d input dilation, pads", s(1, 3, 4, 3, 2), s(2, 3, 2, 2, 3), s(1), s(1, 2, 1), s(1),
                         Padding.pairs(s(1, 0), s(1, 1), s(0, 1)), 1),
-                of("3-d VALID strides", s(1, 5, 4, 5, 2), s(2, 2, 3, 2, 2), s(2, 1, 2), s(1), s(1), Padding.VALID, 1));
+                of("3-d VALID strides", s(1, 5, 4, 5, 2), s(2, 2, 3, 2, 2), s(2, 1, 2), s(1), s(1), Padding.VALID, 1),
+                of("4-d SAME stride 2", s(1, 3, 2, 3, 2, 2), s(2, 1, 2, 2, 2, 3), s(2, 1, 1, 2), s(1), s(1),
+                        Padding.SAME, 1));
     }
 
     /** The Java path, and OpenCL's shared backend when there is a device (shared: never closed by the tests). */
@@ -126,6 +135,39 @@ class NonFinitePaddingTest {
         });
     }
 
+    /**
+     * OpenCL's any-rank kernel (the fallback of every plan, and rank 4 and up), which the default plans of ranks
+     * 1 to 3 do not reach: its forward pass over each case, with a non-finite weight at a corner tap.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void theAnyRankOpenClKernelMultipliesImplicitZerosToo(Case c) {
+        Optional<OpenClDevice> device = OpenClTesting.deviceIfAny();
+        assumeTrue(device.isPresent(), "no OpenCL device");
+        OpenClBackend backend = Backends.openClBackend(device.get());
+        Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            SplittableRandom random = new SplittableRandom(c.name().hashCode());
+            Tensor x = RandomTensors.uniform(random, c.xShape());
+            Tensor kernel = RandomTensors.uniform(random, c.kShape());
+            kernel.data()[0] = Float.POSITIVE_INFINITY;
+            Tensor bias = RandomTensors.uniform(random, c.kShape()[c.kShape().length - 1]);
+            ConvGeometry g = c.spec().resolve(c.xShape(), c.kShape());
+            ConvPlan plan = backend.plan(g, true, new KernelConfig.General(32));
+            float[] y;
+            try (DeviceTensor dx = backend.upload(x);
+                    DeviceTensor dk = backend.upload(kernel);
+                    DeviceTensor db = backend.upload(bias);
+                    DeviceTensor out = backend.allocate(g.outputShape())) {
+                backend.forward(plan, g, dx, dk, db, out);
+                y = out.download().data();
+            }
+            NaiveConv.Result forward = Reference.forward(Tolerance.toDouble(x.data()), x.shape(),
+                    Tolerance.toDouble(kernel.data()), kernel.shape(), Tolerance.toDouble(bias.data()), c.strides(),
+                    c.inputDilation(), c.kernelDilation(), c.padding(), c.groups());
+            compare(backend.name() + " general kernel " + c + " y", forward.values(), forward.absSums(), y);
+        });
+    }
+
     /** Forward and both gradients with finite dy; returns how many values were NaN. */
     private static int check(ConvBackend backend, Case c, Tensor x, Tensor kernel, SplittableRandom random) {
         return check(backend, c, x, kernel, random, -1);
@@ -157,9 +199,16 @@ class NonFinitePaddingTest {
                     Tolerance.toDouble(dy.data()), c.strides(), c.inputDilation(), c.kernelDilation(), c.padding(),
                     c.groups());
             String what = backend.name() + " " + c;
+            double[] dbias = new double[bias.size()];
+            double[] dbiasAbs = new double[bias.size()];
+            for (int i = 0; i < dy.size(); i++) {
+                dbias[i % dbias.length] += dy.data()[i];
+                dbiasAbs[i % dbias.length] += Math.abs(dy.data()[i]);
+            }
             return compare(what + " y", forward.values(), forward.absSums(), y.data())
                     + compare(what + " dx", gradients.dx(), gradients.dxAbs(), grads.dx().data())
-                    + compare(what + " dkernel", gradients.dk(), gradients.dkAbs(), grads.dkernel().data());
+                    + compare(what + " dkernel", gradients.dk(), gradients.dkAbs(), grads.dkernel().data())
+                    + compare(what + " dbias", dbias, dbiasAbs, grads.dbias().data());
         }
     }
 
