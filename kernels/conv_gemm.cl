@@ -876,8 +876,11 @@ static inline bool real_tap(const int t, const phase_dim p, const int tstep) {
 
 /*
  * The per-phase bias rows the phased conv_gemm adds (see BIAS_ROW): for phase ph and output channel co, the bias
- * (HAS_BIAS) plus 0 * w over every weight of co at a tap the phase skips. Sums start at +0, so a bias of -0.0
- * counts as +0.0, as in XLA's (sum) + bias. Launch: global = round_up(PH_D * PH_H * PH_W * COUT, local), 1-d.
+ * (HAS_BIAS) plus 0 * w over every weight of co at a tap the phase skips, which is NaN when such a weight is NaN
+ * or infinite and adds nothing otherwise. Sums start at +0, so a bias of -0.0 counts as +0.0, as in XLA's
+ * (sum) + bias. Written with integer tests, not as 0.0f * w and bias + 0.0f: a compiler that assumes no NaN,
+ * infinity or signed zero (Mesa's, which folds x * 0 to 0 and x + 0 to x) would drop both.
+ * Launch: global = round_up(PH_D * PH_H * PH_W * COUT, local), 1-d.
  */
 __kernel void phase_bias(__global const float* restrict weights, __global const float* restrict bias,
                          __global float* restrict rows) {
@@ -891,7 +894,8 @@ __kernel void phase_bias(__global const float* restrict weights, __global const 
     const phase_dim phh = phase_of((phase / PH_W) % PH_H, K_H, KDIL_H, IDIL_H, STRIDE_H, PAD_H, OUT_H, PH_H, TSTEP_H);
     const phase_dim pw = phase_of(phase % PH_W, K_W, KDIL_W, IDIL_W, STRIDE_W, PAD_W, OUT_W, PH_W, TSTEP_W);
 #if HAS_BIAS
-    float sum = bias[co] + 0.0f;
+    const float shift = bias[co];
+    float sum = as_uint(shift) == 0x80000000u ? 0.0f : shift;
 #else
     float sum = 0.0f;
 #endif
@@ -903,7 +907,9 @@ __kernel void phase_bias(__global const float* restrict weights, __global const 
                 }
                 const int tap = (kd * K_H + kh) * K_W + kw;
                 for (int ci = 0; ci < CIN_G; ci++) {
-                    sum += 0.0f * weights[(tap * CIN_G + ci) * COUT + co];
+                    if ((as_uint(weights[(tap * CIN_G + ci) * COUT + co]) & 0x7f800000u) == 0x7f800000u) {
+                        sum = as_float(0x7fc00000u); /* 0 * (NaN or infinity) */
+                    }
                 }
             }
         }

@@ -29,6 +29,9 @@
  * Launch: global = (ceil(K / TILE_K) * RTK, ceil(N / TILE_N) * groups * RTN, splits), local = (RTK, RTN, 1).
  */
 
+/* Whether x is finite, tested on its bits: a compiler that assumes finite math may fold isfinite to true. */
+#define FINITE(x) ((as_uint(x) & 0x7f800000u) != 0x7f800000u)
+
 #ifndef RANK
 #define RANK 1
 #endif
@@ -181,7 +184,7 @@ void kernel_gradient(const int rows, const int rows_per_split,
             for (int j = 0; j < WPT_N; j++) {
                 const float y = block[i][j] - carry[i][j];
                 const float t = sum[i][j] + y;
-                carry[i][j] = isfinite(t) ? (t - sum[i][j]) - y : 0.0f;
+                carry[i][j] = FINITE(t) ? (t - sum[i][j]) - y : 0.0f;
                 sum[i][j] = t;
                 block[i][j] = 0.0f;
             }

@@ -12,6 +12,9 @@
  *   Launch: global = round_up(length, local), 1-d.
  */
 
+/* Whether x is finite, tested on its bits: a compiler that assumes finite math may fold isfinite to true. */
+#define FINITE(x) ((as_uint(x) & 0x7f800000u) != 0x7f800000u)
+
 #ifndef BLOCK_ROWS
 #define BLOCK_ROWS 16
 #endif
@@ -36,7 +39,7 @@ __kernel void column_partials(const int rows, const int channels, const int rows
         }
         const float y = block - carry;
         const float t = sum + y;
-        carry = isfinite(t) ? (t - sum) - y : 0.0f; /* no Inf - Inf = NaN carry */
+        carry = FINITE(t) ? (t - sum) - y : 0.0f; /* no Inf - Inf = NaN carry */
         sum = t;
     }
     partials[split * channels + column] = sum;
@@ -54,7 +57,7 @@ __kernel void sum_partials(const int splits, const int length,
     for (int s = 0; s < splits; s++) {
         const float y = partials[s * length + i] - carry;
         const float t = sum + y;
-        carry = isfinite(t) ? (t - sum) - y : 0.0f; /* no Inf - Inf = NaN carry */
+        carry = FINITE(t) ? (t - sum) - y : 0.0f; /* no Inf - Inf = NaN carry */
         sum = t;
     }
     result[i] = sum;
