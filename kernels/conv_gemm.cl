@@ -17,7 +17,9 @@
  * (o = ph + j * PH) reads input element origin + j * SSTRIDE + u * TDIL, where SSTRIDE = PH * STRIDE / IDIL
  * and TDIL = TSTEP * KDIL / IDIL. Each phase is thus an ordinary convolution over a subset of the taps,
  * with no input dilation: the work done is the useful work. Phases run in one launch (grid dim 1 carries
- * the phase); without input dilation there is one phase and every phase quantity is a constant.
+ * the phase); without input dilation there is one phase and every phase quantity is a constant. The skipped
+ * products are 0 * w, which jax forms (it inserts the zeros): they matter only where w is NaN or infinite,
+ * and phase_bias (end of file) puts that NaN into per-phase bias rows that the store adds (BIAS_ROW).
  *
  * Blocking (CLBlast style; the tuner's knobs): a work-group computes a TILE_M x TILE_N block of C walking
  * K in steps of TILE_K, staging A (k-major, TILE_M + VWM words a row to spread local-memory banks) and B

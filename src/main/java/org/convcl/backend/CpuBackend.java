@@ -19,7 +19,8 @@ import org.convcl.internal.Tf32;
  * beyond the output) split into tasks of output rows that run on every core. The arithmetic lives in the
  * row kernels of {@code backend.cpu}: a Vector API register-blocked kernel when the JVM offers that module,
  * a depthwise kernel, and plain loops otherwise. In {@link Precision#TF32} the operands are rounded copies
- * ({@link ConvGeometry#productPrecision()}).
+ * ({@link ConvGeometry#productPrecision()}). The kernels skip the zeros of padding and input dilation; where a
+ * NaN or infinite weight meets one, {@link ImplicitZeros} writes the NaN that jax's inserted zeros give.
  *
  * <p>Thread-safe and stateless; parallel work runs on {@link CpuWorkers}. Interrupting the calling
  * thread stops a call within one task (a few hundred output positions) with a
