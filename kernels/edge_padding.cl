@@ -79,7 +79,7 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
         any = any && begin[d] < end[d];
     }
 #if HAS_BIAS
-    float acc = bias[c] + 0.0f; /* sums start at +0: a bias of -0.0 counts as +0.0 */
+    float acc = bias[c];
 #else
     float acc = 0.0f;
 #endif

@@ -56,8 +56,6 @@ final class CpuEdges {
      * {@code bias} (length C) when it is not null.
      */
     public static void fold(EdgePadding e, float[] padded, float[] bias, float[] source) {
-        // Sums start at +0, as in the forward pass (CpuBackend#positiveZeros).
-        float[] start = CpuBackend.positiveZeros(bias);
         int rank = e.rank();
         int channels = e.channels();
         int[] sourceSpatial = e.sourceSpatial();
@@ -75,10 +73,10 @@ final class CpuEdges {
             SourceTables.decode(first, sourceSpatial, i);
             for (int p = first; p < last; p++) {
                 int to = (b * sourcePositions + p) * channels;
-                if (start == null) {
+                if (bias == null) {
                     Arrays.fill(source, to, to + channels, 0f);
                 } else {
-                    System.arraycopy(start, 0, source, to, channels);
+                    System.arraycopy(bias, 0, source, to, channels);
                 }
                 boolean any = true;
                 for (int d = 0; d < rank; d++) {
