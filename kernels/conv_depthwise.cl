@@ -10,7 +10,8 @@
  * comes from device memory about once and the output is written once: one pass over the data.
  * Neighbouring work-items take neighbouring channel vectors of the same pixels, so accesses coalesce.
  *
- * Taps landing in padding or in the holes of input dilation are skipped (their loads are not issued).
+ * Taps landing in padding or in the holes of input dilation issue no load but are multiplied, as zeros: jax
+ * inserts those zeros into the operand (lax.pad), so a NaN or infinite weight over one gives 0 * Inf = NaN.
  * Every size is a -D constant; the batch and buffer offsets are run-time arguments. Vector accesses
  * assume element offsets that are multiples of VEC (the host checks). The geometry's defaults and
  * source_index come from conv_geometry.cl, which the host compiles in front of this file.
@@ -103,23 +104,19 @@ __kernel void conv_depthwise(const int batch,
 #pragma unroll
     for (int kd = 0; kd < K_D; kd++) {
         const int id = source_index(od * STRIDE_D - PAD_D + kd * KDIL_D, IN_D, IDIL_D);
-        if (id < 0) {
-            continue;
-        }
 #pragma unroll
         for (int kh = 0; kh < K_H; kh++) {
             const int ih = source_index(oh * STRIDE_H - PAD_H + kh * KDIL_H, IN_H, IDIL_H);
-            if (ih < 0) {
-                continue;
-            }
-            __global const float* const row = image + (id * IN_H + ih) * (IN_W * CIN);
+            /* A row of zeros (padding or a hole) is still multiplied: rare, at the edges only. */
+            const bool real_row = id >= 0 && ih >= 0;
+            __global const float* const row = image + (real_row ? (id * IN_H + ih) * (IN_W * CIN) : 0);
 #if SPAN <= WPT_W * K_W
             /* The window of input positions the WPT_W outputs read along W, loaded once. */
             floatV window[SPAN];
 #pragma unroll
             for (int x = 0; x < SPAN; x++) {
                 const int iw = source_index(ow0 * STRIDE_W - PAD_W + x, IN_W, IDIL_W);
-                window[x] = iw >= 0 ? load_input(row + iw * CIN, co) : (floatV) 0.0f;
+                window[x] = real_row && iw >= 0 ? load_input(row + iw * CIN, co) : (floatV) 0.0f;
             }
 #pragma unroll
             for (int kw = 0; kw < K_W; kw++) {
@@ -137,9 +134,8 @@ __kernel void conv_depthwise(const int batch,
 #pragma unroll
                 for (int o = 0; o < WPT_W; o++) {
                     const int iw = source_index((ow0 + o) * STRIDE_W - PAD_W + kw * KDIL_W, IN_W, IDIL_W);
-                    if (iw >= 0) {
-                        acc[o] = fma(load_input(row + iw * CIN, co), w, acc[o]);
-                    }
+                    const floatV x = real_row && iw >= 0 ? load_input(row + iw * CIN, co) : (floatV) 0.0f;
+                    acc[o] = fma(x, w, acc[o]);
                 }
             }
 #endif

@@ -17,7 +17,9 @@
  * (o = ph + j * PH) reads input element origin + j * SSTRIDE + u * TDIL, where SSTRIDE = PH * STRIDE / IDIL
  * and TDIL = TSTEP * KDIL / IDIL. Each phase is thus an ordinary convolution over a subset of the taps,
  * with no input dilation: the work done is the useful work. Phases run in one launch (grid dim 1 carries
- * the phase); without input dilation there is one phase and every phase quantity is a constant.
+ * the phase); without input dilation there is one phase and every phase quantity is a constant. The skipped
+ * products are 0 * w, which jax forms (it inserts the zeros): they matter only where w is NaN or infinite,
+ * and phase_bias (end of file) puts that NaN into per-phase bias rows that the store adds (BIAS_ROW).
  *
  * Blocking (CLBlast style; the tuner's knobs): a work-group computes a TILE_M x TILE_N block of C walking
  * K in steps of TILE_K, staging A (k-major, TILE_M + VWM words a row to spread local-memory banks) and B
@@ -154,6 +156,19 @@
 #define COUT_G (COUT / GROUPS)
 #define N_TILES ((COUT_G + TILE_N - 1) / TILE_N)
 #define PHASED (IDIL_D != 1 || IDIL_H != 1 || IDIL_W != 1)
+/*
+ * With phases, `bias` holds one row of COUT values per phase, which phase_bias (below) computes before the launch:
+ * the layer's bias (or zero) plus the products the phase skips, those of its taps with the zeros of input
+ * dilation. Each is 0 * w: a signed zero, which changes no sum, unless w is NaN or infinite, where jax's inserted
+ * zeros give 0 * Inf = NaN; so skipping them stays exact.
+ */
+#if PHASED
+#define ADD_BIAS 1
+#define BIAS_ROW (phase * COUT)
+#else
+#define ADD_BIAS HAS_BIAS
+#define BIAS_ROW 0
+#endif
 /* Most real taps any phase has per dim, and in all. */
 #define NT_D ((K_D + TSTEP_D - 1) / TSTEP_D)
 #define NT_H ((K_H + TSTEP_H - 1) / TSTEP_H)
@@ -815,8 +830,8 @@ void conv_gemm(const int batch,
                     for (int c = 0; c < 2; c++) {
                         const int n = n0 + warp_n0 + j * 8 + 2 * thread_in_group + c;
                         if (n < COUT_G) {
-#if HAS_BIAS
-                            row_out[n] = acc[i][j][upper * 2 + c] + bias[group * COUT_G + n];
+#if ADD_BIAS
+                            row_out[n] = acc[i][j][upper * 2 + c] + bias[BIAS_ROW + group * COUT_G + n];
 #else
                             row_out[n] = acc[i][j][upper * 2 + c];
 #endif
@@ -840,9 +855,9 @@ void conv_gemm(const int batch,
                 for (int j = 0; j < WPT_N / VWN; j++) {
                     const int n = n0 + (j * RTN + tn) * VWN;
                     if (n < COUT_G) {
-#if HAS_BIAS
+#if ADD_BIAS
                         const floatN value = acc[i * VWM + v][j]
-                                + *((__global const floatN*) (bias + group * COUT_G + n));
+                                + *((__global const floatN*) (bias + BIAS_ROW + group * COUT_G + n));
 #else
                         const floatN value = acc[i * VWM + v][j];
 #endif
@@ -854,3 +869,53 @@ void conv_gemm(const int batch,
     }
 #endif
 }
+
+#if PHASED
+/* Whether tap t is one of the phase's real taps along a dim (first_tap + u * tstep, u < taps). */
+static inline bool real_tap(const int t, const phase_dim p, const int tstep) {
+    return t >= p.first_tap && (t - p.first_tap) % tstep == 0 && (t - p.first_tap) / tstep < p.taps;
+}
+
+/*
+ * The per-phase bias rows the phased conv_gemm adds (see BIAS_ROW): for phase ph and output channel co, the bias
+ * (HAS_BIAS) plus 0 * w over every weight of co at a tap the phase skips, which is NaN when such a weight is NaN
+ * or infinite and adds nothing otherwise. Sums start at +0, so a bias of -0.0 counts as +0.0, as in XLA's
+ * (sum) + bias. Written with integer tests, not as 0.0f * w and bias + 0.0f: a compiler that assumes no NaN,
+ * infinity or signed zero (Mesa's, which folds x * 0 to 0 and x + 0 to x) would drop both.
+ * Launch: global = round_up(PH_D * PH_H * PH_W * COUT, local), 1-d.
+ */
+__kernel void phase_bias(__global const float* restrict weights, __global const float* restrict bias,
+                         __global float* restrict rows) {
+    const int item = get_global_id(0);
+    if (item >= PH_D * PH_H * PH_W * COUT) {
+        return;
+    }
+    const int co = item % COUT;
+    const int phase = item / COUT;
+    const phase_dim pd = phase_of(phase / (PH_W * PH_H), K_D, KDIL_D, IDIL_D, STRIDE_D, PAD_D, OUT_D, PH_D, TSTEP_D);
+    const phase_dim phh = phase_of((phase / PH_W) % PH_H, K_H, KDIL_H, IDIL_H, STRIDE_H, PAD_H, OUT_H, PH_H, TSTEP_H);
+    const phase_dim pw = phase_of(phase % PH_W, K_W, KDIL_W, IDIL_W, STRIDE_W, PAD_W, OUT_W, PH_W, TSTEP_W);
+#if HAS_BIAS
+    const float shift = bias[co];
+    float sum = as_uint(shift) == 0x80000000u ? 0.0f : shift;
+#else
+    float sum = 0.0f;
+#endif
+    for (int kd = 0; kd < K_D; kd++) {
+        for (int kh = 0; kh < K_H; kh++) {
+            for (int kw = 0; kw < K_W; kw++) {
+                if (real_tap(kd, pd, TSTEP_D) && real_tap(kh, phh, TSTEP_H) && real_tap(kw, pw, TSTEP_W)) {
+                    continue;
+                }
+                const int tap = (kd * K_H + kh) * K_W + kw;
+                for (int ci = 0; ci < CIN_G; ci++) {
+                    if ((as_uint(weights[(tap * CIN_G + ci) * COUT + co]) & 0x7f800000u) == 0x7f800000u) {
+                        sum = as_float(0x7fc00000u); /* 0 * (NaN or infinity) */
+                    }
+                }
+            }
+        }
+    }
+    rows[item] = sum;
+}
+#endif

@@ -78,11 +78,12 @@ __kernel void conv_general(const int batch,
             const int index = tables[dims[4 * d + 3] + out_position[d] * k + tap_position[d]];
             source = index < 0 ? -1 : source + index * dims[4 * d + 2];
         }
-        if (source >= 0) {
-            const int row = input_base + source * CIN;
-            for (int ci = 0; ci < CIN_G; ci++) {
-                acc = fma(OPERAND(input[row + ci]), OPERAND(weights[(tap * CIN_G + ci) * COUT + co]), acc);
-            }
+        /* A zero of the padding or of input dilation is multiplied too, as jax's inserted zeros are: a NaN or
+           infinite weight over one gives 0 * Inf = NaN. */
+        const int row = input_base + source * CIN;
+        for (int ci = 0; ci < CIN_G; ci++) {
+            const float x = source >= 0 ? OPERAND(input[row + ci]) : 0.0f;
+            acc = fma(x, OPERAND(weights[(tap * CIN_G + ci) * COUT + co]), acc);
         }
         /* Advance the tap's row-major multi-index. */
         for (int d = RANK - 1; d >= 0; d--) {

@@ -29,6 +29,9 @@
  * Launch: global = (ceil(K / TILE_K) * RTK, ceil(N / TILE_N) * groups * RTN, splits), local = (RTK, RTN, 1).
  */
 
+/* Whether x is finite, tested on its bits: a compiler that assumes finite math may fold isfinite to true. */
+#define FINITE(x) ((as_uint(x) & 0x7f800000u) != 0x7f800000u)
+
 #ifndef RANK
 #define RANK 1
 #endif
@@ -175,12 +178,13 @@ void kernel_gradient(const int rows, const int rows_per_split,
                 }
             }
         }
-        /* Kahan: carry holds what the running sum failed to absorb last time. */
+        /* Kahan: carry holds what the running sum failed to absorb last time. Once the sum is infinite or NaN
+           the carry would be Inf - Inf = NaN, turning an infinite sum NaN: it is dropped there. */
         for (int i = 0; i < WPT_K; i++) {
             for (int j = 0; j < WPT_N; j++) {
                 const float y = block[i][j] - carry[i][j];
                 const float t = sum[i][j] + y;
-                carry[i][j] = (t - sum[i][j]) - y;
+                carry[i][j] = FINITE(t) ? (t - sum[i][j]) - y : 0.0f;
                 sum[i][j] = t;
                 block[i][j] = 0.0f;
             }

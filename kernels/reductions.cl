@@ -3,13 +3,17 @@
  * `splits` contiguous row ranges, each summed into its own partial (first pass), and the partials are then
  * added in split order (second pass). Every sum is taken in a fixed order, so results repeat bit for bit,
  * and each is compensated (Kahan) over blocks of BLOCK_ROWS plain float additions, so rounding grows with
- * the block, not with the millions of rows a reduction may have.
+ * the block, not with the millions of rows a reduction may have. A sum that has become infinite or NaN
+ * keeps no carry, whose Inf - Inf would turn an infinite sum NaN.
  *
  * column_partials: the first pass of the bias gradient, column sums of a (rows, channels) matrix. Launch:
  *   global = (round_up(channels, local), splits), 1 row range per global id 1.
  * sum_partials: the second pass of both gradients: result[i] = sum over s of partials[s * length + i].
  *   Launch: global = round_up(length, local), 1-d.
  */
+
+/* Whether x is finite, tested on its bits: a compiler that assumes finite math may fold isfinite to true. */
+#define FINITE(x) ((as_uint(x) & 0x7f800000u) != 0x7f800000u)
 
 #ifndef BLOCK_ROWS
 #define BLOCK_ROWS 16
@@ -35,7 +39,7 @@ __kernel void column_partials(const int rows, const int channels, const int rows
         }
         const float y = block - carry;
         const float t = sum + y;
-        carry = (t - sum) - y;
+        carry = FINITE(t) ? (t - sum) - y : 0.0f; /* no Inf - Inf = NaN carry */
         sum = t;
     }
     partials[split * channels + column] = sum;
@@ -53,7 +57,7 @@ __kernel void sum_partials(const int splits, const int length,
     for (int s = 0; s < splits; s++) {
         const float y = partials[s * length + i] - carry;
         const float t = sum + y;
-        carry = (t - sum) - y;
+        carry = FINITE(t) ? (t - sum) - y : 0.0f; /* no Inf - Inf = NaN carry */
         sum = t;
     }
     result[i] = sum;

@@ -20,7 +20,8 @@ import org.convcl.internal.Tf32;
  * beyond the output) split into tasks of output rows that run on every core. The arithmetic lives in the
  * row kernels of {@code backend.cpu}: a Vector API register-blocked kernel when the JVM offers that module,
  * a depthwise kernel, and plain loops otherwise. In {@link Precision#TF32} the operands are rounded copies
- * ({@link ConvGeometry#productPrecision()}).
+ * ({@link ConvGeometry#productPrecision()}). The kernels skip the zeros of padding and input dilation; where a
+ * NaN or infinite weight meets one, {@link ImplicitZeros} writes the NaN that jax's inserted zeros give.
  *
  * <p>Thread-safe and stateless; parallel work runs on {@link CpuWorkers}. Interrupting the calling
  * thread stops a call within one task (a few hundred output positions) with a
@@ -89,6 +90,9 @@ public final class CpuBackend implements ConvBackend {
         if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {
             return;
         }
+        // Sums start at +0 as XLA's do, so a bias of -0.0 counts as +0.0: the kernels start from the bias, and
+        // -0.0 plus products that are all -0.0 would stay -0.0 where XLA's (+0 + products) + bias is +0.0.
+        bias = positiveZeros(bias);
         if (g.inChannelsPerGroup() == 0) {
             // An empty sum: every output is its bias. Answered before the per-tap tables are built, which
             // grow with output positions times kernel taps, and a kernel with no channels may have any
@@ -104,9 +108,15 @@ public final class CpuBackend implements ConvBackend {
             operandInput = Tf32.roundedCopy(input);
             operandKernel = Tf32.roundedCopy(kernel);
         }
-        if (forwardByWinograd(g, operandInput, operandKernel, bias, output)) {
-            return;
+        if (!forwardByWinograd(g, operandInput, operandKernel, bias, output)) {
+            forwardDirect(g, operandInput, operandKernel, bias, output);
         }
+        // The kernels skip padding and input-dilation zeros; a non-finite weight over one is NaN (0 * Inf).
+        ImplicitZeros.forward(g, operandKernel, output);
+    }
+
+    private void forwardDirect(ConvGeometry g, float[] operandInput, float[] operandKernel, float[] bias,
+            float[] output) {
         float[] source = operandInput;
         ConvRows rows = new ConvRows(g);
         RowKernel rowKernel = CpuKernels.select(rows);
@@ -202,6 +212,23 @@ public final class CpuBackend implements ConvBackend {
         for (int i = 0; i < output.length; i += channels) {
             System.arraycopy(bias, 0, output, i, channels);
         }
+    }
+
+    /** {@code bias} with each -0.0 made +0.0 (a copy only when there is one); null stays null. */
+    static float[] positiveZeros(float[] bias) {
+        if (bias == null) {
+            return null;
+        }
+        for (int i = 0; i < bias.length; i++) {
+            if (Float.floatToRawIntBits(bias[i]) == Integer.MIN_VALUE) {
+                float[] copy = bias.clone();
+                for (int j = i; j < copy.length; j++) {
+                    copy[j] += 0f;
+                }
+                return copy;
+            }
+        }
+        return bias;
     }
 
     private static int roundUpTo4(int n) {

@@ -78,6 +78,8 @@ final class CpuGradients {
             partials[w] = partial;
         });
         sumInto(partials, kernelGradient);
+        // The loop above skips padding and input-dilation zeros; a non-finite dy over one is NaN (0 * Inf).
+        ImplicitZeros.kernelGradient(g, outputGradient, kernelGradient);
     }
 
     /** Overwrites {@code biasGradient} {@code (C)} with the column sums of {@code outputGradient} {@code (rows, C)}. */

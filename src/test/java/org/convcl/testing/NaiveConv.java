@@ -38,33 +38,10 @@ public final class NaiveConv {
         for (int d = 0; d < n; d++) {
             ke[d] = (k[d] - 1) * kernelDilation[d] + 1;
         }
-        int[] padLo = new int[n];
-        int[] padHi = new int[n];
-        String mode = "zero";
-        if (padding == null) {
-            padLo = lo.clone();
-            padHi = hi.clone();
-        } else {
-            for (int d = 0; d < n; d++) {
-                switch (padding) {
-                    case "SAME", "SAME_LOWER" -> {
-                        int out = (spatial[d] + strides[d] - 1) / strides[d];
-                        int total = Math.max(0, (out - 1) * strides[d] + ke[d] - spatial[d]);
-                        padLo[d] = padding.equals("SAME") ? total / 2 : total - total / 2;
-                        padHi[d] = total - padLo[d];
-                    }
-                    case "VALID" -> {
-                    }
-                    case "CIRCULAR", "REFLECT" -> {
-                        padLo[d] = (ke[d] - 1) / 2;
-                        padHi[d] = ke[d] / 2;
-                        mode = padding;
-                    }
-                    case "CAUSAL" -> padLo[d] = (k[d] - 1) * kernelDilation[d];
-                    default -> throw new IllegalArgumentException(padding);
-                }
-            }
-        }
+        Pads pads = resolve(spatial, k, strides, kernelDilation, padding, lo, hi);
+        int[] padLo = pads.lo();
+        int[] padHi = pads.hi();
+        String mode = pads.mode();
         // Materialise the dilated, padded input per batch element: size P[d] = Ld + lo + hi.
         int[] padded = new int[n];
         for (int d = 0; d < n; d++) {
@@ -140,6 +117,64 @@ public final class NaiveConv {
         System.arraycopy(outSpatial, 0, outShape, batchDims, n);
         outShape[outShape.length - 1] = cout;
         return new Result(outShape, y, abs);
+    }
+
+    /** Resolved padding: per-dim amounts, and "zero", "CIRCULAR" or "REFLECT" for what a padded element reads. */
+    public record Pads(int[] lo, int[] hi, String mode) {
+    }
+
+    /**
+     * Resolves a padding as flax does, for spatial sizes {@code spatial} and kernel sizes {@code k}.
+     *
+     * @param padding a named padding (see {@link #conv}), or null when {@code lo} and {@code hi} are explicit
+     */
+    public static Pads resolve(int[] spatial, int[] k, int[] strides, int[] kernelDilation, String padding,
+            int[] lo, int[] hi) {
+        int n = k.length;
+        int[] padLo = new int[n];
+        int[] padHi = new int[n];
+        String mode = "zero";
+        if (padding == null) {
+            return new Pads(lo.clone(), hi.clone(), mode);
+        }
+        for (int d = 0; d < n; d++) {
+            int ke = (k[d] - 1) * kernelDilation[d] + 1;
+            switch (padding) {
+                case "SAME", "SAME_LOWER" -> {
+                    int out = (spatial[d] + strides[d] - 1) / strides[d];
+                    int total = Math.max(0, (out - 1) * strides[d] + ke - spatial[d]);
+                    padLo[d] = padding.equals("SAME") ? total / 2 : total - total / 2;
+                    padHi[d] = total - padLo[d];
+                }
+                case "VALID" -> {
+                }
+                case "CIRCULAR", "REFLECT" -> {
+                    padLo[d] = (ke - 1) / 2;
+                    padHi[d] = ke / 2;
+                    mode = padding;
+                }
+                case "CAUSAL" -> padLo[d] = (k[d] - 1) * kernelDilation[d];
+                default -> throw new IllegalArgumentException(padding);
+            }
+        }
+        return new Pads(padLo, padHi, mode);
+    }
+
+    /**
+     * The input coordinate that padded coordinate {@code q} (0 = first input element, after dilation) reads
+     * along a dim of {@code length} elements, or -1 for a zero of the padding or of input dilation.
+     */
+    public static int source(String mode, int q, int length, int inputDilation) {
+        if (mode.equals("CIRCULAR")) {
+            return Math.floorMod(q, length);
+        }
+        if (mode.equals("REFLECT")) {
+            return reflect(q, length);
+        }
+        if (q < 0 || q % inputDilation != 0 || q / inputDilation >= length) {
+            return -1;
+        }
+        return q / inputDilation;
     }
 
     private static int reflect(int q, int length) {

@@ -47,9 +47,22 @@ public final class ConvPlan implements AutoCloseable {
     private final Launch launch;
     private final int inputAlignment;
     private final int outputAlignment;
+    /**
+     * For a GEMM plan with input dilation: conv_gemm.cl's phase_bias kernel, which computes the per-phase bias
+     * rows that the phased GEMM adds (the bias plus the products with the dilation zeros it skips, NaN where
+     * a weight over one is not finite); and how many floats they take. Null and 0 otherwise.
+     */
+    private final ClKernel phaseBias;
+    private final long phaseBiasLength;
 
     private ConvPlan(PlanKey key, ConvGeometry g, KernelConfig config, boolean hasBias, String options,
             ClKernel kernel, List<ClBuffer> tables, Launch launch, int inputAlignment, int outputAlignment) {
+        this(key, g, config, hasBias, options, kernel, tables, launch, inputAlignment, outputAlignment, null, 0);
+    }
+
+    private ConvPlan(PlanKey key, ConvGeometry g, KernelConfig config, boolean hasBias, String options,
+            ClKernel kernel, List<ClBuffer> tables, Launch launch, int inputAlignment, int outputAlignment,
+            ClKernel phaseBias, long phaseBiasLength) {
         this.key = key;
         this.shapeSignature = PlanKey.shapeSignature(g);
         this.config = config;
@@ -60,6 +73,8 @@ public final class ConvPlan implements AutoCloseable {
         this.launch = launch;
         this.inputAlignment = inputAlignment;
         this.outputAlignment = outputAlignment;
+        this.phaseBias = phaseBias;
+        this.phaseBiasLength = phaseBiasLength;
     }
 
     /** Compiles (or fetches from the program cache) and prepares a plan; a geometry with no output has none. */
@@ -99,8 +114,23 @@ public final class ConvPlan implements AutoCloseable {
         ClKernel kernel = context.kernel(program, "conv_gemm");
         checkKernelLimit(kernel, device, tiling.workGroupSize(), "tiling " + tiling);
         Launch launch = new Launch(gemm::global, gemm.local());
+        if (!hasInputDilation(g)) {
+            return new ConvPlan(key, g, new KernelConfig.Gemm(tiling), hasBias, options, kernel, List.of(), launch,
+                    tiling.vectorK(), tiling.vectorN());
+        }
+        long phaseBiasLength = (long) PhaseDecomposition.phaseCount(PhaseDecomposition.of(g)) * g.outChannels();
         return new ConvPlan(key, g, new KernelConfig.Gemm(tiling), hasBias, options, kernel, List.of(), launch,
-                tiling.vectorK(), tiling.vectorN());
+                tiling.vectorK(), tiling.vectorN(), context.kernel(program, "phase_bias"), phaseBiasLength);
+    }
+
+    /** conv_gemm.cl's PHASED: input dilation in some dim, whose zeros the GEMM skips tap by tap. */
+    private static boolean hasInputDilation(ConvGeometry g) {
+        for (int dilation : g.inputDilation()) {
+            if (dilation != 1) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ConvPlan createDepthwise(OpenClContext context, ConvGeometry g, boolean hasBias,
@@ -219,12 +249,34 @@ public final class ConvPlan implements AutoCloseable {
                     + outputAlignment + " floats at once, so the input offset (" + inputOffset + ") and output offset ("
                     + outputOffset + ") must be multiples of them");
         }
-        if (tables.isEmpty()) {
+        if (phaseBias != null) {
+            enqueuePhased(context, batch, input, inputOffset, weights, bias, output, outputOffset);
+        } else if (tables.isEmpty()) {
             kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset, weights,
                     bias, output, outputOffset);
         } else {
             kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset, weights,
                     bias, output, outputOffset, tables.get(0), tables.get(1));
+        }
+    }
+
+    /**
+     * The phased GEMM: its per-phase bias rows first, from this call's weights and bias, into a buffer of the
+     * call's own (calls may share the plan); the buffer is released once the launches that use it are enqueued,
+     * which OpenCL defers until they have run.
+     */
+    private void enqueuePhased(OpenClContext context, int batch, ClBuffer input, int inputOffset, ClBuffer weights,
+            ClBuffer bias, ClBuffer output, int outputOffset) {
+        if (phaseBiasLength > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("plan " + this + ": " + phaseBiasLength + " per-phase bias values "
+                    + "(phases x output channels) exceed 2^31 - 1; use KernelConfig.General");
+        }
+        try (ClBuffer rows = context.allocate(4 * phaseBiasLength, "per-phase bias rows")) {
+            long local = 64;
+            phaseBias.launch(context.queue(), new long[] {(phaseBiasLength + local - 1) / local * local}, null,
+                    weights, bias, rows);
+            kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset,
+                    weights, rows, output, outputOffset);
         }
     }
 
@@ -257,6 +309,9 @@ public final class ConvPlan implements AutoCloseable {
     @Override
     public void close() {
         kernel.close();
+        if (phaseBias != null) {
+            phaseBias.close();
+        }
         tables.forEach(ClBuffer::close);
     }
 
