@@ -40,22 +40,37 @@
 
 #if VEC == 1
 typedef float floatV;
+typedef uint uintV;
+#define AS_UINT_V as_uint
+#define AS_FLOAT_V as_float
 #define LOAD_V(p) (*(p))
 #define LOAD_LANES(a) ((a)[0])
 #elif VEC == 2
 typedef float2 floatV;
+typedef uint2 uintV;
+#define AS_UINT_V as_uint2
+#define AS_FLOAT_V as_float2
 #define LOAD_V(p) (*((__global const float2*) (p)))
 #define LOAD_LANES(a) vload2(0, a)
 #elif VEC == 4
 typedef float4 floatV;
+typedef uint4 uintV;
+#define AS_UINT_V as_uint4
+#define AS_FLOAT_V as_float4
 #define LOAD_V(p) (*((__global const float4*) (p)))
 #define LOAD_LANES(a) vload4(0, a)
 #elif VEC == 8
 typedef float8 floatV;
+typedef uint8 uintV;
+#define AS_UINT_V as_uint8
+#define AS_FLOAT_V as_float8
 #define LOAD_V(p) (*((__global const float8*) (p)))
 #define LOAD_LANES(a) vload8(0, a)
 #elif VEC == 16
 typedef float16 floatV;
+typedef uint16 uintV;
+#define AS_UINT_V as_uint16
+#define AS_FLOAT_V as_float16
 #define LOAD_V(p) (*((__global const float16*) (p)))
 #define LOAD_LANES(a) vload16(0, a)
 #else
@@ -150,10 +165,15 @@ __kernel void conv_depthwise(const int batch,
     for (int o = 0; o < WPT_W; o++) {
         if (ow0 + o < OUT_W) {
 #if HAS_BIAS
-            const floatV value = acc[o] + shift;
+            const floatV sum = acc[o] + shift;
 #else
-            const floatV value = acc[o];
+            const floatV sum = acc[o];
 #endif
+            // Every sum here starts at +0, so none is -0 in IEEE arithmetic; a compiler that drops the signed
+            // zero of fma(x, w, +0) (Mesa's, given SPIR-V without the flag that keeps it) would store -0 where
+            // the product was -0. The integer bits, which no float folding touches, put it right.
+            const uintV bits = AS_UINT_V(sum);
+            const floatV value = AS_FLOAT_V(select(bits, (uintV) 0u, bits == (uintV) 0x80000000u));
 #if VEC == 1
             out_row[(ow0 + o) * COUT + co] = value;
 #else

@@ -94,8 +94,12 @@ __kernel void conv_general(const int batch,
         }
     }
 #if HAS_BIAS
-    output[output_offset + element] = acc + bias[co];
+    const float sum = acc + bias[co];
 #else
-    output[output_offset + element] = acc;
+    const float sum = acc;
 #endif
+    // The sum starts at +0, so it is never -0 in IEEE arithmetic; a compiler that drops the signed zero of
+    // 0.0f + x (Mesa's, given SPIR-V without the flag that keeps it) would store -0 for a sum of -0 products.
+    // The integer bits, which no float folding touches, put it right.
+    output[output_offset + element] = as_float(as_uint(sum) == 0x80000000u ? 0u : as_uint(sum));
 }
