@@ -64,7 +64,15 @@ public final class ConvGeometry {
             long extent = (long) (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
             long out = Math.floorDiv(padded - extent, (long) strides[d]) + 1;
             this.outSpatial[d] = (int) Math.max(0, Math.min(out, Integer.MAX_VALUE));
+            // The derived convolutions too, before any work: a backward of an accepted geometry must not overflow.
+            GeometrySpans.checkInputGradient(d, inSpatial[d], inputDilation[d], kernelSpatial[d], kernelDilation[d],
+                    strides[d], padLo[d], padHi[d], this.outSpatial[d], edgeMode);
         }
+        int[] paddedSpatial = new int[rank];
+        for (int d = 0; d < rank; d++) {
+            paddedSpatial[d] = edgeMode == EdgeMode.ZERO ? inSpatial[d] : inSpatial[d] + padLo[d] + padHi[d];
+        }
+        GeometrySpans.checkTables(inSpatial, kernelSpatial, this.outSpatial, paddedSpatial);
         long batchCount = 1;
         for (int size : batchShape) {
             batchCount = checkedProduct("input batch dims " + Arrays.toString(batchShape), batchCount, size);
