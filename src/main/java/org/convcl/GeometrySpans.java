@@ -32,11 +32,11 @@ final class GeometrySpans {
         long adjointHi = dilatedInput + extent - 1 - dilatedOutput - adjointLo;
         long span = dilatedOutput + Math.abs(adjointLo) + Math.abs(adjointHi) + extent;
         if (span > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("strides: " + stride + " in spatial dim " + d + " over " + outputs
-                    + " output positions (input length " + length + ", inputDilation " + inputDilation
-                    + ", kernel size " + kernelSize + " with kernelDilation " + kernelDilation + ", padding (" + lo
-                    + ", " + hi + ")): the input gradient, a convolution whose input dilation is the stride, would"
-                    + " span " + span + " positions, more than " + Integer.MAX_VALUE
+            throw new IllegalArgumentException("spatial dim " + d + ": the input gradient of strides " + stride
+                    + " over " + outputs + " output positions, input length " + length + " with inputDilation "
+                    + inputDilation + ", padding (" + lo + ", " + hi + ") and kernel size " + kernelSize
+                    + " with kernelDilation " + kernelDilation + " is a convolution whose input dilation is the "
+                    + "stride, spanning " + span + " positions, more than " + Integer.MAX_VALUE
                     + "; sizes that overflow 32-bit indices are refused");
         }
     }
