@@ -239,8 +239,8 @@ class GeometryEdgesTest {
 
     /**
      * ConvTranspose's string paddings and CIRCULAR's wrap period are derived from the kernel extent and the stride:
-     * sizes beyond an int are refused by name (the extent wrapped around in an int, and the period threw
-     * ArithmeticException).
+     * they are computed in longs and sizes beyond an int refused by name (the extent wrapped around in an int). A
+     * CIRCULAR period beyond an int (it threw ArithmeticException) is refused by the span rule before the fold.
      */
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("backends")
@@ -250,8 +250,11 @@ class GeometryEdgesTest {
                 .backend(backend).build();
         IllegalArgumentException refusal = assertThrows(IllegalArgumentException.class,
                 () -> same.apply(Tensor.zeros(1, 1, 1)));
-        assertTrue(refusal.getMessage().contains("kernelDilation") && refusal.getMessage().contains(String.valueOf(MAX))
-                && refusal.getMessage().contains("refused"), refusal.getMessage());
+        // jax's SAME transpose padding for the extent 2 * (2^31 - 1) + 1: (ke + s - 2) split evenly. The extent
+        // wrapped around to -1 in an int, and the refusal named a padding of (-2, 0).
+        assertTrue(refusal.getMessage().contains("padding (" + MAX + ", " + MAX + ")")
+                && refusal.getMessage().contains("kernelDilation " + MAX) && refusal.getMessage().contains("refused"),
+                refusal.getMessage());
         ConvTranspose circular = ConvTranspose.builder(Tensor.zeros(1, 1, 1))
                 .spec(ConvTransposeSpec.builder().strides(1 << 30).padding(Padding.CIRCULAR).build())
                 .backend(backend).build();
