@@ -58,8 +58,8 @@ final class GeometrySpans {
             throw new IllegalArgumentException("kernel: spatial sizes " + java.util.Arrays.toString(kernelSpatial)
                     + " over input " + java.util.Arrays.toString(inSpatial) + " and output "
                     + java.util.Arrays.toString(outSpatial) + " make " + entries + " (position, tap) pairs per "
-                    + "dim in all, more than " + ConvGeometry.MAX_ELEMENTS + "; the index tables of the forward "
-                    + "and gradient passes must fit in an int-indexed array");
+                    + "dim in all, more than " + ConvGeometry.MAX_ELEMENTS + ", the most the index tables of the "
+                    + "forward and gradient passes can hold; sizes that overflow 32-bit indices are refused");
         }
     }
 }
