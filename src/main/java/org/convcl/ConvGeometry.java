@@ -77,6 +77,7 @@ public final class ConvGeometry {
             for (int d = 0; d < rank; d++) {
                 GeometrySpans.checkInputGradient(d, inSpatial[d], inputDilation[d], kernelSpatial[d],
                         kernelDilation[d], strides[d], padLo[d], padHi[d], this.outSpatial[d], edgeMode);
+                GeometrySpans.checkMirrorPeriod(d, inSpatial[d], edgeMode);
                 paddedSpatial[d] = edgeMode == EdgeMode.ZERO ? inSpatial[d] : inSpatial[d] + padLo[d] + padHi[d];
             }
             GeometrySpans.checkTables(inSpatial, kernelSpatial, this.outSpatial, paddedSpatial);

@@ -1,5 +1,7 @@
 package org.convcl;
 
+import java.util.Arrays;
+
 /**
  * The 32-bit limits of the convolutions a geometry derives, checked with the geometry itself so that a call is
  * refused before any work: backends compute coordinates and table offsets in ints (the OpenCL kernels too),
@@ -42,6 +44,19 @@ final class GeometrySpans {
     }
 
     /**
+     * Refuses mirrored padding of a dim whose reflection period {@code 2 * (length - 1)} exceeds an int: the
+     * Java path ({@link EdgeMode#sourceIndex}) and the kernels fold coordinates modulo it in ints.
+     */
+    static void checkMirrorPeriod(int d, int length, EdgeMode edgeMode) {
+        long period = 2L * (length - 1);
+        if (edgeMode == EdgeMode.MIRROR && period > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("padding: REFLECT mirrors spatial dim " + d + " of length " + length
+                    + " with period 2 * (length - 1) = " + period + ", more than " + Integer.MAX_VALUE
+                    + "; sizes that overflow 32-bit indices are refused");
+        }
+    }
+
+    /**
      * Refuses a geometry whose per-dim source-index tables (one entry per output position and tap, for the
      * forward and the kernel gradient; per input position and tap for the input gradient) would hold more
      * entries than an int-indexed array can.
@@ -55,9 +70,9 @@ final class GeometrySpans {
         }
         long entries = Math.max(forward, adjoint);
         if (entries > ConvGeometry.MAX_ELEMENTS) {
-            throw new IllegalArgumentException("kernel: spatial sizes " + java.util.Arrays.toString(kernelSpatial)
-                    + " over input " + java.util.Arrays.toString(inSpatial) + " and output "
-                    + java.util.Arrays.toString(outSpatial) + " make " + entries + " (position, tap) pairs per "
+            throw new IllegalArgumentException("kernel: spatial sizes " + Arrays.toString(kernelSpatial)
+                    + " over input " + Arrays.toString(inSpatial) + " and output "
+                    + Arrays.toString(outSpatial) + " make " + entries + " (position, tap) pairs per "
                     + "dim in all, more than " + ConvGeometry.MAX_ELEMENTS + ", the most the index tables of the "
                     + "forward and gradient passes can hold; sizes that overflow 32-bit indices are refused");
         }

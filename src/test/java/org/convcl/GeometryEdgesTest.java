@@ -267,6 +267,22 @@ class GeometryEdgesTest {
                 refusal.getMessage());
     }
 
+    /**
+     * REFLECT folds coordinates modulo {@code 2 * (L - 1)} in ints: the longest dim it mirrors is 2^30, and a longer
+     * one is refused by name (its period wrapped around). Shapes only: no 4 GiB input is made.
+     */
+    @Test
+    void reflectPaddingOfTheLongestDimResolvesAndALongerOneIsRefused() {
+        // A 1-tap kernel: mirrored all the same, and its index tables (a tap per position) fit.
+        Conv layer = Conv.builder(Tensor.zeros(1, 1, 1)).spec(ConvSpec.builder().padding(Padding.REFLECT).build())
+                .backend(CpuBackend.instance()).build();
+        assertEquals(1 << 30, layer.geometry(new int[] {1 << 30, 1}).outSpatial()[0]);
+        IllegalArgumentException refusal = assertThrows(IllegalArgumentException.class,
+                () -> layer.geometry(new int[] {(1 << 30) + 1, 1}));
+        assertTrue(refusal.getMessage().startsWith("padding: REFLECT") && refusal.getMessage().contains("length "
+                + ((1 << 30) + 1)) && refusal.getMessage().contains("refused"), refusal.getMessage());
+    }
+
     /** The sparse reference itself: the naive one's forward on small cases, and both gradients its adjoints. */
     @Test
     void sparseReferenceAgreesWithTheNaiveOneAndItsAdjointIdentities() {
