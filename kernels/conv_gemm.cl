@@ -15,7 +15,10 @@
  * PH = IDIL / gcd(STRIDE, IDIL) in o, so the outputs split into PH phases per dim; within phase ph the
  * real taps are t0 + u * TSTEP (TSTEP = IDIL / gcd(KDIL, IDIL)) and output j of the phase
  * (o = ph + j * PH) reads input element origin + j * SSTRIDE + u * TDIL, where SSTRIDE = PH * STRIDE / IDIL
- * and TDIL = TSTEP * KDIL / IDIL. Each phase is thus an ordinary convolution over a subset of the taps,
+ * and TDIL = TSTEP * KDIL / IDIL. The host bounds PH by OUT and TSTEP by K (a larger period leaves one output
+ * per phase, a larger step one tap: the same visits), so that a huge stride or dilation over a few positions
+ * costs neither a grid of empty phases nor a loop over a whole period, and no product here overflows an int.
+ * Each phase is thus an ordinary convolution over a subset of the taps,
  * with no input dilation: the work done is the useful work. Phases run in one launch (grid dim 1 carries
  * the phase); without input dilation there is one phase and every phase quantity is a constant. The skipped
  * products are 0 * w, which jax forms (it inserts the zeros): they matter only where w is NaN or infinite,

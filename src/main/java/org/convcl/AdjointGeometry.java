@@ -52,7 +52,7 @@ final class AdjointGeometry {
             hi[d] = dilatedInput + extent - 1 - dilatedOutput - lo[d];
         }
         return ConvGeometry.explicit(g.batchShape(), outSpatial, g.outChannels(), kernelSpatial, g.inChannels(),
-                g.groups(), inputDilation, strides, kernelDilation, lo, hi, EdgeMode.ZERO, g.precision());
+                g.groups(), inputDilation, strides, kernelDilation, lo, hi, EdgeMode.ZERO, g.precision(), true);
     }
 
     /**

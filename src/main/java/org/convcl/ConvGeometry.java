@@ -31,11 +31,17 @@ public final class ConvGeometry {
     private final EdgeMode edgeMode;
     private final int[] outSpatial;
     private final Precision precision;
+    /**
+     * Whether this geometry is the input gradient of another ({@link AdjointGeometry#inputGradient}): the
+     * other's checks covered the convolutions derived from it, and its own derived ones are never run.
+     */
+    private final boolean adjoint;
 
     private ConvGeometry(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial, int outChannels,
             int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo, int[] padHi,
-            EdgeMode edgeMode, Precision precision) {
+            EdgeMode edgeMode, Precision precision, boolean adjoint) {
         int rank = kernelSpatial.length;
+        this.adjoint = adjoint;
         this.batchShape = batchShape.clone();
         this.inSpatial = inSpatial.clone();
         this.inChannels = inChannels;
@@ -65,6 +71,17 @@ public final class ConvGeometry {
             long out = Math.floorDiv(padded - extent, (long) strides[d]) + 1;
             this.outSpatial[d] = (int) Math.max(0, Math.min(out, Integer.MAX_VALUE));
         }
+        if (!adjoint) {
+            // The derived convolutions too, before any work: a backward of an accepted geometry must not overflow.
+            int[] paddedSpatial = new int[rank];
+            for (int d = 0; d < rank; d++) {
+                GeometrySpans.checkInputGradient(d, inSpatial[d], inputDilation[d], kernelSpatial[d],
+                        kernelDilation[d], strides[d], padLo[d], padHi[d], this.outSpatial[d], edgeMode);
+                GeometrySpans.checkMirrorPeriod(d, inSpatial[d], edgeMode);
+                paddedSpatial[d] = edgeMode == EdgeMode.ZERO ? inSpatial[d] : inSpatial[d] + padLo[d] + padHi[d];
+            }
+            GeometrySpans.checkTables(inSpatial, kernelSpatial, this.outSpatial, paddedSpatial);
+        }
         long batchCount = 1;
         for (int size : batchShape) {
             batchCount = checkedProduct("input batch dims " + Arrays.toString(batchShape), batchCount, size);
@@ -90,6 +107,18 @@ public final class ConvGeometry {
     public static ConvGeometry explicit(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial,
             int outChannels, int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo,
             int[] padHi, EdgeMode edgeMode, Precision precision) {
+        return explicit(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides, inputDilation,
+                kernelDilation, padLo, padHi, edgeMode, precision, false);
+    }
+
+    /**
+     * {@link #explicit(int[], int[], int, int[], int, int, int[], int[], int[], int[], int[], EdgeMode, Precision)}
+     * for the input gradient of an accepted geometry ({@code adjoint}): its own sizes are checked, those of
+     * the convolutions it would derive (a gradient of the gradient, never run) are not.
+     */
+    static ConvGeometry explicit(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial,
+            int outChannels, int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo,
+            int[] padHi, EdgeMode edgeMode, Precision precision, boolean adjoint) {
         checkDims("batchShape", batchShape);
         checkDims("kernelSpatial", kernelSpatial);
         int rank = kernelSpatial.length;
@@ -120,7 +149,7 @@ public final class ConvGeometry {
         }
         checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1), null);
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
-                inputDilation, kernelDilation, padLo, padHi, edgeMode, precision);
+                inputDilation, kernelDilation, padLo, padHi, edgeMode, precision, adjoint);
     }
 
     static ConvGeometry resolve(ConvSpec spec, int[] inputShape, int[] kernelShape) {
@@ -218,7 +247,7 @@ public final class ConvGeometry {
             hi = explicit.hi();
         }
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
-                inputDilation, kernelDilation, lo, hi, edge, spec.precision());
+                inputDilation, kernelDilation, lo, hi, edge, spec.precision(), false);
     }
 
     /**
@@ -402,7 +431,8 @@ public final class ConvGeometry {
     /** This geometry computed in {@code precision} instead. */
     public ConvGeometry withPrecision(Precision precision) {
         return precision == this.precision ? this : new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial,
-                outChannels, groups, strides, inputDilation, kernelDilation, padLo, padHi, edgeMode, precision);
+                outChannels, groups, strides, inputDilation, kernelDilation, padLo, padHi, edgeMode, precision,
+                adjoint);
     }
 
     public int[] outSpatial() {

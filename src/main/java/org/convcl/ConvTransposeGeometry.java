@@ -99,10 +99,11 @@ public final class ConvTransposeGeometry {
         boolean circular = padding == Padding.CIRCULAR;
         if (padding instanceof Padding.Named named) {
             for (int d = 0; d < rank; d++) {
-                int extent = (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
-                int[] pair = transposePadding(named, extent, strides, d, inputShape);
-                lo[d] = pair[0];
-                hi[d] = pair[1];
+                // In longs: a huge kernel dilation or stride gives paddings beyond an int, refused below.
+                long extent = (long) (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
+                long[] pair = transposePadding(named, extent, strides, d, inputShape);
+                lo[d] = paddingInt(pair[0], named, strides, kernelDilation, extent, d);
+                hi[d] = paddingInt(pair[1], named, strides, kernelDilation, extent, d);
             }
         } else if (padding instanceof Padding.Uniform uniform) {
             Arrays.fill(lo, uniform.amount());
@@ -133,17 +134,17 @@ public final class ConvTransposeGeometry {
     }
 
     /** jax's {@code _conv_transpose_padding} for SAME and VALID (CIRCULAR runs VALID); SAME_LOWER as jax passes it on. */
-    private static int[] transposePadding(Padding.Named named, int extent, int[] strides, int d, int[] inputShape) {
-        int stride = strides[d];
+    private static long[] transposePadding(Padding.Named named, long extent, int[] strides, int d, int[] inputShape) {
+        long stride = strides[d];
         switch (named) {
             case SAME -> {
-                int total = extent + stride - 2;
-                int before = stride > extent - 1 ? extent - 1 : (total + 1) / 2;
-                return new int[] {before, total - before};
+                long total = extent + stride - 2;
+                long before = stride > extent - 1 ? extent - 1 : (total + 1) / 2;
+                return new long[] {before, total - before};
             }
             case VALID, CIRCULAR -> {
-                int total = extent + stride - 2 + Math.max(extent - stride, 0);
-                return new int[] {extent - 1, total - (extent - 1)};
+                long total = extent + stride - 2 + Math.max(extent - stride, 0);
+                return new long[] {extent - 1, total - (extent - 1)};
             }
             case SAME_LOWER -> {
                 for (int s : strides) {
@@ -155,13 +156,25 @@ public final class ConvTransposeGeometry {
                     }
                 }
                 // With stride 1 it is an ordinary SAME_LOWER convolution: output length = input length.
-                int total = extent - 1;
-                return new int[] {total - total / 2, total / 2};
+                long total = extent - 1;
+                return new long[] {total - total / 2, total / 2};
             }
             default -> throw new IllegalArgumentException("padding: " + named + " is not a ConvTranspose padding; "
                     + "nnx.ConvTranspose takes SAME, VALID, CIRCULAR, an int or (lo, hi) pairs (jax refuses "
                     + named + " in conv_transpose), input shape " + Arrays.toString(inputShape));
         }
+    }
+
+    /** A derived padding amount as an int, or a refusal naming the settings it came from. */
+    private static int paddingInt(long amount, Padding.Named named, int[] strides, int[] kernelDilation, long extent,
+            int d) {
+        if (amount > Integer.MAX_VALUE || amount < Integer.MIN_VALUE) {
+            throw new IllegalArgumentException("padding: " + named + " with strides " + Arrays.toString(strides)
+                    + " and kernelDilation " + Arrays.toString(kernelDilation) + " (kernel extent " + extent
+                    + ") pads spatial dim " + d + " by " + amount + ", more than " + Integer.MAX_VALUE
+                    + "; sizes that overflow 32-bit indices are refused");
+        }
+        return (int) amount;
     }
 
     private static EdgePadding circularFold(ConvGeometry conv, int[] strides, boolean transposed) {
@@ -175,9 +188,16 @@ public final class ConvTransposeGeometry {
                 throw new IllegalArgumentException("padding: CIRCULAR cannot wrap spatial dim " + d + " of size 0; "
                         + "its period (input size * stride) would be 0");
             }
-            period[d] = Math.multiplyExact(inSpatial[d], strides[d]);
-            int sizeDiff = Math.floorMod(period[d] - valid[d], 2 * period[d]);
-            int before = transposed ? sizeDiff / 2 : (sizeDiff + 1) / 2;
+            long wrap = (long) inSpatial[d] * strides[d];
+            if (wrap > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("strides: " + Arrays.toString(strides) + " with CIRCULAR padding "
+                        + "wrap spatial dim " + d + " of size " + inSpatial[d] + " with period " + wrap
+                        + ", more than " + Integer.MAX_VALUE + "; sizes that overflow 32-bit indices are refused");
+            }
+            period[d] = (int) wrap;
+            long sizeDiff = Math.floorMod(wrap - valid[d], 2 * wrap);
+            // Below the period, so an int.
+            int before = (int) (transposed ? sizeDiff / 2 : (sizeDiff + 1) / 2);
             // A padded element at q lands on output (q + before) mod P: the source of q is at q - (-before).
             lo[d] = -before;
         }

@@ -209,6 +209,9 @@ final class VectorConvKernel implements RowKernel {
     // ConvRows.lastPhasePeriod), so that with input dilation its positions read the same taps and none of
     // them multiplies zeros that another needs skipped. Without input dilation the period is 1: consecutive
     // positions. Blocks walk the classes in turn; each class's positions in [from, to) are covered once.
+    // Positions are stepped in longs: the period can be as large as the input dilation (up to 2^31 - 1, e.g.
+    // the input gradient of a stride-2^29 layer), and o + 4 * period wrapped around in an int, skipping
+    // classes (silent zeros) or indexing below 0.
 
     /** The first position of the first block in [from, to), or -1 when the range is empty. */
     private static int firstBlock(int from, int to) {
@@ -218,13 +221,13 @@ final class VectorConvKernel implements RowKernel {
     /** The first position of the block after the one starting at {@code o}, or -1 after the last. */
     private static int nextBlock(ConvRows rows, int o, int from, int to) {
         int period = rows.lastPhasePeriod;
-        int next = o + POSITIONS * period;
+        long next = o + (long) POSITIONS * period;
         if (next < to) {
-            return next;
+            return (int) next;
         }
         // This class is done: the next class starts at the next position after the class's first in [from, to).
         int nextClassStart = from + (o - from) % period + 1;
-        return nextClassStart < Math.min(to, from + period) ? nextClassStart : -1;
+        return nextClassStart < Math.min(to, from + (long) period) ? nextClassStart : -1;
     }
 
     /**
@@ -236,7 +239,7 @@ final class VectorConvKernel implements RowKernel {
         int last = o + (to - 1 - o) / period * period;
         int[] positions = scratch.blockPositions;
         for (int p = 0; p < POSITIONS; p++) {
-            positions[p] = Math.min(o + p * period, last);
+            positions[p] = (int) Math.min(o + (long) p * period, last);
         }
         return positions;
     }

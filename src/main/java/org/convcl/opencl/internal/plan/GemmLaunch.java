@@ -62,8 +62,9 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
         long scratch = tiling.mma() && !tensorCores
                 ? 4L * EMULATED_MMA_WORDS * (tiling.workGroupSize() / Tiling.WARP_SIZE) : 0;
         PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
-        int phases = PhaseDecomposition.phaseCount(dims);
+        long phases = PhaseDecomposition.phaseCount(dims);
         long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
+        // In a long: a plan with more column groups than a grid allows is refused (ConvPlan, DefaultConfigs.fits).
         long columnGroups = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
         return new GemmLaunch(g, hasBias, tiling, PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
                 tiling.localMemoryBytes() + tapTable + scratch, tensorCores && tiling.mma());

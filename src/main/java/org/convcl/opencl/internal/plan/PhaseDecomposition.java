@@ -23,11 +23,24 @@ public final class PhaseDecomposition {
     public record Dim(int kernel, int kernelDilation, int inputDilation, int stride, int padLo, int outputs,
             int phases, int tapStep, int phaseStride, int tapDilation) {
 
+        /**
+         * The residue period {@code inputDilation / gcd(stride, inputDilation)} can be far larger than the dim's
+         * outputs (a huge stride or dilation over a few positions: the input gradient of a stride-65536 layer has
+         * input dilation 65536), and the kernel's grid and loops run over phases and over the taps of one
+         * period: so both are bounded by the real work. Phases beyond the outputs would be empty; with
+         * {@code min(period, outputs)} phases each holds at most one output (phase ph is output ph), which
+         * is what the full period gives too. Likewise a tap step of at least the kernel size leaves one real
+         * tap per phase, whatever its value, so it is bounded by the kernel size. The phase and tap strides
+         * are {@code stride / gcd} and {@code kernelDilation / gcd} (exact, and no product that could
+         * overflow); where capped they only ever multiply 0.
+         */
         static Dim of(int kernel, int kernelDilation, int inputDilation, int stride, int padLo, int outputs) {
-            int phases = inputDilation / IntMath.gcd(stride, inputDilation);
-            int tapStep = inputDilation / IntMath.gcd(kernelDilation, inputDilation);
+            int strideGcd = IntMath.gcd(stride, inputDilation);
+            int dilationGcd = IntMath.gcd(kernelDilation, inputDilation);
+            int phases = Math.max(1, Math.min(inputDilation / strideGcd, outputs));
+            int tapStep = Math.min(inputDilation / dilationGcd, kernel);
             return new Dim(kernel, kernelDilation, inputDilation, stride, padLo, outputs, phases, tapStep,
-                    phases * stride / inputDilation, tapStep * kernelDilation / inputDilation);
+                    stride / strideGcd, kernelDilation / dilationGcd);
         }
 
         /** The most real taps any phase has. */
@@ -74,9 +87,12 @@ public final class PhaseDecomposition {
         return dims;
     }
 
-    /** Phases in all (the product over dims). */
-    public static int phaseCount(Dim[] dims) {
-        int count = 1;
+    /**
+     * Phases in all (the product over dims): at most the geometry's output positions, since no dim has more
+     * phases than outputs; in a long all the same, as the grid arithmetic that uses it is.
+     */
+    public static long phaseCount(Dim[] dims) {
+        long count = 1;
         for (Dim dim : dims) {
             count *= dim.phases();
         }
@@ -94,6 +110,7 @@ public final class PhaseDecomposition {
 
     /** Most real taps of any phase in all dims together (the size of the kernel's tap table). */
     public static int maxTaps(Dim[] dims) {
+        // At most the kernel's taps (one per tap step), so an int.
         int count = 1;
         for (Dim dim : dims) {
             count *= dim.maxTaps();

@@ -86,6 +86,56 @@ class PhaseDecompositionTest {
         assertEquals((long) g.outputSpatialSize() * g.kernelTaps(), PhaseDecomposition.visitedPairs(dims));
     }
 
+    /**
+     * Issue 23: a residue period far above the outputs (the input gradient of a stride-65536 layer has input
+     * dilation 65536; a one-pixel input may be dilated by anything) made the phase count a product of periods
+     * that wrapped around in an int (46341^2, 65536^2, 1291^3, 2048^3), so the kernel's grid was negative (a
+     * hang) or empty (garbage). The phases are bounded by the outputs, the tap step by the kernel, and the
+     * visits are still exactly the definition's, computed here in longs.
+     */
+    @Test
+    void hugePeriodsAreBoundedByTheWorkAndVisitTheSameTaps() {
+        int max = Integer.MAX_VALUE;
+        int[][] dims = {
+            // kernel, kernelDilation, inputDilation, stride, padLo, inputLength, padHi
+            {3, 1, 46341, 1, 2, 1, 2}, {3, 1, max, 1, 2, 1, 2}, {3, 1, 65536, 1, 1, 1, 8}, {3, 1, 2048, 1, 1, 1, 4},
+            {2, 536870910, 1 << 30, 1 << 30, 0, 2, 0}, {1, 1, max - 2, max - 3, 0, 2, 0},
+            {3, 7, 1 << 27, (1 << 27) - 1, 2, 8, 2}};
+        for (int[] dim : dims) {
+            int length = dim[5];
+            ConvGeometry g = ConvGeometry.explicit(new int[] {1}, new int[] {length, length}, 2,
+                    new int[] {dim[0], dim[0]}, 2, 1, new int[] {dim[3], dim[3]}, new int[] {dim[2], dim[2]},
+                    new int[] {dim[1], dim[1]}, new int[] {dim[4], dim[4]}, new int[] {dim[6], dim[6]},
+                    org.convcl.EdgeMode.ZERO);
+            PhaseDecomposition.Dim[] decomposed = PhaseDecomposition.of(g);
+            long phases = PhaseDecomposition.phaseCount(decomposed);
+            String what = java.util.Arrays.toString(dim) + " over " + g.outputSpatialSize() + " outputs";
+            assertTrue(phases >= 1 && phases <= Math.max(1, g.outputSpatialSize()), what + ": " + phases + " phases");
+            PhaseDecomposition.Dim d = decomposed[2];
+            assertTrue(d.tapStep() <= d.kernel(), what);
+            Map<Long, Long> expected = new HashMap<>();
+            for (int o = 0; o < d.outputs(); o++) {
+                for (int t = 0; t < d.kernel(); t++) {
+                    long q = (long) o * d.stride() - d.padLo() + (long) t * d.kernelDilation();
+                    if (Math.floorMod(q, (long) d.inputDilation()) == 0) {
+                        expected.put(pair(o, t), Math.floorDiv(q, (long) d.inputDilation()));
+                    }
+                }
+            }
+            Map<Long, Long> visited = new HashMap<>();
+            for (int ph = 0; ph < d.phases(); ph++) {
+                PhaseDecomposition.Phase phase = d.phase(ph);
+                for (int j = 0; j < phase.outputs(); j++) {
+                    for (int u = 0; u < phase.taps(); u++) {
+                        visited.put(pair(ph + j * d.phases(), phase.firstTap() + u * d.tapStep()),
+                                phase.origin() + (long) j * d.phaseStride() + (long) u * d.tapDilation());
+                    }
+                }
+            }
+            assertEquals(expected, visited, what);
+        }
+    }
+
     private static long pair(int o, int t) {
         return ((long) o << 32) | t;
     }
