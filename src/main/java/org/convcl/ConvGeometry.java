@@ -80,7 +80,10 @@ public final class ConvGeometry {
                 GeometrySpans.checkMirrorPeriod(d, inSpatial[d], edgeMode);
                 paddedSpatial[d] = edgeMode == EdgeMode.ZERO ? inSpatial[d] : inSpatial[d] + padLo[d] + padHi[d];
             }
-            GeometrySpans.checkTables(inSpatial, kernelSpatial, this.outSpatial, paddedSpatial);
+            // A kernel with no elements (no input or no output channels) reads no tap: no pass builds tables.
+            if (inChannels / Math.max(groups, 1) > 0 && outChannels > 0) {
+                GeometrySpans.checkTables(inSpatial, kernelSpatial, this.outSpatial, paddedSpatial);
+            }
         }
         long batchCount = 1;
         for (int size : batchShape) {

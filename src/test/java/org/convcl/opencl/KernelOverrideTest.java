@@ -114,8 +114,8 @@ class KernelOverrideTest {
         OpenClDevice device = OpenClTesting.device();
         String packaged = KernelSources.load("conv_gemm.cl").text();
         // A harmless edit that is visible in the results: every output gets +1.
-        String edited = packaged.replace("+ *((__global const floatN*) (bias + group * COUT_G + n));",
-                "+ *((__global const floatN*) (bias + group * COUT_G + n)) + 1.0f;");
+        String edited = packaged.replace("+ *((__global const floatN*) (bias + BIAS_ROW + group * COUT_G + n));",
+                "+ *((__global const floatN*) (bias + BIAS_ROW + group * COUT_G + n)) + 1.0f;");
         assertTrue(!edited.equals(packaged), "the edit applies to the packaged source");
         Files.writeString(kernels.resolve("conv_gemm.cl"), edited, StandardCharsets.UTF_8);
         System.setProperty("convcl.kernels.dir", kernels.toString());
