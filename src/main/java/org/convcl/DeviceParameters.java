@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.convcl.internal.BoundedShutdown;
 import org.convcl.internal.KernelLayout;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
@@ -326,7 +327,8 @@ final class DeviceParameters {
     void release() {
         for (Copy copy : copies.values()) {
             synchronized (copy) {
-                copy.close();
+                // The copy's lock waited for a call in flight; a shutdown hook may have given up meanwhile.
+                BoundedShutdown.releaseNatives(copy::close);
             }
         }
         copies.clear();

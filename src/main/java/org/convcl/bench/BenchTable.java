@@ -1,10 +1,6 @@
 package org.convcl.bench;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,28 +45,9 @@ public final class BenchTable {
     }
 
     /**
-     * Writes {@code {"device", "backend", "link", "results": [...]}} atomically; {@code link} is null for
-     * backends without a device.
+     * {@code {"device", "backend", "precision", "link", "results": [...]}}, ending in a newline; {@code link} is
+     * null for backends without a device. The CLI writes it through its output rules (cli/StagedOutput).
      */
-    public static void writeJson(Path file, String device, String backend, LinkSpeed link, List<BenchResult> results)
-            throws IOException {
-        writeJson(file, device, backend, Precision.HIGHEST, link, results);
-    }
-
-    /** The report as JSON, with the precision the products were computed in ({@code "precision": "tf32"}). */
-    public static void writeJson(Path file, String device, String backend, Precision precision, LinkSpeed link,
-            List<BenchResult> results) throws IOException {
-        Path absolute = file.toAbsolutePath();
-        Path temporary = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName(), ".tmp");
-        try {
-            Files.writeString(temporary, json(device, backend, precision, link, results));
-            Files.move(temporary, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temporary);
-        }
-    }
-
-    /** The text {@link #writeJson} writes, ending in a newline (for a caller that writes the file itself). */
     public static String json(String device, String backend, Precision precision, LinkSpeed link,
             List<BenchResult> results) {
         Map<String, Object> report = new LinkedHashMap<>();

@@ -11,6 +11,7 @@ import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.OpenClDevice;
 import org.convcl.opencl.internal.probe.DeviceCheck;
 import org.convcl.opencl.internal.probe.ProbeResult;
+import org.convcl.opencl.internal.probe.VariantProbe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -103,7 +104,7 @@ public final class DevicesCommand implements Callable<Integer> {
             try {
                 rows = DeviceCheck.run(device);
             } catch (RuntimeException e) {
-                out.println("      cannot be checked: " + e.getMessage().lines().findFirst().orElse(""));
+                out.println("      cannot be checked: " + VariantProbe.oneLine(e.getMessage()));
                 failures.add("#" + device.index() + " (no context)");
                 continue;
             }

@@ -12,6 +12,7 @@ import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.internal.BoundedShutdown;
 import org.convcl.internal.HostOperands;
 import org.convcl.opencl.internal.compile.ProgramBinaryCache;
 import org.convcl.opencl.internal.compile.ProgramCache.Stats;
@@ -641,21 +642,24 @@ public final class OpenClBackend implements ConvBackend {
                 return;
             }
             closed = true;
-            calls.clear();
-            plans.values().forEach(ConvPlan::close);
-            plans.clear();
-            resolved.clear();
-            gradients.close();
-            synchronized (layoutLock) {
-                if (layoutKernel != null) {
-                    layoutKernel.close();
-                    layoutKernel = null;
+            // Skipped when a shutdown hook gave up waiting for this lock: the JVM may be exiting (BoundedShutdown).
+            boolean released = BoundedShutdown.releaseNatives(() -> {
+                calls.clear();
+                plans.values().forEach(ConvPlan::close);
+                plans.clear();
+                resolved.clear();
+                gradients.close();
+                synchronized (layoutLock) {
+                    if (layoutKernel != null) {
+                        layoutKernel.close();
+                        layoutKernel = null;
+                    }
                 }
-            }
-            pool.trim();
-            staging.trim();
-            context.close();
-            LOG.debug("closed {}", name());
+                pool.trim();
+                staging.trim();
+                context.close();
+            });
+            LOG.debug(released ? "closed {}" : "closed {}, its OpenCL objects left to the process's end", name());
         } finally {
             lock.unlock();
         }

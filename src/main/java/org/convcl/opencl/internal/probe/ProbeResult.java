@@ -20,7 +20,18 @@ public record ProbeResult(KernelVariant variant, String config, Outcome outcome,
      * the device (its own work-group limit is lower); a limit of the device, not a fault of its driver.
      */
     public enum Outcome {
-        PASSED, BUILD_FAILED, DOES_NOT_FIT, RUN_FAILED, WRONG_RESULT
+        PASSED, BUILD_FAILED, DOES_NOT_FIT, RUN_FAILED, WRONG_RESULT;
+
+        /**
+         * Whether a verdict with this outcome holds for later processes, so the cache directory may remember it: the
+         * compiler's and the kernel's answers are the same every time for one device, driver and source. A failed
+         * run is not: a busy device's {@code CL_OUT_OF_RESOURCES} or {@code CL_MEM_OBJECT_ALLOCATION_FAILURE} must
+         * not disable a variant for good; nor is {@code DOES_NOT_FIT}, a limit of the device that costs nothing
+         * to find again.
+         */
+        public boolean lasting() {
+            return this == PASSED || this == BUILD_FAILED || this == WRONG_RESULT;
+        }
     }
 
     public boolean passed() {

@@ -19,15 +19,20 @@ import org.slf4j.LoggerFactory;
  * Probe verdicts on disk, one small file per key in the {@code probes/} folder of the cache directory
  * ({@code convcl.cache.dir} / {@code CONVCL_CACHE_DIR}, else {@code $XDG_CACHE_HOME/convcl}, else
  * {@code ~/.cache/convcl}), so that a variant is probed once per device, driver and kernel source, not once per
- * process. The key is everything a verdict depends on ({@link ProvenVariants#key}); the file repeats it, and one
- * whose key differs is ignored. Deleting a file makes the next process probe again. Writes go to a temporary file
- * renamed into place; a directory that cannot be written only costs a probe per process (logged at debug).
+ * process. Only lasting verdicts are kept ({@link ProbeResult.Outcome#lasting()}: passed, failed to build, wrong
+ * result), never a failed run, which a busy device can cause. The key is everything a verdict depends on
+ * ({@link ProvenVariants#key}); the file repeats it, and one whose key differs, or whose outcome is not a lasting
+ * one (written by an older convcl), is ignored. Deleting a file makes the next process probe again. Writes go to
+ * a temporary file renamed into place; a directory that cannot be written only costs a probe per process (logged at debug).
  */
 final class ProbeVerdicts {
     private static final Logger LOG = LoggerFactory.getLogger(ProbeVerdicts.class);
 
-    /** A remembered verdict: passed, or failed with the reason the WARN gave. */
-    record Verdict(boolean passed, String reason) {
+    /** A verdict: how the probe ended, and why it failed (the reason the WARN gave; empty when it passed). */
+    record Verdict(ProbeResult.Outcome outcome, String reason) {
+        boolean passed() {
+            return outcome == ProbeResult.Outcome.PASSED;
+        }
     }
 
     private final Path directory;
@@ -60,23 +65,46 @@ final class ProbeVerdicts {
             LOG.debug("probe verdict {}: ignored, it cannot be read ({})", file.get(), e.toString());
             return Optional.empty();
         }
-        String verdict = properties.getProperty("verdict");
-        if (!key.equals(properties.getProperty("key")) || !("passed".equals(verdict) || "failed".equals(verdict))) {
-            LOG.debug("probe verdict {}: ignored, it is for another key or has no verdict", file.get());
+        Optional<ProbeResult.Outcome> outcome = lastingOutcome(properties.getProperty("outcome"));
+        if (!key.equals(properties.getProperty("key")) || outcome.isEmpty()
+                || !verdictWord(outcome.get()).equals(properties.getProperty("verdict"))) {
+            LOG.debug("probe verdict {}: ignored, it is for another key or has no lasting verdict", file.get());
             return Optional.empty();
         }
-        return Optional.of(new Verdict("passed".equals(verdict), properties.getProperty("reason", "")));
+        return Optional.of(new Verdict(outcome.get(), properties.getProperty("reason", "")));
     }
 
-    /** Remembers {@code verdict} for {@code key}; returns the file, or empty when it could not be written. */
+    private static Optional<ProbeResult.Outcome> lastingOutcome(String name) {
+        for (ProbeResult.Outcome outcome : ProbeResult.Outcome.values()) {
+            if (outcome.lasting() && outcome.name().equals(name)) {
+                return Optional.of(outcome);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** {@code passed} or {@code failed}: the file's line for a person reading it. */
+    private static String verdictWord(ProbeResult.Outcome outcome) {
+        return outcome == ProbeResult.Outcome.PASSED ? "passed" : "failed";
+    }
+
+    /**
+     * Remembers {@code verdict} for {@code key}; returns the file, or empty when it could not be written. Only a
+     * lasting verdict may be remembered.
+     */
     Optional<Path> write(String key, String deviceName, Verdict verdict) {
+        if (!verdict.outcome().lasting()) {
+            throw new IllegalArgumentException("verdict: outcome " + verdict.outcome() + " is not remembered on disk; "
+                    + "only a lasting one is (PASSED, BUILD_FAILED, WRONG_RESULT)");
+        }
         Optional<Path> file = fileFor(key, deviceName);
         if (file.isEmpty()) {
             return Optional.empty();
         }
         Properties properties = new Properties();
         properties.setProperty("key", key);
-        properties.setProperty("verdict", verdict.passed() ? "passed" : "failed");
+        properties.setProperty("verdict", verdictWord(verdict.outcome()));
+        properties.setProperty("outcome", verdict.outcome().name());
         properties.setProperty("reason", verdict.reason());
         Path temporary = null;
         try {

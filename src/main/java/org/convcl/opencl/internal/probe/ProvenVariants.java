@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * {@link ProbeCase} ({@link VariantProbe}); a variant that fails to build, fails to run or gives a wrong result is
  * disabled, with one WARN naming the device, the variant and the reason, and calls take the portable config
  * ({@link DefaultConfigs#portable}). The verdict holds for the device, its driver version and the kernel sources:
- * remembered for the process and in the cache directory ({@link ProbeVerdicts}), so the probe runs once.
+ * remembered for the process, and in the cache directory ({@link ProbeVerdicts}) when it is a lasting one
+ * ({@link ProbeResult.Outcome#lasting()}), so the probe runs once. A failed run holds for this process only (a busy
+ * device can cause it), and a probe case beyond the device's limits is no fault (logged at debug).
  *
  * <p>Thread-safe: one holder per verdict, so however many threads and backends ask at once, one of them probes and
  * the others wait for its verdict.
@@ -86,17 +88,32 @@ public final class ProvenVariants {
         long start = System.nanoTime();
         ProbeVerdicts.Verdict verdict = ProbeCase.of(variant, device)
                 .map(probe -> VariantProbe.run(context, probe, 0))
-                .map(result -> new ProbeVerdicts.Verdict(result.passed(), result.failure()))
-                .orElse(new ProbeVerdicts.Verdict(false, "its probe case does not fit the device's limits"));
-        Optional<Path> file = disk.write(key, device.name(), verdict);
-        if (verdict.passed()) {
-            LOG.debug("kernel variant {} proven on {} in {} ms", variant, device.describe(),
-                    (System.nanoTime() - start) / 1_000_000);
-        } else {
-            LOG.warn("kernel variant {} is disabled on OpenCL device {} (driver {}): {}; calls use the portable "
-                    + "kernels instead. {} `convcl devices --check` tests every variant.", variant, device.describe(),
-                    device.driverVersion(), verdict.reason(), file.map(f -> "Remembered in " + f + " (delete it to "
-                    + "probe again);").orElse("Not remembered on disk (no usable cache directory);"));
+                .map(result -> new ProbeVerdicts.Verdict(result.outcome(), result.failure()))
+                .orElse(new ProbeVerdicts.Verdict(ProbeResult.Outcome.DOES_NOT_FIT,
+                        "its probe case does not fit the device's limits"));
+        switch (verdict.outcome()) {
+            case PASSED -> {
+                disk.write(key, device.name(), verdict);
+                LOG.debug("kernel variant {} proven on {} in {} ms", variant, device.describe(),
+                        (System.nanoTime() - start) / 1_000_000);
+            }
+            case BUILD_FAILED, WRONG_RESULT -> {
+                Optional<Path> file = disk.write(key, device.name(), verdict);
+                LOG.warn("kernel variant {} is disabled on OpenCL device {} (driver {}): {}; calls use the portable "
+                        + "kernels instead. {} `convcl devices --check` tests every variant.", variant,
+                        device.describe(), device.driverVersion(), verdict.reason(),
+                        file.map(f -> "Remembered in " + f + " (delete it to probe again);")
+                                .orElse("Not remembered on disk (no usable cache directory);"));
+            }
+            // A failed run may be the device's state, not its driver (out of resources while it is busy): this
+            // process does without the variant, the next one probes it again.
+            case RUN_FAILED -> LOG.warn("kernel variant {} is not used by this process on OpenCL device {} (driver "
+                    + "{}): {}; calls use the portable kernels instead, and the next process probes it again. "
+                    + "`convcl devices --check` tests every variant.", variant, device.describe(),
+                    device.driverVersion(), verdict.reason());
+            // A limit of the device, not a fault: nothing to warn about, and cheap to find again.
+            case DOES_NOT_FIT -> LOG.debug("kernel variant {} is not used on {}: {}; calls use the portable kernels",
+                    variant, device.describe(), verdict.reason());
         }
         return verdict;
     }

@@ -125,7 +125,8 @@ public final class VariantProbe {
         return oneLine(message);
     }
 
-    static String oneLine(String message) {
+    /** A message's first line, for a one-line report; {@code (no message)} when it is null or blank. */
+    public static String oneLine(String message) {
         if (message == null || message.isBlank()) {
             return "(no message)";
         }
