@@ -169,9 +169,11 @@ __kernel void conv_depthwise(const int batch,
 #else
             const floatV sum = acc[o];
 #endif
-            // Every sum here starts at +0, so none is -0 in IEEE arithmetic; a compiler that drops the signed
-            // zero of fma(x, w, +0) (Mesa's, given SPIR-V without the flag that keeps it) would store -0 where
-            // the product was -0. The integer bits, which no float folding touches, put it right.
+            // A zero result is stored as +0, as XLA's sums, which start at +0, give it for -0 products: a
+            // compiler that drops the signed zero of fma(x, w, +0) (Mesa's, given SPIR-V without the flag that
+            // keeps it) would leave -0. (A tiny negative product that rounds to zero in the fma is -0 in IEEE
+            // arithmetic; it becomes +0 as well, equal as a value.) The integer bits, which no float folding
+            // touches, do it.
             const uintV bits = AS_UINT_V(sum);
             const floatV value = AS_FLOAT_V(select(bits, (uintV) 0u, bits == (uintV) 0x80000000u));
 #if VEC == 1

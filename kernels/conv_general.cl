@@ -98,8 +98,9 @@ __kernel void conv_general(const int batch,
 #else
     const float sum = acc;
 #endif
-    // The sum starts at +0, so it is never -0 in IEEE arithmetic; a compiler that drops the signed zero of
-    // 0.0f + x (Mesa's, given SPIR-V without the flag that keeps it) would store -0 for a sum of -0 products.
-    // The integer bits, which no float folding touches, put it right.
+    // A zero result is stored as +0, as XLA's sums, which start at +0, give it for -0 products: a compiler that
+    // drops the signed zero of 0.0f + x (Mesa's, given SPIR-V without the flag that keeps it) would leave -0.
+    // (A tiny negative sum that rounds to zero is -0 in IEEE arithmetic, in an fma too; it becomes +0 as well,
+    // equal as a value.) The integer bits, which no float folding touches, do it.
     output[output_offset + element] = as_float(as_uint(sum) == 0x80000000u ? 0u : as_uint(sum));
 }

@@ -83,6 +83,9 @@ final class ChannelsFirst {
      * the layout (rank, sizes, channel counts), in the order the channels-last geometry refuses them.
      */
     int[] internalInputShape(int[] inputShape, int groups) {
+        if (inputShape == null) {
+            throw new IllegalArgumentException("input: got a null shape; expected its dims, each >= 0");
+        }
         if (transposed) {
             checkTransposeInput(inputShape);
         } else {

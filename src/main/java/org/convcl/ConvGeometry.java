@@ -147,8 +147,12 @@ public final class ConvGeometry {
             throw new IllegalArgumentException("channels: got Cin " + inChannels + " and Cout " + outChannels
                     + "; channel counts must be >= 0");
         }
-        if (edgeMode == null || precision == null) {
-            throw new IllegalArgumentException((edgeMode == null ? "edgeMode" : "precision") + ": got null");
+        if (edgeMode == null) {
+            throw new IllegalArgumentException("edgeMode: got null; expected one of "
+                    + Arrays.toString(EdgeMode.values()) + " (EdgeMode.ZERO for zero padding)");
+        }
+        if (precision == null) {
+            throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
         }
         checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1), null);
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,

@@ -50,6 +50,10 @@ public final class ConvTransposeGeometry {
     }
 
     static ConvTransposeGeometry resolve(ConvTransposeSpec spec, int[] inputShape, int[] kernelShape) {
+        if (inputShape == null || kernelShape == null) {
+            throw new IllegalArgumentException((inputShape == null ? "input" : "kernel")
+                    + ": got a null shape; expected its dims, each >= 0");
+        }
         if (kernelShape.length < 3) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
                     + kernelShape.length + "; a ConvTranspose kernel is (*k, Cin, Cout) (or (*k, Cout, Cin) with "

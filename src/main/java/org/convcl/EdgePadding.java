@@ -29,6 +29,9 @@ public final class EdgePadding {
         if (mode == null) {
             throw new IllegalArgumentException("mode: got null; expected an EdgeMode");
         }
+        requirePerDim("sourceSpatial", sourceSpatial);
+        requirePerDim("paddedSpatial", paddedSpatial);
+        requirePerDim("padLo", padLo);
         int rank = sourceSpatial.length;
         if (paddedSpatial.length != rank || padLo.length != rank) {
             throw new IllegalArgumentException("edge padding: source spatial " + Arrays.toString(sourceSpatial)
@@ -55,11 +58,20 @@ public final class EdgePadding {
         Tensor.elementCount(paddedShape());
     }
 
+    private static void requirePerDim(String name, int[] values) {
+        if (values == null) {
+            throw new IllegalArgumentException(name + ": got null; expected one value per spatial dim");
+        }
+    }
+
     /**
      * The padding a CIRCULAR or REFLECT convolution applies to its input: source = the input, padded = the
      * input extended by the geometry's {@code (padLo, padHi)}.
      */
     public static EdgePadding ofInput(ConvGeometry g) {
+        if (g == null) {
+            throw new IllegalArgumentException("geometry: got null; expected a ConvGeometry (ConvSpec.resolve)");
+        }
         int[] inSpatial = g.inSpatial();
         int[] padded = new int[g.rank()];
         int[] lo = g.padLo();

@@ -55,6 +55,12 @@ class ApiRefusalsTest {
                 () -> explicit(new int[] {3}, -2, new int[] {1}, new int[] {1}));
         refused(IllegalArgumentException.class, "strides: per-dim setting null",
                 () -> explicit(new int[] {3}, 2, null, new int[] {1}));
+        refused(IllegalArgumentException.class, "edgeMode: got null; expected one of [ZERO, WRAP, MIRROR]",
+                () -> ConvGeometry.explicit(new int[] {1}, new int[] {5}, 2, new int[] {3}, 2, 1, new int[] {1},
+                        new int[] {1}, new int[] {1}, new int[] {0}, new int[] {0}, null));
+        refused(IllegalArgumentException.class, "precision: got null; expected Precision.HIGHEST or Precision.TF32",
+                () -> ConvGeometry.explicit(new int[] {1}, new int[] {5}, 2, new int[] {3}, 2, 1, new int[] {1},
+                        new int[] {1}, new int[] {1}, new int[] {0}, new int[] {0}, EdgeMode.ZERO, null));
     }
 
     private static ConvGeometry explicit(int[] kernel, int cin, int[] strides, int[] inputDilation) {
@@ -84,8 +90,10 @@ class ApiRefusalsTest {
                 () -> cpu.kernelGradient(g, new float[36], new float[48], new float[35]));
         refused(IllegalArgumentException.class, "outputGradient: has 49 elements but the shape [2, 6, 4] holds 48",
                 () -> cpu.kernelGradient(g, new float[36], new float[49], new float[36]));
-        refused(IllegalArgumentException.class, "biasGradient: rows -1 and channels 4 must be >= 0",
+        refused(IllegalArgumentException.class, "rows: got -1; the bias gradient's row count must be >= 0",
                 () -> cpu.biasGradient(-1, 4, new float[0], new float[4]));
+        refused(IllegalArgumentException.class, "channels: got -4; the bias gradient's channel count must be >= 0",
+                () -> cpu.biasGradient(2, -4, new float[0], new float[0]));
         refused(IllegalArgumentException.class, "outputGradient: has 7 elements but the shape [2, 4] holds 8",
                 () -> cpu.biasGradient(2, 4, new float[7], new float[4]));
         refused(IllegalArgumentException.class, "geometry: got null",

@@ -108,6 +108,9 @@ public final class Backends {
      * Its {@code close()} is refused; see the class comment.
      */
     public static OpenClBackend openClBackend(OpenClDevice device) {
+        if (device == null) {
+            throw new IllegalArgumentException("device: got null; expected an OpenClDevice (DeviceDiscovery.discover)");
+        }
         synchronized (SHARED) {
             SharedBackendOwner owner = SHARED.get(device.index());
             if (owner == null) {

@@ -43,9 +43,13 @@ public final class HostOperands {
 
     /** The bias gradient's {@code (rows, channels)} matrix and its {@code (channels)} result. */
     public static void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
-        if (rows < 0 || channels < 0) {
-            throw new IllegalArgumentException("biasGradient: rows " + rows + " and channels " + channels
-                    + " must be >= 0");
+        if (rows < 0) {
+            throw new IllegalArgumentException("rows: got " + rows + "; the bias gradient's row count must be >= 0"
+                    + " (channels " + channels + ")");
+        }
+        if (channels < 0) {
+            throw new IllegalArgumentException("channels: got " + channels + "; the bias gradient's channel count"
+                    + " must be >= 0 (rows " + rows + ")");
         }
         length("outputGradient", outputGradient, new int[] {rows, channels});
         length("biasGradient", biasGradient, new int[] {channels});

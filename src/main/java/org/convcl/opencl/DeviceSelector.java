@@ -63,6 +63,10 @@ public final class DeviceSelector {
 
     /** Devices that {@code request} names: by index when it is a number, else by name substring. */
     public static List<OpenClDevice> matching(List<OpenClDevice> devices, String request) {
+        if (devices == null) {
+            throw new IllegalArgumentException("devices: got null; expected a list of OpenCL devices "
+                    + "(DeviceDiscovery.discover)");
+        }
         String wanted = request.trim();
         if (wanted.matches("\\d+")) {
             int index;

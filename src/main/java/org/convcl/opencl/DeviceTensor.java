@@ -43,12 +43,19 @@ public final class DeviceTensor implements AutoCloseable {
 
     /** Copies {@code tensor} to {@code backend}'s device. */
     public static DeviceTensor upload(OpenClBackend backend, Tensor tensor) {
-        return backend.upload(tensor);
+        return checkedBackend(backend).upload(tensor);
     }
 
     /** An uninitialised tensor of {@code shape} on {@code backend}'s device. */
     public static DeviceTensor allocate(OpenClBackend backend, int... shape) {
-        return backend.allocate(shape);
+        return checkedBackend(backend).allocate(shape);
+    }
+
+    private static OpenClBackend checkedBackend(OpenClBackend backend) {
+        if (backend == null) {
+            throw new IllegalArgumentException("backend: got null; expected an OpenClBackend");
+        }
+        return backend;
     }
 
     /**
@@ -143,6 +150,10 @@ public final class DeviceTensor implements AutoCloseable {
      * every command already submitted on the device (and waits for them).
      */
     public void write(Tensor values) {
+        if (values == null) {
+            throw new IllegalArgumentException("values: got null; expected a Tensor of shape "
+                    + Arrays.toString(shape));
+        }
         backend.write(this, values);
     }
 

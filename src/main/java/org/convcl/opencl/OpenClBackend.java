@@ -109,7 +109,7 @@ public final class OpenClBackend implements ConvBackend {
      * which releases everything it created. Layers built on it stop working when it is closed.
      */
     public static OpenClBackend create(OpenClDevice device) {
-        return new OpenClBackend(OpenClContext.create(device), false);
+        return new OpenClBackend(OpenClContext.create(checkedDevice(device)), false);
     }
 
     /** A new private backend whose compiled programs are cached in {@code binaries} (one of a null directory: none). */
@@ -123,7 +123,15 @@ public final class OpenClBackend implements ConvBackend {
      * Applications get the JVM-wide shared backends from {@code Backends} and their own from {@link #create}.
      */
     public static SharedBackendOwner createShared(OpenClDevice device) {
-        return new SharedBackendOwner(new OpenClBackend(OpenClContext.create(device), true));
+        return new SharedBackendOwner(new OpenClBackend(OpenClContext.create(checkedDevice(device)), true));
+    }
+
+    /** {@code device}, refused by name when null (a context would fail on it with a bare NullPointerException). */
+    static OpenClDevice checkedDevice(OpenClDevice device) {
+        if (device == null) {
+            throw new IllegalArgumentException("device: got null; expected an OpenClDevice (DeviceDiscovery.discover)");
+        }
+        return device;
     }
 
     @Override
@@ -147,6 +155,7 @@ public final class OpenClBackend implements ConvBackend {
      * @hidden
      */
     public ConvPlan plan(ConvGeometry g, boolean hasBias) {
+        HostOperands.geometry(g);
         return guarded(() -> defaultPlan(g, hasBias));
     }
 
@@ -157,6 +166,10 @@ public final class OpenClBackend implements ConvBackend {
      * @hidden
      */
     public ConvPlan plan(ConvGeometry g, boolean hasBias, KernelConfig config) {
+        HostOperands.geometry(g);
+        if (config == null) {
+            throw new IllegalArgumentException("config: got null; expected a KernelConfig");
+        }
         return guarded(() -> cachedPlan(g, hasBias, config));
     }
 
@@ -308,6 +321,7 @@ public final class OpenClBackend implements ConvBackend {
      */
     public void kernelGradient(ConvGeometry g, DeviceTensor input, DeviceTensor outputGradient,
             DeviceTensor kernelGradient) {
+        HostOperands.geometry(g);
         produce(kernelGradient, () -> "kernel gradient of " + g,
                 () -> gradients.kernelGradient(g, input, outputGradient, kernelGradient));
     }
@@ -320,11 +334,13 @@ public final class OpenClBackend implements ConvBackend {
 
     /** Enqueues {@link #pad(EdgePadding, float[], float[])} on device tensors (batch dims may be several). */
     public void pad(EdgePadding padding, DeviceTensor source, DeviceTensor padded) {
+        HostOperands.padding(padding);
         produce(padded, () -> "edge padding " + padding, () -> gradients.pad(padding, source, padded));
     }
 
     /** Enqueues {@link #fold(EdgePadding, float[], float[], float[])} on device tensors; {@code bias} may be null. */
     public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
+        HostOperands.padding(padding);
         produce(source, () -> "edge fold " + padding, () -> gradients.fold(padding, padded, bias, source));
     }
 

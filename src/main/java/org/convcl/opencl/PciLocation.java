@@ -33,7 +33,7 @@ public record PciLocation(int domain, int bus, int slot) {
      * fails). Never throws.
      */
     public static Optional<PciLocation> of(OpenClDevice device) {
-        if (!device.hasExtension(NVIDIA_EXTENSION)) {
+        if (!OpenClBackend.checkedDevice(device).hasExtension(NVIDIA_EXTENSION)) {
             return Optional.empty();
         }
         try {

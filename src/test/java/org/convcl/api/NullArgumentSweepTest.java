@@ -38,9 +38,11 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Every public method and constructor of the API packages ({@code org.convcl}, {@code org.convcl.backend},
  * {@code org.convcl.opencl}), given null for one reference parameter at a time (and small valid values for the
- * others), either accepts it or refuses it with an exception whose message names what was wrong: never a
- * {@link NullPointerException} whose message is the JVM's {@code "<local3>" is null}, or none. (The refusals the
- * issue named are checked message by message in {@code ApiRefusalsTest}.)
+ * others), either accepts it or refuses it with an exception whose message names what was wrong: a
+ * {@link NullPointerException} passes only when its message starts with the parameter's name (as
+ * {@code Objects.requireNonNull(x, "x")} throws it), never the JVM's own ({@code Cannot invoke ... because "g" is
+ * null}, {@code "<local3>" is null}) or none. (The refusals the issue named are checked message by message in
+ * {@code ApiRefusalsTest}.)
  */
 class NullArgumentSweepTest {
     private static final List<String> PACKAGES = List.of("org.convcl", "org.convcl.backend", "org.convcl.opencl");
@@ -61,8 +63,11 @@ class NullArgumentSweepTest {
                 List<Executable> members = new ArrayList<>(Arrays.asList(type.getConstructors()));
                 members.addAll(Arrays.asList(type.getMethods()));
                 for (Executable member : members) {
+                    // An enum's valueOf(String) is the compiler's, and its NullPointerException ("Name is null")
+                    // the JDK's documented contract.
                     if (member.getDeclaringClass() != type || member.isSynthetic()
-                            || (member instanceof Method m && m.getName().equals("equals"))) {
+                            || (member instanceof Method m && (m.getName().equals("equals")
+                                    || (type.isEnum() && m.getName().equals("valueOf"))))) {
                         continue;
                     }
                     Class<?>[] parameters = member.getParameterTypes();
@@ -70,6 +75,8 @@ class NullArgumentSweepTest {
                         if (parameters[i].isPrimitive()) {
                             continue;
                         }
+                        assertTrue(member.getParameters()[i].isNamePresent(), member + ": no parameter names in the "
+                                + "class files; main must be compiled with -parameters (pom.xml)");
                         Optional<String> problem = callWithNull(type, member, i);
                         if (problem != null) {
                             calls++;
@@ -124,14 +131,21 @@ class NullArgumentSweepTest {
             return Optional.empty();
         } catch (InvocationTargetException e) {
             Throwable thrown = e.getCause();
-            // The JVM's own message names a local slot ("<local3>") where the class has no local-variable table,
-            // or nothing at all: neither tells the caller which argument was wrong.
-            if (thrown instanceof NullPointerException
-                    && (thrown.getMessage() == null || thrown.getMessage().contains("\"<local"))) {
-                return Optional.of(member + " with null parameter " + index + ": " + thrown);
+            // A NullPointerException passes only as Objects.requireNonNull(x, "x") throws it: its message starts
+            // with the parameter's name. The JVM's own messages ("Cannot invoke ... because \"g\" is null", or
+            // "<local3>" without a local-variable table) describe the library's code, not the caller's mistake.
+            String name = member.getParameters()[index].getName();
+            if (thrown instanceof NullPointerException && !namesParameter(thrown.getMessage(), name)) {
+                return Optional.of(member + " with null " + name + ": " + thrown);
             }
             return Optional.empty();
         }
+    }
+
+    /** Whether {@code message} begins with the parameter's name as a word ({@code "x"}, {@code "x: got null; ..."}). */
+    static boolean namesParameter(String message, String name) {
+        return message != null && message.startsWith(name) && (message.length() == name.length()
+                || !Character.isJavaIdentifierPart(message.charAt(name.length())));
     }
 
     private Object sample(Class<?> type) {

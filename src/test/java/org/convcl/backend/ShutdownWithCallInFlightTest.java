@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
+import org.convcl.Tensor;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.Processes;
 import org.junit.jupiter.api.Test;
@@ -46,7 +49,7 @@ class ShutdownWithCallInFlightTest {
             String line = out.readLine();
             assertTrue("in flight".equals(line), "the child reports its call in flight, got " + line + "; stderr:\n"
                     + Files.readString(err));
-            // The call holds the backend's lock by now (it is still compiling or computing, tens of seconds).
+            // The child waits for its queue (a minute of work) holding the backend's lock.
             Thread.sleep(1_000);
             long signalled = System.nanoTime();
             child.destroy(); // SIGTERM
@@ -79,23 +82,48 @@ class ShutdownWithCallInFlightTest {
     }
 
     /**
-     * The child: the kernel gradient of a 7x7, 64-to-64-channel layer over 32 images of 96x96 on the shared OpenCL
-     * backend, about 120 GFLOP in a reduction: minutes on PoCL, whose forward kernels would be done too soon.
+     * The child: a queue of kernel gradients (7x7 taps, 64 to 64 channels, one 48x48 image each) on the shared
+     * OpenCL backend, sized from a timed batch of them to last about {@value #QUEUE_MS} ms on this device (PoCL on
+     * two cores or a datacenter GPU alike), then a wait for all of them, which holds the backend's lock: the call in
+     * flight that SIGTERM meets, long past the hook's bounded wait.
      */
     public static final class CallInFlight {
+        private static final double QUEUE_MS = 60_000;
+        /** Timed runs double until they take this long: one run on a fast GPU is shorter than a launch's jitter. */
+        private static final double TIMED_MS = 200;
+
         public static void main(String[] args) throws Exception {
-            ConvBackend backend = Backends.select(BackendChoice.OPENCL);
-            ConvGeometry g = ConvSpec.defaults().resolve(new int[] {32, 96, 96, 64}, new int[] {7, 7, 64, 64});
-            float[] input = new float[32 * 96 * 96 * 64];
-            float[] outputGradient = new float[g.batch() * g.outputSpatialSize() * 64];
-            float[] kernelGradient = new float[7 * 7 * 64 * 64];
-            Thread call = new Thread(() -> backend.kernelGradient(g, input, outputGradient, kernelGradient),
-                    "call-in-flight");
-            call.start();
-            System.out.println("in flight");
-            System.out.flush();
-            call.join();
-            System.out.println("call ended");
+            OpenClBackend backend = (OpenClBackend) Backends.select(BackendChoice.OPENCL);
+            ConvGeometry g = ConvSpec.defaults().resolve(new int[] {1, 48, 48, 64}, new int[] {7, 7, 64, 64});
+            try (DeviceTensor input = backend.upload(Tensor.zeros(g.inputShape()));
+                    DeviceTensor outputGradient = backend.upload(Tensor.zeros(g.outputShape()));
+                    DeviceTensor kernelGradient = backend.allocate(g.kernelShape())) {
+                Runnable one = () -> backend.kernelGradient(g, input, outputGradient, kernelGradient);
+                one.run(); // compiles
+                backend.finish();
+                int count = 1;
+                double ms;
+                while (true) {
+                    long start = System.nanoTime();
+                    for (int i = 0; i < count; i++) {
+                        one.run();
+                    }
+                    backend.finish();
+                    ms = (System.nanoTime() - start) / 1e6;
+                    if (ms >= TIMED_MS || count >= 1 << 16) {
+                        break;
+                    }
+                    count *= 2;
+                }
+                long queued = (long) Math.min(1_000_000, Math.ceil(QUEUE_MS * count / ms));
+                for (long i = 0; i < queued; i++) {
+                    one.run();
+                }
+                System.out.println("in flight");
+                System.out.flush();
+                backend.finish();
+                System.out.println("call ended");
+            }
         }
     }
 }
