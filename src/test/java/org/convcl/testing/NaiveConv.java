@@ -188,14 +188,16 @@ public final class NaiveConv {
         return q;
     }
 
-    private static void unflatten(int flat, int[] sizes, int[] index) {
+    /** Row-major coordinates of {@code flat} within {@code sizes}, into {@code index}. */
+    static void unflatten(int flat, int[] sizes, int[] index) {
         for (int d = sizes.length - 1; d >= 0; d--) {
             index[d] = flat % sizes[d];
             flat /= sizes[d];
         }
     }
 
-    private static int product(int[] sizes) {
+    /** The element count of a shape. */
+    static int product(int[] sizes) {
         int p = 1;
         for (int s : sizes) {
             p *= s;

@@ -57,9 +57,9 @@ public final class NaiveGradients {
             padded[d] = dilated + pads.lo()[d] + pads.hi()[d];
             out[d] = Math.max(0, Math.floorDiv(padded[d] - ((k[d] - 1) * kd[d] + 1), s[d]) + 1);
         }
-        int inCount = product(spatial);
-        int outCount = product(out);
-        int taps = product(k);
+        int inCount = NaiveConv.product(spatial);
+        int outCount = NaiveConv.product(out);
+        int taps = NaiveConv.product(k);
         double[] dk = new double[w.length];
         double[] dkAbs = new double[w.length];
         int[] oi = new int[n];
@@ -67,9 +67,9 @@ public final class NaiveGradients {
         int[] p = new int[n];
         for (int b = 0; b < batch; b++) {
             for (int o = 0; o < outCount; o++) {
-                unflatten(o, out, oi);
+                NaiveConv.unflatten(o, out, oi);
                 for (int t = 0; t < taps; t++) {
-                    unflatten(t, k, ti);
+                    NaiveConv.unflatten(t, k, ti);
                     for (int d = 0; d < n; d++) {
                         p[d] = oi[d] * s[d] + ti[d] * kd[d];
                     }
@@ -96,8 +96,8 @@ public final class NaiveGradients {
         // summed onto the element it copies.
         int[] visit = zeroMode ? spatial : padded;
         for (int b = 0; b < batch; b++) {
-            for (int v = 0; v < product(visit); v++) {
-                unflatten(v, visit, i);
+            for (int v = 0; v < NaiveConv.product(visit); v++) {
+                NaiveConv.unflatten(v, visit, i);
                 for (int d = 0; d < n; d++) {
                     p[d] = zeroMode ? i[d] * ld[d] + pads.lo()[d] : i[d];
                 }
@@ -105,7 +105,7 @@ public final class NaiveGradients {
                 Arrays.fill(sum, 0);
                 Arrays.fill(abs, 0);
                 for (int t = 0; t < taps; t++) {
-                    unflatten(t, k, ti);
+                    NaiveConv.unflatten(t, k, ti);
                     int o = 0;
                     boolean real = true;
                     for (int d = 0; d < n; d++) {
@@ -160,20 +160,5 @@ public final class NaiveGradients {
             src = src * spatial[d] + coord;
         }
         return src;
-    }
-
-    private static void unflatten(int flat, int[] sizes, int[] index) {
-        for (int d = sizes.length - 1; d >= 0; d--) {
-            index[d] = flat % sizes[d];
-            flat /= sizes[d];
-        }
-    }
-
-    private static int product(int[] sizes) {
-        int p = 1;
-        for (int size : sizes) {
-            p *= size;
-        }
-        return p;
     }
 }

@@ -46,15 +46,15 @@ public record SparseConv(int batch, int[] spatial, int cin, int[] kernel, int co
     }
 
     public int inputLength() {
-        return batch * product(spatial) * cin;
+        return batch * NaiveConv.product(spatial) * cin;
     }
 
     public int kernelLength() {
-        return product(kernel) * (cin / groups) * cout;
+        return NaiveConv.product(kernel) * (cin / groups) * cout;
     }
 
     public int outputLength() {
-        return batch * product(outSpatial()) * cout;
+        return batch * NaiveConv.product(outSpatial()) * cout;
     }
 
     /** {@code conv(x, w) + bias} (bias may be null). */
@@ -133,16 +133,16 @@ public record SparseConv(int batch, int[] spatial, int cin, int[] kernel, int co
     private void visit(Pair pair) {
         int n = rank();
         int[] out = outSpatial();
-        int outCount = product(out);
-        int taps = product(kernel);
-        int inCount = product(spatial);
+        int outCount = NaiveConv.product(out);
+        int taps = NaiveConv.product(kernel);
+        int inCount = NaiveConv.product(spatial);
         int[] o = new int[n];
         int[] t = new int[n];
         for (int b = 0; b < batch; b++) {
             for (int op = 0; op < outCount; op++) {
-                unflatten(op, out, o);
+                NaiveConv.unflatten(op, out, o);
                 for (int tap = 0; tap < taps; tap++) {
-                    unflatten(tap, kernel, t);
+                    NaiveConv.unflatten(tap, kernel, t);
                     long pixel = 0;
                     boolean real = true;
                     for (int d = 0; d < n && real; d++) {
@@ -156,20 +156,5 @@ public record SparseConv(int batch, int[] spatial, int cin, int[] kernel, int co
                 }
             }
         }
-    }
-
-    private static void unflatten(int flat, int[] sizes, int[] index) {
-        for (int d = sizes.length - 1; d >= 0; d--) {
-            index[d] = flat % sizes[d];
-            flat /= sizes[d];
-        }
-    }
-
-    private static int product(int[] sizes) {
-        int p = 1;
-        for (int s : sizes) {
-            p *= s;
-        }
-        return p;
     }
 }
