@@ -265,8 +265,15 @@ public final class OpenClBackend implements ConvBackend {
         }
         produce(output, () -> "convolution " + g, () -> {
             ConvPlan chosen = plan != null ? plan : defaultPlan(g, bias != null);
-            chosen.enqueue(context, g.batch(), input.buffer(), 0, kernel.buffer(), bias == null ? placeholder
-                    : bias.buffer(), output.buffer(), 0);
+            ClBuffer biasBuffer = bias == null ? placeholder : bias.buffer();
+            ClBuffer rows = chosen.phaseBiasRows(context, pool, kernel.buffer(), biasBuffer);
+            try {
+                chosen.enqueue(context, g.batch(), input.buffer(), 0, kernel.buffer(), biasBuffer, rows,
+                        output.buffer(), 0);
+            } finally {
+                // Safe while the kernel still runs: the compute queue is in order, so a later user waits.
+                pool.release(rows);
+            }
         });
     }
 

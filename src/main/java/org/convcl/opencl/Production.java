@@ -1,10 +1,16 @@
 package org.convcl.opencl;
 
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.convcl.opencl.internal.runtime.ClEvents;
 import org.jocl.CL;
+import org.jocl.CLException;
+import org.jocl.EventCallbackFunction;
 import org.jocl.cl_event;
 
 /**
@@ -18,8 +24,17 @@ import org.jocl.cl_event;
 final class Production {
     private static final long FIRST_PAUSE_NANOS = 10_000;
     private static final long LONGEST_PAUSE_NANOS = 100_000;
+    /** How often a thread sleeping on the event's callback reads its status all the same. */
+    private static final long CHECK_MILLIS = 50;
     private final cl_event event;
     private final Supplier<String> call;
+    /** The event's end, from its callback once a wait registered it (guarded by this). */
+    private CompletableFuture<Void> end;
+    /** Held while the driver may still call it (guarded by this). */
+    @SuppressWarnings("unused")
+    private EventCallbackFunction callback;
+    /** Whether the driver refused the callback (an OpenCL 1.0 driver): waits poll (guarded by this). */
+    private boolean callbackRefused;
 
     /** Takes over the caller's reference to {@code event}. */
     Production(cl_event event, Supplier<String> call) {
@@ -49,26 +64,86 @@ final class Production {
      * As {@link #await}, except that the calling thread, if interrupted while waiting, stops waiting with a
      * {@link CancellationException} naming the call (its flag stays set; the work itself runs to its end on the
      * device, which no OpenCL call can stop). The host-array calls wait this way, so that an interrupted caller
-     * gets control back within about a millisecond however long the kernels take. The status is polled, with
-     * pauses that double from {@value #FIRST_PAUSE_NANOS} ns to {@value #LONGEST_PAUSE_NANOS} ns: a short call
-     * is seen complete almost at once, a long one costs a status query every fraction of a millisecond. The
-     * caller must have flushed the queues the work is on.
+     * gets control back at once however long the kernels take. The thread sleeps until the driver reports the
+     * event's end through an event callback ({@code clSetEventCallback}), so that it takes no CPU meanwhile (a
+     * status poll every fraction of a millisecond took CPU from a CPU device's kernels, or a core beside a GPU).
+     *
+     * <p>The callback only wakes the thread; the status is then read from the event. Neither PoCL nor rusticl
+     * calls a callback registered before a command fails (seen with user events set to an error), and PoCL reports
+     * 0 to one registered after: so the sleeping thread also reads the status every {@value #CHECK_MILLIS} ms,
+     * which bounds how late it sees a failure at no cost worth counting. A driver that refuses callbacks (OpenCL
+     * 1.0) is polled, with pauses that double from {@value #FIRST_PAUSE_NANOS} ns to
+     * {@value #LONGEST_PAUSE_NANOS} ns. The caller must have flushed the queues the work is on.
      */
     void awaitUnlessInterrupted(Object target) {
+        int status = status();
+        if (status > 0) {
+            CompletableFuture<Void> end = end();
+            status = end == null ? pollUnlessInterrupted(target) : sleepUnlessInterrupted(end, target);
+        }
+        if (status < 0) {
+            throw failure(status, target);
+        }
+    }
+
+    /**
+     * Completed by the driver's callback when the event ends, registered on the first wait (later waits, on any
+     * thread, share it); null when the driver refuses the callback. The callback runs on a driver thread and only
+     * completes the future. JOCL keeps the callback object alive until it is called; this holds it too.
+     */
+    private synchronized CompletableFuture<Void> end() {
+        if (end == null && !callbackRefused) {
+            CompletableFuture<Void> future = new CompletableFuture<>();
+            EventCallbackFunction notify = (ended, status, data) -> future.complete(null);
+            try {
+                CL.clSetEventCallback(event, CL.CL_COMPLETE, notify, null);
+            } catch (CLException e) {
+                callbackRefused = true;
+                return null;
+            }
+            callback = notify;
+            end = future;
+        }
+        return end;
+    }
+
+    /** Sleeps until {@code end} completes (or the next check is due) while the status says pending. */
+    private int sleepUnlessInterrupted(CompletableFuture<Void> end, Object target) {
+        int status = status();
+        while (status > 0) {
+            try {
+                end.get(CHECK_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // kept set: the caller's own code looks at it too
+                throw interrupted(target);
+            } catch (TimeoutException e) {
+                // The periodic check: a failure may come without a callback.
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("the event callback of " + call.get() + " failed", e.getCause());
+            }
+            status = status();
+        }
+        return status;
+    }
+
+    /** The wait for a driver without event callbacks: the status, polled with growing pauses. */
+    private int pollUnlessInterrupted(Object target) {
         long pause = FIRST_PAUSE_NANOS;
         int status = status();
         while (status > 0) {
             if (Thread.currentThread().isInterrupted()) {
-                throw new CancellationException(call.get() + " interrupted while waiting for its device work"
-                        + (target == null ? "" : " (writing " + target + ")"));
+                throw interrupted(target);
             }
             LockSupport.parkNanos(pause);
             pause = Math.min(LONGEST_PAUSE_NANOS, pause * 2);
             status = status();
         }
-        if (status < 0) {
-            throw failure(status, target);
-        }
+        return status;
+    }
+
+    private CancellationException interrupted(Object target) {
+        return new CancellationException(call.get() + " interrupted while waiting for its device work"
+                + (target == null ? "" : " (writing " + target + ")"));
     }
 
     /** The execution status now, without waiting: 0 when complete, positive while pending, negative on failure. */

@@ -8,6 +8,7 @@ import org.convcl.Precision;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.OpenClDevice;
 import org.convcl.opencl.internal.compile.BuildOptions;
+import org.convcl.opencl.internal.runtime.BufferPool;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.ClKernel;
 import org.convcl.opencl.internal.runtime.ClProgram;
@@ -109,18 +110,36 @@ public final class ConvPlan implements AutoCloseable {
             throw new IllegalArgumentException("tiling " + tiling + ": " + gemm.columnGroups() + " column work-groups "
                     + "exceed " + GemmLaunch.MAX_COLUMN_GROUPS + "; use a larger tileN or KernelConfig.General");
         }
+        long phaseBiasLength = hasInputDilation(g)
+                ? (long) PhaseDecomposition.phaseCount(PhaseDecomposition.of(g)) * g.outChannels() : 0;
+        // Refused here, before anything is compiled, so that the default plan falls back to the general kernel
+        // (which needs no rows) instead of the call failing partway.
+        if (phaseBiasLength > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tiling " + tiling + ": " + phaseBiasLength + " per-phase bias values "
+                    + "(phases x output channels) exceed 2^31 - 1; use KernelConfig.General");
+        }
+        if (phaseBiasLength > 0) {
+            BatchChunks.forDevice(device).checkBuffer(4 * phaseBiasLength, "tiling " + tiling
+                    + ": per-phase bias rows");
+        }
         String options = gemm.options();
         ClProgram program = context.program(GEMM_SOURCES, options);
         ClKernel kernel = context.kernel(program, "conv_gemm");
         checkKernelLimit(kernel, device, tiling.workGroupSize(), "tiling " + tiling);
         Launch launch = new Launch(gemm::global, gemm.local());
-        if (!hasInputDilation(g)) {
+        if (phaseBiasLength == 0) {
             return new ConvPlan(key, g, new KernelConfig.Gemm(tiling), hasBias, options, kernel, List.of(), launch,
                     tiling.vectorK(), tiling.vectorN());
         }
-        long phaseBiasLength = (long) PhaseDecomposition.phaseCount(PhaseDecomposition.of(g)) * g.outChannels();
+        ClKernel phaseBias;
+        try {
+            phaseBias = context.kernel(program, "phase_bias");
+        } catch (RuntimeException e) {
+            kernel.close();
+            throw e;
+        }
         return new ConvPlan(key, g, new KernelConfig.Gemm(tiling), hasBias, options, kernel, List.of(), launch,
-                tiling.vectorK(), tiling.vectorN(), context.kernel(program, "phase_bias"), phaseBiasLength);
+                tiling.vectorK(), tiling.vectorN(), phaseBias, phaseBiasLength);
     }
 
     /** conv_gemm.cl's PHASED: input dilation in some dim, whose zeros the GEMM skips tap by tap. */
@@ -157,9 +176,18 @@ public final class ConvPlan implements AutoCloseable {
                 inputVector, vector);
     }
 
-    /** Refuses (and releases) a kernel the compiled program cannot launch with {@code workGroupSize} items. */
+    /**
+     * Refuses (and releases) a kernel the compiled program cannot launch with {@code workGroupSize} items; a
+     * failed query releases it too.
+     */
     private static void checkKernelLimit(ClKernel kernel, OpenClDevice device, long workGroupSize, String what) {
-        long kernelLimit = kernel.maxWorkGroupSize(device.handle());
+        long kernelLimit;
+        try {
+            kernelLimit = kernel.maxWorkGroupSize(device.handle());
+        } catch (RuntimeException e) {
+            kernel.close();
+            throw e;
+        }
         if (workGroupSize > kernelLimit) {
             kernel.close();
             throw new IllegalArgumentException(what + ": the compiled kernel runs at most " + kernelLimit
@@ -237,20 +265,48 @@ public final class ConvPlan implements AutoCloseable {
 
     /**
      * Enqueues one run over {@code batch} batch elements: input from element {@code inputOffset} of
-     * {@code input}, output to element {@code outputOffset} of {@code output}. Returns without waiting.
+     * {@code input}, output to element {@code outputOffset} of {@code output}. Returns without waiting. A one-off
+     * launch (the variant probe's, the tests'): a phased plan computes its bias rows into a buffer made for this
+     * launch. The backend's calls, which may run the plan once per batch chunk and must allocate nothing in
+     * steady state, take the rows from {@link #phaseBiasRows} once per call and pass them to
+     * {@link #enqueue(OpenClContext, int, ClBuffer, int, ClBuffer, ClBuffer, ClBuffer, ClBuffer, int)}.
      */
     public void enqueue(OpenClContext context, int batch, ClBuffer input, int inputOffset, ClBuffer weights, ClBuffer bias,
             ClBuffer output, int outputOffset) {
         if (batch == 0) {
             return;
         }
-        if (inputOffset % inputAlignment != 0 || outputOffset % outputAlignment != 0) {
-            throw new IllegalArgumentException("plan " + this + ": loads " + inputAlignment + " and stores "
-                    + outputAlignment + " floats at once, so the input offset (" + inputOffset + ") and output offset ("
-                    + outputOffset + ") must be multiples of them");
+        checkAlignment(inputOffset, outputOffset);
+        if (phaseBias == null) {
+            enqueue(context, batch, input, inputOffset, weights, bias, null, output, outputOffset);
+            return;
+        }
+        // Released once the launches that use it are enqueued, which OpenCL defers until they have run.
+        try (ClBuffer rows = context.allocate(4 * phaseBiasLength, "per-phase bias rows")) {
+            enqueuePhaseBias(context, weights, bias, rows);
+            enqueue(context, batch, input, inputOffset, weights, bias, rows, output, outputOffset);
+        }
+    }
+
+    /**
+     * As {@link #enqueue(OpenClContext, int, ClBuffer, int, ClBuffer, ClBuffer, ClBuffer, int)}, with a phased
+     * plan's bias rows already computed from these {@code weights} and {@code bias} ({@link #phaseBiasRows});
+     * {@code rows} is null for a plan without phases.
+     */
+    public void enqueue(OpenClContext context, int batch, ClBuffer input, int inputOffset, ClBuffer weights,
+            ClBuffer bias, ClBuffer rows, ClBuffer output, int outputOffset) {
+        if (batch == 0) {
+            return;
+        }
+        checkAlignment(inputOffset, outputOffset);
+        if ((rows != null) != (phaseBias != null)) {
+            throw new IllegalArgumentException("rows: got " + (rows == null ? "null" : "a buffer") + " for plan "
+                    + this + "; a phased plan needs its per-phase bias rows (phaseBiasRows), any other plan none");
         }
         if (phaseBias != null) {
-            enqueuePhased(context, batch, input, inputOffset, weights, bias, output, outputOffset);
+            // The rows replace the bias: the kernel adds the row of each output's phase.
+            kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset,
+                    weights, rows, output, outputOffset);
         } else if (tables.isEmpty()) {
             kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset, weights,
                     bias, output, outputOffset);
@@ -261,23 +317,39 @@ public final class ConvPlan implements AutoCloseable {
     }
 
     /**
-     * The phased GEMM: its per-phase bias rows first, from this call's weights and bias, into a buffer of the
-     * call's own (calls may share the plan); the buffer is released once the launches that use it are enqueued,
-     * which OpenCL defers until they have run.
+     * For a phased GEMM plan (input dilation: every strided input gradient, every transposed convolution): a
+     * buffer from {@code pool} holding the per-phase bias rows of {@code weights} and {@code bias}, enqueued on the
+     * compute queue; null for any other plan. Computed once per call and shared by its chunks; the caller gives
+     * it back to the pool once its launches are enqueued (safe while they run: the queue is in order). A buffer
+     * of the call's own, not one of the plan's: plans are shared by concurrent calls with other weights.
      */
-    private void enqueuePhased(OpenClContext context, int batch, ClBuffer input, int inputOffset, ClBuffer weights,
-            ClBuffer bias, ClBuffer output, int outputOffset) {
-        if (phaseBiasLength > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("plan " + this + ": " + phaseBiasLength + " per-phase bias values "
-                    + "(phases x output channels) exceed 2^31 - 1; use KernelConfig.General");
+    public ClBuffer phaseBiasRows(OpenClContext context, BufferPool pool, ClBuffer weights, ClBuffer bias) {
+        if (phaseBias == null) {
+            return null;
         }
-        try (ClBuffer rows = context.allocate(4 * phaseBiasLength, "per-phase bias rows")) {
-            long local = 64;
-            phaseBias.launch(context.queue(), new long[] {(phaseBiasLength + local - 1) / local * local}, null,
-                    weights, bias, rows);
-            kernel.launch(context.queue(), launch.global().apply(batch), launch.local(), batch, input, inputOffset,
-                    weights, rows, output, outputOffset);
+        ClBuffer rows = pool.acquire(4 * phaseBiasLength, () -> "per-phase bias rows of " + this);
+        try {
+            enqueuePhaseBias(context, weights, bias, rows);
+        } catch (RuntimeException e) {
+            pool.release(rows);
+            throw e;
         }
+        return rows;
+    }
+
+    private void checkAlignment(int inputOffset, int outputOffset) {
+        if (inputOffset % inputAlignment != 0 || outputOffset % outputAlignment != 0) {
+            throw new IllegalArgumentException("plan " + this + ": loads " + inputAlignment + " and stores "
+                    + outputAlignment + " floats at once, so the input offset (" + inputOffset + ") and output offset ("
+                    + outputOffset + ") must be multiples of them");
+        }
+    }
+
+    /** Enqueues phase_bias: {@code rows} = the bias plus the products with the dilation zeros the GEMM skips. */
+    private void enqueuePhaseBias(OpenClContext context, ClBuffer weights, ClBuffer bias, ClBuffer rows) {
+        long local = 64;
+        phaseBias.launch(context.queue(), new long[] {(phaseBiasLength + local - 1) / local * local}, null,
+                weights, bias, rows);
     }
 
     /** Whether this plan computes {@code g} (any batch). */

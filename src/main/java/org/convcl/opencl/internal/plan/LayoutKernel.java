@@ -37,7 +37,13 @@ public final class LayoutKernel implements AutoCloseable {
         while (true) {
             ClProgram program = context.program(SOURCE, new BuildOptions().define("TILE", tile).toString());
             ClKernel kernel = context.kernel(program, "batched_transpose");
-            long limit = kernel.maxWorkGroupSize(context.device().handle());
+            long limit;
+            try {
+                limit = kernel.maxWorkGroupSize(context.device().handle());
+            } catch (RuntimeException e) {
+                kernel.close();
+                throw e;
+            }
             if ((long) tile * tile <= limit || tile == 1) {
                 return new LayoutKernel(kernel, tile);
             }

@@ -47,20 +47,24 @@ public final class PipelinedForward {
         int outputPerElement = g.outputSpatialSize() * g.outChannels();
         ClBuffer in = null;
         ClBuffer out = null;
+        ClBuffer rows = null;
         try {
             in = pool.acquire(4L * chunk * inputPerElement, () -> "input chunk of " + g);
             out = pool.acquire(4L * chunk * outputPerElement, () -> "output chunk of " + g);
+            // A phased plan's bias rows depend on the weights only: once per call, not per chunk.
+            rows = plan.phaseBiasRows(context, pool, weights, bias);
             for (int first = 0; first < g.batch(); first += chunk) {
                 stopIfInterrupted(g, first);
                 int count = Math.min(chunk, g.batch() - first);
                 uploadedFloats.addAndGet((long) count * inputPerElement);
                 context.write(in, 0, input, first * inputPerElement, count * inputPerElement);
-                plan.enqueue(context, count, in, 0, weights, bias, out, 0);
+                plan.enqueue(context, count, in, 0, weights, bias, rows, out, 0);
                 context.read(context.queue(), out, 0, output, first * outputPerElement, count * outputPerElement);
             }
         } finally {
             pool.release(in);
             pool.release(out);
+            pool.release(rows);
         }
     }
 
@@ -93,11 +97,15 @@ public final class PipelinedForward {
         int slots = Math.min(pipeline.slots(), chunks);
         Slot[] slot = new Slot[slots];
         cl_event start = null;
+        ClBuffer rows = null;
         boolean done = false;
         try {
             for (int i = 0; i < slots; i++) {
                 slot[i] = new Slot(pool, staging, 4L * chunk * inputPerElement, 4L * chunk * outputPerElement, g);
             }
+            // A phased plan's bias rows depend on the weights only: once per call, on the compute queue, before
+            // every chunk's launch there.
+            rows = plan.phaseBiasRows(context, pool, weights, bias);
             // Buffers from the allocator may have been given back by work still running on the compute queue
             // (another thread's temporaries, closed right after their kernels were enqueued): the uploads wait
             // for everything enqueued there until now, after the buffers were taken.
@@ -118,7 +126,7 @@ public final class PipelinedForward {
                             inFloats, start);
                     context.barrier(s.uploaded);
                 }
-                plan.enqueue(context, count, s.deviceInput, 0, weights, bias, s.deviceOutput, 0);
+                plan.enqueue(context, count, s.deviceInput, 0, weights, bias, rows, s.deviceOutput, 0);
                 s.computed = context.marker();
                 s.downloaded = context.readAsync(context.downloadQueue(), s.deviceOutput, 0, s.stagedOutput.host(),
                         count * outputPerElement, s.computed);
@@ -128,7 +136,7 @@ public final class PipelinedForward {
             }
             done = true;
         } finally {
-            finish(done, start, slot);
+            finish(done, start, rows, slot);
         }
     }
 
@@ -141,10 +149,16 @@ public final class PipelinedForward {
         s.releaseEvents();
     }
 
-    /** Releases the slots' events and buffers; after a failure only once the device has let go of them. */
-    private void finish(boolean done, cl_event start, Slot[] slots) {
+    /**
+     * Releases the slots' events and buffers and the bias rows; after a failure only once the device has let go
+     * of them.
+     */
+    private void finish(boolean done, cl_event start, ClBuffer rows, Slot[] slots) {
         boolean quiet = done || context.drainAfterFailure();
         ClEvents.release(start);
+        if (quiet) {
+            pool.release(rows);
+        }
         for (Slot s : slots) {
             if (s != null) {
                 s.releaseEvents();

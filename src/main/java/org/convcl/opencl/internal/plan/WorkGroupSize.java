@@ -4,11 +4,13 @@ import org.convcl.opencl.internal.runtime.ClKernel;
 import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**
- * Work-group sizes of the kernels whose group size is free (one work-item per element, no local-memory tile):
- * the portable convolution, edge padding, the element-wise kernels. What bounds them is the compiled kernel's
- * own {@code CL_KERNEL_WORK_GROUP_SIZE}, which may be lower than the device's maximum (rusticl on llvmpipe
- * compiles the general kernel for 32 items on a device that allows 1024), so they are sized from the kernel
- * object, never from the device alone. Stateless.
+ * Work-group sizes of the portable convolution ({@code conv_general}), whose group size is free (one work-item per
+ * output, no local-memory tile) and chosen for speed by a config or the tuner: what bounds it is the compiled
+ * kernel's own {@code CL_KERNEL_WORK_GROUP_SIZE}, which may be lower than the device's maximum (rusticl on
+ * llvmpipe compiles the general kernel for 32 items on a device that allows 1024), so it is sized from the kernel
+ * object, never from the device alone, and rounded to the kernel's preferred multiple. (Edge padding and the
+ * element-wise kernels follow the same rule by themselves, with no preferred multiple: at most 64 items, and
+ * at most what their compiled kernels allow; see {@code EdgePaddingPlan} and {@code ElementKernels}.) Stateless.
  */
 public final class WorkGroupSize {
     private WorkGroupSize() {

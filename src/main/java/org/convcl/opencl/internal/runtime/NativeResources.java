@@ -13,6 +13,8 @@ public final class NativeResources {
     private static final AtomicLong KERNELS = new AtomicLong();
     private static final AtomicLong CONTEXTS = new AtomicLong();
     private static final AtomicLong QUEUES = new AtomicLong();
+    /** Buffers ever created (live or not): what a steady-state loop must not raise. */
+    private static final AtomicLong BUFFERS_CREATED = new AtomicLong();
 
     private NativeResources() {
     }
@@ -34,6 +36,15 @@ public final class NativeResources {
     /** Live device buffers (memory objects) created by the library. */
     public static long liveBuffers() {
         return BUFFERS.get();
+    }
+
+    /**
+     * Device buffers (memory objects, pinned staging included) the library has created since the JVM started,
+     * released or not: a loop that allocates and frees a buffer per call leaves {@link #liveBuffers()} flat but
+     * raises this.
+     */
+    public static long buffersCreated() {
+        return BUFFERS_CREATED.get();
     }
 
     /** Live programs created by the library. */
@@ -58,6 +69,9 @@ public final class NativeResources {
 
         void created() {
             counter.incrementAndGet();
+            if (this == BUFFER) {
+                BUFFERS_CREATED.incrementAndGet();
+            }
         }
 
         void released() {
