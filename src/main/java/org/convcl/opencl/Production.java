@@ -3,8 +3,12 @@ package org.convcl.opencl;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.convcl.opencl.internal.runtime.ClEvents;
@@ -35,6 +39,18 @@ final class Production {
     private EventCallbackFunction callback;
     /** Whether the driver refused the callback (an OpenCL 1.0 driver): waits poll (guarded by this). */
     private boolean callbackRefused;
+    /** Whether a watcher thread is reading the status now. */
+    private final AtomicBoolean watching = new AtomicBoolean();
+    /**
+     * Daemon threads that read event statuses for sleeping waiters; a driver may hold one in that read until the
+     * work ends (rusticl does), so they are not the waiters, and idle ones end after a minute.
+     */
+    private static final ExecutorService STATUS_WATCHERS = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60,
+            TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+                Thread thread = new Thread(runnable, "convcl-event-status");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     /** Takes over the caller's reference to {@code event}. */
     Production(cl_event event, Supplier<String> call) {
@@ -70,17 +86,18 @@ final class Production {
      *
      * <p>The callback only wakes the thread; the status is then read from the event. Neither PoCL nor rusticl
      * calls a callback registered before a command fails (seen with user events set to an error), and PoCL reports
-     * 0 to one registered after: so the sleeping thread also reads the status every {@value #CHECK_MILLIS} ms,
-     * which bounds how late it sees a failure at no cost worth counting. A driver that refuses callbacks (OpenCL
+     * 0 to one registered after: so a watcher thread also reads the status every {@value #CHECK_MILLIS} ms,
+     * which bounds how late a failure is seen at no cost worth counting (a watcher, since rusticl holds a status
+     * read until the command has run, and the waiter must stay free to answer an interrupt). A driver that refuses callbacks (OpenCL
      * 1.0) is polled, with pauses that double from {@value #FIRST_PAUSE_NANOS} ns to
      * {@value #LONGEST_PAUSE_NANOS} ns. The caller must have flushed the queues the work is on.
      */
     void awaitUnlessInterrupted(Object target) {
-        int status = status();
-        if (status > 0) {
-            CompletableFuture<Void> end = end();
-            status = end == null ? pollUnlessInterrupted(target) : sleepUnlessInterrupted(end, target);
-        }
+        // No status read before the wait: rusticl answers a status query only once the command has run (its
+        // event lock is held meanwhile), which would hold an interrupted caller for the whole kernel. A callback
+        // registered on an event that has ended is called at once.
+        CompletableFuture<Void> end = end();
+        int status = end == null ? pollUnlessInterrupted(target) : sleepUnlessInterrupted(end, target);
         if (status < 0) {
             throw failure(status, target);
         }
@@ -107,23 +124,52 @@ final class Production {
         return end;
     }
 
-    /** Sleeps until {@code end} completes (or the next check is due) while the status says pending. */
+    /**
+     * Sleeps until {@code end} completes, then reads the status. Every {@value #CHECK_MILLIS} ms a watcher thread
+     * reads the status meanwhile and completes {@code end} on a failure, which no driver reports through the
+     * callback; the watcher, not this thread, is the one a driver may hold in that read until the work ends.
+     */
     private int sleepUnlessInterrupted(CompletableFuture<Void> end, Object target) {
-        int status = status();
-        while (status > 0) {
+        while (true) {
             try {
                 end.get(CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                return status();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // kept set: the caller's own code looks at it too
+                if (end.isDone()) {
+                    return status(); // the work had ended: the call's result stands
+                }
                 throw interrupted(target);
             } catch (TimeoutException e) {
-                // The periodic check: a failure may come without a callback.
+                watchStatus(end);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("the event callback of " + call.get() + " failed", e.getCause());
             }
-            status = status();
         }
-        return status;
+    }
+
+    /** One status read on a watcher thread (at most one at a time per event), completing {@code end} if ended. */
+    private void watchStatus(CompletableFuture<Void> end) {
+        if (!watching.compareAndSet(false, true)) {
+            return;
+        }
+        ClEvents.retain(event); // the holders may release theirs while the watcher reads
+        try {
+            STATUS_WATCHERS.execute(() -> {
+                try {
+                    if (status() <= 0) {
+                        end.complete(null);
+                    }
+                } finally {
+                    ClEvents.release(event);
+                    watching.set(false);
+                }
+            });
+        } catch (RuntimeException e) {
+            ClEvents.release(event);
+            watching.set(false);
+            throw e;
+        }
     }
 
     /** The wait for a driver without event callbacks: the status, polled with growing pauses. */
