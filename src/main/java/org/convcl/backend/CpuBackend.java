@@ -80,13 +80,7 @@ public final class CpuBackend implements ConvBackend {
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
         // The same checks as the OpenCL backend's, before anything is written: the row kernels index the arrays
         // by the geometry alone.
-        HostOperands.geometry(g);
-        HostOperands.length("input", input, g.inputShape());
-        HostOperands.length("kernel", kernel, g.kernelShape());
-        if (bias != null) {
-            HostOperands.length("bias", bias, new int[] {g.outChannels()});
-        }
-        HostOperands.length("output", output, g.outputShape());
+        HostOperands.forward(g, input, kernel, bias, output);
         if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {
             return;
         }
@@ -135,10 +129,7 @@ public final class CpuBackend implements ConvBackend {
 
     @Override
     public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
-        HostOperands.geometry(g);
-        HostOperands.length("input", input, g.inputShape());
-        HostOperands.length("outputGradient", outputGradient, g.outputShape());
-        HostOperands.length("kernelGradient", kernelGradient, g.kernelShape());
+        HostOperands.kernelGradient(g, input, outputGradient, kernelGradient);
         CpuGradients.kernelGradient(g, input, outputGradient, kernelGradient);
     }
 
@@ -150,20 +141,13 @@ public final class CpuBackend implements ConvBackend {
 
     @Override
     public void pad(EdgePadding padding, float[] source, float[] padded) {
-        HostOperands.padding(padding);
-        HostOperands.length("source", source, padding.sourceShape());
-        HostOperands.length("padded", padded, padding.paddedShape());
+        HostOperands.pad(padding, source, padded);
         CpuEdges.pad(padding, source, padded);
     }
 
     @Override
     public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
-        HostOperands.padding(padding);
-        HostOperands.length("padded", padded, padding.paddedShape());
-        if (bias != null) {
-            HostOperands.length("bias", bias, new int[] {padding.channels()});
-        }
-        HostOperands.length("source", source, padding.sourceShape());
+        HostOperands.fold(padding, padded, bias, source);
         CpuEdges.fold(padding, padded, bias, source);
     }
 

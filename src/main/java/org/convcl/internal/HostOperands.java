@@ -54,4 +54,41 @@ public final class HostOperands {
         length("outputGradient", outputGradient, new int[] {rows, channels});
         length("biasGradient", biasGradient, new int[] {channels});
     }
+
+    /** A forward pass's host arrays: input, kernel, optional bias and output, as the geometry shapes them. */
+    public static void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        geometry(g);
+        length("input", input, g.inputShape());
+        length("kernel", kernel, g.kernelShape());
+        if (bias != null) {
+            length("bias", bias, new int[] {g.outChannels()});
+        }
+        length("output", output, g.outputShape());
+    }
+
+    /** A kernel gradient's host arrays. */
+    public static void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient,
+            float[] kernelGradient) {
+        geometry(g);
+        length("input", input, g.inputShape());
+        length("outputGradient", outputGradient, g.outputShape());
+        length("kernelGradient", kernelGradient, g.kernelShape());
+    }
+
+    /** An edge padding's source and padded host arrays. */
+    public static void pad(EdgePadding padding, float[] source, float[] padded) {
+        padding(padding);
+        length("source", source, padding.sourceShape());
+        length("padded", padded, padding.paddedShape());
+    }
+
+    /** The fold of a padded array (and optional bias) back onto its source. */
+    public static void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        padding(padding);
+        length("padded", padded, padding.paddedShape());
+        if (bias != null) {
+            length("bias", bias, new int[] {padding.channels()});
+        }
+        length("source", source, padding.sourceShape());
+    }
 }

@@ -179,13 +179,7 @@ public final class OpenClBackend implements ConvBackend {
      */
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
-        HostOperands.geometry(g);
-        checkLength("input", input, g.inputShape());
-        checkLength("kernel", kernel, g.kernelShape());
-        if (bias != null) {
-            checkLength("bias", bias, new int[] {g.outChannels()});
-        }
-        checkLength("output", output, g.outputShape());
+        HostOperands.forward(g, input, kernel, bias, output);
         if (output.length == 0) {
             return;
         }
@@ -206,12 +200,12 @@ public final class OpenClBackend implements ConvBackend {
      */
     public void forward(ConvGeometry g, float[] input, DeviceTensor kernel, DeviceTensor bias, float[] output) {
         HostOperands.geometry(g);
-        checkLength("input", input, g.inputShape());
+        HostOperands.length("input", input, g.inputShape());
         checkTensor("kernel", kernel, g.kernelShape());
         if (bias != null) {
             checkTensor("bias", bias, new int[] {g.outChannels()});
         }
-        checkLength("output", output, g.outputShape());
+        HostOperands.length("output", output, g.outputShape());
         if (output.length == 0) {
             return;
         }
@@ -283,10 +277,7 @@ public final class OpenClBackend implements ConvBackend {
     /** The kernel-gradient reduction in kernels; deterministic (see {@link ConvBackend#kernelGradient}). */
     @Override
     public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
-        HostOperands.geometry(g);
-        OperandChecks.length("input", input, g.inputShape());
-        OperandChecks.length("outputGradient", outputGradient, g.outputShape());
-        OperandChecks.length("kernelGradient", kernelGradient, g.kernelShape());
+        HostOperands.kernelGradient(g, input, outputGradient, kernelGradient);
         run(() -> HostCall.run(this, new Tensor[] {Tensor.of(input, g.inputShape()),
                 Tensor.of(outputGradient, g.outputShape())}, kernelGradient, g.kernelShape(),
                 (in, result) -> kernelGradient(g, in[0], in[1], result)));
@@ -302,21 +293,14 @@ public final class OpenClBackend implements ConvBackend {
 
     @Override
     public void pad(EdgePadding padding, float[] source, float[] padded) {
-        HostOperands.padding(padding);
-        OperandChecks.length("source", source, padding.sourceShape());
-        OperandChecks.length("padded", padded, padding.paddedShape());
+        HostOperands.pad(padding, source, padded);
         run(() -> HostCall.run(this, new Tensor[] {Tensor.of(source, padding.sourceShape())}, padded,
                 padding.paddedShape(), (in, result) -> pad(padding, in[0], result)));
     }
 
     @Override
     public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
-        HostOperands.padding(padding);
-        OperandChecks.length("padded", padded, padding.paddedShape());
-        if (bias != null) {
-            OperandChecks.length("bias", bias, new int[] {padding.channels()});
-        }
-        OperandChecks.length("source", source, padding.sourceShape());
+        HostOperands.fold(padding, padded, bias, source);
         run(() -> HostCall.run(this, new Tensor[] {Tensor.of(padded, padding.paddedShape()),
                 bias == null ? null : Tensor.of(bias, padding.channels())}, source, padding.sourceShape(),
                 (in, result) -> fold(padding, in[0], in[1], result)));
@@ -802,9 +786,5 @@ public final class OpenClBackend implements ConvBackend {
             throw new IllegalArgumentException(what + ": shape " + Arrays.toString(tensor.shape())
                     + " does not match the geometry's " + Arrays.toString(expectedShape));
         }
-    }
-
-    private static void checkLength(String what, float[] values, int[] shape) {
-        HostOperands.length(what, values, shape);
     }
 }

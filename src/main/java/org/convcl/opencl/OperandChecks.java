@@ -2,7 +2,6 @@ package org.convcl.opencl;
 
 import java.util.Arrays;
 import org.convcl.Tensor;
-import org.convcl.internal.HostOperands;
 
 /**
  * The argument checks of the backward operations on an {@link OpenClBackend}: arrays and device tensors of
@@ -11,11 +10,6 @@ import org.convcl.internal.HostOperands;
  */
 final class OperandChecks {
     private OperandChecks() {
-    }
-
-    /** A host array holding exactly the elements of {@code shape}. */
-    static void length(String what, float[] values, int[] shape) {
-        HostOperands.length(what, values, shape);
     }
 
     /** A device tensor of {@code backend} with exactly {@code shape}. */
