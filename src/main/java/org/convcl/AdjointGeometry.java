@@ -12,7 +12,7 @@ import org.convcl.internal.KernelLayout;
  *
  * <p>Stateless; every method is a pure function of its arguments.
  */
-final class AdjointGeometry {
+public final class AdjointGeometry {
     private AdjointGeometry() {
     }
 
@@ -30,6 +30,9 @@ final class AdjointGeometry {
      *                                  {@link #paddedInput} and {@link EdgePadding#ofInput}
      */
     public static ConvGeometry inputGradient(ConvGeometry g) {
+        if (g == null) {
+            throw new IllegalArgumentException("g: got null; expected the forward convolution's ConvGeometry");
+        }
         if (g.edgeMode() != EdgeMode.ZERO) {
             throw new IllegalArgumentException("geometry: edge mode " + g.edgeMode() + " reads the input more than "
                     + "once; take the input gradient of paddedInput(g) and fold it with EdgePadding.ofInput(g)");
@@ -61,6 +64,9 @@ final class AdjointGeometry {
      * take. A zero-padded geometry is returned as it is.
      */
     public static ConvGeometry paddedInput(ConvGeometry g) {
+        if (g == null) {
+            throw new IllegalArgumentException("g: got null; expected the forward convolution's ConvGeometry");
+        }
         if (g.edgeMode() == EdgeMode.ZERO) {
             return g;
         }

@@ -1,5 +1,6 @@
 package org.convcl;
 
+import org.convcl.nn.Conv;
 import java.util.Arrays;
 
 /**
@@ -95,7 +96,7 @@ public final class ConvSpec {
      * that a layer no input could run is refused at once; {@link ConvGeometry} applies the same rules in its
      * own order of refusals, through {@link #perDim} and {@link #checkPaddingRank}.
      */
-    void checkRank(int rank) {
+    public void checkRank(int rank) {
         perDim("strides", strides, rank);
         perDim("inputDilation", inputDilation, rank);
         perDim("kernelDilation", kernelDilation, rank);

@@ -1,5 +1,6 @@
 package org.convcl;
 
+import org.convcl.nn.ConvTranspose;
 import java.util.Arrays;
 import org.convcl.internal.KernelLayout;
 
@@ -129,7 +130,10 @@ public final class ConvTransposeGeometry {
      * Refuses a kernel {@code (*k, Cin, Cout)} with more spatial dims than jax's conv_transpose takes; also
      * {@link ConvTranspose}'s check when a layer is built.
      */
-    static void checkMaxRank(int[] kernelShape) {
+    public static void checkMaxRank(int[] kernelShape) {
+        if (kernelShape == null) {
+            throw new IllegalArgumentException("kernelShape: got null; expected the kernel's dims");
+        }
         int rank = kernelShape.length - 2;
         if (rank > MAX_RANK) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has " + rank

@@ -1,5 +1,6 @@
 package org.convcl;
 
+import org.convcl.nn.ConvTranspose;
 import java.util.Arrays;
 
 /**
@@ -82,7 +83,7 @@ public final class ConvTransposeSpec {
      * per dim. {@link ConvTranspose} calls this when a layer is built, so that a layer no input could run is
      * refused at once; {@link ConvTransposeGeometry} applies the same rules in its own order of refusals.
      */
-    void checkRank(int rank) {
+    public void checkRank(int rank) {
         ConvSpec.perDim("strides", strides, rank);
         ConvSpec.perDim("kernelDilation", kernelDilation, rank);
         ConvSpec.checkExplicitPaddingRank(padding, rank);

@@ -1,5 +1,6 @@
 package org.convcl;
 
+import org.convcl.nn.ConvTranspose;
 import java.util.Arrays;
 
 /**

@@ -1,5 +1,7 @@
 package org.convcl;
 
+import org.convcl.nn.ConvTranspose;
+import org.convcl.nn.Conv;
 import java.util.Locale;
 
 /**

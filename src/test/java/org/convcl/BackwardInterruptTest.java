@@ -1,5 +1,6 @@
 package org.convcl;
 
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomTensors;

@@ -1,7 +1,7 @@
 package org.convcl;
 
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.ChannelsFirstGoldenCases;
 
 /**

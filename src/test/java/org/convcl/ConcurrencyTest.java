@@ -1,5 +1,8 @@
 package org.convcl;
 
+import org.convcl.nn.ConvTranspose;
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -18,7 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.testing.RandomConfigs;
 import org.convcl.testing.RandomConfigs.ConvConfig;

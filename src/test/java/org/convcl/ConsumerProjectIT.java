@@ -1,5 +1,6 @@
 package org.convcl;
 
+import org.convcl.nn.Convolution;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -134,12 +135,12 @@ class ConsumerProjectIT {
                 import java.nio.file.Path;
                 import java.util.Arrays;
                 import java.util.List;
-                import org.convcl.Convolution;
+                import org.convcl.nn.Convolution;
                 import org.convcl.ConvSpec;
                 import org.convcl.Padding;
                 import org.convcl.Tensor;
                 import org.convcl.backend.BackendChoice;
-                import org.convcl.backend.Backends;
+                import org.convcl.nn.Backends;
                 import org.convcl.bench.BenchSuite;
                 import org.convcl.opencl.internal.tuning.TuningDatabase;
 
@@ -190,12 +191,12 @@ class ConsumerProjectIT {
                 package org.example.consumer;
 
                 import java.util.Arrays;
-                import org.convcl.Convolution;
+                import org.convcl.nn.Convolution;
                 import org.convcl.ConvSpec;
                 import org.convcl.Padding;
                 import org.convcl.Tensor;
                 import org.convcl.backend.BackendChoice;
-                import org.convcl.backend.Backends;
+                import org.convcl.nn.Backends;
 
                 public class Main {
                     public static void main(String[] args) {

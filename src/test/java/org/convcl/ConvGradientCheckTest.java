@@ -1,8 +1,10 @@
 package org.convcl;
 
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.Conv;
 import java.util.Random;
 import java.util.stream.IntStream;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.BilinearReference;
 import org.convcl.testing.ConvReference;
 import org.convcl.testing.GradientCheck;

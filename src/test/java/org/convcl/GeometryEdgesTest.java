@@ -1,5 +1,8 @@
 package org.convcl;
 
+import org.convcl.nn.ConvTranspose;
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -13,7 +16,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.SparseConv;

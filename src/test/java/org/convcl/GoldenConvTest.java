@@ -1,12 +1,13 @@
 package org.convcl;
 
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.stream.Stream;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.Reference;

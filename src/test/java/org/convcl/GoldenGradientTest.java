@@ -1,9 +1,11 @@
 package org.convcl;
 
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.GoldenGradients;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,12 @@
 package org.convcl;
 
+import org.convcl.nn.Convolution;
+import org.convcl.nn.ConvTranspose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.ConvTransposeReference;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.NaiveConv;

@@ -1,5 +1,7 @@
 package org.convcl;
 
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -11,12 +13,12 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.convcl.backend.Backends;
+import org.convcl.nn.Backends;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.testing.NaiveConv;

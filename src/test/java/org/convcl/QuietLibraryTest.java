@@ -1,5 +1,7 @@
 package org.convcl;
 
+import org.convcl.nn.Convolution;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

@@ -1,5 +1,7 @@
 package org.convcl;
 
+import org.convcl.nn.Convolution;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
@@ -7,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.LongStream;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.RandomConfig;
 import org.convcl.testing.RandomTensors;

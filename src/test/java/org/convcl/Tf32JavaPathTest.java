@@ -1,11 +1,14 @@
 package org.convcl;
 
+import org.convcl.nn.Convolution;
+import org.convcl.nn.ConvTranspose;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import java.util.stream.Stream;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.internal.Tf32;
 import org.convcl.testing.ConvTransposeReference;
 import org.convcl.testing.GoldenCase;

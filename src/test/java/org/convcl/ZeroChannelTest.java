@@ -1,12 +1,15 @@
 package org.convcl;
 
+import org.convcl.nn.ConvTranspose;
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.Conv;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.time.Duration;
 import java.util.Arrays;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,5 +1,9 @@
 package org.convcl.backend;
 
+import org.convcl.backend.internal.CpuGradients;
+import org.convcl.backend.internal.CpuEdges;
+import org.convcl.nn.Backends;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
 

@@ -3,3 +3,6 @@
  * the pure-Java {@link CpuBackend}, and selection ({@link Backends}, {@link BackendChoice}); OpenCL's is in opencl.
  */
 package org.convcl.backend;
+
+import org.convcl.nn.Backends;
+import org.convcl.backend.cpu.CpuBackend;

@@ -3,7 +3,7 @@ package org.convcl.bench;
 import java.util.function.Function;
 import org.convcl.backend.ConvBackend;
 import org.convcl.opencl.OpenClBackend;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 
 /** What the bench knows of a backend's device: its name, whether it is a GPU, and its device-resident path. */
 public final class DevicePaths {

@@ -3,7 +3,7 @@ package org.convcl.bench;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvGeometry;
 import org.convcl.Tensor;
 import org.convcl.opencl.DeviceTensor;

@@ -2,7 +2,7 @@ package org.convcl.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Layout;
 import org.convcl.Padding;

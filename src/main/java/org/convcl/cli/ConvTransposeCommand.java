@@ -2,7 +2,7 @@ package org.convcl.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import org.convcl.ConvTranspose;
+import org.convcl.nn.ConvTranspose;
 import org.convcl.ConvTransposeSpec;
 import org.convcl.Layout;
 import org.convcl.Padding;

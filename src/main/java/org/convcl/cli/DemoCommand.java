@@ -9,7 +9,7 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.convcl.Tensor;
 import org.convcl.backend.BackendChoice;
-import org.convcl.backend.Backends;
+import org.convcl.nn.Backends;
 import org.convcl.demo.DefaultImage;
 import org.convcl.demo.GrayImages;
 import org.convcl.demo.GridRenderer;

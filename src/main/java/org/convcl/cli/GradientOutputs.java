@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;

@@ -2,7 +2,7 @@ package org.convcl.cli;
 
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 

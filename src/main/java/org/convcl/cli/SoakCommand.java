@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.convcl.backend.BackendChoice;
-import org.convcl.backend.Backends;
+import org.convcl.nn.Backends;
 import org.convcl.backend.ConvBackend;
 import org.convcl.diagnostics.Soak;
 import picocli.CommandLine.Command;

@@ -4,7 +4,7 @@ import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.convcl.backend.BackendChoice;
-import org.convcl.backend.Backends;
+import org.convcl.nn.Backends;
 import org.convcl.examples.WaveNetTraining;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -3,7 +3,7 @@ package org.convcl.demo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
 import org.convcl.Tensor;

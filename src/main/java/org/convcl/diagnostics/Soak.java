@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.SplittableRandom;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;

@@ -6,9 +6,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
-import org.convcl.backend.Backends;
+import org.convcl.nn.Backends;
 import org.convcl.backend.ConvBackend;
 
 /**

@@ -1,7 +1,6 @@
 package org.convcl.internal;
 
 import java.util.Arrays;
-import org.convcl.Tensor;
 
 /** Rearrangements of a kernel's layout that gradients and transposed convolutions need. Stateless and thread-safe. */
 public final class KernelLayout {
@@ -29,7 +28,7 @@ public final class KernelLayout {
             throw new IllegalArgumentException("groups: " + groups + " does not divide the kernel's last dim "
                     + groupsTimesB + " of shape " + Arrays.toString(shape));
         }
-        if (Tensor.elementCount(shape) != kernel.length) {
+        if (Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact) != kernel.length) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(shape) + " does not hold the "
                     + kernel.length + " values given");
         }

@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClException;
+import org.convcl.opencl.device.OpenClDevice;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;

@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClException;
+import org.convcl.opencl.device.OpenClDevice;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.convcl.Tensor;

@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClException;
+import org.convcl.opencl.device.OpenClDevice;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -13,9 +15,9 @@ import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.internal.BoundedShutdown;
-import org.convcl.internal.HostOperands;
-import org.convcl.opencl.internal.compile.ProgramBinaryCache;
-import org.convcl.opencl.internal.compile.ProgramCache.Stats;
+import org.convcl.backend.internal.HostOperands;
+import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
+import org.convcl.opencl.internal.runtime.ProgramCache.Stats;
 import org.convcl.opencl.internal.plan.BatchChunks;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.KernelConfig;

@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClException;
+import org.convcl.opencl.device.OpenClDevice;
 import java.util.Comparator;
 import java.util.Optional;
 import org.convcl.opencl.internal.runtime.Cl;

@@ -4,3 +4,5 @@
  * internals in internal.*.
  */
 package org.convcl.opencl;
+
+import org.convcl.opencl.device.OpenClDevice;

@@ -10,14 +10,14 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.BackendChoice;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 
 /**
  * Everything an executor needs to build the {@link Conv} of a {@link ConvTransformer}: the weights, the spec, the

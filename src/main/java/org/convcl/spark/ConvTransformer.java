@@ -20,7 +20,7 @@ import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;

@@ -4,7 +4,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.SparkEnv;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.internal.BoundedShutdown;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -10,7 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.spark.resource.ResourceInformation;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.PciLocation;
 
 /**

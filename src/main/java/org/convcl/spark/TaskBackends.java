@@ -7,12 +7,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.apache.spark.TaskContext;
 import org.convcl.backend.BackendChoice;
-import org.convcl.backend.Backends;
+import org.convcl.nn.Backends;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.OpenClBackend;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,7 @@
 package org.convcl.backend;
 
+import org.convcl.nn.Backends;
+import org.convcl.backend.cpu.CpuBackend;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -7,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
 import org.convcl.opencl.OpenClBackend;

@@ -1,5 +1,7 @@
 package org.convcl.backend;
 
+import org.convcl.nn.Backends;
+import org.convcl.backend.cpu.CpuBackend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -12,7 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.OpenClBackend;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package org.convcl.backend;
 
+import org.convcl.backend.cpu.CpuBackend;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,7 @@
 package org.convcl.backend;
 
+import org.convcl.nn.Backends;
+import org.convcl.backend.cpu.CpuBackend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,9 +10,9 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvGeometry;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.EdgeMode;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;

@@ -1,5 +1,6 @@
 package org.convcl.backend;
 
+import org.convcl.nn.Backends;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

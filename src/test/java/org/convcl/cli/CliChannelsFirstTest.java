@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
 import org.convcl.testing.ChannelsFirstData;

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
 import org.convcl.testing.ConvTransposeReference;

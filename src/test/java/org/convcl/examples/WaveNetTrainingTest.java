@@ -6,7 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 
 /** The worked example learns: a few dozen gradient-descent steps cut the next-sample loss several-fold. */

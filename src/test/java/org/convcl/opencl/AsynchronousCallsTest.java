@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -9,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.SplittableRandom;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.Tensor;
 import org.convcl.opencl.internal.runtime.Cl;
 import org.convcl.opencl.internal.runtime.ClEvents;

@@ -1,11 +1,13 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
+import org.convcl.opencl.device.KernelBuildException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
-import org.convcl.opencl.internal.compile.ProgramBinaryCache;
+import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
 
 /**
  * Builds a program from a deliberately broken kernel source, in a JVM of its own, for {@link KernelOverrideTest}.

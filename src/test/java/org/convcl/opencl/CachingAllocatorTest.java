@@ -1,17 +1,18 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.convcl.Conv;
-import org.convcl.ConvGradients;
+import org.convcl.nn.Conv;
+import org.convcl.nn.ConvGradients;
 import org.convcl.ConvSpec;
-import org.convcl.ConvTranspose;
+import org.convcl.nn.ConvTranspose;
 import org.convcl.ConvTransposeSpec;
 import org.convcl.Tensor;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.internal.runtime.BufferPool;
 import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;

@@ -1,9 +1,9 @@
 package org.convcl.opencl;
 
-import org.convcl.Conv;
-import org.convcl.ConvGradients;
-import org.convcl.ConvTranspose;
-import org.convcl.DeviceGradients;
+import org.convcl.nn.Conv;
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.ConvTranspose;
+import org.convcl.nn.DeviceGradients;
 import org.convcl.Layout;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-import org.convcl.Conv;
-import org.convcl.ConvGradients;
+import org.convcl.nn.Conv;
+import org.convcl.nn.ConvGradients;
 import org.convcl.ConvSpec;
-import org.convcl.DeviceGradients;
+import org.convcl.nn.DeviceGradients;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;

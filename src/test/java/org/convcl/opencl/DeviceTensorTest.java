@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
 import org.convcl.Tensor;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.api.AfterEach;

@@ -3,9 +3,9 @@ package org.convcl.opencl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.stream.Stream;
-import org.convcl.Conv;
-import org.convcl.ConvGradients;
-import org.convcl.DeviceGradients;
+import org.convcl.nn.Conv;
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.DeviceGradients;
 import org.convcl.Tensor;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.GoldenGradients;

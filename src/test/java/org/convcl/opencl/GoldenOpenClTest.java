@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.stream.Stream;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.Tensor;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.NaiveConv;

@@ -1,22 +1,23 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvGeometry;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.ConvSpec;
-import org.convcl.ConvTranspose;
+import org.convcl.nn.ConvTranspose;
 import org.convcl.ConvTransposeSpec;
-import org.convcl.DeviceGradients;
+import org.convcl.nn.DeviceGradients;
 import org.convcl.EdgePadding;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.RandomTensors;

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -13,7 +14,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.Tensor;
 import org.convcl.opencl.internal.runtime.Cl;
 import org.convcl.opencl.internal.runtime.ClEvents;

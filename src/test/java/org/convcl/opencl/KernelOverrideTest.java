@@ -1,5 +1,7 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
+import org.convcl.opencl.device.KernelBuildException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.convcl.ConvGeometry;
-import org.convcl.opencl.internal.compile.KernelSources;
-import org.convcl.opencl.internal.compile.ProgramBinaryCache;
+import org.convcl.opencl.internal.runtime.KernelSources;
+import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
 import org.convcl.opencl.internal.driver.PoclCache;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.testing.OpenClTesting;

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,9 +1,10 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import java.util.stream.Stream;
-import org.convcl.Conv;
-import org.convcl.ConvGradients;
-import org.convcl.ConvTranspose;
+import org.convcl.nn.Conv;
+import org.convcl.nn.ConvGradients;
+import org.convcl.nn.ConvTranspose;
 import org.convcl.Layout;
 import org.convcl.Tensor;
 import org.convcl.opencl.internal.runtime.EmulatedKernelLimit;

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import java.io.DataOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,9 +13,9 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
-import org.convcl.opencl.internal.compile.KernelSources;
-import org.convcl.opencl.internal.compile.ProgramBinaryCache;
-import org.convcl.opencl.internal.compile.ProgramCache;
+import org.convcl.opencl.internal.runtime.KernelSources;
+import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
+import org.convcl.opencl.internal.runtime.ProgramCache;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;

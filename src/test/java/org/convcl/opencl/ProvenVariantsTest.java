@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +17,7 @@ import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.Padding;
 import org.convcl.Tensor;
-import org.convcl.opencl.internal.compile.KernelSources;
+import org.convcl.opencl.internal.runtime.KernelSources;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.Processes;

@@ -13,7 +13,7 @@ import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;

@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;

@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.Layout;
 import org.convcl.backend.BackendChoice;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.junit.jupiter.api.Test;
 
 /** One layer per recipe and backend, reused by later tasks; a bounded number kept, closed once unused. */

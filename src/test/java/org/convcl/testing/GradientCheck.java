@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.Random;
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 
 /**
  * Checks float32 gradients of {@code sum(f(x, w) * dy)} against float64 references, with the golden suite's

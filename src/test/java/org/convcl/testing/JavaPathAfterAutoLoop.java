@@ -1,7 +1,7 @@
 package org.convcl.testing;
 
 import java.util.SplittableRandom;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.Tensor;
 
 /**

@@ -7,7 +7,7 @@ import java.util.Optional;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.DeviceSelector;
 import org.convcl.internal.Settings;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 
 /**
  * Where the OpenCL tests run. Locally without an OpenCL device they are skipped (an assumption); in CI
@@ -29,7 +29,7 @@ public final class OpenClTesting {
         if (deviceIfAny().isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(org.convcl.backend.Backends.select(org.convcl.backend.BackendChoice.OPENCL));
+        return Optional.of(org.convcl.nn.Backends.select(org.convcl.backend.BackendChoice.OPENCL));
     }
 
     /** The requested OpenCL device, else the best one of any type (PoCL's CPU device counts). */

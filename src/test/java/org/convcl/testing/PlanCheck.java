@@ -8,7 +8,7 @@ import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Precision;
 import org.convcl.Tensor;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.internal.plan.ConvPlan;

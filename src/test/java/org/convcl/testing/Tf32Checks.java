@@ -3,7 +3,7 @@ package org.convcl.testing;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import org.convcl.ConvGradients;
+import org.convcl.nn.ConvGradients;
 import org.convcl.ConvSpec;
 import org.convcl.ConvTransposeSpec;
 import org.convcl.Precision;

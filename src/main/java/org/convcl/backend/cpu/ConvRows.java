@@ -1,7 +1,7 @@
 package org.convcl.backend.cpu;
 
 import org.convcl.ConvGeometry;
-import org.convcl.backend.IntMath;
+import org.convcl.backend.internal.IntMath;
 
 /**
  * A geometry cut into output rows for the CPU kernels: a row is one batch element and one index over every

@@ -14,11 +14,11 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
 import org.convcl.Tensor;
-import org.convcl.backend.CpuBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.spark.ConvTransformer;
 
 /**

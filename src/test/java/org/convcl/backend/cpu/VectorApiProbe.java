@@ -1,10 +1,9 @@
 package org.convcl.backend.cpu;
 
 import java.util.SplittableRandom;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
-import org.convcl.backend.CpuBackend;
 import org.convcl.testing.RandomTensors;
 
 /**

@@ -11,7 +11,6 @@ import java.util.SplittableRandom;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Padding;
-import org.convcl.backend.CpuBackend;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import org.convcl.opencl.internal.compile.CacheDirectories;
 
 /**
  * PoCL's compiler cache directory, for saying why a PoCL platform has no device. PoCL makes that directory when

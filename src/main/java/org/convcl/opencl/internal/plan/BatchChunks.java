@@ -2,7 +2,7 @@ package org.convcl.opencl.internal.plan;
 
 import java.util.Locale;
 import org.convcl.ConvGeometry;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 
 /**
  * How a host-array call splits its batch into chunks ({@link PipelinedForward}): every buffer must fit the

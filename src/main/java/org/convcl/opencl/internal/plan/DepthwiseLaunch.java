@@ -2,7 +2,7 @@ package org.convcl.opencl.internal.plan;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgeMode;
-import org.convcl.opencl.internal.compile.BuildOptions;
+import org.convcl.opencl.internal.runtime.BuildOptions;
 
 /**
  * The depthwise kernel ({@code kernels/conv_depthwise.cl}) specialised for one geometry and config: its

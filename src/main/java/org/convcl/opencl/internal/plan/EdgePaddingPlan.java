@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.convcl.EdgePadding;
-import org.convcl.opencl.internal.compile.BuildOptions;
+import org.convcl.opencl.internal.runtime.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.ClKernel;
 import org.convcl.opencl.internal.runtime.OpenClContext;

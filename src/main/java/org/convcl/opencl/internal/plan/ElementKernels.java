@@ -1,6 +1,6 @@
 package org.convcl.opencl.internal.plan;
 
-import org.convcl.opencl.internal.compile.BuildOptions;
+import org.convcl.opencl.internal.runtime.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.ClKernel;
 import org.convcl.opencl.internal.runtime.ClProgram;

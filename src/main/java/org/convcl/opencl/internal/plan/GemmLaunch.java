@@ -3,8 +3,8 @@ package org.convcl.opencl.internal.plan;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgeMode;
 import org.convcl.Precision;
-import org.convcl.backend.IntMath;
-import org.convcl.opencl.internal.compile.BuildOptions;
+import org.convcl.backend.internal.IntMath;
+import org.convcl.opencl.internal.runtime.BuildOptions;
 
 /**
  * The implicit-GEMM kernel specialised for one geometry and tiling: its launch shape and (built on request,

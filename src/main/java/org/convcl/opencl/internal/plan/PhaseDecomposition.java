@@ -1,7 +1,7 @@
 package org.convcl.opencl.internal.plan;
 
 import org.convcl.ConvGeometry;
-import org.convcl.backend.IntMath;
+import org.convcl.backend.internal.IntMath;
 
 /**
  * How the implicit-GEMM kernel skips the zeros of input dilation, per spatial dim (the kernel's header

@@ -3,8 +3,8 @@ package org.convcl.opencl.internal.probe;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.convcl.opencl.OpenClDevice;
-import org.convcl.opencl.internal.compile.ProgramBinaryCache;
+import org.convcl.opencl.device.OpenClDevice;
+import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
 import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**

@@ -11,7 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
-import org.convcl.opencl.internal.compile.KernelSources;
+import org.convcl.opencl.internal.runtime.KernelSources;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,7 +2,7 @@ package org.convcl.opencl.internal.probe;
 
 import java.util.Arrays;
 import java.util.Locale;
-import org.convcl.opencl.KernelBuildException;
+import org.convcl.opencl.device.KernelBuildException;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.OpenClContext;

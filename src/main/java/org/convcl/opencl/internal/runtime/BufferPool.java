@@ -4,7 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
-import org.convcl.opencl.OpenClException;
+import org.convcl.opencl.device.OpenClException;
 import org.jocl.CL;
 
 /**

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Supplier;
-import org.convcl.opencl.OpenClException;
+import org.convcl.opencl.device.OpenClException;
 import org.convcl.opencl.internal.driver.OpenClRuntime;
 import org.jocl.CL;
 import org.jocl.CLException;

@@ -2,7 +2,7 @@ package org.convcl.opencl.internal.runtime;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import org.convcl.opencl.OpenClException;
+import org.convcl.opencl.device.OpenClException;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;

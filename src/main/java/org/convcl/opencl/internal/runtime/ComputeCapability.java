@@ -1,7 +1,7 @@
 package org.convcl.opencl.internal.runtime;
 
 import java.util.Optional;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 
 /**
  * An NVIDIA device's compute capability, read through the {@code cl_nv_device_attribute_query} extension, and

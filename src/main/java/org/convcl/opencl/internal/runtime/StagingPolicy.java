@@ -1,7 +1,7 @@
 package org.convcl.opencl.internal.runtime;
 
 import java.util.Locale;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 
 /**
  * Whether host-array transfers go through pinned staging memory. Across a link (a discrete GPU) they should: only

@@ -8,7 +8,7 @@ import java.util.Random;
 import java.util.Set;
 import org.convcl.ConvGeometry;
 import org.convcl.Precision;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;
 import org.convcl.opencl.internal.runtime.ComputeCapability;
@@ -22,7 +22,7 @@ import org.convcl.opencl.internal.runtime.ComputeCapability;
  * Every candidate fits the device's limits; duplicates (after vector widths are fitted to the geometry)
  * are dropped.
  */
-final class TuningCandidates {
+public final class TuningCandidates {
     private TuningCandidates() {
     }
 
@@ -32,7 +32,7 @@ final class TuningCandidates {
     }
 
     /** As {@link #of(ConvGeometry, OpenClDevice, int)} from the GPU or the CPU space (tests use both). */
-    static List<KernelConfig> of(ConvGeometry g, OpenClDevice device, int budget, boolean gpuSpace) {
+    public static List<KernelConfig> of(ConvGeometry g, OpenClDevice device, int budget, boolean gpuSpace) {
         if (budget < 1) {
             throw new IllegalArgumentException("budget: got " + budget + "; at least one config must be tried");
         }
@@ -53,7 +53,7 @@ final class TuningCandidates {
     }
 
     /** Every legal config of the kind {@code untuned} is (fitted; unordered). */
-    static List<KernelConfig> space(ConvGeometry g, OpenClDevice device, KernelConfig untuned, boolean gpu) {
+    public static List<KernelConfig> space(ConvGeometry g, OpenClDevice device, KernelConfig untuned, boolean gpu) {
         Set<KernelConfig> space = new LinkedHashSet<>();
         if (untuned instanceof KernelConfig.Gemm) {
             boolean mma = gpu && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device);

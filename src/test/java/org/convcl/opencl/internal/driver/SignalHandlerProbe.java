@@ -4,11 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import org.convcl.Conv;
+import org.convcl.nn.Conv;
 import org.convcl.Tensor;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.OpenClBackend;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.testing.RandomTensors;
 
 /**

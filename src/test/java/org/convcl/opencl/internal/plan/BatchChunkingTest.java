@@ -11,7 +11,7 @@ import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Tensor;
 import org.convcl.opencl.OpenClBackend;
-import org.convcl.opencl.OpenClDevice;
+import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.NativeResources;
 import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.api.AfterEach;

@@ -1,0 +1,222 @@
+package org.convcl.backend.cpu;
+
+import org.convcl.nn.Backends;
+import org.convcl.backend.internal.ImplicitZeros;
+import org.convcl.backend.internal.CpuGradients;
+import org.convcl.backend.internal.CpuEdges;
+import org.convcl.backend.ConvBackend;
+import org.convcl.backend.internal.CallerInterrupt;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
+import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
+import org.convcl.Precision;
+import org.convcl.internal.CpuWorkers;
+import org.convcl.backend.internal.HostOperands;
+import org.convcl.internal.Tf32;
+
+/**
+ * The pure-Java convolution: a direct loop nest (no im2col, nothing allocated in proportion to the problem
+ * beyond the output) split into tasks of output rows that run on every core. The arithmetic lives in the
+ * row kernels of {@code backend.cpu}: a Vector API register-blocked kernel when the JVM offers that module,
+ * a depthwise kernel, and plain loops otherwise. In {@link Precision#TF32} the operands are rounded copies
+ * ({@link ConvGeometry#productPrecision()}). The kernels skip the zeros of padding and input dilation; where a
+ * NaN or infinite weight meets one, {@link ImplicitZeros} writes the NaN that jax's inserted zeros give.
+ *
+ * <p>Thread-safe and stateless; parallel work runs on {@link CpuWorkers}. Interrupting the calling
+ * thread stops a call within one task (a few hundred output positions) with a
+ * {@link java.util.concurrent.CancellationException}; the thread's interrupt flag stays set. Both instances
+ * are shared singletons: {@link #close()} is refused.
+ */
+public final class CpuBackend implements ConvBackend {
+    /** Output positions a task aims for: enough to amortise scheduling, few enough to balance cores. */
+    private static final int POSITIONS_PER_TASK = 256;
+
+    private static final CpuBackend PARALLEL = new CpuBackend(true);
+    private static final CpuBackend SEQUENTIAL = new CpuBackend(false);
+
+    private final boolean parallel;
+
+    private CpuBackend(boolean parallel) {
+        this.parallel = parallel;
+    }
+
+    /** The Java path on every core. */
+    public static CpuBackend instance() {
+        return PARALLEL;
+    }
+
+    /** The Java path on the calling thread only, for comparisons and for callers that parallelise above. */
+    public static CpuBackend sequential() {
+        return SEQUENTIAL;
+    }
+
+    @Override
+    public String name() {
+        return parallel ? "cpu" : "cpu (1 thread)";
+    }
+
+    /** Both instances are JVM-wide singletons. */
+    @Override
+    public boolean isShared() {
+        return true;
+    }
+
+    /**
+     * Refused, as for every shared backend. The Java path holds nothing to release, but {@code auto} picks it on
+     * one machine and a shared OpenCL backend on another: refusing here too makes code that closes what
+     * {@link Backends#select} returned fail on every machine, not only where a GPU is found.
+     *
+     * @throws IllegalStateException always
+     */
+    @Override
+    public void close() {
+        throw new IllegalStateException(name() + " is the JVM-wide shared Java-path backend, used by every layer "
+                + "that selected it, so its users may not close it (it holds nothing to release). Close only "
+                + "backends you own, made with OpenClBackend.create(device).");
+    }
+
+    @Override
+    public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        // The same checks as the OpenCL backend's, before anything is written: the row kernels index the arrays
+        // by the geometry alone.
+        HostOperands.forward(g, input, kernel, bias, output);
+        if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {
+            return;
+        }
+        // Sums start at +0 as XLA's do, so a bias of -0.0 counts as +0.0: the kernels start from the bias, and
+        // -0.0 plus products that are all -0.0 would stay -0.0 where XLA's (+0 + products) + bias is +0.0.
+        bias = positiveZeros(bias);
+        if (g.inChannelsPerGroup() == 0) {
+            // An empty sum: every output is its bias. Answered before the per-tap tables are built, which
+            // grow with output positions times kernel taps, and a kernel with no channels may have any
+            // number of taps for free (two tiny .npy files could otherwise exhaust the heap).
+            fillWithBias(bias, g.outChannels(), output);
+            return;
+        }
+        float[] operandInput = input;
+        float[] operandKernel = kernel;
+        if (g.productPrecision() == Precision.TF32) {
+            // TF32: the same kernels on rounded copies of both operands (float32 accumulation), which is what
+            // tensor cores and the OpenCL kernels compute; the caller's arrays stay as they are.
+            operandInput = Tf32.roundedCopy(input);
+            operandKernel = Tf32.roundedCopy(kernel);
+        }
+        if (!forwardByWinograd(g, operandInput, operandKernel, bias, output)) {
+            forwardDirect(g, operandInput, operandKernel, bias, output);
+        }
+        // The kernels skip padding and input-dilation zeros; a non-finite weight over one is NaN (0 * Inf).
+        ImplicitZeros.forward(g, operandKernel, output);
+    }
+
+    private void forwardDirect(ConvGeometry g, float[] operandInput, float[] operandKernel, float[] bias,
+            float[] output) {
+        float[] source = operandInput;
+        ConvRows rows = new ConvRows(g);
+        RowKernel rowKernel = CpuKernels.select(rows);
+        float[] prepared = rowKernel.prepare(rows, operandKernel);
+        int outLast = g.outSpatial()[g.rank() - 1];
+        // Long rows (1-d signals, wide images) are split so that every core gets work.
+        int chunk = Math.max(4, Math.min(outLast, roundUpTo4(POSITIONS_PER_TASK)));
+        int chunksPerRow = (outLast + chunk - 1) / chunk;
+        runTasks(g, rows.rowCount() * chunksPerRow, task -> {
+            int row = task / chunksPerRow;
+            int from = (task % chunksPerRow) * chunk;
+            int to = Math.min(outLast, from + chunk);
+            rowKernel.computeRow(rows, row, from, to, source, prepared, bias, output, new Scratch(rows));
+        });
+    }
+
+    @Override
+    public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
+        HostOperands.kernelGradient(g, input, outputGradient, kernelGradient);
+        CpuGradients.kernelGradient(g, input, outputGradient, kernelGradient);
+    }
+
+    @Override
+    public void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
+        HostOperands.biasGradient(rows, channels, outputGradient, biasGradient);
+        CpuGradients.biasGradient(rows, channels, outputGradient, biasGradient);
+    }
+
+    @Override
+    public void pad(EdgePadding padding, float[] source, float[] padded) {
+        HostOperands.pad(padding, source, padded);
+        CpuEdges.pad(padding, source, padded);
+    }
+
+    @Override
+    public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        HostOperands.fold(padding, padded, bias, source);
+        CpuEdges.fold(padding, padded, bias, source);
+    }
+
+    /**
+     * Computes the call through Winograd ({@link WinogradCall}: 3-tap kernels at stride 1, input dilation 2,
+     * 2-tap kernels) where it applies; false, with the output to be written the direct way, where it does not or
+     * where an output came out NaN or infinite, whose propagation the transforms change.
+     */
+    private boolean forwardByWinograd(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+        WinogradCall call = WinogradCall.prepare(g, kernel, bias);
+        if (call == null) {
+            return false;
+        }
+        AtomicBoolean nonFinite = new AtomicBoolean();
+        runTasks(g, call.tasks(), task -> {
+            // Once one block has failed the call goes the direct way: the rest need not be computed.
+            if (!nonFinite.get() && !call.computeBlock(task, input, bias, output)) {
+                nonFinite.set(true);
+            }
+        });
+        return !nonFinite.get();
+    }
+
+    /** Runs a call's tasks on every core (or this thread only), each stopping the call if the caller was interrupted. */
+    private void runTasks(ConvGeometry g, int tasks, IntConsumer task) {
+        Thread caller = Thread.currentThread();
+        IntConsumer body = t -> {
+            // Tasks run on worker threads too; each checks the caller so that interrupting it stops the call.
+            CallerInterrupt.check(caller, "convolution", g);
+            task.accept(t);
+        };
+        if (parallel) {
+            CpuWorkers.forEach(tasks, body);
+        } else {
+            for (int t = 0; t < tasks; t++) {
+                body.accept(t);
+            }
+        }
+    }
+
+    private static void fillWithBias(float[] bias, int channels, float[] output) {
+        if (bias == null) {
+            Arrays.fill(output, 0f);
+            return;
+        }
+        for (int i = 0; i < output.length; i += channels) {
+            System.arraycopy(bias, 0, output, i, channels);
+        }
+    }
+
+    /** {@code bias} with each -0.0 made +0.0 (a copy only when there is one); null stays null. */
+    static float[] positiveZeros(float[] bias) {
+        if (bias == null) {
+            return null;
+        }
+        for (int i = 0; i < bias.length; i++) {
+            if (Float.floatToRawIntBits(bias[i]) == Integer.MIN_VALUE) {
+                float[] copy = bias.clone();
+                for (int j = i; j < copy.length; j++) {
+                    copy[j] += 0f;
+                }
+                return copy;
+            }
+        }
+        return bias;
+    }
+
+    private static int roundUpTo4(int n) {
+        return (n + 3) & ~3;
+    }
+}

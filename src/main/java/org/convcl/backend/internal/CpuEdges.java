@@ -1,0 +1,166 @@
+package org.convcl.backend.internal;
+
+import java.util.Arrays;
+import org.convcl.EdgePadding;
+import org.convcl.internal.CpuWorkers;
+
+/**
+ * The pure-Java {@link EdgePadding} maps: {@link #pad} gathers the padded array from its source, and
+ * {@link #fold}, its adjoint, sums every padded element back onto the source element it copies.
+ *
+ * <p>Both are written as gathers over their output, parallel over (batch, position) slices with no two
+ * tasks writing the same element: fold inverts the per-dim index tables first (a padded coordinate copies
+ * at most one source coordinate per dim, so each source coordinate owns a short list of padded ones), which
+ * keeps it deterministic and free of atomics. Thread-safe and stateless.
+ */
+public final class CpuEdges {
+    private static final int POSITIONS_PER_TASK = 256;
+
+    private CpuEdges() {
+    }
+
+    /** Overwrites {@code padded} {@code (batch, *paddedSpatial, C)} with the padding of {@code source}. */
+    public static void pad(EdgePadding e, float[] source, float[] padded) {
+        int rank = e.rank();
+        int channels = e.channels();
+        int[] paddedSpatial = e.paddedSpatial();
+        int[][] tables = new int[rank][];
+        for (int d = 0; d < rank; d++) {
+            tables[d] = e.sourceIndexTable(d);
+        }
+        int[] sourceStride = rowMajorStrides(e.sourceSpatial());
+        int paddedPositions = product(paddedSpatial);
+        int sourcePositions = product(e.sourceSpatial());
+        forEachSlice(e.batch(), paddedPositions, (b, first, last) -> {
+            int[] q = new int[rank];
+            SourceTables.decode(first, paddedSpatial, q);
+            for (int p = first; p < last; p++) {
+                int to = (b * paddedPositions + p) * channels;
+                int from = 0;
+                for (int d = 0; d < rank && from >= 0; d++) {
+                    int index = tables[d][q[d]];
+                    from = index < 0 ? -1 : from + index * sourceStride[d];
+                }
+                if (from < 0) {
+                    Arrays.fill(padded, to, to + channels, 0f);
+                } else {
+                    System.arraycopy(source, (b * sourcePositions + from) * channels, padded, to, channels);
+                }
+                SourceTables.increment(q, paddedSpatial);
+            }
+        });
+    }
+
+    /**
+     * Overwrites {@code source} {@code (batch, *sourceSpatial, C)} with the fold of {@code padded}, plus
+     * {@code bias} (length C) when it is not null.
+     */
+    public static void fold(EdgePadding e, float[] padded, float[] bias, float[] source) {
+        int rank = e.rank();
+        int channels = e.channels();
+        int[] sourceSpatial = e.sourceSpatial();
+        int[][] starts = new int[rank][];
+        int[][] copies = new int[rank][];
+        for (int d = 0; d < rank; d++) {
+            invert(e.sourceIndexTable(d), sourceSpatial[d], d, starts, copies);
+        }
+        int[] paddedStride = rowMajorStrides(e.paddedSpatial());
+        int paddedPositions = product(e.paddedSpatial());
+        int sourcePositions = product(sourceSpatial);
+        forEachSlice(e.batch(), sourcePositions, (b, first, last) -> {
+            int[] i = new int[rank];
+            int[] cursor = new int[rank];
+            SourceTables.decode(first, sourceSpatial, i);
+            for (int p = first; p < last; p++) {
+                int to = (b * sourcePositions + p) * channels;
+                if (bias == null) {
+                    Arrays.fill(source, to, to + channels, 0f);
+                } else {
+                    System.arraycopy(bias, 0, source, to, channels);
+                }
+                boolean any = true;
+                for (int d = 0; d < rank; d++) {
+                    cursor[d] = starts[d][i[d]];
+                    any &= cursor[d] < starts[d][i[d] + 1];
+                }
+                // Visit every padded position copying source position i: one list entry per dim, odometer style.
+                while (any) {
+                    int q = 0;
+                    for (int d = 0; d < rank; d++) {
+                        q += copies[d][cursor[d]] * paddedStride[d];
+                    }
+                    int from = (b * paddedPositions + q) * channels;
+                    for (int c = 0; c < channels; c++) {
+                        source[to + c] += padded[from + c];
+                    }
+                    any = false;
+                    for (int d = rank - 1; d >= 0; d--) {
+                        if (++cursor[d] < starts[d][i[d] + 1]) {
+                            any = true;
+                            break;
+                        }
+                        cursor[d] = starts[d][i[d]];
+                    }
+                }
+                SourceTables.increment(i, sourceSpatial);
+            }
+        });
+    }
+
+    /** CSR inverse of one dim's table: padded coordinates copying source coordinate s are copies[starts[s]..starts[s+1]). */
+    private static void invert(int[] table, int sourceLength, int d, int[][] starts, int[][] copies) {
+        int[] start = new int[sourceLength + 1];
+        for (int index : table) {
+            if (index >= 0) {
+                start[index + 1]++;
+            }
+        }
+        for (int s = 0; s < sourceLength; s++) {
+            start[s + 1] += start[s];
+        }
+        int[] fill = Arrays.copyOf(start, sourceLength);
+        int[] list = new int[start[sourceLength]];
+        for (int q = 0; q < table.length; q++) {
+            if (table[q] >= 0) {
+                list[fill[table[q]]++] = q;
+            }
+        }
+        starts[d] = start;
+        copies[d] = list;
+    }
+
+    private interface Slice {
+        void run(int batchIndex, int firstPosition, int lastPosition);
+    }
+
+    /** Runs {@code slice} over (batch, position range) pieces of about {@link #POSITIONS_PER_TASK} positions. */
+    private static void forEachSlice(int batch, int positions, Slice slice) {
+        if (batch == 0 || positions == 0) {
+            return;
+        }
+        int perBatch = (positions + POSITIONS_PER_TASK - 1) / POSITIONS_PER_TASK;
+        CpuWorkers.forEach(batch * perBatch, task -> {
+            int b = task / perBatch;
+            int first = (task % perBatch) * POSITIONS_PER_TASK;
+            slice.run(b, first, Math.min(positions, first + POSITIONS_PER_TASK));
+        });
+    }
+
+    private static int[] rowMajorStrides(int[] sizes) {
+        int[] strides = new int[sizes.length];
+        int stride = 1;
+        for (int d = sizes.length - 1; d >= 0; d--) {
+            strides[d] = stride;
+            stride *= sizes[d];
+        }
+        return strides;
+    }
+
+    private static int product(int[] sizes) {
+        int p = 1;
+        for (int s : sizes) {
+            p *= s;
+        }
+        return p;
+    }
+}

@@ -1,0 +1,412 @@
+package org.convcl.nn;
+
+import org.convcl.Tensor;
+import org.convcl.Layout;
+import org.convcl.ConvSpec;
+import org.convcl.ConvGeometry;
+import java.util.Arrays;
+import org.convcl.backend.ConvBackend;
+import org.convcl.internal.KernelLayout;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
+
+/**
+ * A convolution layer like flax {@code nnx.Conv}: it holds a kernel {@code (*k, Cin/groups, Cout)}, an
+ * optional bias {@code (Cout)} and an optional kernel mask (multiplied into the kernel on every call, as flax
+ * does), and applies itself to inputs {@code (*batch, *spatial, Cin)} with zero, one or several batch dims.
+ *
+ * <p>With {@link Builder#layout layout(Layout.CHANNELS_FIRST)} it takes PyTorch's and ONNX's layout instead: kernel
+ * {@code (Cout, Cin/groups, *k)} (OIHW), input {@code (*batch, Cin, *spatial)}, output and gradients likewise
+ * channels-first, the kernel gradient in the kernel's layout. It computes channels-last inside and moves the axes
+ * at its boundaries: on the host on the Java path, on the device on OpenCL (host-array calls upload the arrays as
+ * they are), so the values are those of the channels-last layer on the same data, moved.
+ *
+ * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
+ * between calls. A Conv is otherwise immutable and thread-safe: {@link #apply}, {@link #backward} and
+ * {@link #geometry} may run on many threads at once (each call allocates its own output and working arrays,
+ * and the results are bitwise those of the same calls made one after another), as long as nobody writes
+ * the parameters meanwhile.
+ *
+ * <p>On an OpenCL device ({@link #apply(DeviceTensor)}) the layer keeps its (masked) kernel and its bias
+ * resident: they are uploaded on the first call on each device (once, under a lock) and reused by every later
+ * one. After changing the kernel, bias or mask values in place, call {@link #parametersChanged()} so that the
+ * next device call uploads them again. Host-tensor calls ({@link #apply(Tensor)}, {@link #backward(Tensor, Tensor)})
+ * always use the current values, also on an OpenCL backend, where they upload them with their operands.
+ *
+ * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
+ * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
+ * a layer dropped unclosed has its copies released by a cleaner, whenever the garbage collector finds it
+ * unreachable. The layer does not own its backend and never closes it.
+ */
+public final class Conv implements AutoCloseable {
+    private final Tensor kernel;
+    private final Tensor bias;
+    private final Tensor mask;
+    private final ConvSpec spec;
+    private final ConvBackend backend;
+    private final Layout layout;
+    /** The moves between the user's layout and the engine's; null for a channels-last layer, which needs none. */
+    private final ChannelsFirst channelsFirst;
+    /**
+     * Kernel and bias copies on the OpenCL devices this layer has run on (made on the first device call), and
+     * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies. Its
+     * copies are in the engine's channels-last layout, whatever the layer's.
+     */
+    private final DeviceParameters.Lazy deviceParameters;
+
+    private Conv(Builder builder) {
+        if (builder.kernel == null) {
+            throw new IllegalArgumentException("kernel: got null; a Conv needs a kernel (*k, Cin/groups, Cout)");
+        }
+        this.kernel = builder.kernel;
+        this.bias = builder.bias;
+        this.mask = builder.mask;
+        this.spec = builder.spec;
+        this.layout = builder.layout;
+        int[] kernelShape = kernel.shape();
+        boolean first = layout == Layout.CHANNELS_FIRST;
+        if (kernelShape.length < 3) {
+            throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
+                    + kernelShape.length + "; a kernel is " + (first ? "(Cout, Cin/groups, *k) in channels-first "
+                    + "layout" : "(*k, Cin/groups, Cout)") + " with at least one spatial dim, so rank >= 3");
+        }
+        int outChannels = kernelShape[first ? 0 : kernelShape.length - 1];
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {
+            throw new IllegalArgumentException("bias: shape " + Arrays.toString(bias.shape()) + " does not match "
+                    + outChannels + " output channels; a bias must have shape (Cout) = [" + outChannels + "]");
+        }
+        if (mask != null && !Arrays.equals(mask.shape(), kernelShape)) {
+            throw new IllegalArgumentException("mask: shape " + Arrays.toString(mask.shape())
+                    + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
+        }
+        int rank = kernelShape.length - 2;
+        // Refuse what depends on the kernel's rank alone now rather than on the first call.
+        spec.checkRank(rank);
+        this.channelsFirst = first ? ChannelsFirst.forConv(kernelShape) : null;
+        this.deviceParameters = first ? new DeviceParameters.Lazy(this, channelsFirst.arrangements())
+                : new DeviceParameters.Lazy(this);
+        // The default backend is chosen only now, once, and only when the caller named none: choosing it
+        // may probe OpenCL devices, which a caller that picked a backend must not pay for.
+        this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
+    }
+
+    /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
+    public static Builder builder(Tensor kernel) {
+        return new Builder(kernel);
+    }
+
+    public Tensor kernel() {
+        return kernel;
+    }
+
+    /** The bias, or null when the layer has none. */
+    public Tensor bias() {
+        return bias;
+    }
+
+    /** The kernel mask, or null when the layer has none. */
+    public Tensor mask() {
+        return mask;
+    }
+
+    public ConvSpec spec() {
+        return spec;
+    }
+
+    public ConvBackend backend() {
+        return backend;
+    }
+
+    /** The layout of the layer's input, output, kernel and gradients. */
+    public Layout layout() {
+        return layout;
+    }
+
+    /**
+     * The geometry this layer would use for an input of {@code inputShape} (in the layer's layout), validated: for
+     * a channels-first layer, that of the channels-last convolution that runs it (its shapes are channels-last;
+     * {@link #outputShape} gives the layer's own).
+     */
+    public ConvGeometry geometry(int... inputShape) {
+        if (channelsFirst != null) {
+            int[] internal = channelsFirst.internalInputShape(inputShape, spec.groups());
+            return channelsFirst.resolve(inputShape, internal, spec::resolve);
+        }
+        return spec.resolve(inputShape, kernel.shape());
+    }
+
+    /** The shape of the output for an input of {@code inputShape}, both in the layer's layout, validated. */
+    public int[] outputShape(int... inputShape) {
+        return userShape(geometry(inputShape).outputShape());
+    }
+
+    /**
+     * Applies the layer on the device {@code x} lives on and returns the result there, without a host round
+     * trip: {@code conv(x, kernel * mask) + bias} as a new {@link DeviceTensor} that the caller closes. The
+     * call enqueues the work and returns; downloading the result waits for it. Kernel and bias are uploaded
+     * to that device once and reused (see {@link #parametersChanged()}).
+     */
+    public DeviceTensor apply(DeviceTensor x) {
+        deviceParameters.ensureOpen();
+        DeviceBackward.checkInput(x);
+        DeviceTensor y = x.backend().allocate(outputShape(x.shape()));
+        try {
+            apply(x, y);
+        } catch (RuntimeException e) {
+            y.close();
+            throw e;
+        }
+        return y;
+    }
+
+    /**
+     * Applies the layer on the device {@code x} lives on, writing into {@code out}, a device tensor of the output's
+     * shape on the same device that the caller owns: the zero-allocation form of {@link #apply(DeviceTensor)} for
+     * loops that reuse their outputs. The call enqueues the work and returns. {@code out} must not be {@code x}.
+     */
+    public void apply(DeviceTensor x, DeviceTensor out) {
+        deviceParameters.ensureOpen();
+        DeviceBackward.checkInput(x);
+        ConvGeometry geometry = geometry(x.shape());
+        OpenClBackend device = x.backend();
+        deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                (deviceKernel, deviceBias) -> forward(device, geometry, x, deviceKernel, deviceBias, out));
+    }
+
+    /** The convolution on device tensors in the layer's layout, with the resident (channels-last) parameters. */
+    private void forward(OpenClBackend device, ConvGeometry geometry, DeviceTensor x, DeviceTensor deviceKernel,
+            DeviceTensor deviceBias, DeviceTensor out) {
+        if (channelsFirst == null) {
+            device.forward(geometry, x, deviceKernel, deviceBias, out);
+        } else {
+            channelsFirst.run(device, x, out, geometry.outputShape(),
+                    (internalX, internalOut) -> device.forward(geometry, internalX, deviceKernel, deviceBias,
+                            internalOut));
+        }
+    }
+
+    /**
+     * Tells the layer that its kernel, bias or mask values were changed in place: the copies it keeps on
+     * OpenCL devices are uploaded again on their next use.
+     */
+    public void parametersChanged() {
+        deviceParameters.invalidate();
+    }
+
+    /**
+     * Releases the kernel and bias copies this layer keeps on OpenCL devices; the layer stays usable and uploads
+     * them again on its next device call. To be done with the layer, {@link #close()} it instead.
+     */
+    public void releaseDeviceParameters() {
+        deviceParameters.release();
+    }
+
+    /**
+     * Releases the kernel and bias copies this layer keeps on OpenCL devices and ends its use: later
+     * {@code apply} and {@code backward} calls, on host or device tensors, throw {@link IllegalStateException}.
+     * Idempotent; accessors such as {@link #kernel()} and {@link #geometry} still answer. The backend is
+     * not closed (the layer does not own it). A layer used only on host tensors holds no device memory, but
+     * closing it is still the way to say it is done.
+     */
+    @Override
+    public void close() {
+        deviceParameters.close();
+    }
+
+    /** Whether {@link #close()} has run. */
+    public boolean isClosed() {
+        return deviceParameters.isClosed();
+    }
+
+    /** The layer in error messages: its type and kernel shape, and whether it has a bias and a mask. */
+    @Override
+    public String toString() {
+        return "Conv(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
+                + (mask == null ? "" : ", mask") + (channelsFirst == null ? "" : ", channels-first") + ")";
+    }
+
+    /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
+    public Tensor apply(Tensor x) {
+        deviceParameters.ensureOpen();
+        ConvBackward.checkInput(x);
+        ConvGeometry geometry = geometry(x.shape());
+        if (channelsFirst != null && backend instanceof OpenClBackend device) {
+            // Uploaded as it is, its axes moved on the device, and the output's moved back there.
+            Tensor[] result = new Tensor[1];
+            deviceParameters.get().useCurrent(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                    (deviceKernel, deviceBias) -> {
+                        try (DeviceTensor deviceX = device.upload(x);
+                                DeviceTensor y = device.allocate(userShape(geometry.outputShape()))) {
+                            forward(device, geometry, deviceX, deviceKernel, deviceBias, y);
+                            result[0] = y.download();
+                        }
+                    });
+            return result[0];
+        }
+        if (channelsFirst != null) {
+            float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
+            backend.forward(geometry, channelsFirst.toInternal(x.data(), x.shape()),
+                    channelsFirst.kernelToInternal(effectiveKernel()), bias == null ? null : bias.data(), output);
+            return channelsFirst.toUser(output, geometry.outputShape());
+        }
+        float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
+        if (backend instanceof OpenClBackend device) {
+            // The kernel and bias stay resident between calls, compared with their current values first (a
+            // training loop may update them in place without telling the layer) and uploaded only when changed.
+            deviceParameters.get().useCurrent(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
+                    (deviceKernel, deviceBias) -> device.forward(geometry, x.data(), deviceKernel, deviceBias, output));
+        } else {
+            backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
+        }
+        return Tensor.of(output, geometry.outputShape());
+    }
+
+    /**
+     * The gradients of {@code sum(apply(x) * dy)} with respect to the input, the kernel and the bias, as jax
+     * differentiates flax's {@code nnx.Conv}. {@code dy} must have the output's shape. With a mask, the
+     * convolution multiplies by {@code kernel * mask}, so {@code dx} uses the masked kernel and
+     * {@code dkernel} is the effective kernel's gradient times the mask.
+     *
+     * <p>On an OpenCL backend this runs the device pass ({@link #backward(DeviceTensor, DeviceTensor)}'s), with
+     * {@code x}, {@code dy} and the parameters' current values uploaded for the call into pooled memory and the
+     * gradients downloaded; on the CPU backend it runs on the host arrays themselves.
+     */
+    public ConvGradients backward(Tensor x, Tensor dy) {
+        deviceParameters.ensureOpen();
+        ConvBackward.checkInput(x);
+        ConvGeometry g = geometry(x.shape());
+        ConvBackward.checkCotangent(dy, userShape(g.outputShape()), x.shape());
+        if (backend instanceof OpenClBackend device) {
+            // Not the layer's resident copies: host calls use the values as they are now (see the class doc).
+            return DeviceBackward.onHost(device, x, dy, Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
+                    arrangements(), (deviceX, deviceDy, parameters) -> deviceBackward(device, g, deviceX, deviceDy,
+                            parameters));
+        }
+        float[] xValues = channelsFirst == null ? x.data() : channelsFirst.toInternal(x.data(), x.shape());
+        float[] dyValues = channelsFirst == null ? dy.data() : channelsFirst.toInternal(dy.data(), dy.shape());
+        float[] kernelValues = channelsFirst == null ? effectiveKernel()
+                : channelsFirst.kernelToInternal(effectiveKernel());
+        float[] dx = ConvBackward.inputGradient(backend, g, kernelValues, dyValues);
+        float[] dkernel = ConvBackward.kernelGradient(backend, g, xValues, dyValues);
+        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g.outChannels(), dyValues);
+        Tensor dxTensor = Tensor.of(dx, g.inputShape());
+        if (channelsFirst != null) {
+            dxTensor = channelsFirst.toUser(dx, g.inputShape());
+            dkernel = channelsFirst.kernelToUser(dkernel);
+        }
+        return new ConvGradients(dxTensor,
+                Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
+                dbias == null ? null : Tensor.of(dbias, bias.shape()));
+    }
+
+    /** The device backward pass on tensors in the layer's layout, with the (channels-last) parameters there. */
+    private DeviceGradients deviceBackward(OpenClBackend device, ConvGeometry g, DeviceTensor x, DeviceTensor dy,
+            DeviceParameters.Resident parameters) {
+        if (channelsFirst == null) {
+            return DeviceBackward.conv(device, g, x, dy, parameters);
+        }
+        return channelsFirst.backward(device, x, dy,
+                (internalX, internalDy) -> DeviceBackward.conv(device, g, internalX, internalDy, parameters));
+    }
+
+    /** How the layer's kernel and mask become its device copies: as they are, or moved to channels-last. */
+    private DeviceParameters.Arrangements arrangements() {
+        return channelsFirst == null ? DeviceParameters.Arrangements.AS_UPLOADED : channelsFirst.arrangements();
+    }
+
+    /** A channels-last shape of the engine's as the layer's layout has it. */
+    private int[] userShape(int[] internalShape) {
+        return channelsFirst == null ? internalShape : channelsFirst.userShape(internalShape);
+    }
+
+    /**
+     * The backward pass on the device {@code x} lives on, without a host round trip: the gradients of
+     * {@code sum(apply(x) * dy)} as {@link #backward(Tensor, Tensor)} computes them, returned as device tensors
+     * that the caller closes. The layer's resident kernel and bias are reused (and its mask kept there for
+     * {@code dkernel}); see {@link #parametersChanged()}. The call enqueues the work and returns.
+     */
+    public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
+        deviceParameters.ensureOpen();
+        DeviceBackward.checkInput(x);
+        ConvGeometry g = geometry(x.shape());
+        DeviceBackward.checkOperands(x, dy, userShape(g.outputShape()));
+        OpenClBackend device = x.backend();
+        return deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
+                resident -> deviceBackward(device, g, x, dy, resident));
+    }
+
+    /** The kernel as the convolution sees it: masked when a mask is set. */
+    public float[] effectiveKernel() {
+        if (mask == null) {
+            return kernel.data();
+        }
+        float[] values = kernel.data();
+        float[] maskValues = mask.data();
+        float[] masked = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            masked[i] = values[i] * maskValues[i];
+        }
+        return masked;
+    }
+
+    /** Collects a layer's parameters and settings. Not thread-safe. */
+    public static final class Builder {
+        private final Tensor kernel;
+        private Tensor bias;
+        private Tensor mask;
+        private ConvSpec spec = ConvSpec.defaults();
+        private Layout layout = Layout.CHANNELS_LAST;
+        /** Null until set: {@link Backends#defaultBackend()} is then used. */
+        private ConvBackend backend;
+
+        private Builder(Tensor kernel) {
+            this.kernel = kernel;
+        }
+
+        /** The bias {@code (Cout)}, or null for none. */
+        public Builder bias(Tensor bias) {
+            this.bias = bias;
+            return this;
+        }
+
+        /** flax's kernel mask: same shape as the kernel, multiplied into it on every call; null for none. */
+        public Builder mask(Tensor mask) {
+            this.mask = mask;
+            return this;
+        }
+
+        public Builder spec(ConvSpec spec) {
+            if (spec == null) {
+                throw new IllegalArgumentException("spec: got null; expected a ConvSpec");
+            }
+            this.spec = spec;
+            return this;
+        }
+
+        /**
+         * The layout of the kernel, the mask, the inputs, the outputs and the gradients: flax's
+         * {@link Layout#CHANNELS_LAST} (the default), or {@link Layout#CHANNELS_FIRST}, in which the kernel is
+         * {@code (Cout, Cin/groups, *k)} and inputs are {@code (*batch, Cin, *spatial)}.
+         */
+        public Builder layout(Layout layout) {
+            if (layout == null) {
+                throw new IllegalArgumentException("layout: got null; expected Layout.CHANNELS_LAST or "
+                        + "Layout.CHANNELS_FIRST");
+            }
+            this.layout = layout;
+            return this;
+        }
+
+        public Builder backend(ConvBackend backend) {
+            if (backend == null) {
+                throw new IllegalArgumentException("backend: got null; expected a ConvBackend");
+            }
+            this.backend = backend;
+            return this;
+        }
+
+        public Conv build() {
+            return new Conv(this);
+        }
+    }
+}
