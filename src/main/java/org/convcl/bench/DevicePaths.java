@@ -44,7 +44,7 @@ public final class DevicePaths {
             model = System.getProperty("os.arch");
         }
         return model + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java "
-                + Runtime.version().feature() + (org.convcl.backend.cpu.CpuKernels.vectorApiAvailable()
+                + Runtime.version().feature() + (org.convcl.backend.cpu.CpuBackend.vectorApiAvailable()
                 ? ", Vector API" : ", plain loops");
     }
 }

@@ -11,7 +11,7 @@ import org.convcl.backend.internal.IntMath;
  *
  * <p>Immutable and shareable between threads.
  */
-public final class ConvRows {
+final class ConvRows {
     final ConvGeometry geometry;
     final int rank;
     final int batch;

@@ -52,6 +52,14 @@ public final class CpuBackend implements ConvBackend {
         return SEQUENTIAL;
     }
 
+    /**
+     * Whether this JVM runs the Java path's Vector API kernels (started with {@code --add-modules
+     * jdk.incubator.vector}); without it the same results come from plain loops, much slower.
+     */
+    public static boolean vectorApiAvailable() {
+        return CpuKernels.vectorApiAvailable();
+    }
+
     @Override
     public String name() {
         return parallel ? "cpu" : "cpu (1 thread)";

@@ -4,7 +4,7 @@ package org.convcl.backend.cpu;
  * Computes one block of {@link WinogradPhases} tiles (every channel of its tiles' outputs, the sum over the
  * group's families). Implementations are stateless and shared by every thread; their buffers are per thread.
  */
-public interface PhaseKernel {
+interface PhaseKernel {
 
     /** Output channels per register block: {@link WinogradPhases#plan} needs it. */
     int channelBlock();

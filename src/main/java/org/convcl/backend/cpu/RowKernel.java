@@ -5,7 +5,7 @@ package org.convcl.backend.cpu;
  * Implementations are stateless and shared by every thread; what a task writes lives in its {@link Scratch}
  * and its own part of the output.
  */
-public interface RowKernel {
+interface RowKernel {
 
     /**
      * The kernel {@code (*k, Cin/groups, Cout)} in the layout {@link #computeRow} reads, made once per call before

@@ -6,7 +6,7 @@ package org.convcl.backend.cpu;
  *
  * <p>Not thread-safe: every task makes its own.
  */
-public final class Scratch {
+final class Scratch {
     final int[] sourceOffset;
     final int[] tapIndex;
     final float[] zeros;

@@ -4,7 +4,7 @@ package org.convcl.backend.cpu;
  * Computes one block of {@link WinogradTiles} (every channel of its tiles' outputs). Implementations are
  * stateless and shared by every thread; their buffers are per thread.
  */
-public interface TileKernel {
+interface TileKernel {
 
     /** Output channels per register block: {@link WinogradTiles#plan} needs it. */
     int channelBlock();

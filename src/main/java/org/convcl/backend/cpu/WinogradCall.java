@@ -11,7 +11,7 @@ import org.convcl.ConvGeometry;
  * rounded operands as the direct kernels, and only float32 rounding differs, as it does with the order of
  * accumulation.
  */
-public final class WinogradCall {
+final class WinogradCall {
     private final WinogradTiles tiles;
     private final TileKernel tileKernel;
     private final WinogradPhases phases;

@@ -26,7 +26,7 @@ import org.convcl.ConvGeometry;
  * into per-thread buffers of at most {@link #MAX_BLOCK_FLOATS} floats; nothing grows with the image.
  * Immutable and shareable between threads.
  */
-public final class WinogradTiles {
+final class WinogradTiles {
     /** Input points per tile along one dim. */
     static final int POINTS = 4;
     /** At most this many tiles per block: a register block takes 4, and more share the transforms' set-up. */
