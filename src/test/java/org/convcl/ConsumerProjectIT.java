@@ -1,6 +1,5 @@
 package org.convcl;
 
-import org.convcl.nn.Convolution;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -15,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.convcl.testing.ApplicationPackages;
 import org.convcl.testing.Processes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,9 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
  * What a project that depends on convcl gets, found as its build finds it: the library jar built by this build and
  * the pom.xml it is published with are installed into a throwaway repository; a throwaway consumer project depends
  * on them, and Maven lists that project's runtime dependencies. They must be exactly JOCL and slf4j-api: picocli
- * and the logging binding belong to the CLI jar, and the library reads and writes its JSON itself. Then a program
- * of the consumer's, on exactly that class path, convolves on the Java path, loads the bench suite and reads a
- * tuning database, the library's JSON paths, and finds none of the CLI's or the tests' libraries.
+ * and the logging binding belong to the CLI jar, and the library reads and writes its JSON itself. No jar on that
+ * class path, nor the sources jar, holds anything of the application packages (the CLI, bench, demos, diagnostics,
+ * examples: the pom's {@code convcl.applicationPackages}) or their resources: those are the CLI jar's alone. Then a
+ * program of the consumer's, on exactly that class path, convolves on the Java path, round-trips JSON and reads a
+ * tuning database, the library's JSON paths, and finds neither the CLI ({@code org.convcl.cli.Main}) nor the CLI's
+ * or the tests' libraries.
  *
  * <p>The consumer's build uses a local repository of its own, so that nothing of this test lands in the user's;
  * it reads the user's local repository as a file repository before Maven Central, so that it needs the network
@@ -47,6 +50,8 @@ class ConsumerProjectIT {
         String mavenHome = System.getProperty("convcl.maven.home");
         assumeTrue(Files.isRegularFile(jar), "the library jar is built by mvn package: " + jar);
         assumeTrue(mavenHome != null, "runs under Maven (failsafe), which names its own installation");
+        ApplicationPackages applications = ApplicationPackages.fromBuild();
+        assertTrue(applications != null, "failsafe passes the pom's convcl.applicationPackages with its Maven home");
         Path project = Paths.get(System.getProperty("convcl.basedir", System.getProperty("user.dir")));
         String groupId = System.getProperty("convcl.groupId");
         String artifactId = System.getProperty("convcl.artifactId");
@@ -123,6 +128,21 @@ class ConsumerProjectIT {
         assertEquals(List.of(groupId + ":" + artifactId + " (compile)", "org.jocl:jocl (compile)",
                 "org.slf4j:slf4j-api (compile)"), runtime.stream().sorted().toList(), listing);
 
+        // The applications are not the library's: no jar of the consumer's class path (the installed library jar
+        // among them) and not the sources jar holds a class, source or resource of theirs.
+        List<String> consumerJars = List.of(Files.readString(classPath).strip().split(File.pathSeparator));
+        assertTrue(consumerJars.stream().anyMatch(j -> j.endsWith(artifactId + "-" + version + ".jar")),
+                "the library jar is on the consumer's class path: " + consumerJars);
+        List<String> sources = new ArrayList<>(consumerJars);
+        Path sourcesJar = Paths.get(System.getProperty("convcl.sourcesJar", "target/absent-sources.jar"));
+        assertTrue(Files.isRegularFile(sourcesJar), "mvn package builds the sources jar: " + sourcesJar);
+        sources.add(sourcesJar.toString());
+        for (String candidate : sources) {
+            List<String> leaked = applications.applicationEntriesOf(Paths.get(candidate));
+            assertEquals(List.of(), leaked, candidate + " holds entries of the application packages "
+                    + applications.packages() + " or their resources");
+        }
+
         // 3. The library on exactly that class path: its JSON paths need nothing more.
         Path tuning = dir.resolve("tuning.json");
         Files.writeString(tuning, """
@@ -140,8 +160,8 @@ class ConsumerProjectIT {
                 import org.convcl.Padding;
                 import org.convcl.Tensor;
                 import org.convcl.backend.BackendChoice;
+                import org.convcl.io.Json;
                 import org.convcl.nn.Backends;
-                import org.convcl.bench.BenchSuite;
                 import org.convcl.opencl.internal.tuning.TuningDatabase;
 
                 public class Consumer {
@@ -151,13 +171,15 @@ class ConsumerProjectIT {
                         Tensor y = Convolution.conv(x, kernel, null, ConvSpec.builder().padding(Padding.VALID).build(),
                                 Backends.select(BackendChoice.CPU));
                         System.out.println("conv " + Arrays.toString(y.data()));
-                        System.out.println("suite " + BenchSuite.loadDefault().shapes().size());
+                        Object json = Json.parse("{\\"shape\\": [1, 4, 1], \\"name\\": \\"x\\", \\"ms\\": 1.5}");
+                        System.out.println("json " + json.equals(Json.parse(Json.write(json))));
                         TuningDatabase database = TuningDatabase.at(Path.of(args[0]),
                                 new TuningDatabase.DeviceIdentity("Test GPU", "Test Vendor", "1.0", "Test"));
                         TuningDatabase.Entry entry = database.entries().get(0);
                         System.out.println("tuning " + database.entries().size() + " " + entry.geometry() + " "
                                 + entry.batch() + " " + entry.ms() + " " + entry.defaultMs());
-                        for (String name : List.of("picocli.CommandLine", "org.slf4j.simple.SimpleLogger",
+                        for (String name : List.of("org.convcl.cli.Main", "picocli.CommandLine",
+                                "org.slf4j.simple.SimpleLogger",
                                 "com.fasterxml.jackson.jr.ob.JSON", "com.fasterxml.jackson.core.JsonFactory")) {
                             try {
                                 Class.forName(name);
@@ -176,9 +198,10 @@ class ConsumerProjectIT {
         assertEquals(0, run.exitCode(), run.all());
         List<String> lines = run.stdout().lines().toList();
         assertEquals("conv [21.0, 32.0, 43.0]", lines.get(0), run.all());
-        assertTrue(Integer.parseInt(lines.get(1).substring("suite ".length())) > 0, run.all());
+        assertEquals("json true", lines.get(1), run.all());
         assertEquals("tuning 1 g 4 1.5 NaN", lines.get(2), run.all());
-        assertEquals(List.of("absent picocli.CommandLine", "absent org.slf4j.simple.SimpleLogger",
+        assertEquals(List.of("absent org.convcl.cli.Main", "absent picocli.CommandLine",
+                "absent org.slf4j.simple.SimpleLogger",
                 "absent com.fasterxml.jackson.jr.ob.JSON", "absent com.fasterxml.jackson.core.JsonFactory"),
                 lines.subList(3, lines.size()), run.all());
 

@@ -20,7 +20,7 @@ import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CLI jar keeps every licence and notice text of the libraries shaded into it: where two libraries have a file
+ * The CLI jar keeps every licence and notice text of the libraries bundled into it: where two libraries have a file
  * of the same name (slf4j-api's and slf4j-simple's META-INF/LICENSE.txt, one text), the CLI jar's file holds each
  * library's text, not merely whichever came first. Each library's own jar, from this test's class path, is the
  * reference.
