@@ -1,6 +1,5 @@
 package org.convcl;
 
-import org.convcl.nn.ConvTranspose;
 import java.util.Arrays;
 
 /**

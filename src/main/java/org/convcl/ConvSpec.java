@@ -1,6 +1,5 @@
 package org.convcl;
 
-import org.convcl.nn.Conv;
 import java.util.Arrays;
 
 /**
@@ -92,7 +91,7 @@ public final class ConvSpec {
     /**
      * Refuses this spec for a kernel with {@code rank} spatial dims where it breaks a rule that depends on the
      * rank alone: a per-dim setting with neither 1 nor {@code rank} values, explicit padding without one pair
-     * per dim, CAUSAL padding for a kernel that is not 1-d. {@link Conv} calls this when a layer is built, so
+     * per dim, CAUSAL padding for a kernel that is not 1-d. {@link org.convcl.nn.Conv} calls this when a layer is built, so
      * that a layer no input could run is refused at once; {@link ConvGeometry} applies the same rules in its
      * own order of refusals, through {@link #perDim} and {@link #checkPaddingRank}.
      */

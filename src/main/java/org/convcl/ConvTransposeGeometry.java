@@ -1,6 +1,5 @@
 package org.convcl;
 
-import org.convcl.nn.ConvTranspose;
 import java.util.Arrays;
 import org.convcl.internal.KernelLayout;
 
@@ -128,7 +127,7 @@ public final class ConvTransposeGeometry {
 
     /**
      * Refuses a kernel {@code (*k, Cin, Cout)} with more spatial dims than jax's conv_transpose takes; also
-     * {@link ConvTranspose}'s check when a layer is built.
+     * {@link org.convcl.nn.ConvTranspose}'s check when a layer is built.
      */
     public static void checkMaxRank(int[] kernelShape) {
         if (kernelShape == null) {

@@ -1,6 +1,5 @@
 package org.convcl;
 
-import org.convcl.nn.ConvTranspose;
 import java.util.Arrays;
 
 /**
@@ -80,7 +79,7 @@ public final class ConvTransposeSpec {
     /**
      * Refuses this spec for a kernel with {@code rank} spatial dims where it breaks a rule that depends on the
      * rank alone: a per-dim setting with neither 1 nor {@code rank} values, explicit padding without one pair
-     * per dim. {@link ConvTranspose} calls this when a layer is built, so that a layer no input could run is
+     * per dim. {@link org.convcl.nn.ConvTranspose} calls this when a layer is built, so that a layer no input could run is
      * refused at once; {@link ConvTransposeGeometry} applies the same rules in its own order of refusals.
      */
     public void checkRank(int rank) {

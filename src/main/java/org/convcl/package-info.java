@@ -1,9 +1,7 @@
 /**
- * The library's API: the layers {@link Conv} and {@link ConvTranspose} with their specs, geometries and gradients,
- * {@link Tensor}, and one-off calls ({@link Convolution}); the classes that implement them are package-private.
+ * The values every layer of the library shares: {@link org.convcl.Tensor}, the specs of a convolution and of a
+ * transposed one ({@link org.convcl.ConvSpec}, {@link org.convcl.ConvTransposeSpec}) with their
+ * {@link org.convcl.Padding}, {@link org.convcl.Precision} and {@link org.convcl.Layout}, and the geometries resolved
+ * from them. They depend on nothing above them; the layers that use them are in {@code org.convcl.nn}.
  */
 package org.convcl;
-
-import org.convcl.nn.Convolution;
-import org.convcl.nn.ConvTranspose;
-import org.convcl.nn.Conv;

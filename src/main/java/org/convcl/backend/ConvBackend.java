@@ -2,7 +2,6 @@ package org.convcl.backend;
 
 import org.convcl.backend.internal.CpuGradients;
 import org.convcl.backend.internal.CpuEdges;
-import org.convcl.nn.Backends;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
@@ -20,10 +19,10 @@ import org.convcl.EdgePadding;
  *
  * <p>Implementations are thread-safe: one backend may serve many threads at once.
  *
- * <p>Ownership: close only the backends you own. Every backend {@link Backends} hands out is shared
+ * <p>Ownership: close only the backends you own. Every backend {@link org.convcl.nn.Backends} hands out is shared
  * ({@link #isShared()}): one instance per device for the whole JVM, used by every layer that selected it, so
- * its {@link #close()} throws {@link IllegalStateException} and it stays open; {@link Backends} releases the
- * OpenCL ones at JVM exit or in {@link Backends#closeShared()}. A private backend, made with
+ * its {@link #close()} throws {@link IllegalStateException} and it stays open; {@link org.convcl.nn.Backends} releases the
+ * OpenCL ones at JVM exit or in {@link org.convcl.nn.Backends#closeShared()}. A private backend, made with
  * {@link org.convcl.opencl.OpenClBackend#create}, belongs to its caller, who closes it (try-with-resources).
  */
 public interface ConvBackend extends AutoCloseable {
@@ -85,7 +84,7 @@ public interface ConvBackend extends AutoCloseable {
     }
 
     /**
-     * Whether this is a JVM-wide shared instance (every backend {@link Backends} hands out, and both
+     * Whether this is a JVM-wide shared instance (every backend {@link org.convcl.nn.Backends} hands out, and both
      * {@link CpuBackend}s), which its users may not close. False for a backend its caller made and owns.
      */
     default boolean isShared() {

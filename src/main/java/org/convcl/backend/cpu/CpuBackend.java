@@ -1,6 +1,10 @@
 package org.convcl.backend.cpu;
 
-import org.convcl.nn.Backends;
+import org.convcl.backend.cpu.internal.WinogradCall;
+import org.convcl.backend.cpu.internal.Scratch;
+import org.convcl.backend.cpu.internal.RowKernel;
+import org.convcl.backend.cpu.internal.CpuKernels;
+import org.convcl.backend.cpu.internal.ConvRows;
 import org.convcl.backend.internal.ImplicitZeros;
 import org.convcl.backend.internal.CpuGradients;
 import org.convcl.backend.internal.CpuEdges;
@@ -74,7 +78,7 @@ public final class CpuBackend implements ConvBackend {
     /**
      * Refused, as for every shared backend. The Java path holds nothing to release, but {@code auto} picks it on
      * one machine and a shared OpenCL backend on another: refusing here too makes code that closes what
-     * {@link Backends#select} returned fail on every machine, not only where a GPU is found.
+     * {@link org.convcl.nn.Backends#select} returned fail on every machine, not only where a GPU is found.
      *
      * @throws IllegalStateException always
      */

@@ -1,5 +1,5 @@
 /**
- * Internal: the Java path's kernels behind {@code CpuBackend} (rows and source tables, Vector API register-blocked and
- * depthwise kernels, plain-loop fallbacks); no compatibility promise, not in the Javadoc.
+ * The pure-Java engine, {@link org.convcl.backend.cpu.CpuBackend}: multithreaded, vectorised with the JDK's Vector
+ * API when the JVM opens it, no native dependency; its kernels live in {@code backend.cpu.internal}.
  */
 package org.convcl.backend.cpu;

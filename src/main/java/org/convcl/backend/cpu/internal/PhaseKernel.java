@@ -1,10 +1,10 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 /**
  * Computes one block of {@link WinogradPhases} tiles (every channel of its tiles' outputs, the sum over the
  * group's families). Implementations are stateless and shared by every thread; their buffers are per thread.
  */
-interface PhaseKernel {
+public interface PhaseKernel {
 
     /** Output channels per register block: {@link WinogradPhases#plan} needs it. */
     int channelBlock();

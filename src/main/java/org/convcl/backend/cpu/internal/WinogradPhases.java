@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,7 +33,7 @@ import org.convcl.EdgeMode;
  * k = 1: identities, {@code G = [1; 1]}. Input coordinates come from {@link ConvGeometry#sourceIndexTable},
  * so every edge mode works. Memory per task is bounded as in {@link WinogradTiles}. Immutable and shareable.
  */
-final class WinogradPhases {
+public final class WinogradPhases {
     /** As in {@link WinogradTiles}. */
     static final int MAX_TILES_PER_BLOCK = WinogradTiles.MAX_TILES_PER_BLOCK;
     /** A block's transformed inputs, products and sums together, at most (floats). */

@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;

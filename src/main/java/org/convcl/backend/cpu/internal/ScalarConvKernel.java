@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 import java.util.Arrays;
 

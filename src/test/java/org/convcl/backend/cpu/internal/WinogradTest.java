@@ -1,5 +1,6 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
+import org.convcl.backend.cpu.CpuBackend;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;

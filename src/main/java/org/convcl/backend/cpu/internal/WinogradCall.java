@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 import org.convcl.ConvGeometry;
 
@@ -11,7 +11,7 @@ import org.convcl.ConvGeometry;
  * rounded operands as the direct kernels, and only float32 rounding differs, as it does with the order of
  * accumulation.
  */
-final class WinogradCall {
+public final class WinogradCall {
     private final WinogradTiles tiles;
     private final TileKernel tileKernel;
     private final WinogradPhases phases;

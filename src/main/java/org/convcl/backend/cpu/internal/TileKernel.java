@@ -1,10 +1,10 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 /**
  * Computes one block of {@link WinogradTiles} (every channel of its tiles' outputs). Implementations are
  * stateless and shared by every thread; their buffers are per thread.
  */
-interface TileKernel {
+public interface TileKernel {
 
     /** Output channels per register block: {@link WinogradTiles#plan} needs it. */
     int channelBlock();

@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 /**
  * What a JVM without the Vector API costs and how to fix it, in the one WARN {@link CpuKernels} logs. The factors

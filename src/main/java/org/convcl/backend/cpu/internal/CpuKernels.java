@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
  * {@code --add-modules jdk.incubator.vector}; without it the library still works, on plain loops.
  * Thread-safe: the choice is made once, when the class loads, and the kernels are stateless.
  */
-final class CpuKernels {
+public final class CpuKernels {
     private static final Logger LOG = LoggerFactory.getLogger(CpuKernels.class);
     private static final RowKernel SCALAR = new ScalarConvKernel();
     private static final RowKernel DEPTHWISE = new DepthwiseKernel();

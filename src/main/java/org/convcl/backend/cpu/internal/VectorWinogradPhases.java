@@ -1,11 +1,11 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.convcl.backend.cpu.WinogradPhases.DimFamily;
-import org.convcl.backend.cpu.WinogradPhases.DimGroup;
-import org.convcl.backend.cpu.WinogradPhases.Group;
+import org.convcl.backend.cpu.internal.WinogradPhases.DimFamily;
+import org.convcl.backend.cpu.internal.WinogradPhases.DimGroup;
+import org.convcl.backend.cpu.internal.WinogradPhases.Group;
 
 /**
  * {@link WinogradPhases} on the Vector API. A block of tiles sums its group's families: for each, the input

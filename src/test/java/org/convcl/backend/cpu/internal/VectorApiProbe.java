@@ -1,5 +1,6 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
+import org.convcl.backend.cpu.CpuBackend;
 import java.util.SplittableRandom;
 import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;

@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 /**
  * Depthwise convolution (one input and one output channel per group, so {@code groups == Cin == Cout}):

@@ -1,5 +1,6 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
 
 /**
@@ -26,7 +27,7 @@ import org.convcl.ConvGeometry;
  * into per-thread buffers of at most {@link #MAX_BLOCK_FLOATS} floats; nothing grows with the image.
  * Immutable and shareable between threads.
  */
-final class WinogradTiles {
+public final class WinogradTiles {
     /** Input points per tile along one dim. */
     static final int POINTS = 4;
     /** At most this many tiles per block: a register block takes 4, and more share the transforms' set-up. */

@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 import org.convcl.ConvGeometry;
 import org.convcl.backend.internal.IntMath;
@@ -11,7 +11,7 @@ import org.convcl.backend.internal.IntMath;
  *
  * <p>Immutable and shareable between threads.
  */
-final class ConvRows {
+public final class ConvRows {
     final ConvGeometry geometry;
     final int rank;
     final int batch;

@@ -1,4 +1,4 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 /**
  * Per-task working memory of the CPU kernels, sized by the kernel and the channel count, never by the
@@ -6,7 +6,7 @@ package org.convcl.backend.cpu;
  *
  * <p>Not thread-safe: every task makes its own.
  */
-final class Scratch {
+public final class Scratch {
     final int[] sourceOffset;
     final int[] tapIndex;
     final float[] zeros;

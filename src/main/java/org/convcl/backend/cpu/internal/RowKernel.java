@@ -1,11 +1,11 @@
-package org.convcl.backend.cpu;
+package org.convcl.backend.cpu.internal;
 
 /**
  * Computes output positions {@code [from, to)} of one output row (see {@link ConvRows}), every channel.
  * Implementations are stateless and shared by every thread; what a task writes lives in its {@link Scratch}
  * and its own part of the output.
  */
-interface RowKernel {
+public interface RowKernel {
 
     /**
      * The kernel {@code (*k, Cin/groups, Cout)} in the layout {@link #computeRow} reads, made once per call before
