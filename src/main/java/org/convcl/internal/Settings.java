@@ -21,7 +21,7 @@ public final class Settings {
             SettingRule.oneOf("auto", "cpu", "opencl"));
     /** OpenCL device: an index in {@code convcl devices}' list or a case-insensitive name substring. */
     public static final Setting<String> DEVICE = new Setting<>("DEVICE", "convcl.device", "CONVCL_DEVICE",
-            null, "the best GPU or accelerator", "the OpenCL device used",
+            null, "the best: a GPU, then an accelerator, then (not for auto) a CPU", "the OpenCL device used",
             SettingRule.text("a device index or a case-insensitive substring of a device's name"));
     /** A directory whose {@code *.cl} files replace the packaged kernel sources (kernel development). */
     public static final Setting<Path> KERNELS_DIR = new Setting<>("KERNELS_DIR", "convcl.kernels.dir",
