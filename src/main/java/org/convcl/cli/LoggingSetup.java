@@ -1,5 +1,7 @@
 package org.convcl.cli;
 
+import org.convcl.internal.Settings;
+
 /**
  * Settings for slf4j-simple, the logging binding shaded into the CLI jar: log lines go to stderr at INFO in a
  * short format, so that stdout carries results only. Anything already set (a {@code -D} system property in
@@ -13,13 +15,25 @@ final class LoggingSetup {
 
     static void configure() {
         setIfAbsent("logFile", "System.err");
-        String level = System.getenv("CONVCL_LOG_LEVEL");
-        setIfAbsent("defaultLogLevel", level == null || level.isBlank() ? "info" : level.trim());
+        setIfAbsent("defaultLogLevel", level());
         setIfAbsent("showDateTime", "false");
         setIfAbsent("showThreadName", "false");
         setIfAbsent("showLogName", "false");
         setIfAbsent("showShortLogName", "true");
         setIfAbsent("levelInBrackets", "true");
+    }
+
+    /**
+     * Not refused when bad: this runs in {@code Main}'s static initialiser, before any logger, where a throw would
+     * end the tool with a JVM stack trace instead of its one line. The problem is printed and the level is info.
+     */
+    private static String level() {
+        try {
+            return Settings.CLI_LOG_LEVEL.get();
+        } catch (IllegalArgumentException e) {
+            System.err.println("convcl: " + e.getMessage() + "; logging at info");
+            return Settings.CLI_LOG_LEVEL.defaultValue();
+        }
     }
 
     private static void setIfAbsent(String key, String value) {

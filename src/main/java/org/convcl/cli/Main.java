@@ -6,6 +6,7 @@ import java.io.StringWriter;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.convcl.internal.Settings;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -161,7 +162,13 @@ public final class Main implements Callable<Integer> {
     }
 
     private static boolean debugging() {
-        return "1".equals(System.getenv("CONVCL_DEBUG"));
+        try {
+            return Settings.CLI_DEBUG.get();
+        } catch (IllegalArgumentException e) {
+            // Not refused: this is read while a failure is reported, and throwing would replace that failure.
+            // Anything but 1 is off, as before.
+            return false;
+        }
     }
 
     /** The contract promises one line per failure, whatever a message holds. */

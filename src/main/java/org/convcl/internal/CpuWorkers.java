@@ -28,18 +28,16 @@ import java.util.function.IntConsumer;
  */
 public final class CpuWorkers {
     /** The threads setting: the calling thread counts as one. */
-    public static final Settings.Setting THREADS = new Settings.Setting("convcl.cpu.threads", "CONVCL_CPU_THREADS");
+    public static final Setting<Integer> THREADS = Settings.CPU_THREADS;
     /** How long an idle worker spins before parking, in microseconds. */
-    public static final Settings.Setting SPIN_MICROS = new Settings.Setting("convcl.cpu.spin.us",
-            "CONVCL_CPU_SPIN_US");
+    public static final Setting<Integer> SPIN_MICROS = Settings.CPU_SPIN_MICROS;
     /**
      * 10 ms: longer than the gap between back-to-back calls of a layer loop or a benchmark (copying a result out,
      * refilling and checking a 25 MB output, the next layer's set-up), short enough that an idle application does
      * not keep a core busy.
      */
-    public static final int DEFAULT_SPIN_MICROS = 10_000;
+    public static final int DEFAULT_SPIN_MICROS = Settings.CPU_SPIN_MICROS.defaultValue();
     private static final int MAX_THREADS = 1024;
-    private static final int MAX_SPIN_MICROS = 1_000_000;
 
     private static volatile CpuWorkers shared;
 
@@ -128,26 +126,11 @@ public final class CpuWorkers {
     }
 
     static int threadsSetting() {
-        return THREADS.value().map(v -> parse(THREADS, v, 1, MAX_THREADS))
-                .orElse(Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()));
+        return THREADS.value().orElse(Math.min(MAX_THREADS, Runtime.getRuntime().availableProcessors()));
     }
 
     static int spinMicrosSetting() {
-        return SPIN_MICROS.value().map(v -> parse(SPIN_MICROS, v, 0, MAX_SPIN_MICROS)).orElse(DEFAULT_SPIN_MICROS);
-    }
-
-    private static int parse(Settings.Setting setting, String value, int min, int max) {
-        int parsed;
-        try {
-            parsed = Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            parsed = min - 1;
-        }
-        if (parsed < min || parsed > max) {
-            throw new IllegalArgumentException(setting.source() + " is '" + value + "': it must be a whole number from "
-                    + min + " to " + max);
-        }
-        return parsed;
+        return SPIN_MICROS.get();
     }
 
     private void run(int tasks, IntConsumer body) {

@@ -75,16 +75,7 @@ public final class Backends {
 
     /** The choice the backend override asks for, {@link BackendChoice#AUTO} when it is unset. */
     public static BackendChoice configuredChoice() {
-        Optional<String> configured = Settings.BACKEND.value();
-        if (configured.isEmpty()) {
-            return BackendChoice.AUTO;
-        }
-        try {
-            return BackendChoice.parse(configured.get());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(Settings.BACKEND.source() + ": got '" + configured.get()
-                    + "'; expected auto, cpu or opencl", e);
-        }
+        return BackendChoice.parse(Settings.BACKEND.get());
     }
 
     /** What {@code auto} resolves to now, without creating anything: a device, or why the Java path. */

@@ -1,5 +1,6 @@
 package org.convcl.backend.cpu.internal;
 
+import org.convcl.internal.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +21,7 @@ public final class CpuKernels {
      * Winograd tiles ({@link WinogradTiles}) where they apply; off with {@code convcl.cpu.noWinograd}, for
      * comparisons. Plain loops have none: there the transforms would cost more than they save.
      */
-    private static final TileKernel WINOGRAD = VECTOR_MODULE && !Boolean.getBoolean("convcl.cpu.noWinograd")
+    private static final TileKernel WINOGRAD = VECTOR_MODULE && !Settings.CPU_NO_WINOGRAD.get()
             ? loadVectorKernel("VectorWinogradKernel") : null;
     /** Winograd phases ({@link WinogradPhases}) for strided and input-dilated cases; off with the same switch. */
     private static final PhaseKernel WINOGRAD_PHASES = WINOGRAD == null ? null
@@ -57,7 +58,7 @@ public final class CpuKernels {
      * ({@code convcl.cpu.noVectorApi}, for comparisons) is not.
      */
     private static boolean vectorModuleOpened() {
-        if (Boolean.getBoolean("convcl.cpu.noVectorApi")) {
+        if (Settings.CPU_NO_VECTOR_API.get()) {
             LOG.debug("Vector API turned off by convcl.cpu.noVectorApi: plain loops");
             return false;
         }

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Supplier;
 import org.convcl.internal.Settings;
 import org.slf4j.Logger;
@@ -103,12 +102,17 @@ public final class DriverSignalGuard {
     }
 
     private static NativeSigaction bindIfWanted() {
-        Optional<String> setting = Settings.SIGNALS_RESTORE.value();
-        if (setting.isPresent() && !setting.get().equalsIgnoreCase("true")) {
-            if (!setting.get().equalsIgnoreCase("false")) {
-                LOG.warn("{}: got '{}'; expected true or false, so the signal handlers are left as drivers set them",
-                        Settings.SIGNALS_RESTORE.source(), setting.get());
-            }
+        boolean wanted;
+        try {
+            wanted = Settings.SIGNALS_RESTORE.get();
+        } catch (IllegalArgumentException e) {
+            // Not refused: this runs in the class's initialiser, where a throw would leave every later driver call
+            // failing with a NoClassDefFoundError that no longer names the setting (auto could not even fall
+            // back to the Java path). The value is reported and treated as false, as before.
+            LOG.warn("{}, so the signal handlers are left as drivers set them", e.getMessage());
+            return null;
+        }
+        if (!wanted) {
             return null;
         }
         if (signalChainingLoaded()) {

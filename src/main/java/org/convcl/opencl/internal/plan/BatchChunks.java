@@ -2,6 +2,8 @@ package org.convcl.opencl.internal.plan;
 
 import java.util.Locale;
 import org.convcl.ConvGeometry;
+import org.convcl.internal.Setting;
+import org.convcl.internal.Settings;
 import org.convcl.opencl.device.OpenClDevice;
 
 /**
@@ -37,9 +39,9 @@ public final class BatchChunks {
     }
 
     public static BatchChunks forDevice(OpenClDevice device) {
-        long maxAllocation = limit("convcl.opencl.maxAllocationBytes", device.maxAllocationBytes());
-        long memory = limit("convcl.opencl.memoryBytes", device.globalMemoryBytes());
-        long chunkBytes = limit("convcl.opencl.pipelineChunkBytes", DEFAULT_PIPELINE_CHUNK_BYTES);
+        long maxAllocation = limit(Settings.OPENCL_MAX_ALLOCATION_BYTES, device.maxAllocationBytes());
+        long memory = limit(Settings.OPENCL_MEMORY_BYTES, device.globalMemoryBytes());
+        long chunkBytes = Settings.OPENCL_PIPELINE_CHUNK_BYTES.value().orElse(DEFAULT_PIPELINE_CHUNK_BYTES);
         return new BatchChunks(maxAllocation, (long) (memory * MEMORY_SHARE), chunkBytes);
     }
 
@@ -141,21 +143,9 @@ public final class BatchChunks {
         return Math.max(1, fit);
     }
 
-    private static long limit(String property, long deviceValue) {
-        String text = System.getProperty(property);
-        if (text == null || text.isBlank()) {
-            return deviceValue;
-        }
-        long value;
-        try {
-            value = Long.parseLong(text.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(property + ": got '" + text + "'; expected a number of bytes");
-        }
-        if (value < 1) {
-            throw new IllegalArgumentException(property + ": got " + value + "; must be >= 1");
-        }
-        return Math.min(value, deviceValue);
+    /** The setting lowers the device's limit, never raises it (a device cannot give more than it has). */
+    private static long limit(Setting<Long> setting, long deviceValue) {
+        return setting.value().map(value -> Math.min(value, deviceValue)).orElse(deviceValue);
     }
 
     private static String size(long bytes) {

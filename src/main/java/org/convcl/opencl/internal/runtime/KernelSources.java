@@ -109,13 +109,9 @@ public final class KernelSources {
         if (fileName.contains("/") || fileName.contains("\\") || !fileName.endsWith(".cl")) {
             throw new IllegalArgumentException("kernel source: '" + fileName + "' is not a plain *.cl file name");
         }
-        Optional<String> override = Settings.KERNELS_DIR.value();
+        Optional<Path> override = Settings.KERNELS_DIR.value();
         if (override.isPresent()) {
-            Path directory = Path.of(override.get());
-            if (!Files.isDirectory(directory)) {
-                throw new IllegalArgumentException(Settings.KERNELS_DIR.source() + ": '" + override.get()
-                        + "' is not a directory; it must name a folder of *.cl kernel sources");
-            }
+            Path directory = override.get();
             Path file = directory.resolve(fileName);
             if (Files.isRegularFile(file)) {
                 try {

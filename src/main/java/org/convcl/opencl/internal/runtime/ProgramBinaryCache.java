@@ -73,9 +73,9 @@ public final class ProgramBinaryCache {
 
     /** The per-user cache root: the override, else XDG_CACHE_HOME/convcl, else ~/.cache/convcl. */
     public static Optional<Path> defaultRoot() {
-        Optional<String> configured = Settings.CACHE_DIR.value();
+        Optional<Path> configured = Settings.CACHE_DIR.value();
         if (configured.isPresent()) {
-            return Optional.of(Path.of(configured.get()));
+            return configured;
         }
         String xdg = System.getenv("XDG_CACHE_HOME");
         if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {

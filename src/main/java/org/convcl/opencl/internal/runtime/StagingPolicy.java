@@ -1,6 +1,6 @@
 package org.convcl.opencl.internal.runtime;
 
-import java.util.Locale;
+import org.convcl.internal.Settings;
 import org.convcl.opencl.device.OpenClDevice;
 
 /**
@@ -13,23 +13,17 @@ import org.convcl.opencl.device.OpenClDevice;
  * {@code true} or {@code false}, read when a backend is created.
  */
 public final class StagingPolicy {
-    public static final String PROPERTY = "convcl.opencl.pinnedStaging";
+    public static final String PROPERTY = Settings.OPENCL_PINNED_STAGING.property();
 
     private StagingPolicy() {
     }
 
     /** Whether {@code device}'s host-array transfers use pinned staging memory. */
     public static boolean staged(OpenClDevice device) {
-        String value = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
-        switch (value) {
-            case "auto":
-                return device.type() != OpenClDevice.Type.CPU;
-            case "true":
-                return true;
-            case "false":
-                return false;
-            default:
-                throw new IllegalArgumentException(PROPERTY + ": got '" + value + "'; expected auto, true or false");
-        }
+        return switch (Settings.OPENCL_PINNED_STAGING.get()) {
+            case "auto" -> device.type() != OpenClDevice.Type.CPU;
+            case "true" -> true;
+            default -> false;
+        };
     }
 }
