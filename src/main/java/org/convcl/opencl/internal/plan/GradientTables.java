@@ -5,9 +5,9 @@ import org.convcl.EdgePadding;
 import org.convcl.backend.internal.IntMath;
 
 /**
- * The per-dim index tables the backward kernels read, built on the host once per plan from the geometry
- * (a few ints per spatial coordinate, never per element): where each (output position, tap) pair reads for
- * {@code kernel_gradient.cl}, and an {@link EdgePadding}'s copy table and its inverse for
+ * The per-dim index tables the backward kernels and the any-rank forward kernel read, built on the host once per
+ * plan from the geometry (a few ints per spatial coordinate, never per element): where each (output position, tap)
+ * pair reads for {@code kernel_gradient.cl} and {@code conv_general.cl}, and an {@link EdgePadding}'s copy table and its inverse for
  * {@code edge_padding.cl}. Each table set is one concatenated {@code int[]} plus four ints per dim that
  * describe it, in the layout the kernel's comment gives. Stateless.
  */
