@@ -28,7 +28,7 @@ public final class CpuEdges {
         for (int d = 0; d < rank; d++) {
             tables[d] = e.sourceIndexTable(d);
         }
-        int[] sourceStride = rowMajorStrides(e.sourceSpatial());
+        int[] sourceStride = IntMath.rowMajorStrides(e.sourceSpatial());
         int paddedPositions = product(paddedSpatial);
         int sourcePositions = product(e.sourceSpatial());
         forEachSlice(e.batch(), paddedPositions, (b, first, last) -> {
@@ -64,7 +64,7 @@ public final class CpuEdges {
         for (int d = 0; d < rank; d++) {
             invert(e.sourceIndexTable(d), sourceSpatial[d], d, starts, copies);
         }
-        int[] paddedStride = rowMajorStrides(e.paddedSpatial());
+        int[] paddedStride = IntMath.rowMajorStrides(e.paddedSpatial());
         int paddedPositions = product(e.paddedSpatial());
         int sourcePositions = product(sourceSpatial);
         forEachSlice(e.batch(), sourcePositions, (b, first, last) -> {
@@ -146,15 +146,6 @@ public final class CpuEdges {
         });
     }
 
-    private static int[] rowMajorStrides(int[] sizes) {
-        int[] strides = new int[sizes.length];
-        int stride = 1;
-        for (int d = sizes.length - 1; d >= 0; d--) {
-            strides[d] = stride;
-            stride *= sizes[d];
-        }
-        return strides;
-    }
 
     private static int product(int[] sizes) {
         int p = 1;

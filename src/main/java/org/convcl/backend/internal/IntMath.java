@@ -1,7 +1,7 @@
 package org.convcl.backend.internal;
 
 /**
- * Integer arithmetic the backends' blocking and phase rules share (Java 17 has no {@code Math.ceilDiv}).
+ * Integer arithmetic the backends' blocking, phase and indexing rules share (Java 17 has no {@code Math.ceilDiv}).
  * Internal: public only for the CPU kernels ({@code backend.cpu}) and the OpenCL plans; not part of the API.
  *
  * @hidden
@@ -23,5 +23,19 @@ public final class IntMath {
     /** {@code a / b} rounded up, for {@code a >= 0} and {@code b > 0}. */
     public static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
+    }
+
+    /**
+     * The row-major strides of an array of {@code sizes}, in elements: the last dim's is 1, each other dim's is the
+     * product of the sizes after it.
+     */
+    public static int[] rowMajorStrides(int[] sizes) {
+        int[] strides = new int[sizes.length];
+        int stride = 1;
+        for (int d = sizes.length - 1; d >= 0; d--) {
+            strides[d] = stride;
+            stride *= sizes[d];
+        }
+        return strides;
     }
 }

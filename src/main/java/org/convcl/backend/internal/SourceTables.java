@@ -26,12 +26,7 @@ public final class SourceTables {
             source[d] = g.sourceIndexTable(d);
         }
         int[] inSpatial = g.inSpatial();
-        inputStride = new int[rank];
-        int stride = 1;
-        for (int d = rank - 1; d >= 0; d--) {
-            inputStride[d] = stride;
-            stride *= inSpatial[d];
-        }
+        inputStride = IntMath.rowMajorStrides(inSpatial);
     }
 
     /** Flat spatial input position read by output {@code outPos} through tap {@code tap}, or -1. */

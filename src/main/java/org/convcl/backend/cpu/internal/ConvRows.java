@@ -103,12 +103,7 @@ public final class ConvRows {
                 table[d] = g.sourceIndexTable(d);
             }
         }
-        inputStride = new int[rank];
-        int stride = 1;
-        for (int d = rank - 1; d >= 0; d--) {
-            inputStride[d] = stride;
-            stride *= inSpatial[d];
-        }
+        inputStride = IntMath.rowMajorStrides(inSpatial);
         int[] interior = lastInterior();
         lastInteriorFrom = interior[0];
         lastInteriorTo = interior[1];

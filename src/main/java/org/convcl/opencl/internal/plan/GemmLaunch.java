@@ -1,7 +1,6 @@
 package org.convcl.opencl.internal.plan;
 
 import org.convcl.ConvGeometry;
-import org.convcl.EdgeMode;
 import org.convcl.Precision;
 import org.convcl.backend.internal.IntMath;
 import org.convcl.opencl.internal.runtime.BuildOptions;
@@ -9,7 +8,7 @@ import org.convcl.opencl.internal.runtime.BuildOptions;
 /**
  * The implicit-GEMM kernel specialised for one geometry and tiling: its launch shape and (built on request,
  * since choosing a config needs only the shape) its {@code -D} options. Pure arithmetic, no device calls;
- * {@link ConvPlan} compiles and launches it.
+ * {@link GemmVariant} compiles it and {@link ConvPlan} launches it.
  *
  * @param geometry      what is computed
  * @param hasBias       whether a bias is added
@@ -26,21 +25,6 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
     /** The most work-groups OpenCL drivers on CUDA hardware accept along the second grid dim. */
     public static final long MAX_COLUMN_GROUPS = 65535;
 
-    /** Whether the GEMM kernel can compute {@code g} at all (ranks 1 to 3; edge padding only undilated). */
-    public static boolean supports(ConvGeometry g) {
-        if (g.rank() > 3) {
-            return false;
-        }
-        if (g.edgeMode() != EdgeMode.ZERO) {
-            for (int dilation : g.inputDilation()) {
-                if (dilation != 1) {
-                    return false;
-                }
-            }
-        }
-        return true;
-    }
-
     /** Words of local memory an emulated mma exchanges fragments through, per warp (16 x 8 A and 8 x 8 B). */
     static final int EMULATED_MMA_WORDS = 192;
 
@@ -49,7 +33,7 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
      * geometry computed in float32); {@code tensorCores} says whether the device runs it as inline PTX.
      */
     public static GemmLaunch of(ConvGeometry g, boolean hasBias, Tiling requested, boolean tensorCores) {
-        if (!supports(g)) {
+        if (!GemmVariant.INSTANCE.supports(g)) {
             throw new IllegalArgumentException("kernel config gemm " + requested + ": the GEMM kernel handles ranks 1 "
                     + "to 3 (edge padding without input dilation), got " + g + "; use KernelConfig.General");
         }
@@ -64,7 +48,7 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
         PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
         long phases = PhaseDecomposition.phaseCount(dims);
         long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
-        // In a long: a plan with more column groups than a grid allows is refused (ConvPlan, DefaultConfigs.fits).
+        // In a long: a plan with more column groups than a grid allows is refused (GemmVariant).
         long columnGroups = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
         return new GemmLaunch(g, hasBias, tiling, PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
                 tiling.localMemoryBytes() + tapTable + scratch, tensorCores && tiling.mma());

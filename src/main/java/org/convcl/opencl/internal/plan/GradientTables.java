@@ -2,11 +2,12 @@ package org.convcl.opencl.internal.plan;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.backend.internal.IntMath;
 
 /**
- * The per-dim index tables the backward kernels read, built on the host once per plan from the geometry
- * (a few ints per spatial coordinate, never per element): where each (output position, tap) pair reads for
- * {@code kernel_gradient.cl}, and an {@link EdgePadding}'s copy table and its inverse for
+ * The per-dim index tables the backward kernels and the any-rank forward kernel read, built on the host once per
+ * plan from the geometry (a few ints per spatial coordinate, never per element): where each (output position, tap)
+ * pair reads for {@code kernel_gradient.cl} and {@code conv_general.cl}, and an {@link EdgePadding}'s copy table and its inverse for
  * {@code edge_padding.cl}. Each table set is one concatenated {@code int[]} plus four ints per dim that
  * describe it, in the layout the kernel's comment gives. Stateless.
  */
@@ -27,7 +28,7 @@ final class GradientTables {
         for (int d = 0; d < rank; d++) {
             tables[d] = g.sourceIndexTable(d);
         }
-        int[] strides = rowMajorStrides(g.inSpatial());
+        int[] strides = IntMath.rowMajorStrides(g.inSpatial());
         int[] dims = new int[4 * rank];
         for (int d = 0; d < rank; d++) {
             dims[4 * d] = outSpatial[d];
@@ -41,7 +42,7 @@ final class GradientTables {
     static Tables padCopies(EdgePadding e) {
         int rank = e.rank();
         int[] padded = e.paddedSpatial();
-        int[] strides = rowMajorStrides(e.sourceSpatial());
+        int[] strides = IntMath.rowMajorStrides(e.sourceSpatial());
         int[][] tables = new int[rank][];
         int[] dims = new int[4 * rank];
         for (int d = 0; d < rank; d++) {
@@ -64,7 +65,7 @@ final class GradientTables {
     static FoldTables foldCopies(EdgePadding e) {
         int rank = e.rank();
         int[] source = e.sourceSpatial();
-        int[] paddedStrides = rowMajorStrides(e.paddedSpatial());
+        int[] paddedStrides = IntMath.rowMajorStrides(e.paddedSpatial());
         int[][] starts = new int[rank][];
         int[][] copies = new int[rank][];
         int[] dims = new int[4 * rank];
@@ -108,15 +109,5 @@ final class GradientTables {
             position += tables[d].length;
         }
         return values;
-    }
-
-    private static int[] rowMajorStrides(int[] sizes) {
-        int[] strides = new int[sizes.length];
-        int stride = 1;
-        for (int d = sizes.length - 1; d >= 0; d--) {
-            strides[d] = stride;
-            stride *= sizes[d];
-        }
-        return strides;
     }
 }

@@ -2,9 +2,10 @@ package org.convcl.opencl.internal.plan;
 
 /**
  * Which kernel a plan runs and how it is blocked: the knobs a tuner turns. A plan is compiled for one
- * geometry and one config.
+ * geometry and one config. Each config type is compiled by one {@link ForwardVariant} ({@link ForwardVariants}):
+ * a new variant brings its own type, a record (value equality; its {@code toString} is part of a plan's key).
  */
-public sealed interface KernelConfig permits KernelConfig.Gemm, KernelConfig.Depthwise, KernelConfig.General {
+public interface KernelConfig {
 
     /** The implicit-GEMM kernel ({@code kernels/conv_gemm.cl}) for ranks 1 to 3. */
     record Gemm(Tiling tiling) implements KernelConfig {

@@ -9,7 +9,6 @@ import org.convcl.ConvGeometry;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.KernelSources;
 import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
-import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.runtime.ComputeCapability;
 import org.convcl.opencl.internal.runtime.OpenClContext;
@@ -43,7 +42,8 @@ public final class ProvenVariants {
      * passed there), else the portable config for {@code g}. Probes the variant on its first use.
      */
     public static KernelConfig admit(OpenClContext context, ConvGeometry g, KernelConfig chosen) {
-        if (!(chosen instanceof KernelConfig.Gemm gemm && gemm.tiling().mma())) {
+        // Both mma forms need proof, so the form for a device without tensor cores decides whether chosen does.
+        if (!KernelVariant.of(chosen, false).provenBeforeUse()) {
             return chosen; // the common case, decided without asking the device anything
         }
         OpenClDevice device = context.device();
@@ -66,7 +66,7 @@ public final class ProvenVariants {
      */
     static String key(OpenClDevice device, KernelVariant variant) {
         StringBuilder sources = new StringBuilder();
-        for (String file : ConvPlan.GEMM_SOURCES) {
+        for (String file : variant.sources()) {
             sources.append(file).append(':').append(KernelSources.load(file).sha256()).append(' ');
         }
         return "device=" + device.name() + "; vendor=" + device.vendor() + "; driver=" + device.driverVersion()

@@ -8,8 +8,9 @@ import org.convcl.ConvGeometry;
 import org.convcl.Precision;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
-import org.convcl.opencl.internal.plan.DepthwiseLaunch;
-import org.convcl.opencl.internal.plan.GemmLaunch;
+import org.convcl.opencl.internal.plan.DepthwiseVariant;
+import org.convcl.opencl.internal.plan.ForwardVariants;
+import org.convcl.opencl.internal.plan.GemmVariant;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.PhaseDecomposition;
 import org.convcl.opencl.internal.plan.PlanKey;
@@ -101,11 +102,11 @@ public final class DefaultConfigs {
         DeviceClass deviceClass = DeviceClass.of(device);
         long maxWorkGroup = Math.max(1, device.maxWorkGroupSize());
         KernelConfig general = new KernelConfig.General((int) Math.min(64, maxWorkGroup));
-        if (DepthwiseLaunch.supports(g)) {
+        if (DepthwiseVariant.INSTANCE.supports(g)) {
             KernelConfig.Depthwise depthwise = depthwise(deviceClass, maxWorkGroup);
             return fits(depthwise, g, device) ? depthwise : general;
         }
-        if (!GemmLaunch.supports(g)) {
+        if (!GemmVariant.INSTANCE.supports(g)) {
             return general;
         }
         if (mmaAllowed && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device)) {
@@ -215,26 +216,10 @@ public final class DefaultConfigs {
 
     /**
      * Whether {@code config} can compute {@code g} on {@code device} within its limits, judged without
-     * compiling (the compiled kernel's own limit is checked when the plan is built).
+     * compiling (the compiled kernel's own limit is checked when the plan is built): its variant's
+     * {@code ForwardVariant#fits}.
      */
     public static boolean fits(KernelConfig config, ConvGeometry g, OpenClDevice device) {
-        if (config instanceof KernelConfig.Gemm gemm) {
-            if (!GemmLaunch.supports(g)) {
-                return false;
-            }
-            if (gemm.tiling().mma() && g.productPrecision() != Precision.TF32) {
-                return false;
-            }
-            GemmLaunch launch = GemmLaunch.of(g, false, gemm.tiling(), ComputeCapability.hasTf32TensorCores(device));
-            return launch.tiling().workGroupSize() <= device.maxWorkGroupSize()
-                    && launch.localMemoryBytes() <= device.localMemoryBytes()
-                    && launch.columnGroups() <= GemmLaunch.MAX_COLUMN_GROUPS;
-        }
-        if (config instanceof KernelConfig.Depthwise depthwise) {
-            return DepthwiseLaunch.supports(g) && depthwise.workGroupSize() <= device.maxWorkGroupSize()
-                    && (long) Math.max(1, g.batch()) * DepthwiseLaunch.of(g, false, depthwise).itemsPerBatch()
-                    <= Integer.MAX_VALUE;
-        }
-        return ((KernelConfig.General) config).workGroupSize() <= device.maxWorkGroupSize();
+        return ForwardVariants.fits(config, g, device);
     }
 }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import org.convcl.opencl.internal.plan.ConvPlan;
+import org.convcl.opencl.internal.plan.GemmVariant;
 import org.junit.jupiter.api.Test;
 
 /** Programs built from several source files: order, hash, line map and refusals; no device needed. */
@@ -18,7 +18,7 @@ class KernelSourcesTest {
 
     @Test
     void filesAreCompiledInTheOrderTheyAreNamed() {
-        KernelSources.ProgramSource program = KernelSources.load(ConvPlan.GEMM_SOURCES);
+        KernelSources.ProgramSource program = KernelSources.load(GemmVariant.SOURCES);
         assertEquals("conv_geometry.cl + tf32.cl + conv_gemm.cl", program.name());
         assertArrayEquals(new String[] {KernelSources.load("conv_geometry.cl").text(),
             KernelSources.load("tf32.cl").text(), KernelSources.load("conv_gemm.cl").text()}, program.texts());

@@ -9,6 +9,7 @@ import org.convcl.Precision;
 import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
 import org.convcl.opencl.internal.plan.GemmLaunch;
+import org.convcl.opencl.internal.plan.GemmVariant;
 import org.convcl.opencl.internal.plan.Tiling;
 import org.junit.jupiter.api.Test;
 
@@ -26,7 +27,7 @@ class DefaultConfigsTest {
     void gpuDefaultsFitEveryDeviceLimit() throws IOException {
         for (BenchShape shape : BenchSuite.loadDefault().shapes()) {
             ConvGeometry g = shape.spec().resolve(shape.inputShape(shape.batchGpu()), shape.kernelShape());
-            if (!GemmLaunch.supports(g) || g.groups() == g.inChannels()) {
+            if (!GemmVariant.INSTANCE.supports(g) || g.groups() == g.inChannels()) {
                 continue; // depthwise shapes take the depthwise kernel, whose only limit is its work-group size
             }
             for (long workGroups : WORK_GROUP_LIMITS) {
@@ -58,7 +59,7 @@ class DefaultConfigsTest {
     void roomyDevicesKeepTheFullTiles() throws IOException {
         for (BenchShape shape : BenchSuite.loadDefault().shapes()) {
             ConvGeometry g = shape.spec().resolve(shape.inputShape(shape.batchGpu()), shape.kernelShape());
-            if (!GemmLaunch.supports(g)) {
+            if (!GemmVariant.INSTANCE.supports(g)) {
                 continue;
             }
             Tiling roomy = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, 1 << 20, 1L << 30);

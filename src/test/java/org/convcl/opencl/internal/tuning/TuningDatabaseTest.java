@@ -4,12 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
+import org.convcl.io.Json;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;
 import org.junit.jupiter.api.AfterEach;
@@ -119,6 +122,21 @@ class TuningDatabaseTest {
     void configsRoundTripThroughJson() {
         for (KernelConfig config : List.of(GEMM, DEPTHWISE, new KernelConfig.General(32))) {
             assertEquals(config, KernelConfigJson.fromJson(KernelConfigJson.toJson(config)));
+        }
+    }
+
+    @Test
+    void shippedConfigsAreWrittenBackAsTheyWereRead() throws IOException {
+        // The JSON form is the database's file format: reading a shipped entry and writing it again changes nothing.
+        String text;
+        try (var in = TuningDatabaseTest.class.getResourceAsStream("/tuning/test-gpu-9000.json")) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        List<?> entries = (List<?>) Json.parseObject(text).get("entries");
+        assertTrue(!entries.isEmpty(), "the shipped file has entries");
+        for (Object entry : entries) {
+            Object config = ((Map<?, ?>) entry).get("config");
+            assertEquals(Json.write(config), Json.write(KernelConfigJson.toJson(KernelConfigJson.fromJson(config))));
         }
     }
 

@@ -1,0 +1,180 @@
+package org.convcl.opencl.internal.plan;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.convcl.ConvGeometry;
+import org.convcl.EdgeMode;
+import org.convcl.Precision;
+import org.convcl.opencl.device.OpenClDevice;
+import org.convcl.opencl.internal.runtime.ClKernel;
+import org.convcl.opencl.internal.runtime.ClProgram;
+import org.convcl.opencl.internal.runtime.ComputeCapability;
+import org.convcl.opencl.internal.runtime.OpenClContext;
+
+/**
+ * The implicit-GEMM kernel ({@code kernels/conv_gemm.cl}) for ranks 1 to 3, blocked by a {@link Tiling}: register
+ * blocks with FMA, or warp-level mma in TF32 (inline PTX on tensor cores, emulated elsewhere). Input dilation is
+ * decomposed into phases ({@link PhaseDecomposition}) whose skipped zeros a {@code phase_bias} kernel folds into
+ * per-phase bias rows. Its options and launch arithmetic are {@link GemmLaunch}'s. Stateless.
+ */
+public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
+    public static final GemmVariant INSTANCE = new GemmVariant();
+    /** The program's files; the mma forms' probe verdicts are keyed by them too. */
+    public static final List<String> SOURCES = List.of(ConvPlan.GEOMETRY_SOURCE, ConvPlan.TF32_SOURCE,
+            "conv_gemm.cl");
+
+    private GemmVariant() {
+    }
+
+    @Override
+    public String name() {
+        return "gemm";
+    }
+
+    @Override
+    public Class<KernelConfig.Gemm> configType() {
+        return KernelConfig.Gemm.class;
+    }
+
+    @Override
+    public List<String> sources() {
+        return SOURCES;
+    }
+
+    /** Ranks 1 to 3; edge padding only without input dilation. */
+    @Override
+    public boolean supports(ConvGeometry g) {
+        if (g.rank() > 3) {
+            return false;
+        }
+        return g.edgeMode() == EdgeMode.ZERO || !hasInputDilation(g);
+    }
+
+    @Override
+    public boolean fits(KernelConfig.Gemm config, ConvGeometry g, OpenClDevice device) {
+        if (!supports(g)) {
+            return false;
+        }
+        if (config.tiling().mma() && g.productPrecision() != Precision.TF32) {
+            return false;
+        }
+        GemmLaunch launch = GemmLaunch.of(g, false, config.tiling(), ComputeCapability.hasTf32TensorCores(device));
+        return launch.tiling().workGroupSize() <= device.maxWorkGroupSize()
+                && launch.localMemoryBytes() <= device.localMemoryBytes()
+                && launch.columnGroups() <= GemmLaunch.MAX_COLUMN_GROUPS;
+    }
+
+    @Override
+    public ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, KernelConfig.Gemm config) {
+        OpenClDevice device = context.device();
+        GemmLaunch gemm = GemmLaunch.of(g, hasBias, config.tiling(), ComputeCapability.hasTf32TensorCores(device));
+        Tiling tiling = gemm.tiling();
+        if (tiling.workGroupSize() > device.maxWorkGroupSize()) {
+            throw new IllegalArgumentException("tiling " + tiling + ": needs work-groups of " + tiling.workGroupSize()
+                    + " items but " + device.describe() + " allows " + device.maxWorkGroupSize());
+        }
+        if (gemm.localMemoryBytes() > device.localMemoryBytes()) {
+            throw new IllegalArgumentException("tiling " + tiling + ": needs " + gemm.localMemoryBytes()
+                    + " bytes of local memory but " + device.describe() + " has " + device.localMemoryBytes());
+        }
+        if (gemm.columnGroups() > GemmLaunch.MAX_COLUMN_GROUPS) {
+            throw new IllegalArgumentException("tiling " + tiling + ": " + gemm.columnGroups() + " column work-groups "
+                    + "exceed " + GemmLaunch.MAX_COLUMN_GROUPS + "; use a larger tileN or KernelConfig.General");
+        }
+        long phaseBiasLength = hasInputDilation(g)
+                ? (long) PhaseDecomposition.phaseCount(PhaseDecomposition.of(g)) * g.outChannels() : 0;
+        // Refused here, before anything is compiled, so that the default plan falls back to the general kernel
+        // (which needs no rows) instead of the call failing partway.
+        if (phaseBiasLength > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tiling " + tiling + ": " + phaseBiasLength + " per-phase bias values "
+                    + "(phases x output channels) exceed 2^31 - 1; use KernelConfig.General");
+        }
+        if (phaseBiasLength > 0) {
+            BatchChunks.forDevice(device).checkBuffer(4 * phaseBiasLength, "tiling " + tiling
+                    + ": per-phase bias rows");
+        }
+        String options = gemm.options();
+        ClProgram program = context.program(SOURCES, options);
+        ClKernel kernel = context.kernel(program, "conv_gemm");
+        ForwardKernel.checkKernelLimit(kernel, device, tiling.workGroupSize(), "tiling " + tiling);
+        ClKernel phaseBias = null;
+        if (phaseBiasLength > 0) {
+            try {
+                phaseBias = context.kernel(program, "phase_bias");
+            } catch (RuntimeException e) {
+                kernel.close();
+                throw e;
+            }
+        }
+        return new ForwardKernel(new KernelConfig.Gemm(tiling), options, kernel, List.of(), gemm::global,
+                gemm.local(), tiling.vectorK(), tiling.vectorN(), phaseBias, phaseBiasLength);
+    }
+
+    /** conv_gemm.cl's PHASED: input dilation in some dim, whose zeros the GEMM skips tap by tap. */
+    static boolean hasInputDilation(ConvGeometry g) {
+        for (int dilation : g.inputDilation()) {
+            if (dilation != 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Warp-level mma tilings in TF32 on a GPU with tensor cores, else register-blocked tilings for the GPU or the
+     * CPU ({@link GemmTilings}).
+     */
+    @Override
+    public List<KernelConfig.Gemm> candidates(ConvGeometry g, OpenClDevice device, boolean gpu) {
+        boolean mma = gpu && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device);
+        List<KernelConfig.Gemm> space = new ArrayList<>();
+        for (Tiling tiling : mma ? GemmTilings.mma(g, device) : gpu ? GemmTilings.gpu(g, device)
+                : GemmTilings.cpu(g)) {
+            space.add(new KernelConfig.Gemm(tiling.fittedTo(g)));
+        }
+        return space;
+    }
+
+    /**
+     * {@code "tile_m": 128, "tile_n": 64, "tile_k": 16, "wpt_m": 8, "wpt_n": 4, "vwm": 4, "vwn": 4, "vec_k": 4,
+     * "stages": 2}, with {@code "mma": true} for a warp-level mma tiling.
+     */
+    @Override
+    public Map<String, Object> toJson(KernelConfig.Gemm config) {
+        Tiling t = config.tiling();
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("tile_m", t.tileM());
+        json.put("tile_n", t.tileN());
+        json.put("tile_k", t.tileK());
+        json.put("wpt_m", t.workPerItemM());
+        json.put("wpt_n", t.workPerItemN());
+        json.put("vwm", t.vectorM());
+        json.put("vwn", t.vectorN());
+        json.put("vec_k", t.vectorK());
+        json.put("stages", t.stages());
+        if (t.mma()) {
+            json.put("mma", true);
+        }
+        return json;
+    }
+
+    /** As {@link #toJson}; {@code "stages"} is 1 and {@code "mma"} false when absent. */
+    @Override
+    public KernelConfig.Gemm fromJson(Map<?, ?> json) {
+        return new KernelConfig.Gemm(new Tiling(ConfigJson.number(json, "tile_m"), ConfigJson.number(json, "tile_n"),
+                ConfigJson.number(json, "tile_k"), ConfigJson.number(json, "wpt_m"), ConfigJson.number(json, "wpt_n"),
+                ConfigJson.number(json, "vwm"), ConfigJson.number(json, "vwn"), ConfigJson.number(json, "vec_k"),
+                json.containsKey("stages") ? ConfigJson.number(json, "stages") : 1, ConfigJson.flag(json, "mma")));
+    }
+
+    /** {@code GEMM}, or an mma form: {@code MMA_TENSOR_CORES} on tensor cores, {@code MMA_EMULATED} elsewhere. */
+    @Override
+    public String codePath(KernelConfig.Gemm config, boolean tensorCores) {
+        if (!config.tiling().mma()) {
+            return "GEMM";
+        }
+        return tensorCores ? "MMA_TENSOR_CORES" : "MMA_EMULATED";
+    }
+}
