@@ -5,7 +5,6 @@ import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.BackwardRecipe;
 import org.convcl.backend.internal.ConvStep;
 import org.convcl.backend.internal.ForwardRecipe;
-import org.convcl.backend.internal.HostConvOps;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 

@@ -1,20 +1,22 @@
-package org.convcl.backend.internal;
+package org.convcl.nn;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.backend.internal.ConvOps;
 import org.convcl.internal.KernelLayout;
 
 /**
  * {@link ConvOps} on host arrays through a {@link ConvBackend}'s host-array operations: the recipes' path on the
- * Java backend, whose native memory host arrays are. Storage is plain {@code float[]}, released by the garbage
+ * Java backend, whose native memory host arrays are. In the layers' package, above the backends: it uses the
+ * {@code ConvBackend} interface, which itself leans on {@code backend.internal}, where the recipes are. Storage is plain {@code float[]}, released by the garbage
  * collector. Thread-safe as the backend is.
  */
-public final class HostConvOps implements ConvOps<float[]> {
+final class HostConvOps implements ConvOps<float[]> {
     private final ConvBackend backend;
 
-    public HostConvOps(ConvBackend backend) {
+    HostConvOps(ConvBackend backend) {
         this.backend = backend;
     }
 
