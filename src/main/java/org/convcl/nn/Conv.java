@@ -228,10 +228,7 @@ public final class Conv implements AutoCloseable {
         }
 
         public Builder spec(ConvSpec spec) {
-            if (spec == null) {
-                throw new IllegalArgumentException("spec: got null; expected a ConvSpec");
-            }
-            this.spec = spec;
+            this.spec = LayerChecks.required("spec", spec, "a ConvSpec");
             return this;
         }
 
@@ -241,19 +238,12 @@ public final class Conv implements AutoCloseable {
          * {@code (Cout, Cin/groups, *k)} and inputs are {@code (*batch, Cin, *spatial)}.
          */
         public Builder layout(Layout layout) {
-            if (layout == null) {
-                throw new IllegalArgumentException("layout: got null; expected Layout.CHANNELS_LAST or "
-                        + "Layout.CHANNELS_FIRST");
-            }
-            this.layout = layout;
+            this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
             return this;
         }
 
         public Builder backend(ConvBackend backend) {
-            if (backend == null) {
-                throw new IllegalArgumentException("backend: got null; expected a ConvBackend");
-            }
-            this.backend = backend;
+            this.backend = LayerChecks.required("backend", backend, "a ConvBackend");
             return this;
         }
 

@@ -232,10 +232,7 @@ public final class ConvTranspose implements AutoCloseable {
         }
 
         public Builder spec(ConvTransposeSpec spec) {
-            if (spec == null) {
-                throw new IllegalArgumentException("spec: got null; expected a ConvTransposeSpec");
-            }
-            this.spec = spec;
+            this.spec = LayerChecks.required("spec", spec, "a ConvTransposeSpec");
             return this;
         }
 
@@ -246,19 +243,12 @@ public final class ConvTranspose implements AutoCloseable {
          * {@code (*batch, Cin, *spatial)}.
          */
         public Builder layout(Layout layout) {
-            if (layout == null) {
-                throw new IllegalArgumentException("layout: got null; expected Layout.CHANNELS_LAST or "
-                        + "Layout.CHANNELS_FIRST");
-            }
-            this.layout = layout;
+            this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
             return this;
         }
 
         public Builder backend(ConvBackend backend) {
-            if (backend == null) {
-                throw new IllegalArgumentException("backend: got null; expected a ConvBackend");
-            }
-            this.backend = backend;
+            this.backend = LayerChecks.required("backend", backend, "a ConvBackend");
             return this;
         }
 

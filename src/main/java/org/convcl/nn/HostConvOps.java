@@ -10,8 +10,8 @@ import org.convcl.internal.KernelLayout;
 /**
  * {@link ConvOps} on host arrays through a {@link ConvBackend}'s host-array operations: the recipes' path on the
  * Java backend, whose native memory host arrays are. In the layers' package, above the backends: it uses the
- * {@code ConvBackend} interface, which itself leans on {@code backend.internal}, where the recipes are. Storage is plain {@code float[]}, released by the garbage
- * collector. Thread-safe as the backend is.
+ * ConvBackend interface, which itself leans on {@code backend.internal}, where the recipes are. Storage is plain
+ * {@code float[]}, released by the garbage collector. Thread-safe as the backend is.
  */
 final class HostConvOps implements ConvOps<float[]> {
     private final ConvBackend backend;

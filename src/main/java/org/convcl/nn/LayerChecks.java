@@ -13,6 +13,14 @@ final class LayerChecks {
     private LayerChecks() {
     }
 
+    /** {@code value}, refused when null: a builder's setting that has no "none". */
+    static <T> T required(String name, T value, String expected) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + ": got null; expected " + expected);
+        }
+        return value;
+    }
+
     /** Refuses a bias that is not {@code (outChannels)} and a mask whose shape is not the kernel's. */
     static void biasAndMask(Tensor bias, Tensor mask, int[] kernelShape, int outChannels) {
         if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {

@@ -46,7 +46,7 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
         return BackwardRecipe.run(this, step, x, dy, flippedKernel, mask, withBias);
     }
 
-    /** {@link OpenClBackend#transpose}: {@code (batch, rows, cols)} of {@code source} as {@code (batch, cols, rows)}. */
+    /** {@link OpenClBackend#transpose}: {@code source}'s {@code (batch, rows, cols)} as {@code (batch, cols, rows)}. */
     public void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
         backend.transpose(source, batch, rows, cols, target);
     }

@@ -5,10 +5,10 @@ import org.convcl.EdgePadding;
 
 /**
  * The operations a layer's forward and backward recipes ({@link ForwardRecipe}, {@link BackwardRecipe}) need on one
- * kind of storage {@code T}: host arrays through a {@code ConvBackend} ({@code org.convcl.nn.HostConvOps}), or device tensors on
- * an OpenCL device ({@code org.convcl.opencl.DeviceConvOps}). Writing the recipes once over this interface is what
- * keeps the two paths the same steps in the same order, and so the same bits. Each operation checks its operands
- * as the storage's own operation does; device implementations enqueue and return.
+ * kind of storage {@code T}: host arrays through a {@code ConvBackend} ({@code org.convcl.nn.HostConvOps}), or
+ * device tensors on an OpenCL device ({@code org.convcl.opencl.DeviceConvOps}). Writing the recipes once over this
+ * interface is what keeps the two paths the same steps in the same order, and so the same bits. Each operation
+ * checks its operands as the storage's own operation does; device implementations enqueue and return.
  */
 public interface ConvOps<T> {
     /** New storage for a tensor of {@code shape} (zeros on the host; pooled memory on a device). */
