@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
 import org.convcl.internal.CpuWorkers;
+import org.convcl.opencl.DeviceConvOps;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
@@ -11,7 +12,7 @@ import org.convcl.opencl.OpenClBackend;
  * A reordering of a row-major tensor's axes as a sequence of batched transposes, each viewing the values as
  * {@code (batch, rows, cols)} and swapping the last two: how {@link ChannelsFirst} moves channels-first tensors to
  * the channels-last order the engine computes in, and back. One description, run on the host (the Java path) or
- * on an OpenCL device ({@link OpenClBackend#transpose}), so both make the same moves. Immutable and thread-safe.
+ * on an OpenCL device ({@link DeviceConvOps#transpose}), so both make the same moves. Immutable and thread-safe.
  */
 record AxisMoves(List<Step> steps) {
     /** From this many values on, host moves run on every core ({@link CpuWorkers}, as the Java path's work does). */
@@ -65,10 +66,11 @@ record AxisMoves(List<Step> steps) {
      * buffer until the work enqueued with it is done).
      */
     void apply(OpenClBackend backend, DeviceTensor source, DeviceTensor target) {
+        DeviceConvOps ops = new DeviceConvOps(backend);
         List<Step> moving = steps.stream().filter(step -> !step.isIdentity()).toList();
         if (moving.isEmpty()) {
             // Every value stays where it is: a device-side copy (a transpose of one row is one).
-            backend.transpose(source, 1, 1, source.size(), target);
+            ops.transpose(source, 1, 1, source.size(), target);
             return;
         }
         DeviceTensor current = source;
@@ -76,7 +78,7 @@ record AxisMoves(List<Step> steps) {
             Step step = moving.get(i);
             DeviceTensor next = i == moving.size() - 1 ? target : backend.allocate(source.size());
             try {
-                backend.transpose(current, step.batch(), step.rows(), step.cols(), next);
+                ops.transpose(current, step.batch(), step.rows(), step.cols(), next);
             } catch (RuntimeException e) {
                 if (next != target) {
                     next.close();

@@ -5,7 +5,7 @@ import org.convcl.Layout;
 import java.util.Arrays;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
-import org.convcl.internal.KernelLayout;
+import org.convcl.opencl.DeviceConvOps;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
@@ -17,10 +17,10 @@ import org.convcl.opencl.OpenClBackend;
  * PyTorch's {@code (Cin, Cout, *k)} for a {@link ConvTranspose}) and moved to the layer's channels-last kernel
  * ({@code (*k, Cin/groups, Cout)}; {@code (*k, Cin, Cout)}, or {@code (*k, Cout, Cin)} with
  * {@code transposeKernel}), and its gradient back. On the host the moves are Java loops; on an OpenCL device,
- * kernels ({@link OpenClBackend#transpose}), so a device's data never goes through the host to be moved.
+ * kernels ({@link DeviceConvOps#transpose}), so a device's data never goes through the host to be moved.
  * Immutable and thread-safe.
  */
-final class ChannelsFirst {
+final class ChannelsFirst implements LayerLayout {
     private final boolean transposed;
     private final int rank;
     private final int[] kernelShape;
@@ -97,13 +97,19 @@ final class ChannelsFirst {
     }
 
     /** A channels-last shape {@code (*batch, *spatial, C)} of this layer's rank as {@code (*batch, C, *spatial)}. */
-    int[] userShape(int[] internalShape) {
+    @Override
+    public int[] userShape(int[] internalShape) {
         int batchDims = internalShape.length - rank - 1;
         int[] shape = new int[internalShape.length];
         System.arraycopy(internalShape, 0, shape, 0, batchDims);
         shape[batchDims] = internalShape[internalShape.length - 1];
         System.arraycopy(internalShape, batchDims, shape, batchDims + 1, rank);
         return shape;
+    }
+
+    @Override
+    public <G> G resolve(int[] inputShape, int[] kernelShape, int groups, BiFunction<int[], int[], G> resolve) {
+        return resolve(inputShape, internalInputShape(inputShape, groups), resolve);
     }
 
     /**
@@ -207,23 +213,27 @@ final class ChannelsFirst {
     // ---- moves on the host ---------------------------------------------------------------------------------
 
     /** {@code values} of a channels-first shape, in channels-last order ({@code values} itself when nothing moves). */
-    float[] toInternal(float[] values, int[] userShape) {
+    @Override
+    public float[] toInternal(float[] values, int[] userShape) {
         return activationsToInternal(userShape).apply(values);
     }
 
     /** Channels-last {@code values} of {@code internalShape} as a channels-first tensor. */
-    Tensor toUser(float[] values, int[] internalShape) {
+    @Override
+    public Tensor toUser(float[] values, int[] internalShape) {
         return Tensor.of(activationsToInternal(userShape(internalShape)).inverse().apply(values),
                 userShape(internalShape));
     }
 
     /** The kernel as the user holds it (masked), in the layer's channels-last layout. */
-    float[] kernelToInternal(float[] values) {
+    @Override
+    public float[] kernelToInternal(float[] values) {
         return kernelMoves.apply(values);
     }
 
     /** A kernel gradient in the layer's channels-last layout, in the user's. */
-    float[] kernelToUser(float[] values) {
+    @Override
+    public float[] kernelToUser(float[] values) {
         return kernelMoves.inverse().apply(values);
     }
 
@@ -234,7 +244,8 @@ final class ChannelsFirst {
      * channels-last output of {@code internalOutputShape}, and moves that output into {@code out}
      * (channels-first, of {@link #userShape}'s shape). Enqueues and returns; the temporaries go back to the pool.
      */
-    void run(OpenClBackend device, DeviceTensor x, DeviceTensor out, int[] internalOutputShape,
+    @Override
+    public void run(OpenClBackend device, DeviceTensor x, DeviceTensor out, int[] internalOutputShape,
             BiConsumer<DeviceTensor, DeviceTensor> call) {
         int[] outputShape = userShape(internalOutputShape);
         if (out == null || !Arrays.equals(out.shape(), outputShape)) {
@@ -262,7 +273,8 @@ final class ChannelsFirst {
      * {@code pass} run on them, and its input and kernel gradients moved back (the bias gradient needs no move).
      * Enqueues and returns; the caller closes the result.
      */
-    DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor dy,
+    @Override
+    public DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor dy,
             BiFunction<DeviceTensor, DeviceTensor, DeviceGradients> pass) {
         DeviceGradients internal;
         try (DeviceTensor internalX = toInternal(device, x); DeviceTensor internalDy = toInternal(device, dy)) {
@@ -290,7 +302,8 @@ final class ChannelsFirst {
      * transposeKernel (the layout its convolution multiplies by; the mask stays in the held layout, where the
      * kernel gradient is masked).
      */
-    DeviceParameters.Arrangements arrangements() {
+    @Override
+    public DeviceParameters.Arrangements arrangements() {
         DeviceParameters.Arrangement moved = (backend, uploaded) -> {
             try (uploaded) {
                 return kernelMoves.apply(backend, uploaded, internalKernelShape);
@@ -301,17 +314,26 @@ final class ChannelsFirst {
         }
         DeviceParameters.Arrangement movedAndFlipped = (backend, uploaded) -> {
             try (DeviceTensor held = moved.arrange(backend, uploaded)) {
-                DeviceTensor flipped = backend.allocate(KernelLayout.flipSwapShape(internalKernelShape, 1));
-                try {
-                    backend.flipSwap(held, 1, flipped);
-                    return flipped;
-                } catch (RuntimeException e) {
-                    flipped.close();
-                    throw e;
-                }
+                return new DeviceConvOps(backend).flipSwapped(held, internalKernelShape, 1);
             }
         };
         return new DeviceParameters.Arrangements(movedAndFlipped, moved);
+    }
+
+    @Override
+    public boolean isIdentity() {
+        return false;
+    }
+
+    /** The kernel as held: the {@link #arrangements()} move (and flip) it on the device after its upload. */
+    @Override
+    public Tensor residentKernel(float[] effective, int[] kernelShape) {
+        return Tensor.of(effective, kernelShape);
+    }
+
+    @Override
+    public String describe() {
+        return ", channels-first";
     }
 
     private DeviceTensor toInternal(OpenClBackend device, DeviceTensor tensor) {

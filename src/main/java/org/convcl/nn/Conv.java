@@ -6,9 +6,7 @@ import org.convcl.ConvSpec;
 import org.convcl.ConvGeometry;
 import java.util.Arrays;
 import org.convcl.backend.ConvBackend;
-import org.convcl.internal.KernelLayout;
 import org.convcl.opencl.DeviceTensor;
-import org.convcl.opencl.OpenClBackend;
 
 /**
  * A convolution layer like flax {@code nnx.Conv}: it holds a kernel {@code (*k, Cin/groups, Cout)}, an
@@ -39,55 +37,30 @@ import org.convcl.opencl.OpenClBackend;
  * unreachable. The layer does not own its backend and never closes it.
  */
 public final class Conv implements AutoCloseable {
-    private final Tensor kernel;
-    private final Tensor bias;
-    private final Tensor mask;
     private final ConvSpec spec;
-    private final ConvBackend backend;
     private final Layout layout;
-    /** The moves between the user's layout and the engine's; null for a channels-last layer, which needs none. */
-    private final ChannelsFirst channelsFirst;
-    /**
-     * Kernel and bias copies on the OpenCL devices this layer has run on (made on the first device call), and
-     * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies. Its
-     * copies are in the engine's channels-last layout, whatever the layer's.
-     */
-    private final DeviceParameters.Lazy deviceParameters;
+    /** Does the work (shared with {@link ConvTranspose}): parameters, layout moves, residency, device copies. */
+    private final LayerCore<ConvGeometry> core;
 
     private Conv(Builder builder) {
         if (builder.kernel == null) {
             throw new IllegalArgumentException("kernel: got null; a Conv needs a kernel (*k, Cin/groups, Cout)");
         }
-        this.kernel = builder.kernel;
-        this.bias = builder.bias;
-        this.mask = builder.mask;
         this.spec = builder.spec;
         this.layout = builder.layout;
-        int[] kernelShape = kernel.shape();
+        int[] kernelShape = builder.kernel.shape();
         boolean first = layout == Layout.CHANNELS_FIRST;
         if (kernelShape.length < 3) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
                     + kernelShape.length + "; a kernel is " + (first ? "(Cout, Cin/groups, *k) in channels-first "
                     + "layout" : "(*k, Cin/groups, Cout)") + " with at least one spatial dim, so rank >= 3");
         }
-        int outChannels = kernelShape[first ? 0 : kernelShape.length - 1];
-        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {
-            throw new IllegalArgumentException("bias: shape " + Arrays.toString(bias.shape()) + " does not match "
-                    + outChannels + " output channels; a bias must have shape (Cout) = [" + outChannels + "]");
-        }
-        if (mask != null && !Arrays.equals(mask.shape(), kernelShape)) {
-            throw new IllegalArgumentException("mask: shape " + Arrays.toString(mask.shape())
-                    + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
-        }
-        int rank = kernelShape.length - 2;
+        LayerChecks.biasAndMask(builder.bias, builder.mask, kernelShape,
+                kernelShape[first ? 0 : kernelShape.length - 1]);
         // Refuse what depends on the kernel's rank alone now rather than on the first call.
-        spec.checkRank(rank);
-        this.channelsFirst = first ? ChannelsFirst.forConv(kernelShape) : null;
-        this.deviceParameters = first ? new DeviceParameters.Lazy(this, channelsFirst.arrangements())
-                : new DeviceParameters.Lazy(this);
-        // The default backend is chosen only now, once, and only when the caller named none: choosing it
-        // may probe OpenCL devices, which a caller that picked a backend must not pay for.
-        this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
+        spec.checkRank(kernelShape.length - 2);
+        this.core = new LayerCore<>(this, "Conv", LayerKind.conv(spec), builder.kernel, builder.bias, builder.mask,
+                layout, builder.backend);
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -96,17 +69,17 @@ public final class Conv implements AutoCloseable {
     }
 
     public Tensor kernel() {
-        return kernel;
+        return core.kernel();
     }
 
     /** The bias, or null when the layer has none. */
     public Tensor bias() {
-        return bias;
+        return core.bias();
     }
 
     /** The kernel mask, or null when the layer has none. */
     public Tensor mask() {
-        return mask;
+        return core.mask();
     }
 
     public ConvSpec spec() {
@@ -114,7 +87,7 @@ public final class Conv implements AutoCloseable {
     }
 
     public ConvBackend backend() {
-        return backend;
+        return core.backend();
     }
 
     /** The layout of the layer's input, output, kernel and gradients. */
@@ -128,16 +101,12 @@ public final class Conv implements AutoCloseable {
      * {@link #outputShape} gives the layer's own).
      */
     public ConvGeometry geometry(int... inputShape) {
-        if (channelsFirst != null) {
-            int[] internal = channelsFirst.internalInputShape(inputShape, spec.groups());
-            return channelsFirst.resolve(inputShape, internal, spec::resolve);
-        }
-        return spec.resolve(inputShape, kernel.shape());
+        return core.geometry(inputShape);
     }
 
     /** The shape of the output for an input of {@code inputShape}, both in the layer's layout, validated. */
     public int[] outputShape(int... inputShape) {
-        return userShape(geometry(inputShape).outputShape());
+        return core.outputShape(inputShape);
     }
 
     /**
@@ -147,16 +116,7 @@ public final class Conv implements AutoCloseable {
      * to that device once and reused (see {@link #parametersChanged()}).
      */
     public DeviceTensor apply(DeviceTensor x) {
-        deviceParameters.ensureOpen();
-        DeviceBackward.checkInput(x);
-        DeviceTensor y = x.backend().allocate(outputShape(x.shape()));
-        try {
-            apply(x, y);
-        } catch (RuntimeException e) {
-            y.close();
-            throw e;
-        }
-        return y;
+        return core.apply(x);
     }
 
     /**
@@ -165,24 +125,7 @@ public final class Conv implements AutoCloseable {
      * loops that reuse their outputs. The call enqueues the work and returns. {@code out} must not be {@code x}.
      */
     public void apply(DeviceTensor x, DeviceTensor out) {
-        deviceParameters.ensureOpen();
-        DeviceBackward.checkInput(x);
-        ConvGeometry geometry = geometry(x.shape());
-        OpenClBackend device = x.backend();
-        deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
-                (deviceKernel, deviceBias) -> forward(device, geometry, x, deviceKernel, deviceBias, out));
-    }
-
-    /** The convolution on device tensors in the layer's layout, with the resident (channels-last) parameters. */
-    private void forward(OpenClBackend device, ConvGeometry geometry, DeviceTensor x, DeviceTensor deviceKernel,
-            DeviceTensor deviceBias, DeviceTensor out) {
-        if (channelsFirst == null) {
-            device.forward(geometry, x, deviceKernel, deviceBias, out);
-        } else {
-            channelsFirst.run(device, x, out, geometry.outputShape(),
-                    (internalX, internalOut) -> device.forward(geometry, internalX, deviceKernel, deviceBias,
-                            internalOut));
-        }
+        core.apply(x, out);
     }
 
     /**
@@ -190,7 +133,7 @@ public final class Conv implements AutoCloseable {
      * OpenCL devices are uploaded again on their next use.
      */
     public void parametersChanged() {
-        deviceParameters.invalidate();
+        core.parametersChanged();
     }
 
     /**
@@ -198,7 +141,7 @@ public final class Conv implements AutoCloseable {
      * them again on its next device call. To be done with the layer, {@link #close()} it instead.
      */
     public void releaseDeviceParameters() {
-        deviceParameters.release();
+        core.releaseDeviceParameters();
     }
 
     /**
@@ -210,55 +153,23 @@ public final class Conv implements AutoCloseable {
      */
     @Override
     public void close() {
-        deviceParameters.close();
+        core.close();
     }
 
     /** Whether {@link #close()} has run. */
     public boolean isClosed() {
-        return deviceParameters.isClosed();
+        return core.isClosed();
     }
 
     /** The layer in error messages: its type and kernel shape, and whether it has a bias and a mask. */
     @Override
     public String toString() {
-        return "Conv(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
-                + (mask == null ? "" : ", mask") + (channelsFirst == null ? "" : ", channels-first") + ")";
+        return core.toString();
     }
 
     /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
     public Tensor apply(Tensor x) {
-        deviceParameters.ensureOpen();
-        ConvBackward.checkInput(x);
-        ConvGeometry geometry = geometry(x.shape());
-        if (channelsFirst != null && backend instanceof OpenClBackend device) {
-            // Uploaded as it is, its axes moved on the device, and the output's moved back there.
-            Tensor[] result = new Tensor[1];
-            deviceParameters.get().useCurrent(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
-                    (deviceKernel, deviceBias) -> {
-                        try (DeviceTensor deviceX = device.upload(x);
-                                DeviceTensor y = device.allocate(userShape(geometry.outputShape()))) {
-                            forward(device, geometry, deviceX, deviceKernel, deviceBias, y);
-                            result[0] = y.download();
-                        }
-                    });
-            return result[0];
-        }
-        if (channelsFirst != null) {
-            float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
-            backend.forward(geometry, channelsFirst.toInternal(x.data(), x.shape()),
-                    channelsFirst.kernelToInternal(effectiveKernel()), bias == null ? null : bias.data(), output);
-            return channelsFirst.toUser(output, geometry.outputShape());
-        }
-        float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
-        if (backend instanceof OpenClBackend device) {
-            // The kernel and bias stay resident between calls, compared with their current values first (a
-            // training loop may update them in place without telling the layer) and uploaded only when changed.
-            deviceParameters.get().useCurrent(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias,
-                    (deviceKernel, deviceBias) -> device.forward(geometry, x.data(), deviceKernel, deviceBias, output));
-        } else {
-            backend.forward(geometry, x.data(), effectiveKernel(), bias == null ? null : bias.data(), output);
-        }
-        return Tensor.of(output, geometry.outputShape());
+        return core.apply(x);
     }
 
     /**
@@ -272,51 +183,7 @@ public final class Conv implements AutoCloseable {
      * gradients downloaded; on the CPU backend it runs on the host arrays themselves.
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
-        deviceParameters.ensureOpen();
-        ConvBackward.checkInput(x);
-        ConvGeometry g = geometry(x.shape());
-        ConvBackward.checkCotangent(dy, userShape(g.outputShape()), x.shape());
-        if (backend instanceof OpenClBackend device) {
-            // Not the layer's resident copies: host calls use the values as they are now (see the class doc).
-            return DeviceBackward.onHost(device, x, dy, Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
-                    arrangements(), (deviceX, deviceDy, parameters) -> deviceBackward(device, g, deviceX, deviceDy,
-                            parameters));
-        }
-        float[] xValues = channelsFirst == null ? x.data() : channelsFirst.toInternal(x.data(), x.shape());
-        float[] dyValues = channelsFirst == null ? dy.data() : channelsFirst.toInternal(dy.data(), dy.shape());
-        float[] kernelValues = channelsFirst == null ? effectiveKernel()
-                : channelsFirst.kernelToInternal(effectiveKernel());
-        float[] dx = ConvBackward.inputGradient(backend, g, kernelValues, dyValues);
-        float[] dkernel = ConvBackward.kernelGradient(backend, g, xValues, dyValues);
-        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, g.outChannels(), dyValues);
-        Tensor dxTensor = Tensor.of(dx, g.inputShape());
-        if (channelsFirst != null) {
-            dxTensor = channelsFirst.toUser(dx, g.inputShape());
-            dkernel = channelsFirst.kernelToUser(dkernel);
-        }
-        return new ConvGradients(dxTensor,
-                Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
-                dbias == null ? null : Tensor.of(dbias, bias.shape()));
-    }
-
-    /** The device backward pass on tensors in the layer's layout, with the (channels-last) parameters there. */
-    private DeviceGradients deviceBackward(OpenClBackend device, ConvGeometry g, DeviceTensor x, DeviceTensor dy,
-            DeviceParameters.Resident parameters) {
-        if (channelsFirst == null) {
-            return DeviceBackward.conv(device, g, x, dy, parameters);
-        }
-        return channelsFirst.backward(device, x, dy,
-                (internalX, internalDy) -> DeviceBackward.conv(device, g, internalX, internalDy, parameters));
-    }
-
-    /** How the layer's kernel and mask become its device copies: as they are, or moved to channels-last. */
-    private DeviceParameters.Arrangements arrangements() {
-        return channelsFirst == null ? DeviceParameters.Arrangements.AS_UPLOADED : channelsFirst.arrangements();
-    }
-
-    /** A channels-last shape of the engine's as the layer's layout has it. */
-    private int[] userShape(int[] internalShape) {
-        return channelsFirst == null ? internalShape : channelsFirst.userShape(internalShape);
+        return core.backward(x, dy);
     }
 
     /**
@@ -326,27 +193,12 @@ public final class Conv implements AutoCloseable {
      * {@code dkernel}); see {@link #parametersChanged()}. The call enqueues the work and returns.
      */
     public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
-        deviceParameters.ensureOpen();
-        DeviceBackward.checkInput(x);
-        ConvGeometry g = geometry(x.shape());
-        DeviceBackward.checkOperands(x, dy, userShape(g.outputShape()));
-        OpenClBackend device = x.backend();
-        return deviceParameters.get().use(device, () -> Tensor.of(effectiveKernel(), kernel.shape()), bias, mask,
-                resident -> deviceBackward(device, g, x, dy, resident));
+        return core.backward(x, dy);
     }
 
     /** The kernel as the convolution sees it: masked when a mask is set. */
     public float[] effectiveKernel() {
-        if (mask == null) {
-            return kernel.data();
-        }
-        float[] values = kernel.data();
-        float[] maskValues = mask.data();
-        float[] masked = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            masked[i] = values[i] * maskValues[i];
-        }
-        return masked;
+        return core.effectiveKernel();
     }
 
     /** Collects a layer's parameters and settings. Not thread-safe. */
@@ -376,10 +228,7 @@ public final class Conv implements AutoCloseable {
         }
 
         public Builder spec(ConvSpec spec) {
-            if (spec == null) {
-                throw new IllegalArgumentException("spec: got null; expected a ConvSpec");
-            }
-            this.spec = spec;
+            this.spec = LayerChecks.required("spec", spec, "a ConvSpec");
             return this;
         }
 
@@ -389,19 +238,12 @@ public final class Conv implements AutoCloseable {
          * {@code (Cout, Cin/groups, *k)} and inputs are {@code (*batch, Cin, *spatial)}.
          */
         public Builder layout(Layout layout) {
-            if (layout == null) {
-                throw new IllegalArgumentException("layout: got null; expected Layout.CHANNELS_LAST or "
-                        + "Layout.CHANNELS_FIRST");
-            }
-            this.layout = layout;
+            this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
             return this;
         }
 
         public Builder backend(ConvBackend backend) {
-            if (backend == null) {
-                throw new IllegalArgumentException("backend: got null; expected a ConvBackend");
-            }
-            this.backend = backend;
+            this.backend = LayerChecks.required("backend", backend, "a ConvBackend");
             return this;
         }
 

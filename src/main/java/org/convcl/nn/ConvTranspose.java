@@ -3,15 +3,11 @@ package org.convcl.nn;
 import org.convcl.Tensor;
 import org.convcl.Padding;
 import org.convcl.Layout;
-import org.convcl.EdgePadding;
 import org.convcl.ConvTransposeSpec;
 import org.convcl.ConvTransposeGeometry;
-import org.convcl.ConvGeometry;
 import java.util.Arrays;
 import org.convcl.backend.ConvBackend;
-import org.convcl.internal.KernelLayout;
 import org.convcl.opencl.DeviceTensor;
-import org.convcl.opencl.OpenClBackend;
 
 /**
  * A transposed convolution layer like flax {@code nnx.ConvTranspose}: it holds a kernel {@code (*k, Cin, Cout)}
@@ -39,31 +35,18 @@ import org.convcl.opencl.OpenClBackend;
  * backend.
  */
 public final class ConvTranspose implements AutoCloseable {
-    private final Tensor kernel;
-    private final Tensor bias;
-    private final Tensor mask;
     private final ConvTransposeSpec spec;
-    private final ConvBackend backend;
     private final Layout layout;
-    /** The moves between the user's layout and the engine's; null for a channels-last layer, which needs none. */
-    private final ChannelsFirst channelsFirst;
-    /**
-     * Kernel and bias copies on the OpenCL devices this layer has run on (made on the first device call), and
-     * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies. Its
-     * kernel copies are in the layout the convolution multiplies by, whatever the layer's.
-     */
-    private final DeviceParameters.Lazy deviceParameters;
+    /** Does the work (shared with {@link Conv}): parameters, layout moves, residency, device copies. */
+    private final LayerCore<ConvTransposeGeometry> core;
 
     private ConvTranspose(Builder builder) {
         if (builder.kernel == null) {
             throw new IllegalArgumentException("kernel: got null; a ConvTranspose needs a kernel (*k, Cin, Cout)");
         }
-        this.kernel = builder.kernel;
-        this.bias = builder.bias;
-        this.mask = builder.mask;
         this.spec = builder.spec;
         this.layout = builder.layout;
-        int[] kernelShape = kernel.shape();
+        int[] kernelShape = builder.kernel.shape();
         boolean first = layout == Layout.CHANNELS_FIRST;
         if (kernelShape.length < 3) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(kernelShape) + " has rank "
@@ -71,15 +54,8 @@ public final class ConvTranspose implements AutoCloseable {
                     + "channels-first layout" : "(*k, Cin, Cout)") + " with at least one spatial dim, so rank >= 3");
         }
         int rank = kernelShape.length - 2;
-        int outChannels = kernelShape[first ? 1 : spec.transposeKernel() ? rank : rank + 1];
-        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {
-            throw new IllegalArgumentException("bias: shape " + Arrays.toString(bias.shape()) + " does not match "
-                    + outChannels + " output channels; a bias must have shape (Cout) = [" + outChannels + "]");
-        }
-        if (mask != null && !Arrays.equals(mask.shape(), kernelShape)) {
-            throw new IllegalArgumentException("mask: shape " + Arrays.toString(mask.shape())
-                    + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
-        }
+        LayerChecks.biasAndMask(builder.bias, builder.mask, kernelShape,
+                kernelShape[first ? 1 : spec.transposeKernel() ? rank : rank + 1]);
         // Refuse what no input can fix now rather than on the first call: rank, per-dim lengths, paddings.
         ConvTransposeGeometry.checkMaxRank(kernelShape);
         spec.checkRank(rank);
@@ -88,12 +64,8 @@ public final class ConvTranspose implements AutoCloseable {
                     + "nnx.ConvTranspose takes SAME, VALID, CIRCULAR, an int or (lo, hi) pairs (jax refuses "
                     + spec.padding() + " in conv_transpose)");
         }
-        this.channelsFirst = first ? ChannelsFirst.forConvTranspose(kernelShape, spec.transposeKernel()) : null;
-        this.deviceParameters = first ? new DeviceParameters.Lazy(this, channelsFirst.arrangements())
-                : new DeviceParameters.Lazy(this);
-        // The default backend is chosen only now, once, and only when the caller named none (as in Conv):
-        // choosing it may probe OpenCL devices, which a caller that picked a backend must not pay for.
-        this.backend = builder.backend != null ? builder.backend : Backends.defaultBackend();
+        this.core = new LayerCore<>(this, "ConvTranspose", LayerKind.transpose(spec), builder.kernel, builder.bias,
+                builder.mask, layout, builder.backend);
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -102,17 +74,17 @@ public final class ConvTranspose implements AutoCloseable {
     }
 
     public Tensor kernel() {
-        return kernel;
+        return core.kernel();
     }
 
     /** The bias, or null when the layer has none. */
     public Tensor bias() {
-        return bias;
+        return core.bias();
     }
 
     /** The kernel mask, or null when the layer has none. */
     public Tensor mask() {
-        return mask;
+        return core.mask();
     }
 
     public ConvTransposeSpec spec() {
@@ -120,7 +92,7 @@ public final class ConvTranspose implements AutoCloseable {
     }
 
     public ConvBackend backend() {
-        return backend;
+        return core.backend();
     }
 
     /** The layout of the layer's input, output, kernel and gradients. */
@@ -134,55 +106,17 @@ public final class ConvTranspose implements AutoCloseable {
      * channels-last; {@link #outputShape} gives the layer's own).
      */
     public ConvTransposeGeometry geometry(int... inputShape) {
-        if (channelsFirst != null) {
-            int[] internal = channelsFirst.internalInputShape(inputShape, 1);
-            return channelsFirst.resolve(inputShape, internal, spec::resolve);
-        }
-        return spec.resolve(inputShape, kernel.shape());
+        return core.geometry(inputShape);
     }
 
     /** The shape of the output for an input of {@code inputShape}, both in the layer's layout, validated. */
     public int[] outputShape(int... inputShape) {
-        return userShape(geometry(inputShape).outputShape());
+        return core.outputShape(inputShape);
     }
 
     /** Applies the layer: {@code conv_transpose(x, kernel * mask)} (CIRCULAR: wrapped onto the period) {@code + bias}. */
     public Tensor apply(Tensor x) {
-        deviceParameters.ensureOpen();
-        ConvBackward.checkInput(x);
-        ConvTransposeGeometry g = geometry(x.shape());
-        if (channelsFirst != null && backend instanceof OpenClBackend device) {
-            // Uploaded as it is, its axes moved on the device, and the output's moved back there.
-            Tensor[] result = new Tensor[1];
-            deviceParameters.get().useCurrent(device, this::residentKernel, bias, (deviceKernel, deviceBias) -> {
-                try (DeviceTensor deviceX = device.upload(x);
-                        DeviceTensor y = device.allocate(userShape(g.outputShape()))) {
-                    forward(device, g, deviceX, deviceKernel, deviceBias, y);
-                    result[0] = y.download();
-                }
-            });
-            return result[0];
-        }
-        float[] input = channelsFirst == null ? x.data() : channelsFirst.toInternal(x.data(), x.shape());
-        float[] biasValues = bias == null ? null : bias.data();
-        float[] output = new float[(int) Tensor.elementCount(g.outputShape())];
-        EdgePadding fold = g.circularFold();
-        if (fold == null && backend instanceof OpenClBackend device) {
-            // Resident parameters, compared with the current values and uploaded again only when they changed.
-            deviceParameters.get().useCurrent(device, this::residentKernel, bias, (deviceKernel, deviceBias) ->
-                    device.forward(g.conv(), x.data(), deviceKernel, deviceBias, output));
-            return Tensor.of(output, g.outputShape());
-        }
-        float[] convKernel = g.convKernel(heldKernel());
-        if (fold == null) {
-            backend.forward(g.conv(), input, convKernel, biasValues, output);
-        } else {
-            float[] unwrapped = new float[(int) Tensor.elementCount(g.conv().outputShape())];
-            backend.forward(g.conv(), input, convKernel, null, unwrapped);
-            backend.fold(fold, unwrapped, biasValues, output);
-        }
-        return channelsFirst == null ? Tensor.of(output, g.outputShape())
-                : channelsFirst.toUser(output, g.outputShape());
+        return core.apply(x);
     }
 
     /**
@@ -197,91 +131,7 @@ public final class ConvTranspose implements AutoCloseable {
      * gradients downloaded; on the CPU backend it runs on the host arrays themselves.
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
-        deviceParameters.ensureOpen();
-        ConvBackward.checkInput(x);
-        ConvTransposeGeometry g = geometry(x.shape());
-        ConvBackward.checkCotangent(dy, userShape(g.outputShape()), x.shape());
-        if (backend instanceof OpenClBackend device) {
-            // Not the layer's resident copies: host calls use the values as they are now (see the class doc).
-            return DeviceBackward.onHost(device, x, dy, residentKernel(), bias, mask, arrangements(),
-                    (deviceX, deviceDy, parameters) -> deviceBackward(device, g, deviceX, deviceDy, parameters));
-        }
-        float[] xValues = channelsFirst == null ? x.data() : channelsFirst.toInternal(x.data(), x.shape());
-        float[] dyValues = channelsFirst == null ? dy.data() : channelsFirst.toInternal(dy.data(), dy.shape());
-        ConvGeometry conv = g.conv();
-        float[] convGradient = dyValues;
-        if (g.circularFold() != null) {
-            convGradient = new float[(int) Tensor.elementCount(conv.outputShape())];
-            backend.pad(g.circularFold(), dyValues, convGradient);
-        }
-        float[] dx = ConvBackward.inputGradient(backend, conv, g.convKernel(heldKernel()), convGradient);
-        float[] dkernel = ConvBackward.kernelGradient(backend, conv, xValues, convGradient);
-        if (g.transposeKernel()) {
-            // Back from the convolution's layout to the held one: flipSwap is its own inverse.
-            dkernel = KernelLayout.flipSwap(dkernel, conv.kernelShape(), 1);
-        }
-        float[] dbias = bias == null ? null : ConvBackward.biasGradient(backend, conv.outChannels(), dyValues);
-        Tensor dxTensor = Tensor.of(dx, g.inputShape());
-        if (channelsFirst != null) {
-            dxTensor = channelsFirst.toUser(dx, g.inputShape());
-            dkernel = channelsFirst.kernelToUser(dkernel);
-        }
-        return new ConvGradients(dxTensor,
-                Tensor.of(KernelLayout.masked(dkernel, mask == null ? null : mask.data()), kernel.shape()),
-                dbias == null ? null : Tensor.of(dbias, bias.shape()));
-    }
-
-    /** The transposed convolution on device tensors in the layer's layout, with the resident parameters. */
-    private void forward(OpenClBackend device, ConvTransposeGeometry g, DeviceTensor x, DeviceTensor deviceKernel,
-            DeviceTensor deviceBias, DeviceTensor out) {
-        if (channelsFirst == null) {
-            forwardChannelsLast(device, g, x, deviceKernel, deviceBias, out);
-        } else {
-            channelsFirst.run(device, x, out, g.outputShape(), (internalX, internalOut) ->
-                    forwardChannelsLast(device, g, internalX, deviceKernel, deviceBias, internalOut));
-        }
-    }
-
-    private static void forwardChannelsLast(OpenClBackend device, ConvTransposeGeometry g, DeviceTensor x,
-            DeviceTensor deviceKernel, DeviceTensor deviceBias, DeviceTensor out) {
-        EdgePadding fold = g.circularFold();
-        if (fold == null) {
-            device.forward(g.conv(), x, deviceKernel, deviceBias, out);
-            return;
-        }
-        if (!Arrays.equals(out.shape(), g.outputShape())) {
-            throw new IllegalArgumentException("output: shape " + Arrays.toString(out.shape())
-                    + " does not match the layer's output " + Arrays.toString(g.outputShape()));
-        }
-        try (DeviceTensor unwrapped = device.allocate(g.conv().outputShape())) {
-            device.forward(g.conv(), x, deviceKernel, null, unwrapped);
-            device.fold(fold, unwrapped, deviceBias, out);
-        }
-    }
-
-    /** The device backward pass on tensors in the layer's layout, with the parameters resident there. */
-    private DeviceGradients deviceBackward(OpenClBackend device, ConvTransposeGeometry g, DeviceTensor x,
-            DeviceTensor dy, DeviceParameters.Resident parameters) {
-        if (channelsFirst == null) {
-            return DeviceBackward.convTranspose(device, g, x, dy, parameters);
-        }
-        return channelsFirst.backward(device, x, dy,
-                (internalX, internalDy) -> DeviceBackward.convTranspose(device, g, internalX, internalDy, parameters));
-    }
-
-    /** How the layer's kernel and mask become its device copies: as uploaded, or moved (and flipped) there. */
-    private DeviceParameters.Arrangements arrangements() {
-        return channelsFirst == null ? DeviceParameters.Arrangements.AS_UPLOADED : channelsFirst.arrangements();
-    }
-
-    /** A channels-last shape of the engine's as the layer's layout has it. */
-    private int[] userShape(int[] internalShape) {
-        return channelsFirst == null ? internalShape : channelsFirst.userShape(internalShape);
-    }
-
-    /** The masked kernel in the channels-last layout the layer's geometry holds it in, on the host. */
-    private float[] heldKernel() {
-        return channelsFirst == null ? effectiveKernel() : channelsFirst.kernelToInternal(effectiveKernel());
+        return core.backward(x, dy);
     }
 
     /**
@@ -290,16 +140,7 @@ public final class ConvTranspose implements AutoCloseable {
      * once and reused (see {@link #parametersChanged()}). The call enqueues the work and returns.
      */
     public DeviceTensor apply(DeviceTensor x) {
-        deviceParameters.ensureOpen();
-        DeviceBackward.checkInput(x);
-        DeviceTensor y = x.backend().allocate(outputShape(x.shape()));
-        try {
-            apply(x, y);
-        } catch (RuntimeException e) {
-            y.close();
-            throw e;
-        }
-        return y;
+        return core.apply(x);
     }
 
     /**
@@ -308,12 +149,7 @@ public final class ConvTranspose implements AutoCloseable {
      * The call enqueues the work and returns. {@code out} must not be {@code x}.
      */
     public void apply(DeviceTensor x, DeviceTensor out) {
-        deviceParameters.ensureOpen();
-        DeviceBackward.checkInput(x);
-        ConvTransposeGeometry g = geometry(x.shape());
-        OpenClBackend device = x.backend();
-        deviceParameters.get().use(device, this::residentKernel, bias, (deviceKernel, deviceBias) ->
-                forward(device, g, x, deviceKernel, deviceBias, out));
+        core.apply(x, out);
     }
 
     /**
@@ -322,13 +158,7 @@ public final class ConvTranspose implements AutoCloseable {
      * caller closes. Reuses the layer's resident kernel and bias. The call enqueues the work and returns.
      */
     public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
-        deviceParameters.ensureOpen();
-        DeviceBackward.checkInput(x);
-        ConvTransposeGeometry g = geometry(x.shape());
-        DeviceBackward.checkOperands(x, dy, userShape(g.outputShape()));
-        OpenClBackend device = x.backend();
-        return deviceParameters.get().use(device, this::residentKernel, bias, mask,
-                resident -> deviceBackward(device, g, x, dy, resident));
+        return core.backward(x, dy);
     }
 
     /**
@@ -336,7 +166,7 @@ public final class ConvTranspose implements AutoCloseable {
      * OpenCL devices are uploaded again on their next use.
      */
     public void parametersChanged() {
-        deviceParameters.invalidate();
+        core.parametersChanged();
     }
 
     /**
@@ -344,7 +174,7 @@ public final class ConvTranspose implements AutoCloseable {
      * them again on its next device call. To be done with the layer, {@link #close()} it instead.
      */
     public void releaseDeviceParameters() {
-        deviceParameters.release();
+        core.releaseDeviceParameters();
     }
 
     /**
@@ -356,42 +186,23 @@ public final class ConvTranspose implements AutoCloseable {
      */
     @Override
     public void close() {
-        deviceParameters.close();
+        core.close();
     }
 
     /** Whether {@link #close()} has run. */
     public boolean isClosed() {
-        return deviceParameters.isClosed();
+        return core.isClosed();
     }
 
     /** The layer in error messages: its type and kernel shape, and whether it has a bias and a mask. */
     @Override
     public String toString() {
-        return "ConvTranspose(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
-                + (mask == null ? "" : ", mask") + (channelsFirst == null ? "" : ", channels-first") + ")";
-    }
-
-    /**
-     * The masked kernel in the layout the convolution multiplies by: what a device keeps, rearranged once per
-     * upload, and what a host-tensor backward pass uploads for its call. A channels-first layer uploads it as
-     * held and rearranges it on the device ({@link ChannelsFirst#arrangements}).
-     */
-    private Tensor residentKernel() {
-        if (channelsFirst != null) {
-            return Tensor.of(effectiveKernel(), kernel.shape());
-        }
-        float[] convKernel = effectiveKernel();
-        int[] shape = kernel.shape();
-        if (spec.transposeKernel()) {
-            convKernel = KernelLayout.flipSwap(convKernel, shape, 1);
-            shape = KernelLayout.flipSwapShape(shape, 1);
-        }
-        return Tensor.of(convKernel, shape);
+        return core.toString();
     }
 
     /** The kernel as held, times the mask when one is set. */
     public float[] effectiveKernel() {
-        return KernelLayout.masked(kernel.data(), mask == null ? null : mask.data());
+        return core.effectiveKernel();
     }
 
     /** Collects a layer's parameters and settings. Not thread-safe. */
@@ -421,10 +232,7 @@ public final class ConvTranspose implements AutoCloseable {
         }
 
         public Builder spec(ConvTransposeSpec spec) {
-            if (spec == null) {
-                throw new IllegalArgumentException("spec: got null; expected a ConvTransposeSpec");
-            }
-            this.spec = spec;
+            this.spec = LayerChecks.required("spec", spec, "a ConvTransposeSpec");
             return this;
         }
 
@@ -435,19 +243,12 @@ public final class ConvTranspose implements AutoCloseable {
          * {@code (*batch, Cin, *spatial)}.
          */
         public Builder layout(Layout layout) {
-            if (layout == null) {
-                throw new IllegalArgumentException("layout: got null; expected Layout.CHANNELS_LAST or "
-                        + "Layout.CHANNELS_FIRST");
-            }
-            this.layout = layout;
+            this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
             return this;
         }
 
         public Builder backend(ConvBackend backend) {
-            if (backend == null) {
-                throw new IllegalArgumentException("backend: got null; expected a ConvBackend");
-            }
-            this.backend = backend;
+            this.backend = LayerChecks.required("backend", backend, "a ConvBackend");
             return this;
         }
 

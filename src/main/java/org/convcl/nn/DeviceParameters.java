@@ -10,7 +10,7 @@ import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.convcl.internal.BoundedShutdown;
-import org.convcl.internal.KernelLayout;
+import org.convcl.opencl.DeviceConvOps;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
@@ -191,8 +191,8 @@ final class DeviceParameters {
                 if (flipped != null) {
                     flipped.close();
                 }
-                flipped = backend.allocate(KernelLayout.flipSwapShape(kernel.shape(), groups));
-                backend.flipSwap(kernel, groups, flipped);
+                flipped = null;
+                flipped = new DeviceConvOps(backend).flipSwapped(kernel, kernel.shape(), groups);
                 flippedGroups = groups;
             }
             return flipped;

@@ -1,0 +1,140 @@
+package org.convcl.nn;
+
+import org.convcl.Tensor;
+import org.convcl.backend.ConvBackend;
+import org.convcl.backend.internal.BackwardRecipe;
+import org.convcl.backend.internal.ConvStep;
+import org.convcl.backend.internal.ForwardRecipe;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
+
+/**
+ * How a layer's host-tensor calls run, decided once per layer from its backend ({@link #choose}): on the host
+ * arrays themselves through the backend's host-array operations (the Java path), or, on an OpenCL backend, through
+ * the device with the operands and the parameters' current values uploaded for the call. Implementations are
+ * immutable and thread-safe.
+ */
+interface HostArrayCalls {
+    /** {@code core}'s forward pass of {@code step} on {@code x} (in the layer's layout). */
+    Tensor apply(LayerCore<?> core, ConvStep step, Tensor x);
+
+    /** {@code core}'s gradients of {@code sum(apply(x) * dy)} (in the layer's layout). */
+    ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor dy);
+
+    /** The one place where a layer's residency is chosen: its backend's kind and, on a device, its layout. */
+    static HostArrayCalls choose(ConvBackend backend, LayerLayout layout) {
+        if (!(backend instanceof OpenClBackend device)) {
+            return new OnHost(new HostConvOps(backend));
+        }
+        return layout.isIdentity() ? new Streamed(device, new OnHost(new HostConvOps(device))) : new Uploaded(device);
+    }
+
+    /** The recipes on host arrays through {@code ops}: the layout's moves on the host around them. */
+    record OnHost(HostConvOps ops) implements HostArrayCalls {
+        @Override
+        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x) {
+            LayerLayout layout = core.layout();
+            float[] input = layout.toInternal(x.data(), x.shape());
+            float[] output = ops.allocate(step.outputShape());
+            float[] kernel = step.convKernel(layout.kernelToInternal(core.effectiveKernel()));
+            ForwardRecipe.run(ops, step, input, kernel, core.bias() == null ? null : core.bias().data(), output);
+            return layout.toUser(output, step.outputShape());
+        }
+
+        @Override
+        public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor dy) {
+            LayerLayout layout = core.layout();
+            float[] xValues = layout.toInternal(x.data(), x.shape());
+            float[] dyValues = layout.toInternal(dy.data(), dy.shape());
+            float[] kernel = step.convKernel(layout.kernelToInternal(core.effectiveKernel()));
+            // The kernel gradient is masked in the held (channels-last) layout, where the recipe leaves it.
+            float[] mask = core.mask() == null ? null : layout.kernelToInternal(core.mask().data());
+            BackwardRecipe.Gradients<float[]> gradients = BackwardRecipe.run(ops, step, xValues, dyValues,
+                    groups -> ops.flipSwapped(kernel, step.conv().kernelShape(), groups), mask, core.bias() != null);
+            Tensor bias = core.bias();
+            return new ConvGradients(layout.toUser(gradients.dx(), step.conv().inputShape()),
+                    Tensor.of(layout.kernelToUser(gradients.dkernel()), core.kernel().shape()),
+                    bias == null ? null : Tensor.of(gradients.dbias(), bias.shape()));
+        }
+    }
+
+    /** Host arrays on an OpenCL device: the backward pass runs the device recipe on uploaded operands. */
+    abstract class OnDevice implements HostArrayCalls {
+        final OpenClBackend device;
+
+        OnDevice(OpenClBackend device) {
+            this.device = device;
+        }
+
+        /**
+         * {@code x}, {@code dy} and the parameters' current values (not the layer's resident copies, which may be
+         * stale for host calls) uploaded into pooled device tensors for this call, the device pass run on them,
+         * its gradients downloaded and every device tensor closed again (so a loop of calls allocates no device
+         * memory after its first).
+         */
+        @Override
+        public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor dy) {
+            return DeviceParameters.once(device, core.residentKernel(), core.bias(), core.mask(),
+                    core.layout().arrangements(), parameters -> {
+                        try (DeviceTensor deviceX = device.upload(x); DeviceTensor deviceDy = device.upload(dy);
+                                DeviceGradients gradients = core.backward(device, step, deviceX, deviceDy,
+                                        parameters)) {
+                            // Already in the host shapes: dx the input's, dkernel the held kernel's, dbias (Cout).
+                            return gradients.download();
+                        }
+                    });
+        }
+    }
+
+    /**
+     * Channels-last host arrays on a device: the forward pass streams them through the backend's pipelined
+     * host-array forward with the resident parameters, compared with their current values first (a training loop
+     * may update them in place without telling the layer) and uploaded only when changed.
+     */
+    final class Streamed extends OnDevice {
+        private final OnHost unstreamed;
+
+        Streamed(OpenClBackend device, OnHost unstreamed) {
+            super(device);
+            this.unstreamed = unstreamed;
+        }
+
+        @Override
+        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x) {
+            if (step.outputFold() != null) {
+                // The streamed forward writes the convolution's output alone; a wrapped one (a transposed
+                // CIRCULAR padding) runs the recipe over the backend's host-array operations instead.
+                return unstreamed.apply(core, step, x);
+            }
+            float[] output = new float[(int) Tensor.elementCount(step.outputShape())];
+            core.deviceParameters().useCurrent(device, core::residentKernel, core.bias(),
+                    (deviceKernel, deviceBias) -> device.forward(step.conv(), x.data(), deviceKernel, deviceBias,
+                            output));
+            return Tensor.of(output, step.outputShape());
+        }
+    }
+
+    /**
+     * Channels-first host arrays on a device: uploaded as they are, their axes moved on the device, and the
+     * output's moved back there, with the resident parameters compared with their current values first.
+     */
+    final class Uploaded extends OnDevice {
+        Uploaded(OpenClBackend device) {
+            super(device);
+        }
+
+        @Override
+        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x) {
+            Tensor[] result = new Tensor[1];
+            core.deviceParameters().useCurrent(device, core::residentKernel, core.bias(),
+                    (deviceKernel, deviceBias) -> {
+                        try (DeviceTensor deviceX = device.upload(x);
+                                DeviceTensor y = device.allocate(core.layout().userShape(step.outputShape()))) {
+                            core.forward(device, step, deviceX, deviceKernel, deviceBias, y);
+                            result[0] = y.download();
+                        }
+                    });
+            return result[0];
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package org.convcl.nn;
+
+import java.util.Arrays;
+import org.convcl.Tensor;
+import org.convcl.opencl.DeviceTensor;
+
+/**
+ * The refusals a layer makes of its own arguments, the same for {@link Conv} and {@link ConvTranspose}: parameters
+ * at construction, operands on every call (host or device). Each names the argument, its value and the rule.
+ * Stateless.
+ */
+final class LayerChecks {
+    private LayerChecks() {
+    }
+
+    /** {@code value}, refused when null: a builder's setting that has no "none". */
+    static <T> T required(String name, T value, String expected) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + ": got null; expected " + expected);
+        }
+        return value;
+    }
+
+    /** Refuses a bias that is not {@code (outChannels)} and a mask whose shape is not the kernel's. */
+    static void biasAndMask(Tensor bias, Tensor mask, int[] kernelShape, int outChannels) {
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outChannels)) {
+            throw new IllegalArgumentException("bias: shape " + Arrays.toString(bias.shape()) + " does not match "
+                    + outChannels + " output channels; a bias must have shape (Cout) = [" + outChannels + "]");
+        }
+        if (mask != null && !Arrays.equals(mask.shape(), kernelShape)) {
+            throw new IllegalArgumentException("mask: shape " + Arrays.toString(mask.shape())
+                    + " differs from the kernel's " + Arrays.toString(kernelShape) + "; they must be equal");
+        }
+    }
+
+    static void input(Tensor x) {
+        if (x == null) {
+            throw new IllegalArgumentException("x: got null; expected an input tensor (*batch, *spatial, Cin)");
+        }
+    }
+
+    /** Refuses a cotangent whose shape is not the output shape the input gives. */
+    static void cotangent(Tensor dy, int[] outputShape, int[] inputShape) {
+        if (dy == null) {
+            throw new IllegalArgumentException("dy: got null; expected the output gradient of shape "
+                    + Arrays.toString(outputShape));
+        }
+        checkShape(dy.shape(), outputShape, inputShape);
+    }
+
+    /** Refuses a missing input. */
+    static void input(DeviceTensor x) {
+        if (x == null) {
+            throw new IllegalArgumentException("x: got null; expected an input DeviceTensor (*batch, *spatial, Cin)");
+        }
+        checkOpen("x", x);
+    }
+
+    /** Refuses a missing cotangent, one on another backend than {@code x}, or one of the wrong shape. */
+    static void cotangent(DeviceTensor x, DeviceTensor dy, int[] outputShape) {
+        if (dy == null) {
+            throw new IllegalArgumentException("dy: got null; expected the output gradient as a DeviceTensor of shape "
+                    + Arrays.toString(outputShape));
+        }
+        checkOpen("dy", dy);
+        if (dy.backend() != x.backend()) {
+            throw new IllegalArgumentException("dy: " + dy + " lives on another backend than x (" + x.backend().name()
+                    + "); a device backward pass needs both on the same one");
+        }
+        checkShape(dy.shape(), outputShape, x.shape());
+    }
+
+    private static void checkShape(int[] dyShape, int[] outputShape, int[] inputShape) {
+        if (!Arrays.equals(dyShape, outputShape)) {
+            throw new IllegalArgumentException("dy: shape " + Arrays.toString(dyShape) + " differs from the output "
+                    + "shape " + Arrays.toString(outputShape) + " this layer gives for input "
+                    + Arrays.toString(inputShape) + "; the output gradient must have the output's shape");
+        }
+    }
+
+    /** A closed operand is refused by its name here: the backend's checks know it only by its role there. */
+    private static void checkOpen(String what, DeviceTensor tensor) {
+        if (tensor.isClosed()) {
+            throw new IllegalStateException(what + ": " + tensor + " has been closed (or its backend was) and cannot "
+                    + "be used");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package org.convcl.opencl;
+
+import java.util.Arrays;
+import java.util.function.IntFunction;
+import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
+import org.convcl.backend.internal.BackwardRecipe;
+import org.convcl.backend.internal.ConvOps;
+import org.convcl.backend.internal.ConvStep;
+import org.convcl.backend.internal.ForwardRecipe;
+import org.convcl.internal.KernelLayout;
+
+/**
+ * {@link ConvOps} on device tensors of one {@link OpenClBackend}, and the other device-side operations the layers
+ * need (axis moves, the flipped kernel): the layers reach the backend's kernel-layout operations through here, so
+ * that those can leave the backend's public surface. Every call enqueues and returns; temporaries go back to the
+ * backend's pool, which keeps a buffer until the work enqueued with it is done. Immutable and thread-safe.
+ */
+public final class DeviceConvOps implements ConvOps<DeviceTensor> {
+    private final OpenClBackend backend;
+
+    public DeviceConvOps(OpenClBackend backend) {
+        this.backend = backend;
+    }
+
+    public OpenClBackend backend() {
+        return backend;
+    }
+
+    /**
+     * {@link ForwardRecipe} on device tensors: {@code output = step(input, kernel) + bias}. With a wrap-around fold,
+     * {@code output} is checked against the step's output first, before the unwrapped temporary is allocated.
+     */
+    public void forward(ConvStep step, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
+            DeviceTensor output) {
+        if (step.outputFold() != null && !Arrays.equals(output.shape(), step.outputShape())) {
+            throw new IllegalArgumentException("output: shape " + Arrays.toString(output.shape())
+                    + " does not match the layer's output " + Arrays.toString(step.outputShape()));
+        }
+        ForwardRecipe.run(this, step, input, kernel, bias, output);
+    }
+
+    /** {@link BackwardRecipe} on device tensors; enqueues and returns, the caller closes the gradients. */
+    public BackwardRecipe.Gradients<DeviceTensor> backward(ConvStep step, DeviceTensor x, DeviceTensor dy,
+            IntFunction<DeviceTensor> flippedKernel, DeviceTensor mask, boolean withBias) {
+        return BackwardRecipe.run(this, step, x, dy, flippedKernel, mask, withBias);
+    }
+
+    /** {@link OpenClBackend#transpose}: {@code source}'s {@code (batch, rows, cols)} as {@code (batch, cols, rows)}. */
+    public void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
+        backend.transpose(source, batch, rows, cols, target);
+    }
+
+    @Override
+    public DeviceTensor allocate(int[] shape) {
+        return backend.allocate(shape);
+    }
+
+    @Override
+    public void release(DeviceTensor tensor) {
+        tensor.close();
+    }
+
+    @Override
+    public void forward(ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
+            DeviceTensor output) {
+        backend.forward(g, input, kernel, bias, output);
+    }
+
+    @Override
+    public void pad(EdgePadding padding, DeviceTensor source, DeviceTensor padded) {
+        backend.pad(padding, source, padded);
+    }
+
+    @Override
+    public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
+        backend.fold(padding, padded, bias, source);
+    }
+
+    @Override
+    public void kernelGradient(ConvGeometry g, DeviceTensor input, DeviceTensor outputGradient,
+            DeviceTensor kernelGradient) {
+        backend.kernelGradient(g, input, outputGradient, kernelGradient);
+    }
+
+    /** The device knows the channel count from {@code biasGradient}'s shape; {@code channels} is its size. */
+    @Override
+    public void biasGradient(DeviceTensor outputGradient, int channels, DeviceTensor biasGradient) {
+        backend.biasGradient(outputGradient, biasGradient);
+    }
+
+    /** The kernel's own shape is used; {@code kernelShape} is the same (the host needs it, a tensor carries it). */
+    @Override
+    public DeviceTensor flipSwapped(DeviceTensor kernel, int[] kernelShape, int groups) {
+        DeviceTensor result = backend.allocate(KernelLayout.flipSwapShape(kernel.shape(), groups));
+        try {
+            backend.flipSwap(kernel, groups, result);
+            return result;
+        } catch (RuntimeException e) {
+            result.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void multiplyInPlace(DeviceTensor values, DeviceTensor factors) {
+        backend.multiplyInPlace(values, factors);
+    }
+}
