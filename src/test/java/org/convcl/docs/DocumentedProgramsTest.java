@@ -20,9 +20,9 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 
 /**
- * The whole programs the README and docs/ show (a {@code java} block declaring a class) compile against the library
- * as it is: a renamed class or method fails here, not in a newcomer's first build. Fragments (blocks without a class)
- * are not compiled.
+ * The whole programs the README and docs/ show (a {@code java} block declaring a public class with a {@code main}
+ * method) compile against the library as it is: a renamed class or method fails here, not in a newcomer's first
+ * build. Fragments and excerpts of the library's own classes are not compiled.
  */
 class DocumentedProgramsTest {
     private static final Pattern JAVA_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
@@ -39,7 +39,7 @@ class DocumentedProgramsTest {
             Matcher block = JAVA_BLOCK.matcher(Files.readString(page));
             while (block.find()) {
                 Matcher name = CLASS_NAME.matcher(block.group(1));
-                if (name.find()) {
+                if (name.find() && block.group(1).contains("public static void main(")) {
                     programs.add(source(page, name.group(1), block.group(1)));
                 }
             }
