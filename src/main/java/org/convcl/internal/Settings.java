@@ -19,6 +19,13 @@ public final class Settings {
     public static final Setting CACHE_DIR = new Setting("convcl.cache.dir", "CONVCL_CACHE_DIR");
 
     /**
+     * How many plans (compiled kernels with their tables) one OpenCL backend keeps, least recently used evicted
+     * first: a positive integer, 256 when unset.
+     */
+    public static final Setting PLAN_CACHE_SIZE = new Setting("convcl.opencl.planCacheSize",
+            "CONVCL_OPENCL_PLAN_CACHE_SIZE");
+
+    /**
      * Whether OpenCL driver calls put back the signal handlers a driver replaced ({@code true}, the default, or
      * {@code false}); effective on JDK 22 and newer without the JDK's libjsig.
      */
