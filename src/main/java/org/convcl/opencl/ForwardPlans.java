@@ -74,6 +74,9 @@ final class ForwardPlans {
 
     /** The plan of {@code g} with {@code config}, leased; built on first use. */
     PlanCache.Lease<ConvPlan> withConfig(ConvGeometry g, boolean hasBias, KernelConfig config) {
+        if (config == null) {
+            throw new IllegalArgumentException("config: got null; expected a KernelConfig");
+        }
         return withConfig(g, hasBias, PlanKey.of(g, hasBias, config), config);
     }
 

@@ -14,8 +14,6 @@ import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.OpenClContext;
 import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
-import org.convcl.opencl.internal.runtime.ProgramCache.Stats;
-import org.convcl.opencl.internal.runtime.StagingPolicy;
 
 /**
  * Convolutions on one OpenCL device: one context with a compute queue and transfer queues, plans compiled on
@@ -23,13 +21,10 @@ import org.convcl.opencl.internal.runtime.StagingPolicy;
  * device-resident {@link DeviceTensor}s. A facade: {@link HostForward}, {@link DeviceOps},
  * {@link TensorTransfers} and {@link Lifecycle} do the work.
  *
- * <p>Host arrays ({@link #forward(ConvGeometry, float[], float[], float[], float[])}) are copied in, computed
- * and copied out by each call, which returns with the result: on a discrete device through pinned staging in
- * chunks that pipeline, on a CPU device by direct copies ({@link StagingPolicy}). Device tensors
- * ({@link #forward(ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)}) stay on the device;
- * such calls only enqueue work and return, the output tensor keeps the event of that work, and
- * {@link DeviceTensor#await()}, its download, or {@link #finish()} waits for it (and reports its failure by
- * the call's name).
+ * <p>Host arrays are copied in, computed and copied out by each call, which returns with the result. Device
+ * tensors stay on the device: such calls only enqueue work and return; the output tensor keeps the event of that
+ * work, and {@link DeviceTensor#await()}, its download, or {@link #finish()} waits for it (and reports its
+ * failure by the call's name).
  *
  * <p>Thread-safe: any number of threads may call concurrently; their commands run in submission order.
  *
@@ -63,7 +58,7 @@ public final class OpenClBackend implements ConvBackend {
 
     /** A new private backend (its own context and queues) on {@code device}, which the caller owns and closes. */
     public static OpenClBackend create(OpenClDevice device) {
-        return new OpenClBackend(OpenClContext.create(checkedDevice(device)), false);
+        return new OpenClBackend(OpenClContext.create(OperandChecks.device(device)), false);
     }
 
     /** A new private backend whose compiled programs are cached in {@code binaries} (one of a null directory: none). */
@@ -76,20 +71,12 @@ public final class OpenClBackend implements ConvBackend {
      * again after {@code Backends.closeShared()}. Its users may not close it; see the class comment.
      */
     public static OpenClBackend shared(OpenClDevice device) {
-        return SharedBackends.of(checkedDevice(device));
+        return SharedBackends.of(OperandChecks.device(device));
     }
 
     /** A new shared backend, for {@link SharedBackends} alone: it refuses {@link #close()}. */
     static OpenClBackend newShared(OpenClDevice device) {
         return new OpenClBackend(OpenClContext.create(device), true);
-    }
-
-    /** {@code device}, refused by name when null (a context would fail on it with a bare NullPointerException). */
-    static OpenClDevice checkedDevice(OpenClDevice device) {
-        if (device == null) {
-            throw new IllegalArgumentException("device: got null; expected an OpenClDevice (DeviceDiscovery.discover)");
-        }
-        return device;
     }
 
     @Override
@@ -124,9 +111,6 @@ public final class OpenClBackend implements ConvBackend {
      */
     public ConvPlan plan(ConvGeometry g, boolean hasBias, KernelConfig config) {
         HostOperands.geometry(g);
-        if (config == null) {
-            throw new IllegalArgumentException("config: got null; expected a KernelConfig");
-        }
         return lifecycle.guarded(() -> PlanCache.peek(plans.withConfig(g, hasBias, config)));
     }
 
@@ -321,11 +305,6 @@ public final class OpenClBackend implements ConvBackend {
 
     PlanCache plans() {
         return cache;
-    }
-
-    /** How programs were obtained so far (memory, disk binary, source). */
-    Stats programStats() {
-        return context.programs().stats();
     }
 
     OpenClContext context() {
