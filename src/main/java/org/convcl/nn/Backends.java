@@ -7,13 +7,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import org.convcl.internal.BoundedShutdown;
 import org.convcl.internal.Settings;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.opencl.DeviceSelector;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.device.OpenClDevice;
-import org.convcl.opencl.SharedBackendOwner;
+import org.convcl.opencl.internal.shared.SharedBackendRelease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,16 +37,13 @@ import org.slf4j.LoggerFactory;
  * OpenCL backend per device for the whole JVM, used by every layer that selected it. Do not close them:
  * their {@code close()} throws {@link IllegalStateException} and leaves them working. The OpenCL ones are
  * released by a shutdown hook at JVM exit (which waits for calls in flight a few seconds at most, then lets the
- * JVM exit, saying so on standard error) or by {@link #closeShared()}, the only way to release them (this
- * class alone holds their {@link SharedBackendOwner}s); the next request after that makes new ones. For a
+ * JVM exit, saying so on standard error) or by {@link #closeShared()}, the only way to release them (through
+ * {@link SharedBackendRelease}, internal to the library); the next request after that makes new ones. For a
  * backend you own and close, use {@link OpenClBackend#create}. Thread-safe.
  */
 public final class Backends {
     private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
-    /** The shared backends by device index, with the owners that alone can release them. */
-    private static final Map<Integer, SharedBackendOwner> SHARED = new ConcurrentHashMap<>();
     private static final Set<String> REPORTED = ConcurrentHashMap.newKeySet();
-    private static boolean shutdownHookInstalled;
 
     private Backends() {
     }
@@ -105,15 +101,7 @@ public final class Backends {
         if (device == null) {
             throw new IllegalArgumentException("device: got null; expected an OpenClDevice (DeviceDiscovery.discover)");
         }
-        synchronized (SHARED) {
-            SharedBackendOwner owner = SHARED.get(device.index());
-            if (owner == null) {
-                owner = OpenClBackend.createShared(device);
-                SHARED.put(device.index(), owner);
-                installShutdownHook();
-            }
-            return owner.backend();
-        }
+        return OpenClBackend.shared(device);
     }
 
     /**
@@ -122,16 +110,7 @@ public final class Backends {
      * saying so): build them again on the new backend.
      */
     public static void closeShared() {
-        synchronized (SHARED) {
-            for (SharedBackendOwner owner : SHARED.values()) {
-                try {
-                    owner.release();
-                } catch (RuntimeException e) {
-                    LOG.debug("closing {} failed: {}", owner.backend().name(), e.toString());
-                }
-            }
-            SHARED.clear();
-        }
+        SharedBackendRelease.releaseAll();
     }
 
     private static ConvBackend auto() {
@@ -183,15 +162,6 @@ public final class Backends {
     private static void reportOnce(String message) {
         if (REPORTED.add(message)) {
             LOG.info(message);
-        }
-    }
-
-    private static void installShutdownHook() {
-        if (!shutdownHookInstalled) {
-            shutdownHookInstalled = true;
-            // Bounded: a call stuck in flight holds the backend's lock, and SIGTERM must still end the JVM.
-            Runtime.getRuntime().addShutdownHook(BoundedShutdown.hook("convcl-opencl-shutdown", Backends::closeShared,
-                    "shutting down with a call in flight; OpenCL resources left to the driver"));
         }
     }
 }

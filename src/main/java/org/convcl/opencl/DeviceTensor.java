@@ -65,7 +65,7 @@ public final class DeviceTensor implements AutoCloseable {
      * enqueued by other threads, is not waited for). A failure of that work is thrown naming its call.
      */
     public Tensor download() {
-        return backend.download(this);
+        return backend.tensors().download(this);
     }
 
     /**
@@ -83,7 +83,7 @@ public final class DeviceTensor implements AutoCloseable {
      * host-tensor calls wait, so that interrupting their caller stops them as it stops a Java-path call.
      */
     public DeviceTensor awaitUnlessInterrupted() {
-        backend.awaitForHost(this);
+        backend.tensors().awaitForHost(this);
         return this;
     }
 
@@ -156,7 +156,7 @@ public final class DeviceTensor implements AutoCloseable {
             throw new IllegalArgumentException("values: got null; expected a Tensor of shape "
                     + Arrays.toString(shape));
         }
-        backend.write(this, values);
+        backend.tensors().write(this, values);
     }
 
     /**
@@ -165,7 +165,7 @@ public final class DeviceTensor implements AutoCloseable {
      * on the Java heap. The buffer's position is left unchanged.
      */
     public void download(FloatBuffer target) {
-        backend.download(this, target);
+        backend.tensors().download(this, target);
     }
 
     public int[] shape() {
@@ -220,7 +220,7 @@ public final class DeviceTensor implements AutoCloseable {
         if (work != null) {
             work.release();
         }
-        backend.recycle(buffer);
+        backend.tensors().recycle(buffer);
     }
 
     @Override

@@ -1,9 +1,6 @@
 package org.convcl.opencl;
 
 import java.util.Arrays;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;
@@ -27,23 +24,25 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  * <p>Reductions are deterministic: a long reduction is cut into {@link ReductionSplit row ranges} whose
  * partial sums are added in a fixed order by a second kernel, with no atomics.
  *
- * <p>Plans are compiled once per shape and cached; the small size-agnostic kernels once per backend. The
- * caller ({@link OpenClBackend}) holds its lifecycle lock around every call. Thread-safe.
+ * <p>Plans are compiled once per shape, the small size-agnostic kernels once, and kept in the backend's
+ * {@link PlanCache}, leased for as long as a call enqueues with them. The caller ({@link DeviceOps}) holds the
+ * backend's lifecycle lock around every call. Thread-safe.
  */
 final class GradientOps implements AutoCloseable {
     private final OpenClBackend backend;
     private final OpenClContext context;
     private final BufferPool pool;
-    private final Map<String, KernelGradientPlan> kernelGradientPlans = new ConcurrentHashMap<>();
-    private final Map<String, EdgePaddingPlan> edgePaddingPlans = new ConcurrentHashMap<>();
-    private final Object planLock = new Object();
-    private volatile ElementKernels elementKernels;
+    private static final PlanCache.Key ELEMENT_KERNELS = new PlanCache.Key("element kernels", "all shapes");
+
+    private final PlanCache plans;
+    private final Object placeholderLock = new Object();
     private volatile ClBuffer placeholder;
 
-    GradientOps(OpenClBackend backend, OpenClContext context, BufferPool pool) {
+    GradientOps(OpenClBackend backend, OpenClContext context, BufferPool pool, PlanCache plans) {
         this.backend = backend;
         this.context = context;
         this.pool = pool;
+        this.plans = plans;
     }
 
     // ---- device tensors ----------------------------------------------------------------------------------
@@ -119,8 +118,10 @@ final class GradientOps implements AutoCloseable {
         OperandChecks.distinct("flipSwap", result, kernel);
         if (result.size() > 0) {
             int taps = (int) Tensor.elementCount(Arrays.copyOf(shape, rank));
-            elementKernels().flipSwap(context, taps, shape[rank], shape[rank + 1] / groups, groups, kernel.buffer(),
-                    result.buffer());
+            try (PlanCache.Lease<ElementKernels> kernels = elementKernels()) {
+                kernels.plan().flipSwap(context, taps, shape[rank], shape[rank + 1] / groups, groups,
+                        kernel.buffer(), result.buffer());
+            }
         }
     }
 
@@ -132,59 +133,74 @@ final class GradientOps implements AutoCloseable {
         OperandChecks.tensor(backend, "factors", factors, values.shape());
         OperandChecks.distinct("multiplyInPlace", values, factors);
         if (values.size() > 0) {
-            elementKernels().multiplyInPlace(context, values.size(), values.buffer(), factors.buffer());
+            try (PlanCache.Lease<ElementKernels> kernels = elementKernels()) {
+                kernels.plan().multiplyInPlace(context, values.size(), values.buffer(), factors.buffer());
+            }
         }
     }
 
     // ---- the kernels, on buffers -------------------------------------------------------------------------
 
     private void enqueueKernelGradient(ConvGeometry g, ClBuffer input, ClBuffer outputGradient, ClBuffer result) {
-        KernelGradientPlan plan = plan(kernelGradientPlans, PlanKey.shapeSignature(g),
-                () -> KernelGradientPlan.create(context, g));
-        long rows = plan.rows(g.batch());
-        ReductionSplit split = ReductionSplit.of(rows, plan.rowsPerStep(), plan.blockGroups(), plan.kernelSize(),
-                targetWorkGroups());
-        if (split.splits() == 1) {
-            plan.enqueue(context, (int) rows, split, input, outputGradient, result);
-            return;
-        }
-        ClBuffer partials = pool.acquire(4L * split.splits() * plan.kernelSize(), () -> "kernel-gradient partial sums");
-        try {
-            plan.enqueue(context, (int) rows, split, input, outputGradient, partials);
-            elementKernels().sumPartials(context, split.splits(), plan.kernelSize(), partials, result);
-        } finally {
-            // Safe while the kernels still run: the queue is in order, so a later user of the buffer waits.
-            pool.release(partials);
+        try (PlanCache.Lease<KernelGradientPlan> lease = plans.acquire(new PlanCache.Key("kernel gradient",
+                PlanKey.shapeSignature(g)), () -> KernelGradientPlan.create(context, g))) {
+            KernelGradientPlan plan = lease.plan();
+            long rows = plan.rows(g.batch());
+            ReductionSplit split = ReductionSplit.of(rows, plan.rowsPerStep(), plan.blockGroups(), plan.kernelSize(),
+                    targetWorkGroups());
+            if (split.splits() == 1) {
+                plan.enqueue(context, (int) rows, split, input, outputGradient, result);
+                return;
+            }
+            ClBuffer partials = pool.acquire(4L * split.splits() * plan.kernelSize(),
+                    () -> "kernel-gradient partial sums");
+            try (PlanCache.Lease<ElementKernels> kernels = elementKernels()) {
+                plan.enqueue(context, (int) rows, split, input, outputGradient, partials);
+                kernels.plan().sumPartials(context, split.splits(), plan.kernelSize(), partials, result);
+            } finally {
+                // Safe while the kernels still run: the queue is in order, so a later user of the buffer waits.
+                pool.release(partials);
+            }
         }
     }
 
     private void enqueueBiasGradient(int rows, int channels, ClBuffer outputGradient, ClBuffer result) {
-        ElementKernels kernels = elementKernels();
-        // One work-item per column and range: aim at enough work-items to fill the device.
-        ReductionSplit split = ReductionSplit.of(rows, ElementKernels.BLOCK_ROWS, channels, channels,
-                targetWorkGroups() * kernels.workGroupSize());
-        if (split.splits() == 1) {
-            kernels.columnPartials(context, rows, channels, split, outputGradient, result);
-            return;
-        }
-        ClBuffer partials = pool.acquire(4L * split.splits() * channels, () -> "bias-gradient partial sums");
-        try {
-            kernels.columnPartials(context, rows, channels, split, outputGradient, partials);
-            kernels.sumPartials(context, split.splits(), channels, partials, result);
-        } finally {
-            pool.release(partials);
+        try (PlanCache.Lease<ElementKernels> lease = elementKernels()) {
+            ElementKernels kernels = lease.plan();
+            // One work-item per column and range: aim at enough work-items to fill the device.
+            ReductionSplit split = ReductionSplit.of(rows, ElementKernels.BLOCK_ROWS, channels, channels,
+                    targetWorkGroups() * kernels.workGroupSize());
+            if (split.splits() == 1) {
+                kernels.columnPartials(context, rows, channels, split, outputGradient, result);
+                return;
+            }
+            ClBuffer partials = pool.acquire(4L * split.splits() * channels, () -> "bias-gradient partial sums");
+            try {
+                kernels.columnPartials(context, rows, channels, split, outputGradient, partials);
+                kernels.sumPartials(context, split.splits(), channels, partials, result);
+            } finally {
+                pool.release(partials);
+            }
         }
     }
 
     private void enqueuePad(EdgePadding e, ClBuffer source, ClBuffer padded) {
-        plan(edgePaddingPlans, EdgePaddingPlan.key(e, false, false), () -> EdgePaddingPlan.pad(context, e))
-                .enqueuePad(context, e.batch(), source, padded);
+        try (PlanCache.Lease<EdgePaddingPlan> plan = plans.acquire(edgeKey(e, false, false),
+                () -> EdgePaddingPlan.pad(context, e))) {
+            plan.plan().enqueuePad(context, e.batch(), source, padded);
+        }
     }
 
     private void enqueueFold(EdgePadding e, ClBuffer padded, ClBuffer bias, ClBuffer source) {
         boolean hasBias = bias != null;
-        plan(edgePaddingPlans, EdgePaddingPlan.key(e, true, hasBias), () -> EdgePaddingPlan.fold(context, e, hasBias))
-                .enqueueFold(context, e.batch(), padded, hasBias ? bias : placeholder(), source);
+        try (PlanCache.Lease<EdgePaddingPlan> plan = plans.acquire(edgeKey(e, true, hasBias),
+                () -> EdgePaddingPlan.fold(context, e, hasBias))) {
+            plan.plan().enqueueFold(context, e.batch(), padded, hasBias ? bias : placeholder(), source);
+        }
+    }
+
+    private static PlanCache.Key edgeKey(EdgePadding e, boolean fold, boolean hasBias) {
+        return new PlanCache.Key("edge padding", EdgePaddingPlan.key(e, fold, hasBias));
     }
 
     /** Work-groups that keep the device busy: a few per compute unit. */
@@ -194,35 +210,15 @@ final class GradientOps implements AutoCloseable {
 
     // ---- plumbing ----------------------------------------------------------------------------------------
 
-    private <T> T plan(Map<String, T> plans, String key, Supplier<T> create) {
-        T plan = plans.get(key);
-        if (plan != null) {
-            return plan;
-        }
-        synchronized (planLock) {
-            return plans.computeIfAbsent(key, k -> create.get());
-        }
-    }
-
-    private ElementKernels elementKernels() {
-        ElementKernels kernels = elementKernels;
-        if (kernels == null) {
-            synchronized (planLock) {
-                kernels = elementKernels;
-                if (kernels == null) {
-                    kernels = ElementKernels.create(context);
-                    elementKernels = kernels;
-                }
-            }
-        }
-        return kernels;
+    private PlanCache.Lease<ElementKernels> elementKernels() {
+        return plans.acquire(ELEMENT_KERNELS, () -> ElementKernels.create(context));
     }
 
     /** A buffer bound where a kernel takes an optional operand it will not read. */
     private ClBuffer placeholder() {
         ClBuffer buffer = placeholder;
         if (buffer == null) {
-            synchronized (planLock) {
+            synchronized (placeholderLock) {
                 buffer = placeholder;
                 if (buffer == null) {
                     buffer = context.allocate(0, "absent-operand placeholder");
@@ -233,22 +229,10 @@ final class GradientOps implements AutoCloseable {
         return buffer;
     }
 
-    /** Plans compiled so far (kernel gradient and edge padding); for tests. */
-    int planCount() {
-        return kernelGradientPlans.size() + edgePaddingPlans.size();
-    }
-
+    /** Releases what these operations hold beyond the plan cache. */
     @Override
     public void close() {
-        synchronized (planLock) {
-            kernelGradientPlans.values().forEach(KernelGradientPlan::close);
-            kernelGradientPlans.clear();
-            edgePaddingPlans.values().forEach(EdgePaddingPlan::close);
-            edgePaddingPlans.clear();
-            if (elementKernels != null) {
-                elementKernels.close();
-                elementKernels = null;
-            }
+        synchronized (placeholderLock) {
             if (placeholder != null) {
                 placeholder.close();
                 placeholder = null;

@@ -2,7 +2,10 @@ package org.convcl.opencl;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.convcl.ConvGeometry;
+import org.convcl.EdgePadding;
 import org.convcl.Tensor;
+import org.convcl.backend.internal.HostOperands;
 
 /**
  * How a host-array operation of an {@link OpenClBackend} runs: as its device-tensor form, over memory from the
@@ -15,6 +18,37 @@ final class HostCall {
     private HostCall() {
     }
 
+    /** {@link OpenClBackend#kernelGradient(ConvGeometry, float[], float[], float[])} after checking its arrays. */
+    static void kernelGradient(OpenClBackend backend, ConvGeometry g, float[] input, float[] outputGradient,
+            float[] kernelGradient) {
+        HostOperands.kernelGradient(g, input, outputGradient, kernelGradient);
+        run(backend, new Tensor[] {Tensor.of(input, g.inputShape()), Tensor.of(outputGradient, g.outputShape())},
+                kernelGradient, g.kernelShape(), (in, result) -> backend.kernelGradient(g, in[0], in[1], result));
+    }
+
+    /** {@link OpenClBackend#biasGradient(int, int, float[], float[])} after checking its arrays. */
+    static void biasGradient(OpenClBackend backend, int rows, int channels, float[] outputGradient,
+            float[] biasGradient) {
+        HostOperands.biasGradient(rows, channels, outputGradient, biasGradient);
+        run(backend, new Tensor[] {Tensor.of(outputGradient, rows, channels)}, biasGradient, new int[] {channels},
+                (in, result) -> backend.biasGradient(in[0], result));
+    }
+
+    /** {@link OpenClBackend#pad(EdgePadding, float[], float[])} after checking its arrays. */
+    static void pad(OpenClBackend backend, EdgePadding padding, float[] source, float[] padded) {
+        HostOperands.pad(padding, source, padded);
+        run(backend, new Tensor[] {Tensor.of(source, padding.sourceShape())}, padded, padding.paddedShape(),
+                (in, result) -> backend.pad(padding, in[0], result));
+    }
+
+    /** {@link OpenClBackend#fold(EdgePadding, float[], float[], float[])} after checking its arrays. */
+    static void fold(OpenClBackend backend, EdgePadding padding, float[] padded, float[] bias, float[] source) {
+        HostOperands.fold(padding, padded, bias, source);
+        run(backend, new Tensor[] {Tensor.of(padded, padding.paddedShape()),
+                bias == null ? null : Tensor.of(bias, padding.channels())}, source, padding.sourceShape(),
+                (in, result) -> backend.fold(padding, in[0], in[1], result));
+    }
+
     /** A device-tensor operation writing {@code result} from {@code operands} (an operand may be null). */
     interface DeviceWork {
         void run(DeviceTensor[] operands, DeviceTensor result);
@@ -25,7 +59,7 @@ final class HostCall {
      * {@code work} into a device tensor of {@code resultShape}, and copies that into {@code result}, which the
      * caller has checked holds {@code resultShape}. An empty result needs no work.
      */
-    static void run(OpenClBackend backend, Tensor[] operands, float[] result, int[] resultShape, DeviceWork work) {
+    private static void run(OpenClBackend backend, Tensor[] operands, float[] result, int[] resultShape, DeviceWork work) {
         if (result.length == 0) {
             return;
         }
@@ -41,7 +75,7 @@ final class HostCall {
             DeviceTensor out = backend.allocate(resultShape);
             made.add(out);
             work.run(onDevice, out);
-            backend.download(out, result); // waits for the work, then copies straight into the caller's array
+            backend.tensors().download(out, result); // waits for the work, then copies straight into the caller's array
         } finally {
             made.forEach(DeviceTensor::close);
         }

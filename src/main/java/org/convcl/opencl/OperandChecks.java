@@ -2,14 +2,23 @@ package org.convcl.opencl;
 
 import java.util.Arrays;
 import org.convcl.Tensor;
+import org.convcl.opencl.device.OpenClDevice;
 
 /**
- * The argument checks of the backward operations on an {@link OpenClBackend}: arrays and device tensors of
+ * The argument checks of the operations on an {@link OpenClBackend}: devices, arrays and device tensors of
  * the wrong size, shape or backend are refused with an {@link IllegalArgumentException} naming the operand,
  * what it is and what it must be, before any work (a kernel would otherwise read past a buffer). Stateless.
  */
 final class OperandChecks {
     private OperandChecks() {
+    }
+
+    /** {@code device}, refused by name when null (a context would fail on it with a bare NullPointerException). */
+    static OpenClDevice device(OpenClDevice device) {
+        if (device == null) {
+            throw new IllegalArgumentException("device: got null; expected an OpenClDevice (DeviceDiscovery.discover)");
+        }
+        return device;
     }
 
     /** A device tensor of {@code backend} with exactly {@code shape}. */

@@ -35,7 +35,7 @@ public record PciLocation(int domain, int bus, int slot) {
      * fails). Never throws.
      */
     public static Optional<PciLocation> of(OpenClDevice device) {
-        if (!OpenClBackend.checkedDevice(device).hasExtension(NVIDIA_EXTENSION)) {
+        if (!OperandChecks.device(device).hasExtension(NVIDIA_EXTENSION)) {
             return Optional.empty();
         }
         try {

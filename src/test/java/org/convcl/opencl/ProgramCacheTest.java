@@ -88,8 +88,8 @@ class ProgramCacheTest {
             backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 4, 4)));
             backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 2, 2)));
             backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 2, 2)));
-            assertEquals(2, backend.programStats().sourceBuilds());
-            assertEquals(2, backend.planCount(), "the repeated plan is reused");
+            assertEquals(2, backend.context().programs().stats().sourceBuilds());
+            assertEquals(2, backend.plans().size(), "the repeated plan is reused");
         }
         assertEquals(2, cacheFiles().size());
     }
@@ -132,7 +132,7 @@ class ProgramCacheTest {
     private ProgramCache.Stats planOnce(OpenClDevice device) {
         try (OpenClBackend backend = OpenClBackend.create(device, new ProgramBinaryCache(cacheDirectory))) {
             backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 4, 4)));
-            return backend.programStats();
+            return backend.context().programs().stats();
         }
     }
 
