@@ -11,9 +11,11 @@ import org.convcl.backend.internal.ForwardRecipe;
 import org.convcl.internal.KernelLayout;
 
 /**
+ * Internal, public only for the layers of {@code org.convcl.nn} (no compatibility promise, left out of the Javadoc):
  * {@link ConvOps} on device tensors of one {@link OpenClBackend}, and the other device-side operations the layers
- * need (axis moves, the flipped kernel): the layers reach the backend's kernel-layout operations through here, so
- * that those can leave the backend's public surface. Every call enqueues and returns; temporaries go back to the
+ * need (axis moves, the flipped kernel). The backend's kernel-layout operations are package-private; the layers
+ * reach them through here. It stays in this package, not under {@code opencl.internal}, because it needs them, and
+ * a class there that used this package would close a package cycle. Every call enqueues and returns; temporaries go back to the
  * backend's pool, which keeps a buffer until the work enqueued with it is done. Immutable and thread-safe.
  */
 public final class DeviceConvOps implements ConvOps<DeviceTensor> {
@@ -46,7 +48,7 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
         return BackwardRecipe.run(this, step, x, dy, flippedKernel, mask, withBias);
     }
 
-    /** {@link OpenClBackend#transpose}: {@code source}'s {@code (batch, rows, cols)} as {@code (batch, cols, rows)}. */
+    /** The backend's transpose: {@code source}'s {@code (batch, rows, cols)} as {@code (batch, cols, rows)}. */
     public void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
         backend.transpose(source, batch, rows, cols, target);
     }

@@ -195,7 +195,7 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     /** Enqueues {@code result = KernelLayout.flipSwap(kernel, groups)} on the device. */
-    public void flipSwap(DeviceTensor kernel, int groups, DeviceTensor result) {
+    void flipSwap(DeviceTensor kernel, int groups, DeviceTensor result) {
         ops.flipSwap(kernel, groups, result);
     }
 
@@ -204,12 +204,12 @@ public final class OpenClBackend implements ConvBackend {
      * {@code (batch, rows, cols)}, become {@code (batch, cols, rows)} in {@code target} (whatever the tensors'
      * shapes, each holding {@code batch * rows * cols} values); how channels-first layers reach channels-last.
      */
-    public void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
+    void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
         ops.transpose(source, batch, rows, cols, target);
     }
 
     /** Enqueues {@code values *= factors} element-wise (a kernel mask on a kernel gradient). */
-    public void multiplyInPlace(DeviceTensor values, DeviceTensor factors) {
+    void multiplyInPlace(DeviceTensor values, DeviceTensor factors) {
         ops.multiplyInPlace(values, factors);
     }
 
