@@ -152,7 +152,8 @@ public final class DepthwiseVariant implements ForwardVariant<KernelConfig.Depth
     /** 16 channels, two batch elements, edges on both spatial dims; the default config. */
     @Override
     public Optional<CodePath.Probe> probe(CodePath path, OpenClDevice device) {
-        ConvGeometry g = ConvSpec.builder().groups(16).build().resolve(new int[] {2, 6, 7, 16}, new int[] {3, 3, 1, 16});
+        ConvGeometry g = ConvSpec.builder().groups(16).build().resolve(new int[] {2, 6, 7, 16},
+                new int[] {3, 3, 1, 16});
         return untuned(g, device, true).map(config -> new CodePath.Probe(g, config));
     }
 

@@ -53,7 +53,10 @@ public interface ForwardVariant<C extends KernelConfig> {
     /** The config's fields in the tuning database's JSON, without {@code "kernel"} (which is {@link #name}). */
     Map<String, Object> toJson(C config);
 
-    /** The config {@code json} describes (its {@code "kernel"} is {@link #name}); IllegalArgumentException when invalid. */
+    /**
+     * The config {@code json} describes (its {@code "kernel"} is {@link #name}); IllegalArgumentException when
+     * invalid.
+     */
     C fromJson(Map<?, ?> json);
 
     /**

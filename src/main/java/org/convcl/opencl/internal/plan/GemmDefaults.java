@@ -63,7 +63,8 @@ public final class GemmDefaults {
             tiling = new Tiling(64, 16, kTile, 4, 2, 1, 2, 4, 2, true);
         }
         long rows = (long) Math.max(1, g.batch()) * g.outputSpatialSize();
-        while (tiling.tileM() / 2 >= 32 && (tiling.tileM() / 2) % tiling.rowUnit() == 0 && rows / tiling.tileM() < 512) {
+        while (tiling.tileM() / 2 >= 32 && (tiling.tileM() / 2) % tiling.rowUnit() == 0
+                && rows / tiling.tileM() < 512) {
             tiling = tiling.withTileM(tiling.tileM() / 2);
         }
         return shrunkToFit(tiling, maxWorkGroup, localMemoryBytes - tapTableBytes(g)).fittedTo(g);

@@ -10,10 +10,10 @@ import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
 import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**
- * Every kernel code path on one device ({@link ForwardVariants#codePaths}), probed afresh ({@code convcl devices --check}): built from source (no cached
- * binary stands in for the compiler), run on its {@link ProbeCase}, compared with the Java path and timed. Verdicts
- * remembered by {@link ProvenVariants} are neither read nor changed: this is the check a user runs to see what the
- * device does now.
+ * Every kernel code path ({@link ForwardVariants#codePaths}) on one device, probed afresh
+ * ({@code convcl devices --check}): built from source (no cached binary stands in for the compiler), run on its
+ * {@link ProbeCase}, compared with the Java path and timed. Verdicts remembered by {@link ProvenVariants} are
+ * neither read nor changed: this is the check a user runs to see what the device does now.
  */
 public final class DeviceCheck {
     /** Timed runs per path after the checked one; their median is reported. */
@@ -39,7 +39,10 @@ public final class DeviceCheck {
         }
     }
 
-    /** Every code path on {@code device}, in {@link ForwardVariants#codePaths} order; on its own context, released after. */
+    /**
+     * Every code path on {@code device}, in {@link ForwardVariants#codePaths}' order;
+     * on its own context, released after.
+     */
     public static List<Row> run(OpenClDevice device) {
         List<Row> rows = new ArrayList<>();
         try (OpenClContext context = OpenClContext.create(device, new ProgramBinaryCache(null))) {

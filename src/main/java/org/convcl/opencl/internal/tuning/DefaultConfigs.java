@@ -65,8 +65,8 @@ public final class DefaultConfigs {
 
     /**
      * The default for {@code g} without the code paths that must be proven before use (the warp-level mma): what a
-     * call runs when such a path is disabled on the device (its probe failed, {@code org.convcl.opencl.internal.probe}):
-     * the register-blocked FMA GEMM, in TF32 with operands rounded as they are staged, or the general kernel.
+     * call runs when such a path is disabled on the device (its probe failed: {@code probe.ProvenVariants}): the
+     * register-blocked FMA GEMM, in TF32 with operands rounded as they are staged, or the general kernel.
      */
     public static KernelConfig portable(ConvGeometry g, OpenClDevice device) {
         return ForwardVariants.untuned(g, device, true);
