@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
 import org.convcl.EdgeMode;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.BuildOptions;
@@ -130,6 +132,29 @@ public final class DepthwiseVariant implements ForwardVariant<KernelConfig.Depth
         }
         return options.define("CIN", g.inChannels()).define("COUT", g.outChannels())
                 .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias).toString();
+    }
+
+    @Override
+    public Optional<KernelConfig.Depthwise> untuned(ConvGeometry g, OpenClDevice device, boolean portableOnly) {
+        if (!supports(g)) {
+            return Optional.empty();
+        }
+        long maxWorkGroup = Math.max(1, device.maxWorkGroupSize());
+        KernelConfig.Depthwise config = switch (DeviceClass.of(device)) {
+            // Neighbouring work-items take neighbouring 16-byte channel vectors; 4 outputs share a window.
+            case NVIDIA_GPU, AMD_GPU, OTHER_GPU -> new KernelConfig.Depthwise(4, 4, (int) Math.min(128, maxWorkGroup));
+            // One SIMD register of channels per work-item, a row of outputs per item for window reuse.
+            case CPU -> new KernelConfig.Depthwise(16, 8, (int) Math.min(16, maxWorkGroup));
+        };
+        return fits(config, g, device) ? Optional.of(config) : Optional.empty();
+    }
+
+    /** 16 channels, two batch elements, edges on both spatial dims; the default config. */
+    @Override
+    public Optional<CodePath.Probe> probe(CodePath path, OpenClDevice device) {
+        ConvGeometry g = ConvSpec.builder().groups(16).build().resolve(new int[] {2, 6, 7, 16},
+                new int[] {3, 3, 1, 16});
+        return untuned(g, device, true).map(config -> new CodePath.Probe(g, config));
     }
 
     /** Vector widths that divide the output channels, 1 to 8 outputs per item, work-groups by device type. */

@@ -1,8 +1,8 @@
 package org.convcl.opencl.internal.plan;
 
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.convcl.ConvGeometry;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.OpenClContext;
@@ -53,15 +53,40 @@ public interface ForwardVariant<C extends KernelConfig> {
     /** The config's fields in the tuning database's JSON, without {@code "kernel"} (which is {@link #name}). */
     Map<String, Object> toJson(C config);
 
-    /** The config {@code json} describes (its {@code "kernel"} is {@link #name}); IllegalArgumentException when invalid. */
+    /**
+     * The config {@code json} describes (its {@code "kernel"} is {@link #name}); IllegalArgumentException when
+     * invalid.
+     */
     C fromJson(Map<?, ?> json);
 
     /**
-     * The code path a plan of {@code config} runs on a device with ({@code tensorCores}) or without TF32 tensor
-     * cores, as {@code convcl devices --check} names it: the {@code probe.KernelVariant} constant's name. One path
-     * per variant unless it has several (the GEMM's mma forms).
+     * The config a plan of {@code g} on {@code device} uses when neither the caller nor a tuning database chose one:
+     * this variant's default for the device's class ({@link DeviceClass}), shrunk to the device's limits; empty when
+     * the variant does not {@link #supports support} {@code g} or its default does not {@link #fits fit} the device
+     * (the general kernel serves then: {@link ForwardVariants#untuned}). With {@code portableOnly}, no code path that
+     * must be {@link CodePath#provenBeforeUse proven before use} (what a call runs when that path's probe failed).
      */
-    default String codePath(C config, boolean tensorCores) {
-        return name().toUpperCase(Locale.ROOT);
+    Optional<C> untuned(ConvGeometry g, OpenClDevice device, boolean portableOnly);
+
+    /**
+     * The code paths this variant's plans run, each checked by {@code convcl devices --check} and, when it must be
+     * proven before use, probed before it serves a call: one unless the kernel has several forms (the GEMM's mma).
+     */
+    default List<CodePath> codePaths() {
+        return List.of(CodePath.portable(this));
     }
+
+    /**
+     * The code path (one of {@link #codePaths}) a plan of {@code config} runs on a device with ({@code tensorCores})
+     * or without TF32 tensor cores.
+     */
+    default CodePath codePath(C config, boolean tensorCores) {
+        return codePaths().get(0);
+    }
+
+    /**
+     * The small case that proves {@code path} (one of {@link #codePaths}) on {@code device}, or empty when the device
+     * does not run that path (another form of the kernel is the device's, or the config does not fit).
+     */
+    Optional<CodePath.Probe> probe(CodePath path, OpenClDevice device);
 }

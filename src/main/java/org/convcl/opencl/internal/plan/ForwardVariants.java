@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.convcl.ConvGeometry;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.OpenClContext;
@@ -12,12 +13,16 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  * Every forward kernel variant, and the calls that pick one by its config or name so that no caller tests config
  * types: plans ({@link ConvPlan#create}), fit checks and defaults ({@code tuning.DefaultConfigs}), the tuner's
  * candidates ({@code tuning.TuningCandidates}), the tuning database's JSON ({@code tuning.KernelConfigJson}) and
- * the probes' code paths ({@code probe.KernelVariant}). Stateless.
+ * the code paths that {@code convcl devices --check} and the probes run ({@code probe.ProbeCase}). Stateless.
  */
 public final class ForwardVariants {
-    /** The variants, one per config type. A new variant is added here. */
-    public static final List<ForwardVariant<?>> ALL = List.of(GemmVariant.INSTANCE, DepthwiseVariant.INSTANCE,
-            GeneralVariant.INSTANCE);
+    /**
+     * The variants, one per config type, from the most general to the most specialised: the first computes every
+     * geometry, and a geometry's default comes from the last one that computes it ({@link #untuned}). A new variant
+     * is added here, after the variants whose geometries it specialises.
+     */
+    public static final List<ForwardVariant<?>> ALL = List.of(GeneralVariant.INSTANCE, GemmVariant.INSTANCE,
+            DepthwiseVariant.INSTANCE);
 
     private ForwardVariants() {
     }
@@ -68,8 +73,40 @@ public final class ForwardVariants {
         return named(json.get("kernel")).fromJson(json);
     }
 
+    /**
+     * The default config for {@code g} on {@code device} ({@link ForwardVariant#untuned}): the most specialised
+     * variant that computes {@code g} decides; when its default does not fit the device, the general kernel's.
+     */
+    public static KernelConfig untuned(ConvGeometry g, OpenClDevice device, boolean portableOnly) {
+        ForwardVariant<?> general = ALL.get(0);
+        ForwardVariant<?> decides = general;
+        for (ForwardVariant<?> variant : ALL) {
+            if (variant.supports(g)) {
+                decides = variant;
+            }
+        }
+        return untunedOf(decides, g, device, portableOnly).or(() -> untunedOf(general, g, device, portableOnly))
+                .orElseThrow(() -> new IllegalStateException("variant " + general.name() + " gives no default for "
+                        + g + "; the first of ForwardVariants.ALL must give one for every geometry"));
+    }
+
+    /** Every code path, for {@code devices --check} and the probes: the portable ones first, each in ALL's order. */
+    public static List<CodePath> codePaths() {
+        List<CodePath> paths = new ArrayList<>();
+        for (boolean proven : new boolean[] {false, true}) {
+            for (ForwardVariant<?> variant : ALL) {
+                for (CodePath path : variant.codePaths()) {
+                    if (path.provenBeforeUse() == proven) {
+                        paths.add(path);
+                    }
+                }
+            }
+        }
+        return paths;
+    }
+
     /** {@link ForwardVariant#codePath} of {@code config}'s variant. */
-    public static String codePath(KernelConfig config, boolean tensorCores) {
+    public static CodePath codePath(KernelConfig config, boolean tensorCores) {
         return codePath(of(config), config, tensorCores);
     }
 
@@ -90,7 +127,12 @@ public final class ForwardVariants {
         return variant.toJson(variant.configType().cast(config));
     }
 
-    private static <C extends KernelConfig> String codePath(ForwardVariant<C> variant, KernelConfig config,
+    private static Optional<KernelConfig> untunedOf(ForwardVariant<?> variant, ConvGeometry g, OpenClDevice device,
+            boolean portableOnly) {
+        return variant.untuned(g, device, portableOnly).map(KernelConfig.class::cast);
+    }
+
+    private static <C extends KernelConfig> CodePath codePath(ForwardVariant<C> variant, KernelConfig config,
             boolean tensorCores) {
         return variant.codePath(variant.configType().cast(config), tensorCores);
     }

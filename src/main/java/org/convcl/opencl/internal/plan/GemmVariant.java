@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
 import org.convcl.EdgeMode;
 import org.convcl.Precision;
 import org.convcl.opencl.device.OpenClDevice;
@@ -24,6 +26,18 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     /** The program's files; the mma forms' probe verdicts are keyed by them too. */
     public static final List<String> SOURCES = List.of(ConvPlan.GEOMETRY_SOURCE, ConvPlan.TF32_SOURCE,
             "conv_gemm.cl");
+
+    /** Register blocks with FMA: portable OpenCL C, the default on every device. */
+    private final CodePath fma = CodePath.portable(this);
+    /**
+     * Warp-level mma without tensor cores: portable, but reached only through a tuning database, so proven before
+     * it serves a call.
+     */
+    private final CodePath mmaEmulated = new CodePath(this, "MMA_EMULATED", "mma (emulated)", true,
+            "not on this device (it runs the tensor-core form)");
+    /** Warp-level mma on tensor cores: inline PTX that only NVIDIA's compiler builds (no CI has it). */
+    private final CodePath mmaTensorCores = new CodePath(this, "MMA_TENSOR_CORES", "mma (tensor cores)", true,
+            "not on this device (NVIDIA compute capability 8.0 and later only)");
 
     private GemmVariant() {
     }
@@ -169,12 +183,58 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
                 json.containsKey("stages") ? ConfigJson.number(json, "stages") : 1, ConfigJson.flag(json, "mma")));
     }
 
-    /** {@code GEMM}, or an mma form: {@code MMA_TENSOR_CORES} on tensor cores, {@code MMA_EMULATED} elsewhere. */
+    /**
+     * In TF32 on a GPU with tensor cores (unless {@code portableOnly}), the mma tiling of {@link GemmDefaults#mma};
+     * else the FMA tiling for the device's class ({@link GemmDefaults#fma}); each only when it fits the device.
+     */
     @Override
-    public String codePath(KernelConfig.Gemm config, boolean tensorCores) {
-        if (!config.tiling().mma()) {
-            return "GEMM";
+    public Optional<KernelConfig.Gemm> untuned(ConvGeometry g, OpenClDevice device, boolean portableOnly) {
+        if (!supports(g)) {
+            return Optional.empty();
         }
-        return tensorCores ? "MMA_TENSOR_CORES" : "MMA_EMULATED";
+        long maxWorkGroup = Math.max(1, device.maxWorkGroupSize());
+        if (!portableOnly && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device)) {
+            KernelConfig.Gemm mma = new KernelConfig.Gemm(GemmDefaults.mma(g, maxWorkGroup, device.localMemoryBytes()));
+            if (fits(mma, g, device)) {
+                return Optional.of(mma);
+            }
+        }
+        KernelConfig.Gemm gemm = new KernelConfig.Gemm(GemmDefaults.fma(g, DeviceClass.of(device), maxWorkGroup,
+                device.localMemoryBytes()));
+        return fits(gemm, g, device) ? Optional.of(gemm) : Optional.empty();
+    }
+
+    /** The FMA form, then the mma forms: emulated, and on tensor cores. */
+    @Override
+    public List<CodePath> codePaths() {
+        return List.of(fma, mmaEmulated, mmaTensorCores);
+    }
+
+    /** The FMA form, or an mma form: on tensor cores when the device has them, emulated elsewhere. */
+    @Override
+    public CodePath codePath(KernelConfig.Gemm config, boolean tensorCores) {
+        if (!config.tiling().mma()) {
+            return fma;
+        }
+        return tensorCores ? mmaTensorCores : mmaEmulated;
+    }
+
+    /**
+     * Several K tiles, two batch elements, edges: with the portable default for the FMA form, and with the mma
+     * default (in TF32) for the mma form the device runs; empty for the other mma form.
+     */
+    @Override
+    public Optional<CodePath.Probe> probe(CodePath path, OpenClDevice device) {
+        if (path.equals(fma)) {
+            ConvGeometry g = ConvSpec.defaults().resolve(new int[] {2, 6, 7, 16}, new int[] {3, 3, 16, 16});
+            return untuned(g, device, true).map(config -> new CodePath.Probe(g, config));
+        }
+        if (path.equals(mmaTensorCores) != ComputeCapability.hasTf32TensorCores(device)) {
+            return Optional.empty();
+        }
+        ConvGeometry g = ConvSpec.builder().precision(Precision.TF32).build().resolve(new int[] {2, 5, 6, 16},
+                new int[] {3, 3, 16, 16});
+        return Optional.of(new CodePath.Probe(g, new KernelConfig.Gemm(GemmDefaults.mma(g,
+                Math.max(1, device.maxWorkGroupSize()), device.localMemoryBytes()))));
     }
 }

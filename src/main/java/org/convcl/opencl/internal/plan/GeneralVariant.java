@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
 import org.convcl.Precision;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.BuildOptions;
@@ -90,6 +92,26 @@ public final class GeneralVariant implements ForwardVariant<KernelConfig.General
             options.define("TF32", 1);
         }
         return options.toString();
+    }
+
+    /**
+     * 64 items per work-group, or the device's maximum when it is lower: always present, since this is the kernel
+     * every geometry falls back to (the plan fits the group to the compiled kernel's own limit).
+     */
+    @Override
+    public Optional<KernelConfig.General> untuned(ConvGeometry g, OpenClDevice device, boolean portableOnly) {
+        return Optional.of(new KernelConfig.General((int) Math.min(64, Math.max(1, device.maxWorkGroupSize()))));
+    }
+
+    /**
+     * Rank 4, which only the general kernel computes, with a small work-group: its code is what is proven here;
+     * sizing it to the compiled kernel's limit is the plan's job.
+     */
+    @Override
+    public Optional<CodePath.Probe> probe(CodePath path, OpenClDevice device) {
+        ConvGeometry g = ConvSpec.defaults().resolve(new int[] {2, 3, 3, 2, 3, 3}, new int[] {2, 2, 2, 2, 3, 4});
+        return Optional.of(new CodePath.Probe(g, new KernelConfig.General((int) Math.max(1, Math.min(16,
+                device.maxWorkGroupSize())))));
     }
 
     /** Work-groups of 16 to 256 items that the device allows. */

@@ -3,21 +3,22 @@ package org.convcl.opencl.internal.probe;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.convcl.ConvGeometry;
-import org.convcl.ConvSpec;
-import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.device.OpenClDevice;
+import org.convcl.opencl.internal.plan.CodePath;
+import org.convcl.opencl.internal.plan.ForwardVariant;
+import org.convcl.opencl.internal.plan.ForwardVariants;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.runtime.ComputeCapability;
-import org.convcl.opencl.internal.tuning.DefaultConfigs;
 
 /**
- * The tiny case that proves one {@link KernelVariant} on one device: a geometry that the variant computes, the config
- * a call would use for it there, random operands and the Java path's result for them. Small enough to cost
- * milliseconds (a few thousand outputs), large enough to cross tiles: several K tiles, two batch elements, edges.
+ * The tiny case that proves one {@link CodePath} on one device: a geometry that the path computes, the config a call
+ * would use for it there ({@link ForwardVariant#probe}), random operands and the Java path's result for them. Small
+ * enough to cost milliseconds (a few thousand outputs), large enough to cross tiles: several K tiles, two batch
+ * elements, edges.
  *
- * @param variant  what is proven
+ * @param variant  the code path proven
  * @param geometry the case's geometry
  * @param config   the config its plan is built with
  * @param input    the input operand
@@ -25,51 +26,23 @@ import org.convcl.opencl.internal.tuning.DefaultConfigs;
  * @param bias     the bias operand
  * @param expected the Java path's output ({@link CpuBackend})
  */
-public record ProbeCase(KernelVariant variant, ConvGeometry geometry, KernelConfig config, float[] input,
+public record ProbeCase(CodePath variant, ConvGeometry geometry, KernelConfig config, float[] input,
         float[] kernel, float[] bias, float[] expected) {
 
     /**
-     * The case for {@code variant} on {@code device}, or empty when the device does not run that variant: an mma
-     * form other than the device's (tensor cores on NVIDIA compute capability 8.0 and later, emulated elsewhere),
-     * or a blocking that does not fit the device's limits (calls would not be given it either).
+     * The case for {@code path} on {@code device}, or empty when the device does not run that path: an mma form
+     * other than the device's (tensor cores on NVIDIA compute capability 8.0 and later, emulated elsewhere), or a
+     * config that does not fit the device's limits (calls would not be given it either).
      */
-    public static Optional<ProbeCase> of(KernelVariant variant, OpenClDevice device) {
+    public static Optional<ProbeCase> of(CodePath path, OpenClDevice device) {
         boolean tensorCores = ComputeCapability.hasTf32TensorCores(device);
-        ConvGeometry g;
-        KernelConfig config;
-        switch (variant) {
-            case GENERAL -> {
-                // Rank 4, which only the general kernel computes. A small work-group: its code is what is proven
-                // here; sizing it to the compiled kernel's limit is the plan's job.
-                g = ConvSpec.defaults().resolve(new int[] {2, 3, 3, 2, 3, 3}, new int[] {2, 2, 2, 2, 3, 4});
-                config = new KernelConfig.General((int) Math.max(1, Math.min(16, device.maxWorkGroupSize())));
-            }
-            case GEMM -> {
-                g = ConvSpec.defaults().resolve(new int[] {2, 6, 7, 16}, new int[] {3, 3, 16, 16});
-                config = DefaultConfigs.portable(g, device);
-            }
-            case DEPTHWISE -> {
-                g = ConvSpec.builder().groups(16).build().resolve(new int[] {2, 6, 7, 16}, new int[] {3, 3, 1, 16});
-                config = DefaultConfigs.portable(g, device);
-            }
-            case MMA_EMULATED, MMA_TENSOR_CORES -> {
-                if (tensorCores != (variant == KernelVariant.MMA_TENSOR_CORES)) {
-                    return Optional.empty();
-                }
-                g = ConvSpec.builder().precision(Precision.TF32).build().resolve(new int[] {2, 5, 6, 16},
-                        new int[] {3, 3, 16, 16});
-                config = new KernelConfig.Gemm(DefaultConfigs.mmaTiling(g, Math.max(1, device.maxWorkGroupSize()),
-                        device.localMemoryBytes()));
-            }
-            default -> throw new IllegalStateException("no probe case for " + variant);
-        }
-        if (KernelVariant.of(config, tensorCores) != variant || !DefaultConfigs.fits(config, g, device)) {
-            return Optional.empty();
-        }
-        return Optional.of(withOperands(variant, g, config));
+        return path.variant().probe(path, device)
+                .filter(probe -> ForwardVariants.codePath(probe.config(), tensorCores).equals(path)
+                        && ForwardVariants.fits(probe.config(), probe.geometry(), device))
+                .map(probe -> withOperands(path, probe.geometry(), probe.config()));
     }
 
-    private static ProbeCase withOperands(KernelVariant variant, ConvGeometry g, KernelConfig config) {
+    private static ProbeCase withOperands(CodePath variant, ConvGeometry g, KernelConfig config) {
         SplittableRandom random = new SplittableRandom(23);
         float[] input = random(random, Tensor.elementCount(g.inputShape()));
         float[] kernel = random(random, Tensor.elementCount(g.kernelShape()));

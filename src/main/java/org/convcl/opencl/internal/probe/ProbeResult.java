@@ -1,18 +1,19 @@
 package org.convcl.opencl.internal.probe;
 
 import java.util.Locale;
+import org.convcl.opencl.internal.plan.CodePath;
 
 /**
  * What running one {@link ProbeCase} on a device showed.
  *
- * @param variant   the variant probed
+ * @param variant   the code path probed
  * @param config    the config built, as text ({@code gemm 64x16x16 ...})
  * @param outcome   how far it got
  * @param reason    why it failed (one line), or empty when it passed
  * @param maxRelErr {@code max |device - Java path| / max |Java path|}, NaN when it did not run
  * @param ms        the median time of the timed runs in milliseconds, NaN when none was timed
  */
-public record ProbeResult(KernelVariant variant, String config, Outcome outcome, String reason, double maxRelErr,
+public record ProbeResult(CodePath variant, String config, Outcome outcome, String reason, double maxRelErr,
         double ms) {
 
     /**

@@ -9,6 +9,8 @@ import org.convcl.ConvGeometry;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.KernelSources;
 import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
+import org.convcl.opencl.internal.plan.CodePath;
+import org.convcl.opencl.internal.plan.ForwardVariants;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.runtime.ComputeCapability;
 import org.convcl.opencl.internal.runtime.OpenClContext;
@@ -18,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gate in front of the variants that must be proven on a device before they serve a call
- * ({@link KernelVariant#provenBeforeUse()}): on a variant's first use on a device it runs the variant's
+ * ({@link CodePath#provenBeforeUse()}): on a variant's first use on a device it runs the variant's
  * {@link ProbeCase} ({@link VariantProbe}); a variant that fails to build, fails to run or gives a wrong result is
  * disabled, with one WARN naming the device, the variant and the reason, and calls take the portable config
  * ({@link DefaultConfigs#portable}). The verdict holds for the device, its driver version and the kernel sources:
@@ -42,12 +44,12 @@ public final class ProvenVariants {
      * passed there), else the portable config for {@code g}. Probes the variant on its first use.
      */
     public static KernelConfig admit(OpenClContext context, ConvGeometry g, KernelConfig chosen) {
-        // Both mma forms need proof, so the form for a device without tensor cores decides whether chosen does.
-        if (!KernelVariant.of(chosen, false).provenBeforeUse()) {
+        if (!ForwardVariants.codePath(chosen, false).provenBeforeUse()
+                && !ForwardVariants.codePath(chosen, true).provenBeforeUse()) {
             return chosen; // the common case, decided without asking the device anything
         }
         OpenClDevice device = context.device();
-        KernelVariant variant = KernelVariant.of(chosen, ComputeCapability.hasTf32TensorCores(device));
+        CodePath variant = ForwardVariants.codePath(chosen, ComputeCapability.hasTf32TensorCores(device));
         if (!variant.provenBeforeUse() || proven(context, variant)) {
             return chosen;
         }
@@ -55,7 +57,7 @@ public final class ProvenVariants {
     }
 
     /** Whether {@code variant} works on {@code context}'s device: remembered, or probed now on that context. */
-    public static boolean proven(OpenClContext context, KernelVariant variant) {
+    public static boolean proven(OpenClContext context, CodePath variant) {
         String key = key(context.device(), variant);
         return VERDICTS.computeIfAbsent(key, k -> new Once()).get(() -> decide(context, variant, key)).passed();
     }
@@ -64,7 +66,7 @@ public final class ProvenVariants {
      * Everything a verdict depends on: the device and its driver, the variant, and the kernel sources it is built
      * from (an edited kernel, or another convcl version, is proven again).
      */
-    static String key(OpenClDevice device, KernelVariant variant) {
+    static String key(OpenClDevice device, CodePath variant) {
         StringBuilder sources = new StringBuilder();
         for (String file : variant.sources()) {
             sources.append(file).append(':').append(KernelSources.load(file).sha256()).append(' ');
@@ -74,7 +76,7 @@ public final class ProvenVariants {
                 + "; sources=" + KernelSources.sha256(sources.toString());
     }
 
-    private static ProbeVerdicts.Verdict decide(OpenClContext context, KernelVariant variant, String key) {
+    private static ProbeVerdicts.Verdict decide(OpenClContext context, CodePath variant, String key) {
         OpenClDevice device = context.device();
         ProbeVerdicts disk = new ProbeVerdicts(ProgramBinaryCache.defaultRoot().map(root -> root.resolve("probes"))
                 .orElse(null));

@@ -1,4 +1,4 @@
-package org.convcl.opencl.internal.tuning;
+package org.convcl.opencl.internal.plan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,9 +8,6 @@ import org.convcl.ConvGeometry;
 import org.convcl.Precision;
 import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
-import org.convcl.opencl.internal.plan.GemmLaunch;
-import org.convcl.opencl.internal.plan.GemmVariant;
-import org.convcl.opencl.internal.plan.Tiling;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * 8x8 rows and columns needs under 2 KiB and one work-item, so every limit checked here has one), and a
  * device with room to spare keeps the full-size default.
  */
-class DefaultConfigsTest {
+class GemmDefaultsTest {
     private static final long[] WORK_GROUP_LIMITS = {16, 64, 128, 256, 512, 1024};
     private static final long[] LOCAL_MEMORY_LIMITS = {4 << 10, 8 << 10, 16 << 10, 32 << 10, 48 << 10, 64 << 10};
 
@@ -32,7 +29,7 @@ class DefaultConfigsTest {
             }
             for (long workGroups : WORK_GROUP_LIMITS) {
                 for (long localMemory : LOCAL_MEMORY_LIMITS) {
-                    Tiling tiling = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, workGroups,
+                    Tiling tiling = GemmDefaults.fma(g, DeviceClass.NVIDIA_GPU, workGroups,
                             localMemory);
                     GemmLaunch launch = GemmLaunch.of(g, false, tiling, false);
                     String what = shape.name() + " with " + workGroups + " work-items and " + localMemory
@@ -45,7 +42,7 @@ class DefaultConfigsTest {
                         continue;
                     }
                     ConvGeometry tf32 = g.withPrecision(Precision.TF32);
-                    Tiling mma = DefaultConfigs.mmaTiling(tf32, workGroups, localMemory);
+                    Tiling mma = GemmDefaults.mma(tf32, workGroups, localMemory);
                     GemmLaunch mmaLaunch = GemmLaunch.of(tf32, false, mma, true);
                     assertTrue(mma.mma() && mma.workGroupSize() <= workGroups, what + "; mma " + mma);
                     assertTrue(mmaLaunch.localMemoryBytes() <= localMemory, what + "; mma " + mma + " needs "
@@ -62,8 +59,8 @@ class DefaultConfigsTest {
             if (!GemmVariant.INSTANCE.supports(g)) {
                 continue;
             }
-            Tiling roomy = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, 1 << 20, 1L << 30);
-            Tiling h100 = DefaultConfigs.gemmTiling(g, DefaultConfigs.DeviceClass.NVIDIA_GPU, 1024, 48 << 10);
+            Tiling roomy = GemmDefaults.fma(g, DeviceClass.NVIDIA_GPU, 1 << 20, 1L << 30);
+            Tiling h100 = GemmDefaults.fma(g, DeviceClass.NVIDIA_GPU, 1024, 48 << 10);
             assertEquals(roomy, h100, shape.name() + ": an H100's limits need no shrinking");
         }
     }
