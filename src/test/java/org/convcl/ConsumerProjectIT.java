@@ -160,7 +160,7 @@ class ConsumerProjectIT {
                 import org.convcl.Padding;
                 import org.convcl.Tensor;
                 import org.convcl.backend.BackendChoice;
-                import org.convcl.io.Json;
+                import org.convcl.internal.Json;
                 import org.convcl.nn.Backends;
                 import org.convcl.opencl.internal.tuning.TuningDatabase;
 

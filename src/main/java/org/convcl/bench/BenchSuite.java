@@ -12,7 +12,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.convcl.io.Json;
+import org.convcl.internal.Json;
 
 /** The benchmark suite: the embedded default (a copy of shared/bench/shapes.json) or a file of that form. */
 public final class BenchSuite {

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.convcl.Precision;
-import org.convcl.io.Json;
+import org.convcl.internal.Json;
 
 /** Formats bench results as a text table and as the documented JSON report. */
 public final class BenchTable {

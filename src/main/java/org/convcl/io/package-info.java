@@ -1,5 +1,4 @@
 /**
- * Files: {@link Npy} reads (defensively) and writes (atomically) NumPy {@code .npy} arrays; {@link Json} is the small
- * JSON reader and writer of the tuning database and the bench suite and report.
+ * Files: {@link org.convcl.io.Npy} reads (defensively) and writes (atomically) NumPy {@code .npy} arrays.
  */
 package org.convcl.io;

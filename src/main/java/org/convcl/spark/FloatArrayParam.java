@@ -3,7 +3,7 @@ package org.convcl.spark;
 import java.util.List;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.util.Identifiable;
-import org.convcl.io.Json;
+import org.convcl.internal.Json;
 
 /**
  * A Spark ML parameter holding a {@code float[]} (Spark has double, int and string arrays only), so that a kernel

@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.convcl.ConvGeometry;
-import org.convcl.io.Json;
+import org.convcl.internal.Json;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.runtime.KernelSources;
 import org.convcl.opencl.internal.runtime.ProgramBinaryCache;

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
-import org.convcl.io.Json;
+import org.convcl.internal.Json;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;
 import org.junit.jupiter.api.AfterEach;

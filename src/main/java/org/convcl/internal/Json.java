@@ -1,4 +1,4 @@
-package org.convcl.io;
+package org.convcl.internal;
 
 import java.math.BigInteger;
 import java.util.ArrayList;

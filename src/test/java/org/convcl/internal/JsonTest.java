@@ -1,4 +1,4 @@
-package org.convcl.io;
+package org.convcl.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
