@@ -30,10 +30,7 @@ class CliGradientErrorTest {
     @TempDir
     Path dir;
 
-    private Path x;
-    private Path kernel;
-    private Path bias;
-    private Path cotangent;
+    private LayerFiles files;
     private Path y;
     private Path dx;
     private Path dk;
@@ -42,11 +39,7 @@ class CliGradientErrorTest {
     /** X (2, 6, 6, 2) and K (3, 3, 2, 4) suit both commands: K is (*k, Cin, Cout), and SAME keeps 6 x 6. */
     @BeforeEach
     void validInputs() throws IOException {
-        LayerFiles files = LayerFiles.write(dir, 5);
-        x = files.x();
-        kernel = files.kernel();
-        bias = files.bias();
-        cotangent = files.cotangent();
+        files = LayerFiles.write(dir, 5);
         y = dir.resolve("y.npy");
         dx = dir.resolve("dx.npy");
         dk = dir.resolve("dk.npy");
@@ -55,7 +48,8 @@ class CliGradientErrorTest {
 
     /** {@code command --input x --kernel k [extra...] --output y}. */
     private CliRun run(String command, String... extra) {
-        List<String> args = new ArrayList<>(List.of(command, "--input", x.toString(), "--kernel", kernel.toString()));
+        List<String> args = new ArrayList<>(List.of(command, "--input", files.x().toString(),
+                "--kernel", files.kernel().toString()));
         args.addAll(Arrays.asList(extra));
         args.addAll(List.of("--output", y.toString()));
         return CliRun.of(args);
@@ -63,7 +57,8 @@ class CliGradientErrorTest {
 
     /** Every option of a full backward call (bias included), with {@code without} left out. */
     private String[] fullCallWithout(String... without) {
-        List<String> args = new ArrayList<>(List.of("--bias", bias.toString(), "--cotangent", cotangent.toString(),
+        List<String> args = new ArrayList<>(List.of("--bias", files.bias().toString(),
+                "--cotangent", files.cotangent().toString(),
                 "--grad-input", dx.toString(), "--grad-kernel", dk.toString(), "--grad-bias", db.toString()));
         for (String option : without) {
             int at = args.indexOf(option);
@@ -82,10 +77,10 @@ class CliGradientErrorTest {
     @ValueSource(strings = {"conv", "conv-transpose"})
     void fullCallWritesAllFourSoTheFailuresBelowAreCausedByWhatTheyChange(String command) throws IOException {
         run(command, fullCallWithout()).assertSuccess();
-        assertArrayEquals(Npy.read(cotangent).shape(), Npy.read(y).shape());
-        assertArrayEquals(Npy.read(x).shape(), Npy.read(dx).shape());
-        assertArrayEquals(Npy.read(kernel).shape(), Npy.read(dk).shape());
-        assertArrayEquals(Npy.read(bias).shape(), Npy.read(db).shape());
+        assertArrayEquals(Npy.read(files.cotangent()).shape(), Npy.read(y).shape());
+        assertArrayEquals(Npy.read(files.x()).shape(), Npy.read(dx).shape());
+        assertArrayEquals(Npy.read(files.kernel()).shape(), Npy.read(dk).shape());
+        assertArrayEquals(Npy.read(files.bias()).shape(), Npy.read(db).shape());
     }
 
     @ParameterizedTest
@@ -112,7 +107,7 @@ class CliGradientErrorTest {
     @ValueSource(strings = {"conv", "conv-transpose"})
     void everyGradientOutputNeedsTheCotangent(String command) {
         for (String[] orphan : new String[][] {{"--grad-input", dx.toString()}, {"--grad-kernel", dk.toString()},
-            {"--bias", bias.toString(), "--grad-bias", db.toString()}}) {
+            {"--bias", files.bias().toString(), "--grad-bias", db.toString()}}) {
             String line = assertFailsWritingNothing(run(command, orphan), Main.EXIT_INVALID);
             assertTrue(line.contains(orphan[orphan.length - 2]) && line.contains("without --cotangent"), line);
         }
@@ -130,7 +125,7 @@ class CliGradientErrorTest {
     @ParameterizedTest
     @ValueSource(strings = {"conv", "conv-transpose"})
     void cotangentOfAnotherShapeIsRefusedNamingBothShapes(String command) throws IOException {
-        Npy.write(cotangent, RandomTensors.uniform(new SplittableRandom(6), 2, 6, 6, 5));
+        Npy.write(files.cotangent(), RandomTensors.uniform(new SplittableRandom(6), 2, 6, 6, 5));
         String line = assertFailsWritingNothing(run(command, fullCallWithout()), Main.EXIT_INVALID);
         assertTrue(line.contains("--cotangent") && line.contains("[2, 6, 6, 5]") && line.contains("[2, 6, 6, 4]"),
                 line);
@@ -139,10 +134,10 @@ class CliGradientErrorTest {
     @ParameterizedTest
     @ValueSource(strings = {"conv", "conv-transpose"})
     void missingCotangentAndBadContentExitTwo(String command) throws IOException {
-        Files.delete(cotangent);
+        Files.delete(files.cotangent());
         String missing = assertFailsWritingNothing(run(command, fullCallWithout()), Main.EXIT_INVALID);
-        assertTrue(missing.startsWith("convcl: --cotangent " + cotangent + ": no such file"), missing);
-        Files.writeString(cotangent, "not a numpy file");
+        assertTrue(missing.startsWith("convcl: --cotangent " + files.cotangent() + ": no such file"), missing);
+        Files.writeString(files.cotangent(), "not a numpy file");
         String bad = assertFailsWritingNothing(run(command, fullCallWithout()), Main.EXIT_INVALID);
         assertTrue(bad.contains("--cotangent") && bad.contains("ct.npy"), bad);
     }
@@ -192,7 +187,7 @@ class CliGradientErrorTest {
         for (Path output : new Path[] {y, dx, dk, db}) {
             Files.write(output, before);
         }
-        Npy.write(cotangent, RandomTensors.uniform(new SplittableRandom(8), 2, 6, 6, 3));
+        Npy.write(files.cotangent(), RandomTensors.uniform(new SplittableRandom(8), 2, 6, 6, 3));
         CliRun run = run(command, fullCallWithout());
         assertEquals(Main.EXIT_INVALID, run.exitCode(), run.stderr());
         for (Path output : new Path[] {y, dx, dk, db}) {

@@ -34,19 +34,12 @@ class CliOutputOverInputTest {
     @TempDir
     Path dir;
 
-    private Path x;
-    private Path kernel;
-    private Path bias;
-    private Path cotangent;
+    private LayerFiles files;
 
     /** X (2, 6, 6, 2) and K (3, 3, 2, 4) suit conv and conv-transpose alike (SAME keeps 6 x 6). */
     @BeforeEach
     void inputs() throws IOException {
-        LayerFiles files = LayerFiles.write(dir, 3);
-        x = files.x();
-        kernel = files.kernel();
-        bias = files.bias();
-        cotangent = files.cotangent();
+        files = LayerFiles.write(dir, 3);
     }
 
     /** Runs {@code args}, expects the refusal naming {@code option} and {@code inputOption}, and no change. */
@@ -68,8 +61,9 @@ class CliOutputOverInputTest {
     }
 
     private List<String> layer(String command, String... extra) {
-        List<String> args = new ArrayList<>(List.of(command, "--input", x.toString(), "--kernel", kernel.toString(),
-                "--bias", bias.toString(), "--backend", "cpu"));
+        List<String> args = new ArrayList<>(List.of(command, "--input", files.x().toString(),
+                "--kernel", files.kernel().toString(),
+                "--bias", files.bias().toString(), "--backend", "cpu"));
         args.addAll(Arrays.asList(extra));
         return args;
     }
@@ -77,24 +71,24 @@ class CliOutputOverInputTest {
     @ParameterizedTest
     @ValueSource(strings = {"conv", "conv-transpose"})
     void outputNamingTheInputItselfIsRefused(String command) throws IOException {
-        assertRefused(layer(command, "--output", x.toString()), "--output", x, "--input", x);
+        assertRefused(layer(command, "--output", files.x().toString()), "--output", files.x(), "--input", files.x());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"conv", "conv-transpose"})
     void outputThatIsASymbolicLinkToAnInputIsRefused(String command) throws IOException {
-        Path link = Files.createSymbolicLink(dir.resolve("link.npy"), kernel.getFileName());
-        assertRefused(layer(command, "--output", link.toString()), "--output", link, "--kernel", kernel);
+        Path link = Files.createSymbolicLink(dir.resolve("link.npy"), files.kernel().getFileName());
+        assertRefused(layer(command, "--output", link.toString()), "--output", link, "--kernel", files.kernel());
         assertTrue(Files.isSymbolicLink(link), "the link is left as it was");
     }
 
     @Test
     void outputThatIsAHardLinkOrAnotherSpellingOfAnInputIsRefused() throws IOException {
-        Path hardLink = Files.createLink(dir.resolve("hard.npy"), bias);
-        assertRefused(layer("conv", "--output", hardLink.toString()), "--output", hardLink, "--bias", bias);
+        Path hardLink = Files.createLink(dir.resolve("hard.npy"), files.bias());
+        assertRefused(layer("conv", "--output", hardLink.toString()), "--output", hardLink, "--bias", files.bias());
         Path spelled = dir.resolve("sub").resolve("..").resolve("x.npy");
         Files.createDirectory(dir.resolve("sub"));
-        assertRefused(layer("conv", "--output", spelled.toString()), "--output", spelled, "--input", x);
+        assertRefused(layer("conv", "--output", spelled.toString()), "--output", spelled, "--input", files.x());
     }
 
     @Test
@@ -109,16 +103,16 @@ class CliOutputOverInputTest {
     @ValueSource(strings = {"conv", "conv-transpose"})
     void gradientOutputsNamingAnInputAreRefused(String command) throws IOException {
         Path y = dir.resolve("y.npy");
-        Path link = Files.createSymbolicLink(dir.resolve("ct-link.npy"), cotangent);
-        assertRefused(layer(command, "--output", y.toString(), "--cotangent", cotangent.toString(),
+        Path link = Files.createSymbolicLink(dir.resolve("ct-link.npy"), files.cotangent());
+        assertRefused(layer(command, "--output", y.toString(), "--cotangent", files.cotangent().toString(),
                 "--grad-input", link.toString(), "--grad-kernel", dir.resolve("dk.npy").toString()),
-                "--grad-input", link, "--cotangent", cotangent);
-        assertRefused(layer(command, "--output", y.toString(), "--cotangent", cotangent.toString(),
-                "--grad-input", dir.resolve("dx.npy").toString(), "--grad-kernel", kernel.toString()),
-                "--grad-kernel", kernel, "--kernel", kernel);
-        assertRefused(layer(command, "--output", y.toString(), "--cotangent", cotangent.toString(),
+                "--grad-input", link, "--cotangent", files.cotangent());
+        assertRefused(layer(command, "--output", y.toString(), "--cotangent", files.cotangent().toString(),
+                "--grad-input", dir.resolve("dx.npy").toString(), "--grad-kernel", files.kernel().toString()),
+                "--grad-kernel", files.kernel(), "--kernel", files.kernel());
+        assertRefused(layer(command, "--output", y.toString(), "--cotangent", files.cotangent().toString(),
                 "--grad-input", dir.resolve("dx.npy").toString(), "--grad-kernel", dir.resolve("dk.npy").toString(),
-                "--grad-bias", x.toString()), "--grad-bias", x, "--input", x);
+                "--grad-bias", files.x().toString()), "--grad-bias", files.x(), "--input", files.x());
     }
 
     @Test

@@ -1,6 +1,5 @@
 package org.convcl.opencl;
 
-import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,12 +14,11 @@ import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.internal.runtime.BufferPool;
 import org.convcl.opencl.internal.runtime.NativeResources;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerTest;
 import org.convcl.testing.RandomTensors;
 import org.convcl.testing.Tolerance;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -28,40 +26,26 @@ import org.junit.jupiter.api.Timeout;
  * buffers, results stay right when memory is reused, and the cache gives memory back when asked.
  */
 class CachingAllocatorTest {
-    private OpenClBackend backend;
-    private NativeResources.Counts start;
-
-    @BeforeEach
-    void open() {
-        OpenClDevice device = OpenClTesting.device();
-        start = NativeResources.snapshot();
-        backend = OpenClBackend.create(device);
-    }
-
-    @AfterEach
-    void close() {
-        if (backend != null) {
-            backend.close();
-            assertEquals(start, NativeResources.snapshot(), "every native object is released with the backend");
-        }
-    }
+    @RegisterExtension
+    final OpenClBackendPerTest opencl = new OpenClBackendPerTest();
 
     @Test
     void aThousandChainedCallsCreateNoBufferAfterWarmUp() {
         SplittableRandom random = new SplittableRandom(3);
         Tensor x = RandomTensors.uniform(random, 2, 12, 12, 8);
         try (Conv first = Conv.builder(RandomTensors.uniform(random, 3, 3, 8, 8)).bias(RandomTensors.uniform(random, 8))
-                     .backend(backend).build();
+                     .backend(opencl.backend()).build();
              Conv second = Conv.builder(RandomTensors.uniform(random, 3, 3, 8, 4)).spec(ConvSpec.builder().strides(2).build())
-                     .backend(backend).build();
-             DeviceTensor input = backend.upload(x)) {
+                     .backend(opencl.backend()).build();
+             DeviceTensor input = opencl.backend().upload(x)) {
             Tensor expected = second.apply(first.apply(x)); // the host path, for the values
             chain(first, second, input).close(); // warm-up: weights, plans, the first buffers
-            long createdAfterWarmUp = backend.buffersCreated();
+            long createdAfterWarmUp = opencl.backend().buffersCreated();
             for (int i = 0; i < 1000; i++) {
                 chain(first, second, input).close();
             }
-            assertEquals(createdAfterWarmUp, backend.buffersCreated(), "steady-state chains allocate no cl_mem");
+            assertEquals(createdAfterWarmUp, opencl.backend().buffersCreated(),
+                    "steady-state chains allocate no cl_mem");
             try (DeviceTensor last = chain(first, second, input)) {
                 Tensor got = last.download();
                 assertTrue(Tolerance.relativeL2(Tolerance.toDouble(expected.data()), got.data()) < 1e-5,
@@ -90,10 +74,10 @@ class CachingAllocatorTest {
         Tensor kernel = RandomTensors.uniform(random, 3, 3, 8, 8);
         Tensor bias = RandomTensors.uniform(random, 8);
         try (Conv strided = Conv.builder(kernel).bias(bias).spec(ConvSpec.builder().strides(2).build())
-                     .backend(backend).build();
+                     .backend(opencl.backend()).build();
              ConvTranspose up = ConvTranspose.builder(kernel).bias(bias)
-                     .spec(ConvTransposeSpec.builder().strides(2).build()).backend(backend).build();
-             DeviceTensor deviceX = backend.upload(x)) {
+                     .spec(ConvTransposeSpec.builder().strides(2).build()).backend(opencl.backend()).build();
+             DeviceTensor deviceX = opencl.backend().upload(x)) {
             Tensor dy = RandomTensors.uniform(random, strided.outputShape(x.shape()));
             // Warm-up: plans, probes, the layers' resident weights, the first buffers; and a second round, since
             // the resident weights made during the first change which free buffers the best fit hands out, so
@@ -137,15 +121,15 @@ class CachingAllocatorTest {
     void applyIntoACallersOutputAllocatesNothingAndOverwrites() {
         SplittableRandom random = new SplittableRandom(5);
         Tensor x = RandomTensors.uniform(random, 3, 10, 9, 6);
-        try (Conv conv = Conv.builder(RandomTensors.uniform(random, 3, 2, 6, 5)).backend(backend).build();
-             DeviceTensor input = backend.upload(x);
-             DeviceTensor out = backend.allocate(conv.geometry(x.shape()).outputShape())) {
+        try (Conv conv = Conv.builder(RandomTensors.uniform(random, 3, 2, 6, 5)).backend(opencl.backend()).build();
+             DeviceTensor input = opencl.backend().upload(x);
+             DeviceTensor out = opencl.backend().allocate(conv.geometry(x.shape()).outputShape())) {
             conv.apply(input, out);
-            long created = backend.buffersCreated();
+            long created = opencl.backend().buffersCreated();
             for (int i = 0; i < 50; i++) {
                 conv.apply(input, out);
             }
-            assertEquals(created, backend.buffersCreated());
+            assertEquals(created, opencl.backend().buffersCreated());
             Conv onCpu = Conv.builder(conv.kernel()).backend(CpuBackend.instance()).build();
             assertTrue(Tolerance.relativeL2(Tolerance.toDouble(onCpu.apply(x).data()), out.download().data()) < 1e-5,
                     "apply(x, out) computes what the Java path does");
@@ -155,17 +139,17 @@ class CachingAllocatorTest {
     @Test
     void reusedMemoryOfAnotherSizeClassIsNotHandedOutAndTrimReleasesTheFreeBuffers() {
         long live = NativeResources.liveBuffers();
-        try (DeviceTensor small = backend.allocate(100)) {
+        try (DeviceTensor small = opencl.backend().allocate(100)) {
             assertEquals(live + 1, NativeResources.liveBuffers());
         }
         // A request within the same class reuses the buffer; a much larger one may not take it.
-        try (DeviceTensor sameClass = backend.allocate(120)) {
+        try (DeviceTensor sameClass = opencl.backend().allocate(120)) {
             assertEquals(live + 1, NativeResources.liveBuffers(), "100 and 120 floats share a size class");
         }
-        try (DeviceTensor larger = backend.allocate(1 << 20)) {
+        try (DeviceTensor larger = opencl.backend().allocate(1 << 20)) {
             assertEquals(live + 2, NativeResources.liveBuffers(), "a 4 MiB tensor needs a buffer of its own");
         }
-        backend.trimMemory();
+        opencl.backend().trimMemory();
         assertEquals(live, NativeResources.liveBuffers(), "trim releases every free buffer");
     }
 

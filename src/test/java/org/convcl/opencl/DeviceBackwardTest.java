@@ -1,6 +1,5 @@
 package org.convcl.opencl;
 
-import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,10 +25,9 @@ import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.internal.runtime.NativeResources;
-import org.convcl.testing.OpenClTesting;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.convcl.testing.OpenClBackendPerTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -38,33 +36,18 @@ import org.junit.jupiter.api.function.Executable;
  * work with a message naming the operand.
  */
 class DeviceBackwardTest {
-    private OpenClBackend backend;
-    private NativeResources.Counts start;
-
-    @BeforeEach
-    void open() {
-        OpenClDevice device = OpenClTesting.device();
-        start = NativeResources.snapshot();
-        backend = OpenClBackend.create(device);
-    }
-
-    @AfterEach
-    void close() {
-        if (backend == null) {
-            return;
-        }
-        backend.close();
-        assertEquals(start, NativeResources.snapshot(), "every native object is released with the backend");
-    }
+    @RegisterExtension
+    final OpenClBackendPerTest opencl = new OpenClBackendPerTest();
 
     @Test
     void repeatedBackwardPassesHoldNothingMoreAndReleasingReturnsToTheStart() {
         Random random = new Random(1);
         Conv conv = Conv.builder(random(random, 3, 4, 6)).bias(random(random, 6)).mask(mask(random, 3, 4, 6))
-                .spec(ConvSpec.builder().padding(Padding.CIRCULAR).strides(2).build()).backend(backend).build();
+                .spec(ConvSpec.builder().padding(Padding.CIRCULAR).strides(2).build())
+                .backend(opencl.backend()).build();
         ConvTranspose transpose = ConvTranspose.builder(random(random, 3, 6, 4)).bias(random(random, 6))
                 .mask(mask(random, 3, 6, 4)).spec(ConvTransposeSpec.builder().strides(2).padding(Padding.CIRCULAR)
-                        .transposeKernel(true).build()).backend(backend).build();
+                        .transposeKernel(true).build()).backend(opencl.backend()).build();
         Tensor x = random(random, 2, 9, 4);
         Tensor convDy = random(random, conv.geometry(x.shape()).outputShape());
         Tensor transposeDy = random(random, transpose.geometry(x.shape()).outputShape());
@@ -77,7 +60,7 @@ class DeviceBackwardTest {
 
         conv.releaseDeviceParameters();
         transpose.releaseDeviceParameters();
-        backend.trimMemory();
+        opencl.backend().trimMemory();
         // Each layer's kernel, bias and mask go; the plans stay until the backend closes (checked after each test).
         NativeResources.Counts released = NativeResources.snapshot();
         assertTrue(warm.buffers() - released.buffers() >= 6, "parameters released: warm " + warm + ", now "
@@ -90,8 +73,8 @@ class DeviceBackwardTest {
         for (int i = 0; i < calls; i++) {
             conv.backward(x, convDy);
             transpose.backward(x, transposeDy);
-            try (DeviceTensor dx = backend.upload(x); DeviceTensor dy = backend.upload(convDy);
-                    DeviceTensor tdy = backend.upload(transposeDy);
+            try (DeviceTensor dx = opencl.backend().upload(x); DeviceTensor dy = opencl.backend().upload(convDy);
+                    DeviceTensor tdy = opencl.backend().upload(transposeDy);
                     DeviceGradients convGrads = conv.backward(dx, dy);
                     DeviceGradients transposeGrads = transpose.backward(dx, tdy);
                     DeviceTensor y = transpose.apply(dx)) {
@@ -106,27 +89,29 @@ class DeviceBackwardTest {
     void aLayerKeepsItsFlippedKernelBetweenBackwardPassesAndAllocatesNothingMore() {
         Random random = new Random(4);
         Tensor kernel = random(random, 3, 2, 3);
-        Conv layer = Conv.builder(kernel).bias(random(random, 3)).backend(backend).build();
+        Conv layer = Conv.builder(kernel).bias(random(random, 3)).backend(opencl.backend()).build();
         Tensor x = random(random, 2, 8, 2);
         Tensor dy = random(random, 2, 8, 3);
-        try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy)) {
-            long beforeLayer = backend.buffersInUse();
+        try (DeviceTensor dx = opencl.backend().upload(x); DeviceTensor ddy = opencl.backend().upload(dy)) {
+            long beforeLayer = opencl.backend().buffersInUse();
             try (DeviceGradients first = layer.backward(dx, ddy)) {
                 first.download();
             }
             // Kernel, bias and the kernel flipped for the input gradient stay with the layer.
-            assertEquals(beforeLayer + 3, backend.buffersInUse(), "the layer keeps kernel, bias and flipped kernel");
+            assertEquals(beforeLayer + 3, opencl.backend().buffersInUse(),
+                    "the layer keeps kernel, bias and flipped kernel");
             float[] expected = layer.backward(x, dy).dx().data(); // the host path, before counting
-            long created = backend.buffersCreated();
+            long created = opencl.backend().buffersCreated();
             for (int call = 0; call < 20; call++) {
                 try (DeviceGradients again = layer.backward(dx, ddy)) {
                     assertArrayEquals(expected, again.download().dx().data());
                 }
             }
-            assertEquals(beforeLayer + 3, backend.buffersInUse(), "no second flipped kernel");
-            assertEquals(created, backend.buffersCreated(), "later backward passes allocate no device memory");
+            assertEquals(beforeLayer + 3, opencl.backend().buffersInUse(), "no second flipped kernel");
+            assertEquals(created, opencl.backend().buffersCreated(), "later backward passes allocate no device memory");
             layer.releaseDeviceParameters();
-            assertEquals(beforeLayer, backend.buffersInUse(), "releasing the layer's copies releases the flipped one");
+            assertEquals(beforeLayer, opencl.backend().buffersInUse(),
+                    "releasing the layer's copies releases the flipped one");
         }
     }
 
@@ -136,10 +121,10 @@ class DeviceBackwardTest {
         Tensor kernel = random(random, 3, 2, 3);
         Tensor mask = mask(random, 3, 2, 3);
         Conv layer = Conv.builder(kernel).mask(mask).spec(ConvSpec.builder().padding(Padding.REFLECT).build())
-                .backend(backend).build();
+                .backend(opencl.backend()).build();
         Tensor x = random(random, 2, 8, 2);
         Tensor dy = random(random, 2, 8, 3);
-        try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy)) {
+        try (DeviceTensor dx = opencl.backend().upload(x); DeviceTensor ddy = opencl.backend().upload(dy)) {
             try (DeviceGradients first = layer.backward(dx, ddy)) {
                 assertArrayEquals(layer.backward(x, dy).dx().data(), first.download().dx().data());
             }
@@ -162,17 +147,17 @@ class DeviceBackwardTest {
         // conv (down) -> transpose conv (up), applied and differentiated on the device, equal to the host.
         Random random = new Random(3);
         Conv down = Conv.builder(random(random, 4, 4, 3, 8)).bias(random(random, 8))
-                .spec(ConvSpec.builder().strides(2).build()).backend(backend).build();
+                .spec(ConvSpec.builder().strides(2).build()).backend(opencl.backend()).build();
         ConvTranspose up = ConvTranspose.builder(random(random, 4, 4, 8, 3)).bias(random(random, 3))
-                .spec(ConvTransposeSpec.builder().strides(2).build()).backend(backend).build();
+                .spec(ConvTransposeSpec.builder().strides(2).build()).backend(opencl.backend()).build();
         Tensor x = random(random, 2, 10, 12, 3);
         Tensor hostHidden = down.apply(x);
         Tensor hostOut = up.apply(hostHidden);
         Tensor dOut = random(random, hostOut.shape());
         ConvGradients hostUp = up.backward(hostHidden, dOut);
         ConvGradients hostDown = down.backward(x, hostUp.dx());
-        try (DeviceTensor dx = backend.upload(x); DeviceTensor hidden = down.apply(dx);
-                DeviceTensor out = up.apply(hidden); DeviceTensor dy = backend.upload(dOut);
+        try (DeviceTensor dx = opencl.backend().upload(x); DeviceTensor hidden = down.apply(dx);
+                DeviceTensor out = up.apply(hidden); DeviceTensor dy = opencl.backend().upload(dOut);
                 DeviceGradients upGrads = up.backward(hidden, dy);
                 DeviceGradients downGrads = down.backward(dx, upGrads.dx())) {
             assertArrayEquals(hostOut.data(), out.download().data());
@@ -195,18 +180,19 @@ class DeviceBackwardTest {
         Tensor kernel = random(random, 3, 2, 6);
         Tensor bias = random(random, 6);
         // Each thread its own layer (and so its own first upload and plan lookups), one backend for all.
-        ConvGradients expected = Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build().backward(x, dy);
+        ConvGradients expected = Conv.builder(kernel).bias(bias).spec(spec).backend(opencl.backend()).build()
+                .backward(x, dy);
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             List<Future<ConvGradients>> results = new ArrayList<>();
             for (int task = 0; task < 16; task++) {
                 boolean onDevice = task % 2 == 0;
                 results.add(pool.submit(() -> {
-                    Conv layer = Conv.builder(kernel).bias(bias).spec(spec).backend(backend).build();
+                    Conv layer = Conv.builder(kernel).bias(bias).spec(spec).backend(opencl.backend()).build();
                     if (!onDevice) {
                         return layer.backward(x, dy);
                     }
-                    try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy);
+                    try (DeviceTensor dx = opencl.backend().upload(x); DeviceTensor ddy = opencl.backend().upload(dy);
                             DeviceGradients grads = layer.backward(dx, ddy)) {
                         return grads.download();
                     } finally {
@@ -229,12 +215,12 @@ class DeviceBackwardTest {
     void anEmptyOutputGivesZeroGradientsOnHostAndDevice() {
         Conv layer = Conv.builder(Tensor.of(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 5, 2, 1))
                 .bias(Tensor.of(new float[] {0.5f}, 1)).spec(ConvSpec.builder().padding(Padding.VALID).build())
-                .backend(backend).build();
+                .backend(opencl.backend()).build();
         Tensor x = Tensor.of(new float[] {1, -2, 3, -4, 5, -6}, 1, 3, 2);
         Tensor dy = Tensor.zeros(1, 0, 1);
         ConvGradients host = layer.backward(x, dy);
         ConvGradients device;
-        try (DeviceTensor dx = backend.upload(x); DeviceTensor ddy = backend.upload(dy);
+        try (DeviceTensor dx = opencl.backend().upload(x); DeviceTensor ddy = opencl.backend().upload(dy);
                 DeviceGradients grads = layer.backward(dx, ddy)) {
             device = grads.download();
         }
@@ -248,11 +234,11 @@ class DeviceBackwardTest {
 
     @Test
     void badOperandsAreRefusedNamingTheOperand() {
-        Conv layer = Conv.builder(Tensor.zeros(3, 2, 4)).backend(backend).build();
-        try (OpenClBackend other = OpenClBackend.create(backend.device());
-                DeviceTensor x = backend.upload(Tensor.zeros(5, 2));
-                DeviceTensor dy = backend.upload(Tensor.zeros(5, 4));
-                DeviceTensor wrong = backend.upload(Tensor.zeros(5, 3));
+        Conv layer = Conv.builder(Tensor.zeros(3, 2, 4)).backend(opencl.backend()).build();
+        try (OpenClBackend other = OpenClBackend.create(opencl.backend().device());
+                DeviceTensor x = opencl.backend().upload(Tensor.zeros(5, 2));
+                DeviceTensor dy = opencl.backend().upload(Tensor.zeros(5, 4));
+                DeviceTensor wrong = opencl.backend().upload(Tensor.zeros(5, 3));
                 DeviceTensor foreign = other.upload(Tensor.zeros(5, 4))) {
             refuses(() -> layer.backward(null, dy), "x: got null");
             refuses(() -> layer.backward(x, null), "dy: got null");
@@ -260,23 +246,25 @@ class DeviceBackwardTest {
             refuses(() -> layer.backward(x, foreign), "another backend");
 
             ConvGeometry g = layer.geometry(5, 2);
-            try (DeviceTensor dk = backend.allocate(3, 2, 4)) {
-                refuses(() -> backend.kernelGradient(g, x, wrong, dk), "outputGradient: shape [5, 3]");
-                refuses(() -> backend.kernelGradient(g, x, dy, x), "kernelGradient: shape [5, 2]");
-                refuses(() -> backend.kernelGradient(g, x, dy, foreign), "kernelGradient: ");
-                refuses(() -> backend.biasGradient(dy, wrong), "biasGradient: got shape [5, 3]");
-                refuses(() -> backend.flipSwap(dk, 3, dk), "groups: 3 does not divide");
-                refuses(() -> backend.flipSwap(dk, 1, dk), "result: shape [3, 2, 4]");
-                refuses(() -> backend.multiplyInPlace(dk, dk), "is also an operand");
+            try (DeviceTensor dk = opencl.backend().allocate(3, 2, 4)) {
+                refuses(() -> opencl.backend().kernelGradient(g, x, wrong, dk), "outputGradient: shape [5, 3]");
+                refuses(() -> opencl.backend().kernelGradient(g, x, dy, x), "kernelGradient: shape [5, 2]");
+                refuses(() -> opencl.backend().kernelGradient(g, x, dy, foreign), "kernelGradient: ");
+                refuses(() -> opencl.backend().biasGradient(dy, wrong), "biasGradient: got shape [5, 3]");
+                refuses(() -> opencl.backend().flipSwap(dk, 3, dk), "groups: 3 does not divide");
+                refuses(() -> opencl.backend().flipSwap(dk, 1, dk), "result: shape [3, 2, 4]");
+                refuses(() -> opencl.backend().multiplyInPlace(dk, dk), "is also an operand");
             }
-            refuses(() -> backend.kernelGradient(g, new float[10], new float[20], new float[5]),
+            refuses(() -> opencl.backend().kernelGradient(g, new float[10], new float[20], new float[5]),
                     "kernelGradient: has 5 elements");
-            refuses(() -> backend.biasGradient(4, 5, new float[19], new float[5]), "outputGradient: has 19 elements");
+            refuses(() -> opencl.backend().biasGradient(4, 5, new float[19], new float[5]),
+                    "outputGradient: has 19 elements");
             EdgePadding wrap = new EdgePadding(1, 2, new int[] {5}, new int[] {9}, new int[] {2}, EdgeMode.WRAP);
-            refuses(() -> backend.pad(wrap, new float[10], new float[17]), "padded: has 17 elements");
-            refuses(() -> backend.fold(wrap, new float[18], new float[3], new float[10]), "bias: has 3 elements");
-            try (DeviceTensor padded = backend.allocate(1, 8, 2)) {
-                refuses(() -> backend.pad(wrap, x, padded), "padded: shape [1, 8, 2]");
+            refuses(() -> opencl.backend().pad(wrap, new float[10], new float[17]), "padded: has 17 elements");
+            refuses(() -> opencl.backend().fold(wrap, new float[18], new float[3], new float[10]),
+                    "bias: has 3 elements");
+            try (DeviceTensor padded = opencl.backend().allocate(1, 8, 2)) {
+                refuses(() -> opencl.backend().pad(wrap, x, padded), "padded: shape [1, 8, 2]");
             }
         }
         layer.releaseDeviceParameters();
@@ -284,13 +272,14 @@ class DeviceBackwardTest {
 
     @Test
     void aClosedBackendRefusesBackwardWork() {
-        DeviceTensor x = backend.upload(Tensor.zeros(5, 2));
-        DeviceTensor dy = backend.upload(Tensor.zeros(5, 4));
-        Conv layer = Conv.builder(Tensor.zeros(3, 2, 4)).backend(backend).build();
-        backend.close();
+        DeviceTensor x = opencl.backend().upload(Tensor.zeros(5, 2));
+        DeviceTensor dy = opencl.backend().upload(Tensor.zeros(5, 4));
+        Conv layer = Conv.builder(Tensor.zeros(3, 2, 4)).backend(opencl.backend()).build();
+        opencl.backend().close();
         assertThrows(IllegalStateException.class, () -> layer.backward(x, dy));
-        assertThrows(IllegalStateException.class, () -> backend.biasGradient(5, 4, new float[20], new float[4]));
-        assertFalse(backend.name().isEmpty());
+        assertThrows(IllegalStateException.class,
+                () -> opencl.backend().biasGradient(5, 4, new float[20], new float[4]));
+        assertFalse(opencl.backend().name().isEmpty());
     }
 
     private static void refuses(Executable call, String expected) {

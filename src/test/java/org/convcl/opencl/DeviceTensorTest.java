@@ -1,6 +1,5 @@
 package org.convcl.opencl;
 
-import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,44 +12,26 @@ import org.convcl.ConvSpec;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
-import org.convcl.opencl.internal.runtime.NativeResources;
-import org.convcl.testing.OpenClTesting;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.convcl.testing.OpenClBackendPerTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Device-resident tensors: round trips, chaining layers on the device, parameter re-upload, lifetimes. */
 class DeviceTensorTest {
-    private OpenClBackend backend;
-    private NativeResources.Counts start;
-
-    @BeforeEach
-    void open() {
-        OpenClDevice device = OpenClTesting.device();
-        start = NativeResources.snapshot();
-        backend = OpenClBackend.create(device);
-    }
-
-    @AfterEach
-    void close() {
-        if (backend == null) {
-            return;
-        }
-        backend.close();
-        assertEquals(start, NativeResources.snapshot(), "every native object is released with the backend");
-    }
+    @RegisterExtension
+    final OpenClBackendPerTest opencl = new OpenClBackendPerTest();
 
     @Test
     void uploadDownloadRoundTripIsExact() {
         Tensor values = random(new int[] {3, 5, 7}, 1);
-        try (DeviceTensor onDevice = backend.upload(values)) {
+        try (DeviceTensor onDevice = opencl.backend().upload(values)) {
             assertArrayEquals(new int[] {3, 5, 7}, onDevice.shape());
             assertEquals(105, onDevice.size());
             Tensor back = onDevice.download();
             assertArrayEquals(values.shape(), back.shape());
             assertArrayEquals(values.data(), back.data());
         }
-        try (DeviceTensor empty = backend.upload(Tensor.zeros(2, 0, 3))) {
+        try (DeviceTensor empty = opencl.backend().upload(Tensor.zeros(2, 0, 3))) {
             assertEquals(0, empty.download().size());
         }
     }
@@ -68,10 +49,10 @@ class DeviceTensorTest {
         Conv hostSecond = Conv.builder(k2).spec(second).backend(CpuBackend.instance()).build();
         Tensor expected = hostSecond.apply(hostFirst.apply(x));
 
-        Conv deviceFirst = Conv.builder(k1).bias(b1).spec(first).backend(backend).build();
-        Conv deviceSecond = Conv.builder(k2).spec(second).backend(backend).build();
+        Conv deviceFirst = Conv.builder(k1).bias(b1).spec(first).backend(opencl.backend()).build();
+        Conv deviceSecond = Conv.builder(k2).spec(second).backend(opencl.backend()).build();
         Tensor got;
-        try (DeviceTensor in = backend.upload(x); DeviceTensor middle = deviceFirst.apply(in);
+        try (DeviceTensor in = opencl.backend().upload(x); DeviceTensor middle = deviceFirst.apply(in);
                 DeviceTensor out = deviceSecond.apply(middle)) {
             got = out.download();
         }
@@ -87,21 +68,21 @@ class DeviceTensorTest {
     void layerUploadsItsParametersOncePerDeviceAndAgainAfterParametersChanged() {
         Tensor kernel = random(new int[] {3, 2, 4}, 6);
         Tensor bias = random(new int[] {4}, 7);
-        Conv layer = Conv.builder(kernel).bias(bias).backend(backend).build();
+        Conv layer = Conv.builder(kernel).bias(bias).backend(opencl.backend()).build();
         Tensor x = random(new int[] {10, 2}, 8);
-        try (DeviceTensor input = backend.upload(x)) {
-            long buffersBefore = backend.buffersInUse();
+        try (DeviceTensor input = opencl.backend().upload(x)) {
+            long buffersBefore = opencl.backend().buffersInUse();
             Tensor first;
             try (DeviceTensor y = layer.apply(input)) {
                 first = y.download();
             }
-            assertEquals(buffersBefore + 2, backend.buffersInUse(), "kernel and bias stay resident");
+            assertEquals(buffersBefore + 2, opencl.backend().buffersInUse(), "kernel and bias stay resident");
             for (int call = 0; call < 5; call++) {
                 try (DeviceTensor y = layer.apply(input)) {
                     y.download();
                 }
             }
-            assertEquals(buffersBefore + 2, backend.buffersInUse(), "later calls upload nothing new");
+            assertEquals(buffersBefore + 2, opencl.backend().buffersInUse(), "later calls upload nothing new");
             assertClose(Conv.builder(kernel).bias(bias).backend(CpuBackend.instance()).build().apply(x).data(),
                     first.data());
 
@@ -118,37 +99,37 @@ class DeviceTensorTest {
 
     @Test
     void closedObjectsFailLoudly() {
-        DeviceTensor tensor = backend.upload(random(new int[] {4}, 9));
+        DeviceTensor tensor = opencl.backend().upload(random(new int[] {4}, 9));
         tensor.close();
         assertTrue(tensor.isClosed());
         IllegalStateException closedTensor = assertThrows(IllegalStateException.class, tensor::download);
         assertTrue(closedTensor.getMessage().contains("closed"), closedTensor.getMessage());
         tensor.close(); // idempotent
 
-        DeviceTensor orphan = backend.upload(random(new int[] {4}, 10));
-        backend.close();
+        DeviceTensor orphan = opencl.backend().upload(random(new int[] {4}, 10));
+        opencl.backend().close();
         assertTrue(orphan.isClosed(), "closing the backend releases tensors still open on it");
         assertThrows(IllegalStateException.class, orphan::download);
-        assertThrows(IllegalStateException.class, () -> backend.upload(Tensor.zeros(1)));
-        assertThrows(IllegalStateException.class, () -> backend.forward(
+        assertThrows(IllegalStateException.class, () -> opencl.backend().upload(Tensor.zeros(1)));
+        assertThrows(IllegalStateException.class, () -> opencl.backend().forward(
                 ConvSpec.defaults().resolve(new int[] {3, 1}, new int[] {1, 1, 1}), new float[3], new float[1], null,
                 new float[3]));
-        assertFalse(backend.name().isEmpty());
+        assertFalse(opencl.backend().name().isEmpty());
     }
 
     @Test
     void operandsFromAnotherBackendOrOfTheWrongShapeAreRefused() {
-        try (OpenClBackend other = OpenClBackend.create(backend.device());
+        try (OpenClBackend other = OpenClBackend.create(opencl.backend().device());
                 DeviceTensor foreign = other.upload(Tensor.zeros(1, 4, 2));
-                DeviceTensor x = backend.upload(Tensor.zeros(1, 4, 2));
-                DeviceTensor k = backend.upload(Tensor.zeros(3, 2, 2));
-                DeviceTensor wrong = backend.allocate(1, 5, 2)) {
+                DeviceTensor x = opencl.backend().upload(Tensor.zeros(1, 4, 2));
+                DeviceTensor k = opencl.backend().upload(Tensor.zeros(3, 2, 2));
+                DeviceTensor wrong = opencl.backend().allocate(1, 5, 2)) {
             var g = ConvSpec.defaults().resolve(new int[] {1, 4, 2}, new int[] {3, 2, 2});
             IllegalArgumentException mixed = assertThrows(IllegalArgumentException.class,
-                    () -> backend.forward(g, foreign, k, null, wrong));
+                    () -> opencl.backend().forward(g, foreign, k, null, wrong));
             assertTrue(mixed.getMessage().contains("another backend"), mixed.getMessage());
             IllegalArgumentException shape = assertThrows(IllegalArgumentException.class,
-                    () -> backend.forward(g, x, k, null, wrong));
+                    () -> opencl.backend().forward(g, x, k, null, wrong));
             assertTrue(shape.getMessage().contains("output"), shape.getMessage());
         }
     }

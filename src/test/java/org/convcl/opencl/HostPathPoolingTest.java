@@ -1,6 +1,5 @@
 package org.convcl.opencl;
 
-import org.convcl.opencl.device.OpenClDevice;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,13 +17,11 @@ import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.cpu.CpuBackend;
-import org.convcl.opencl.internal.runtime.NativeResources;
-import org.convcl.testing.OpenClTesting;
+import org.convcl.testing.OpenClBackendPerTest;
 import org.convcl.testing.RandomTensors;
 import org.convcl.testing.Tolerance;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Host-array backward work on an OpenCL backend runs the device path over the caching allocator: after a
@@ -32,23 +29,8 @@ import org.junit.jupiter.api.Test;
  * stale resident copies), and it computes what the Java path computes.
  */
 class HostPathPoolingTest {
-    private OpenClBackend backend;
-    private NativeResources.Counts start;
-
-    @BeforeEach
-    void open() {
-        OpenClDevice device = OpenClTesting.device();
-        start = NativeResources.snapshot();
-        backend = OpenClBackend.create(device);
-    }
-
-    @AfterEach
-    void close() {
-        if (backend != null) {
-            backend.close();
-            assertEquals(start, NativeResources.snapshot(), "every native object is released with the backend");
-        }
-    }
+    @RegisterExtension
+    final OpenClBackendPerTest opencl = new OpenClBackendPerTest();
 
     @Test
     void hostBackwardPassesReuseMemoryAndFollowParametersChangedInPlace() {
@@ -62,19 +44,19 @@ class HostPathPoolingTest {
         ConvTransposeSpec transposeSpec = ConvTransposeSpec.builder().padding(Padding.CIRCULAR).strides(2)
                 .transposeKernel(true).build();
         Tensor x = RandomTensors.uniform(random, 2, 9, 10, 4);
-        try (Conv conv = Conv.builder(kernel).bias(bias).mask(mask).spec(spec).backend(backend).build();
+        try (Conv conv = Conv.builder(kernel).bias(bias).mask(mask).spec(spec).backend(opencl.backend()).build();
                 Conv convOnCpu = Conv.builder(kernel).bias(bias).mask(mask).spec(spec)
                         .backend(CpuBackend.instance()).build();
                 ConvTranspose transpose = ConvTranspose.builder(transposeKernel).bias(transposeBias)
-                        .spec(transposeSpec).backend(backend).build();
+                        .spec(transposeSpec).backend(opencl.backend()).build();
                 ConvTranspose transposeOnCpu = ConvTranspose.builder(transposeKernel).bias(transposeBias)
                         .spec(transposeSpec).backend(CpuBackend.instance()).build()) {
             Tensor dy = RandomTensors.uniform(random, conv.geometry(x.shape()).outputShape());
             Tensor transposeDy = RandomTensors.uniform(random, transpose.geometry(x.shape()).outputShape());
             // Device passes first: the layers now keep resident copies, which the in-place changes below make
             // stale (no parametersChanged()); host passes must not use them.
-            try (DeviceTensor deviceX = backend.upload(x); DeviceTensor deviceDy = backend.upload(dy);
-                    DeviceTensor deviceTransposeDy = backend.upload(transposeDy);
+            try (DeviceTensor deviceX = opencl.backend().upload(x); DeviceTensor deviceDy = opencl.backend().upload(dy);
+                    DeviceTensor deviceTransposeDy = opencl.backend().upload(transposeDy);
                     DeviceGradients convGradients = conv.backward(deviceX, deviceDy);
                     DeviceGradients transposeGradients = transpose.backward(deviceX, deviceTransposeDy)) {
                 convGradients.download();
@@ -82,8 +64,8 @@ class HostPathPoolingTest {
             }
             conv.backward(x, dy);
             transpose.backward(x, transposeDy);
-            long created = backend.buffersCreated();
-            long inUse = backend.buffersInUse();
+            long created = opencl.backend().buffersCreated();
+            long inUse = opencl.backend().buffersInUse();
             for (int call = 0; call < 50; call++) {
                 kernel.data()[call % kernel.size()] += 0.5f;
                 transposeKernel.data()[(7 * call) % transposeKernel.size()] -= 0.5f;
@@ -91,13 +73,13 @@ class HostPathPoolingTest {
                 assertClose("transpose call " + call, transposeOnCpu.backward(x, transposeDy),
                         transpose.backward(x, transposeDy));
             }
-            assertEquals(created, backend.buffersCreated(), "50 host backward passes create no device buffer");
-            assertEquals(inUse, backend.buffersInUse(), "and keep none: their tensors went back to the pool");
+            assertEquals(created, opencl.backend().buffersCreated(), "50 host backward passes create no device buffer");
+            assertEquals(inUse, opencl.backend().buffersInUse(), "and keep none: their tensors went back to the pool");
 
             // One execution path: told of the changes, the device pass gives the host pass's bits.
             conv.parametersChanged();
             ConvGradients host = conv.backward(x, dy);
-            try (DeviceTensor deviceX = backend.upload(x); DeviceTensor deviceDy = backend.upload(dy);
+            try (DeviceTensor deviceX = opencl.backend().upload(x); DeviceTensor deviceDy = opencl.backend().upload(dy);
                     DeviceGradients onDevice = conv.backward(deviceX, deviceDy)) {
                 ConvGradients device = onDevice.download();
                 assertArrayEquals(host.dx().data(), device.dx().data());
@@ -118,18 +100,19 @@ class HostPathPoolingTest {
         float[] padded = RandomTensors.uniform(random, edges.paddedShape()).data();
         float[] bias = RandomTensors.uniform(random, edges.channels()).data();
         Results expected = run(CpuBackend.instance(), g, edges, input, outputGradient, padded, bias);
-        run(backend, g, edges, input, outputGradient, padded, bias);
-        long created = backend.buffersCreated();
-        long inUse = backend.buffersInUse();
+        run(opencl.backend(), g, edges, input, outputGradient, padded, bias);
+        long created = opencl.backend().buffersCreated();
+        long inUse = opencl.backend().buffersInUse();
         for (int round = 0; round < 50; round++) {
-            Results got = run(backend, g, edges, input, outputGradient, padded, bias);
+            Results got = run(opencl.backend(), g, edges, input, outputGradient, padded, bias);
             assertClose("kernel gradient", expected.kernelGradient(), got.kernelGradient());
             assertClose("bias gradient", expected.biasGradient(), got.biasGradient());
             assertArrayEquals(expected.padded(), got.padded(), "pad copies values");
             assertClose("fold", expected.folded(), got.folded());
         }
-        assertEquals(created, backend.buffersCreated(), "50 rounds of host-array operations create no device buffer");
-        assertEquals(inUse, backend.buffersInUse(), "and keep none");
+        assertEquals(created, opencl.backend().buffersCreated(),
+                "50 rounds of host-array operations create no device buffer");
+        assertEquals(inUse, opencl.backend().buffersInUse(), "and keep none");
     }
 
     private record Results(float[] kernelGradient, float[] biasGradient, float[] padded, float[] folded) {

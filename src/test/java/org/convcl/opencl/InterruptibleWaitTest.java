@@ -9,22 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.convcl.nn.Conv;
 import org.convcl.Tensor;
-import org.convcl.opencl.internal.runtime.Cl;
 import org.convcl.opencl.internal.runtime.ClEvents;
-import org.convcl.testing.OpenClTesting;
-import org.convcl.testing.RandomTensors;
 import org.jocl.CL;
 import org.jocl.cl_event;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -44,35 +38,19 @@ class InterruptibleWaitTest {
      */
     private static final long WAITER_CPU_MS = 10;
 
-    private OpenClBackend backend;
-    private Conv layer;
-    private Tensor x;
-
-    @BeforeEach
-    void open() {
-        backend = OpenClBackend.create(OpenClTesting.device());
-        SplittableRandom random = new SplittableRandom(31);
-        x = RandomTensors.uniform(random, 2, 9, 9, 4);
-        layer = Conv.builder(RandomTensors.uniform(random, 3, 3, 4, 5)).bias(RandomTensors.uniform(random, 5))
-                .backend(backend).build();
-    }
-
-    @AfterEach
-    void close() {
-        layer.close();
-        backend.close();
-    }
+    @RegisterExtension
+    final GatedLayerFixture gated = new GatedLayerFixture(31);
 
     @Test
     void aWaiterSleepsUntilTheWorkEndsThenSeesItsResult() throws Exception {
-        Tensor expected = layer.apply(x);
-        try (DeviceTensor input = backend.upload(x)) {
-            layer.apply(input).await().close(); // the layer's weights go up now, not behind the gate
-            cl_event gate = userEvent();
+        Tensor expected = gated.layer().apply(gated.x());
+        try (DeviceTensor input = gated.backend().upload(gated.x())) {
+            gated.layer().apply(input).await().close(); // the layer's weights go up now, not behind the gate
+            cl_event gate = gated.userEvent();
             boolean opened = false;
             try {
-                backend.context().barrier(gate);
-                try (DeviceTensor output = layer.apply(input)) {
+                gated.backend().context().barrier(gate);
+                try (DeviceTensor output = gated.layer().apply(input)) {
                     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
                     AtomicBoolean waiting = new AtomicBoolean();
                     CompletableFuture<Long> waiterCpu = new CompletableFuture<>();
@@ -108,12 +86,12 @@ class InterruptibleWaitTest {
 
     @Test
     void anInterruptedWaiterStopsAtOnceWithItsFlagKept() throws Exception {
-        try (DeviceTensor input = backend.upload(x)) {
-            layer.apply(input).await().close(); // the layer's weights go up now, not behind the gate
-            cl_event gate = userEvent();
+        try (DeviceTensor input = gated.backend().upload(gated.x())) {
+            gated.layer().apply(input).await().close(); // the layer's weights go up now, not behind the gate
+            cl_event gate = gated.userEvent();
             try {
-                backend.context().barrier(gate);
-                try (DeviceTensor output = layer.apply(input)) {
+                gated.backend().context().barrier(gate);
+                try (DeviceTensor output = gated.layer().apply(input)) {
                     CompletableFuture<Throwable> outcome = new CompletableFuture<>();
                     AtomicBoolean flagKept = new AtomicBoolean();
                     Thread waiter = new Thread(() -> {
@@ -144,7 +122,7 @@ class InterruptibleWaitTest {
                 ClEvents.release(gate);
             }
         }
-        backend.finish();
+        gated.backend().finish();
     }
 
     /**
@@ -154,10 +132,10 @@ class InterruptibleWaitTest {
      */
     @Test
     void aFailureReportedWhileWaitingIsThrownNamingTheCall() throws Exception {
-        try (DeviceTensor input = backend.upload(x); DeviceTensor output = layer.apply(input)) {
-            backend.finish();
-            cl_event failing = userEvent();
-            backend.record(output, new Production(failing, () -> "convolution under test"));
+        try (DeviceTensor input = gated.backend().upload(gated.x()); DeviceTensor output = gated.layer().apply(input)) {
+            gated.backend().finish();
+            cl_event failing = gated.userEvent();
+            gated.backend().record(output, new Production(failing, () -> "convolution under test"));
             CompletableFuture<Throwable> outcome = new CompletableFuture<>();
             Thread waiter = new Thread(() -> {
                 try {
@@ -176,12 +154,8 @@ class InterruptibleWaitTest {
             assertInstanceOf(OpenClException.class, thrown);
             assertTrue(thrown.getMessage().startsWith("the asynchronous work of convolution under test (writing "
                     + output + ") failed: CL_OUT_OF_RESOURCES"), thrown.getMessage());
-            OpenClException finished = assertThrows(OpenClException.class, backend::finish);
+            OpenClException finished = assertThrows(OpenClException.class, gated.backend()::finish);
             assertTrue(finished.getMessage().contains("convolution under test"), finished.getMessage());
         }
-    }
-
-    private cl_event userEvent() {
-        return Cl.call("clCreateUserEvent", () -> CL.clCreateUserEvent(backend.context().handle(), null));
     }
 }
