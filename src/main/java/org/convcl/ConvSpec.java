@@ -24,18 +24,12 @@ public final class ConvSpec {
         this.strides = checkedPositive("strides", builder.strides);
         this.inputDilation = checkedPositive("inputDilation", builder.inputDilation);
         this.kernelDilation = checkedPositive("kernelDilation", builder.kernelDilation);
-        if (builder.padding == null) {
-            throw new IllegalArgumentException("padding: got null; expected a Padding");
-        }
-        this.padding = builder.padding;
+        this.padding = checkedPadding(builder.padding);
         if (builder.groups < 1) {
             throw new IllegalArgumentException("groups: got " + builder.groups + "; feature groups must be >= 1");
         }
         this.groups = builder.groups;
-        if (builder.precision == null) {
-            throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
-        }
-        this.precision = builder.precision;
+        this.precision = checkedPrecision(builder.precision);
     }
 
     /** The defaults of flax nnx.Conv: stride 1, SAME padding, no dilation, one group. */
@@ -132,7 +126,8 @@ public final class ConvSpec {
                 + " for a " + rank + "-d kernel; give one int or exactly " + rank);
     }
 
-    private static int[] checkedPositive(String name, int[] values) {
+    /** A copy of a per-dim setting, refused when it has no values or one below 1; ConvTransposeSpec's rule too. */
+    static int[] checkedPositive(String name, int[] values) {
         if (values == null || values.length == 0) {
             throw new IllegalArgumentException(name + ": got no values; give one int or one per spatial dim");
         }
@@ -143,6 +138,22 @@ public final class ConvSpec {
             }
         }
         return values.clone();
+    }
+
+    /** The padding, refused when null; ConvTransposeSpec's rule too. */
+    static Padding checkedPadding(Padding padding) {
+        if (padding == null) {
+            throw new IllegalArgumentException("padding: got null; expected a Padding");
+        }
+        return padding;
+    }
+
+    /** The precision, refused when null; ConvTransposeSpec's rule too. */
+    static Precision checkedPrecision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
+        }
+        return precision;
     }
 
     @Override

@@ -20,17 +20,11 @@ public final class ConvTransposeSpec {
     private final Precision precision;
 
     private ConvTransposeSpec(Builder builder) {
-        this.strides = checkedPositive("strides", builder.strides);
-        this.kernelDilation = checkedPositive("kernelDilation", builder.kernelDilation);
-        if (builder.padding == null) {
-            throw new IllegalArgumentException("padding: got null; expected a Padding");
-        }
-        this.padding = builder.padding;
+        this.strides = ConvSpec.checkedPositive("strides", builder.strides);
+        this.kernelDilation = ConvSpec.checkedPositive("kernelDilation", builder.kernelDilation);
+        this.padding = ConvSpec.checkedPadding(builder.padding);
         this.transposeKernel = builder.transposeKernel;
-        if (builder.precision == null) {
-            throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
-        }
-        this.precision = builder.precision;
+        this.precision = ConvSpec.checkedPrecision(builder.precision);
     }
 
     /** flax's defaults: stride 1, SAME padding, no kernel dilation, kernel not transposed. */
@@ -86,19 +80,6 @@ public final class ConvTransposeSpec {
         ConvSpec.perDim("strides", strides, rank);
         ConvSpec.perDim("kernelDilation", kernelDilation, rank);
         ConvSpec.checkExplicitPaddingRank(padding, rank);
-    }
-
-    private static int[] checkedPositive(String name, int[] values) {
-        if (values == null || values.length == 0) {
-            throw new IllegalArgumentException(name + ": got no values; give one int or one per spatial dim");
-        }
-        for (int value : values) {
-            if (value < 1) {
-                throw new IllegalArgumentException(name + ": got " + Arrays.toString(values)
-                        + "; every value must be >= 1");
-            }
-        }
-        return values.clone();
     }
 
     @Override

@@ -29,13 +29,10 @@ import picocli.CommandLine.Option;
                 + "channels-first: X (*batch, Cin, *spatial), K (Cout, Cin/G, *k), Y (*batch, Cout, *out_spatial).",
             "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B, as jax "
                 + "differentiates nnx.Conv.",
-            "Inputs are .npy float32 or float64, either byte order, C order. Outputs are written as "
-                + "little-endian float32 .npy.",
+            LayerCommand.FILE_FORMATS,
             ""},
         footerHeading = "%nExit codes:%n",
-        footer = {"  0  success: Y (and the gradients asked for) written",
-            "  1  reading or writing a file failed once begun (no output is written)",
-            "  2  invalid option, configuration, file path or input file content (no output is written)",
+        footer = {LayerCommand.EXIT_CODES,
             "", "Examples:",
             "  convcl conv --input x.npy --kernel k.npy --padding=-2:1,0:-3 --output y.npy",
             "  convcl conv --layout channels-first --input nchw.npy --kernel oihw.npy --output y.npy",
@@ -81,12 +78,6 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     private int groups;
 
     @Mixin
-    private LayoutOption layoutOption;
-
-    @Mixin
-    private PrecisionOption precisionOption;
-
-    @Mixin
     private LayerRun run;
 
     @ArgGroup(exclusive = false, validate = false, heading = GradientOutputs.HEADING)
@@ -110,9 +101,9 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
                 .inputDilation(PerDimInts.parse("--input-dilation", inputDilation))
                 .kernelDilation(kernelDilation.parse())
                 .groups(groups)
-                .precision(precisionOption.parse())
+                .precision(run.precision())
                 .build();
-        layout = layoutOption.parse();
+        layout = run.layout();
     }
 
     @Override

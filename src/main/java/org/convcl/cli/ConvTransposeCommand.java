@@ -30,13 +30,10 @@ import picocli.CommandLine.Option;
                 + "--layout channels-first: X (*batch, Cin, *spatial), K PyTorch's (Cin, Cout, *k) with or without "
                 + "--transpose-kernel, Y (*batch, Cout, *out_spatial).",
             "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B.",
-            "Inputs are .npy float32 or float64, either byte order, C order. Outputs are written as "
-                + "little-endian float32 .npy.",
+            LayerCommand.FILE_FORMATS,
             ""},
         footerHeading = "%nExit codes:%n",
-        footer = {"  0  success: Y (and the gradients asked for) written",
-            "  1  reading or writing a file failed once begun (no output is written)",
-            "  2  invalid option, configuration, file path or input file content (no output is written)",
+        footer = {LayerCommand.EXIT_CODES,
             "", "Examples:",
             "  convcl conv-transpose --input x.npy --kernel k.npy --strides 2 --output y.npy",
             "  convcl conv-transpose --input x.npy --kernel k.npy --strides 2 --padding circular \\",
@@ -78,12 +75,6 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
     private boolean transposeKernel;
 
     @Mixin
-    private LayoutOption layoutOption;
-
-    @Mixin
-    private PrecisionOption precisionOption;
-
-    @Mixin
     private LayerRun run;
 
     @ArgGroup(exclusive = false, validate = false, heading = GradientOutputs.HEADING)
@@ -105,9 +96,9 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
                 .padding(Padding.parse(padding))
                 .kernelDilation(kernelDilation.parse())
                 .transposeKernel(transposeKernel)
-                .precision(precisionOption.parse())
+                .precision(run.precision())
                 .build();
-        layout = layoutOption.parse();
+        layout = run.layout();
     }
 
     @Override

@@ -16,6 +16,7 @@ import org.convcl.demo.GridRenderer;
 import org.convcl.demo.Knobs;
 import org.convcl.demo.Panel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -52,9 +53,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "PNG", description = "Where to write the grid.")
     private Path output;
 
-    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
-            description = "Where to compute (see convcl conv --help). Default: ${DEFAULT-VALUE}.")
-    private String backend;
+    @Mixin
+    private BackendOption backend;
 
     @Override
     public Integer call() {
@@ -62,7 +62,7 @@ final class DemoCommand implements Callable<Integer> {
         if (System.getProperty("java.awt.headless") == null) {
             System.setProperty("java.awt.headless", "true");
         }
-        BackendChoice choice = BackendChoice.parse(backend);
+        BackendChoice choice = backend.parse();
         Tensor gray = GrayImages.fitForDemo(GrayImages.toTensor(readImage()), image == null ? "image" : "--image "
                 + image);
         checkOutputLocation();

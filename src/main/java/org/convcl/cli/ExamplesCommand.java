@@ -12,6 +12,7 @@ import org.convcl.nn.Backends;
 import org.convcl.backend.ConvBackend;
 import org.convcl.cli.SeedExamples.Example;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -34,9 +35,8 @@ final class ExamplesCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
-    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
-            description = "Where to compute (see convcl conv --help). Default: ${DEFAULT-VALUE}.")
-    private String backend;
+    @Mixin
+    private BackendOption backend;
 
     @Option(names = "--repeats", paramLabel = "N", defaultValue = "20",
             description = "Timed runs per example; the median is printed. Default: ${DEFAULT-VALUE}.")
@@ -51,7 +51,7 @@ final class ExamplesCommand implements Callable<Integer> {
         if (repeats < 1) {
             throw new IllegalArgumentException("--repeats: got " + repeats + "; it must be >= 1");
         }
-        BackendChoice choice = BackendChoice.parse(backend);
+        BackendChoice choice = backend.parse();
         ConvBackend selected = Backends.select(choice);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("convcl %s: flax nnx.Conv seed examples on random data (seed %d), backend %s, median of %d "

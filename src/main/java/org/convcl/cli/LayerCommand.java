@@ -13,15 +13,23 @@ import org.convcl.backend.ConvBackend;
  * builds here, and keeps what it parsed or read for {@link #layer}.
  *
  * <p>The options the two commands share are declared once, as picocli mixins: {@link InputOption},
- * {@link BiasOption}, {@link KernelDilationOption}, {@link LayoutOption}, {@link PrecisionOption} and {@link LayerRun}
- * ({@code --backend},
- * {@code --output}).
+ * {@link BiasOption}, {@link KernelDilationOption} and {@link LayerRun} ({@link LayoutOption},
+ * {@link PrecisionOption}, {@code --backend}, {@code --output}).
  * Picocli lists a mixin's options at the place the mixin is declared, and the shared options alternate with
  * each command's own ({@code --kernel}, whose layout and so whose help differ, comes between {@code --input} and
  * {@code --bias}); so each shared run of options is a mixin of its own, declared where its options belong in
  * the help, the synopsis and the "Missing required options" message.
  */
 interface LayerCommand {
+
+    /** The help's paragraph on file formats, the same for both commands. */
+    String FILE_FORMATS = "Inputs are .npy float32 or float64, either byte order, C order. Outputs are written as "
+            + "little-endian float32 .npy.";
+
+    /** The help's exit codes, the same for both commands; picocli makes each %n a line break. */
+    String EXIT_CODES = "  0  success: Y (and the gradients asked for) written%n"
+            + "  1  reading or writing a file failed once begun (no output is written)%n"
+            + "  2  invalid option, configuration, file path or input file content (no output is written)";
 
     /**
      * Parses and checks the command's own settings (strides, padding, ...) into its spec. Called after the

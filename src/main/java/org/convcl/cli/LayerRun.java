@@ -1,17 +1,20 @@
 package org.convcl.cli;
 
 import java.nio.file.Path;
+import org.convcl.Layout;
+import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.BackendChoice;
 import org.convcl.nn.Backends;
 import org.convcl.backend.cpu.CpuBackend;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code --backend} and {@code --output}, a picocli mixin that {@code conv} and {@code conv-transpose} declare
- * after their own options (see {@link LayerCommand}), and the run the two commands share, so that its order,
+ * {@code --layout}, {@code --precision}, {@code --backend} and {@code --output}, a picocli mixin that {@code conv}
+ * and {@code conv-transpose} declare after their own options (see {@link LayerCommand}), and the run the two commands share, so that its order,
  * which is the CLI's contract, is written once: every setting and every input is checked before a backend is
  * chosen or anything is computed, and the outputs are written last, all or none ({@link OutputFiles}), so a
  * failure never leaves an output file behind (nor touches one that existed).
@@ -20,6 +23,14 @@ import picocli.CommandLine.Spec;
  * a non-validating group twice in the synopsis when the group comes from a mixin (picocli issue 2341).
  */
 final class LayerRun {
+    // Mixins of their own (--precision serves bench and tune too), declared first so that the help lists them
+    // before --backend.
+    @Mixin
+    private LayoutOption layoutOption;
+
+    @Mixin
+    private PrecisionOption precisionOption;
+
     @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
             description = "Where to compute: auto (an OpenCL GPU when there is one, else Java), cpu (pure "
                     + "Java) or opencl. Default: ${DEFAULT-VALUE}.")
@@ -32,6 +43,16 @@ final class LayerRun {
     /** The command this mixin was given to: usage errors name it. */
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
+
+    /** The {@code --layout} given; refused as {@link LayoutOption#parse} says. */
+    Layout layout() {
+        return layoutOption.parse();
+    }
+
+    /** The {@code --precision} given; refused as {@link PrecisionOption#parse} says. */
+    Precision precision() {
+        return precisionOption.parse();
+    }
 
     /**
      * Runs the layer of {@code layerCommand} on X, K and B and writes Y (and the gradients asked for), in the

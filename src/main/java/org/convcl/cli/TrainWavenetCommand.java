@@ -7,6 +7,7 @@ import org.convcl.backend.BackendChoice;
 import org.convcl.nn.Backends;
 import org.convcl.examples.WaveNetTraining;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -43,9 +44,8 @@ final class TrainWavenetCommand implements Callable<Integer> {
             description = "Seed of the signal's phases and the initial weights. Default: ${DEFAULT-VALUE}.")
     private long seed;
 
-    @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
-            description = "Where to compute (see convcl conv --help). Default: ${DEFAULT-VALUE}.")
-    private String backend;
+    @Mixin
+    private BackendOption backend;
 
     @Override
     public Integer call() {
@@ -56,7 +56,7 @@ final class TrainWavenetCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--learning-rate: got " + learningRate + "; it must be a finite "
                     + "number > 0");
         }
-        BackendChoice choice = BackendChoice.parse(backend);
+        BackendChoice choice = backend.parse();
         PrintWriter out = spec.commandLine().getOut();
         List<Double> losses = WaveNetTraining.train(steps, learningRate, seed, Backends.select(choice), out);
         double first = losses.get(0);
