@@ -2,9 +2,12 @@ package org.convcl.backend;
 
 import org.convcl.backend.internal.CpuGradients;
 import org.convcl.backend.internal.CpuEdges;
+import org.convcl.backend.internal.HostPooling;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.PoolGeometry;
+import org.convcl.PoolOp;
 
 /**
  * A place where convolutions run: the pure-Java {@link CpuBackend} or an OpenCL device. Arrays are laid out
@@ -81,6 +84,29 @@ public interface ConvBackend extends AutoCloseable {
      */
     default void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
         CpuEdges.fold(padding, padded, bias, source);
+    }
+
+    /**
+     * Overwrites {@code output} {@code (*batch, *outSpatial, C)} with the pooling {@code op} of {@code input}
+     * {@code (*batch, *spatial, C)}, both channels-last, as {@link PoolGeometry} defines it (flax's
+     * {@code max_pool}, {@code avg_pool}, {@code min_pool}).
+     *
+     * <p>Every backend runs this on the host for now ({@code HostPooling.forward}).
+     */
+    default void poolForward(PoolOp op, PoolGeometry geometry, float[] input, float[] output) {
+        HostPooling.forward(op, geometry, input, output);
+    }
+
+    /**
+     * Overwrites {@code inputGradient} (the input's shape) with the gradient of
+     * {@code sum(pool(input) * outputGradient)} with respect to {@code input}, as jax differentiates the
+     * pooling ({@link PoolGeometry} says which element of a window a MAX or MIN gradient goes to).
+     *
+     * <p>Every backend runs this on the host for now ({@code HostPooling.backward}).
+     */
+    default void poolBackward(PoolOp op, PoolGeometry geometry, float[] input, float[] outputGradient,
+            float[] inputGradient) {
+        HostPooling.backward(op, geometry, input, outputGradient, inputGradient);
     }
 
     /**
