@@ -25,6 +25,8 @@ import org.convcl.ConvTransposeSpec;
 import org.convcl.EdgeMode;
 import org.convcl.EdgePadding;
 import org.convcl.Padding;
+import org.convcl.PoolGeometry;
+import org.convcl.PoolSpec;
 import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
@@ -174,6 +176,9 @@ class NullArgumentSweepTest {
         samples.put(ConvTransposeSpec.class, ConvTransposeSpec::defaults);
         samples.put(ConvTransposeSpec.Builder.class, ConvTransposeSpec::builder);
         samples.put(Padding.class, () -> Padding.SAME);
+        samples.put(PoolSpec.class, () -> PoolSpec.builder().window(1).build());
+        samples.put(PoolSpec.Builder.class, () -> PoolSpec.builder().window(1));
+        samples.put(PoolGeometry.class, () -> PoolSpec.builder().window(1).build().resolve(new int[] {1, 1, 1}));
         samples.put(Precision.class, () -> Precision.HIGHEST);
         samples.put(EdgeMode.class, () -> EdgeMode.ZERO);
         samples.put(ConvGeometry.class, () -> ConvSpec.defaults().resolve(new int[] {1, 1, 1}, new int[] {1, 1, 1}));
