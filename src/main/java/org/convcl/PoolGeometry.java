@@ -13,9 +13,10 @@ import java.util.Arrays;
  * it goes to one element per window, chosen as XLA's {@code select_and_scatter_add} chooses with {@code ge}
  * (MAX) or {@code le} (MIN): scanning the window's real elements in row-major order (padding is never chosen),
  * the choice starts at the first and moves to a later element whenever {@code chosen >= element} (MAX;
- * {@code <=} for MIN) is false. So on ties the first element wins; since every comparison with NaN is false, a
- * NaN element takes the choice from the one before it and gives it to the next, and the gradient goes to the
- * element the scan ends on (a NaN only if it is the last one the scan moves to). A window holding only padding
+ * {@code <=} for MIN) is false. So on ties the first element wins. Every comparison with NaN is false, so the
+ * choice moves onto each NaN and off it onto the element after it: in a window holding NaN, the gradient goes to
+ * the first largest (MAX; smallest for MIN) of the elements after its last NaN, or to that NaN when it is the
+ * window's last real element (while the forward value is NaN). A window holding only padding
  * gives {@code -inf} (MAX), {@code +inf} (MIN) or, for AVG without {@code countIncludePad}, {@code 0/0 = NaN}, and
  * passes no gradient on.
  *
@@ -43,6 +44,14 @@ public final class PoolGeometry {
         this.padHi = padHi;
         this.countIncludePad = spec.countIncludePad();
         int rank = window.length;
+        long windowSize = 1;
+        for (int size : window) {
+            windowSize *= size;
+            if (windowSize > ConvGeometry.MAX_ELEMENTS) {
+                throw new IllegalArgumentException("window: " + Arrays.toString(window) + " holds more than "
+                        + ConvGeometry.MAX_ELEMENTS + " elements, the most a window may hold");
+            }
+        }
         this.outSpatial = new int[rank];
         for (int d = 0; d < rank; d++) {
             long padded = (long) inSpatial[d] + padLo[d] + padHi[d];

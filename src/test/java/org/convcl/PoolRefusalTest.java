@@ -37,6 +37,12 @@ class PoolRefusalTest {
         refused(() -> window(8, 4).padding(Padding.pairs(new int[] {1, 1}, new int[] {0, 0})).build().resolve(input),
                 "window", "8");
         refused(() -> window(2).padding(Padding.SAME).build().resolve(new int[] {0, 1}), "window", "2");
+        int big = 1 << 16;
+        int fits = (int) (ConvGeometry.MAX_ELEMENTS / big);
+        PoolSpec.Builder huge = window(big, fits).padding(Padding.pairs(new int[] {0, big}, new int[] {0, fits}));
+        assertArrayEquals(new int[] {big, fits}, huge.build().resolve(new int[] {1, 1, 0}).window());
+        refused(() -> huge.window(big, fits + 1).padding(Padding.pairs(new int[] {0, big}, new int[] {0, fits + 1}))
+                .build().resolve(new int[] {1, 1, 0}), "window", "more than");
     }
 
     @Test

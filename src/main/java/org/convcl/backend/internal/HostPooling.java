@@ -8,7 +8,7 @@ import org.convcl.PoolOp;
  * Pooling on host arrays, channels-last: the forward pass and its input gradient, with the semantics
  * {@link PoolGeometry} states (flax's pooling over {@code lax.reduce_window}, jax's gradients). Each output
  * position's window is listed once as the input positions it covers (padding left out), then run for every
- * batch entry and channel. Stateless and thread-safe.
+ * batch entry, over each position's channels as one contiguous row. Stateless and thread-safe.
  */
 public final class HostPooling {
     private HostPooling() {
@@ -21,31 +21,29 @@ public final class HostPooling {
         HostOperands.length("output", output, geometry.outputShape());
         Windows windows = new Windows(geometry);
         int channels = geometry.channels();
-        float include = (float) windows.size;
-        for (int b = 0; b < geometry.batch(); b++) {
-            for (int o = 0; o < windows.outCount; o++) {
-                int[] taps = windows.taps[o];
-                int outBase = (b * windows.outCount + o) * channels;
-                for (int c = 0; c < channels; c++) {
-                    int inBase = b * windows.inCount * channels + c;
-                    float value;
-                    if (op == PoolOp.AVG) {
-                        float sum = 0f;
-                        for (int tap : taps) {
-                            sum += input[inBase + tap * channels];
-                        }
-                        value = sum / (geometry.countIncludePad() ? include : (float) taps.length);
-                    } else {
-                        value = op == PoolOp.MAX ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
-                        for (int tap : taps) {
-                            float x = input[inBase + tap * channels];
+        float[] acc = new float[channels];
+        float init = op == PoolOp.MAX ? Float.NEGATIVE_INFINITY : op == PoolOp.MIN ? Float.POSITIVE_INFINITY : 0f;
+        for (int o = 0; o < windows.outCount; o++) {
+            int taps = windows.fill(o);
+            float divisor = geometry.countIncludePad() ? (float) windows.size : (float) taps;
+            for (int b = 0; b < geometry.batch(); b++) {
+                Arrays.fill(acc, init);
+                int inBase = b * windows.inCount * channels;
+                for (int t = 0; t < taps; t++) {
+                    int row = inBase + windows.taps[t] * channels;
+                    for (int c = 0; c < channels; c++) {
+                        float x = input[row + c];
+                        if (op == PoolOp.AVG) {
+                            acc[c] += x;
+                        } else if (Float.isNaN(x) || (op == PoolOp.MAX ? x > acc[c] : x < acc[c])) {
                             // lax.max / lax.min: NaN propagates, and a NaN once taken stays.
-                            if (Float.isNaN(x) || (op == PoolOp.MAX ? x > value : x < value)) {
-                                value = x;
-                            }
+                            acc[c] = x;
                         }
                     }
-                    output[outBase + c] = value;
+                }
+                int outBase = (b * windows.outCount + o) * channels;
+                for (int c = 0; c < channels; c++) {
+                    output[outBase + c] = op == PoolOp.AVG ? acc[c] / divisor : acc[c];
                 }
             }
         }
@@ -64,47 +62,49 @@ public final class HostPooling {
         Arrays.fill(inputGradient, 0f);
         Windows windows = new Windows(geometry);
         int channels = geometry.channels();
-        float include = (float) windows.size;
-        for (int b = 0; b < geometry.batch(); b++) {
-            for (int o = 0; o < windows.outCount; o++) {
-                int[] taps = windows.taps[o];
-                if (taps.length == 0) {
+        int[] chosen = new int[channels];
+        float[] chosenValue = new float[channels];
+        for (int o = 0; o < windows.outCount; o++) {
+            int taps = windows.fill(o);
+            if (taps == 0) {
+                continue;
+            }
+            float divisor = geometry.countIncludePad() ? (float) windows.size : (float) taps;
+            for (int b = 0; b < geometry.batch(); b++) {
+                int inBase = b * windows.inCount * channels;
+                int outBase = (b * windows.outCount + o) * channels;
+                if (op == PoolOp.AVG) {
+                    for (int t = 0; t < taps; t++) {
+                        int row = inBase + windows.taps[t] * channels;
+                        for (int c = 0; c < channels; c++) {
+                            inputGradient[row + c] += outputGradient[outBase + c] / divisor;
+                        }
+                    }
                     continue;
                 }
-                int outBase = (b * windows.outCount + o) * channels;
+                // XLA's select_and_scatter_add with ge (MAX) or le (MIN): the choice starts at the first real
+                // element and moves to a later one whenever the comparison with the chosen is false (ties keep
+                // the first; any comparison with NaN is false, so it moves).
+                int first = inBase + windows.taps[0] * channels;
                 for (int c = 0; c < channels; c++) {
-                    int inBase = b * windows.inCount * channels + c;
-                    float dy = outputGradient[outBase + c];
-                    if (op == PoolOp.AVG) {
-                        float share = dy / (geometry.countIncludePad() ? include : (float) taps.length);
-                        for (int tap : taps) {
-                            inputGradient[inBase + tap * channels] += share;
+                    chosen[c] = first + c;
+                    chosenValue[c] = input[first + c];
+                }
+                for (int t = 1; t < taps; t++) {
+                    int row = inBase + windows.taps[t] * channels;
+                    for (int c = 0; c < channels; c++) {
+                        float x = input[row + c];
+                        if (!(op == PoolOp.MAX ? chosenValue[c] >= x : chosenValue[c] <= x)) {
+                            chosen[c] = row + c;
+                            chosenValue[c] = x;
                         }
-                    } else {
-                        inputGradient[inBase + chosen(op, input, inBase, channels, taps) * channels] += dy;
                     }
+                }
+                for (int c = 0; c < channels; c++) {
+                    inputGradient[chosen[c]] += outputGradient[outBase + c];
                 }
             }
         }
-    }
-
-    /**
-     * The tap XLA's {@code select_and_scatter_add} picks with {@code ge} (MAX) or {@code le} (MIN): the choice
-     * moves to a later element whenever the comparison with the chosen one is false (ties keep the first; any
-     * comparison with NaN is false, so it moves).
-     */
-    private static int chosen(PoolOp op, float[] input, int inBase, int channels, int[] taps) {
-        int chosen = taps[0];
-        float chosenValue = input[inBase + chosen * channels];
-        for (int i = 1; i < taps.length; i++) {
-            float x = input[inBase + taps[i] * channels];
-            boolean keep = op == PoolOp.MAX ? chosenValue >= x : chosenValue <= x;
-            if (!keep) {
-                chosen = taps[i];
-                chosenValue = x;
-            }
-        }
-        return chosen;
     }
 
     private static void check(PoolOp op, PoolGeometry geometry) {
@@ -116,46 +116,62 @@ public final class HostPooling {
         }
     }
 
-    /** For each output position, the flat spatial indices of the real input elements its window covers. */
+    /**
+     * The windows of a geometry: {@link #fill} lists, for one output position, the flat spatial indices of the
+     * real input elements its window covers, in row-major window order (padding left out).
+     */
     private static final class Windows {
         final int inCount;
         final int outCount;
         final int size;
-        final int[][] taps;
+        /** The last {@link #fill}'s indices. */
+        final int[] taps;
+        private final int[] in;
+        private final int[] out;
+        private final int[] window;
+        private final int[] strides;
+        private final int[] lo;
+        private final int[] outIndex;
+        private final int[] tapIndex;
 
         Windows(PoolGeometry g) {
-            int rank = g.rank();
-            int[] in = g.inSpatial();
-            int[] out = g.outSpatial();
-            int[] window = g.window();
-            int[] strides = g.strides();
-            int[] lo = g.padLo();
+            in = g.inSpatial();
+            out = g.outSpatial();
+            window = g.window();
+            strides = g.strides();
+            lo = g.padLo();
             inCount = product(in);
             outCount = product(out);
+            // Only real elements are listed: never more than the window's size or the input's positions.
             size = product(window);
-            taps = new int[outCount][];
-            int[] outIndex = new int[rank];
-            int[] tapIndex = new int[rank];
-            int[] found = new int[size];
-            for (int o = 0; o < outCount; o++) {
-                int count = 0;
-                Arrays.fill(tapIndex, 0);
-                for (int t = 0; t < size; t++) {
-                    int flat = 0;
-                    boolean real = true;
-                    for (int d = 0; d < rank && real; d++) {
-                        long position = (long) outIndex[d] * strides[d] + tapIndex[d] - lo[d];
-                        real = position >= 0 && position < in[d];
-                        flat = flat * in[d] + (int) position;
-                    }
-                    if (real) {
-                        found[count++] = flat;
-                    }
-                    increment(tapIndex, window);
-                }
-                taps[o] = Arrays.copyOf(found, count);
-                increment(outIndex, out);
+            taps = new int[Math.min(size, inCount)];
+            outIndex = new int[in.length];
+            tapIndex = new int[in.length];
+        }
+
+        /** Lists output position {@code o}'s real elements into {@link #taps}; returns how many. */
+        int fill(int o) {
+            int rank = in.length;
+            for (int d = rank - 1, rest = o; d >= 0; d--) {
+                outIndex[d] = rest % out[d];
+                rest /= out[d];
             }
+            int count = 0;
+            Arrays.fill(tapIndex, 0);
+            for (int t = 0; t < size; t++) {
+                int flat = 0;
+                boolean real = true;
+                for (int d = 0; d < rank && real; d++) {
+                    long position = (long) outIndex[d] * strides[d] + tapIndex[d] - lo[d];
+                    real = position >= 0 && position < in[d];
+                    flat = flat * in[d] + (int) position;
+                }
+                if (real) {
+                    taps[count++] = flat;
+                }
+                increment(tapIndex, window);
+            }
+            return count;
         }
 
         private static int product(int[] sizes) {
