@@ -97,6 +97,14 @@ final class GradientOutputs {
      * Call only when {@link #requested()}.
      */
     Tensor readCotangent(InputFiles files, int[] outputShape) {
+        return readCotangent(files, cotangent, outputShape);
+    }
+
+    /**
+     * Reads the {@code --cotangent} file {@code cotangent} and checks it against the output shape, as every
+     * command with a backward pass does (exit 2 naming both shapes).
+     */
+    static Tensor readCotangent(InputFiles files, Path cotangent, int[] outputShape) {
         Tensor ct = files.read(COTANGENT, cotangent);
         if (!Arrays.equals(ct.shape(), outputShape)) {
             throw new IllegalArgumentException(COTANGENT + " " + cotangent + ": shape "

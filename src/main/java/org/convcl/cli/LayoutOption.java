@@ -17,6 +17,11 @@ final class LayoutOption {
 
     /** The layout named, in any letter case; anything else is refused naming the option and the choices. */
     Layout parse() {
+        return parse(text);
+    }
+
+    /** {@link #parse()} for a command that declares {@code --layout} with help of its own ({@code pool}). */
+    static Layout parse(String text) {
         String name = text == null ? "" : text.trim();
         for (Layout layout : Layout.values()) {
             if (layout.toString().equalsIgnoreCase(name)) {

@@ -31,8 +31,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
 @Command(name = "convcl", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv and "
                 + "nnx.ConvTranspose, with gradients, on OpenCL or in pure Java.", ""},
-        subcommands = {ConvCommand.class, ConvTransposeCommand.class, DevicesCommand.class, BenchCommand.class,
-            TuneCommand.class, ExamplesCommand.class, TrainWavenetCommand.class, SoakCommand.class,
+        subcommands = {ConvCommand.class, ConvTransposeCommand.class, PoolCommand.class, DevicesCommand.class,
+            BenchCommand.class, TuneCommand.class, ExamplesCommand.class, TrainWavenetCommand.class, SoakCommand.class,
             DemoCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",

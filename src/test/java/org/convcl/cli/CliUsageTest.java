@@ -114,7 +114,7 @@ class CliUsageTest {
     void helpOnTheToolAndEachCommand() {
         CliRun tool = CliRun.of("--help");
         tool.assertSuccess();
-        for (String command : new String[] {"conv", "conv-transpose", "train-wavenet", "examples"}) {
+        for (String command : new String[] {"conv", "conv-transpose", "pool", "train-wavenet", "examples"}) {
             assertTrue(tool.stdout().contains(command), command + " in " + tool.stdout());
         }
         CliRun conv = CliRun.of("conv", "--help");
