@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * {@code convcl pool}, in-process: Y and dX are the library's {@link Pool} results on the same files, bit for bit,
@@ -186,6 +190,22 @@ class CliPoolTest {
         }
         assertEquals("", help.stderr());
         assertTrue(CliRun.of("--help").stdout().contains("pool"), "the tool's help lists pool");
+    }
+
+    /** docs/cli.md's pool section names every option the command has, read from the command itself. */
+    @Test
+    void theCliPageListsEveryOption() throws Exception {
+        String page = Files.readString(Path.of("docs", "cli.md"));
+        int start = page.indexOf("\n## pool\n");
+        assertTrue(start >= 0, "docs/cli.md has a pool section");
+        int end = page.indexOf("\n## ", start + 1);
+        String section = page.substring(start, end < 0 ? page.length() : end);
+        CommandSpec pool = new CommandLine(new Main()).getSubcommands().get("pool").getCommandSpec();
+        for (OptionSpec option : pool.options()) {
+            if (!option.usageHelp() && !option.versionHelp()) {
+                assertTrue(section.contains("`" + option.longestName() + "`"), option.longestName() + " in " + section);
+            }
+        }
     }
 
     private static void assertSameTensor(String what, Tensor expected, Tensor written) {
