@@ -66,10 +66,10 @@ final class PoolCommand implements Callable<Integer> {
                 + "comma-separated entries, each p (both sides) or lo:hi; none negative. Default: ${DEFAULT-VALUE}."})
     private String padding;
 
-    @Option(names = "--count-include-pad", arity = "1", paramLabel = "true|false", defaultValue = "true",
-            description = "For avg: whether padding counts in the divisor (flax's count_include_pad); max and min "
-                    + "ignore it. Default: ${DEFAULT-VALUE}.")
-    private boolean countIncludePad;
+    @Option(names = "--count-include-pad", arity = "1", paramLabel = "true|false",
+            description = "Only with --op avg: whether padding counts in the divisor (flax's count_include_pad). "
+                    + "Default: true.")
+    private Boolean countIncludePad;
 
     @Option(names = "--layout", paramLabel = "channels-last|channels-first", defaultValue = "channels-last",
             description = "Where the channels are: channels-last (flax's) or channels-first (PyTorch's and ONNX's: "
@@ -94,11 +94,16 @@ final class PoolCommand implements Callable<Integer> {
         PoolGradientOutputs gradient = PoolGradientOutputs.orNone(gradientGroup);
         gradient.checkCombination(command.commandLine());
         PoolOp poolOp = parseOp(op);
+        if (countIncludePad != null && poolOp != PoolOp.AVG) {
+            // Refused rather than ignored: a max or min pool has no divisor, so the flag would mean nothing.
+            throw new IllegalArgumentException("--count-include-pad: given with --op " + op + "; it applies only to "
+                    + "--op avg (flax's avg_pool)");
+        }
         PoolSpec spec = PoolSpec.builder()
                 .window(PerDimInts.parse("--window", window))
                 .strides(PerDimInts.parse("--strides", strides))
                 .padding(Padding.parse(padding))
-                .countIncludePad(countIncludePad)
+                .countIncludePad(countIncludePad == null || countIncludePad)
                 .build();
         Layout chosenLayout = LayoutOption.parse(layout);
         BackendChoice choice = backend.parse();
