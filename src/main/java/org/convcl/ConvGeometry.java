@@ -215,8 +215,7 @@ public final class ConvGeometry {
                 int extent = (kernelSpatial[d] - 1) * kernelDilation[d] + 1;
                 switch (named) {
                     case SAME, SAME_LOWER -> {
-                        long out = Math.floorDiv(inSpatial[d] + (long) strides[d] - 1, strides[d]);
-                        int total = (int) Math.max((out - 1) * strides[d] + extent - inSpatial[d], 0);
+                        int total = samePaddingTotal(inSpatial[d], strides[d], extent);
                         int small = total / 2;
                         lo[d] = named == Padding.SAME ? small : total - small;
                         hi[d] = total - lo[d];
@@ -351,6 +350,16 @@ public final class ConvGeometry {
                     + " with kernelDilation " + kernelDilation + " span " + span + " positions, more than "
                     + Integer.MAX_VALUE + "; sizes that overflow 32-bit indices are refused");
         }
+    }
+
+    /**
+     * jax's {@code padtype_to_pads} for SAME: the padding, both sides together, that gives {@code ceil(size / stride)}
+     * outputs of a window spanning {@code extent} positions (0 when none is needed). Shared by the convolutions and
+     * the pooling windows, whose SAME is the same rule. The caller has checked that the sizes fit an int.
+     */
+    static int samePaddingTotal(int size, int stride, int extent) {
+        long out = Math.floorDiv(size + (long) stride - 1, stride);
+        return (int) Math.max((out - 1) * stride + extent - size, 0);
     }
 
     /** Number of spatial dims n. */

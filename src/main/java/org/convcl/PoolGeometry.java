@@ -96,11 +96,10 @@ public final class PoolGeometry {
         Padding padding = spec.padding();
         if (padding == Padding.SAME) {
             for (int d = 0; d < rank; d++) {
-                // lax.padtype_to_pads: ceil(in / stride) outputs, the smaller half of the padding low.
-                long out = ((long) inSpatial[d] + strides[d] - 1) / strides[d];
-                long total = Math.max((out - 1) * strides[d] + window[d] - inSpatial[d], 0);
-                lo[d] = (int) (total / 2);
-                hi[d] = (int) (total - lo[d]);
+                // The smaller half of the padding low, as for a convolution's SAME.
+                int total = ConvGeometry.samePaddingTotal(inSpatial[d], strides[d], window[d]);
+                lo[d] = total / 2;
+                hi[d] = total - lo[d];
             }
         } else if (padding instanceof Padding.Uniform uniform) {
             Arrays.fill(lo, uniform.amount());

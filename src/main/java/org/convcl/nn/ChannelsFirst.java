@@ -23,6 +23,8 @@ import org.convcl.opencl.OpenClBackend;
 final class ChannelsFirst implements LayerLayout {
     private final boolean transposed;
     private final int rank;
+    /** The activations' channel axis moves, which depend on the rank alone. */
+    private final ChannelAxes.First axes;
     private final int[] kernelShape;
     private final int[] internalKernelShape;
     private final AxisMoves kernelMoves;
@@ -33,6 +35,7 @@ final class ChannelsFirst implements LayerLayout {
             boolean flipSwap) {
         this.transposed = transposed;
         this.rank = kernelShape.length - 2;
+        this.axes = new ChannelAxes.First(rank);
         this.kernelShape = kernelShape.clone();
         this.internalKernelShape = internalKernelShape;
         this.kernelMoves = kernelMoves;
@@ -99,12 +102,7 @@ final class ChannelsFirst implements LayerLayout {
     /** A channels-last shape {@code (*batch, *spatial, C)} of this layer's rank as {@code (*batch, C, *spatial)}. */
     @Override
     public int[] userShape(int[] internalShape) {
-        int batchDims = internalShape.length - rank - 1;
-        int[] shape = new int[internalShape.length];
-        System.arraycopy(internalShape, 0, shape, 0, batchDims);
-        shape[batchDims] = internalShape[internalShape.length - 1];
-        System.arraycopy(internalShape, batchDims, shape, batchDims + 1, rank);
-        return shape;
+        return axes.toUser(internalShape);
     }
 
     @Override
@@ -134,12 +132,7 @@ final class ChannelsFirst implements LayerLayout {
     }
 
     private int[] toChannelsLast(int[] shape) {
-        int batchDims = shape.length - rank - 1;
-        int[] internal = new int[shape.length];
-        System.arraycopy(shape, 0, internal, 0, batchDims);
-        System.arraycopy(shape, batchDims + 1, internal, batchDims, rank);
-        internal[shape.length - 1] = shape[batchDims];
-        return internal;
+        return axes.toChannelsLast(shape);
     }
 
     private void checkConvInput(int[] inputShape, int groups) {
@@ -343,21 +336,7 @@ final class ChannelsFirst implements LayerLayout {
 
     /** {@code (B, C, S)} to {@code (B, S, C)} for a channels-first shape of this layer's rank. */
     private AxisMoves activationsToInternal(int[] userShape) {
-        int batchDims = userShape.length - rank - 1;
-        long batch = 1;
-        for (int d = 0; d < batchDims; d++) {
-            batch *= userShape[d];
-        }
-        int channels = userShape[batchDims];
-        long spatial = 1;
-        for (int d = batchDims + 1; d < userShape.length; d++) {
-            spatial *= userShape[d];
-        }
-        if (batch * channels * spatial == 0) {
-            // Nothing to move (and the other factors may be past an int).
-            return AxisMoves.of();
-        }
-        return AxisMoves.of(new AxisMoves.Step((int) batch, channels, (int) spatial));
+        return axes.moves(userShape);
     }
 
     private static int[] concat(int[] spatial, int a, int b) {

@@ -21,12 +21,15 @@ public final class Pool {
     private final PoolOp op;
     private final PoolSpec spec;
     private final Layout layout;
+    /** The moves between the layout's activations and the engines' channels-last order. */
+    private final ChannelAxes axes;
     private final ConvBackend backend;
 
     private Pool(Builder builder) {
         this.op = builder.op;
         this.spec = builder.spec;
         this.layout = builder.layout;
+        this.axes = ChannelAxes.of(layout, spec.rank());
         this.backend = builder.backend == null ? Backends.defaultBackend() : builder.backend;
     }
 
@@ -54,7 +57,7 @@ public final class Pool {
 
     /** The output's shape for an input of {@code inputShape}, both in this layer's layout. */
     public int[] outputShape(int... inputShape) {
-        return toLayout(geometry(inputShape).outputShape());
+        return axes.toUser(geometry(inputShape).outputShape());
     }
 
     /** The pooling of {@code x}, in this layer's layout. */
@@ -62,8 +65,8 @@ public final class Pool {
         LayerChecks.input(x);
         PoolGeometry g = geometry(x.shape());
         float[] output = new float[(int) Tensor.elementCount(g.outputShape())];
-        backend.poolForward(op, g, toChannelsLast(g, x.data(), g.inSpatial()), output);
-        return Tensor.of(fromChannelsLast(g, output, g.outSpatial()), toLayout(g.outputShape()));
+        backend.poolForward(op, g, axes.valuesToChannelsLast(x.data(), x.shape()), output);
+        return Tensor.of(axes.valuesToUser(output, g.outputShape()), axes.toUser(g.outputShape()));
     }
 
     /**
@@ -73,11 +76,11 @@ public final class Pool {
     public Tensor backward(Tensor x, Tensor dy) {
         LayerChecks.input(x);
         PoolGeometry g = geometry(x.shape());
-        LayerChecks.cotangent(dy, toLayout(g.outputShape()), x.shape());
+        LayerChecks.cotangent(dy, axes.toUser(g.outputShape()), x.shape());
         float[] inputGradient = new float[x.size()];
-        backend.poolBackward(op, g, toChannelsLast(g, x.data(), g.inSpatial()),
-                toChannelsLast(g, dy.data(), g.outSpatial()), inputGradient);
-        return Tensor.of(fromChannelsLast(g, inputGradient, g.inSpatial()), x.shape());
+        backend.poolBackward(op, g, axes.valuesToChannelsLast(x.data(), x.shape()),
+                axes.valuesToChannelsLast(dy.data(), dy.shape()), inputGradient);
+        return Tensor.of(axes.valuesToUser(inputGradient, g.inputShape()), x.shape());
     }
 
     /** The geometry of an input given in this layer's layout (resolved channels-last). */
@@ -94,46 +97,7 @@ public final class Pool {
                     + inputShape.length + " but a " + rank + "-d window needs (*batch, C, *spatial) with rank >= "
                     + (rank + 1));
         }
-        int channelAxis = inputShape.length - rank - 1;
-        int[] last = new int[inputShape.length];
-        System.arraycopy(inputShape, 0, last, 0, channelAxis);
-        System.arraycopy(inputShape, channelAxis + 1, last, channelAxis, rank);
-        last[last.length - 1] = inputShape[channelAxis];
-        return spec.resolve(last);
-    }
-
-    /** A channels-last shape in this layer's layout. */
-    private int[] toLayout(int[] channelsLast) {
-        if (layout == Layout.CHANNELS_LAST) {
-            return channelsLast;
-        }
-        int rank = spec.rank();
-        int channelAxis = channelsLast.length - rank - 1;
-        int[] first = new int[channelsLast.length];
-        System.arraycopy(channelsLast, 0, first, 0, channelAxis);
-        first[channelAxis] = channelsLast[channelsLast.length - 1];
-        System.arraycopy(channelsLast, channelAxis, first, channelAxis + 1, rank);
-        return first;
-    }
-
-    /** Values in this layer's layout, as channels-last: {@code (batch, C, S)} becomes {@code (batch, S, C)}. */
-    private float[] toChannelsLast(PoolGeometry g, float[] values, int[] spatial) {
-        if (layout == Layout.CHANNELS_LAST) {
-            return values;
-        }
-        return AxisMoves.of(new AxisMoves.Step(g.batch(), g.channels(), count(spatial))).apply(values);
-    }
-
-    /** Channels-last values in this layer's layout. */
-    private float[] fromChannelsLast(PoolGeometry g, float[] values, int[] spatial) {
-        if (layout == Layout.CHANNELS_LAST) {
-            return values;
-        }
-        return AxisMoves.of(new AxisMoves.Step(g.batch(), count(spatial), g.channels())).apply(values);
-    }
-
-    private static int count(int[] spatial) {
-        return (int) Tensor.elementCount(spatial);
+        return spec.resolve(axes.toChannelsLast(inputShape));
     }
 
     @Override
