@@ -6,6 +6,8 @@ import org.convcl.backend.internal.HostPooling;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
+import org.convcl.backend.internal.HostEpilogue;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 
@@ -38,6 +40,22 @@ public interface ConvBackend extends AutoCloseable {
      * The geometry has been validated; {@code bias} may be null.
      */
     void forward(ConvGeometry geometry, float[] input, float[] kernel, float[] bias, float[] output);
+
+    /**
+     * Computes {@code output = epilogue(conv(input, kernel) + bias)} (see {@link Epilogue}), overwriting every
+     * element of {@code output}; {@code bias} may be null, {@code epilogue} null or {@link Epilogue#none()} is the
+     * plain forward. The epilogue's operands are checked against the output first ({@code scale}, {@code shift}:
+     * one value per output channel; {@code residual}: the output's length).
+     *
+     * <p>The Java and OpenCL backends apply the epilogue in the convolution's store. This default, for other
+     * backends, runs the plain forward and then the epilogue as a pass over the output ({@code HostEpilogue}).
+     */
+    default void forward(ConvGeometry geometry, float[] input, float[] kernel, float[] bias,
+            Epilogue<float[]> epilogue, float[] output) {
+        HostEpilogue.check(epilogue, geometry.outChannels(), output.length);
+        forward(geometry, input, kernel, bias, output);
+        HostEpilogue.apply(epilogue, geometry.outChannels(), output);
+    }
 
     /**
      * Overwrites {@code kernelGradient} {@code (*k, Cin/groups, Cout)} with the gradient of
@@ -84,6 +102,18 @@ public interface ConvBackend extends AutoCloseable {
      */
     default void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
         CpuEdges.fold(padding, padded, bias, source);
+    }
+
+    /**
+     * {@link #fold} followed by {@code epilogue} on {@code source} (a CIRCULAR ConvTranspose's last step, where its
+     * epilogue belongs): the fold's kernel applies it in its store on the OpenCL backend; this default, after.
+     */
+    default void fold(EdgePadding padding, float[] padded, float[] bias, Epilogue<float[]> epilogue,
+            float[] source) {
+        int channels = padding.channels();
+        HostEpilogue.check(epilogue, channels, source.length);
+        fold(padding, padded, bias, source);
+        HostEpilogue.apply(epilogue, channels, source);
     }
 
     /**

@@ -2,9 +2,11 @@ package org.convcl.nn;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.ConvOps;
+import org.convcl.backend.internal.HostEpilogue;
 import org.convcl.internal.KernelLayout;
 
 /**
@@ -31,8 +33,9 @@ final class HostConvOps implements ConvOps<float[]> {
     }
 
     @Override
-    public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
-        backend.forward(g, input, kernel, bias, output);
+    public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, Epilogue<float[]> epilogue,
+            float[] output) {
+        backend.forward(g, input, kernel, bias, epilogue, output);
     }
 
     @Override
@@ -41,8 +44,9 @@ final class HostConvOps implements ConvOps<float[]> {
     }
 
     @Override
-    public void fold(EdgePadding padding, float[] padded, float[] bias, float[] source) {
-        backend.fold(padding, padded, bias, source);
+    public void fold(EdgePadding padding, float[] padded, float[] bias, Epilogue<float[]> epilogue,
+            float[] source) {
+        backend.fold(padding, padded, bias, epilogue, source);
     }
 
     @Override
@@ -54,6 +58,12 @@ final class HostConvOps implements ConvOps<float[]> {
     public void biasGradient(float[] outputGradient, int channels, float[] biasGradient) {
         backend.biasGradient(channels == 0 ? 0 : outputGradient.length / channels, channels, outputGradient,
                 biasGradient);
+    }
+
+    @Override
+    public void epilogueGradient(Epilogue<float[]> epilogue, int channels, float[] conv, float[] dy, float[] dz,
+            float[] dzConv, float[] dconv) {
+        HostEpilogue.gradient(epilogue, channels, conv, dy, dz, dzConv, dconv);
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import java.util.function.IntFunction;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 import org.convcl.backend.internal.BackwardRecipe;
 import org.convcl.backend.internal.ConvOps;
 import org.convcl.backend.internal.ConvStep;
@@ -65,8 +66,8 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
 
     @Override
     public void forward(ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
-            DeviceTensor output) {
-        backend.forward(g, input, kernel, bias, output);
+            Epilogue<DeviceTensor> epilogue, DeviceTensor output) {
+        backend.forward(g, input, kernel, bias, epilogue, output);
     }
 
     @Override
@@ -75,8 +76,9 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
     }
 
     @Override
-    public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
-        backend.fold(padding, padded, bias, source);
+    public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, Epilogue<DeviceTensor> epilogue,
+            DeviceTensor source) {
+        backend.fold(padding, padded, bias, epilogue, source);
     }
 
     @Override
@@ -92,6 +94,12 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
     }
 
     /** The kernel's own shape is used; {@code kernelShape} is the same (the host needs it, a tensor carries it). */
+    @Override
+    public void epilogueGradient(Epilogue<DeviceTensor> epilogue, int channels, DeviceTensor conv, DeviceTensor dy,
+            DeviceTensor dz, DeviceTensor dzConv, DeviceTensor dconv) {
+        backend.epilogueGradient(epilogue, channels, conv, dy, dz, dzConv, dconv);
+    }
+
     @Override
     public DeviceTensor flipSwapped(DeviceTensor kernel, int[] kernelShape, int groups) {
         DeviceTensor result = backend.allocate(KernelLayout.flipSwapShape(kernel.shape(), groups));

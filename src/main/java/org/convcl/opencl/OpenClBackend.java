@@ -3,6 +3,7 @@ package org.convcl.opencl;
 import java.nio.FloatBuffer;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.HostOperands;
@@ -133,6 +134,46 @@ public final class OpenClBackend implements ConvBackend {
     public void forward(ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             DeviceTensor output) {
         forward(null, g, input, kernel, bias, output);
+    }
+
+    /**
+     * Enqueues {@code output = epilogue(conv(input, kernel) + bias)} on device tensors (see {@link Epilogue}), the
+     * epilogue applied in the kernel's store; {@code bias} may be null, {@code epilogue} {@link Epilogue#none()}.
+     */
+    public void forward(ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
+            Epilogue<DeviceTensor> epilogue, DeviceTensor output) {
+        if (epilogue == null || epilogue.isNone()) {
+            forward(null, g, input, kernel, bias, output);
+            return;
+        }
+        // TODO(issue 25): the kernels' fused store.
+        throw new UnsupportedOperationException("epilogue on OpenCL: not yet");
+    }
+
+    /**
+     * Enqueues {@link #fold(EdgePadding, DeviceTensor, DeviceTensor, DeviceTensor)} with {@code epilogue} applied
+     * in the fold's store.
+     */
+    public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, Epilogue<DeviceTensor> epilogue,
+            DeviceTensor source) {
+        if (epilogue == null || epilogue.isNone()) {
+            fold(padding, padded, bias, source);
+            return;
+        }
+        // TODO(issue 25): the fold's fused store.
+        throw new UnsupportedOperationException("epilogue on OpenCL fold: not yet");
+    }
+
+    /**
+     * Enqueues the backward of an {@link Epilogue} on device tensors, as {@code HostEpilogue.gradient} computes it
+     * on the host (see {@code ConvOps.epilogueGradient}).
+     *
+     * @hidden
+     */
+    public void epilogueGradient(Epilogue<DeviceTensor> epilogue, int channels, DeviceTensor conv, DeviceTensor dy,
+            DeviceTensor dz, DeviceTensor dzConv, DeviceTensor dconv) {
+        // TODO(issue 25): kernels/epilogue_gradient.cl.
+        throw new UnsupportedOperationException("epilogue gradient on OpenCL: not yet");
     }
 
     /**

@@ -2,6 +2,7 @@ package org.convcl.backend.internal;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 
 /**
  * The operations a layer's forward and backward recipes ({@link ForwardRecipe}, {@link BackwardRecipe}) need on one
@@ -18,13 +19,26 @@ public interface ConvOps<T> {
     void release(T tensor);
 
     /** {@code output = conv(input, kernel) + bias} on geometry {@code g}; {@code bias} may be null. */
-    void forward(ConvGeometry g, T input, T kernel, T bias, T output);
+    default void forward(ConvGeometry g, T input, T kernel, T bias, T output) {
+        forward(g, input, kernel, bias, Epilogue.none(), output);
+    }
+
+    /**
+     * {@code output = epilogue(conv(input, kernel) + bias)}, the epilogue applied in the convolution's store;
+     * {@code bias} may be null, {@code epilogue} {@link Epilogue#none()}.
+     */
+    void forward(ConvGeometry g, T input, T kernel, T bias, Epilogue<T> epilogue, T output);
 
     /** The {@link EdgePadding} pad: {@code source} extended into {@code padded}. */
     void pad(EdgePadding padding, T source, T padded);
 
     /** The {@link EdgePadding} fold, the pad's adjoint, plus {@code bias} (which may be null). */
-    void fold(EdgePadding padding, T padded, T bias, T source);
+    default void fold(EdgePadding padding, T padded, T bias, T source) {
+        fold(padding, padded, bias, Epilogue.none(), source);
+    }
+
+    /** {@link #fold(EdgePadding, Object, Object, Object)} with {@code epilogue} applied in the fold's store. */
+    void fold(EdgePadding padding, T padded, T bias, Epilogue<T> epilogue, T source);
 
     /** The kernel gradient of {@code sum(conv(input, K) * outputGradient)} into {@code kernelGradient}. */
     void kernelGradient(ConvGeometry g, T input, T outputGradient, T kernelGradient);
@@ -34,6 +48,16 @@ public interface ConvOps<T> {
 
     /** {@code KernelLayout.flipSwap(kernel, kernelShape, groups)} as new storage, which the caller releases. */
     T flipSwapped(T kernel, int[] kernelShape, int groups);
+
+    /**
+     * The backward of an {@link Epilogue} (see {@link HostEpilogue#gradient}): from the convolution's output
+     * {@code conv} (its bias included) and the cotangent {@code dy} of the epilogue's output, writes
+     * {@code dz = dy * act'(z)} (the gradient of the pre-activation sum, which is also the residual's and whose
+     * column sums are the shift's), {@code dzConv = dz * conv} when not null (whose column sums are the scale's)
+     * and {@code dconv = dz * scale[c]} (or {@code dz} without a scale). All are channels-last, {@code channels}
+     * wide; the epilogue's {@code residual} must be given when the forward had one.
+     */
+    void epilogueGradient(Epilogue<T> epilogue, int channels, T conv, T dy, T dz, T dzConv, T dconv);
 
     /** {@code values *= factors} element-wise (a kernel mask on a kernel gradient). */
     void multiplyInPlace(T values, T factors);

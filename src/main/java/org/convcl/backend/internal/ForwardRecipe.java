@@ -2,6 +2,7 @@ package org.convcl.backend.internal;
 
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 
 /**
  * A layer's forward pass on any storage ({@link ConvOps}): the convolution of its {@link ConvStep}, with the bias,
@@ -14,16 +15,25 @@ public final class ForwardRecipe {
 
     /** {@code output = step(input, kernel) + bias}; {@code kernel} is what the convolution multiplies by. */
     public static <T> void run(ConvOps<T> ops, ConvStep step, T input, T kernel, T bias, T output) {
+        run(ops, step, input, kernel, bias, Epilogue.none(), output);
+    }
+
+    /**
+     * {@code output = epilogue(step(input, kernel) + bias)}: the epilogue in the store of the step's last
+     * operation, the convolution's or, with a wrap-around fold, the fold's.
+     */
+    public static <T> void run(ConvOps<T> ops, ConvStep step, T input, T kernel, T bias, Epilogue<T> epilogue,
+            T output) {
         ConvGeometry conv = step.conv();
         EdgePadding fold = step.outputFold();
         if (fold == null) {
-            ops.forward(conv, input, kernel, bias, output);
+            ops.forward(conv, input, kernel, bias, epilogue, output);
             return;
         }
         T unwrapped = ops.allocate(conv.outputShape());
         try {
             ops.forward(conv, input, kernel, null, unwrapped);
-            ops.fold(fold, unwrapped, bias, output);
+            ops.fold(fold, unwrapped, bias, epilogue, output);
         } finally {
             // Released now, still safe on a device: it keeps a buffer until the work enqueued with it is done.
             ops.release(unwrapped);
