@@ -165,6 +165,18 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     /**
+     * Enqueues {@code output = epilogue(output)} as a pass of its own over a channels-last {@code output} with
+     * {@code channels} channels: the unfused form of the store's epilogue, which the bench compares the fused one
+     * with.
+     *
+     * @hidden
+     */
+    public void epiloguePass(Epilogue<DeviceTensor> epilogue, int channels, DeviceTensor output) {
+        // TODO(issue 25): kernels/epilogue_pass.cl.
+        throw new UnsupportedOperationException("epilogue pass on OpenCL: not yet");
+    }
+
+    /**
      * Enqueues the backward of an {@link Epilogue} on device tensors, as {@code HostEpilogue.gradient} computes it
      * on the host (see {@code ConvOps.epilogueGradient}).
      *
