@@ -27,8 +27,10 @@ import picocli.CommandLine.Option;
             "X is (*batch, *spatial, Cin) with zero, one or several batch dims; K is (*k, Cin/G, Cout) and its "
                 + "rank gives the number n of spatial dims; Y is (*batch, *out_spatial, Cout). With --layout "
                 + "channels-first: X (*batch, Cin, *spatial), K (Cout, Cin/G, *k), Y (*batch, Cout, *out_spatial).",
-            "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B, as jax "
-                + "differentiates nnx.Conv.",
+            "With --scale S, --shift T, --residual R or --activation, Y = act((conv(X, K * M) + B) * S + T + R), "
+                + "applied in the convolution's store (a folded batch norm, a skip connection, jax.nn's activations).",
+            "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B (and S, T, R), "
+                + "as jax differentiates them.",
             LayerCommand.FILE_FORMATS,
             ""},
         footerHeading = "%nExit codes:%n",
@@ -36,6 +38,8 @@ import picocli.CommandLine.Option;
             "", "Examples:",
             "  convcl conv --input x.npy --kernel k.npy --padding=-2:1,0:-3 --output y.npy",
             "  convcl conv --layout channels-first --input nchw.npy --kernel oihw.npy --output y.npy",
+            "  convcl conv --input x.npy --kernel k.npy --scale s.npy --shift t.npy --residual r.npy \\",
+            "      --activation relu --output y.npy",
             "  convcl conv --input x.npy --kernel k.npy --bias b.npy --output y.npy \\",
             "      --cotangent ct.npy --grad-input dx.npy --grad-kernel dk.npy --grad-bias db.npy"})
 final class ConvCommand implements Callable<Integer>, LayerCommand {
@@ -50,6 +54,9 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
 
     @Mixin
     private BiasOption bias;
+
+    @Mixin
+    private EpilogueOptions epilogue;
 
     @Option(names = "--mask", paramLabel = "M.npy", description = "flax's kernel mask: same shape as K, "
             + "multiplied into K before the convolution. Default: none.")
@@ -90,7 +97,7 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
 
     @Override
     public Integer call() {
-        return run.execute(input, kernel, bias, gradientGroup, this);
+        return run.execute(input, kernel, bias, epilogue, gradientGroup, this);
     }
 
     @Override
@@ -112,8 +119,10 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     }
 
     @Override
-    public Layer layer(Tensor k, Tensor b, ConvBackend backend) {
-        Conv conv = Conv.builder(k).bias(b).mask(maskTensor).spec(spec).layout(layout).backend(backend).build();
+    public Layer layer(Tensor k, Tensor b, EpilogueOptions epilogue, ConvBackend backend) {
+        Conv conv = Conv.builder(k).bias(b)
+                .scale(epilogue.scale()).shift(epilogue.shift()).activation(epilogue.activation())
+                .mask(maskTensor).spec(spec).layout(layout).backend(backend).build();
         return new Layer(conv::outputShape, conv::apply, conv::backward);
     }
 }

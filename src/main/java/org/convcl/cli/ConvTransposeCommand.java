@@ -29,7 +29,9 @@ import picocli.CommandLine.Option;
                 + "Y is (*batch, *out_spatial, Cout), upsampled by the strides (SAME: out = in * stride). With "
                 + "--layout channels-first: X (*batch, Cin, *spatial), K PyTorch's (Cin, Cout, *k) with or without "
                 + "--transpose-kernel, Y (*batch, Cout, *out_spatial).",
-            "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B.",
+            "With --scale S, --shift T, --residual R or --activation, Y = act((conv_transpose(X, K) + B) * S + T + R), "
+                + "applied in the last kernel's store (a folded batch norm, a skip connection, jax.nn's activations).",
+            "With --cotangent CT, also writes the gradients of sum(Y * CT) with respect to X, K and B (and S, T, R).",
             LayerCommand.FILE_FORMATS,
             ""},
         footerHeading = "%nExit codes:%n",
@@ -52,6 +54,9 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
 
     @Mixin
     private BiasOption bias;
+
+    @Mixin
+    private EpilogueOptions epilogue;
 
     @Option(names = "--strides", paramLabel = "S", defaultValue = "1",
             description = "The upsampling factor: one int for every spatial dim, or n comma-separated ints. "
@@ -86,7 +91,7 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
 
     @Override
     public Integer call() {
-        return run.execute(input, kernel, bias, gradientGroup, this);
+        return run.execute(input, kernel, bias, epilogue, gradientGroup, this);
     }
 
     @Override
@@ -102,8 +107,10 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
     }
 
     @Override
-    public Layer layer(Tensor k, Tensor b, ConvBackend backend) {
-        ConvTranspose transpose = ConvTranspose.builder(k).bias(b).spec(spec).layout(layout).backend(backend).build();
+    public Layer layer(Tensor k, Tensor b, EpilogueOptions epilogue, ConvBackend backend) {
+        ConvTranspose transpose = ConvTranspose.builder(k).bias(b)
+                .scale(epilogue.scale()).shift(epilogue.shift()).activation(epilogue.activation())
+                .spec(spec).layout(layout).backend(backend).build();
         return new Layer(transpose::outputShape, transpose::apply, transpose::backward);
     }
 }

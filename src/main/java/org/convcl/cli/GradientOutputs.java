@@ -14,15 +14,19 @@ import picocli.CommandLine.ParameterException;
  * The backward-pass options shared by {@code conv} and {@code conv-transpose} (a picocli argument group, for a
  * help section of its own; see {@link #HEADING}): given the
  * gradient CT of some loss with respect to the output Y, write the gradients of {@code sum(Y * CT)} with
- * respect to the input, the kernel and the bias, beside Y. The rules of the combination live here, once:
- * {@code --cotangent} needs {@code --grad-input} and {@code --grad-kernel}; every {@code --grad-*} needs
- * {@code --cotangent}; {@code --grad-bias} needs a bias; CT has Y's shape.
+ * respect to the input, the kernel, the bias and the epilogue's scale, shift and residual, beside Y. The rules of
+ * the combination live here, once: {@code --cotangent} needs {@code --grad-input} and {@code --grad-kernel}; every
+ * {@code --grad-*} needs {@code --cotangent}; {@code --grad-bias}, {@code --grad-scale}, {@code --grad-shift} and
+ * {@code --grad-residual} need their operand; CT has Y's shape.
  */
 final class GradientOutputs {
     static final String COTANGENT = "--cotangent";
     static final String GRAD_INPUT = "--grad-input";
     static final String GRAD_KERNEL = "--grad-kernel";
     static final String GRAD_BIAS = "--grad-bias";
+    static final String GRAD_SCALE = "--grad-scale";
+    static final String GRAD_SHIFT = "--grad-shift";
+    static final String GRAD_RESIDUAL = "--grad-residual";
 
     /**
      * Commands hold this class as {@code @ArgGroup(exclusive = false, validate = false, heading = HEADING)}:
@@ -51,6 +55,21 @@ final class GradientOutputs {
                     + "Default: not written.")
     private Path gradBias;
 
+    @Option(names = GRAD_SCALE, paramLabel = "DS.npy",
+            description = "Where to write the gradient with respect to --scale S ((Cout)); needs --scale. "
+                    + "Default: not written.")
+    private Path gradScale;
+
+    @Option(names = GRAD_SHIFT, paramLabel = "DT.npy",
+            description = "Where to write the gradient with respect to --shift T ((Cout)); needs --shift. "
+                    + "Default: not written.")
+    private Path gradShift;
+
+    @Option(names = GRAD_RESIDUAL, paramLabel = "DR.npy",
+            description = "Where to write the gradient with respect to --residual R (Y's shape); needs "
+                    + "--residual. Default: not written.")
+    private Path gradResidual;
+
     /** {@code group}, or none asked for when picocli left the group null. */
     static GradientOutputs orNone(GradientOutputs group) {
         return group == null ? new GradientOutputs() : group;
@@ -61,13 +80,17 @@ final class GradientOutputs {
      *
      * @param command the command line these options were given to, named in the message
      * @param hasBias whether the command was given {@code --bias}
+     * @param epilogue the command's epilogue options: each epilogue gradient needs its operand
      */
-    void checkCombination(CommandLine command, boolean hasBias) {
+    void checkCombination(CommandLine command, boolean hasBias, EpilogueOptions epilogue) {
         if (cotangent == null) {
             List<String> orphans = new ArrayList<>();
             addIf(gradInput != null, orphans, GRAD_INPUT);
             addIf(gradKernel != null, orphans, GRAD_KERNEL);
             addIf(gradBias != null, orphans, GRAD_BIAS);
+            addIf(gradScale != null, orphans, GRAD_SCALE);
+            addIf(gradShift != null, orphans, GRAD_SHIFT);
+            addIf(gradResidual != null, orphans, GRAD_RESIDUAL);
             if (!orphans.isEmpty()) {
                 throw new ParameterException(command, String.join(" and ", orphans) + " given without "
                         + COTANGENT + " CT.npy; gradients need the gradient of the output to propagate back");
@@ -84,6 +107,17 @@ final class GradientOutputs {
         if (gradBias != null && !hasBias) {
             throw new ParameterException(command, GRAD_BIAS + " " + gradBias + " given without --bias; there "
                     + "is no bias to differentiate");
+        }
+        needsOperand(command, GRAD_SCALE, gradScale, EpilogueOptions.SCALE, epilogue.hasScale());
+        needsOperand(command, GRAD_SHIFT, gradShift, EpilogueOptions.SHIFT, epilogue.hasShift());
+        needsOperand(command, GRAD_RESIDUAL, gradResidual, EpilogueOptions.RESIDUAL, epilogue.hasResidual());
+    }
+
+    private static void needsOperand(CommandLine command, String gradOption, Path gradPath, String operandOption,
+            boolean operandGiven) {
+        if (gradPath != null && !operandGiven) {
+            throw new ParameterException(command, gradOption + " " + gradPath + " given without " + operandOption
+                    + "; there is no " + operandOption.substring(2) + " to differentiate");
         }
     }
 
@@ -125,6 +159,15 @@ final class GradientOutputs {
         if (gradBias != null) {
             outputs.declare(GRAD_BIAS, gradBias);
         }
+        if (gradScale != null) {
+            outputs.declare(GRAD_SCALE, gradScale);
+        }
+        if (gradShift != null) {
+            outputs.declare(GRAD_SHIFT, gradShift);
+        }
+        if (gradResidual != null) {
+            outputs.declare(GRAD_RESIDUAL, gradResidual);
+        }
     }
 
     /** Hands the computed gradients to the outputs declared by {@link #declareOutputs}. */
@@ -133,6 +176,15 @@ final class GradientOutputs {
         outputs.put(GRAD_KERNEL, gradients.dkernel());
         if (gradBias != null) {
             outputs.put(GRAD_BIAS, gradients.dbias());
+        }
+        if (gradScale != null) {
+            outputs.put(GRAD_SCALE, gradients.dscale());
+        }
+        if (gradShift != null) {
+            outputs.put(GRAD_SHIFT, gradients.dshift());
+        }
+        if (gradResidual != null) {
+            outputs.put(GRAD_RESIDUAL, gradients.dresidual());
         }
     }
 

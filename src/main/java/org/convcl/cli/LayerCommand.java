@@ -1,6 +1,6 @@
 package org.convcl.cli;
 
-import java.util.function.BiFunction;
+import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
 import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
@@ -49,17 +49,22 @@ interface LayerCommand {
      * layer's builder checks it. Called twice: on the Java backend to refuse a bad configuration before any
      * device is touched, then on the backend asked for.
      */
-    Layer layer(Tensor kernel, Tensor bias, ConvBackend backend);
+    Layer layer(Tensor kernel, Tensor bias, EpilogueOptions epilogue, ConvBackend backend);
 
     /**
      * The three calls the run makes on a layer. Conv and ConvTranspose share no type that has them (their
      * geometries differ), so each command hands its layer's methods over in this record.
      *
      * @param outputShape the output shape for an input shape, refusing what the layer cannot run
-     * @param forward the layer applied to X
-     * @param backward the gradients for X and a cotangent CT of the output
+     * @param forward the layer applied to X and a residual R (null when none)
+     * @param backward the gradients for X, R (or null) and a cotangent CT of the output
      */
-    record Layer(UnaryOperator<int[]> outputShape, UnaryOperator<Tensor> forward,
-            BiFunction<Tensor, Tensor, ConvGradients> backward) {
+    record Layer(UnaryOperator<int[]> outputShape, BinaryOperator<Tensor> forward, Backward backward) {
+    }
+
+    /** A layer's {@code backward(x, residual, dy)}. */
+    @FunctionalInterface
+    interface Backward {
+        ConvGradients apply(Tensor x, Tensor residual, Tensor cotangent);
     }
 }

@@ -65,11 +65,12 @@ final class LayerRun {
      * @param layerCommand the command's own steps, called in the order {@link LayerCommand} describes
      * @return {@link Main#EXIT_OK}
      */
-    Integer execute(InputOption input, Path kernelFile, BiasOption bias, GradientOutputs gradientGroup,
-            LayerCommand layerCommand) {
+    Integer execute(InputOption input, Path kernelFile, BiasOption bias, EpilogueOptions epilogue,
+            GradientOutputs gradientGroup, LayerCommand layerCommand) {
         GradientOutputs gradients = GradientOutputs.orNone(gradientGroup);
-        gradients.checkCombination(command.commandLine(), bias.given());
+        gradients.checkCombination(command.commandLine(), bias.given(), epilogue);
         layerCommand.parseSettings();
+        epilogue.parseSettings();
         BackendChoice choice = BackendChoice.parse(backend);
 
         InputFiles files = new InputFiles();
@@ -77,20 +78,23 @@ final class LayerRun {
         Tensor k = files.read("--kernel", kernelFile);
         Tensor b = bias.read(files);
         layerCommand.readOwnOperands(files);
+        epilogue.readOperands(files);
 
         // Validate everything flax would refuse with the Java backend, which holds nothing, so that no
         // device is touched (and nothing logged) for a configuration that is refused anyway.
-        int[] outputShape = layerCommand.layer(k, b, CpuBackend.instance()).outputShape().apply(x.shape());
+        int[] outputShape = layerCommand.layer(k, b, epilogue, CpuBackend.instance()).outputShape()
+                .apply(x.shape());
+        Tensor residual = epilogue.readResidual(files, outputShape);
         Tensor ct = gradients.requested() ? gradients.readCotangent(files, outputShape) : null;
         // Declared after every input is read, so that an output naming one of them is refused.
         OutputFiles outputs = new OutputFiles(files.paths());
         outputs.declare("--output", output);
         gradients.declareOutputs(outputs);
 
-        LayerCommand.Layer layer = layerCommand.layer(k, b, Backends.select(choice));
-        outputs.put("--output", layer.forward().apply(x));
+        LayerCommand.Layer layer = layerCommand.layer(k, b, epilogue, Backends.select(choice));
+        outputs.put("--output", layer.forward().apply(x, residual));
         if (ct != null) {
-            gradients.putGradients(outputs, layer.backward().apply(x, ct));
+            gradients.putGradients(outputs, layer.backward().apply(x, residual, ct));
         }
         outputs.writeAll();
         return Main.EXIT_OK;
