@@ -20,6 +20,12 @@ import org.convcl.opencl.DeviceTensor;
  * at its boundaries: on the host on the Java path, on the device on OpenCL (host-array calls upload the arrays as
  * they are), so the values are those of the channels-last layer on the same data, moved.
  *
+ * <p>An epilogue ({@link org.convcl.Epilogue}) runs in the convolution's store, never as a pass of its own:
+ * {@code activation(conv * scale[c] + shift[c] + residual)} with per-output-channel {@link Builder#scale scale} and
+ * {@link Builder#shift shift} (a batch norm folded for inference), a call's residual of the output's shape
+ * ({@code apply(x, residual)}) and an {@link Builder#activation activation}, each optional. Its backward pass
+ * ({@code backward(x, residual, dy)}) keeps nothing from the forward: it computes the convolution's output again.
+ *
  * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
  * between calls. A Conv is otherwise immutable and thread-safe: {@link #apply}, {@link #backward} and
  * {@link #geometry} may run on many threads at once (each call allocates its own output and working arrays,

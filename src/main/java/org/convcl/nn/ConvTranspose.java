@@ -24,6 +24,12 @@ import org.convcl.opencl.DeviceTensor;
  * flipped and channel-swapped, which is PyTorch's and ONNX's ConvTranspose arithmetic for that weight. The layer
  * computes channels-last inside and moves the axes at its boundaries (on the device on OpenCL).
  *
+ * <p>An epilogue ({@link org.convcl.Epilogue}) runs in the convolution's store, never as a pass of its own:
+ * {@code activation(conv * scale[c] + shift[c] + residual)} with per-output-channel {@link Builder#scale scale} and
+ * {@link Builder#shift shift} (a batch norm folded for inference), a call's residual of the output's shape
+ * ({@code apply(x, residual)}) and an {@link Builder#activation activation}, each optional. Its backward pass
+ * ({@code backward(x, residual, dy)}) keeps nothing from the forward: it computes the convolution's output again.
+ *
  * <p>Parameters are held by reference, so a training loop may update them in place between calls.
  * Otherwise immutable and thread-safe: {@link #apply} and {@link #backward} may run on many threads at once,
  * each with its own output and working arrays, as long as nobody writes the parameters meanwhile.
