@@ -3,7 +3,6 @@ package org.convcl.nn;
 import org.convcl.Tensor;
 import org.convcl.Layout;
 import java.util.Arrays;
-import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import org.convcl.opencl.DeviceConvOps;
 import org.convcl.opencl.DeviceTensor;
@@ -233,13 +232,14 @@ final class ChannelsFirst implements LayerLayout {
     // ---- moves on an OpenCL device ---------------------------------------------------------------------------
 
     /**
-     * Moves {@code x} (channels-first) to a new channels-last device tensor, runs {@code call} on it and a
-     * channels-last output of {@code internalOutputShape}, and moves that output into {@code out}
-     * (channels-first, of {@link #userShape}'s shape). Enqueues and returns; the temporaries go back to the pool.
+     * Moves {@code x} and {@code residual} (channels-first; the residual may be null) to new channels-last device
+     * tensors, runs {@code call} on them and a channels-last output of {@code internalOutputShape}, and moves that
+     * output into {@code out} (channels-first, of {@link #userShape}'s shape). Enqueues and returns; the
+     * temporaries go back to the pool.
      */
     @Override
-    public void run(OpenClBackend device, DeviceTensor x, DeviceTensor out, int[] internalOutputShape,
-            BiConsumer<DeviceTensor, DeviceTensor> call) {
+    public void run(OpenClBackend device, DeviceTensor x, DeviceTensor residual, DeviceTensor out,
+            int[] internalOutputShape, ForwardCall call) {
         int[] outputShape = userShape(internalOutputShape);
         if (out == null || !Arrays.equals(out.shape(), outputShape)) {
             throw new IllegalArgumentException("output: " + (out == null ? "got null" : "shape "
@@ -255,34 +255,46 @@ final class ChannelsFirst implements LayerLayout {
                     + device.name() + "; every operand of a call must be on the same one");
         }
         try (DeviceTensor internalX = toInternal(device, x);
+                DeviceTensor internalResidual = residual == null ? null : toInternal(device, residual);
                 DeviceTensor internalOut = device.allocate(internalOutputShape)) {
-            call.accept(internalX, internalOut);
+            call.run(internalX, internalResidual, internalOut);
             activationsToInternal(outputShape).inverse().apply(device, internalOut, out);
         }
     }
 
     /**
-     * A backward pass on channels-first device tensors: {@code x} and {@code dy} moved to channels-last,
-     * {@code pass} run on them, and its input and kernel gradients moved back (the bias gradient needs no move).
-     * Enqueues and returns; the caller closes the result.
+     * A backward pass on channels-first device tensors: {@code x}, {@code residual} (or null) and {@code dy} moved
+     * to channels-last, {@code pass} run on them, and its input, kernel and residual gradients moved back (the
+     * per-channel ones need no move). Enqueues and returns; the caller closes the result.
      */
     @Override
-    public DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor dy,
-            BiFunction<DeviceTensor, DeviceTensor, DeviceGradients> pass) {
+    public DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor residual, DeviceTensor dy,
+            BackwardPass pass) {
         DeviceGradients internal;
-        try (DeviceTensor internalX = toInternal(device, x); DeviceTensor internalDy = toInternal(device, dy)) {
-            internal = pass.apply(internalX, internalDy);
+        try (DeviceTensor internalX = toInternal(device, x);
+                DeviceTensor internalResidual = residual == null ? null : toInternal(device, residual);
+                DeviceTensor internalDy = toInternal(device, dy)) {
+            internal = pass.run(internalX, internalResidual, internalDy);
         }
         DeviceTensor dx = null;
+        DeviceTensor dkernel = null;
         try {
             dx = activationsToInternal(x.shape()).inverse().apply(device, internal.dx(), x.shape());
-            DeviceTensor dkernel = kernelMoves.inverse().apply(device, internal.dkernel(), kernelShape);
+            dkernel = kernelMoves.inverse().apply(device, internal.dkernel(), kernelShape);
+            DeviceTensor dresidual = internal.dresidual() == null ? null
+                    : activationsToInternal(dy.shape()).inverse().apply(device, internal.dresidual(), dy.shape());
             internal.dx().close();
             internal.dkernel().close();
-            return new DeviceGradients(dx, dkernel, internal.dbias());
+            if (internal.dresidual() != null) {
+                internal.dresidual().close();
+            }
+            return new DeviceGradients(dx, dkernel, internal.dbias(), internal.dscale(), internal.dshift(),
+                    dresidual);
         } catch (RuntimeException e) {
-            if (dx != null) {
-                dx.close();
+            for (DeviceTensor moved : new DeviceTensor[] {dx, dkernel}) {
+                if (moved != null) {
+                    moved.close();
+                }
             }
             internal.close();
             throw e;

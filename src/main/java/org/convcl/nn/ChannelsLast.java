@@ -1,6 +1,5 @@
 package org.convcl.nn;
 
-import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import org.convcl.Tensor;
 import org.convcl.internal.KernelLayout;
@@ -51,15 +50,15 @@ record ChannelsLast(boolean flipSwappedKernel) implements LayerLayout {
     }
 
     @Override
-    public void run(OpenClBackend device, DeviceTensor x, DeviceTensor out, int[] internalOutputShape,
-            BiConsumer<DeviceTensor, DeviceTensor> call) {
-        call.accept(x, out);
+    public void run(OpenClBackend device, DeviceTensor x, DeviceTensor residual, DeviceTensor out,
+            int[] internalOutputShape, ForwardCall call) {
+        call.run(x, residual, out);
     }
 
     @Override
-    public DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor dy,
-            BiFunction<DeviceTensor, DeviceTensor, DeviceGradients> pass) {
-        return pass.apply(x, dy);
+    public DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor residual, DeviceTensor dy,
+            BackwardPass pass) {
+        return pass.run(x, residual, dy);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.convcl.nn;
 
+import org.convcl.Activation;
 import org.convcl.Tensor;
 import org.convcl.Layout;
 import org.convcl.ConvSpec;
@@ -18,6 +19,12 @@ import org.convcl.opencl.DeviceTensor;
  * channels-first, the kernel gradient in the kernel's layout. It computes channels-last inside and moves the axes
  * at its boundaries: on the host on the Java path, on the device on OpenCL (host-array calls upload the arrays as
  * they are), so the values are those of the channels-last layer on the same data, moved.
+ *
+ * <p>An epilogue ({@link org.convcl.Epilogue}) runs in the convolution's store, never as a pass of its own:
+ * {@code activation(conv * scale[c] + shift[c] + residual)} with per-output-channel {@link Builder#scale scale} and
+ * {@link Builder#shift shift} (a batch norm folded for inference), a call's residual of the output's shape
+ * ({@code apply(x, residual)}) and an {@link Builder#activation activation}, each optional. Its backward pass
+ * ({@code backward(x, residual, dy)}) keeps nothing from the forward: it computes the convolution's output again.
  *
  * <p>The kernel, bias and mask tensors are held by reference, so a training loop may update them in place
  * between calls. A Conv is otherwise immutable and thread-safe: {@link #apply}, {@link #backward} and
@@ -55,12 +62,14 @@ public final class Conv implements AutoCloseable {
                     + kernelShape.length + "; a kernel is " + (first ? "(Cout, Cin/groups, *k) in channels-first "
                     + "layout" : "(*k, Cin/groups, Cout)") + " with at least one spatial dim, so rank >= 3");
         }
-        LayerChecks.biasAndMask(builder.bias, builder.mask, kernelShape,
-                kernelShape[first ? 0 : kernelShape.length - 1]);
+        int outChannels = kernelShape[first ? 0 : kernelShape.length - 1];
+        LayerChecks.biasAndMask(builder.bias, builder.mask, kernelShape, outChannels);
+        EpilogueParameters epilogue = EpilogueParameters.checked(builder.scale, builder.shift, builder.activation,
+                outChannels);
         // Refuse what depends on the kernel's rank alone now rather than on the first call.
         spec.checkRank(kernelShape.length - 2);
         this.core = new LayerCore<>(this, "Conv", LayerKind.conv(spec), builder.kernel, builder.bias, builder.mask,
-                layout, builder.backend);
+                epilogue, layout, builder.backend);
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -80,6 +89,21 @@ public final class Conv implements AutoCloseable {
     /** The kernel mask, or null when the layer has none. */
     public Tensor mask() {
         return core.mask();
+    }
+
+    /** The epilogue's per-output-channel factors {@code (Cout)}, or null when the layer has none. */
+    public Tensor scale() {
+        return core.scale();
+    }
+
+    /** The epilogue's per-output-channel offsets {@code (Cout)}, or null when the layer has none. */
+    public Tensor shift() {
+        return core.shift();
+    }
+
+    /** The activation the epilogue applies last ({@link Activation#identity()} unless set). */
+    public Activation activation() {
+        return core.activation();
     }
 
     public ConvSpec spec() {
@@ -116,7 +140,7 @@ public final class Conv implements AutoCloseable {
      * to that device once and reused (see {@link #parametersChanged()}).
      */
     public DeviceTensor apply(DeviceTensor x) {
-        return core.apply(x);
+        return core.apply(x, null);
     }
 
     /**
@@ -125,7 +149,18 @@ public final class Conv implements AutoCloseable {
      * loops that reuse their outputs. The call enqueues the work and returns. {@code out} must not be {@code x}.
      */
     public void apply(DeviceTensor x, DeviceTensor out) {
-        core.apply(x, out);
+        core.apply(x, null, out);
+    }
+
+    /**
+     * {@link #apply(DeviceTensor, DeviceTensor)} with a residual on the same device (null for none), of the output's
+     * shape in the layer's layout, added before the activation in the convolution's store; writes into
+     * {@code out}, which must be neither {@code x} nor {@code residual}. The call enqueues the work and returns.
+     * (There is no allocating form with a residual: {@code apply(DeviceTensor, DeviceTensor)} is already the
+     * form that writes into {@code out}.)
+     */
+    public void apply(DeviceTensor x, DeviceTensor residual, DeviceTensor out) {
+        core.apply(x, residual, out);
     }
 
     /**
@@ -169,7 +204,17 @@ public final class Conv implements AutoCloseable {
 
     /** Applies the layer: {@code conv(x, kernel * mask) + bias}. */
     public Tensor apply(Tensor x) {
-        return core.apply(x);
+        return core.apply(x, null);
+    }
+
+    /**
+     * Applies the layer with a residual: {@code activation(conv * scale + shift + residual)}, the residual added
+     * before the activation in the convolution's store (cuDNN's {@code z} input, a ResNet's skip connection).
+     * {@code residual} has the output's shape in the layer's layout (channels-first for a channels-first layer);
+     * null adds nothing.
+     */
+    public Tensor apply(Tensor x, Tensor residual) {
+        return core.apply(x, residual);
     }
 
     /**
@@ -183,7 +228,20 @@ public final class Conv implements AutoCloseable {
      * gradients downloaded; on the CPU backend it runs on the host arrays themselves.
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
-        return core.backward(x, dy);
+        return core.backward(x, null, dy);
+    }
+
+    /**
+     * The gradients of {@code sum(apply(x, residual) * dy)} with respect to the input, the kernel, the bias, the
+     * scale, the shift and the residual, as jax differentiates {@code act(conv(x) * scale + shift + residual)}
+     * (relu's derivative at 0 is 0, as jax's). {@code residual} may be null (then so is {@code dresidual}); the
+     * scale's and shift's gradients are null when the layer has none.
+     *
+     * <p>Nothing is kept from the forward pass: the convolution's output (bias included) is computed again from
+     * {@code x} for the epilogue's derivative, one more forward convolution than a layer without an epilogue pays.
+     */
+    public ConvGradients backward(Tensor x, Tensor residual, Tensor dy) {
+        return core.backward(x, residual, dy);
     }
 
     /**
@@ -193,7 +251,17 @@ public final class Conv implements AutoCloseable {
      * {@code dkernel}); see {@link #parametersChanged()}. The call enqueues the work and returns.
      */
     public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
-        return core.backward(x, dy);
+        return core.backward(x, null, dy);
+    }
+
+    /**
+     * The backward pass with a residual (null for none) on the device {@code x} lives on: the gradients of
+     * {@code sum(apply(x, residual) * dy)} as {@link #backward(Tensor, Tensor, Tensor)} computes them (recomputing
+     * the convolution's output from {@code x}, nothing kept from the forward), as device tensors that the caller
+     * closes. The layer's resident parameters (scale and shift among them) are reused. Enqueues and returns.
+     */
+    public DeviceGradients backward(DeviceTensor x, DeviceTensor residual, DeviceTensor dy) {
+        return core.backward(x, residual, dy);
     }
 
     /** The kernel as the convolution sees it: masked when a mask is set. */
@@ -206,6 +274,9 @@ public final class Conv implements AutoCloseable {
         private final Tensor kernel;
         private Tensor bias;
         private Tensor mask;
+        private Tensor scale;
+        private Tensor shift;
+        private Activation activation = Activation.identity();
         private ConvSpec spec = ConvSpec.defaults();
         private Layout layout = Layout.CHANNELS_LAST;
         /** Null until set: {@link Backends#defaultBackend()} is then used. */
@@ -237,6 +308,36 @@ public final class Conv implements AutoCloseable {
          * {@link Layout#CHANNELS_LAST} (the default), or {@link Layout#CHANNELS_FIRST}, in which the kernel is
          * {@code (Cout, Cin/groups, *k)} and inputs are {@code (*batch, Cin, *spatial)}.
          */
+        /**
+         * The epilogue's per-output-channel factors {@code (Cout)} (a batch norm folded for inference:
+         * {@code gamma / sqrt(var + eps)}), multiplied into the convolution's output (bias included) in its store;
+         * null for none. Refused at {@link #build()} unless 1-d with one value per output channel.
+         */
+        public Builder scale(Tensor scale) {
+            this.scale = scale;
+            return this;
+        }
+
+        /**
+         * The epilogue's per-output-channel offsets {@code (Cout)} (a folded batch norm's
+         * {@code beta - mean * scale}), added after the scale; null for none. Refused at {@link #build()} unless
+         * 1-d with one value per output channel.
+         */
+        public Builder shift(Tensor shift) {
+            this.shift = shift;
+            return this;
+        }
+
+        /**
+         * The activation the epilogue applies last, after the scale, the shift and a call's residual
+         * ({@link org.convcl.Epilogue}); {@link Activation#identity()} (the default) leaves the sum as it is.
+         */
+        public Builder activation(Activation activation) {
+            this.activation = LayerChecks.required("activation", activation, "an Activation (Activation.identity() "
+                    + "for none)");
+            return this;
+        }
+
         public Builder layout(Layout layout) {
             this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
             return this;

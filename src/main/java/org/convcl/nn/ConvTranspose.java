@@ -1,5 +1,6 @@
 package org.convcl.nn;
 
+import org.convcl.Activation;
 import org.convcl.Tensor;
 import org.convcl.Padding;
 import org.convcl.Layout;
@@ -22,6 +23,12 @@ import org.convcl.opencl.DeviceTensor;
  * its meaning: without it the kernel is used as jax's {@code conv_transpose} uses {@code (*k, Cin, Cout)}; with it,
  * flipped and channel-swapped, which is PyTorch's and ONNX's ConvTranspose arithmetic for that weight. The layer
  * computes channels-last inside and moves the axes at its boundaries (on the device on OpenCL).
+ *
+ * <p>An epilogue ({@link org.convcl.Epilogue}) runs in the convolution's store, never as a pass of its own:
+ * {@code activation(conv * scale[c] + shift[c] + residual)} with per-output-channel {@link Builder#scale scale} and
+ * {@link Builder#shift shift} (a batch norm folded for inference), a call's residual of the output's shape
+ * ({@code apply(x, residual)}) and an {@link Builder#activation activation}, each optional. Its backward pass
+ * ({@code backward(x, residual, dy)}) keeps nothing from the forward: it computes the convolution's output again.
  *
  * <p>Parameters are held by reference, so a training loop may update them in place between calls.
  * Otherwise immutable and thread-safe: {@link #apply} and {@link #backward} may run on many threads at once,
@@ -54,8 +61,10 @@ public final class ConvTranspose implements AutoCloseable {
                     + "channels-first layout" : "(*k, Cin, Cout)") + " with at least one spatial dim, so rank >= 3");
         }
         int rank = kernelShape.length - 2;
-        LayerChecks.biasAndMask(builder.bias, builder.mask, kernelShape,
-                kernelShape[first ? 1 : spec.transposeKernel() ? rank : rank + 1]);
+        int outChannels = kernelShape[first ? 1 : spec.transposeKernel() ? rank : rank + 1];
+        LayerChecks.biasAndMask(builder.bias, builder.mask, kernelShape, outChannels);
+        EpilogueParameters epilogue = EpilogueParameters.checked(builder.scale, builder.shift, builder.activation,
+                outChannels);
         // Refuse what no input can fix now rather than on the first call: rank, per-dim lengths, paddings.
         ConvTransposeGeometry.checkMaxRank(kernelShape);
         spec.checkRank(rank);
@@ -65,7 +74,7 @@ public final class ConvTranspose implements AutoCloseable {
                     + spec.padding() + " in conv_transpose)");
         }
         this.core = new LayerCore<>(this, "ConvTranspose", LayerKind.transpose(spec), builder.kernel, builder.bias,
-                builder.mask, layout, builder.backend);
+                builder.mask, epilogue, layout, builder.backend);
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -85,6 +94,21 @@ public final class ConvTranspose implements AutoCloseable {
     /** The kernel mask, or null when the layer has none. */
     public Tensor mask() {
         return core.mask();
+    }
+
+    /** The epilogue's per-output-channel factors {@code (Cout)}, or null when the layer has none. */
+    public Tensor scale() {
+        return core.scale();
+    }
+
+    /** The epilogue's per-output-channel offsets {@code (Cout)}, or null when the layer has none. */
+    public Tensor shift() {
+        return core.shift();
+    }
+
+    /** The activation the epilogue applies last ({@link Activation#identity()} unless set). */
+    public Activation activation() {
+        return core.activation();
     }
 
     public ConvTransposeSpec spec() {
@@ -116,7 +140,17 @@ public final class ConvTranspose implements AutoCloseable {
 
     /** Applies the layer: {@code conv_transpose(x, kernel * mask)} (CIRCULAR: wrapped onto the period) {@code + bias}. */
     public Tensor apply(Tensor x) {
-        return core.apply(x);
+        return core.apply(x, null);
+    }
+
+    /**
+     * Applies the layer with a residual: {@code activation(conv * scale + shift + residual)}, the residual added
+     * before the activation in the convolution's store (cuDNN's {@code z} input, a ResNet's skip connection).
+     * {@code residual} has the output's shape in the layer's layout (channels-first for a channels-first layer);
+     * null adds nothing.
+     */
+    public Tensor apply(Tensor x, Tensor residual) {
+        return core.apply(x, residual);
     }
 
     /**
@@ -131,7 +165,20 @@ public final class ConvTranspose implements AutoCloseable {
      * gradients downloaded; on the CPU backend it runs on the host arrays themselves.
      */
     public ConvGradients backward(Tensor x, Tensor dy) {
-        return core.backward(x, dy);
+        return core.backward(x, null, dy);
+    }
+
+    /**
+     * The gradients of {@code sum(apply(x, residual) * dy)} with respect to the input, the kernel, the bias, the
+     * scale, the shift and the residual, as jax differentiates {@code act(conv(x) * scale + shift + residual)}
+     * (relu's derivative at 0 is 0, as jax's). {@code residual} may be null (then so is {@code dresidual}); the
+     * scale's and shift's gradients are null when the layer has none.
+     *
+     * <p>Nothing is kept from the forward pass: the convolution's output (bias included) is computed again from
+     * {@code x} for the epilogue's derivative, one more forward convolution than a layer without an epilogue pays.
+     */
+    public ConvGradients backward(Tensor x, Tensor residual, Tensor dy) {
+        return core.backward(x, residual, dy);
     }
 
     /**
@@ -140,7 +187,7 @@ public final class ConvTranspose implements AutoCloseable {
      * once and reused (see {@link #parametersChanged()}). The call enqueues the work and returns.
      */
     public DeviceTensor apply(DeviceTensor x) {
-        return core.apply(x);
+        return core.apply(x, null);
     }
 
     /**
@@ -149,7 +196,18 @@ public final class ConvTranspose implements AutoCloseable {
      * The call enqueues the work and returns. {@code out} must not be {@code x}.
      */
     public void apply(DeviceTensor x, DeviceTensor out) {
-        core.apply(x, out);
+        core.apply(x, null, out);
+    }
+
+    /**
+     * {@link #apply(DeviceTensor, DeviceTensor)} with a residual on the same device (null for none), of the output's
+     * shape in the layer's layout, added before the activation in the convolution's store; writes into
+     * {@code out}, which must be neither {@code x} nor {@code residual}. The call enqueues the work and returns.
+     * (There is no allocating form with a residual: {@code apply(DeviceTensor, DeviceTensor)} is already the
+     * form that writes into {@code out}.)
+     */
+    public void apply(DeviceTensor x, DeviceTensor residual, DeviceTensor out) {
+        core.apply(x, residual, out);
     }
 
     /**
@@ -158,7 +216,17 @@ public final class ConvTranspose implements AutoCloseable {
      * caller closes. Reuses the layer's resident kernel and bias. The call enqueues the work and returns.
      */
     public DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
-        return core.backward(x, dy);
+        return core.backward(x, null, dy);
+    }
+
+    /**
+     * The backward pass with a residual (null for none) on the device {@code x} lives on: the gradients of
+     * {@code sum(apply(x, residual) * dy)} as {@link #backward(Tensor, Tensor, Tensor)} computes them (recomputing
+     * the convolution's output from {@code x}, nothing kept from the forward), as device tensors that the caller
+     * closes. The layer's resident parameters (scale and shift among them) are reused. Enqueues and returns.
+     */
+    public DeviceGradients backward(DeviceTensor x, DeviceTensor residual, DeviceTensor dy) {
+        return core.backward(x, residual, dy);
     }
 
     /**
@@ -210,6 +278,9 @@ public final class ConvTranspose implements AutoCloseable {
         private final Tensor kernel;
         private Tensor bias;
         private Tensor mask;
+        private Tensor scale;
+        private Tensor shift;
+        private Activation activation = Activation.identity();
         private ConvTransposeSpec spec = ConvTransposeSpec.defaults();
         private Layout layout = Layout.CHANNELS_LAST;
         /** Null until set: {@link Backends#defaultBackend()} is then used. */
@@ -242,6 +313,36 @@ public final class ConvTranspose implements AutoCloseable {
          * PyTorch's {@code (Cin, Cout, *k)} (with or without transposeKernel) and inputs are
          * {@code (*batch, Cin, *spatial)}.
          */
+        /**
+         * The epilogue's per-output-channel factors {@code (Cout)} (a batch norm folded for inference:
+         * {@code gamma / sqrt(var + eps)}), multiplied into the convolution's output (bias included) in its store;
+         * null for none. Refused at {@link #build()} unless 1-d with one value per output channel.
+         */
+        public Builder scale(Tensor scale) {
+            this.scale = scale;
+            return this;
+        }
+
+        /**
+         * The epilogue's per-output-channel offsets {@code (Cout)} (a folded batch norm's
+         * {@code beta - mean * scale}), added after the scale; null for none. Refused at {@link #build()} unless
+         * 1-d with one value per output channel.
+         */
+        public Builder shift(Tensor shift) {
+            this.shift = shift;
+            return this;
+        }
+
+        /**
+         * The activation the epilogue applies last, after the scale, the shift and a call's residual
+         * ({@link org.convcl.Epilogue}); {@link Activation#identity()} (the default) leaves the sum as it is.
+         */
+        public Builder activation(Activation activation) {
+            this.activation = LayerChecks.required("activation", activation, "an Activation (Activation.identity() "
+                    + "for none)");
+            return this;
+        }
+
         public Builder layout(Layout layout) {
             this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
             return this;

@@ -6,7 +6,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.convcl.internal.BoundedShutdown;
@@ -15,7 +15,7 @@ import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
 /**
- * A layer's kernel and bias (and, once a backward pass asked for it, its mask) resident on each OpenCL device
+ * A layer's kernel and bias, its epilogue's scale and shift (and, once a backward pass asked for it, its mask) resident on each OpenCL device
  * it has run on: uploaded on first use per device, reused by every later device call, and uploaded again
  * after {@link #invalidate()} (the layer's {@code parametersChanged()}). Released by {@link #release()} (uploaded
  * again on the next use), for good by {@link #close()} (the layer's {@code close()}), by the device's backend
@@ -30,11 +30,16 @@ final class DeviceParameters {
     /** The owner's description, for the refusal after close; a string, since the cleaner must not reach the owner. */
     private final String ownerName;
     private final Arrangements arrangements;
+    /** The epilogue's per-channel vectors (null when the layer has none), resident like the bias. */
+    private final Tensor scale;
+    private final Tensor shift;
     private volatile boolean closed;
 
-    private DeviceParameters(String ownerName, Arrangements arrangements) {
+    private DeviceParameters(String ownerName, Arrangements arrangements, Tensor scale, Tensor shift) {
         this.ownerName = ownerName;
         this.arrangements = arrangements;
+        this.scale = scale;
+        this.shift = shift;
     }
 
     /**
@@ -73,18 +78,25 @@ final class DeviceParameters {
     static final class Lazy {
         private final Object owner;
         private final Arrangements arrangements;
+        private final Tensor scale;
+        private final Tensor shift;
         private volatile DeviceParameters parameters;
         private volatile boolean closed;
 
         /** For {@code owner}, whose becoming unreachable releases the device memory; parameters used as uploaded. */
         Lazy(Object owner) {
-            this(owner, Arrangements.AS_UPLOADED);
+            this(owner, Arrangements.AS_UPLOADED, null, null);
         }
 
-        /** For {@code owner}, with its kernel and mask arranged on the device after each upload. */
-        Lazy(Object owner, Arrangements arrangements) {
+        /**
+         * For {@code owner}, with its kernel and mask arranged on the device after each upload, and its epilogue's
+         * {@code scale} and {@code shift} (each null when none) resident with them.
+         */
+        Lazy(Object owner, Arrangements arrangements, Tensor scale, Tensor shift) {
             this.owner = owner;
             this.arrangements = arrangements;
+            this.scale = scale;
+            this.shift = shift;
         }
 
         /** The cache, made now if this is the first device call; refused once closed. */
@@ -96,7 +108,7 @@ final class DeviceParameters {
                     ensureOpen();
                     made = parameters;
                     if (made == null) {
-                        made = forOwner(owner, arrangements);
+                        made = forOwner(owner, arrangements, scale, shift);
                         parameters = made;
                     }
                 }
@@ -146,20 +158,22 @@ final class DeviceParameters {
 
     /**
      * A cache whose device memory is released when {@code owner} becomes unreachable, arranging the kernel and the
-     * mask after each upload as {@code arrangements} say.
+     * mask after each upload as {@code arrangements} say, and keeping {@code scale} and {@code shift} (either may be
+     * null) with them.
      */
-    static DeviceParameters forOwner(Object owner, Arrangements arrangements) {
-        DeviceParameters parameters = new DeviceParameters(owner.toString(), arrangements);
+    static DeviceParameters forOwner(Object owner, Arrangements arrangements, Tensor scale, Tensor shift) {
+        DeviceParameters parameters = new DeviceParameters(owner.toString(), arrangements, scale, shift);
         CLEANER.register(owner, parameters::release);
         return parameters;
     }
 
     /**
      * A layer's parameters as resident on one device, for the duration of one call: the kernel the convolution
-     * multiplies by, and the bias and the kernel mask (each null when the layer has none, or when the call did
-     * not ask for the mask).
+     * multiplies by, and the bias, the kernel mask, the epilogue's scale and shift (each null when the layer has
+     * none, or when the call did not ask for the mask).
      */
-    record Resident(DeviceTensor kernel, DeviceTensor bias, DeviceTensor mask, FlippedKernel flipped) {
+    record Resident(DeviceTensor kernel, DeviceTensor bias, DeviceTensor mask, FlippedKernel flipped,
+            DeviceTensor scale, DeviceTensor shift) {
     }
 
     /**
@@ -176,11 +190,15 @@ final class DeviceParameters {
         DeviceTensor bias;
         DeviceTensor mask;
         DeviceTensor flipped;
+        DeviceTensor scale;
+        DeviceTensor shift;
         int flippedGroups;
         long version = -1;
         /** The values the kernel and bias copies were uploaded from, for host-array calls to compare against. */
         float[] uploadedKernel;
         float[] uploadedBias;
+        float[] uploadedScale;
+        float[] uploadedShift;
 
         /**
          * The flipped kernel for {@code groups}, made from the current kernel copy when missing. Under the copy's
@@ -199,7 +217,7 @@ final class DeviceParameters {
         }
 
         void close() {
-            for (DeviceTensor tensor : new DeviceTensor[] {kernel, bias, mask, flipped}) {
+            for (DeviceTensor tensor : new DeviceTensor[] {kernel, bias, mask, flipped, scale, shift}) {
                 if (tensor != null) {
                     tensor.close();
                 }
@@ -208,40 +226,68 @@ final class DeviceParameters {
             bias = null;
             mask = null;
             flipped = null;
+            scale = null;
+            shift = null;
             uploadedKernel = null;
             uploadedBias = null;
+            uploadedScale = null;
+            uploadedShift = null;
         }
 
         /** Whether the copies hold exactly these values (a host-array call's current parameters). */
-        boolean holds(float[] kernelValues, Tensor biasValues) {
-            return Arrays.equals(uploadedKernel, kernelValues)
-                    && (biasValues == null || Arrays.equals(uploadedBias, biasValues.data()));
+        boolean holds(float[] kernelValues, Tensor biasValues, Tensor scaleValues, Tensor shiftValues) {
+            return Arrays.equals(uploadedKernel, kernelValues) && holds(uploadedBias, biasValues)
+                    && holds(uploadedScale, scaleValues) && holds(uploadedShift, shiftValues);
+        }
+
+        private static boolean holds(float[] uploaded, Tensor values) {
+            return values == null || Arrays.equals(uploaded, values.data());
+        }
+
+        /** Whether a vector the layer has is missing here. */
+        static boolean lacks(Tensor values, DeviceTensor copy) {
+            return values != null && (copy == null || copy.isClosed());
+        }
+
+        /** Uploads the vectors (bias, scale, shift) the layer has; kernel and mask are the caller's. */
+        void uploadVectors(OpenClBackend backend, Tensor biasValues, Tensor scaleValues, Tensor shiftValues) {
+            bias = biasValues == null ? null : backend.upload(biasValues);
+            scale = scaleValues == null ? null : backend.upload(scaleValues);
+            shift = shiftValues == null ? null : backend.upload(shiftValues);
+            uploadedBias = biasValues == null ? null : biasValues.data().clone();
+            uploadedScale = scaleValues == null ? null : scaleValues.data().clone();
+            uploadedShift = shiftValues == null ? null : shiftValues.data().clone();
+        }
+
+        Resident resident(OpenClBackend backend, boolean withMask) {
+            return new Resident(kernel, bias, withMask ? mask : null, groups -> flipped(backend, groups), scale,
+                    shift);
         }
     }
 
     /**
-     * Runs {@code action} with the kernel and bias (null when the layer has none) on {@code backend}'s device,
-     * uploading them first when there is no current copy there.
+     * Runs {@code action} with the kernel, bias, scale and shift (each of the last three null when the layer has
+     * none) on {@code backend}'s device, uploading them first when there is no current copy there.
      */
-    void use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, BiConsumer<DeviceTensor, DeviceTensor> action) {
+    void use(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, Consumer<Resident> action) {
         use(backend, kernel, bias, null, false, resident -> {
-            action.accept(resident.kernel(), resident.bias());
+            action.accept(resident);
             return null;
         });
     }
 
     /**
      * Runs a host-array call's {@code action} with the kernel and bias resident on {@code backend}'s device, as
-     * {@link #use(OpenClBackend, Supplier, Tensor, BiConsumer)} does, except that the copies are first compared
-     * with the current values ({@code kernel}, {@code bias}) and uploaded again when they differ: host-array calls
+     * {@link #use(OpenClBackend, Supplier, Tensor, Consumer)} does, except that the copies are first compared
+     * with the current values ({@code kernel}, {@code bias}, scale, shift) and uploaded again when they differ:
+     * host-array calls
      * always compute with the parameters' current values, even when a training loop changed them in place
      * without saying so, yet upload them only when they changed (comparing costs a read of the parameters; an
      * upload, a read plus a transfer and a wait).
      */
-    void useCurrent(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias,
-            BiConsumer<DeviceTensor, DeviceTensor> action) {
+    void useCurrent(OpenClBackend backend, Supplier<Tensor> kernel, Tensor bias, Consumer<Resident> action) {
         use(backend, kernel, bias, null, true, resident -> {
-            action.accept(resident.kernel(), resident.bias());
+            action.accept(resident);
             return null;
         });
     }
@@ -268,41 +314,38 @@ final class DeviceParameters {
             long current = version.get();
             Tensor kernelValues = compareValues ? kernel.get() : null;
             boolean stale = copy.version != current || copy.kernel == null || copy.kernel.isClosed()
-                    || (bias != null && (copy.bias == null || copy.bias.isClosed()))
-                    || (compareValues && !copy.holds(kernelValues.data(), bias));
+                    || Copy.lacks(bias, copy.bias) || Copy.lacks(scale, copy.scale) || Copy.lacks(shift, copy.shift)
+                    || (compareValues && !copy.holds(kernelValues.data(), bias, scale, shift));
             if (stale) {
                 copy.close();
                 Tensor uploaded = kernelValues != null ? kernelValues : kernel.get();
                 copy.kernel = uploadArranged(backend, uploaded, arrangements.kernel());
-                copy.bias = bias == null ? null : backend.upload(bias);
                 copy.uploadedKernel = uploaded.data().clone();
-                copy.uploadedBias = bias == null ? null : bias.data().clone();
+                copy.uploadVectors(backend, bias, scale, shift);
                 copy.version = current;
             }
             if (mask != null && (copy.mask == null || copy.mask.isClosed())) {
                 copy.mask = uploadArranged(backend, mask, arrangements.mask());
             }
-            return action.apply(new Resident(copy.kernel, copy.bias, mask == null ? null : copy.mask,
-                    groups -> copy.flipped(backend, groups)));
+            return action.apply(copy.resident(backend, mask != null));
         }
     }
 
     /**
-     * Runs {@code action} with {@code kernel}, {@code bias} and {@code mask} (either of these two may be null)
-     * uploaded to {@code backend}'s device for this call alone, and closes those copies after it (their memory
+     * Runs {@code action} with {@code kernel}, {@code bias}, {@code mask}, {@code scale} and {@code shift} (all but
+     * the kernel may be null) uploaded to {@code backend}'s device for this call alone, and closes those copies after it (their memory
      * goes back to the backend's pool). For host-array calls, which must use the parameters' current values: a
      * training loop may change them in place without {@code parametersChanged()}, so a layer's resident copies
      * may be stale for them. The kernel and the mask are arranged after their upload as the layer's own copies are.
      */
-    static <T> T once(OpenClBackend backend, Tensor kernel, Tensor bias, Tensor mask, Arrangements arrangements,
-            Function<Resident, T> action) {
+    static <T> T once(OpenClBackend backend, Tensor kernel, Tensor bias, Tensor mask, Tensor scale, Tensor shift,
+            Arrangements arrangements, Function<Resident, T> action) {
         Copy copy = new Copy();
         try {
             copy.kernel = uploadArranged(backend, kernel, arrangements.kernel());
-            copy.bias = bias == null ? null : backend.upload(bias);
+            copy.uploadVectors(backend, bias, scale, shift);
             copy.mask = mask == null ? null : uploadArranged(backend, mask, arrangements.mask());
-            return action.apply(new Resident(copy.kernel, copy.bias, copy.mask,
-                    groups -> copy.flipped(backend, groups)));
+            return action.apply(copy.resident(backend, true));
         } finally {
             copy.close();
         }

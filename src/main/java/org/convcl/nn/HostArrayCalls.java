@@ -11,15 +11,15 @@ import org.convcl.opencl.OpenClBackend;
 /**
  * How a layer's host-tensor calls run, decided once per layer from its backend ({@link #choose}): on the host
  * arrays themselves through the backend's host-array operations (the Java path), or, on an OpenCL backend, through
- * the device with the operands and the parameters' current values uploaded for the call. Implementations are
- * immutable and thread-safe.
+ * the device with the operands and the parameters' current values uploaded for the call. Either way the layer's
+ * epilogue runs fused, in the store of the step's last operation. Implementations are immutable and thread-safe.
  */
 interface HostArrayCalls {
-    /** {@code core}'s forward pass of {@code step} on {@code x} (in the layer's layout). */
-    Tensor apply(LayerCore<?> core, ConvStep step, Tensor x);
+    /** {@code core}'s forward pass of {@code step} on {@code x} with {@code residual} (or null), in the layer's layout. */
+    Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual);
 
-    /** {@code core}'s gradients of {@code sum(apply(x) * dy)} (in the layer's layout). */
-    ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor dy);
+    /** {@code core}'s gradients of {@code sum(apply(x, residual) * dy)} (in the layer's layout). */
+    ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor dy);
 
     /** The one place where a layer's residency is chosen: its backend's kind and, on a device, its layout. */
     static HostArrayCalls choose(ConvBackend backend, LayerLayout layout) {
@@ -32,29 +32,40 @@ interface HostArrayCalls {
     /** The recipes on host arrays through {@code ops}: the layout's moves on the host around them. */
     record OnHost(HostConvOps ops) implements HostArrayCalls {
         @Override
-        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x) {
+        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
             LayerLayout layout = core.layout();
             float[] input = layout.toInternal(x.data(), x.shape());
             float[] output = ops.allocate(step.outputShape());
             float[] kernel = step.convKernel(layout.kernelToInternal(core.effectiveKernel()));
-            ForwardRecipe.run(ops, step, input, kernel, core.bias() == null ? null : core.bias().data(), output);
+            ForwardRecipe.run(ops, step, input, kernel, core.bias() == null ? null : core.bias().data(),
+                    core.hostEpilogue(internalResidual(layout, residual)), output);
             return layout.toUser(output, step.outputShape());
         }
 
         @Override
-        public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor dy) {
+        public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor dy) {
             LayerLayout layout = core.layout();
             float[] xValues = layout.toInternal(x.data(), x.shape());
             float[] dyValues = layout.toInternal(dy.data(), dy.shape());
             float[] kernel = step.convKernel(layout.kernelToInternal(core.effectiveKernel()));
             // The kernel gradient is masked in the held (channels-last) layout, where the recipe leaves it.
             float[] mask = core.mask() == null ? null : layout.kernelToInternal(core.mask().data());
-            BackwardRecipe.Gradients<float[]> gradients = BackwardRecipe.run(ops, step, xValues, dyValues,
-                    groups -> ops.flipSwapped(kernel, step.conv().kernelShape(), groups), mask, core.bias() != null);
             Tensor bias = core.bias();
+            BackwardRecipe.Gradients<float[]> gradients = BackwardRecipe.run(ops, step, xValues, kernel,
+                    bias == null ? null : bias.data(), core.hostEpilogue(internalResidual(layout, residual)),
+                    dyValues, groups -> ops.flipSwapped(kernel, step.conv().kernelShape(), groups), mask,
+                    bias != null);
             return new ConvGradients(layout.toUser(gradients.dx(), step.conv().inputShape()),
                     Tensor.of(layout.kernelToUser(gradients.dkernel()), core.kernel().shape()),
-                    bias == null ? null : Tensor.of(gradients.dbias(), bias.shape()));
+                    bias == null ? null : Tensor.of(gradients.dbias(), bias.shape()),
+                    gradients.dscale() == null ? null : Tensor.of(gradients.dscale(), core.scale().shape()),
+                    gradients.dshift() == null ? null : Tensor.of(gradients.dshift(), core.shift().shape()),
+                    gradients.dresidual() == null ? null : layout.toUser(gradients.dresidual(), step.outputShape()));
+        }
+
+        /** A call's residual in the channels-last order the recipes compute in, or null. */
+        private static float[] internalResidual(LayerLayout layout, Tensor residual) {
+            return residual == null ? null : layout.toInternal(residual.data(), residual.shape());
         }
     }
 
@@ -73,23 +84,43 @@ interface HostArrayCalls {
          * memory after its first).
          */
         @Override
-        public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor dy) {
-            return DeviceParameters.once(device, core.residentKernel(), core.bias(), core.mask(),
-                    core.layout().arrangements(), parameters -> {
+        public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor dy) {
+            return DeviceParameters.once(device, core.residentKernel(), core.bias(), core.mask(), core.scale(),
+                    core.shift(), core.layout().arrangements(), parameters -> {
                         try (DeviceTensor deviceX = device.upload(x); DeviceTensor deviceDy = device.upload(dy);
-                                DeviceGradients gradients = core.backward(device, step, deviceX, deviceDy,
-                                        parameters)) {
+                                DeviceTensor deviceResidual = residual == null ? null : device.upload(residual);
+                                DeviceGradients gradients = core.backward(device, step, deviceX, deviceResidual,
+                                        deviceDy, parameters)) {
                             // Already in the host shapes: dx the input's, dkernel the held kernel's, dbias (Cout).
                             return gradients.download();
                         }
                     });
+        }
+
+        /**
+         * The forward pass on the device: {@code x} and {@code residual} (or null) uploaded as they are, the layer's
+         * device forward (axis moves, the fused epilogue) run with the resident parameters, compared with their
+         * current values first, and the output downloaded.
+         */
+        Tensor throughDevice(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
+            Tensor[] result = new Tensor[1];
+            core.deviceParameters().useCurrent(device, core::residentKernel, core.bias(), resident -> {
+                try (DeviceTensor deviceX = device.upload(x);
+                        DeviceTensor deviceResidual = residual == null ? null : device.upload(residual);
+                        DeviceTensor y = device.allocate(core.layout().userShape(step.outputShape()))) {
+                    core.forward(device, step, deviceX, deviceResidual, resident, y);
+                    result[0] = y.download();
+                }
+            });
+            return result[0];
         }
     }
 
     /**
      * Channels-last host arrays on a device: the forward pass streams them through the backend's pipelined
      * host-array forward with the resident parameters, compared with their current values first (a training loop
-     * may update them in place without telling the layer) and uploaded only when changed.
+     * may update them in place without telling the layer) and uploaded only when changed. That forward writes the
+     * convolution's output alone, so a call with an epilogue goes through the device forward instead, fused there.
      */
     final class Streamed extends OnDevice {
         private final OnHost unstreamed;
@@ -100,16 +131,18 @@ interface HostArrayCalls {
         }
 
         @Override
-        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x) {
+        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
+            if (residual != null || core.hasEpilogue()) {
+                return throughDevice(core, step, x, residual);
+            }
             if (step.outputFold() != null) {
                 // The streamed forward writes the convolution's output alone; a wrapped one (a transposed
                 // CIRCULAR padding) runs the recipe over the backend's host-array operations instead.
-                return unstreamed.apply(core, step, x);
+                return unstreamed.apply(core, step, x, null);
             }
             float[] output = new float[(int) Tensor.elementCount(step.outputShape())];
             core.deviceParameters().useCurrent(device, core::residentKernel, core.bias(),
-                    (deviceKernel, deviceBias) -> device.forward(step.conv(), x.data(), deviceKernel, deviceBias,
-                            output));
+                    resident -> device.forward(step.conv(), x.data(), resident.kernel(), resident.bias(), output));
             return Tensor.of(output, step.outputShape());
         }
     }
@@ -124,17 +157,8 @@ interface HostArrayCalls {
         }
 
         @Override
-        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x) {
-            Tensor[] result = new Tensor[1];
-            core.deviceParameters().useCurrent(device, core::residentKernel, core.bias(),
-                    (deviceKernel, deviceBias) -> {
-                        try (DeviceTensor deviceX = device.upload(x);
-                                DeviceTensor y = device.allocate(core.layout().userShape(step.outputShape()))) {
-                            core.forward(device, step, deviceX, deviceKernel, deviceBias, y);
-                            result[0] = y.download();
-                        }
-                    });
-            return result[0];
+        public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
+            return throughDevice(core, step, x, residual);
         }
     }
 }

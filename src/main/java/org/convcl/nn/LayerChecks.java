@@ -48,6 +48,35 @@ final class LayerChecks {
         checkShape(dy.shape(), outputShape, inputShape);
     }
 
+    /** Refuses a residual (null is none) whose shape is not the output's. */
+    static void residual(Tensor residual, int[] outputShape, int[] inputShape) {
+        if (residual != null) {
+            checkResidualShape(residual.shape(), outputShape, inputShape);
+        }
+    }
+
+    /** Refuses a device residual (null is none) that is closed, on another backend than {@code x}, or misshapen. */
+    static void residual(DeviceTensor x, DeviceTensor residual, int[] outputShape) {
+        if (residual == null) {
+            return;
+        }
+        checkOpen("residual", residual);
+        if (residual.backend() != x.backend()) {
+            throw new IllegalArgumentException("residual: " + residual + " lives on another backend than x ("
+                    + x.backend().name() + "); every operand of a device call must be on the same one");
+        }
+        checkResidualShape(residual.shape(), outputShape, x.shape());
+    }
+
+    private static void checkResidualShape(int[] residualShape, int[] outputShape, int[] inputShape) {
+        if (!Arrays.equals(residualShape, outputShape)) {
+            throw new IllegalArgumentException("residual: shape " + Arrays.toString(residualShape) + " differs from "
+                    + "the output shape " + Arrays.toString(outputShape) + " this layer gives for input "
+                    + Arrays.toString(inputShape) + "; a residual must have the output's shape, in the layer's "
+                    + "layout");
+        }
+    }
+
     /** Refuses a missing input. */
     static void input(DeviceTensor x) {
         if (x == null) {

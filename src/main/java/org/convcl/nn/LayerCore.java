@@ -1,6 +1,8 @@
 package org.convcl.nn;
 
 import java.util.Arrays;
+import org.convcl.Activation;
+import org.convcl.Epilogue;
 import org.convcl.Layout;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
@@ -16,8 +18,10 @@ import org.convcl.opencl.OpenClBackend;
  * as the {@link ConvStep} its {@link LayerKind} derives from the geometry, translates layouts through its
  * {@link LayerLayout} and leaves host arrays to the {@link HostArrayCalls} chosen for its backend, all three picked
  * once at construction. Device-tensor calls run on the device their input lives on, with the parameters resident
- * there ({@link DeviceParameters}). The parameters are held by reference; otherwise immutable and thread-safe (each
- * call allocates its own outputs and temporaries).
+ * there ({@link DeviceParameters}). Its epilogue ({@link Epilogue}: scale, shift, activation, and a call's residual)
+ * runs in the store of the step's last operation on both paths; a backward pass recomputes the convolution's output
+ * from {@code x} ({@link BackwardRecipe}). The parameters are held by reference; otherwise immutable and thread-safe
+ * (each call allocates its own outputs and temporaries).
  *
  * @param <G> the geometry the layer reports ({@code ConvGeometry} or {@code ConvTransposeGeometry})
  */
@@ -26,6 +30,9 @@ final class LayerCore<G> {
     private final Tensor kernel;
     private final Tensor bias;
     private final Tensor mask;
+    private final Tensor scale;
+    private final Tensor shift;
+    private final Activation activation;
     private final LayerKind<G> kind;
     private final LayerLayout layout;
     private final ConvBackend backend;
@@ -40,15 +47,18 @@ final class LayerCore<G> {
      * For {@code owner} (whose becoming unreachable releases the device copies), named {@code name} in messages,
      * with parameters its builder checked; {@code backend} null picks the default one.
      */
-    LayerCore(Object owner, String name, LayerKind<G> kind, Tensor kernel, Tensor bias, Tensor mask, Layout layout,
-            ConvBackend backend) {
+    LayerCore(Object owner, String name, LayerKind<G> kind, Tensor kernel, Tensor bias, Tensor mask,
+            EpilogueParameters epilogue, Layout layout, ConvBackend backend) {
         this.name = name;
         this.kernel = kernel;
         this.bias = bias;
         this.mask = mask;
+        this.scale = epilogue.scale();
+        this.shift = epilogue.shift();
+        this.activation = epilogue.activation();
         this.kind = kind;
         this.layout = kind.layout(layout, kernel.shape());
-        this.deviceParameters = new DeviceParameters.Lazy(owner, this.layout.arrangements());
+        this.deviceParameters = new DeviceParameters.Lazy(owner, this.layout.arrangements(), scale, shift);
         // The default backend is chosen only now, once, and only when the caller named none: choosing it
         // may probe OpenCL devices, which a caller that picked a backend must not pay for.
         this.backend = backend != null ? backend : Backends.defaultBackend();
@@ -65,6 +75,34 @@ final class LayerCore<G> {
 
     Tensor mask() {
         return mask;
+    }
+
+    Tensor scale() {
+        return scale;
+    }
+
+    Tensor shift() {
+        return shift;
+    }
+
+    Activation activation() {
+        return activation;
+    }
+
+    /** Whether the layer's own epilogue (without a call's residual) changes the convolution's output. */
+    boolean hasEpilogue() {
+        return scale != null || shift != null || !activation.isIdentity();
+    }
+
+    /** The layer's epilogue on host arrays, with a call's channels-last {@code residual} (or null). */
+    Epilogue<float[]> hostEpilogue(float[] residual) {
+        return new Epilogue<>(activation, scale == null ? null : scale.data(), shift == null ? null : shift.data(),
+                residual);
+    }
+
+    /** The layer's epilogue with its resident scale and shift, and a call's channels-last {@code residual}. */
+    Epilogue<DeviceTensor> deviceEpilogue(DeviceParameters.Resident parameters, DeviceTensor residual) {
+        return new Epilogue<>(activation, parameters.scale(), parameters.shift(), residual);
     }
 
     ConvBackend backend() {
@@ -104,28 +142,32 @@ final class LayerCore<G> {
 
     // ---- host tensors ---------------------------------------------------------------------------------------
 
-    Tensor apply(Tensor x) {
-        deviceParameters.ensureOpen();
-        LayerChecks.input(x);
-        return hostCalls.apply(this, step(x.shape()), x);
-    }
-
-    ConvGradients backward(Tensor x, Tensor dy) {
+    Tensor apply(Tensor x, Tensor residual) {
         deviceParameters.ensureOpen();
         LayerChecks.input(x);
         ConvStep step = step(x.shape());
-        LayerChecks.cotangent(dy, layout.userShape(step.outputShape()), x.shape());
-        return hostCalls.backward(this, step, x, dy);
+        LayerChecks.residual(residual, layout.userShape(step.outputShape()), x.shape());
+        return hostCalls.apply(this, step, x, residual);
+    }
+
+    ConvGradients backward(Tensor x, Tensor residual, Tensor dy) {
+        deviceParameters.ensureOpen();
+        LayerChecks.input(x);
+        ConvStep step = step(x.shape());
+        int[] outputShape = layout.userShape(step.outputShape());
+        LayerChecks.residual(residual, outputShape, x.shape());
+        LayerChecks.cotangent(dy, outputShape, x.shape());
+        return hostCalls.backward(this, step, x, residual, dy);
     }
 
     // ---- device tensors -------------------------------------------------------------------------------------
 
-    DeviceTensor apply(DeviceTensor x) {
+    DeviceTensor apply(DeviceTensor x, DeviceTensor residual) {
         deviceParameters.ensureOpen();
         LayerChecks.input(x);
         DeviceTensor y = x.backend().allocate(outputShape(x.shape()));
         try {
-            apply(x, y);
+            apply(x, residual, y);
         } catch (RuntimeException e) {
             y.close();
             throw e;
@@ -133,39 +175,55 @@ final class LayerCore<G> {
         return y;
     }
 
-    void apply(DeviceTensor x, DeviceTensor out) {
+    void apply(DeviceTensor x, DeviceTensor residual, DeviceTensor out) {
         deviceParameters.ensureOpen();
         LayerChecks.input(x);
         ConvStep step = step(x.shape());
+        LayerChecks.residual(x, residual, layout.userShape(step.outputShape()));
+        if (residual != null && residual == out) {
+            throw new IllegalArgumentException("out: " + out + " is also the residual; the layer reads the residual "
+                    + "while it writes its output, so they must be different tensors");
+        }
         OpenClBackend device = x.backend();
         deviceParameters.get().use(device, this::residentKernel, bias,
-                (deviceKernel, deviceBias) -> forward(device, step, x, deviceKernel, deviceBias, out));
+                resident -> forward(device, step, x, residual, resident, out));
     }
 
-    DeviceGradients backward(DeviceTensor x, DeviceTensor dy) {
+    DeviceGradients backward(DeviceTensor x, DeviceTensor residual, DeviceTensor dy) {
         deviceParameters.ensureOpen();
         LayerChecks.input(x);
         ConvStep step = step(x.shape());
-        LayerChecks.cotangent(x, dy, layout.userShape(step.outputShape()));
+        int[] outputShape = layout.userShape(step.outputShape());
+        LayerChecks.residual(x, residual, outputShape);
+        LayerChecks.cotangent(x, dy, outputShape);
         OpenClBackend device = x.backend();
         return deviceParameters.get().use(device, this::residentKernel, bias, mask,
-                resident -> backward(device, step, x, dy, resident));
+                resident -> backward(device, step, x, residual, dy, resident));
     }
 
-    /** The step on device tensors in the user's layout, with the resident (channels-last) parameters. */
-    void forward(OpenClBackend device, ConvStep step, DeviceTensor x, DeviceTensor deviceKernel,
-            DeviceTensor deviceBias, DeviceTensor out) {
-        layout.run(device, x, out, step.outputShape(), (internalX, internalOut) ->
-                new DeviceConvOps(device).forward(step, internalX, deviceKernel, deviceBias, internalOut));
+    /**
+     * The step on device tensors in the user's layout, with the resident (channels-last) parameters and the
+     * layer's epilogue (with {@code residual}, in the user's layout, or null) in its last operation's store.
+     */
+    void forward(OpenClBackend device, ConvStep step, DeviceTensor x, DeviceTensor residual,
+            DeviceParameters.Resident parameters, DeviceTensor out) {
+        layout.run(device, x, residual, out, step.outputShape(), (internalX, internalResidual, internalOut) ->
+                new DeviceConvOps(device).forward(step, internalX, parameters.kernel(), parameters.bias(),
+                        deviceEpilogue(parameters, internalResidual), internalOut));
     }
 
-    /** The backward recipe on device tensors in the user's layout, with the parameters resident there. */
-    DeviceGradients backward(OpenClBackend device, ConvStep step, DeviceTensor x, DeviceTensor dy,
-            DeviceParameters.Resident parameters) {
-        return layout.backward(device, x, dy, (internalX, internalDy) -> {
+    /**
+     * The backward recipe on device tensors in the user's layout, with the parameters resident there; with an
+     * epilogue it recomputes the convolution's output from {@code x} first.
+     */
+    DeviceGradients backward(OpenClBackend device, ConvStep step, DeviceTensor x, DeviceTensor residual,
+            DeviceTensor dy, DeviceParameters.Resident parameters) {
+        return layout.backward(device, x, residual, dy, (internalX, internalResidual, internalDy) -> {
             BackwardRecipe.Gradients<DeviceTensor> gradients = new DeviceConvOps(device).backward(step, internalX,
-                    internalDy, parameters.flipped()::forGroups, parameters.mask(), parameters.bias() != null);
-            return new DeviceGradients(gradients.dx(), gradients.dkernel(), gradients.dbias());
+                    parameters.kernel(), parameters.bias(), deviceEpilogue(parameters, internalResidual), internalDy,
+                    parameters.flipped()::forGroups, parameters.mask(), parameters.bias() != null);
+            return new DeviceGradients(gradients.dx(), gradients.dkernel(), gradients.dbias(), gradients.dscale(),
+                    gradients.dshift(), gradients.dresidual());
         });
     }
 
@@ -187,10 +245,11 @@ final class LayerCore<G> {
         return deviceParameters.isClosed();
     }
 
-    /** The layer in error messages: its type and kernel shape, and whether it has a bias and a mask. */
+    /** The layer in error messages: its type and kernel shape, and which of bias, mask and epilogue parts it has. */
     @Override
     public String toString() {
         return name + "(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
-                + (mask == null ? "" : ", mask") + layout.describe() + ")";
+                + (mask == null ? "" : ", mask") + (scale == null ? "" : ", scale") + (shift == null ? "" : ", shift")
+                + (activation.isIdentity() ? "" : ", " + activation) + layout.describe() + ")";
     }
 }

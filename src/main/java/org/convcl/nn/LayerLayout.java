@@ -1,6 +1,5 @@
 package org.convcl.nn;
 
-import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import org.convcl.Tensor;
 import org.convcl.opencl.DeviceTensor;
@@ -38,16 +37,30 @@ interface LayerLayout {
     /** A kernel gradient in the layer's channels-last layout, in the user's. */
     float[] kernelToUser(float[] values);
 
-    /**
-     * Runs {@code call} on {@code x} and {@code out} moved to channels-last device tensors ({@code out} of
-     * {@code internalOutputShape} there), and moves the output back into {@code out}. Enqueues and returns.
-     */
-    void run(OpenClBackend device, DeviceTensor x, DeviceTensor out, int[] internalOutputShape,
-            BiConsumer<DeviceTensor, DeviceTensor> call);
+    /** A forward call on channels-last device tensors; {@code residual} may be null. */
+    interface ForwardCall {
+        void run(DeviceTensor x, DeviceTensor residual, DeviceTensor out);
+    }
 
-    /** A backward pass on device tensors in the user's layout, run by {@code pass} on channels-last ones. */
-    DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor dy,
-            BiFunction<DeviceTensor, DeviceTensor, DeviceGradients> pass);
+    /** A backward pass on channels-last device tensors; {@code residual} may be null. */
+    interface BackwardPass {
+        DeviceGradients run(DeviceTensor x, DeviceTensor residual, DeviceTensor dy);
+    }
+
+    /**
+     * Runs {@code call} on {@code x}, {@code residual} (output-shaped, or null) and {@code out} moved to
+     * channels-last device tensors ({@code out} of {@code internalOutputShape} there), and moves the output back
+     * into {@code out}. Enqueues and returns.
+     */
+    void run(OpenClBackend device, DeviceTensor x, DeviceTensor residual, DeviceTensor out,
+            int[] internalOutputShape, ForwardCall call);
+
+    /**
+     * A backward pass on device tensors in the user's layout, run by {@code pass} on channels-last ones; the
+     * residual (or null) and its gradient are output-shaped.
+     */
+    DeviceGradients backward(OpenClBackend device, DeviceTensor x, DeviceTensor residual, DeviceTensor dy,
+            BackwardPass pass);
 
     /** How the kernel and the mask, uploaded as the layer holds them, become its device copies. */
     DeviceParameters.Arrangements arrangements();

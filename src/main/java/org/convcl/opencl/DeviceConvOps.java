@@ -36,17 +36,33 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
      */
     public void forward(ConvStep step, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             DeviceTensor output) {
+        forward(step, input, kernel, bias, Epilogue.none(), output);
+    }
+
+    /** {@link #forward(ConvStep, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)} with {@code epilogue}. */
+    public void forward(ConvStep step, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
+            Epilogue<DeviceTensor> epilogue, DeviceTensor output) {
         if (step.outputFold() != null && !Arrays.equals(output.shape(), step.outputShape())) {
             throw new IllegalArgumentException("output: shape " + Arrays.toString(output.shape())
                     + " does not match the layer's output " + Arrays.toString(step.outputShape()));
         }
-        ForwardRecipe.run(this, step, input, kernel, bias, output);
+        ForwardRecipe.run(this, step, input, kernel, bias, epilogue, output);
     }
 
     /** {@link BackwardRecipe} on device tensors; enqueues and returns, the caller closes the gradients. */
     public BackwardRecipe.Gradients<DeviceTensor> backward(ConvStep step, DeviceTensor x, DeviceTensor dy,
             IntFunction<DeviceTensor> flippedKernel, DeviceTensor mask, boolean withBias) {
         return BackwardRecipe.run(this, step, x, dy, flippedKernel, mask, withBias);
+    }
+
+    /**
+     * {@link BackwardRecipe} with an epilogue on device tensors (the convolution's output recomputed from {@code x}
+     * with {@code kernel} and {@code bias}); enqueues and returns, the caller closes the gradients.
+     */
+    public BackwardRecipe.Gradients<DeviceTensor> backward(ConvStep step, DeviceTensor x, DeviceTensor kernel,
+            DeviceTensor bias, Epilogue<DeviceTensor> epilogue, DeviceTensor dy, IntFunction<DeviceTensor> flippedKernel,
+            DeviceTensor mask, boolean withBias) {
+        return BackwardRecipe.run(this, step, x, kernel, bias, epilogue, dy, flippedKernel, mask, withBias);
     }
 
     /** The backend's transpose: {@code source}'s {@code (batch, rows, cols)} as {@code (batch, cols, rows)}. */

@@ -8,6 +8,7 @@ import org.convcl.AdjointGeometry;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgeMode;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 
 /**
  * A layer's backward pass on any storage ({@link ConvOps}), written once for the host and the device paths: for a
@@ -15,14 +16,76 @@ import org.convcl.EdgePadding;
  * adjoint of the wrap-around sum); the input gradient as a forward convolution on the
  * {@link AdjointGeometry adjoint geometry} with the kernel flipped and channel-swapped (then folded for wrap-around
  * and mirrored padding); the kernel gradient as a reduction, flipped back to the held layout when the layer holds
- * it flipped, then masked; the bias gradient as a reduction of {@code dy}. Stateless.
+ * it flipped, then masked; the bias gradient as a reduction of {@code dy}. With an {@link Epilogue}
+ * ({@link #run(ConvOps, ConvStep, Object, Object, Object, Epilogue, Object, IntFunction, Object, boolean)}), the
+ * convolution's output is recomputed from {@code x} first (nothing is kept from the forward pass) and the epilogue's
+ * backward turns {@code dy} into the convolution's cotangent, which then goes through the steps above. Stateless.
  */
 public final class BackwardRecipe {
     private BackwardRecipe() {
     }
 
-    /** The three gradients, in the convolution's (channels-last) layouts; {@code dbias} null when not asked for. */
-    public record Gradients<T>(T dx, T dkernel, T dbias) {
+    /**
+     * The gradients, in the convolution's (channels-last) layouts; {@code dbias} null when not asked for, and
+     * {@code dscale}, {@code dshift}, {@code dresidual} null when the epilogue has no such part.
+     */
+    public record Gradients<T>(T dx, T dkernel, T dbias, T dscale, T dshift, T dresidual) {
+        /** Gradients without an epilogue's. */
+        public Gradients(T dx, T dkernel, T dbias) {
+            this(dx, dkernel, dbias, null, null, null);
+        }
+    }
+
+    /**
+     * The gradients of {@code sum(epilogue(step(x, kernel) + bias) * dy)}, as jax differentiates
+     * {@code act(conv * scale + shift + residual)}: the layer's output before the epilogue is recomputed from
+     * {@code x} ({@link ForwardRecipe} with {@link Epilogue#none()}, so a CIRCULAR transpose's fold and its bias
+     * included), {@link ConvOps#epilogueGradient} gives {@code dz} (the residual's gradient, whose column sums are
+     * the shift's), {@code dz * conv} (whose column sums are the scale's) and the convolution's cotangent, which
+     * {@link #run(ConvOps, ConvStep, Object, Object, IntFunction, Object, boolean) the plain recipe} takes as its
+     * {@code dy}. {@code kernel} is what the convolution multiplies by (masked); the epilogue's residual is
+     * channels-last like {@code x}. The returned storage is the caller's; on a failure, what was made is released.
+     */
+    public static <T> Gradients<T> run(ConvOps<T> ops, ConvStep step, T x, T kernel, T bias, Epilogue<T> epilogue,
+            T dy, IntFunction<T> flippedKernel, T mask, boolean withBias) {
+        if (epilogue == null || epilogue.isNone()) {
+            return run(ops, step, x, dy, flippedKernel, mask, withBias);
+        }
+        int[] outputShape = step.outputShape();
+        int channels = outputShape[outputShape.length - 1];
+        boolean withScale = epilogue.scale() != null;
+        boolean keepDz = epilogue.residual() != null;
+        List<T> temporaries = new ArrayList<>();
+        T dz = null;
+        T dscale = null;
+        T dshift = null;
+        try {
+            T conv = keep(temporaries, ops.allocate(outputShape));
+            ForwardRecipe.run(ops, step, x, kernel, bias, Epilogue.none(), conv);
+            dz = ops.allocate(outputShape);
+            if (!keepDz) {
+                temporaries.add(dz);
+            }
+            T dzConv = withScale ? keep(temporaries, ops.allocate(outputShape)) : null;
+            // Without a scale the convolution's cotangent is dz itself (HostEpilogue.gradient allows the alias).
+            T dconv = withScale ? keep(temporaries, ops.allocate(outputShape)) : dz;
+            ops.epilogueGradient(epilogue, channels, conv, dy, dz, dzConv, dconv);
+            dscale = withScale ? biasGradient(ops, dzConv, channels) : null;
+            dshift = epilogue.shift() != null ? biasGradient(ops, dz, channels) : null;
+            Gradients<T> convGradients = run(ops, step, x, dconv, flippedKernel, mask, withBias);
+            return new Gradients<>(convGradients.dx(), convGradients.dkernel(), convGradients.dbias(), dscale, dshift,
+                    keepDz ? dz : null);
+        } catch (RuntimeException e) {
+            for (T made : Arrays.asList(keepDz ? dz : null, dscale, dshift)) {
+                if (made != null) {
+                    ops.release(made);
+                }
+            }
+            throw e;
+        } finally {
+            // Released once enqueued, still safe on a device: it keeps a buffer until the work using it is done.
+            temporaries.forEach(ops::release);
+        }
     }
 
     /**
