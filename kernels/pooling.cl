@@ -44,6 +44,9 @@
 #define STRIDE(d) dims[5 * (d) + 3]
 #define PAD_LO(d) dims[5 * (d) + 4]
 
+/* Whether the forward divisor is the window's count of real elements. */
+#define DIVIDES_BY_TAPS (POOL_OP == POOL_AVG && !COUNT_INCLUDE_PAD)
+
 /*
  * The window of output position m (row-major over the output's spatial dims), clipped to the real elements:
  * input coordinates [begin[d], end[d]) per dim. Returns whether it holds any.
@@ -108,7 +111,9 @@ __kernel void pool_forward(const int batch, const int channels, const int in_pix
 #else
     float acc = 0.0f;
 #endif
+#if DIVIDES_BY_TAPS
     int taps = 0;
+#endif
     const int base = b * in_pixels;
     while (any) {
         const float x = input[(base + input_pixel(cursor, dims)) * channels + c];
@@ -124,16 +129,16 @@ __kernel void pool_forward(const int batch, const int channels, const int in_pix
 #else
         acc += x;
 #endif
+#if DIVIDES_BY_TAPS
         taps++;
+#endif
         any = next_position(cursor, begin, end);
     }
-#if POOL_OP == POOL_AVG
-#if COUNT_INCLUDE_PAD
-    output[element] = acc / (float) window_size;
-#else
+#if DIVIDES_BY_TAPS
     /* A window of padding alone: 0 / 0 = NaN, as flax's. */
     output[element] = acc / (float) taps;
-#endif
+#elif POOL_OP == POOL_AVG
+    output[element] = acc / (float) window_size;
 #else
     output[element] = acc;
 #endif

@@ -49,12 +49,17 @@ public final class PoolPlan implements AutoCloseable {
         return op + " in=" + Arrays.toString(g.inSpatial()) + " window=" + Arrays.toString(g.window())
                 + " strides=" + Arrays.toString(g.strides()) + " lo=" + Arrays.toString(g.padLo()) + " hi="
                 + Arrays.toString(g.padHi()) + " channels=" + g.channels() + " countIncludePad="
-                + g.countIncludePad();
+                + countIncludePad(op, g);
+    }
+
+    private static boolean countIncludePad(PoolOp op, PoolGeometry g) {
+        return op != PoolOp.AVG || g.countIncludePad();
     }
 
     public static PoolPlan create(OpenClContext context, PoolOp op, PoolGeometry g) {
+        // countIncludePad changes AVG alone: max and min share one program (and plan) for both settings.
         BuildOptions options = new BuildOptions().define("RANK", g.rank()).define("POOL_OP", op.ordinal())
-                .define("COUNT_INCLUDE_PAD", g.countIncludePad());
+                .define("COUNT_INCLUDE_PAD", countIncludePad(op, g));
         ClKernel[] kernels = new ClKernel[3];
         ClBuffer table = null;
         try {
