@@ -26,7 +26,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Pooling in kernels ({@code kernels/pooling.cl}) against the Java path ({@code HostPooling}, bit for bit: the
- * kernels compare and add in its order, and PoCL divides correctly rounded) and against {@link NaivePool} (an
+ * kernels compare and add in its order, and PoCL divides correctly rounded; large cases run the Java path on its
+ * CPU workers) and against {@link NaivePool} (an
  * independent float64 reference): random cases over ranks 1-3, 0-2 batch dims, strides, every padding kind and
  * both {@code countIncludePad}, with ties, NaN and infinities; host arrays, device tensors, and the {@link Pool}
  * layer's device forms in both layouts; global average pooling; refusals.
@@ -160,6 +161,46 @@ class PoolOpenClTest {
                 backend.poolBackward(c.op, g, deviceX, deviceDy, deviceDx);
                 assertArrayEquals(expected, deviceY.download().data(), what + ": device forward");
                 assertArrayEquals(expectedDx, deviceDx.download().data(), what + ": device gradient");
+            }
+        }
+    }
+
+    /**
+     * Poolings large enough for the Java path to split over its CPU workers (output ranges forward, batch entries
+     * and channel blocks backward) give the kernels' bits, which follow the one-thread order of operations.
+     */
+    @Test
+    void largePoolingsOnCpuWorkersGiveTheKernelsBits() {
+        OpenClBackend backend = OPENCL.backend();
+        SplittableRandom random = new SplittableRandom(31);
+        PoolSpec[] specs = {
+            PoolSpec.builder().window(3, 3).strides(2).padding(Padding.SAME).build(),
+            PoolSpec.builder().window(4, 3).strides(1, 2).padding(Padding.pairs(new int[][] {{2, 1}, {0, 3}}))
+                    .countIncludePad(false).build(),
+        };
+        int[][] shapes = {{3, 24, 20, 40}, {1, 31, 17, 33}};
+        for (int i = 0; i < specs.length; i++) {
+            PoolGeometry g = specs[i].resolve(shapes[i]);
+            for (PoolOp op : PoolOp.values()) {
+                for (Values kind : Values.values()) {
+                    String what = op + " " + g + " " + kind;
+                    float[] x = values(random, shapes[i], kind);
+                    float[] dy = random(random, g.outputShape());
+                    float[] expected = new float[dy.length];
+                    float[] y = new float[dy.length];
+                    CPU.poolForward(op, g, x, expected);
+                    backend.poolForward(op, g, x, y);
+                    assertArrayEquals(expected, y, what);
+                    float[] expectedDx = new float[x.length];
+                    float[] dx = new float[x.length];
+                    CPU.poolBackward(op, g, x, dy, expectedDx);
+                    backend.poolBackward(op, g, x, dy, dx);
+                    assertArrayEquals(expectedDx, dx, what + " gradient");
+                    NaivePool reference = new NaivePool(op, shapes[i], specs[i].window(), specs[i].strides(),
+                            specs[i].padding(), specs[i].countIncludePad());
+                    assertClose(reference.gradient(Tolerance.toDouble(x), Tolerance.toDouble(dy)), dx,
+                            what + " gradient against the reference");
+                }
             }
         }
     }
