@@ -1,8 +1,9 @@
 /*
  * flax's pooling (org.convcl.PoolGeometry): max_pool, avg_pool and min_pool over a channels-last input
  * (batch, *in, channels) into (batch, *out, channels), any spatial rank, batch dims flattened, and their input
- * gradients as jax differentiates lax.reduce_window. The arithmetic is the host's (HostPooling) in its order, so
- * both give the same bits wherever the device's float division is correctly rounded (max and min: always):
+ * gradients as jax differentiates lax.reduce_window. The arithmetic is the host's (HostPooling) in its order,
+ * divisions correctly rounded as Java's (see DIVIDE), so both give the same bits on devices with cl_khr_fp64; on
+ * others avg's divisions may differ by OpenCL's float division error (2.5 ulp):
  *   pool_forward   one work-item per output element: the window's real (non-padding) elements in row-major
  *                  order, max/min with NaN propagating (lax.max), or a sum then divided by the window's size
  *                  (COUNT_INCLUDE_PAD) or its count of real elements.
@@ -43,6 +44,18 @@
 #define WINDOW(d) dims[5 * (d) + 2]
 #define STRIDE(d) dims[5 * (d) + 3]
 #define PAD_LO(d) dims[5 * (d) + 4]
+
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+/*
+ * a / b correctly rounded, as Java's float division: OpenCL's float division may be 2.5 ulp off unless a build
+ * option asks otherwise, its double division is correctly rounded, and rounding that double quotient of two
+ * floats to float is the correctly rounded float quotient (53 >= 2 * 24 + 2 bits: double rounding is innocuous).
+ */
+#define DIVIDE(a, b) ((float) ((double) (a) / (double) (b)))
+#else
+#define DIVIDE(a, b) ((a) / (b))
+#endif
 
 /* Whether the forward divisor is the window's count of real elements. */
 #define DIVIDES_BY_TAPS (POOL_OP == POOL_AVG && !COUNT_INCLUDE_PAD)
@@ -136,9 +149,9 @@ __kernel void pool_forward(const int batch, const int channels, const int in_pix
     }
 #if DIVIDES_BY_TAPS
     /* A window of padding alone: 0 / 0 = NaN, as flax's. */
-    output[element] = acc / (float) taps;
+    output[element] = DIVIDE(acc, (float) taps);
 #elif POOL_OP == POOL_AVG
-    output[element] = acc / (float) window_size;
+    output[element] = DIVIDE(acc, (float) window_size);
 #else
     output[element] = acc;
 #endif
@@ -223,14 +236,14 @@ __kernel void pool_backward(const int batch, const int channels, const int in_pi
         const int at = (base + o) * channels + c;
 #if POOL_OP == POOL_AVG
 #if COUNT_INCLUDE_PAD
-        acc += output_gradient[at] / (float) window_size;
+        acc += DIVIDE(output_gradient[at], (float) window_size);
 #else
         int taps = 1;
         for (int d = 0; d < RANK; d++) {
             const long start = (long) cursor[d] * STRIDE(d) - PAD_LO(d);
             taps *= (int) (clamp(start + WINDOW(d), 0L, (long) IN_SIZE(d)) - clamp(start, 0L, (long) IN_SIZE(d)));
         }
-        acc += output_gradient[at] / (float) taps;
+        acc += DIVIDE(output_gradient[at], (float) taps);
 #endif
 #else
         if (picks[at] == q) {

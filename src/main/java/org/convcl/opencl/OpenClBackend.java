@@ -254,8 +254,9 @@ public final class OpenClBackend implements ConvBackend {
     // Pooling in kernels (kernels/pooling.cl); the host-array forms run the device-tensor forms (HostCall).
 
     /**
-     * flax's pooling in kernels: {@link ConvBackend#poolForward}'s result, bit for bit for MAX and MIN, and for AVG
-     * where the device's float division is correctly rounded (as on PoCL): the sums are taken in the same order.
+     * flax's pooling in kernels: {@link ConvBackend#poolForward}'s result bit for bit (the same comparisons and
+     * sums in the same order; AVG's divisions correctly rounded through double precision, so on a device without
+     * it they may differ by the OpenCL float division's error).
      */
     @Override
     public void poolForward(PoolOp op, PoolGeometry geometry, float[] input, float[] output) {
