@@ -26,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Pooling in kernels ({@code kernels/pooling.cl}) against the Java path ({@code HostPooling}, bit for bit: the
- * kernels compare and add in its order, and PoCL divides correctly rounded; large cases run the Java path on its
+ * kernels compare and add in its order and divide correctly rounded; large cases run the Java path on its
  * CPU workers) and against {@link NaivePool} (an
  * independent float64 reference): random cases over ranks 1-3, 0-2 batch dims, strides, every padding kind and
  * both {@code countIncludePad}, with ties, NaN and infinities; host arrays, device tensors, and the {@link Pool}
