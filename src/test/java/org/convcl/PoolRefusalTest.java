@@ -98,6 +98,6 @@ class PoolRefusalTest {
         pool.backward(x, Tensor.zeros(3, 1));
         refused(() -> pool.backward(x, Tensor.zeros(4, 1)), "dy", "[4, 1]", "[3, 1]");
         refused(() -> pool.backward(x, null), "dy", "null");
-        refused(() -> pool.apply(null), "x", "null");
+        refused(() -> pool.apply((Tensor) null), "x", "null");
     }
 }

@@ -121,7 +121,7 @@ public interface ConvBackend extends AutoCloseable {
      * {@code (*batch, *spatial, C)}, both channels-last, as {@link PoolGeometry} defines it (flax's
      * {@code max_pool}, {@code avg_pool}, {@code min_pool}).
      *
-     * <p>Every backend runs this on the host for now ({@code HostPooling.forward}).
+     * <p>By default on the host ({@code HostPooling.forward}); an OpenCL backend runs it in kernels.
      */
     default void poolForward(PoolOp op, PoolGeometry geometry, float[] input, float[] output) {
         HostPooling.forward(op, geometry, input, output);
@@ -132,7 +132,7 @@ public interface ConvBackend extends AutoCloseable {
      * {@code sum(pool(input) * outputGradient)} with respect to {@code input}, as jax differentiates the
      * pooling ({@link PoolGeometry} says which element of a window a MAX or MIN gradient goes to).
      *
-     * <p>Every backend runs this on the host for now ({@code HostPooling.backward}).
+     * <p>By default on the host ({@code HostPooling.backward}); an OpenCL backend runs it in kernels.
      */
     default void poolBackward(PoolOp op, PoolGeometry geometry, float[] input, float[] outputGradient,
             float[] inputGradient) {

@@ -7,6 +7,8 @@ import org.convcl.PoolOp;
 import org.convcl.PoolSpec;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
 
 /**
  * A pooling layer: flax's {@code max_pool}, {@code avg_pool} or {@code min_pool} ({@link PoolOp}) with a
@@ -14,7 +16,9 @@ import org.convcl.backend.ConvBackend;
  * {@code (*batch, C, *spatial)} ({@link Layout#CHANNELS_FIRST}); any number of batch dims. Global average pooling
  * is {@link PoolOp#AVG} with a window equal to the whole spatial extent.
  *
- * <p>Every backend computes pooling on the host for now ({@link ConvBackend#poolForward}). A layer holds no
+ * <p>Host tensors run on the layer's backend ({@link ConvBackend#poolForward}: in kernels on an OpenCL backend, on
+ * the host otherwise). Device tensors ({@link #apply(DeviceTensor)}) stay on the device they live on, whatever the
+ * layer's backend; a channels-first layout is moved to channels-last and back there by kernels. A layer holds no
  * resources (nothing to close), is immutable and thread-safe; it does not own its backend.
  */
 public final class Pool {
@@ -81,6 +85,95 @@ public final class Pool {
         backend.poolBackward(op, g, axes.valuesToChannelsLast(x.data(), x.shape()),
                 axes.valuesToChannelsLast(dy.data(), dy.shape()), inputGradient);
         return Tensor.of(axes.valuesToUser(inputGradient, g.inputShape()), x.shape());
+    }
+
+    /**
+     * The pooling of {@code x} on the device it lives on, as a new device tensor (this layer's layout) that the
+     * caller closes. Enqueues the work and returns; downloading the result waits for it.
+     */
+    public DeviceTensor apply(DeviceTensor x) {
+        LayerChecks.input(x);
+        DeviceTensor out = x.backend().allocate(outputShape(x.shape()));
+        try {
+            apply(x, out);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
+    /**
+     * The pooling of {@code x} into {@code out}, a device tensor of the output's shape (this layer's layout) on
+     * the same device, which the caller owns; {@code out} must not be {@code x}. Enqueues the work and returns.
+     */
+    public void apply(DeviceTensor x, DeviceTensor out) {
+        LayerChecks.input(x);
+        PoolGeometry g = geometry(x.shape());
+        OpenClBackend device = x.backend();
+        if (layout == Layout.CHANNELS_LAST) {
+            device.poolForward(op, g, x, out);
+            return;
+        }
+        int[] outputShape = axes.toUser(g.outputShape());
+        if (out == null || !Arrays.equals(out.shape(), outputShape)) {
+            throw new IllegalArgumentException("output: " + (out == null ? "got null" : "shape "
+                    + Arrays.toString(out.shape())) + "; the layer's channels-first output for input "
+                    + Arrays.toString(x.shape()) + " is " + Arrays.toString(outputShape));
+        }
+        if (out == x) {
+            throw new IllegalArgumentException("output: " + out + " is also the input; a layer cannot write over "
+                    + "its own input");
+        }
+        DeviceAxes moves = new DeviceAxes(device, (ChannelAxes.First) axes);
+        try (DeviceTensor internalX = moves.toChannelsLast(x);
+                DeviceTensor internalOut = device.allocate(g.outputShape())) {
+            device.poolForward(op, g, internalX, internalOut);
+            moves.toUser(internalOut, out);
+        }
+    }
+
+    /**
+     * The gradient of {@code sum(apply(x) * dy)} with respect to {@code x} on the device both live on, as
+     * {@link #backward(Tensor, Tensor)} computes it: a new device tensor of x's shape that the caller closes.
+     * Enqueues the work and returns.
+     */
+    public DeviceTensor backward(DeviceTensor x, DeviceTensor dy) {
+        LayerChecks.input(x);
+        PoolGeometry g = geometry(x.shape());
+        LayerChecks.cotangent(x, dy, axes.toUser(g.outputShape()));
+        OpenClBackend device = x.backend();
+        DeviceTensor dx = device.allocate(x.shape());
+        try {
+            if (layout == Layout.CHANNELS_LAST) {
+                device.poolBackward(op, g, x, dy, dx);
+            } else {
+                DeviceAxes moves = new DeviceAxes(device, (ChannelAxes.First) axes);
+                try (DeviceTensor internalX = moves.toChannelsLast(x);
+                        DeviceTensor internalDy = moves.toChannelsLast(dy);
+                        DeviceTensor internalDx = device.allocate(g.inputShape())) {
+                    device.poolBackward(op, g, internalX, internalDy, internalDx);
+                    moves.toUser(internalDx, dx);
+                }
+            }
+            return dx;
+        } catch (RuntimeException e) {
+            dx.close();
+            throw e;
+        }
+    }
+
+    /** The channels-first moves of activations on a device: {@code (B, C, S)} and {@code (B, S, C)}. */
+    private record DeviceAxes(OpenClBackend device, ChannelAxes.First axes) {
+        /** {@code x} (channels-first) in a new channels-last tensor, which the caller closes. */
+        DeviceTensor toChannelsLast(DeviceTensor x) {
+            return axes.moves(x.shape()).apply(device, x, axes.toChannelsLast(x.shape()));
+        }
+
+        /** A channels-last tensor moved into {@code target}, of its channels-first shape. */
+        void toUser(DeviceTensor internal, DeviceTensor target) {
+            axes.moves(target.shape()).inverse().apply(device, internal, target);
+        }
     }
 
     /** The geometry of an input given in this layer's layout (resolved channels-last). */

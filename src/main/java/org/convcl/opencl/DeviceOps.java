@@ -166,9 +166,9 @@ final class DeviceOps {
 
     /**
      * Enqueues {@code action}'s kernels, which write {@code output}, and records their last event as the work
-     * producing it and in the call log, under {@code call}'s name.
+     * producing it and in the call log, under {@code call}'s name; also for {@link PoolOps}.
      */
-    private void produce(DeviceTensor output, Supplier<String> call, Runnable action) {
+    void produce(DeviceTensor output, Supplier<String> call, Runnable action) {
         lifecycle.run(() -> {
             cl_event last = KernelEvents.lastLaunchOf(action);
             if (last != null) {

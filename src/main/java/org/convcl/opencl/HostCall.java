@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.PoolGeometry;
+import org.convcl.PoolOp;
 import org.convcl.Tensor;
 import org.convcl.backend.internal.HostOperands;
 
@@ -47,6 +49,26 @@ final class HostCall {
         run(backend, new Tensor[] {Tensor.of(padded, padding.paddedShape()),
                 bias == null ? null : Tensor.of(bias, padding.channels())}, source, padding.sourceShape(),
                 (in, result) -> backend.fold(padding, in[0], in[1], result));
+    }
+
+    /** {@link OpenClBackend#poolForward(PoolOp, PoolGeometry, float[], float[])} after checking its arrays. */
+    static void poolForward(OpenClBackend backend, PoolOp op, PoolGeometry g, float[] input, float[] output) {
+        PoolOps.check(op, g);
+        HostOperands.length("input", input, g.inputShape());
+        HostOperands.length("output", output, g.outputShape());
+        run(backend, new Tensor[] {Tensor.of(input, g.inputShape())}, output, g.outputShape(),
+                (in, result) -> backend.poolForward(op, g, in[0], result));
+    }
+
+    /** {@link OpenClBackend#poolBackward(PoolOp, PoolGeometry, float[], float[], float[])} after checking its arrays. */
+    static void poolBackward(OpenClBackend backend, PoolOp op, PoolGeometry g, float[] input, float[] outputGradient,
+            float[] inputGradient) {
+        PoolOps.check(op, g);
+        HostOperands.length("input", input, g.inputShape());
+        HostOperands.length("outputGradient", outputGradient, g.outputShape());
+        HostOperands.length("inputGradient", inputGradient, g.inputShape());
+        run(backend, new Tensor[] {Tensor.of(input, g.inputShape()), Tensor.of(outputGradient, g.outputShape())},
+                inputGradient, g.inputShape(), (in, result) -> backend.poolBackward(op, g, in[0], in[1], result));
     }
 
     /** A device-tensor operation writing {@code result} from {@code operands} (an operand may be null). */

@@ -4,6 +4,8 @@ import java.nio.FloatBuffer;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
+import org.convcl.PoolGeometry;
+import org.convcl.PoolOp;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.HostOperands;
@@ -44,6 +46,7 @@ public final class OpenClBackend implements ConvBackend {
     private final TensorTransfers tensors;
     private final HostForward host;
     private final DeviceOps ops;
+    private final PoolOps pooling;
 
     private OpenClBackend(OpenClContext context, boolean shared) {
         this.context = context;
@@ -55,6 +58,7 @@ public final class OpenClBackend implements ConvBackend {
         ClBuffer placeholder = context.allocate(0, "bias placeholder");
         this.host = new HostForward(this, lifecycle, plans, tensors, context, chunks, placeholder);
         this.ops = new DeviceOps(this, lifecycle, context, tensors.pool(), cache, plans, placeholder);
+        this.pooling = new PoolOps(this, ops, context, tensors.pool(), cache);
     }
 
     /** A new private backend (its own context and queues) on {@code device}, which the caller owns and closes. */
@@ -245,6 +249,46 @@ public final class OpenClBackend implements ConvBackend {
     public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
         HostOperands.padding(padding);
         ops.fold(padding, padded, bias, source);
+    }
+
+    // Pooling in kernels (kernels/pooling.cl); the host-array forms run the device-tensor forms (HostCall).
+
+    /**
+     * flax's pooling in kernels: {@link ConvBackend#poolForward}'s result bit for bit (the same comparisons and
+     * sums in the same order; AVG's divisions correctly rounded through double precision, so on a device without
+     * it they may differ by the OpenCL float division's error).
+     */
+    @Override
+    public void poolForward(PoolOp op, PoolGeometry geometry, float[] input, float[] output) {
+        lifecycle.run(() -> HostCall.poolForward(this, op, geometry, input, output));
+    }
+
+    /**
+     * The pooling's input gradient in kernels, deterministic (a gather, no atomics): {@link ConvBackend#poolBackward}'s
+     * result, as {@link #poolForward(PoolOp, PoolGeometry, float[], float[])} says.
+     */
+    @Override
+    public void poolBackward(PoolOp op, PoolGeometry geometry, float[] input, float[] outputGradient,
+            float[] inputGradient) {
+        lifecycle.run(() -> HostCall.poolBackward(this, op, geometry, input, outputGradient, inputGradient));
+    }
+
+    /**
+     * Enqueues {@code output = pool(input)} on device tensors, channels-last, of exactly the geometry's input and
+     * output shapes.
+     */
+    public void poolForward(PoolOp op, PoolGeometry geometry, DeviceTensor input, DeviceTensor output) {
+        pooling.forward(op, geometry, input, output);
+    }
+
+    /**
+     * Enqueues {@code inputGradient} (the input's shape) = the gradient of {@code sum(pool(input) * outputGradient)}
+     * with respect to {@code input} on device tensors, channels-last ({@link PoolGeometry} says which element of a
+     * window a MAX or MIN gradient goes to).
+     */
+    public void poolBackward(PoolOp op, PoolGeometry geometry, DeviceTensor input, DeviceTensor outputGradient,
+            DeviceTensor inputGradient) {
+        pooling.backward(op, geometry, input, outputGradient, inputGradient);
     }
 
     /** Enqueues {@code result = KernelLayout.flipSwap(kernel, groups)} on the device. */

@@ -3,27 +3,50 @@ package org.convcl.backend.internal;
 import java.util.Arrays;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
+import org.convcl.internal.CpuWorkers;
 
 /**
  * Pooling on host arrays, channels-last: the forward pass and its input gradient, with the semantics
  * {@link PoolGeometry} states (flax's pooling over {@code lax.reduce_window}, jax's gradients). Each output
  * position's window is listed once as the input positions it covers (padding left out), then run for every
- * batch entry, over each position's channels as one contiguous row. Stateless and thread-safe.
+ * batch entry, over each position's channels as one contiguous row. Large calls run on {@link CpuWorkers}: the
+ * forward pass over ranges of output positions, the backward pass over (batch entry, channel block) pairs, whose
+ * input-gradient elements are disjoint; every element is computed in the one-thread order, so the bits do not
+ * depend on the number of threads. Stateless and thread-safe.
  */
 public final class HostPooling {
     private HostPooling() {
     }
+
+    /**
+     * Work (element visits) below which a call runs on the calling thread alone: handing out tasks costs more
+     * than it saves.
+     */
+    private static final long SEQUENTIAL_WORK = 1L << 15;
+    /** The fewest channels a backward task takes: a task's rows stay whole cache lines. */
+    private static final int CHANNELS_PER_TASK = 16;
 
     /** Overwrites {@code output} {@code (*batch, *outSpatial, C)} with the pooling of {@code input}. */
     public static void forward(PoolOp op, PoolGeometry geometry, float[] input, float[] output) {
         check(op, geometry);
         HostOperands.length("input", input, geometry.inputShape());
         HostOperands.length("output", output, geometry.outputShape());
+        // Output positions are independent: tasks take ranges of them, each element computed as by one thread.
+        int outCount = product(geometry.outSpatial());
+        int tasks = work(geometry, outCount) < SEQUENTIAL_WORK ? Math.min(1, outCount)
+                : Math.min(outCount, 4 * CpuWorkers.threads());
+        int perTask = tasks == 0 ? 0 : (outCount + tasks - 1) / tasks;
+        CpuWorkers.forEach(tasks, task -> forwardRange(op, geometry, input, output, task * perTask,
+                Math.min(outCount, (task + 1) * perTask)));
+    }
+
+    private static void forwardRange(PoolOp op, PoolGeometry geometry, float[] input, float[] output, int firstOut,
+            int endOut) {
         Windows windows = new Windows(geometry);
         int channels = geometry.channels();
         float[] acc = new float[channels];
         float init = op == PoolOp.MAX ? Float.NEGATIVE_INFINITY : op == PoolOp.MIN ? Float.POSITIVE_INFINITY : 0f;
-        for (int o = 0; o < windows.outCount; o++) {
+        for (int o = firstOut; o < endOut; o++) {
             int taps = windows.fill(o);
             float divisor = geometry.countIncludePad() ? (float) windows.size : (float) taps;
             for (int b = 0; b < geometry.batch(); b++) {
@@ -60,6 +83,28 @@ public final class HostPooling {
         HostOperands.length("outputGradient", outputGradient, geometry.outputShape());
         HostOperands.length("inputGradient", inputGradient, geometry.inputShape());
         Arrays.fill(inputGradient, 0f);
+        // Overlapping windows add into the same elements: tasks take (batch entry, channel block) pairs, whose
+        // elements no other task touches, and each adds its windows in output order, as one thread would.
+        int batch = geometry.batch();
+        int channels = geometry.channels();
+        if (work(geometry, product(geometry.outSpatial())) < SEQUENTIAL_WORK) {
+            if (batch > 0 && channels > 0) {
+                backwardRange(op, geometry, input, outputGradient, inputGradient, 0, batch, 0, channels);
+            }
+            return;
+        }
+        int blocks = Math.max(1, channels / CHANNELS_PER_TASK);
+        int perBlock = (channels + blocks - 1) / blocks;
+        CpuWorkers.forEach(batch * blocks, task -> {
+            int b = task / blocks;
+            int firstChannel = (task % blocks) * perBlock;
+            backwardRange(op, geometry, input, outputGradient, inputGradient, b, b + 1, firstChannel,
+                    Math.min(channels, firstChannel + perBlock));
+        });
+    }
+
+    private static void backwardRange(PoolOp op, PoolGeometry geometry, float[] input, float[] outputGradient,
+            float[] inputGradient, int firstBatch, int endBatch, int firstChannel, int endChannel) {
         Windows windows = new Windows(geometry);
         int channels = geometry.channels();
         int[] chosen = new int[channels];
@@ -70,13 +115,13 @@ public final class HostPooling {
                 continue;
             }
             float divisor = geometry.countIncludePad() ? (float) windows.size : (float) taps;
-            for (int b = 0; b < geometry.batch(); b++) {
+            for (int b = firstBatch; b < endBatch; b++) {
                 int inBase = b * windows.inCount * channels;
                 int outBase = (b * windows.outCount + o) * channels;
                 if (op == PoolOp.AVG) {
                     for (int t = 0; t < taps; t++) {
                         int row = inBase + windows.taps[t] * channels;
-                        for (int c = 0; c < channels; c++) {
+                        for (int c = firstChannel; c < endChannel; c++) {
                             inputGradient[row + c] += outputGradient[outBase + c] / divisor;
                         }
                     }
@@ -86,13 +131,13 @@ public final class HostPooling {
                 // element and moves to a later one whenever the comparison with the chosen is false (ties keep
                 // the first; any comparison with NaN is false, so it moves).
                 int first = inBase + windows.taps[0] * channels;
-                for (int c = 0; c < channels; c++) {
+                for (int c = firstChannel; c < endChannel; c++) {
                     chosen[c] = first + c;
                     chosenValue[c] = input[first + c];
                 }
                 for (int t = 1; t < taps; t++) {
                     int row = inBase + windows.taps[t] * channels;
-                    for (int c = 0; c < channels; c++) {
+                    for (int c = firstChannel; c < endChannel; c++) {
                         float x = input[row + c];
                         if (!(op == PoolOp.MAX ? chosenValue[c] >= x : chosenValue[c] <= x)) {
                             chosen[c] = row + c;
@@ -100,11 +145,16 @@ public final class HostPooling {
                         }
                     }
                 }
-                for (int c = 0; c < channels; c++) {
+                for (int c = firstChannel; c < endChannel; c++) {
                     inputGradient[chosen[c]] += outputGradient[outBase + c];
                 }
             }
         }
+    }
+
+    /** Element visits of a pass: every output element reads (at most) its whole window. */
+    private static long work(PoolGeometry geometry, int outCount) {
+        return (long) outCount * geometry.batch() * geometry.channels() * product(geometry.window());
     }
 
     private static void check(PoolOp op, PoolGeometry geometry) {
@@ -174,13 +224,6 @@ public final class HostPooling {
             return count;
         }
 
-        private static int product(int[] sizes) {
-            int product = 1;
-            for (int size : sizes) {
-                product *= size;
-            }
-            return product;
-        }
 
         /** The next row-major multi-index (the last dim fastest). */
         private static void increment(int[] index, int[] sizes) {
@@ -191,5 +234,13 @@ public final class HostPooling {
                 index[d] = 0;
             }
         }
+    }
+
+    private static int product(int[] sizes) {
+        int product = 1;
+        for (int size : sizes) {
+            product *= size;
+        }
+        return product;
     }
 }
