@@ -269,6 +269,38 @@ class FusedEpilogueTest {
         assertEquals(3 * activations().size() * 2, checked);
     }
 
+    /**
+     * HostEpilogue's loops for a residual and/or ReLU alone give the bits of the general formula,
+     * {@code activation.apply(conv + residual)}, at zeros of both signs, NaN and the infinities.
+     */
+    @Test
+    void theResidualReluStoreHasTheGeneralFormulasBits() {
+        float[] special = {0f, -0f, 1f, -1f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.NaN, Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -Float.MAX_VALUE, 0.1f, -0.1f};
+        int n = special.length * special.length;
+        float[] conv = new float[n];
+        float[] residual = new float[n];
+        for (int i = 0; i < n; i++) {
+            conv[i] = special[i / special.length];
+            residual[i] = special[i % special.length];
+        }
+        for (Activation activation : List.of(Activation.identity(), Activation.relu())) {
+            for (float[] r : Arrays.asList(residual, null)) {
+                Epilogue<float[]> epilogue = new Epilogue<>(activation, null, null, r);
+                float[] expected = new float[n];
+                for (int i = 0; i < n; i++) {
+                    expected[i] = activation.apply(r == null ? conv[i] : conv[i] + r[i]);
+                }
+                float[] got = conv.clone();
+                HostEpilogue.apply(epilogue, 3, got, 0, n);
+                for (int i = 0; i < n; i++) {
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(got[i]),
+                            epilogue + " at " + conv[i] + " + " + (r == null ? 0 : r[i]));
+                }
+            }
+        }
+    }
+
     /** The plain call into {@code unfused}, then {@link HostEpilogue#apply}; the fused call must give the same bits. */
     private static float[] assertFusedIsUnfused(CpuBackend backend, ConvGeometry g, float[] x, float[] w, float[] b,
             Epilogue<float[]> epilogue, String what) {
