@@ -9,9 +9,16 @@ import java.util.Map;
  * synchronised) and {@code chainMs} (layer calls on device tensors back to back, one wait, per call), each NaN
  * where the backend has no device-resident path. {@code heapBytesPerCall} is Java heap allocated during one
  * host-array call, all threads (-1 where the runtime cannot count it).
+ *
+ * <p>{@code epilogueMs} is the convolution with a residual + ReLU epilogue fused into its store, {@code unfusedMs}
+ * the same work as the bare convolution followed by the residual add and the ReLU as passes of their own; on the
+ * Java path with host arrays (compare with {@code ms}), on a device with device tensors, one synchronised call
+ * (compare with {@code callMs}). Both NaN, with {@code epilogueNote} saying why, where they could not be measured.
+ * {@code maxRelErr} covers every result checked, the epilogue's included.
  */
 public record BenchResult(String name, int batch, double gflop, double ms, double deviceMs, double callMs,
-        double chainMs, double maxRelErr, long heapBytesPerCall) {
+        double chainMs, double epilogueMs, double unfusedMs, String epilogueNote, double maxRelErr,
+        long heapBytesPerCall) {
 
     /** Throughput of the device's kernels where there is a device, else of the host-array call. */
     public double gflops() {
@@ -28,6 +35,9 @@ public record BenchResult(String name, int batch, double gflop, double ms, doubl
         json.put("device_ms", nullIfNaN(deviceMs));
         json.put("call_ms", nullIfNaN(callMs));
         json.put("chain_ms", nullIfNaN(chainMs));
+        json.put("epilogue_ms", nullIfNaN(epilogueMs));
+        json.put("unfused_ms", nullIfNaN(unfusedMs));
+        json.put("epilogue_note", epilogueNote);
         json.put("gflops", gflops());
         json.put("max_rel_err", maxRelErr);
         json.put("heap_bytes_per_call", heapBytesPerCall < 0 ? null : heapBytesPerCall);

@@ -3,11 +3,14 @@ package org.convcl.bench;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.Function;
+import org.convcl.Activation;
 import org.convcl.ConvGeometry;
+import org.convcl.Epilogue;
 import org.convcl.ConvSpec;
 import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.backend.internal.HostEpilogue;
 
 /**
  * Times one suite shape honestly: random inputs, warm-up, the median of many runs, the output poisoned
@@ -15,7 +18,10 @@ import org.convcl.backend.ConvBackend;
  * float64 reference on one whole batch element. On a device it times, besides host arrays in and out
  * ({@code ms}), the kernels alone from profiling events ({@code device_ms}), one synchronised call into a reused
  * output ({@code call_ms}) and {@value #CHAIN_CALLS} layer calls on device tensors with one wait, per call
- * ({@code chain_ms}).
+ * ({@code chain_ms}). Each shape is also timed with a residual + ReLU epilogue, fused into the convolution's store
+ * ({@code epilogue_ms}) and as separate passes after it ({@code unfused_ms}): with host arrays on the Java path,
+ * interleaved run by run with the bare call, and with device tensors on a device; both results are checked against
+ * the reference too.
  */
 public final class BenchRunner {
     private final ConvBackend backend;
@@ -74,18 +80,58 @@ public final class BenchRunner {
                 randomArray(random, Tensor.elementCount(geometry.kernelShape())),
                 randomArray(random, geometry.outChannels()));
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
+        // The epilogue's residual: drawn after the operands, which stay what they were before it existed.
+        float[] residual = randomArray(random, output.length);
 
-        double hostMs = medianMs(() -> {
-            Arrays.fill(output, Float.NaN);
-            return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
-        }, () -> requireWritten(shape, output, "host"));
-        double maxRelErr = maxRelativeError(work, output);
-        long heapPerCall = HeapCounter.allocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
-
+        double hostMs;
+        double maxRelErr;
+        long heapPerCall;
         double deviceMs = Double.NaN;
         double callMs = Double.NaN;
         double chainMs = Double.NaN;
+        double epilogueMs = Double.NaN;
+        double unfusedMs = Double.NaN;
+        String epilogueNote = null;
         try (DeviceCall device = devicePath.apply(work)) {
+            TimedRun bare = () -> {
+                Arrays.fill(output, Float.NaN);
+                return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, output));
+            };
+            Runnable bareCheck = () -> requireWritten(shape, output, "host");
+            if (device == null) {
+                // The Java path: the bare call, the fused epilogue and the unfused passes interleaved run by run,
+                // so that each ratio compares times taken under the same load.
+                float[] fusedOutput = new float[output.length];
+                float[] unfusedOutput = new float[output.length];
+                Epilogue<float[]> fused = new Epilogue<>(Activation.relu(), null, null, residual);
+                Epilogue<float[]> addResidual = new Epilogue<>(Activation.identity(), null, null, residual);
+                Epilogue<float[]> relu = new Epilogue<>(Activation.relu(), null, null, null);
+                int channels = geometry.outChannels();
+                double[] medians = mediansMs(new TimedRun[] {bare, () -> {
+                    Arrays.fill(fusedOutput, Float.NaN);
+                    return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, fused,
+                            fusedOutput));
+                }, () -> {
+                    Arrays.fill(unfusedOutput, Float.NaN);
+                    return timed(() -> {
+                        backend.forward(geometry, work.input, work.kernel, work.bias, unfusedOutput);
+                        HostEpilogue.apply(addResidual, channels, unfusedOutput);
+                        HostEpilogue.apply(relu, channels, unfusedOutput);
+                    });
+                }}, new Runnable[] {bareCheck, () -> requireWritten(shape, fusedOutput, "host epilogue"),
+                    () -> requireWritten(shape, unfusedOutput, "host unfused")});
+                hostMs = medians[0];
+                epilogueMs = medians[1];
+                unfusedMs = medians[2];
+                maxRelErr = Math.max(maxRelativeError(work, output, null),
+                        Math.max(maxRelativeError(work, fusedOutput, residual),
+                                maxRelativeError(work, unfusedOutput, residual)));
+            } else {
+                hostMs = medianMs(bare, bareCheck);
+                maxRelErr = maxRelativeError(work, output, null);
+            }
+            heapPerCall = HeapCounter.allocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias,
+                    output));
             if (device != null) {
                 // call_ms and device_ms come from the same calls: each call's kernels ran within its wall time,
                 // so the medians keep device_ms <= call_ms whatever the noise.
@@ -106,14 +152,29 @@ public final class BenchRunner {
                 }
                 callMs = median(walls);
                 deviceMs = median(kernels);
-                maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.download()));
+                maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.download(), null));
                 chainMs = medianMs(() -> device.chainMillisPerCall(CHAIN_CALLS),
                         () -> requireWritten(shape, device.downloadChained(), "chained"));
-                maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadChained()));
+                maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadChained(), null));
+                try {
+                    epilogueMs = medianMs(() -> device.fusedEpilogueMillis(residual),
+                            () -> requireWritten(shape, device.downloadEpilogue(), "device epilogue"));
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
+                } catch (UnsupportedOperationException e) {
+                    epilogueNote = "epilogue_ms not measured: " + e.getMessage();
+                }
+                try {
+                    unfusedMs = medianMs(() -> device.unfusedEpilogueMillis(residual),
+                            () -> requireWritten(shape, device.downloadEpilogue(), "device unfused"));
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
+                } catch (UnsupportedOperationException e) {
+                    String note = "unfused_ms not measured: " + e.getMessage();
+                    epilogueNote = epilogueNote == null ? note : epilogueNote + "; " + note;
+                }
             }
         }
         return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, deviceMs, callMs, chainMs,
-                maxRelErr, heapPerCall);
+                epilogueMs, unfusedMs, epilogueNote, maxRelErr, heapPerCall);
     }
 
     private interface TimedRun {
@@ -121,19 +182,38 @@ public final class BenchRunner {
     }
 
     private double medianMs(TimedRun run, Runnable check) {
+        return mediansMs(new TimedRun[] {run}, new Runnable[] {check})[0];
+    }
+
+    /**
+     * The median time of each run, the runs taken in turn (one of each per round) so that all see the same load;
+     * the warm-up counts the first run's time against {@code warmupMillis}. Each check follows its run.
+     */
+    private double[] mediansMs(TimedRun[] runs, Runnable[] checks) {
         double warmedMillis = 0;
         for (int i = 0; i < warmups || (warmedMillis < warmupMillis && i < MAX_WARMUPS); i++) {
-            warmedMillis += run.millis();
+            warmedMillis += runs[0].millis();
+            for (int r = 1; r < runs.length; r++) {
+                runs[r].millis();
+            }
         }
         if (warmups > 0) {
-            check.run();
+            for (Runnable check : checks) {
+                check.run();
+            }
         }
-        double[] times = new double[reps];
+        double[][] times = new double[runs.length][reps];
         for (int i = 0; i < reps; i++) {
-            times[i] = run.millis();
-            check.run();
+            for (int r = 0; r < runs.length; r++) {
+                times[r][i] = runs[r].millis();
+                checks[r].run();
+            }
         }
-        return median(times);
+        double[] medians = new double[runs.length];
+        for (int r = 0; r < runs.length; r++) {
+            medians[r] = median(times[r]);
+        }
+        return medians;
     }
 
     private static double median(double[] values) {
@@ -159,8 +239,11 @@ public final class BenchRunner {
         }
     }
 
-    /** max |got - ref| / max |ref| over the last batch element. */
-    private static double maxRelativeError(Prepared work, float[] output) {
+    /**
+     * max |got - ref| / max |ref| over the last batch element; with a {@code residual}, the reference is
+     * {@code relu(conv + residual)}, the bench's epilogue.
+     */
+    private static double maxRelativeError(Prepared work, float[] output, float[] residual) {
         ConvGeometry g = work.geometry;
         if (g.batch() == 0 || g.outputSpatialSize() == 0) {
             return 0;
@@ -168,6 +251,11 @@ public final class BenchRunner {
         int b = g.batch() - 1;
         double[] reference = ReferenceConv.batchElement(g, work.input, work.kernel, work.bias, b);
         int offset = b * g.outputSpatialSize() * g.outChannels();
+        if (residual != null) {
+            for (int i = 0; i < reference.length; i++) {
+                reference[i] = Math.max(0, reference[i] + residual[offset + i]);
+            }
+        }
         double maxError = 0;
         double maxReference = 0;
         for (int i = 0; i < reference.length; i++) {

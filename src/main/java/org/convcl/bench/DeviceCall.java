@@ -23,6 +23,25 @@ public interface DeviceCall extends AutoCloseable {
      */
     double chainMillisPerCall(int calls);
 
+    /**
+     * Runs the convolution once with {@code residual} (the output's shape) added and ReLU applied in its store,
+     * waits, and returns the wall time in milliseconds; the result stays available to {@link #downloadEpilogue()}.
+     *
+     * @throws UnsupportedOperationException where the device has no fused epilogue yet
+     */
+    double fusedEpilogueMillis(float[] residual);
+
+    /**
+     * The same work as {@link #fusedEpilogueMillis} done unfused: the bare convolution, then the residual add and
+     * the ReLU as passes of their own over the output; waits, and returns the wall time in milliseconds.
+     *
+     * @throws UnsupportedOperationException where the device has no epilogue pass yet
+     */
+    double unfusedEpilogueMillis(float[] residual);
+
+    /** Copies the last epilogue call's result to the host. */
+    float[] downloadEpilogue();
+
     /** Copies the device output to the host. */
     float[] download();
 

@@ -3,6 +3,8 @@ package org.convcl.bench;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.convcl.Activation;
+import org.convcl.Epilogue;
 import org.convcl.nn.Conv;
 import org.convcl.ConvGeometry;
 import org.convcl.Tensor;
@@ -21,6 +23,9 @@ final class OpenClDeviceCall implements DeviceCall {
     private final Tensor poison;
     private final Conv layer;
     private float[] chained;
+    /** The epilogue's residual and output, allocated on first use. */
+    private DeviceTensor residual;
+    private DeviceTensor epilogueOutput;
 
     OpenClDeviceCall(OpenClBackend backend, BenchRunner.Prepared work) {
         this.backend = backend;
@@ -64,6 +69,44 @@ final class OpenClDeviceCall implements DeviceCall {
     }
 
     @Override
+    public double fusedEpilogueMillis(float[] residualValues) {
+        prepareEpilogue(residualValues);
+        Epilogue<DeviceTensor> fused = new Epilogue<>(Activation.relu(), null, null, residual);
+        long start = System.nanoTime();
+        backend.forward(geometry, input, kernel, bias, fused, epilogueOutput);
+        backend.finish();
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    @Override
+    public double unfusedEpilogueMillis(float[] residualValues) {
+        prepareEpilogue(residualValues);
+        int channels = geometry.outChannels();
+        long start = System.nanoTime();
+        backend.forward(geometry, input, kernel, bias, epilogueOutput);
+        backend.epiloguePass(new Epilogue<>(Activation.identity(), null, null, residual), channels, epilogueOutput);
+        backend.epiloguePass(new Epilogue<>(Activation.relu(), null, null, null), channels, epilogueOutput);
+        backend.finish();
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    private void prepareEpilogue(float[] residualValues) {
+        if (residual == null) {
+            residual = backend.upload(Tensor.of(residualValues, geometry.outputShape()));
+            epilogueOutput = backend.allocate(geometry.outputShape());
+        }
+        epilogueOutput.write(poison);
+    }
+
+    @Override
+    public float[] downloadEpilogue() {
+        if (epilogueOutput == null) {
+            throw new IllegalStateException("no epilogue call has run yet");
+        }
+        return epilogueOutput.download().data();
+    }
+
+    @Override
     public float[] download() {
         return output.download().data();
     }
@@ -79,8 +122,10 @@ final class OpenClDeviceCall implements DeviceCall {
     @Override
     public void close() {
         layer.close();
-        for (DeviceTensor tensor : new DeviceTensor[] {input, kernel, bias, output}) {
-            tensor.close();
+        for (DeviceTensor tensor : new DeviceTensor[] {input, kernel, bias, output, residual, epilogueOutput}) {
+            if (tensor != null) {
+                tensor.close();
+            }
         }
     }
 }

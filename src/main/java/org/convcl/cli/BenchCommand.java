@@ -127,6 +127,9 @@ public final class BenchCommand implements Callable<Integer> {
             BenchTable.printRow(out, result);
             out.flush();
             results.add(result);
+            if (result.epilogueNote() != null) {
+                err.printf("bench: %s %s%n", shape.name(), result.epilogueNote());
+            }
             if (!(result.maxRelErr() <= maxError)) {
                 err.printf("bench: %s max_rel_err %.3e exceeds %.1e%n", shape.name(), result.maxRelErr(),
                         maxError);

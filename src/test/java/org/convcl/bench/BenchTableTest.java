@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
 class BenchTableTest {
     @Test
     void anUncountedHeapIsShownAsUnknown() throws IOException {
-        BenchResult uncounted = new BenchResult("shape", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 1e-7,
+        BenchResult uncounted = new BenchResult("shape", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 3.1, 3.5, null, 1e-7,
                 HeapCounter.UNKNOWN);
-        BenchResult counted = new BenchResult("other", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 1e-7, 4096);
+        BenchResult counted = new BenchResult("other", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                Double.NaN, "epilogue_ms not measured: not yet", 1e-7, 4096);
         StringWriter text = new StringWriter();
         try (PrintWriter out = new PrintWriter(text)) {
             BenchTable.printRow(out, uncounted);

@@ -40,6 +40,8 @@ class BenchCommandTest {
 
     /** The device-resident times of a result: null on the Java path, positive on OpenCL. */
     private static final List<String> DEVICE_TIMES = List.of("device_ms", "call_ms", "chain_ms");
+    /** The conv with a residual + ReLU epilogue, fused and unfused: measured on the Java path. */
+    private static final List<String> EPILOGUE_TIMES = List.of("epilogue_ms", "unfused_ms");
 
     @TempDir
     Path directory;
@@ -60,6 +62,10 @@ class BenchCommandTest {
             for (String key : DEVICE_TIMES) {
                 assertNull(result.get(key), "the Java path has no device-resident time: " + result);
             }
+            for (String key : EPILOGUE_TIMES) {
+                assertTrue(number(result, key) > 0, "the Java path times the epilogue: " + key + ": " + result);
+            }
+            assertNull(result.get("epilogue_note"), "nothing left unmeasured: " + result);
         }
     }
 
@@ -71,6 +77,11 @@ class BenchCommandTest {
             for (String key : DEVICE_TIMES) {
                 assertNotNull(result.get(key), key + " is measured on OpenCL: " + result);
                 assertTrue(number(result, key) > 0, key + ": " + result);
+            }
+            // Each epilogue time is measured, or null with the note saying why (a device without the kernels yet).
+            for (String key : EPILOGUE_TIMES) {
+                assertTrue(result.get(key) == null ? String.valueOf(result.get("epilogue_note")).contains(key)
+                        : number(result, key) > 0, key + ": " + result);
             }
             // The kernels' own time is part of a synchronised call's wall time, never more.
             assertTrue(number(result, "device_ms") <= number(result, "call_ms"), "device_ms <= call_ms: " + result);

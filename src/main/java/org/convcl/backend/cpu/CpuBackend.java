@@ -2,9 +2,12 @@ package org.convcl.backend.cpu;
 
 import org.convcl.backend.cpu.internal.WinogradCall;
 import org.convcl.backend.cpu.internal.Scratch;
-import org.convcl.backend.cpu.internal.RowKernel;
 import org.convcl.backend.cpu.internal.CpuKernels;
 import org.convcl.backend.cpu.internal.ConvRows;
+import org.convcl.backend.cpu.internal.RowTasks;
+import org.convcl.backend.cpu.internal.StoreEpilogue;
+import org.convcl.backend.internal.HostEpilogue;
+import org.convcl.Epilogue;
 import org.convcl.backend.internal.ImplicitZeros;
 import org.convcl.backend.internal.CpuGradients;
 import org.convcl.backend.internal.CpuEdges;
@@ -94,6 +97,25 @@ public final class CpuBackend implements ConvBackend {
         // The same checks as the OpenCL backend's, before anything is written: the row kernels index the arrays
         // by the geometry alone.
         HostOperands.forward(g, input, kernel, bias, output);
+        compute(g, input, kernel, bias, null, output);
+    }
+
+    /**
+     * The epilogue in the store: each task applies it to the block of output it has just written, while that
+     * block is in cache (see {@link StoreEpilogue}), on every path; the result has the bits of the plain
+     * {@link #forward(ConvGeometry, float[], float[], float[], float[])} followed by {@link HostEpilogue#apply}.
+     */
+    @Override
+    public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, Epilogue<float[]> epilogue,
+            float[] output) {
+        HostOperands.forward(g, input, kernel, bias, output);
+        HostEpilogue.check(epilogue, g.outChannels(), output.length);
+        compute(g, input, kernel, bias, StoreEpilogue.of(epilogue, g.outChannels(), output), output);
+    }
+
+    /** The checked call; {@code store} is null for the plain forward. */
+    private void compute(ConvGeometry g, float[] input, float[] kernel, float[] bias, StoreEpilogue store,
+            float[] output) {
         if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {
             return;
         }
@@ -104,7 +126,7 @@ public final class CpuBackend implements ConvBackend {
             // An empty sum: every output is its bias. Answered before the per-tap tables are built, which
             // grow with output positions times kernel taps, and a kernel with no channels may have any
             // number of taps for free (two tiny .npy files could otherwise exhaust the heap).
-            fillWithBias(bias, g.outChannels(), output);
+            fillWithBias(bias, g.outChannels(), store, output);
             return;
         }
         float[] operandInput = input;
@@ -115,29 +137,18 @@ public final class CpuBackend implements ConvBackend {
             operandInput = Tf32.roundedCopy(input);
             operandKernel = Tf32.roundedCopy(kernel);
         }
-        if (!forwardByWinograd(g, operandInput, operandKernel, bias, output)) {
-            forwardDirect(g, operandInput, operandKernel, bias, output);
+        if (!forwardByWinograd(g, operandInput, operandKernel, bias, store, output)) {
+            forwardDirect(g, operandInput, operandKernel, bias, store, output);
         }
-        // The kernels skip padding and input-dilation zeros; a non-finite weight over one is NaN (0 * Inf).
+        // The kernels skip padding and input-dilation zeros; a non-finite weight over one is NaN (0 * Inf). Written
+        // after the store's epilogue, which is still exact: every activation maps a NaN sum to NaN.
         ImplicitZeros.forward(g, operandKernel, output);
     }
 
     private void forwardDirect(ConvGeometry g, float[] operandInput, float[] operandKernel, float[] bias,
-            float[] output) {
-        float[] source = operandInput;
-        ConvRows rows = new ConvRows(g);
-        RowKernel rowKernel = CpuKernels.select(rows);
-        float[] prepared = rowKernel.prepare(rows, operandKernel);
-        int outLast = g.outSpatial()[g.rank() - 1];
-        // Long rows (1-d signals, wide images) are split so that every core gets work.
-        int chunk = Math.max(4, Math.min(outLast, roundUpTo4(POSITIONS_PER_TASK)));
-        int chunksPerRow = (outLast + chunk - 1) / chunk;
-        runTasks(g, rows.rowCount() * chunksPerRow, task -> {
-            int row = task / chunksPerRow;
-            int from = (task % chunksPerRow) * chunk;
-            int to = Math.min(outLast, from + chunk);
-            rowKernel.computeRow(rows, row, from, to, source, prepared, bias, output, new Scratch(rows));
-        });
+            StoreEpilogue store, float[] output) {
+        RowTasks tasks = new RowTasks(new ConvRows(g), operandKernel, POSITIONS_PER_TASK);
+        runTasks(g, tasks.count(), task -> tasks.run(task, operandInput, bias, output, store));
     }
 
     @Override
@@ -164,12 +175,22 @@ public final class CpuBackend implements ConvBackend {
         CpuEdges.fold(padding, padded, bias, source);
     }
 
+    /** The fold with the epilogue applied to each slice of {@code source} as soon as the slice is summed. */
+    @Override
+    public void fold(EdgePadding padding, float[] padded, float[] bias, Epilogue<float[]> epilogue,
+            float[] source) {
+        HostOperands.fold(padding, padded, bias, source);
+        HostEpilogue.check(epilogue, padding.channels(), source.length);
+        CpuEdges.fold(padding, padded, bias, epilogue, source);
+    }
+
     /**
      * Computes the call through Winograd ({@link WinogradCall}: 3-tap kernels at stride 1, input dilation 2,
      * 2-tap kernels) where it applies; false, with the output to be written the direct way, where it does not or
      * where an output came out NaN or infinite, whose propagation the transforms change.
      */
-    private boolean forwardByWinograd(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
+    private boolean forwardByWinograd(ConvGeometry g, float[] input, float[] kernel, float[] bias,
+            StoreEpilogue store, float[] output) {
         WinogradCall call = WinogradCall.prepare(g, kernel, bias);
         if (call == null) {
             return false;
@@ -177,7 +198,7 @@ public final class CpuBackend implements ConvBackend {
         AtomicBoolean nonFinite = new AtomicBoolean();
         runTasks(g, call.tasks(), task -> {
             // Once one block has failed the call goes the direct way: the rest need not be computed.
-            if (!nonFinite.get() && !call.computeBlock(task, input, bias, output)) {
+            if (!nonFinite.get() && !call.computeBlock(task, input, bias, output, store)) {
                 nonFinite.set(true);
             }
         });
@@ -201,13 +222,16 @@ public final class CpuBackend implements ConvBackend {
         }
     }
 
-    private static void fillWithBias(float[] bias, int channels, float[] output) {
-        if (bias == null) {
-            Arrays.fill(output, 0f);
-            return;
-        }
+    private static void fillWithBias(float[] bias, int channels, StoreEpilogue store, float[] output) {
         for (int i = 0; i < output.length; i += channels) {
-            System.arraycopy(bias, 0, output, i, channels);
+            if (bias == null) {
+                Arrays.fill(output, i, i + channels, 0f);
+            } else {
+                System.arraycopy(bias, 0, output, i, channels);
+            }
+            if (store != null) {
+                store.applyPosition(i);
+            }
         }
     }
 
@@ -228,7 +252,4 @@ public final class CpuBackend implements ConvBackend {
         return bias;
     }
 
-    private static int roundUpTo4(int n) {
-        return (n + 3) & ~3;
-    }
 }

@@ -1,6 +1,7 @@
 package org.convcl.backend.internal;
 
 import java.util.Arrays;
+import org.convcl.Epilogue;
 import org.convcl.EdgePadding;
 import org.convcl.internal.CpuWorkers;
 
@@ -56,6 +57,15 @@ public final class CpuEdges {
      * {@code bias} (length C) when it is not null.
      */
     public static void fold(EdgePadding e, float[] padded, float[] bias, float[] source) {
+        fold(e, padded, bias, null, source);
+    }
+
+    /**
+     * {@link #fold(EdgePadding, float[], float[], float[])}, with {@code epilogue} (checked by the caller; null or
+     * {@link Epilogue#none()} for none) applied by each task to the slice it has just summed, while in cache.
+     */
+    public static void fold(EdgePadding e, float[] padded, float[] bias, Epilogue<float[]> epilogue,
+            float[] source) {
         int rank = e.rank();
         int channels = e.channels();
         int[] sourceSpatial = e.sourceSpatial();
@@ -104,6 +114,9 @@ public final class CpuEdges {
                 }
                 SourceTables.increment(i, sourceSpatial);
             }
+            int sliceBase = b * sourcePositions;
+            HostEpilogue.apply(epilogue, channels, source, (sliceBase + first) * channels,
+                    (sliceBase + last) * channels);
         });
     }
 

@@ -1,5 +1,6 @@
 package org.convcl.backend.cpu.internal;
 
+import java.util.function.IntConsumer;
 import org.convcl.ConvGeometry;
 
 /**
@@ -65,6 +66,27 @@ public final class WinogradCall {
         return tiles != null
                 ? tileKernel.computeBlock(tiles, task, input, transformedKernel, bias, output)
                 : phaseKernel.computeBlock(phases, task, input, transformedKernel, bias, output);
+    }
+
+    /**
+     * {@link #computeBlock(int, float[], float[], float[])}, then {@code store} (when not null) over the outputs
+     * the block wrote, while they are in cache. A block that returns false is left as it is: the direct way
+     * rewrites the whole output, epilogue included.
+     */
+    public boolean computeBlock(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
+        if (!computeBlock(task, input, bias, output)) {
+            return false;
+        }
+        if (store != null) {
+            int channels = tiles != null ? tiles.outChannels : phases.outChannels;
+            IntConsumer position = flat -> store.applyPosition(flat * channels);
+            if (tiles != null) {
+                tiles.forEachOutput(task, position);
+            } else {
+                phases.forEachOutput(task, position);
+            }
+        }
+        return true;
     }
 
     private static boolean finite(float[] bias) {

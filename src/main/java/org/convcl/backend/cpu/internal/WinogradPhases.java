@@ -252,6 +252,31 @@ public final class WinogradPhases {
         return found;
     }
 
+    /**
+     * Hands {@code position} the flat output position (batch element included, channels not) of every output
+     * that block {@code task} writes: each tile's outputs that exist.
+     */
+    void forEachOutput(int task, java.util.function.IntConsumer position) {
+        Group group = groupOf(task);
+        int firstTile = (task - group.firstTask) * tilesPerBlock;
+        int count = Math.min(tilesPerBlock, group.totalTiles - firstTile);
+        int[] tile = new int[rank];
+        for (int t = 0; t < count; t++) {
+            int b = group.decode(firstTile + t, tile);
+            for (int e = 0; e < outputsPerTile; e++) {
+                int flat = b;
+                for (int d = 0; d < rank && flat >= 0; d++) {
+                    DimGroup dim = group.dims[d];
+                    int o = ((e >> (rank - 1 - d)) & 1) == 0 ? dim.first[tile[d]] : dim.second[tile[d]];
+                    flat = o < 0 ? -1 : flat * outSpatial[d] + o;
+                }
+                if (flat >= 0) {
+                    position.accept(flat);
+                }
+            }
+        }
+    }
+
     /** One dim's groups, or null where the dim's settings are none of the three cases. */
     private static List<DimGroup> dimGroups(ConvGeometry g, int d) {
         int k = g.kernelSpatial()[d];

@@ -169,6 +169,32 @@ public final class WinogradTiles {
         return flat / tilesPerBatchElement;
     }
 
+    /**
+     * Hands {@code position} the flat output position (batch element included, channels not) of every output
+     * that block {@code task} writes: those of its tiles that lie inside the output.
+     */
+    void forEachOutput(int task, java.util.function.IntConsumer position) {
+        int firstTile = task * tilesPerBlock;
+        int count = Math.min(tilesPerBlock, totalTiles - firstTile);
+        int[] dilation = geometry.kernelDilation();
+        int[] tile = new int[rank];
+        for (int t = 0; t < count; t++) {
+            int b = decode(firstTile + t, tile);
+            for (int e = 0; e < outputsPerTile; e++) {
+                int flat = b;
+                for (int d = 0; d < rank && flat >= 0; d++) {
+                    int second = (e >> (rank - 1 - d)) & 1;
+                    int j = tile[d];
+                    flat = second == 1 && !seconds[d][j] ? -1
+                            : flat * outSpatial[d] + starts[d][j] + second * dilation[d];
+                }
+                if (flat >= 0) {
+                    position.accept(flat);
+                }
+            }
+        }
+    }
+
     static int pow(int base, int exponent) {
         int p = 1;
         for (int i = 0; i < exponent; i++) {

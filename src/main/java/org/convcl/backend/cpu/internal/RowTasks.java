@@ -1,0 +1,48 @@
+package org.convcl.backend.cpu.internal;
+
+/**
+ * A forward call's direct work cut into tasks: segments of output rows ({@link ConvRows}), each computed by the
+ * row kernel and then, when the call has one, passed through its {@link StoreEpilogue} while still in cache.
+ * Long rows (1-d signals, wide images) are split so that every core gets work. Immutable; tasks run on any
+ * thread, each writing its own part of the output.
+ */
+public final class RowTasks {
+    private final ConvRows rows;
+    private final RowKernel kernel;
+    private final float[] preparedKernel;
+    private final int chunk;
+    private final int chunksPerRow;
+
+    /** The tasks of {@code rows} through the row kernel {@link CpuKernels#select} picks. */
+    public RowTasks(ConvRows rows, float[] kernel, int positionsPerTask) {
+        this(rows, CpuKernels.select(rows), kernel, positionsPerTask);
+    }
+
+    /** As {@link #RowTasks(ConvRows, float[], int)} through a chosen row kernel (tests run each one). */
+    RowTasks(ConvRows rows, RowKernel rowKernel, float[] kernel, int positionsPerTask) {
+        this.rows = rows;
+        this.kernel = rowKernel;
+        this.preparedKernel = rowKernel.prepare(rows, kernel);
+        int outLast = rows.outLast;
+        // A multiple of 4: the vector kernels' register blocks hold 4 positions.
+        chunk = Math.max(4, Math.min(outLast, (positionsPerTask + 3) & ~3));
+        chunksPerRow = (outLast + chunk - 1) / chunk;
+    }
+
+    public int count() {
+        return rows.rowCount() * chunksPerRow;
+    }
+
+    /** Writes task {@code task}'s row segment, every channel, then applies {@code store} to it (when not null). */
+    public void run(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
+        int row = task / chunksPerRow;
+        int from = (task % chunksPerRow) * chunk;
+        int to = Math.min(rows.outLast, from + chunk);
+        kernel.computeRow(rows, row, from, to, input, preparedKernel, bias, output, new Scratch(rows));
+        if (store != null) {
+            // A row segment is contiguous in a channels-last output.
+            int rowBase = row * rows.outLast;
+            store.apply((rowBase + from) * rows.outChannels, (rowBase + to) * rows.outChannels);
+        }
+    }
+}
