@@ -23,6 +23,15 @@ static inline float act_relu6(const float z) {
     return isnan(z) ? z : fmin(fmax(z, 0.0f), 6.0f);
 }
 
+/*
+ * tanh, exactly +-1 beyond 9.1 (float32 rounds tanh to +-1 from 9.011 on) and at the infinities, as OpenCL C
+ * requires and Java and jax give: PoCL's tanh stops one ulp short of +-1 at any magnitude, which gelu_tanh's 1 + tanh
+ * would multiply by a huge z (gelu_tanh(-1e10) = -298 instead of -0). NaN goes through tanh.
+ */
+static inline float act_tanh(const float x) {
+    return fabs(x) > 9.1f ? copysign(1.0f, x) : tanh(x);
+}
+
 static inline float act_sigmoid(const float z) {
     return 1.0f / (1.0f + exp(-z));
 }
@@ -42,13 +51,13 @@ static inline float activation_apply(const float z) {
 #elif ACTIVATION == 5
     return z * (erf(z / 1.41421356237f) + 1.0f) / 2.0f;
 #elif ACTIVATION == 6
-    return z * (0.5f * (1.0f + tanh(GELU_K * (z + GELU_C * (z * z * z)))));
+    return z * (0.5f * (1.0f + act_tanh(GELU_K * (z + GELU_C * (z * z * z)))));
 #elif ACTIVATION == 7
     return z * act_sigmoid(z);
 #elif ACTIVATION == 8
     return act_sigmoid(z);
 #elif ACTIVATION == 9
-    return tanh(z);
+    return act_tanh(z);
 #elif ACTIVATION == 10
     return z * act_relu6(z + 3.0f) / 6.0f;
 #else
@@ -71,7 +80,7 @@ static inline float activation_derivative(const float z) {
 #elif ACTIVATION == 5
     return (erf(z / 1.41421356237f) + 1.0f) / 2.0f + z * exp(-z * z / 2.0f) * 0.3989422804014327f;
 #elif ACTIVATION == 6
-    const float t = tanh(GELU_K * (z + GELU_C * (z * z * z)));
+    const float t = act_tanh(GELU_K * (z + GELU_C * (z * z * z)));
     return 0.5f * (1.0f + t) + 0.5f * z * (1.0f - t * t) * GELU_K * (1.0f + 3.0f * GELU_C * z * z);
 #elif ACTIVATION == 7
     const float s = act_sigmoid(z);
@@ -80,7 +89,7 @@ static inline float activation_derivative(const float z) {
     const float s = act_sigmoid(z);
     return s * (1.0f - s);
 #elif ACTIVATION == 9
-    const float t = tanh(z);
+    const float t = act_tanh(z);
     return 1.0f - t * t;
 #elif ACTIVATION == 10
     const float u = z + 3.0f;

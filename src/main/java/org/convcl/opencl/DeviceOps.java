@@ -1,8 +1,12 @@
 package org.convcl.opencl;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.Supplier;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 import org.convcl.opencl.device.OpenClException;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.LayoutKernel;
@@ -28,6 +32,7 @@ final class DeviceOps {
     private final PlanCache cache;
     private final ForwardPlans plans;
     private final GradientOps gradients;
+    private final EpilogueOps epilogues;
     private final ClBuffer placeholder;
     /** Recent asynchronous calls, so that {@link #finish()} names one that failed. */
     private final CallLog calls = new CallLog();
@@ -42,6 +47,7 @@ final class DeviceOps {
         this.plans = plans;
         this.placeholder = placeholder;
         this.gradients = new GradientOps(backend, context, pool, cache);
+        this.epilogues = new EpilogueOps(backend, context, cache, placeholder);
     }
 
     /** See {@link OpenClBackend#forward(ConvPlan, ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)}. */
@@ -109,6 +115,19 @@ final class DeviceOps {
                 () -> gradients.multiplyInPlace(values, factors));
     }
 
+    /** See {@link OpenClBackend#epiloguePass}. */
+    void epiloguePass(Epilogue<DeviceTensor> epilogue, int channels, DeviceTensor output) {
+        produce(output, () -> "epilogue pass " + epilogue + " over " + output,
+                () -> epilogues.pass(epilogue, channels, output));
+    }
+
+    /** See {@link OpenClBackend#epilogueGradient}. */
+    void epilogueGradient(Epilogue<DeviceTensor> epilogue, int channels, DeviceTensor conv, DeviceTensor dy,
+            DeviceTensor dz, DeviceTensor dzConv, DeviceTensor dconv) {
+        produce(Arrays.asList(dz, dzConv, dconv), () -> "epilogue gradient " + epilogue + " of "
+                + conv, () -> epilogues.gradient(epilogue, channels, conv, dy, dz, dzConv, dconv));
+    }
+
     /** See {@link OpenClBackend#transpose}. */
     void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
         if (batch < 0 || rows < 0 || cols < 0) {
@@ -173,6 +192,33 @@ final class DeviceOps {
             cl_event last = KernelEvents.lastLaunchOf(action);
             if (last != null) {
                 record(output, new Production(last, call));
+            }
+        });
+    }
+
+    /**
+     * {@link #produce(DeviceTensor, Supplier, Runnable)} for an action that writes several tensors (some may be
+     * the same one, or null where optional): each holds its own reference.
+     */
+    private void produce(List<DeviceTensor> outputs, Supplier<String> call, Runnable action) {
+        lifecycle.run(() -> {
+            cl_event last = KernelEvents.lastLaunchOf(action);
+            if (last != null) {
+                List<DeviceTensor> distinct = new ArrayList<>();
+                for (DeviceTensor output : outputs) {
+                    if (output != null && distinct.stream().noneMatch(seen -> seen == output)) {
+                        distinct.add(output);
+                    }
+                }
+                Production work = new Production(last, call);
+                calls.add(work);
+                // The last tensor takes over the launch's reference; the others each get one of their own first.
+                for (int i = 0; i < distinct.size() - 1; i++) {
+                    work.retain();
+                }
+                for (DeviceTensor output : distinct) {
+                    output.produced(work);
+                }
             }
         });
     }

@@ -171,25 +171,28 @@ public final class OpenClBackend implements ConvBackend {
     /**
      * Enqueues {@code output = epilogue(output)} as a pass of its own over a channels-last {@code output} with
      * {@code channels} channels: the unfused form of the store's epilogue, which the bench compares the fused one
-     * with.
+     * with. Every operand is checked before anything is enqueued: {@code channels} must divide the output's
+     * length, the epilogue's scale and shift hold {@code channels} values and its residual the output's length, all
+     * open tensors of this backend; a null epilogue is {@link Epilogue#none()}, which enqueues nothing.
      *
      * @hidden
      */
     public void epiloguePass(Epilogue<DeviceTensor> epilogue, int channels, DeviceTensor output) {
-        // TODO(issue 25): kernels/epilogue_pass.cl.
-        throw new UnsupportedOperationException("epilogue pass on OpenCL: not yet");
+        ops.epiloguePass(epilogue, channels, output);
     }
 
     /**
      * Enqueues the backward of an {@link Epilogue} on device tensors, as {@code HostEpilogue.gradient} computes it
-     * on the host (see {@code ConvOps.epilogueGradient}).
+     * on the host (see {@code ConvOps.epilogueGradient}): {@code dz}, {@code dzConv} (skipped when null) and
+     * {@code dconv} from {@code conv} and {@code dy}, all of {@code conv}'s length, which {@code channels} divides;
+     * the epilogue's parts as for {@link #epiloguePass}. Outputs may be operands where the host allows it ({@code dz}
+     * may be {@code dconv} without a scale). Every operand is checked before anything is enqueued.
      *
      * @hidden
      */
     public void epilogueGradient(Epilogue<DeviceTensor> epilogue, int channels, DeviceTensor conv, DeviceTensor dy,
             DeviceTensor dz, DeviceTensor dzConv, DeviceTensor dconv) {
-        // TODO(issue 25): kernels/epilogue_gradient.cl.
-        throw new UnsupportedOperationException("epilogue gradient on OpenCL: not yet");
+        ops.epilogueGradient(epilogue, channels, conv, dy, dz, dzConv, dconv);
     }
 
     /**

@@ -1,0 +1,70 @@
+/*
+ * The backward of a convolution's epilogue y = act(((conv * scale[c]) + shift[c]) + residual), element-wise over
+ * channels-last tensors, as org.convcl.backend.internal.HostEpilogue.gradient computes it: the pre-activation z
+ * recomputed from conv exactly as the store forms it, then
+ *   dz[i]      = dy[i] * activation_derivative(z)   (the residual's gradient; its column sums are the shift's)
+ *   dz_conv[i] = dz[i] * conv[i]                    (only with HAS_DZ_CONV; its column sums are the scale's)
+ *   dconv[i]   = dz[i] * scale[c]                   (or dz[i] without a scale)
+ * with c = i % channels. Compiled after activation.cl (ACTIVATION, ACTIVATION_PARAM); the other options:
+ *   EPI_SCALE, EPI_SHIFT, EPI_RESIDUAL   1 where the epilogue has that part, 0 where its argument is a placeholder
+ *   HAS_DZ_CONV                          1 where dz_conv is written, 0 where its argument is a placeholder
+ * Each work-item does its element's steps in the host loop's order, reading and writing through pointers that
+ * may alias (no restrict), so outputs that are also operands (dz == dconv without a scale, as the host allows)
+ * get what the host gives.
+ *
+ * Launch: global = round_up(length, local), 1-d: one work-item per element, neighbours on neighbouring floats.
+ */
+#pragma OPENCL FP_CONTRACT OFF /* no a * b + c fused into one rounding: the host rounds each operation */
+
+#ifndef EPI_SCALE
+#define EPI_SCALE 0
+#endif
+#ifndef EPI_SHIFT
+#define EPI_SHIFT 0
+#endif
+#ifndef EPI_RESIDUAL
+#define EPI_RESIDUAL 0
+#endif
+#ifndef HAS_DZ_CONV
+#define HAS_DZ_CONV 0
+#endif
+
+__kernel void epilogue_gradient(const int length, const int channels,
+                                __global const float* conv,
+                                __global const float* dy,
+                                __global const float* scale,
+                                __global const float* shift,
+                                __global const float* residual,
+                                __global float* dz,
+                                __global float* dz_conv,
+                                __global float* dconv) {
+    /* size_t: the rounded-up global size may pass INT_MAX when length is close to it. */
+    const size_t id = get_global_id(0);
+    if (id >= (size_t) length) {
+        return;
+    }
+    const int i = (int) id;
+#if EPI_SCALE || EPI_SHIFT
+    const int c = i % channels; /* only where a per-channel operand needs it: a modulo costs */
+#endif
+    float v = conv[i];
+#if EPI_SCALE
+    v = v * scale[c];
+#endif
+#if EPI_SHIFT
+    v = v + shift[c];
+#endif
+#if EPI_RESIDUAL
+    v = v + residual[i];
+#endif
+    const float d = dy[i] * activation_derivative(v);
+    dz[i] = d;
+#if HAS_DZ_CONV
+    dz_conv[i] = d * conv[i];
+#endif
+#if EPI_SCALE
+    dconv[i] = d * scale[c];
+#else
+    dconv[i] = d;
+#endif
+}
