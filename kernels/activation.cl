@@ -3,7 +3,7 @@
  * and documents each one). Compiled in front of the kernels that store a convolution's output (and of the epilogue
  * gradient), selected by two compile-time constants:
  *   ACTIVATION        the function's code (org.convcl.Activation.Kind.code): 0 identity, 1 relu, 2 relu6,
- *                     3 leaky_relu, 4 elu, 5 gelu (erf), 6 gelu_tanh, 7 silu, 8 sigmoid, 9 tanh, 10 hard_swish
+ *                     3 leaky_relu, 4 elu, 5 gelu (erfc, jax's form), 6 gelu_tanh, 7 silu, 8 sigmoid, 9 tanh, 10 hard_swish
  *   ACTIVATION_PARAM  leaky_relu's negative slope or elu's alpha, as an exact float literal (0x1.47ae14p-7f)
  * NaN propagates as in jax (maximum/minimum keep NaN, comparisons select the other branch); infinities follow the
  * formulas, so silu(-inf) = -inf * 0 = NaN as in jax. Written with plain operations (no native_ or half_ maths),
@@ -49,7 +49,7 @@ static inline float activation_apply(const float z) {
 #elif ACTIVATION == 4
     return z > 0.0f ? z : ACTIVATION_PARAM * expm1(z);
 #elif ACTIVATION == 5
-    return z * (erf(z / 1.41421356237f) + 1.0f) / 2.0f;
+    return 0.5f * z * erfc(-z * 0.70710678118654752f);
 #elif ACTIVATION == 6
     return z * (0.5f * (1.0f + act_tanh(GELU_K * (z + GELU_C * (z * z * z)))));
 #elif ACTIVATION == 7
@@ -78,7 +78,7 @@ static inline float activation_derivative(const float z) {
 #elif ACTIVATION == 4
     return z > 0.0f ? 1.0f : ACTIVATION_PARAM * exp(z);
 #elif ACTIVATION == 5
-    return (erf(z / 1.41421356237f) + 1.0f) / 2.0f + z * exp(-z * z / 2.0f) * 0.3989422804014327f;
+    return 0.5f * erfc(-z * 0.70710678118654752f) + z * exp(-z * z / 2.0f) * 0.3989422804014327f;
 #elif ACTIVATION == 6
     const float t = act_tanh(GELU_K * (z + GELU_C * (z * z * z)));
     return 0.5f * (1.0f + t) + 0.5f * z * (1.0f - t * t) * GELU_K * (1.0f + 3.0f * GELU_C * z * z);

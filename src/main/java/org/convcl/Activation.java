@@ -31,7 +31,10 @@ public final class Activation {
         LEAKY_RELU("leaky_relu", 3, true),
         /** {@code jax.nn.elu(z, alpha)}: {@code z > 0 ? z : alpha * expm1(z)}. */
         ELU("elu", 4, true),
-        /** {@code jax.nn.gelu(z, approximate=False)}: {@code z * (erf(z / sqrt 2) + 1) / 2}. */
+        /**
+         * {@code jax.nn.gelu(z, approximate=False)}: {@code 0.5 * z * erfc(-z * sqrt(0.5))}, jax's form, which keeps
+         * the negative tail's tiny values that {@code z * (1 + erf(z / sqrt 2)) / 2} would cancel to zero.
+         */
         GELU("gelu", 5, false),
         /**
          * {@code jax.nn.gelu(z, approximate=True)} (jax's default):
@@ -229,7 +232,7 @@ public final class Activation {
             case RELU6 -> relu6(z);
             case LEAKY_RELU -> z >= 0f ? z : parameter * z;
             case ELU -> z > 0f ? z : parameter * (float) Math.expm1(z);
-            case GELU -> z * (erf(z / SQRT2) + 1f) / 2f;
+            case GELU -> 0.5f * z * erfc(-z * SQRT_HALF);
             case GELU_TANH -> z * (0.5f * (1f + (float) Math.tanh(geluTanhArgument(z))));
             case SILU -> z * sigmoid(z);
             case SIGMOID -> sigmoid(z);
@@ -256,14 +259,16 @@ public final class Activation {
                 return z > 0f ? 1f : parameter * (float) Math.exp(z);
             case GELU: {
                 double x = z;
-                double cdf = (erf(x / Math.sqrt(2)) + 1) / 2;
+                double cdf = 0.5 * erfc(-x * Math.sqrt(0.5));
                 double pdf = Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
                 return (float) (cdf + x * pdf);
             }
             case GELU_TANH: {
-                double x = z;
-                double t = Math.tanh(geluTanhArgument(x));
-                return (float) (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x));
+                // In float32 as jax's autodiff runs it: beyond |z| = 1.8e19, z * z overflows and 0 * inf is NaN.
+                float t = (float) Math.tanh(geluTanhArgument(z));
+                float k = (float) GELU_K;
+                float c = (float) GELU_C;
+                return 0.5f * (1f + t) + 0.5f * z * (1f - t * t) * k * (1f + 3f * c * z * z);
             }
             case SILU: {
                 float s = sigmoid(z);
@@ -286,7 +291,7 @@ public final class Activation {
         }
     }
 
-    private static final float SQRT2 = (float) Math.sqrt(2);
+    private static final float SQRT_HALF = (float) Math.sqrt(0.5);
     private static final double GELU_K = Math.sqrt(2 / Math.PI);
     private static final double GELU_C = 0.044715;
 
@@ -307,24 +312,24 @@ public final class Activation {
         return (float) (1 / (1 + Math.exp(-(double) z)));
     }
 
-    private static float erf(float x) {
-        return (float) erf((double) x);
+    private static float erfc(float x) {
+        return (float) erfc((double) x);
     }
 
     /**
-     * The error function to about 1.2e-7 relative in erfc (Numerical Recipes' Chebyshev fit of erfc), enough for
-     * float32: gelu uses {@code 1 + erf}, whose absolute error this bounds. NaN stays NaN, +-inf give +-1.
+     * The complementary error function to about 1.2e-7 relative everywhere (Numerical Recipes' Chebyshev fit), enough
+     * for float32, in the tails too. NaN stays NaN; erfc(+inf) = 0, erfc(-inf) = 2.
      */
-    static double erf(double x) {
+    static double erfc(double x) {
         if (x != x) {
             return x;
         }
         double z = Math.abs(x);
         double t = 1 / (1 + 0.5 * z);
-        double erfc = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
+        double tail = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
                 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
                 + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? 1 - erfc : erfc - 1;
+        return x >= 0 ? tail : 2 - tail;
     }
 
     /** {@code relu}, {@code leaky_relu:0.2}, ...: the form {@link #parse} reads. */

@@ -22,7 +22,7 @@ public final class NaiveEpilogue {
             case RELU6 -> Double.isNaN(z) ? z : Math.min(Math.max(z, 0), 6);
             case LEAKY_RELU -> z >= 0 ? z : p * z;
             case ELU -> z > 0 ? z : p * Math.expm1(z);
-            case GELU -> z * (erf(z / Math.sqrt(2)) + 1) / 2;
+            case GELU -> 0.5 * z * erfc(-z / Math.sqrt(2));
             case GELU_TANH -> z * 0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z * z * z)));
             case SILU -> z * sigmoid(z);
             case SIGMOID -> sigmoid(z);
@@ -46,7 +46,7 @@ public final class NaiveEpilogue {
             case ELU:
                 return z > 0 ? 1 : p * Math.exp(z);
             case GELU:
-                return (erf(z / Math.sqrt(2)) + 1) / 2 + z * Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
+                return 0.5 * erfc(-z / Math.sqrt(2)) + z * Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
             case GELU_TANH: {
                 double k = Math.sqrt(2 / Math.PI);
                 double t = Math.tanh(k * (z + 0.044715 * z * z * z));
@@ -122,6 +122,32 @@ public final class NaiveEpilogue {
     }
 
     /**
+     * erfc in float64, without the cancellation of {@code 1 - erf} in the upper tail: erfc's continued fraction for
+     * x >= 3, {@code 2 - erfc(-x)} below -3, {@code 1 - erf} between.
+     */
+    public static double erfc(double x) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        if (x >= 3) {
+            return x > 27 ? 0 : Math.exp(-x * x) / Math.sqrt(Math.PI) / continuedFraction(x);
+        }
+        if (x <= -3) {
+            return 2 - erfc(-x);
+        }
+        return 1 - erf(x);
+    }
+
+    /** {@code a + 1/2/(a + 1/(a + 3/2/(a + ...)))}, the denominator of erfc's continued fraction, bottom up. */
+    private static double continuedFraction(double a) {
+        double fraction = a;
+        for (int k = 120; k >= 1; k--) {
+            fraction = a + (k / 2.0) / fraction;
+        }
+        return fraction;
+    }
+
+    /**
      * erf in float64: the Taylor series {@code 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1))} for |x| < 3, and
      * {@code 1 - erfc} from erfc's continued fraction beyond (both converge to double precision there).
      */
@@ -143,12 +169,7 @@ public final class NaiveEpilogue {
         } else if (a > 27) {
             result = 1;
         } else {
-            // erfc(a) = exp(-a^2)/sqrt(pi) * 1/(a + 1/2/(a + 1/(a + 3/2/(a + 2/(a + ...))))), evaluated bottom up.
-            double fraction = a;
-            for (int k = 120; k >= 1; k--) {
-                fraction = a + (k / 2.0) / fraction;
-            }
-            result = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / fraction;
+            result = 1 - erfc(a);
         }
         return x < 0 ? -result : result;
     }
