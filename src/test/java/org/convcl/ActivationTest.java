@@ -96,6 +96,11 @@ class ActivationTest {
         assertBoth(Activation.hardSwish(), 3f, 1f, true);
         assertBoth(Activation.hardSwish(), -3f, 0f, false);
         assertBoth(Activation.relu6(), 6f, 6f, false);
+        // gelu_tanh's derivative in float32: beyond sqrt(Float.MAX_VALUE) its 3 * c * z * z overflows and meets
+        // tanh's zero slope, 0 * inf; below, it is 1 (and 0 on the negative side).
+        assertBoth(Activation.gelu(true), 1e30f, nan, true);
+        assertBoth(Activation.gelu(true), -1e30f, nan, true);
+        assertBoth(Activation.gelu(true), 1e15f, 1f, true);
     }
 
     private static void assertBoth(Activation activation, float z, float expected, boolean derivative) {

@@ -48,6 +48,10 @@ public final class NaiveEpilogue {
             case GELU:
                 return 0.5 * erfc(-z / Math.sqrt(2)) + z * Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI);
             case GELU_TANH: {
+                if (Math.abs(z) > Math.sqrt(Float.MAX_VALUE)) {
+                    // jax differentiates in float32: z * z overflows there, and (1 - tanh^2) * inf is 0 * inf.
+                    return Double.NaN;
+                }
                 double k = Math.sqrt(2 / Math.PI);
                 double t = Math.tanh(k * (z + 0.044715 * z * z * z));
                 return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * k * (1 + 3 * 0.044715 * z * z);
