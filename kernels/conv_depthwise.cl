@@ -107,8 +107,8 @@ __kernel void conv_depthwise(const int batch,
                              __global const float* restrict weights,
                              __global const float* restrict bias,
                              __global float* restrict output, const int output_offset,
-                             __global const float* restrict scale, __global const float* restrict shift,
-                             __global const float* restrict residual, const int residual_offset) {
+                             __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+                             __global const float* restrict epi_residual, const int residual_offset) {
     int item = get_global_id(0);
     if (item >= batch * (OUT_D * OUT_H * W_BLOCKS * CHANNEL_VECTORS)) {
         return;
@@ -192,8 +192,8 @@ __kernel void conv_depthwise(const int batch,
 #if EPILOGUE
             float lanes[VEC];
             STORE_LANES(fixed, lanes);
-            epilogue_lanes(lanes, VEC, co, (((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow0 + o) * COUT + co, scale,
-                           shift, residual + residual_offset);
+            epilogue_lanes(lanes, VEC, co, (((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow0 + o) * COUT + co,
+                           epi_scale, epi_shift, epi_residual + residual_offset);
             const floatV value = LOAD_LANES(lanes);
 #else
             const floatV value = fixed;

@@ -580,8 +580,8 @@ void conv_gemm(const int batch,
                __global const float* restrict weights,
                __global const float* restrict bias,
                __global float* restrict output, const int output_offset,
-               __global const float* restrict scale, __global const float* restrict shift,
-               __global const float* restrict residual, const int residual_offset) {
+               __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+               __global const float* restrict epi_residual, const int residual_offset) {
     /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
     __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
     __local floatN b_tile[STAGES][TILE_K * B_PITCH / VWN];
@@ -861,8 +861,8 @@ void conv_gemm(const int batch,
 #endif
 #if EPILOGUE
                             row_out[n] = epilogue_value(value, group * COUT_G + n,
-                                                        pixel * COUT + group * COUT_G + n, scale, shift,
-                                                        residual + residual_offset);
+                                                        pixel * COUT + group * COUT_G + n, epi_scale, epi_shift,
+                                                        epi_residual + residual_offset);
 #else
                             row_out[n] = value;
 #endif
@@ -895,8 +895,8 @@ void conv_gemm(const int batch,
 #if EPILOGUE
                         float lanes[VWN];
                         TO_LANES_N(value, lanes);
-                        epilogue_lanes(lanes, VWN, group * COUT_G + n, pixel * COUT + group * COUT_G + n, scale,
-                                       shift, residual + residual_offset);
+                        epilogue_lanes(lanes, VWN, group * COUT_G + n, pixel * COUT + group * COUT_G + n,
+                                       epi_scale, epi_shift, epi_residual + residual_offset);
                         *((__global floatN*) (row_out + n)) = FROM_LANES_N(lanes);
 #else
                         *((__global floatN*) (row_out + n)) = value;

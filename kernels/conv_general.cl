@@ -55,8 +55,8 @@ __kernel void conv_general(const int batch,
                            __global float* restrict output, const int output_offset,
                            __global const int* restrict tables,
                            __global const int* restrict dims,
-                           __global const float* restrict scale, __global const float* restrict shift,
-                           __global const float* restrict residual, const int residual_offset) {
+                           __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+                           __global const float* restrict epi_residual, const int residual_offset) {
     const int element = (int) get_global_id(0);
     if (element >= batch * (OUT_PIXELS * COUT)) {
         return;
@@ -112,7 +112,8 @@ __kernel void conv_general(const int batch,
     // equal as a value.) The integer bits, which no float folding touches, do it.
     const float value = as_float(as_uint(sum) == 0x80000000u ? 0u : as_uint(sum));
 #if EPILOGUE
-    output[output_offset + element] = epilogue_value(value, co, element, scale, shift, residual + residual_offset);
+    output[output_offset + element] = epilogue_value(value, co, element, epi_scale, epi_shift,
+                                                     epi_residual + residual_offset);
 #else
     output[output_offset + element] = value;
 #endif

@@ -66,8 +66,8 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
                         __global const int* restrict starts,
                         __global const int* restrict copies,
                         __global const int* restrict dims,
-                        __global const float* restrict scale, __global const float* restrict shift,
-                        __global const float* restrict residual) {
+                        __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+                        __global const float* restrict epi_residual) {
     const int element = get_global_id(0);
     if (element >= batch * (source_pixels * channels)) {
         return;
@@ -111,7 +111,7 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
         }
     }
 #if EPILOGUE
-    source[element] = epilogue_value(acc, c, element, scale, shift, residual);
+    source[element] = epilogue_value(acc, c, element, epi_scale, epi_shift, epi_residual);
 #else
     source[element] = acc;
 #endif
