@@ -12,6 +12,8 @@
  *
  * Taps landing in padding or in the holes of input dilation issue no load but are multiplied, as zeros: jax
  * inserts those zeros into the operand (lax.pad), so a NaN or infinite weight over one gives 0 * Inf = NaN.
+ * The store applies the epilogue of epilogue.cl (compiled in front, after activation.cl) when EPILOGUE, lane by lane
+ * of the channel vector, the residual read at the output's own element, residual_offset elements into its buffer.
  * Every size is a -D constant; the batch and buffer offsets are run-time arguments. Vector accesses
  * assume element offsets that are multiples of VEC (the host checks). The geometry's defaults and
  * source_index come from conv_geometry.cl, which the host compiles in front of this file.
@@ -27,6 +29,10 @@
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
+#endif
+/* epilogue.cl, compiled in front only for a store with an epilogue, defines EPILOGUE; a plain program has none. */
+#ifndef EPILOGUE
+#define EPILOGUE 0
 #endif
 
 #define MULT (COUT / CIN)
@@ -45,6 +51,7 @@ typedef uint uintV;
 #define AS_FLOAT_V as_float
 #define LOAD_V(p) (*(p))
 #define LOAD_LANES(a) ((a)[0])
+#define STORE_LANES(v, a) ((a)[0] = (v))
 #elif VEC == 2
 typedef float2 floatV;
 typedef uint2 uintV;
@@ -52,6 +59,7 @@ typedef uint2 uintV;
 #define AS_FLOAT_V as_float2
 #define LOAD_V(p) (*((__global const float2*) (p)))
 #define LOAD_LANES(a) vload2(0, a)
+#define STORE_LANES(v, a) vstore2(v, 0, a)
 #elif VEC == 4
 typedef float4 floatV;
 typedef uint4 uintV;
@@ -59,6 +67,7 @@ typedef uint4 uintV;
 #define AS_FLOAT_V as_float4
 #define LOAD_V(p) (*((__global const float4*) (p)))
 #define LOAD_LANES(a) vload4(0, a)
+#define STORE_LANES(v, a) vstore4(v, 0, a)
 #elif VEC == 8
 typedef float8 floatV;
 typedef uint8 uintV;
@@ -66,6 +75,7 @@ typedef uint8 uintV;
 #define AS_FLOAT_V as_float8
 #define LOAD_V(p) (*((__global const float8*) (p)))
 #define LOAD_LANES(a) vload8(0, a)
+#define STORE_LANES(v, a) vstore8(v, 0, a)
 #elif VEC == 16
 typedef float16 floatV;
 typedef uint16 uintV;
@@ -73,6 +83,7 @@ typedef uint16 uintV;
 #define AS_FLOAT_V as_float16
 #define LOAD_V(p) (*((__global const float16*) (p)))
 #define LOAD_LANES(a) vload16(0, a)
+#define STORE_LANES(v, a) vstore16(v, 0, a)
 #else
 #error "VEC must be 1, 2, 4, 8 or 16"
 #endif
@@ -95,7 +106,9 @@ __kernel void conv_depthwise(const int batch,
                              __global const float* restrict input, const int input_offset,
                              __global const float* restrict weights,
                              __global const float* restrict bias,
-                             __global float* restrict output, const int output_offset) {
+                             __global float* restrict output, const int output_offset,
+                             __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+                             __global const float* restrict epi_residual, const int residual_offset) {
     int item = get_global_id(0);
     if (item >= batch * (OUT_D * OUT_H * W_BLOCKS * CHANNEL_VECTORS)) {
         return;
@@ -175,7 +188,16 @@ __kernel void conv_depthwise(const int batch,
             // arithmetic; it becomes +0 as well, equal as a value.) The integer bits, which no float folding
             // touches, do it.
             const uintV bits = AS_UINT_V(sum);
-            const floatV value = AS_FLOAT_V(select(bits, (uintV) 0u, bits == (uintV) 0x80000000u));
+            const floatV fixed = AS_FLOAT_V(select(bits, (uintV) 0u, bits == (uintV) 0x80000000u));
+#if EPILOGUE
+            float lanes[VEC];
+            STORE_LANES(fixed, lanes);
+            epilogue_lanes(lanes, VEC, co, (((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow0 + o) * COUT + co,
+                           epi_scale, epi_shift, epi_residual + residual_offset);
+            const floatV value = LOAD_LANES(lanes);
+#else
+            const floatV value = fixed;
+#endif
 #if VEC == 1
             out_row[(ow0 + o) * COUT + co] = value;
 #else

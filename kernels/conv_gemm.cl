@@ -47,6 +47,11 @@
  * loads the same per-lane fragments and multiplies them through local memory, so a CPU driver runs (and the tests
  * check) the fragment indexing that the tensor-core path uses.
  *
+ * Store. Each output gets the bias (or its phase's bias row), then the epilogue of epilogue.cl (activation.cl and
+ * epilogue.cl are compiled in front) when EPILOGUE: scale, shift, residual and activation, lane by lane of the
+ * vector it is stored with. The residual is read at the output's own element, residual_offset elements into its
+ * buffer.
+ *
  * Ranks 1 and 2 run as rank 3 with leading dims of size 1. Every size, stride, dilation, padding and phase
  * quantity is a -D constant (loops unroll, divisions by constants vanish); only the batch and the buffer
  * offsets are run-time arguments, so one program serves every batch size. Vector accesses assume the
@@ -146,6 +151,10 @@
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
+#endif
+/* epilogue.cl, compiled in front only for a store with an epilogue, defines EPILOGUE; a plain program has none. */
+#ifndef EPILOGUE
+#define EPILOGUE 0
 #endif
 
 #define RTM (TILE_M / WPT_M)
@@ -258,26 +267,36 @@ typedef float floatN;
 typedef uint uintN;
 #define AS_UINT_N as_uint
 #define AS_FLOAT_N as_float
+#define TO_LANES_N(v, a) ((a)[0] = (v))
+#define FROM_LANES_N(a) ((a)[0])
 #elif VWN == 2
 typedef float2 floatN;
 typedef uint2 uintN;
 #define AS_UINT_N as_uint2
 #define AS_FLOAT_N as_float2
+#define TO_LANES_N(v, a) vstore2(v, 0, a)
+#define FROM_LANES_N(a) vload2(0, a)
 #elif VWN == 4
 typedef float4 floatN;
 typedef uint4 uintN;
 #define AS_UINT_N as_uint4
 #define AS_FLOAT_N as_float4
+#define TO_LANES_N(v, a) vstore4(v, 0, a)
+#define FROM_LANES_N(a) vload4(0, a)
 #elif VWN == 8
 typedef float8 floatN;
 typedef uint8 uintN;
 #define AS_UINT_N as_uint8
 #define AS_FLOAT_N as_float8
+#define TO_LANES_N(v, a) vstore8(v, 0, a)
+#define FROM_LANES_N(a) vload8(0, a)
 #elif VWN == 16
 typedef float16 floatN;
 typedef uint16 uintN;
 #define AS_UINT_N as_uint16
 #define AS_FLOAT_N as_float16
+#define TO_LANES_N(v, a) vstore16(v, 0, a)
+#define FROM_LANES_N(a) vload16(0, a)
 #else
 #error "VWN must be 1, 2, 4, 8 or 16"
 #endif
@@ -560,7 +579,9 @@ void conv_gemm(const int batch,
                __global const float* restrict input, const int input_offset,
                __global const float* restrict weights,
                __global const float* restrict bias,
-               __global float* restrict output, const int output_offset) {
+               __global float* restrict output, const int output_offset,
+               __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+               __global const float* restrict epi_residual, const int residual_offset) {
     /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
     __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
     __local floatN b_tile[STAGES][TILE_K * B_PITCH / VWN];
@@ -834,9 +855,16 @@ void conv_gemm(const int batch,
                         const int n = n0 + warp_n0 + j * 8 + 2 * thread_in_group + c;
                         if (n < COUT_G) {
 #if ADD_BIAS
-                            row_out[n] = acc[i][j][upper * 2 + c] + bias[BIAS_ROW + group * COUT_G + n];
+                            const float value = acc[i][j][upper * 2 + c] + bias[BIAS_ROW + group * COUT_G + n];
 #else
-                            row_out[n] = acc[i][j][upper * 2 + c];
+                            const float value = acc[i][j][upper * 2 + c];
+#endif
+#if EPILOGUE
+                            row_out[n] = epilogue_value(value, group * COUT_G + n,
+                                                        pixel * COUT + group * COUT_G + n, epi_scale, epi_shift,
+                                                        epi_residual + residual_offset);
+#else
+                            row_out[n] = value;
 #endif
                         }
                     }
@@ -864,7 +892,15 @@ void conv_gemm(const int batch,
 #else
                         const floatN value = acc[i * VWM + v][j];
 #endif
+#if EPILOGUE
+                        float lanes[VWN];
+                        TO_LANES_N(value, lanes);
+                        epilogue_lanes(lanes, VWN, group * COUT_G + n, pixel * COUT + group * COUT_G + n,
+                                       epi_scale, epi_shift, epi_residual + residual_offset);
+                        *((__global floatN*) (row_out + n)) = FROM_LANES_N(lanes);
+#else
                         *((__global floatN*) (row_out + n)) = value;
+#endif
                     }
                 }
             }

@@ -9,7 +9,9 @@
  * row-major stride in pixels, and the offset of the dim's table in `tables`.
  *
  * One work-item per output element; consecutive work-items take consecutive output channels, so writes
- * are contiguous. TF32 = 1 rounds both operands of each product (tf32.cl, compiled in front).
+ * are contiguous. TF32 = 1 rounds both operands of each product (tf32.cl, compiled in front). The store applies the
+ * epilogue of epilogue.cl (compiled in front, after activation.cl) when EPILOGUE, the residual read at the output's
+ * own element, residual_offset elements into its buffer.
  * Launch: global = round_up(batch * OUT_PIXELS * COUT, local), 1-d.
  */
 
@@ -38,6 +40,10 @@
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
 #endif
+/* epilogue.cl, compiled in front only for a store with an epilogue, defines EPILOGUE; a plain program has none. */
+#ifndef EPILOGUE
+#define EPILOGUE 0
+#endif
 
 #define CIN_G (CIN / GROUPS)
 #define COUT_G (COUT / GROUPS)
@@ -48,7 +54,9 @@ __kernel void conv_general(const int batch,
                            __global const float* restrict bias,
                            __global float* restrict output, const int output_offset,
                            __global const int* restrict tables,
-                           __global const int* restrict dims) {
+                           __global const int* restrict dims,
+                           __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+                           __global const float* restrict epi_residual, const int residual_offset) {
     const int element = (int) get_global_id(0);
     if (element >= batch * (OUT_PIXELS * COUT)) {
         return;
@@ -102,5 +110,11 @@ __kernel void conv_general(const int batch,
     // drops the signed zero of 0.0f + x (Mesa's, given SPIR-V without the flag that keeps it) would leave -0.
     // (A tiny negative sum that rounds to zero is -0 in IEEE arithmetic, in an fma too; it becomes +0 as well,
     // equal as a value.) The integer bits, which no float folding touches, do it.
-    output[output_offset + element] = as_float(as_uint(sum) == 0x80000000u ? 0u : as_uint(sum));
+    const float value = as_float(as_uint(sum) == 0x80000000u ? 0u : as_uint(sum));
+#if EPILOGUE
+    output[output_offset + element] = epilogue_value(value, co, element, epi_scale, epi_shift,
+                                                     epi_residual + residual_offset);
+#else
+    output[output_offset + element] = value;
+#endif
 }

@@ -14,7 +14,11 @@
  *              copies[starts[s] .. starts[s + 1]) (offsets per dim); `dims` four ints per dim: source size,
  *              padded stride in pixels, starts offset, copies offset.
  *
- * Only the rank and whether the fold adds a bias are compile-time (-D) constants; the sizes are run-time
+ * The fold stores the output of a CIRCULAR ConvTranspose (its period wrap-sum), so it applies the epilogue of
+ * epilogue.cl (activation.cl and epilogue.cl are compiled in front) when EPILOGUE, the residual read at the source's
+ * own element.
+ *
+ * Only the rank, whether the fold adds a bias and the epilogue's options are compile-time (-D) constants; the sizes are run-time
  * arguments (source_pixels and padded_pixels at least 1: they divide element numbers), so one program serves
  * every shape of a rank.
  *
@@ -27,6 +31,10 @@
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
+#endif
+/* epilogue.cl, compiled in front only for a store with an epilogue, defines EPILOGUE; a plain program has none. */
+#ifndef EPILOGUE
+#define EPILOGUE 0
 #endif
 
 __kernel void edge_pad(const int batch, const int channels, const int source_pixels, const int padded_pixels,
@@ -57,7 +65,9 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
                         __global float* restrict source,
                         __global const int* restrict starts,
                         __global const int* restrict copies,
-                        __global const int* restrict dims) {
+                        __global const int* restrict dims,
+                        __global const float* restrict epi_scale, __global const float* restrict epi_shift,
+                        __global const float* restrict epi_residual) {
     const int element = get_global_id(0);
     if (element >= batch * (source_pixels * channels)) {
         return;
@@ -100,5 +110,9 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
             cursor[d] = begin[d];
         }
     }
+#if EPILOGUE
+    source[element] = epilogue_value(acc, c, element, epi_scale, epi_shift, epi_residual);
+#else
     source[element] = acc;
+#endif
 }

@@ -9,6 +9,8 @@ import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
 import org.convcl.opencl.device.OpenClException;
 import org.convcl.opencl.internal.plan.ConvPlan;
+import org.convcl.opencl.internal.plan.EpilogueBuffers;
+import org.convcl.opencl.internal.plan.EpilogueShape;
 import org.convcl.opencl.internal.plan.LayoutKernel;
 import org.convcl.opencl.internal.runtime.BufferPool;
 import org.convcl.opencl.internal.runtime.ClBuffer;
@@ -53,6 +55,15 @@ final class DeviceOps {
     /** See {@link OpenClBackend#forward(ConvPlan, ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, DeviceTensor)}. */
     void forward(ConvPlan plan, ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             DeviceTensor output) {
+        forward(plan, g, input, kernel, bias, Epilogue.none(), output);
+    }
+
+    /**
+     * See {@link OpenClBackend#forward(ConvGeometry, DeviceTensor, DeviceTensor, DeviceTensor, Epilogue,
+     * DeviceTensor)}: the epilogue in the kernel's store; every operand checked before anything is enqueued.
+     */
+    void forward(ConvPlan plan, ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
+            Epilogue<DeviceTensor> epilogue, DeviceTensor output) {
         OperandChecks.tensor(backend, "input", input, g.inputShape());
         OperandChecks.tensor(backend, "kernel", kernel, g.kernelShape());
         if (bias != null) {
@@ -63,22 +74,25 @@ final class DeviceOps {
             throw new IllegalArgumentException("output: " + output + " is also an operand; a convolution cannot "
                     + "write over its own input");
         }
-        if (plan != null && !plan.accepts(g, bias != null)) {
-            throw new IllegalArgumentException("plan: " + plan + " was built for another geometry or bias setting than "
-                    + g + " (bias " + (bias != null) + ")");
+        EpilogueShape shape = EpilogueOperands.check(backend, "convolution", epilogue, g.outChannels(),
+                (what, residual) -> OperandChecks.tensor(backend, what, residual, g.outputShape()), output);
+        if (plan != null && !plan.accepts(g, bias != null, shape)) {
+            throw new IllegalArgumentException("plan: " + plan + " was built for another geometry, bias or epilogue "
+                    + "setting than " + g + " (bias " + (bias != null) + ", epilogue " + shape + ")");
         }
+        EpilogueBuffers operands = EpilogueOperands.buffers(epilogue);
         if (output.size() == 0) {
             return;
         }
         produce(output, () -> "convolution " + g, () -> {
             try (PlanCache.Lease<ConvPlan> lease = plan != null ? plans.same(plan, g, bias != null)
-                    : plans.defaultPlan(g, bias != null)) {
+                    : plans.defaultPlan(g, bias != null, shape)) {
                 ConvPlan chosen = lease.plan();
                 ClBuffer biasBuffer = bias == null ? placeholder : bias.buffer();
                 ClBuffer rows = chosen.phaseBiasRows(context, pool, kernel.buffer(), biasBuffer);
                 try {
                     chosen.enqueue(context, g.batch(), input.buffer(), 0, kernel.buffer(), biasBuffer, rows,
-                            output.buffer(), 0);
+                            output.buffer(), 0, operands);
                 } finally {
                     // Safe while the kernel still runs: the compute queue is in order, so a later user waits.
                     pool.release(rows);
@@ -101,8 +115,10 @@ final class DeviceOps {
         produce(padded, () -> "edge padding " + padding, () -> gradients.pad(padding, source, padded));
     }
 
-    void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
-        produce(source, () -> "edge fold " + padding, () -> gradients.fold(padding, padded, bias, source));
+    void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, Epilogue<DeviceTensor> epilogue,
+            DeviceTensor source) {
+        produce(source, () -> "edge fold " + padding + (epilogue == null || epilogue.isNone() ? "" : " with "
+                + epilogue), () -> gradients.fold(padding, padded, bias, epilogue, source));
     }
 
     void flipSwap(DeviceTensor kernel, int groups, DeviceTensor result) {

@@ -3,10 +3,13 @@ package org.convcl.opencl;
 import java.util.Arrays;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 import org.convcl.Tensor;
 import org.convcl.internal.KernelLayout;
 import org.convcl.opencl.internal.plan.EdgePaddingPlan;
 import org.convcl.opencl.internal.plan.ElementKernels;
+import org.convcl.opencl.internal.plan.EpilogueBuffers;
+import org.convcl.opencl.internal.plan.EpilogueShape;
 import org.convcl.opencl.internal.plan.KernelGradientPlan;
 import org.convcl.opencl.internal.plan.PlanKey;
 import org.convcl.opencl.internal.plan.ReductionSplit;
@@ -87,15 +90,20 @@ final class GradientOps implements AutoCloseable {
         }
     }
 
-    void fold(EdgePadding e, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
+    /** The fold, its store applying {@code epilogue} (null or none: plain); every operand checked first. */
+    void fold(EdgePadding e, DeviceTensor padded, DeviceTensor bias, Epilogue<DeviceTensor> epilogue,
+            DeviceTensor source) {
         OperandChecks.batchFlattened(backend, "padded", padded, e.paddedShape());
         if (bias != null) {
             OperandChecks.tensor(backend, "bias", bias, new int[] {e.channels()});
         }
         OperandChecks.batchFlattened(backend, "source", source, e.sourceShape());
         OperandChecks.distinct("fold", source, padded, bias);
+        EpilogueShape shape = EpilogueOperands.check(backend, "fold", epilogue, e.channels(),
+                (what, residual) -> OperandChecks.batchFlattened(backend, what, residual, e.sourceShape()), source);
         if (source.size() > 0) {
-            enqueueFold(e, padded.buffer(), bias == null ? null : bias.buffer(), source.buffer());
+            enqueueFold(e, padded.buffer(), bias == null ? null : bias.buffer(), shape,
+                    EpilogueOperands.buffers(epilogue), source.buffer());
         }
     }
 
@@ -191,11 +199,13 @@ final class GradientOps implements AutoCloseable {
         }
     }
 
-    private void enqueueFold(EdgePadding e, ClBuffer padded, ClBuffer bias, ClBuffer source) {
+    private void enqueueFold(EdgePadding e, ClBuffer padded, ClBuffer bias, EpilogueShape epilogue,
+            EpilogueBuffers operands, ClBuffer source) {
         boolean hasBias = bias != null;
-        try (PlanCache.Lease<EdgePaddingPlan> plan = plans.acquire(edgeKey(e, true, hasBias),
-                () -> EdgePaddingPlan.fold(context, e, hasBias))) {
-            plan.plan().enqueueFold(context, e.batch(), padded, hasBias ? bias : placeholder(), source);
+        PlanCache.Key key = new PlanCache.Key("edge padding", EdgePaddingPlan.foldKey(e, hasBias, epilogue));
+        try (PlanCache.Lease<EdgePaddingPlan> plan = plans.acquire(key,
+                () -> EdgePaddingPlan.fold(context, e, hasBias, epilogue))) {
+            plan.plan().enqueueFold(context, e.batch(), padded, hasBias ? bias : placeholder(), source, operands);
         }
     }
 

@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.convcl.ConvGeometry;
 import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.Tensor;
+import org.convcl.backend.internal.HostEpilogue;
 import org.convcl.backend.internal.HostOperands;
 
 /**
@@ -69,6 +71,46 @@ final class HostCall {
         HostOperands.length("inputGradient", inputGradient, g.inputShape());
         run(backend, new Tensor[] {Tensor.of(input, g.inputShape()), Tensor.of(outputGradient, g.outputShape())},
                 inputGradient, g.inputShape(), (in, result) -> backend.poolBackward(op, g, in[0], in[1], result));
+    }
+
+    /**
+     * {@link OpenClBackend#forward(ConvGeometry, float[], float[], float[], Epilogue, float[])} after checking its
+     * arrays and the epilogue's operands against the output.
+     */
+    static void forward(OpenClBackend backend, ConvGeometry g, float[] input, float[] kernel, float[] bias,
+            Epilogue<float[]> epilogue, float[] output) {
+        HostOperands.forward(g, input, kernel, bias, output);
+        HostEpilogue.check(epilogue, g.outChannels(), output.length);
+        int[] channels = {g.outChannels()};
+        run(backend, new Tensor[] {Tensor.of(input, g.inputShape()), Tensor.of(kernel, g.kernelShape()),
+                bias == null ? null : Tensor.of(bias, channels), perChannel(epilogue.scale(), channels),
+                perChannel(epilogue.shift(), channels), residual(epilogue.residual(), g.outputShape())}, output,
+                g.outputShape(), (in, result) -> backend.forward(g, in[0], in[1], in[2],
+                        new Epilogue<>(epilogue.activation(), in[3], in[4], in[5]), result));
+    }
+
+    /**
+     * {@link OpenClBackend#fold(EdgePadding, float[], float[], Epilogue, float[])} after checking its arrays and the
+     * epilogue's operands against the source it writes.
+     */
+    static void fold(OpenClBackend backend, EdgePadding padding, float[] padded, float[] bias,
+            Epilogue<float[]> epilogue, float[] source) {
+        HostOperands.fold(padding, padded, bias, source);
+        HostEpilogue.check(epilogue, padding.channels(), source.length);
+        int[] channels = {padding.channels()};
+        run(backend, new Tensor[] {Tensor.of(padded, padding.paddedShape()),
+                bias == null ? null : Tensor.of(bias, channels), perChannel(epilogue.scale(), channels),
+                perChannel(epilogue.shift(), channels), residual(epilogue.residual(), padding.sourceShape())}, source,
+                padding.sourceShape(), (in, result) -> backend.fold(padding, in[0], in[1],
+                        new Epilogue<>(epilogue.activation(), in[2], in[3], in[4]), result));
+    }
+
+    private static Tensor perChannel(float[] values, int[] channels) {
+        return values == null ? null : Tensor.of(values, channels);
+    }
+
+    private static Tensor residual(float[] values, int[] outputShape) {
+        return values == null ? null : Tensor.of(values, outputShape);
     }
 
     /** A device-tensor operation writing {@code result} from {@code operands} (an operand may be null). */

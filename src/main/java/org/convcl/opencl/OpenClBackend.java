@@ -146,12 +146,24 @@ public final class OpenClBackend implements ConvBackend {
      */
     public void forward(ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             Epilogue<DeviceTensor> epilogue, DeviceTensor output) {
+        HostOperands.geometry(g);
+        ops.forward(null, g, input, kernel, bias, epilogue, output);
+    }
+
+    /**
+     * {@code output = epilogue(conv(input, kernel) + bias)} on host arrays, the epilogue in the kernel's store as in
+     * the device-tensor form, which it runs (the operands uploaded, the result downloaded). A plain call (null or
+     * {@link Epilogue#none()}) takes the pipelined host forward; one with an epilogue does not chunk its batch
+     * (simpler: the residual would have to be staged chunk by chunk alongside the input).
+     */
+    @Override
+    public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, Epilogue<float[]> epilogue,
+            float[] output) {
         if (epilogue == null || epilogue.isNone()) {
-            forward(null, g, input, kernel, bias, output);
+            forward(g, input, kernel, bias, output);
             return;
         }
-        // TODO(issue 25): the kernels' fused store.
-        throw new UnsupportedOperationException("epilogue on OpenCL: not yet");
+        lifecycle.run(() -> HostCall.forward(this, g, input, kernel, bias, epilogue, output));
     }
 
     /**
@@ -160,12 +172,18 @@ public final class OpenClBackend implements ConvBackend {
      */
     public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, Epilogue<DeviceTensor> epilogue,
             DeviceTensor source) {
+        HostOperands.padding(padding);
+        ops.fold(padding, padded, bias, epilogue, source);
+    }
+
+    /** {@link #fold(EdgePadding, float[], float[], float[])} with {@code epilogue} applied in the fold's store. */
+    @Override
+    public void fold(EdgePadding padding, float[] padded, float[] bias, Epilogue<float[]> epilogue, float[] source) {
         if (epilogue == null || epilogue.isNone()) {
             fold(padding, padded, bias, source);
             return;
         }
-        // TODO(issue 25): the fold's fused store.
-        throw new UnsupportedOperationException("epilogue on OpenCL fold: not yet");
+        lifecycle.run(() -> HostCall.fold(this, padding, padded, bias, epilogue, source));
     }
 
     /**
@@ -251,7 +269,7 @@ public final class OpenClBackend implements ConvBackend {
     /** Enqueues {@link #fold(EdgePadding, float[], float[], float[])} on device tensors; {@code bias} may be null. */
     public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, DeviceTensor source) {
         HostOperands.padding(padding);
-        ops.fold(padding, padded, bias, source);
+        ops.fold(padding, padded, bias, Epilogue.none(), source);
     }
 
     // Pooling in kernels (kernels/pooling.cl); the host-array forms run the device-tensor forms (HostCall).

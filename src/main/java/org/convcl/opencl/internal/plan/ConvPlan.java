@@ -25,22 +25,30 @@ public final class ConvPlan implements AutoCloseable {
     private final PlanKey key;
     private final String shapeSignature;
     private final boolean hasBias;
+    private final EpilogueShape epilogue;
     private final ForwardKernel compiled;
 
-    private ConvPlan(PlanKey key, ConvGeometry g, boolean hasBias, ForwardKernel compiled) {
+    private ConvPlan(PlanKey key, ConvGeometry g, boolean hasBias, EpilogueShape epilogue, ForwardKernel compiled) {
         this.key = key;
         this.shapeSignature = PlanKey.shapeSignature(g);
         this.hasBias = hasBias;
+        this.epilogue = epilogue;
         this.compiled = compiled;
     }
 
     /** Compiles (or fetches from the program cache) and prepares a plan; a geometry with no output has none. */
     public static ConvPlan create(OpenClContext context, ConvGeometry g, boolean hasBias, KernelConfig config) {
+        return create(context, g, hasBias, EpilogueShape.NONE, config);
+    }
+
+    /** As {@link #create(OpenClContext, ConvGeometry, boolean, KernelConfig)}, its store fused with {@code epilogue}. */
+    public static ConvPlan create(OpenClContext context, ConvGeometry g, boolean hasBias, EpilogueShape epilogue,
+            KernelConfig config) {
         if (g.outputSpatialSize() == 0 || g.outChannels() == 0) {
             throw new IllegalArgumentException("geometry " + g + " has an empty output; there is nothing to plan");
         }
-        PlanKey key = PlanKey.of(g, hasBias, config);
-        return new ConvPlan(key, g, hasBias, ForwardVariants.compile(context, g, hasBias, config));
+        PlanKey key = PlanKey.of(g, hasBias, epilogue, config);
+        return new ConvPlan(key, g, hasBias, epilogue, ForwardVariants.compile(context, g, hasBias, epilogue, config));
     }
 
     /**
@@ -75,6 +83,17 @@ public final class ConvPlan implements AutoCloseable {
      */
     public void enqueue(OpenClContext context, int batch, ClBuffer input, int inputOffset, ClBuffer weights,
             ClBuffer bias, ClBuffer rows, ClBuffer output, int outputOffset) {
+        enqueue(context, batch, input, inputOffset, weights, bias, rows, output, outputOffset, EpilogueBuffers.NONE);
+    }
+
+    /**
+     * As {@link #enqueue(OpenClContext, int, ClBuffer, int, ClBuffer, ClBuffer, ClBuffer, ClBuffer, int)}, the store
+     * applying the plan's epilogue with {@code epilogue}'s operands, which must be exactly those of the plan's
+     * {@link EpilogueShape} ({@link EpilogueBuffers#NONE} for a plain plan).
+     */
+    public void enqueue(OpenClContext context, int batch, ClBuffer input, int inputOffset, ClBuffer weights,
+            ClBuffer bias, ClBuffer rows, ClBuffer output, int outputOffset, EpilogueBuffers epilogue) {
+        this.epilogue.check(epilogue, this);
         if (batch == 0) {
             return;
         }
@@ -85,7 +104,7 @@ public final class ConvPlan implements AutoCloseable {
                     + this + "; a phased plan needs its per-phase bias rows (phaseBiasRows), any other plan none");
         }
         List<ClBuffer> extra = compiled.extraArguments();
-        Object[] arguments = new Object[7 + extra.size()];
+        Object[] arguments = new Object[7 + extra.size() + 4];
         arguments[0] = batch;
         arguments[1] = input;
         arguments[2] = inputOffset;
@@ -97,6 +116,9 @@ public final class ConvPlan implements AutoCloseable {
         for (int i = 0; i < extra.size(); i++) {
             arguments[7 + i] = extra.get(i);
         }
+        // The epilogue's operands last; an absent one is bound to the output, which the kernel never reads there.
+        Object[] tail = (epilogue == null ? EpilogueBuffers.NONE : epilogue).arguments(output);
+        System.arraycopy(tail, 0, arguments, 7 + extra.size(), tail.length);
         compiled.kernel().launch(context.queue(), compiled.global().apply(batch), compiled.local(), arguments);
     }
 
@@ -139,9 +161,19 @@ public final class ConvPlan implements AutoCloseable {
                 weights, bias, rows);
     }
 
-    /** Whether this plan computes {@code g} (any batch). */
+    /** Whether this plan computes {@code g} (any batch) with a plain store. */
     public boolean accepts(ConvGeometry g, boolean withBias) {
-        return withBias == hasBias && shapeSignature.equals(PlanKey.shapeSignature(g));
+        return accepts(g, withBias, EpilogueShape.NONE);
+    }
+
+    /** Whether this plan computes {@code g} (any batch) with {@code epilogue} in its store. */
+    public boolean accepts(ConvGeometry g, boolean withBias, EpilogueShape epilogue) {
+        return withBias == hasBias && this.epilogue.equals(epilogue) && shapeSignature.equals(PlanKey.shapeSignature(g));
+    }
+
+    /** The epilogue its store applies ({@link EpilogueShape#NONE}: a plain store). */
+    public EpilogueShape epilogue() {
+        return epilogue;
     }
 
     /**
@@ -172,6 +204,7 @@ public final class ConvPlan implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ConvPlan{" + compiled.config() + ", " + shapeSignature + ", bias=" + hasBias + "}";
+        return "ConvPlan{" + compiled.config() + ", " + shapeSignature + ", bias=" + hasBias
+                + (epilogue.isNone() ? "" : ", epilogue=" + epilogue) + "}";
     }
 }

@@ -63,7 +63,7 @@ public final class DepthwiseVariant implements ForwardVariant<KernelConfig.Depth
     }
 
     @Override
-    public ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias,
+    public ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, EpilogueShape epilogue,
             KernelConfig.Depthwise requested) {
         if (!supports(g)) {
             throw new IllegalArgumentException("kernel config " + requested + ": the depthwise kernel needs groups == "
@@ -81,8 +81,8 @@ public final class DepthwiseVariant implements ForwardVariant<KernelConfig.Depth
             throw new IllegalArgumentException("kernel config " + requested + ": " + itemsPerBatch
                     + " work-items per batch element are too many for 32-bit indexing; use KernelConfig.General");
         }
-        String options = options(g, hasBias, config);
-        ClKernel kernel = context.kernel(context.program(SOURCES, options), "conv_depthwise");
+        String options = epilogue.options(options(g, hasBias, config));
+        ClKernel kernel = context.kernel(context.program(epilogue.sources(SOURCES), options), "conv_depthwise");
         long group = config.workGroupSize();
         ForwardKernel.checkKernelLimit(kernel, device, group, "kernel config " + requested);
         int vector = config.vectorWidth();

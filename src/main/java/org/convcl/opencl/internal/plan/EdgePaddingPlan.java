@@ -24,9 +24,11 @@ public final class EdgePaddingPlan implements AutoCloseable {
     private final int sourcePixels;
     private final int paddedPixels;
     private final int workGroupSize;
+    private final EpilogueShape epilogue;
 
     private EdgePaddingPlan(ClKernel kernel, List<ClBuffer> tables, boolean fold, int channels, int sourcePixels,
-            int paddedPixels, int workGroupSize) {
+            int paddedPixels, int workGroupSize, EpilogueShape epilogue) {
+        this.epilogue = epilogue;
         this.kernel = kernel;
         this.tables = List.copyOf(tables);
         this.fold = fold;
@@ -43,20 +45,35 @@ public final class EdgePaddingPlan implements AutoCloseable {
                 + " channels=" + e.channels();
     }
 
+    /** As {@link #key(EdgePadding, boolean, boolean)} for a fold whose store applies {@code epilogue}. */
+    public static String foldKey(EdgePadding e, boolean hasBias, EpilogueShape epilogue) {
+        String plain = key(e, true, hasBias);
+        return epilogue.isNone() ? plain : plain + " epilogue=" + epilogue;
+    }
+
     /** The pad gather for {@code e}. */
     public static EdgePaddingPlan pad(OpenClContext context, EdgePadding e) {
         GradientTables.Tables copies = GradientTables.padCopies(e);
-        return create(context, e, false, false, List.of(copies.values(), copies.dims()));
+        return create(context, e, false, false, EpilogueShape.NONE, List.of(copies.values(), copies.dims()));
     }
 
     /** The fold gather for {@code e}, adding a bias when {@code hasBias}. */
     public static EdgePaddingPlan fold(OpenClContext context, EdgePadding e, boolean hasBias) {
+        return fold(context, e, hasBias, EpilogueShape.NONE);
+    }
+
+    /**
+     * The fold gather for {@code e}, adding a bias when {@code hasBias}, its store applying {@code epilogue}: the
+     * fold is the last operation of a CIRCULAR ConvTranspose, so its epilogue is fused here.
+     */
+    public static EdgePaddingPlan fold(OpenClContext context, EdgePadding e, boolean hasBias, EpilogueShape epilogue) {
         GradientTables.FoldTables inverse = GradientTables.foldCopies(e);
-        return create(context, e, true, hasBias, List.of(inverse.starts(), inverse.copies(), inverse.dims()));
+        return create(context, e, true, hasBias, epilogue, List.of(inverse.starts(), inverse.copies(),
+                inverse.dims()));
     }
 
     private static EdgePaddingPlan create(OpenClContext context, EdgePadding e, boolean fold, boolean hasBias,
-            List<int[]> hostTables) {
+            EpilogueShape epilogue, List<int[]> hostTables) {
         int sourcePixels = product(e.sourceSpatial());
         int paddedPixels = product(e.paddedSpatial());
         // Sizes are run-time arguments: one program per rank (and bias setting) serves every padding.
@@ -69,9 +86,11 @@ public final class EdgePaddingPlan implements AutoCloseable {
                 buffers.add(buffer);
                 context.write(buffer, table);
             }
-            kernel = context.kernel(context.program(SOURCE, options.toString()), fold ? "edge_fold" : "edge_pad");
+            kernel = context.kernel(context.program(epilogue.sources(List.of(SOURCE)),
+                    epilogue.options(options.toString())), fold ? "edge_fold" : "edge_pad");
             int workGroupSize = (int) Math.max(1, Math.min(64, kernel.maxWorkGroupSize(context.device().handle())));
-            return new EdgePaddingPlan(kernel, buffers, fold, e.channels(), sourcePixels, paddedPixels, workGroupSize);
+            return new EdgePaddingPlan(kernel, buffers, fold, e.channels(), sourcePixels, paddedPixels, workGroupSize,
+                    epilogue);
         } catch (RuntimeException failure) {
             if (kernel != null) {
                 kernel.close();
@@ -92,12 +111,28 @@ public final class EdgePaddingPlan implements AutoCloseable {
 
     /** Enqueues the fold of {@code batch} elements of {@code padded} into {@code source}; {@code bias} as planned. */
     public void enqueueFold(OpenClContext context, int batch, ClBuffer padded, ClBuffer bias, ClBuffer source) {
+        enqueueFold(context, batch, padded, bias, source, EpilogueBuffers.NONE);
+    }
+
+    /**
+     * As {@link #enqueueFold(OpenClContext, int, ClBuffer, ClBuffer, ClBuffer)}, the store applying the plan's
+     * epilogue with {@code epilogue}'s operands (exactly those of the plan's shape; the residual from its element 0).
+     */
+    public void enqueueFold(OpenClContext context, int batch, ClBuffer padded, ClBuffer bias, ClBuffer source,
+            EpilogueBuffers epilogue) {
         if (!fold) {
             throw new IllegalStateException("a pad plan cannot fold");
         }
+        this.epilogue.check(epilogue, "the fold of " + this.epilogue);
+        if (epilogue.residualOffset() != 0) {
+            throw new IllegalArgumentException("epilogue: residual offset " + epilogue.residualOffset() + " given to "
+                    + "a fold, which reads the residual from its element 0");
+        }
+        // An absent operand is bound to the source, which the kernel never reads there.
+        Object[] operands = epilogue.arguments(source);
         kernel.launch(context.queue(), global(batch, sourcePixels), new long[] {workGroupSize}, batch, channels,
                 Math.max(1, sourcePixels), Math.max(1, paddedPixels), padded, bias, source, tables.get(0),
-                tables.get(1), tables.get(2));
+                tables.get(1), tables.get(2), operands[0], operands[1], operands[2]);
     }
 
     /** One work-item per output element: {@code pixels} pixels of {@code channels} per batch element. */

@@ -9,7 +9,8 @@ import org.convcl.opencl.internal.runtime.ClKernel;
 /**
  * A forward variant compiled for one geometry and config ({@link ForwardVariant#compile}): what {@link ConvPlan}
  * launches. Every forward kernel takes {@code (batch, input, inputOffset, weights, bias, output, outputOffset)},
- * followed by the variant's own {@code extraArguments}.
+ * followed by the variant's own {@code extraArguments}, then the epilogue's {@code (scale, shift, residual,
+ * residualOffset)} ({@link EpilogueBuffers}; read only by a program compiled with an {@link EpilogueShape}).
  *
  * @param config          the config as compiled (vector widths, or a work-group size, fitted)
  * @param options         the {@code -D} options the program was built with

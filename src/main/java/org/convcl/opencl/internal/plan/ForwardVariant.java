@@ -40,9 +40,10 @@ public interface ForwardVariant<C extends KernelConfig> {
     /**
      * Compiles (or fetches from the program cache) the kernel for {@code g} and {@code config} with its
      * {@code -D} options, and its launch shape; IllegalArgumentException, naming the config and the limit, when
-     * the device cannot run it.
+     * the device cannot run it. The store applies {@code epilogue} ({@link EpilogueShape#sources} and
+     * {@link EpilogueShape#options} around the variant's own files and options; {@link EpilogueShape#NONE}: none).
      */
-    ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, C config);
+    ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, EpilogueShape epilogue, C config);
 
     /**
      * Every legal config the tuner may try for {@code g} on {@code device} (fitted to the geometry; unordered; the

@@ -111,8 +111,9 @@ public final class ForwardVariants {
     }
 
     /** {@link ForwardVariant#compile} of {@code config}'s variant. */
-    static ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, KernelConfig config) {
-        return compile(of(config), context, g, hasBias, config);
+    static ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, EpilogueShape epilogue,
+            KernelConfig config) {
+        return compile(of(config), context, g, hasBias, epilogue, config);
     }
 
     // Each helper below names the variant's config type C, so that the config is cast to it once, checked.
@@ -138,7 +139,7 @@ public final class ForwardVariants {
     }
 
     private static <C extends KernelConfig> ForwardKernel compile(ForwardVariant<C> variant, OpenClContext context,
-            ConvGeometry g, boolean hasBias, KernelConfig config) {
-        return variant.compile(context, g, hasBias, variant.configType().cast(config));
+            ConvGeometry g, boolean hasBias, EpilogueShape epilogue, KernelConfig config) {
+        return variant.compile(context, g, hasBias, epilogue, variant.configType().cast(config));
     }
 }

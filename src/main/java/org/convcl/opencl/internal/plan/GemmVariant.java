@@ -81,7 +81,8 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     }
 
     @Override
-    public ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, KernelConfig.Gemm config) {
+    public ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, EpilogueShape epilogue,
+            KernelConfig.Gemm config) {
         OpenClDevice device = context.device();
         GemmLaunch gemm = GemmLaunch.of(g, hasBias, config.tiling(), ComputeCapability.hasTf32TensorCores(device));
         Tiling tiling = gemm.tiling();
@@ -109,8 +110,8 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
             BatchChunks.forDevice(device).checkBuffer(4 * phaseBiasLength, "tiling " + tiling
                     + ": per-phase bias rows");
         }
-        String options = gemm.options();
-        ClProgram program = context.program(SOURCES, options);
+        String options = epilogue.options(gemm.options());
+        ClProgram program = context.program(epilogue.sources(SOURCES), options);
         ClKernel kernel = context.kernel(program, "conv_gemm");
         ForwardKernel.checkKernelLimit(kernel, device, tiling.workGroupSize(), "tiling " + tiling);
         ClKernel phaseBias = null;

@@ -52,8 +52,9 @@ public final class GeneralVariant implements ForwardVariant<KernelConfig.General
     }
 
     @Override
-    public ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, KernelConfig.General config) {
-        String options = options(g, hasBias);
+    public ForwardKernel compile(OpenClContext context, ConvGeometry g, boolean hasBias, EpilogueShape epilogue,
+            KernelConfig.General config) {
+        String options = epilogue.options(options(g, hasBias));
         GradientTables.Tables sources = GradientTables.sources(g);
         List<ClBuffer> buffers = new ArrayList<>();
         ClKernel kernel = null;
@@ -64,7 +65,7 @@ public final class GeneralVariant implements ForwardVariant<KernelConfig.General
             ClBuffer dimsBuffer = context.allocate(4L * sources.dims().length, "table layout");
             buffers.add(dimsBuffer);
             context.write(dimsBuffer, sources.dims());
-            kernel = context.kernel(context.program(SOURCES, options), "conv_general");
+            kernel = context.kernel(context.program(epilogue.sources(SOURCES), options), "conv_general");
             // The portable kernel must run on every conformant device, whatever group size was asked for: its
             // group size is free (one item per output, no local memory), so it is fitted to what the compiled
             // kernel allows, which can be below the device's maximum (32 of 1024 on rusticl's llvmpipe).

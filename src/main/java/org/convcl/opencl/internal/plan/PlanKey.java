@@ -6,12 +6,18 @@ import org.convcl.Precision;
 
 /**
  * What makes two plans interchangeable: every size and setting of the geometry except the batch (a run-time
- * argument of the kernels), whether there is a bias, and the kernel config. Immutable.
+ * argument of the kernels), whether there is a bias, the kernel config, and the store's epilogue shape (absent
+ * from the key of a plain store, which is the key of before epilogues). Immutable.
  */
 public record PlanKey(String signature) {
 
     public static PlanKey of(ConvGeometry g, boolean hasBias, KernelConfig config) {
         return new PlanKey(shapeSignature(g) + " bias=" + hasBias + " config=" + config);
+    }
+
+    public static PlanKey of(ConvGeometry g, boolean hasBias, EpilogueShape epilogue, KernelConfig config) {
+        PlanKey plain = of(g, hasBias, config);
+        return epilogue.isNone() ? plain : new PlanKey(plain.signature() + " epilogue=" + epilogue);
     }
 
     /**

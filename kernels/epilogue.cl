@@ -1,0 +1,60 @@
+/*
+ * The epilogue of a convolution's store (org.convcl.Epilogue; org.convcl.backend.internal.HostEpilogue.apply is its
+ * host twin): y = activation(((conv * scale[c]) + shift[c]) + residual[i]), in that order in float32, where conv is
+ * the value the kernel stores today (bias included, after its +0 fix-up), c its output channel and i its element
+ * in the output (the residual has the output's shape and layout). Compiled after activation.cl and in front of
+ * every kernel that stores a convolution's output (conv_gemm.cl, conv_depthwise.cl, conv_general.cl and the fold of
+ * edge_padding.cl), selected by compile-time constants:
+ *   EPI_SCALE     1: multiply by scale[c]
+ *   EPI_SHIFT     1: add shift[c]
+ *   EPI_RESIDUAL  1: add residual[i]
+ *   ACTIVATION, ACTIVATION_PARAM: activation.cl's
+ * EPILOGUE is 1 when any part is on. A store applies the epilogue only under #if EPILOGUE, so with every option 0
+ * (a plain convolution) its compiled code is what it was without an epilogue; the kernels' scale, shift and
+ * residual arguments are then never read (the host binds any buffer there).
+ */
+#ifndef EPI_SCALE
+#define EPI_SCALE 0
+#endif
+#ifndef EPI_SHIFT
+#define EPI_SHIFT 0
+#endif
+#ifndef EPI_RESIDUAL
+#define EPI_RESIDUAL 0
+#endif
+
+#define EPILOGUE (EPI_SCALE || EPI_SHIFT || EPI_RESIDUAL || ACTIVATION != 0)
+
+/*
+ * The epilogue of one stored value: conv of output channel `channel`, element `element` of the residual (which the
+ * caller has moved to the call's first output element). Contraction is off so that v * scale + shift is two
+ * roundings, as the host computes it, never an fma.
+ */
+static inline float epilogue_value(const float conv, const int channel, const int element,
+                                   __global const float* restrict scale, __global const float* restrict shift,
+                                   __global const float* restrict residual) {
+#pragma OPENCL FP_CONTRACT OFF
+    float v = conv;
+#if EPI_SCALE
+    v = v * scale[channel];
+#endif
+#if EPI_SHIFT
+    v = v + shift[channel];
+#endif
+#if EPI_RESIDUAL
+    v = v + residual[element];
+#endif
+    return activation_apply(v);
+}
+
+/*
+ * epilogue_value of `count` consecutive values in place: lanes[v] is channel channel + v and element element + v
+ * (a vector store's lanes, unpacked into private memory and packed again by the caller).
+ */
+static inline void epilogue_lanes(float* lanes, const int count, const int channel, const int element,
+                                  __global const float* restrict scale, __global const float* restrict shift,
+                                  __global const float* restrict residual) {
+    for (int v = 0; v < count; v++) {
+        lanes[v] = epilogue_value(lanes[v], channel + v, element + v, scale, shift, residual);
+    }
+}

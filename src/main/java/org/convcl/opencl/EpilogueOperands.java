@@ -1,0 +1,55 @@
+package org.convcl.opencl;
+
+import org.convcl.Epilogue;
+import org.convcl.opencl.internal.plan.EpilogueBuffers;
+import org.convcl.opencl.internal.plan.EpilogueShape;
+
+/**
+ * The device operands of an {@link Epilogue} on an {@link OpenClBackend}: checked against the output a fused store
+ * writes (before anything is enqueued), and handed to the kernels as buffers. Stateless.
+ */
+final class EpilogueOperands {
+    private EpilogueOperands() {
+    }
+
+    /** How the residual's shape is checked: as the output's own check, under the residual's name. */
+    interface ShapeCheck {
+        void check(String what, DeviceTensor tensor);
+    }
+
+    /**
+     * Refuses operands that do not fit an output with {@code channels} channels: {@code scale} and {@code shift}
+     * must have shape {@code (channels)}, {@code residual} the output's ({@code outputShape} checks it), all on
+     * {@code backend} and open, and none may be the {@code output} (the kernels read them while writing it). Returns
+     * the shape the store is compiled for.
+     */
+    static EpilogueShape check(OpenClBackend backend, String operation, Epilogue<DeviceTensor> epilogue, int channels,
+            ShapeCheck outputShape, DeviceTensor output) {
+        if (epilogue == null || epilogue.isNone()) {
+            return EpilogueShape.NONE;
+        }
+        if (epilogue.scale() != null) {
+            OperandChecks.tensor(backend, "epilogue scale (one value per output channel)", epilogue.scale(),
+                    new int[] {channels});
+        }
+        if (epilogue.shift() != null) {
+            OperandChecks.tensor(backend, "epilogue shift (one value per output channel)", epilogue.shift(),
+                    new int[] {channels});
+        }
+        if (epilogue.residual() != null) {
+            outputShape.check("epilogue residual (the output's shape)", epilogue.residual());
+        }
+        OperandChecks.distinct(operation, output, epilogue.scale(), epilogue.shift(), epilogue.residual());
+        return EpilogueShape.of(epilogue);
+    }
+
+    /** The kernels' epilogue buffers of a checked {@code epilogue}; the residual read from its element 0. */
+    static EpilogueBuffers buffers(Epilogue<DeviceTensor> epilogue) {
+        if (epilogue == null || epilogue.isNone()) {
+            return EpilogueBuffers.NONE;
+        }
+        return new EpilogueBuffers(epilogue.scale() == null ? null : epilogue.scale().buffer(),
+                epilogue.shift() == null ? null : epilogue.shift().buffer(),
+                epilogue.residual() == null ? null : epilogue.residual().buffer(), 0);
+    }
+}
