@@ -39,58 +39,87 @@ public final class HostEpilogue {
         }
     }
 
+    /** Elements the stages of {@link #apply} run over at a time: a piece that stays in the first-level cache. */
+    private static final int CHUNK = 2048;
+
     /**
      * Applies {@code epilogue} to {@code output[from, to)} of a channels-last output with {@code channels}
      * channels (so element {@code i} is channel {@code i % channels}), in place. {@code from} need not start a row.
+     *
+     * <p>Each element gets {@code act(((v * scale[c]) + shift[c]) + residual[i])}, every operation rounded to float32
+     * in that order. The stages run one after another over a cache-sized piece, each a plain loop the JIT
+     * vectorises (the scale and shift ones along a position's channels), which gives the same bits as the
+     * element-by-element formula at several times its speed.
      */
     public static void apply(Epilogue<float[]> epilogue, int channels, float[] output, int from, int to) {
         if (epilogue == null || epilogue.isNone() || from >= to) {
             return;
         }
-        float[] scale = epilogue.scale();
-        float[] shift = epilogue.shift();
-        float[] residual = epilogue.residual();
-        Activation activation = epilogue.activation();
-        boolean identity = activation.isIdentity();
-        if (scale == null && shift == null && (identity || activation.kind() == Activation.Kind.RELU)) {
-            // The common store (a residual and/or ReLU) in loops the JIT vectorises: several times faster than
-            // the general loop's per-element branches and dispatch, with the same bits (Math.max(v, 0f) is relu:
-            // +0 for -0, the NaN itself for NaN).
-            residualRelu(residual, !identity, output, from, to);
-            return;
-        }
-        int c = from % channels;
-        for (int i = from; i < to; i++) {
-            float v = output[i];
-            if (scale != null) {
-                v *= scale[c];
-            }
-            if (shift != null) {
-                v += shift[c];
-            }
-            if (residual != null) {
-                v += residual[i];
-            }
-            output[i] = identity ? v : activation.apply(v);
-            if (++c == channels) {
-                c = 0;
-            }
+        for (int start = from; start < to; start += CHUNK) {
+            applyChunk(epilogue, channels, output, start, Math.min(to, start + CHUNK));
         }
     }
 
-    private static void residualRelu(float[] residual, boolean relu, float[] output, int from, int to) {
-        if (residual == null) {
-            for (int i = from; i < to; i++) {
-                output[i] = Math.max(output[i], 0f);
+    private static void applyChunk(Epilogue<float[]> epilogue, int channels, float[] output, int from, int to) {
+        float[] scale = epilogue.scale();
+        if (scale != null) {
+            for (int i = from, c = from % channels; i < to; i += channels - c, c = 0) {
+                multiply(output, i, scale, c, Math.min(to - i, channels - c));
             }
-        } else if (relu) {
-            for (int i = from; i < to; i++) {
-                output[i] = Math.max(output[i] + residual[i], 0f);
+        }
+        float[] shift = epilogue.shift();
+        if (shift != null) {
+            for (int i = from, c = from % channels; i < to; i += channels - c, c = 0) {
+                add(output, i, shift, c, Math.min(to - i, channels - c));
             }
-        } else {
-            for (int i = from; i < to; i++) {
-                output[i] += residual[i];
+        }
+        float[] residual = epilogue.residual();
+        if (residual != null) {
+            add(output, from, residual, from, to - from);
+        }
+        activate(epilogue.activation(), output, from, to);
+    }
+
+    private static void multiply(float[] output, int at, float[] factors, int first, int count) {
+        for (int j = 0; j < count; j++) {
+            output[at + j] *= factors[first + j];
+        }
+    }
+
+    private static void add(float[] output, int at, float[] terms, int first, int count) {
+        for (int j = 0; j < count; j++) {
+            output[at + j] += terms[first + j];
+        }
+    }
+
+    /** The activation over {@code output[from, to)}, with loops of their own for the piecewise-linear functions. */
+    private static void activate(Activation activation, float[] output, int from, int to) {
+        switch (activation.kind()) {
+            case IDENTITY:
+                return;
+            case RELU:
+                // Math.max(v, 0f) is relu's bits: +0 for -0, the NaN itself for NaN.
+                for (int i = from; i < to; i++) {
+                    output[i] = Math.max(output[i], 0f);
+                }
+                return;
+            case RELU6:
+                for (int i = from; i < to; i++) {
+                    output[i] = Math.min(Math.max(output[i], 0f), 6f);
+                }
+                return;
+            case LEAKY_RELU: {
+                float slope = activation.parameter();
+                for (int i = from; i < to; i++) {
+                    float v = output[i];
+                    output[i] = v >= 0f ? v : slope * v;
+                }
+                return;
             }
+            default:
+                for (int i = from; i < to; i++) {
+                    output[i] = activation.apply(output[i]);
+                }
         }
     }
 

@@ -1,5 +1,6 @@
 package org.convcl.backend.cpu.internal;
 
+import org.convcl.backend.internal.HostEpilogue;
 import org.convcl.internal.Settings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,7 +28,20 @@ public final class CpuKernels {
     private static final PhaseKernel WINOGRAD_PHASES = WINOGRAD == null ? null
             : loadVectorKernel("VectorWinogradPhases");
 
+    /** The fused store's arithmetic: one Vector API pass where the module is open, else HostEpilogue's loops. */
+    private static final EpilogueKernel EPILOGUE = epilogueKernel();
+
     private CpuKernels() {
+    }
+
+    /** The fused store's arithmetic for this JVM (see {@link EpilogueKernel}). */
+    public static EpilogueKernel epilogue() {
+        return EPILOGUE;
+    }
+
+    private static EpilogueKernel epilogueKernel() {
+        EpilogueKernel vector = VECTOR_MODULE ? loadVectorKernel("VectorEpilogueKernel") : null;
+        return vector != null ? vector : HostEpilogue::apply;
     }
 
     /** Whether the Vector API kernel is in use. */

@@ -12,6 +12,8 @@ import org.convcl.backend.internal.HostEpilogue;
  * <p>Immutable; tasks on different threads apply it to disjoint ranges.
  */
 public final class StoreEpilogue {
+    private static final EpilogueKernel KERNEL = CpuKernels.epilogue();
+
     private final Epilogue<float[]> epilogue;
     private final int channels;
     private final float[] output;
@@ -32,11 +34,47 @@ public final class StoreEpilogue {
 
     /** Applies the epilogue to {@code output[from, to)}, just written by the calling task. */
     public void apply(int from, int to) {
-        HostEpilogue.apply(epilogue, channels, output, from, to);
+        KERNEL.apply(epilogue, channels, output, from, to);
     }
 
     /** Applies the epilogue to the {@code channels} values of the output position whose channel 0 is at {@code base}. */
     public void applyPosition(int base) {
         apply(base, base + channels);
+    }
+
+    /**
+     * A consumer of output positions (flat, in units of whole positions) for one task, which applies the epilogue
+     * to each maximal run of consecutive positions at once: a Winograd block lists its outputs tile by tile, two or
+     * more neighbours at a time, and one call per run costs less than one per position. Call {@link Runs#flush}
+     * after the last position. Not thread-safe: one per task.
+     */
+    public Runs runs() {
+        return new Runs();
+    }
+
+    /** See {@link #runs()}. */
+    public final class Runs implements java.util.function.IntConsumer {
+        private int first = -1;
+        private int end = -1;
+
+        @Override
+        public void accept(int position) {
+            if (position == end) {
+                end++;
+                return;
+            }
+            flush();
+            first = position;
+            end = position + 1;
+        }
+
+        /** Applies the epilogue to the run in progress, if any. */
+        public void flush() {
+            if (first >= 0) {
+                apply(first * channels, end * channels);
+                first = -1;
+                end = -1;
+            }
+        }
     }
 }

@@ -1,6 +1,5 @@
 package org.convcl.backend.cpu.internal;
 
-import java.util.function.IntConsumer;
 import org.convcl.ConvGeometry;
 
 /**
@@ -78,13 +77,13 @@ public final class WinogradCall {
             return false;
         }
         if (store != null) {
-            int channels = tiles != null ? tiles.outChannels : phases.outChannels;
-            IntConsumer position = flat -> store.applyPosition(flat * channels);
+            StoreEpilogue.Runs runs = store.runs();
             if (tiles != null) {
-                tiles.forEachOutput(task, position);
+                tiles.forEachOutput(task, runs);
             } else {
-                phases.forEachOutput(task, position);
+                phases.forEachOutput(task, runs);
             }
+            runs.flush();
         }
         return true;
     }

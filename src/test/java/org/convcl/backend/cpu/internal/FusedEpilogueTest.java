@@ -270,6 +270,61 @@ class FusedEpilogueTest {
     }
 
     /**
+     * Both store arithmetics, HostEpilogue's staged loops and the Vector API pass this JVM uses
+     * ({@link CpuKernels#epilogue()}), give the bits of the element-by-element formula
+     * {@code activation.apply(((conv * scale[c]) + shift[c]) + residual)}, at zeros of both signs, NaN, the
+     * infinities and the largest floats, for every combination of parts, ranges that start and end mid-position,
+     * and channel counts that are not a multiple of the vector length.
+     */
+    @Test
+    void bothStoreArithmeticsHaveTheFormulasBits() {
+        float[] special = {0f, -0f, 1f, -1f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.NaN, Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, Float.MAX_VALUE, -Float.MAX_VALUE, 0.1f, -0.1f, 6f, 7f, 5.5f, -3f};
+        int n = special.length * special.length;
+        float[] conv = new float[n];
+        float[] residual = new float[n];
+        for (int i = 0; i < n; i++) {
+            conv[i] = special[i / special.length];
+            residual[i] = special[i % special.length];
+        }
+        List<Activation> activations = List.of(Activation.identity(), Activation.relu(), Activation.relu6(),
+                Activation.leakyRelu(0.2f), Activation.elu(0.5f), Activation.gelu(true));
+        for (int channels : new int[] {1, 3, special.length, 37}) {
+            float[] scale = new float[channels];
+            float[] shift = new float[channels];
+            for (int c = 0; c < channels; c++) {
+                scale[c] = special[(c * 5 + 2) % special.length];
+                shift[c] = special[(c * 7 + 3) % special.length];
+            }
+            for (Activation activation : activations) {
+                for (int parts = 0; parts < 8; parts++) {
+                    Epilogue<float[]> epilogue = new Epilogue<>(activation, (parts & 1) != 0 ? scale : null,
+                            (parts & 2) != 0 ? shift : null, (parts & 4) != 0 ? residual : null);
+                    float[] expected = conv.clone();
+                    int from = 1;
+                    int to = n - 2;
+                    for (int i = from; i < to; i++) {
+                        float v = conv[i];
+                        v = epilogue.scale() == null ? v : v * scale[i % channels];
+                        v = epilogue.shift() == null ? v : v + shift[i % channels];
+                        v = epilogue.residual() == null ? v : v + residual[i];
+                        expected[i] = activation.apply(v);
+                    }
+                    for (EpilogueKernel kernel : List.<EpilogueKernel>of(HostEpilogue::apply, CpuKernels.epilogue())) {
+                        float[] got = conv.clone();
+                        kernel.apply(epilogue, channels, got, from, to);
+                        for (int i = 0; i < n; i++) {
+                            assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(got[i]),
+                                    kernel.getClass().getSimpleName() + " " + epilogue + " channels " + channels
+                                            + " at element " + i + " (conv " + conv[i] + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * HostEpilogue's loops for a residual and/or ReLU alone give the bits of the general formula,
      * {@code activation.apply(conv + residual)}, at zeros of both signs, NaN and the infinities.
      */
