@@ -59,15 +59,28 @@ class EpilogueKernelsOpenClTest {
         return all;
     }
 
+    /**
+     * The combinations of parts (bit 0 scale, 1 shift, 2 residual) each activation is tested with: all eight with
+     * relu and with one transcendental activation, so that every part's code is seen with each kind of activation
+     * code; the others with none, all, and each part alone. Each combination is a program of its own, and a CPU
+     * driver compiles each for about a quarter of a second: every activation with every combination would cost CI a
+     * minute more for code the kernel shares between them.
+     */
+    static int[] partsFor(Activation activation) {
+        Activation.Kind kind = activation.kind();
+        return kind == Activation.Kind.RELU || kind == Activation.Kind.GELU
+                ? new int[] {0, 1, 2, 3, 4, 5, 6, 7} : new int[] {0, 1, 2, 4, 7};
+    }
+
     private OpenClBackend backend() {
         return OPENCL.backend();
     }
 
     @Test
-    void passEqualsTheHostForEveryActivationAndEveryPart() {
+    void passEqualsTheHostForEveryActivationAndItsParts() {
         Random random = new Random(25);
         for (Activation activation : activations()) {
-            for (int parts = 0; parts < 8; parts++) {
+            for (int parts : partsFor(activation)) {
                 Case c = Case.random(random, activation, parts, CHANNELS, LENGTH);
                 checkPass(c);
             }
@@ -75,10 +88,10 @@ class EpilogueKernelsOpenClTest {
     }
 
     @Test
-    void gradientEqualsTheHostForEveryActivationEveryPartWithAndWithoutDzConv() {
+    void gradientEqualsTheHostForEveryActivationItsPartsWithAndWithoutDzConv() {
         Random random = new Random(52);
         for (Activation activation : activations()) {
-            for (int parts = 0; parts < 8; parts++) {
+            for (int parts : partsFor(activation)) {
                 Case c = Case.random(random, activation, parts, CHANNELS, LENGTH);
                 checkGradient(c, (parts & 1) == 0);
             }
