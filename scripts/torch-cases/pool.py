@@ -4,8 +4,8 @@
 Writes a few cases of max, average and min pooling in PyTorch's channels-first layout, with fixed seeds, into
 src/test/resources/torch/pool/<case>/ as float32 .npy files (x, dy, y and autograd's gradient dx), and a
 manifest.json beside them that TorchPoolTest reads: the op (convcl's PoolOp name), the torch call, the window,
-strides, padding as (lo, hi) pairs per spatial dim, count_include_pad (null for max and min) and the shapes. The values are computed in
-float64 from the float32 inputs, so the saved outputs are the exact results rounded once.
+strides, padding as (lo, hi) pairs per spatial dim, count_include_pad (null for max and min) and the shapes.
+The values are computed in float64 from the float32 inputs, so the saved outputs are the exact results rounded once.
 
 How torch's pooling maps onto flax's (and so convcl's):
 - torch pads symmetrically (lo = hi = padding) and requires padding <= window / 2, so no window is all padding;
