@@ -207,13 +207,19 @@ class BenchCommandTest {
      */
     @Test
     void aNamedSuiteIsTheEmbeddedNetworkSuiteWithItsCountWeightedTotal() throws IOException {
-        BenchSuite embedded = BenchSuite.loadNamed("resnet18");
+        for (String name : BenchSuite.NAMED) {
+            benchTheNamedSuite(name);
+        }
+    }
+
+    private void benchTheNamedSuite(String name) throws IOException {
+        BenchSuite embedded = BenchSuite.loadNamed(name);
         // The two cheapest shapes: the classifier over 1x1 and the last downsample.
         List<BenchShape> picked = embedded.shapes().stream()
                 .filter(shape -> shape.name().startsWith("fc_") || shape.name().startsWith("l4_ds")).toList();
         assertEquals(2, picked.size(), "the suite has the classifier and layer4's downsample: " + embedded.shapes());
-        Path json = directory.resolve("resnet18.json");
-        CliRun run = CliRun.of("bench", "--suite", "resnet18", "--backend", "cpu", "--shapes",
+        Path json = directory.resolve(name + ".json");
+        CliRun run = CliRun.of("bench", "--suite", name, "--backend", "cpu", "--shapes",
                 picked.get(0).name() + "," + picked.get(1).name(), "--reps", "1", "--warmup", "0", "--warmup-ms",
                 "0", "--json", json.toString());
         assertEquals(0, run.exitCode(), run.stderr());
