@@ -8,10 +8,14 @@ import org.convcl.Padding;
 
 /**
  * One workload of the benchmark suite: channels-last input {@code (N, *spatial, cin)} and kernel
- * {@code (*k, cin/groups, cout)}, with the batch to use on a CPU and on a GPU.
+ * {@code (*k, cin/groups, cout)}, with the batch to use on a CPU and on a GPU. {@code count} is how often the
+ * shape occurs in the network a suite is drawn from (its optional "count"), {@link #NO_COUNT} where it gives none.
  */
 public record BenchShape(String name, int[] spatial, int cin, int cout, int[] kernel, int[] strides,
-        int[] kernelDilation, int[] inputDilation, Padding padding, int groups, int batchCpu, int batchGpu) {
+        int[] kernelDilation, int[] inputDilation, Padding padding, int groups, int batchCpu, int batchGpu,
+        int count) {
+    /** The count of a shape whose suite is not drawn from one network. */
+    public static final int NO_COUNT = 0;
 
     static BenchShape fromJson(Map<?, ?> json) {
         String name = (String) require(json, "name", null);
@@ -19,7 +23,23 @@ public record BenchShape(String name, int[] spatial, int cin, int cout, int[] ke
                 number(json, "cout", name), ints(json, "kernel", name), ints(json, "strides", name),
                 ints(json, "kernel_dilation", name), ints(json, "input_dilation", name),
                 padding(require(json, "padding", name), name), number(json, "groups", name),
-                number(json, "batch_cpu", name), number(json, "batch_gpu", name));
+                number(json, "batch_cpu", name), number(json, "batch_gpu", name), count(json, name));
+    }
+
+    public boolean counted() {
+        return count != NO_COUNT;
+    }
+
+    private static int count(Map<?, ?> json, String name) {
+        if (!json.containsKey("count")) {
+            return NO_COUNT;
+        }
+        int count = number(json, "count", name);
+        if (count < 1) {
+            throw new IllegalArgumentException("suite: shape " + name + " has count = " + count
+                    + "; expected the number of times it occurs in the network, >= 1");
+        }
+        return count;
     }
 
     public ConvSpec spec() {

@@ -14,9 +14,14 @@ import java.util.Map;
 import java.util.Set;
 import org.convcl.internal.Json;
 
-/** The benchmark suite: the embedded default (a copy of shared/bench/shapes.json) or a file of that form. */
+/**
+ * The benchmark suite: the embedded default (a copy of shared/bench/shapes.json), an embedded network suite by
+ * name ({@link #NAMED}: a network's distinct convolution shapes, each with its count), or a file of that form.
+ */
 public final class BenchSuite {
     private static final String DEFAULT_RESOURCE = "/bench/shapes.json";
+    /** The embedded suites that {@code --suite NAME} selects, each at /bench/NAME.json. */
+    public static final List<String> NAMED = List.of("resnet50", "resnet18");
 
     private final List<BenchShape> shapes;
 
@@ -25,11 +30,23 @@ public final class BenchSuite {
     }
 
     public static BenchSuite loadDefault() throws IOException {
-        try (InputStream in = BenchSuite.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+        return loadResource(DEFAULT_RESOURCE);
+    }
+
+    /** The embedded suite called {@code name}, one of {@link #NAMED}. */
+    public static BenchSuite loadNamed(String name) throws IOException {
+        if (!NAMED.contains(name)) {
+            throw new IllegalArgumentException("suite: got '" + name + "'; the embedded suites are " + NAMED);
+        }
+        return loadResource("/bench/" + name + ".json");
+    }
+
+    private static BenchSuite loadResource(String resource) throws IOException {
+        try (InputStream in = BenchSuite.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IOException("the embedded suite " + DEFAULT_RESOURCE + " is missing from the jar");
+                throw new IOException("the embedded suite " + resource + " is missing from the jar");
             }
-            return parse(in, "embedded suite");
+            return parse(in, "embedded suite " + resource);
         }
     }
 
@@ -59,7 +76,18 @@ public final class BenchSuite {
             }
             shapes.add(BenchShape.fromJson(map));
         }
+        // A network's total (sum of count x time) is only meaningful when every shape says how often it occurs.
+        List<String> uncounted = shapes.stream().filter(shape -> !shape.counted()).map(BenchShape::name).toList();
+        if (!uncounted.isEmpty() && uncounted.size() < shapes.size()) {
+            throw new IllegalArgumentException("suite: " + source + " gives 'count' on some shapes but not on "
+                    + uncounted + "; give it on every shape or on none");
+        }
         return new BenchSuite(shapes);
+    }
+
+    /** Whether every shape has a count, so that the suite stands for a network whose total can be reported. */
+    public boolean counted() {
+        return !shapes.isEmpty() && shapes.get(0).counted();
     }
 
     public List<BenchShape> shapes() {

@@ -42,26 +42,49 @@ public final class BenchTable {
                 r.heapBytesPerCall() < 0 ? "-" : Long.toString(r.heapBytesPerCall() / 1024));
     }
 
+    /** The line under a network suite's table: its convolutions and their count-weighted total time. */
+    public static void printNetworkTotal(PrintWriter out, NetworkTotal total) {
+        out.printf(Locale.ROOT, "network: %d convolutions, sum of count x ms %.3f ms", total.convolutions(),
+                total.ms());
+        if (!Double.isNaN(total.chainMs())) {
+            out.printf(Locale.ROOT, ", of count x chain_ms %.3f ms", total.chainMs());
+        }
+        out.println();
+    }
+
     private static String orDash(double millis) {
         return Double.isNaN(millis) ? "-" : String.format(Locale.ROOT, "%.3f", millis);
     }
 
-    /**
-     * {@code {"device", "backend", "precision", "link", "results": [...]}}, ending in a newline; {@code link} is
-     * null for backends without a device. The CLI writes it through its output rules (cli/StagedOutput).
-     */
+    /** The report of a suite without counts: every "count" and the "network" total null. */
     public static String json(String device, String backend, Precision precision, LinkSpeed link,
             List<BenchResult> results) {
+        return json(device, backend, precision, link, results, null);
+    }
+
+    /**
+     * {@code {"device", "backend", "precision", "link", "results": [...], "network"}}, ending in a newline;
+     * {@code link} is null for backends without a device. {@code shapes} are the shapes measured, in the order of
+     * {@code results}: each result carries its shape's "count", and "network" is the {@link NetworkTotal} where
+     * the suite counts its shapes (both null otherwise, and where {@code shapes} is null). The CLI writes it
+     * through its output rules (cli/StagedOutput).
+     */
+    public static String json(String device, String backend, Precision precision, LinkSpeed link,
+            List<BenchResult> results, List<BenchShape> shapes) {
+        boolean counted = shapes != null && !shapes.isEmpty() && shapes.get(0).counted();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("device", device);
         report.put("backend", backend);
         report.put("precision", precision.cliName());
         report.put("link", link == null ? null : link.toJson());
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (BenchResult result : results) {
-            rows.add(result.toJson());
+        for (int i = 0; i < results.size(); i++) {
+            Map<String, Object> row = results.get(i).toJson();
+            row.put("count", counted ? shapes.get(i).count() : null);
+            rows.add(row);
         }
         report.put("results", rows);
+        report.put("network", counted ? NetworkTotal.of(shapes, results).toJson() : null);
         return Json.write(report) + "\n";
     }
 }

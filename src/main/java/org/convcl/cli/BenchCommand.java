@@ -19,6 +19,7 @@ import org.convcl.bench.BenchSuite;
 import org.convcl.bench.BenchTable;
 import org.convcl.bench.DevicePaths;
 import org.convcl.bench.LinkSpeed;
+import org.convcl.bench.NetworkTotal;
 import org.convcl.opencl.OpenClBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,14 +31,16 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true, usageHelpWidth = 100,
         header = "Times the benchmark suite and checks each result against a float64 reference.",
         description = {"",
-            "The suite is the project's bench/shapes.json, embedded, unless --suite is given. Random inputs, "
+            "The suite is the project's bench/shapes.json, embedded, unless --suite names an embedded network "
+                + "suite (resnet50, resnet18; their table ends with the network's count-weighted total) or a file. "
+                + "Random inputs, "
                 + "warm-up, median over --reps runs, outputs poisoned with NaN before every run, and "
                 + "max_rel_err = max|got - ref| / max|ref| against a float64 reference on one whole batch element.",
             "Progress goes to stderr, the table to stdout. Exit 1 when any result exceeds --max-error."})
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--suite", paramLabel = "FILE", description = "Suite JSON (default: the embedded suite).")
-    Path suite;
+    @Option(names = "--suite", paramLabel = SuiteOption.LABEL, description = SuiteOption.DESCRIPTION)
+    String suite;
 
     @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
             description = "Backend to time (default: ${DEFAULT-VALUE}).")
@@ -97,16 +100,14 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--max-error: got " + maxError + "; must be a finite number >= 0");
         }
         // The files first, so that a bad path is refused before a run of minutes, not after it.
-        if (suite != null) {
-            PathChecks.checkInput("--suite", suite);
-        }
+        Path suiteFile = SuiteOption.file(suite);
         if (json != null) {
             PathChecks.checkOutput("--json", json);
-            PathChecks.checkNotAnInput("--json", json, suite == null ? Map.of() : Map.of("--suite", suite));
+            PathChecks.checkNotAnInput("--json", json, suiteFile == null ? Map.of() : Map.of("--suite", suiteFile));
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        BenchSuite chosen = (suite == null ? BenchSuite.loadDefault() : BenchSuite.load(suite)).select(shapes);
+        BenchSuite chosen = SuiteOption.load(suite).select(shapes);
         BackendChoice choice = BackendChoice.parse(backend);
         if (singleThread && choice == BackendChoice.OPENCL) {
             throw new IllegalArgumentException("--single-thread: applies to the cpu backend, not opencl");
@@ -136,8 +137,11 @@ public final class BenchCommand implements Callable<Integer> {
                 allAccurate = false;
             }
         }
+        if (chosen.counted()) {
+            BenchTable.printNetworkTotal(out, NetworkTotal.of(chosen.shapes(), results));
+        }
         if (json != null) {
-            String report = BenchTable.json(device, target.name(), precision, link, results);
+            String report = BenchTable.json(device, target.name(), precision, link, results, chosen.shapes());
             StagedOutput.write("--json", json, temporary -> Files.writeString(temporary, report));
         }
         return allAccurate ? 0 : 1;

@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "tune", mixinStandardHelpOptions = true, usageHelpWidth = 100,
         header = "Tunes the OpenCL kernels' blocking for the benchmark suite's shapes on one device.",
         description = {"",
-            "The suite is the embedded bench/shapes.json unless --suite is given; the device is the one "
+            "The suite is the embedded bench/shapes.json unless --suite names an embedded network suite "
+                + "(resnet50, resnet18) or a file; the device is the one "
                 + "--backend opencl selects. CLBlast style: each candidate is checked against the Java path on "
                 + "random data, then timed (warm-up, median of --reps runs). Winners go to the device's tuning "
                 + "database in the cache directory and are used by every later plan on that device.",
@@ -44,8 +45,8 @@ public final class TuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--suite", paramLabel = "FILE", description = "Suite JSON (default: the embedded suite).")
-    Path suite;
+    @Option(names = "--suite", paramLabel = SuiteOption.LABEL, description = SuiteOption.DESCRIPTION)
+    String suite;
 
     @Option(names = "--shapes", split = ",", paramLabel = "NAME", description = "Only these shapes (comma-separated).")
     List<String> shapes = new ArrayList<>();
@@ -89,12 +90,9 @@ public final class TuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--backend: cpu is the Java path, which has no kernels to tune; use "
                     + "opencl");
         }
-        if (suite != null) {
-            PathChecks.checkInput("--suite", suite);
-        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        BenchSuite chosen = (suite == null ? BenchSuite.loadDefault() : BenchSuite.load(suite)).select(shapes);
+        BenchSuite chosen = SuiteOption.load(suite).select(shapes);
         // An explicit OpenCL device, even for auto: tuning the Java path is meaningless.
         ConvBackend shared = Backends.select(BackendChoice.OPENCL);
         OpenClDevice device = ((OpenClBackend) shared).device();

@@ -191,12 +191,99 @@ class BenchCommandTest {
         Path missing = directory.resolve("missing.json");
         String suiteLine = CliRun.of("bench", "--backend", "cpu", "--suite", missing.toString())
                 .assertFailure(Main.EXIT_INVALID, null);
-        assertEquals("convcl: --suite " + missing + ": no such file; an input must be an existing file", suiteLine);
+        assertEquals("convcl: --suite " + missing + ": no such file, nor an embedded suite; a suite is an existing "
+                + "file or one of " + BenchSuite.NAMED, suiteLine);
         Path nowhere = directory.resolve("no-such-dir").resolve("bench.json");
         CliRun run = CliRun.of("bench", "--backend", "cpu", "--suite", suite.toString(), "--json", nowhere.toString());
         String jsonLine = run.assertFailure(Main.EXIT_INVALID, null);
         assertTrue(jsonLine.startsWith("convcl: --json " + nowhere + ": directory " + nowhere.getParent()
                 + " does not exist"), jsonLine);
         assertFalse(Files.exists(nowhere.getParent()));
+    }
+
+    /**
+     * {@code --suite NAME} selects the embedded network suite: each result carries its shape's count, and the table
+     * and the JSON end with the network's total, the sum of count x ms over the shapes run.
+     */
+    @Test
+    void aNamedSuiteIsTheEmbeddedNetworkSuiteWithItsCountWeightedTotal() throws IOException {
+        for (String name : BenchSuite.NAMED) {
+            benchTheNamedSuite(name);
+        }
+    }
+
+    private void benchTheNamedSuite(String name) throws IOException {
+        BenchSuite embedded = BenchSuite.loadNamed(name);
+        // The two cheapest shapes: the classifier over 1x1 and the last downsample.
+        List<BenchShape> picked = embedded.shapes().stream()
+                .filter(shape -> shape.name().startsWith("fc_") || shape.name().startsWith("l4_ds")).toList();
+        assertEquals(2, picked.size(), "the suite has the classifier and layer4's downsample: " + embedded.shapes());
+        Path json = directory.resolve(name + ".json");
+        CliRun run = CliRun.of("bench", "--suite", name, "--backend", "cpu", "--shapes",
+                picked.get(0).name() + "," + picked.get(1).name(), "--reps", "1", "--warmup", "0", "--warmup-ms",
+                "0", "--json", json.toString());
+        assertEquals(0, run.exitCode(), run.stderr());
+        Map<String, Object> report = JSON.std.mapFrom(Files.readString(json));
+        List<Map<String, Object>> results = results(report);
+        assertEquals(picked.size(), results.size());
+        double total = 0;
+        int convolutions = 0;
+        for (int i = 0; i < picked.size(); i++) {
+            BenchShape shape = picked.get(i);
+            Map<String, Object> result = results.get(i);
+            assertEquals(shape.name(), result.get("name"));
+            assertEquals(shape.batchCpu(), ((Number) result.get("batch")).intValue(), "the suite's batch_cpu");
+            assertEquals(shape.count(), ((Number) result.get("count")).intValue(), "the suite's count: " + result);
+            total += shape.count() * number(result, "ms");
+            convolutions += shape.count();
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> network = (Map<String, Object>) report.get("network");
+        assertNotNull(network, "a counted suite has a network total: " + report);
+        assertEquals(convolutions, ((Number) network.get("convolutions")).intValue());
+        assertEquals(total, number(network, "ms"), 1e-9 * total);
+        assertNull(network.get("chain_ms"), "the Java path has no device-resident time");
+        String line = run.stdout().lines().filter(l -> l.startsWith("network: ")).findFirst().orElse("");
+        assertEquals(String.format(java.util.Locale.ROOT, "network: %d convolutions, sum of count x ms %.3f ms",
+                convolutions, total), line, run.stdout());
+    }
+
+    /** A suite without counts reports neither counts nor a total; one with counts on some shapes only is refused. */
+    @Test
+    void countsAreAllOrNothing() throws IOException {
+        Path json = directory.resolve("plain.json");
+        CliRun run = CliRun.of("bench", "--suite", suite.toString(), "--backend", "cpu", "--shapes", "depthwise1d",
+                "--reps", "1", "--warmup", "0", "--warmup-ms", "0", "--json", json.toString());
+        assertEquals(0, run.exitCode(), run.stderr());
+        Map<String, Object> report = JSON.std.mapFrom(Files.readString(json));
+        assertTrue(report.containsKey("network") && report.get("network") == null, "no network total: " + report);
+        assertNull(results(report).get(0).get("count"));
+        assertFalse(run.stdout().contains("network:"), run.stdout());
+
+        Path mixed = directory.resolve("mixed.json");
+        Files.writeString(mixed, TINY_SUITE.replace("\"batch_gpu\": 3},", "\"batch_gpu\": 3, \"count\": 2},"));
+        Path zero = directory.resolve("zero.json");
+        Files.writeString(zero, TINY_SUITE.replace("\"batch_gpu\": 3", "\"batch_gpu\": 3, \"count\": 0"));
+        Path never = directory.resolve("never.json");
+        String mixedLine = CliRun.of("bench", "--suite", mixed.toString(), "--backend", "cpu", "--json",
+                never.toString()).assertFailure(Main.EXIT_INVALID, never);
+        assertTrue(mixedLine.contains("'count'") && mixedLine.contains("depthwise1d"), mixedLine);
+        String zeroLine = CliRun.of("bench", "--suite", zero.toString(), "--backend", "cpu", "--json",
+                never.toString()).assertFailure(Main.EXIT_INVALID, never);
+        assertTrue(zeroLine.contains("count = 0"), zeroLine);
+    }
+
+    /** The help states the rule and names every embedded suite, for bench and tune alike. */
+    @Test
+    void theHelpNamesEveryEmbeddedSuite() {
+        for (String command : List.of("bench", "tune")) {
+            CliRun help = CliRun.of(command, "--help");
+            assertEquals(0, help.exitCode(), help.stderr());
+            String text = help.stdout().replaceAll("\\s+", " ");
+            for (String name : BenchSuite.NAMED) {
+                assertTrue(text.contains(name), command + " --help names " + name + ":\n" + help.stdout());
+            }
+            assertTrue(text.contains("--suite=NAME|FILE"), help.stdout());
+        }
     }
 }

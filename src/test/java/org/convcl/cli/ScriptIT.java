@@ -154,6 +154,35 @@ class ScriptIT {
         assertTrue(version.stdout().startsWith("convcl " + Version.number()), version.stdout());
     }
 
+    /**
+     * {@code scripts/bench-vs-peers --model}'s argument errors: exit 2 and one line naming the option and the value,
+     * before any tool is looked for or anything exported, so that they need neither Python nor Maven.
+     */
+    @Test
+    void benchVsPeersModelRefusesBadArgumentsBeforeAnyWork() throws Exception {
+        Path peers = project.resolve("scripts").resolve("bench-vs-peers");
+        Path missing = dir.resolve("no-weights");
+        List<List<String>> refused = List.of(
+                List.of("--model", "resnet34"), List.of("--model", "resnet50", "--batches", "0,8"),
+                List.of("--model", "resnet50", "--batches", "1,"), List.of("--model", "resnet50", "--reps", "0"),
+                List.of("--model", "resnet18", "--passes", "x"), List.of("--model", "resnet18", "--warmup", "-1"),
+                List.of("--model", "resnet50", "--weights", missing.toString()),
+                List.of("--model", "resnet50", "--shapes", "resnet3x3"), List.of("--model", "resnet50", "--bogus"),
+                List.of("--model"));
+        List<String> named = List.of("--model: got 'resnet34'", "--batches: got '0,8'", "--batches: got '1,'",
+                "--reps: got '0'", "--passes: got 'x'", "--warmup: got '-1'", "--weights " + missing,
+                "--shapes", "unknown argument '--bogus'", "--model needs a value");
+        for (int i = 0; i < refused.size(); i++) {
+            Outcome outcome = run(peers, refused.get(i));
+            assertEquals(2, outcome.exitCode(), refused.get(i) + ": " + outcome.stderr());
+            assertEquals("", outcome.stdout(), refused.get(i).toString());
+            assertTrue(outcome.stderr().startsWith("bench-vs-peers: " + named.get(i))
+                    && outcome.stderr().indexOf('\n') == outcome.stderr().length() - 1,
+                    refused.get(i) + ": one line naming " + named.get(i) + ": " + outcome.stderr());
+        }
+        assertFalse(Files.exists(missing), "nothing exported");
+    }
+
     @Test
     void demoDrawsTheReadmePictureWithoutADisplayOrFonts() throws Exception {
         Path output = dir.resolve("knobs.png");
