@@ -120,7 +120,7 @@ final class ResNetCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        progress(err, "reading " + weights);
+        // No progress line before this: a refused folder gets the one line of the CLI's contract, nothing else.
         ResNetWeights folder = ResNetWeights.read(weights, wanted);
 
         ConvBackend target = Backends.select(choice);
