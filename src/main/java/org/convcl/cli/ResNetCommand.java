@@ -19,6 +19,7 @@ import org.convcl.examples.ResNetArch;
 import org.convcl.examples.ResNetWeights;
 import org.convcl.internal.Json;
 import org.convcl.nn.Backends;
+import org.convcl.opencl.OpenClBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -162,7 +163,7 @@ final class ResNetCommand implements Callable<Integer> {
                 Map<String, Object> report = new LinkedHashMap<>();
                 report.put("arch", archName);
                 report.put("layout", chosenLayout.toString());
-                report.put("backend", target.name());
+                report.put("backend", target instanceof OpenClBackend ? "opencl" : "cpu");
                 report.put("device", device);
                 report.put("batch", batch);
                 report.put("max_rel_err", accuracy.maxRelErr());
