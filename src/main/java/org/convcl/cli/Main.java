@@ -32,8 +32,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         description = {"N-dimensional convolution with the exact semantics of flax nnx.Conv and "
                 + "nnx.ConvTranspose, with gradients, on OpenCL or in pure Java.", ""},
         subcommands = {ConvCommand.class, ConvTransposeCommand.class, PoolCommand.class, DevicesCommand.class,
-            BenchCommand.class, TuneCommand.class, ExamplesCommand.class, TrainWavenetCommand.class, SoakCommand.class,
-            DemoCommand.class, CommandLine.HelpCommand.class},
+            BenchCommand.class, TuneCommand.class, ResNetCommand.class, ExamplesCommand.class,
+            TrainWavenetCommand.class, SoakCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success",
             "  1  reading or writing a file failed once begun (or an unexpected failure)",

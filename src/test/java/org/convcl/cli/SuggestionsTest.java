@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 /** The "did you mean" candidates: typing slips (swaps included) reach their word, unrelated words reach none. */
 class SuggestionsTest {
     private static final List<String> COMMANDS = List.of("conv", "conv-transpose", "devices", "bench", "tune",
-            "examples", "train-wavenet", "soak", "demo", "pool", "help");
+            "examples", "train-wavenet", "soak", "demo", "pool", "resnet", "help");
 
     @Test
     void aSwapOfNeighbouringLettersIsOneEdit() {

@@ -1,0 +1,107 @@
+package org.convcl.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.convcl.internal.Json;
+import org.convcl.testing.RandomTensors;
+import org.convcl.testing.TorchResNet;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@code convcl resnet} in-process on a small random ResNet-18 folder (the Java path): its results and refusals. */
+class CliResNetTest {
+    /** The keys scripts/bench-vs-peers reads from --json. */
+    private static final List<String> JSON_KEYS = List.of("arch", "layout", "backend", "device", "batch",
+            "max_rel_err", "top5_agree", "images_per_s", "median_ms", "reps");
+
+    @TempDir
+    Path dir;
+    private Path weights;
+    private Path json;
+
+    @BeforeEach
+    void writeSmallResNet() throws IOException {
+        weights = dir.resolve("r18");
+        TorchResNet.random("resnet18", 4, 10, 3)
+                .writeFolder(weights, RandomTensors.uniform(new SplittableRandom(4), 2, 3, 32, 32));
+        json = dir.resolve("report.json");
+    }
+
+    @Test
+    void printsAccuracyAndSpeedAndWritesTheJsonReport() throws IOException {
+        CliRun run = CliRun.of("resnet", "--weights", weights.toString(), "--arch", "resnet18", "--batch", "3",
+                "--backend", "cpu", "--layout", "channels-first", "--reps", "2", "--warmup", "1",
+                "--json", json.toString());
+        run.assertSuccess();
+        assertTrue(run.stdout().contains("resnet: resnet18, channels-first, cpu backend, precision highest"),
+                run.stdout());
+        assertTrue(run.stdout().contains("top5_agree   true  (2/2 images)"), run.stdout());
+        assertTrue(run.stderr().contains("resnet: timed 2/2"), "progress on stderr: " + run.stderr());
+        Map<String, Object> report = Json.parseObject(Files.readString(json));
+        assertEquals(JSON_KEYS, List.copyOf(report.keySet()));
+        assertEquals("resnet18", report.get("arch"));
+        assertEquals("channels-first", report.get("layout"));
+        assertEquals("cpu", report.get("backend"));
+        assertEquals(3, report.get("batch"));
+        assertEquals(2, report.get("reps"));
+        assertEquals(true, report.get("top5_agree"));
+        double error = ((Number) report.get("max_rel_err")).doubleValue();
+        assertTrue(error <= ResNetCommand.HIGHEST_TARGET, "max_rel_err " + error);
+        assertTrue(run.stdout().contains(String.format("max_rel_err  %.3e", error)), run.stdout());
+        double millis = ((Number) report.get("median_ms")).doubleValue();
+        double rate = ((Number) report.get("images_per_s")).doubleValue();
+        assertEquals(3 * 1000.0 / millis, rate, 1e-9 * rate, "images/s is the batch over the median");
+    }
+
+    static Stream<Arguments> refusals() {
+        return Stream.of(
+                Arguments.of(List.of("--arch", "resnet50"), "holds resnet18"),
+                Arguments.of(List.of("--arch", "resnet34"), "--arch: got 'resnet34'"),
+                Arguments.of(List.of("--batch", "0"), "--batch: got 0"),
+                Arguments.of(List.of("--reps", "0"), "--reps: got 0"),
+                Arguments.of(List.of("--warmup", "-1"), "--warmup: got -1"),
+                Arguments.of(List.of("--layout", "nchw"), "--layout: got 'nchw'"),
+                Arguments.of(List.of("--precision", "half"), "--precision: got 'half'"),
+                Arguments.of(List.of("--backend", "gpu"), "gpu"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("refusals")
+    void refusesBeforeAnyWorkAndWritesNothing(List<String> options, String expected) {
+        List<String> args = new java.util.ArrayList<>(List.of("resnet", "--weights", weights.toString(),
+                "--json", json.toString()));
+        args.addAll(options);
+        if (!options.contains("--backend")) {
+            args.addAll(List.of("--backend", "cpu"));
+        }
+        String line = CliRun.of(args).assertFailure(Main.EXIT_INVALID, json);
+        assertTrue(line.contains(expected), line);
+    }
+
+    @Test
+    void refusesAFolderWithATensorMissing() throws IOException {
+        Files.delete(weights.resolve("layer3.1.conv2.weight.npy"));
+        String line = CliRun.of("resnet", "--weights", weights.toString(), "--backend", "cpu", "--json",
+                json.toString()).assertFailure(Main.EXIT_INVALID, json);
+        assertTrue(line.contains("layer3.1.conv2.weight.npy: missing"), line);
+    }
+
+    @Test
+    void refusesAMissingFolder() {
+        String line = CliRun.of("resnet", "--weights", dir.resolve("absent").toString(), "--backend", "cpu")
+                .assertFailure(Main.EXIT_INVALID, null);
+        assertTrue(line.contains("--weights") && line.contains("absent"), line);
+    }
+}
