@@ -50,6 +50,7 @@ typedef uint uintV;
 #define AS_UINT_V as_uint
 #define AS_FLOAT_V as_float
 #define LOAD_V(p) (*(p))
+#define VLOAD_V(p) (*(p))
 #define LOAD_LANES(a) ((a)[0])
 #define STORE_LANES(v, a) ((a)[0] = (v))
 #elif VEC == 2
@@ -58,6 +59,7 @@ typedef uint2 uintV;
 #define AS_UINT_V as_uint2
 #define AS_FLOAT_V as_float2
 #define LOAD_V(p) (*((__global const float2*) (p)))
+#define VLOAD_V(p) vload2(0, p)
 #define LOAD_LANES(a) vload2(0, a)
 #define STORE_LANES(v, a) vstore2(v, 0, a)
 #elif VEC == 4
@@ -66,6 +68,7 @@ typedef uint4 uintV;
 #define AS_UINT_V as_uint4
 #define AS_FLOAT_V as_float4
 #define LOAD_V(p) (*((__global const float4*) (p)))
+#define VLOAD_V(p) vload4(0, p)
 #define LOAD_LANES(a) vload4(0, a)
 #define STORE_LANES(v, a) vstore4(v, 0, a)
 #elif VEC == 8
@@ -74,6 +77,7 @@ typedef uint8 uintV;
 #define AS_UINT_V as_uint8
 #define AS_FLOAT_V as_float8
 #define LOAD_V(p) (*((__global const float8*) (p)))
+#define VLOAD_V(p) vload8(0, p)
 #define LOAD_LANES(a) vload8(0, a)
 #define STORE_LANES(v, a) vstore8(v, 0, a)
 #elif VEC == 16
@@ -82,10 +86,43 @@ typedef uint16 uintV;
 #define AS_UINT_V as_uint16
 #define AS_FLOAT_V as_float16
 #define LOAD_V(p) (*((__global const float16*) (p)))
+#define VLOAD_V(p) vload16(0, p)
 #define LOAD_LANES(a) vload16(0, a)
 #define STORE_LANES(v, a) vstore16(v, 0, a)
 #else
 #error "VEC must be 1, 2, 4, 8 or 16"
+#endif
+
+#if EPILOGUE && ACTIVATION <= 3
+/*
+ * epilogue_value (epilogue.cl) of the VEC channels co .. co + VEC - 1 of one output element at `element`, on the
+ * vector: the same float32 operations in the same order (contraction off: no fma), and identity, relu, relu6 and
+ * leaky_relu written with select so that NaN passes as activation_apply lets it (fmax alone would drop it).
+ */
+static inline floatV epilogue_vector(const floatV conv, const int co, const int element,
+                                     __global const float* restrict scale, __global const float* restrict shift,
+                                     __global const float* restrict residual) {
+#pragma OPENCL FP_CONTRACT OFF
+    floatV v = conv;
+#if EPI_SCALE
+    v = v * VLOAD_V(scale + co);
+#endif
+#if EPI_SHIFT
+    v = v + VLOAD_V(shift + co);
+#endif
+#if EPI_RESIDUAL
+    v = v + VLOAD_V(residual + element);
+#endif
+#if ACTIVATION == 1
+    return select((floatV) 0.0f, v, isgreater(v, (floatV) 0.0f) | isnan(v));
+#elif ACTIVATION == 2
+    return select(fmin(fmax(v, (floatV) 0.0f), (floatV) 6.0f), v, isnan(v));
+#elif ACTIVATION == 3
+    return select(ACTIVATION_PARAM * v, v, isgreaterequal(v, (floatV) 0.0f));
+#else
+    return v;
+#endif
+}
 #endif
 
 /* VEC input channels feeding output channels co .. co + VEC - 1 at one input pixel. */
@@ -189,7 +226,12 @@ __kernel void conv_depthwise(const int batch,
             // touches, do it.
             const uintV bits = AS_UINT_V(sum);
             const floatV fixed = AS_FLOAT_V(select(bits, (uintV) 0u, bits == (uintV) 0x80000000u));
-#if EPILOGUE
+#if EPILOGUE && ACTIVATION <= 3
+            /* The piecewise-linear activations on the vector itself (epilogue_value's operations, lane by lane):
+               unpacking the lanes into a private array costs a CPU driver its vectorisation of the kernel. */
+            const floatV value = epilogue_vector(fixed, co, (((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow0 + o) * COUT
+                                                 + co, epi_scale, epi_shift, epi_residual + residual_offset);
+#elif EPILOGUE
             float lanes[VEC];
             STORE_LANES(fixed, lanes);
             epilogue_lanes(lanes, VEC, co, (((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow0 + o) * COUT + co,

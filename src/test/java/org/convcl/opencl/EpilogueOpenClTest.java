@@ -279,6 +279,10 @@ class EpilogueOpenClTest {
                 new int[] {3, 3, 1, 16}, KernelConfig.Depthwise.class);
         assertFused(c, Activation.relu6(), Parts.ALL, 8);
         assertFused(c, Activation.silu(), new Parts(false, true, false, true), 9);
+        // The store's vector form: each piecewise-linear activation, and the identity with a scale and a residual.
+        assertFused(c, Activation.relu(), new Parts(true, false, false, true), 10);
+        assertFused(c, Activation.leakyRelu(0.2f), Parts.ALL, 11);
+        assertFused(c, Activation.identity(), new Parts(false, true, false, true), 12);
     }
 
     @Test
