@@ -7,6 +7,9 @@ Writes src/test/resources/half/, which HalfFloatsTest reads:
 - float32_sweep.bin.gz: N float32 inputs (their bits, little-endian uint32), then NumPy's float16 bits of each
   (astype float16, little-endian uint16), then the bfloat16 bits of each (little-endian uint16). N is the file's
   size / 8.
+- numpy_float16.npy, numpy_float16_big_endian.npy and numpy_float32.npy: one (3, 5) array of binary16 values (zeros,
+  subnormals, normals, the largest finite, infinities, NaN) saved by np.save as '<f2', as '>f2', and widened to
+  float32, for NpyFloat16Test.
 
 The sweep: ties to even at every binary16 exponent (the midpoint between neighbouring binary16 values, which float32
 holds exactly, and the float32 values just below and above it), every midpoint of the binary16 subnormal range, the
@@ -115,9 +118,19 @@ def write(name, *arrays):
         out.write(data)
 
 
+def save_npy_files():
+    bits = np.array([0x0000, 0x8000, 0x0001, 0x03FF, 0x0400, 0x3C00, 0xBC01, 0x3555, 0x7BFF, 0xFBFF, 0x7C00, 0xFC00,
+                     0x7E00, 0x4248, 0xC900], dtype=np.uint16)
+    values = bits.view(np.float16).reshape(3, 5)
+    np.save(os.path.join(OUT, "numpy_float16.npy"), values)
+    np.save(os.path.join(OUT, "numpy_float16_big_endian.npy"), values.astype(">f2"))
+    np.save(os.path.join(OUT, "numpy_float32.npy"), values.astype(np.float32))
+
+
 def main():
     check_numpy_nan_rule()
     os.makedirs(OUT, exist_ok=True)
+    save_npy_files()
     write("half_to_float32.bin.gz", half_to_float32_table())
     bits = sweep_bits()
     with np.errstate(over="ignore"):

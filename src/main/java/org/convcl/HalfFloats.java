@@ -140,8 +140,8 @@ public final class HalfFloats {
     /** {@code target[targetOffset + i] = encode(type, source[sourceOffset + i])} for i below {@code count}. */
     public static void encode(DType type, float[] source, int sourceOffset, short[] target, int targetOffset,
             int count) {
-        checkRange("source", sourceOffset, count, source.length);
-        checkRange("target", targetOffset, count, target.length);
+        checkRange("source", source, sourceOffset, count);
+        checkRange("target", target, targetOffset, count);
         if (sixteenBit(type) == DType.FLOAT16) {
             for (int i = 0; i < count; i++) {
                 target[targetOffset + i] = floatToHalf(source[sourceOffset + i]);
@@ -159,8 +159,8 @@ public final class HalfFloats {
      */
     public static void encode(DType type, float[] source, int sourceOffset, ShortBuffer target, int targetIndex,
             int count) {
-        checkRange("source", sourceOffset, count, source.length);
-        checkRange("target", targetIndex, count, target.limit());
+        checkRange("source", source, sourceOffset, count);
+        checkRange("target", target, targetIndex, count);
         boolean half = sixteenBit(type) == DType.FLOAT16;
         for (int i = 0; i < count; i++) {
             float value = source[sourceOffset + i];
@@ -171,8 +171,8 @@ public final class HalfFloats {
     /** {@code target[targetOffset + i] = decode(type, source[sourceOffset + i])} for i below {@code count}. */
     public static void decode(DType type, short[] source, int sourceOffset, float[] target, int targetOffset,
             int count) {
-        checkRange("source", sourceOffset, count, source.length);
-        checkRange("target", targetOffset, count, target.length);
+        checkRange("source", source, sourceOffset, count);
+        checkRange("target", target, targetOffset, count);
         if (sixteenBit(type) == DType.FLOAT16) {
             for (int i = 0; i < count; i++) {
                 target[targetOffset + i] = halfToFloat(source[sourceOffset + i]);
@@ -190,8 +190,8 @@ public final class HalfFloats {
      */
     public static void decode(DType type, ShortBuffer source, int sourceIndex, float[] target, int targetOffset,
             int count) {
-        checkRange("source", sourceIndex, count, source.limit());
-        checkRange("target", targetOffset, count, target.length);
+        checkRange("source", source, sourceIndex, count);
+        checkRange("target", target, targetOffset, count);
         boolean half = sixteenBit(type) == DType.FLOAT16;
         for (int i = 0; i < count; i++) {
             short value = source.get(sourceIndex + i);
@@ -201,6 +201,7 @@ public final class HalfFloats {
 
     /** A whole array rounded to {@code type}, a 16-bit type. */
     public static short[] encode(DType type, float[] values) {
+        checkRange("values", values, 0, 0);
         short[] bits = new short[values.length];
         encode(type, values, 0, bits, 0, values.length);
         return bits;
@@ -208,6 +209,7 @@ public final class HalfFloats {
 
     /** A whole array of {@code type}'s bits, a 16-bit type, as float32. */
     public static float[] decode(DType type, short[] bits) {
+        checkRange("bits", bits, 0, 0);
         float[] values = new float[bits.length];
         decode(type, bits, 0, values, 0, bits.length);
         return values;
@@ -228,7 +230,13 @@ public final class HalfFloats {
         return type;
     }
 
-    private static void checkRange(String what, int offset, int count, int length) {
+    /** Refuses a null {@code array} (a float[], short[] or ShortBuffer) and a range beyond its elements. */
+    private static void checkRange(String what, Object array, int offset, int count) {
+        if (array == null) {
+            throw new IllegalArgumentException(what + ": got null; expected an array or buffer of values");
+        }
+        int length = array instanceof float[] floats ? floats.length
+                : array instanceof short[] shorts ? shorts.length : ((ShortBuffer) array).limit();
         if (count < 0 || offset < 0 || offset > length - count) {
             throw new IndexOutOfBoundsException(what + ": offset " + offset + " and count " + count
                     + " must lie within its " + length + " elements (both >= 0, offset + count <= " + length + ")");

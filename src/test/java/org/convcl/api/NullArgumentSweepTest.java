@@ -10,6 +10,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.net.URISyntaxException;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -167,6 +168,8 @@ class NullArgumentSweepTest {
         samples.put(int[].class, () -> new int[] {1, 1, 1});
         samples.put(int[][].class, () -> new int[][] {{0, 0}});
         samples.put(float[].class, () -> new float[] {0f});
+        samples.put(short[].class, () -> new short[] {0});
+        samples.put(ShortBuffer.class, () -> ShortBuffer.allocate(1));
         samples.put(String.class, () -> "1");
         samples.put(Object.class, Object::new);
         samples.put(FloatBuffer.class, () -> FloatBuffer.allocate(1));
