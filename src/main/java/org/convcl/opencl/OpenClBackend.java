@@ -47,6 +47,7 @@ public final class OpenClBackend implements ConvBackend {
     private final HostForward host;
     private final DeviceOps ops;
     private final PoolOps pooling;
+    private final DeviceConversions conversions;
 
     private OpenClBackend(OpenClContext context, boolean shared) {
         this.context = context;
@@ -59,6 +60,7 @@ public final class OpenClBackend implements ConvBackend {
         this.host = new HostForward(this, lifecycle, plans, tensors, context, chunks, placeholder);
         this.ops = new DeviceOps(this, lifecycle, context, tensors.pool(), cache, plans, placeholder);
         this.pooling = new PoolOps(this, ops, context, tensors.pool(), cache);
+        this.conversions = new DeviceConversions(lifecycle, context, cache);
     }
 
     /** A new private backend (its own context and queues) on {@code device}, which the caller owns and closes. */
@@ -423,6 +425,11 @@ public final class OpenClBackend implements ConvBackend {
 
     PlanCache plans() {
         return cache;
+    }
+
+    /** float16 and bfloat16 conversions on this backend's device buffers. */
+    DeviceConversions conversions() {
+        return conversions;
     }
 
     OpenClContext context() {

@@ -36,7 +36,7 @@ public final class ClBuffer extends NativeObject {
     }
 
     /** The size asked for (0 for a placeholder). */
-    long bytes() {
+    public long bytes() {
         return bytes;
     }
 

@@ -3,6 +3,7 @@ package org.convcl.opencl.internal.runtime;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -284,6 +285,37 @@ public final class OpenClContext extends NativeObject {
                     Pointer.to(target.slice()), 0, null, null);
         } catch (CLException e) {
             throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ")", e);
+        }
+    }
+
+    /** Copies the {@code remaining()} shorts of a direct, native-order buffer into the buffer from its start. */
+    public void write(ClBuffer buffer, ShortBuffer source) {
+        int count = source.remaining();
+        if (count == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueWriteBuffer(queue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_short,
+                    Pointer.to(source.slice()), 0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueWriteBuffer (" + count + " shorts to " + buffer.describe() + ")", e);
+        }
+    }
+
+    /**
+     * Copies shorts from the buffer's start into the {@code remaining()} shorts of a direct, native-order buffer,
+     * on the download queue, as {@link #read(ClBuffer, FloatBuffer)}.
+     */
+    public void read(ClBuffer buffer, ShortBuffer target) {
+        int count = target.remaining();
+        if (count == 0) {
+            return;
+        }
+        try {
+            CL.clEnqueueReadBuffer(downloadQueue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_short,
+                    Pointer.to(target.slice()), 0, null, null);
+        } catch (CLException e) {
+            throw Cl.error("clEnqueueReadBuffer (" + count + " shorts from " + buffer.describe() + ")", e);
         }
     }
 
