@@ -13,7 +13,7 @@ final class DepthwiseKernel implements RowKernel {
 
     @Override
     public void computeRow(ConvRows rows, int row, int from, int to, float[] input, float[] kernel, float[] bias,
-            float[] output, Scratch scratch) {
+            float[] output, Scratch scratch, StoreEpilogue epilogue) {
         int b = row / rows.outerCount;
         int outer = row % rows.outerCount;
         int validTaps = rows.validOuterTaps(outer, scratch.sourceOffset, scratch.tapIndex);

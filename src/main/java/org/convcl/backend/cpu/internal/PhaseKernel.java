@@ -18,7 +18,9 @@ public interface PhaseKernel {
     /**
      * Writes the outputs of block {@code task}. Returns false when an output came out NaN or infinite: a NaN or
      * an infinity among the inputs read always makes one so, and the caller must then compute them otherwise.
+     * {@code epilogue}, when not null (one that {@link StoreEpilogue#appliesInStores}), is applied to each
+     * output right after it is stored; the finiteness check looks at the outputs before it.
      */
     boolean computeBlock(WinogradPhases phases, int task, float[] input, float[] transformedKernel, float[] bias,
-            float[] output);
+            float[] output, StoreEpilogue epilogue);
 }

@@ -15,7 +15,19 @@ public interface RowKernel {
         return kernel;
     }
 
-    /** Computes the row segment; {@code kernel} is what {@link #prepare} returned. */
+    /**
+     * Whether {@link #computeRow} applies a {@link StoreEpilogue} whose {@link StoreEpilogue#appliesInStores}
+     * is true to the values it stores; otherwise its caller applies the epilogue to the segment after it.
+     */
+    default boolean appliesEpilogue() {
+        return false;
+    }
+
+    /**
+     * Computes the row segment; {@code kernel} is what {@link #prepare} returned. {@code epilogue}, when not null
+     * (only for a kernel that {@link #appliesEpilogue}, and only one that {@link StoreEpilogue#appliesInStores}),
+     * is applied to each output position right after its values are stored.
+     */
     void computeRow(ConvRows rows, int row, int from, int to, float[] input, float[] kernel, float[] bias,
-            float[] output, Scratch scratch);
+            float[] output, Scratch scratch, StoreEpilogue epilogue);
 }

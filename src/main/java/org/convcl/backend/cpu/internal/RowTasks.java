@@ -2,7 +2,8 @@ package org.convcl.backend.cpu.internal;
 
 /**
  * A forward call's direct work cut into tasks: segments of output rows ({@link ConvRows}), each computed by the
- * row kernel and then, when the call has one, passed through its {@link StoreEpilogue} while still in cache.
+ * row kernel with the call's {@link StoreEpilogue}, when it has one, applied in the kernel's stores or else to the
+ * segment just after, while it is still in cache.
  * Long rows (1-d signals, wide images) are split so that every core gets work. Immutable; tasks run on any
  * thread, each writing its own part of the output.
  */
@@ -33,13 +34,17 @@ public final class RowTasks {
         return rows.rowCount() * chunksPerRow;
     }
 
-    /** Writes task {@code task}'s row segment, every channel, then applies {@code store} to it (when not null). */
+    /** Writes task {@code task}'s row segment, every channel, with {@code store} applied to it (when not null). */
     public void run(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
         int row = task / chunksPerRow;
         int from = (task % chunksPerRow) * chunk;
         int to = Math.min(rows.outLast, from + chunk);
-        kernel.computeRow(rows, row, from, to, input, preparedKernel, bias, output, new Scratch(rows));
-        if (store != null) {
+        // The vector kernels apply a piecewise-linear epilogue block by block as they store, in the first-level
+        // cache; a pass over the segment afterwards reads it back from further away.
+        boolean inStores = store != null && store.appliesInStores() && kernel.appliesEpilogue();
+        kernel.computeRow(rows, row, from, to, input, preparedKernel, bias, output, new Scratch(rows),
+                inStores ? store : null);
+        if (store != null && !inStores) {
             // A row segment is contiguous in a channels-last output.
             int rowBase = row * rows.outLast;
             store.apply((rowBase + from) * rows.outChannels, (rowBase + to) * rows.outChannels);

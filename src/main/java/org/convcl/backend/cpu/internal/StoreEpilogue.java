@@ -1,27 +1,80 @@
 package org.convcl.backend.cpu.internal;
 
+import org.convcl.Activation;
 import org.convcl.Epilogue;
 import org.convcl.backend.internal.HostEpilogue;
 
 /**
- * A call's {@link Epilogue} bound to its output, applied by the task that has just written a range of it, while
- * that range is still in cache: the Java path's fused store. Every CPU path (row segments, Winograd blocks, the
- * empty sum, the fold) hands the ranges it wrote to {@link #apply}, so the arithmetic is
- * {@link HostEpilogue#apply}'s and the fused result has the same bits as the plain call followed by the epilogue.
+ * A call's {@link Epilogue} bound to its output, applied by the task that writes a range of it: the Java path's
+ * fused store. For the piecewise-linear activations (identity, relu, relu6, leaky_relu) the vector kernels apply it
+ * in their stores, to each register block's positions right after storing them, while they are in the first-level
+ * cache ({@link #appliesInStores}, {@code VectorStoreEpilogue}); otherwise, and on the plain loops, the task hands
+ * the range it has just written (a row segment, a Winograd block's outputs) to {@link #apply}. Both give {@link HostEpilogue#apply}'s bits: the same float32 operations in the same
+ * order, so the fused result equals the plain call followed by the epilogue.
  *
  * <p>Immutable; tasks on different threads apply it to disjoint ranges.
  */
 public final class StoreEpilogue {
     private static final EpilogueKernel KERNEL = CpuKernels.epilogue();
 
+    /** {@link #storeActivation}: the sum as it is. */
+    static final int IDENTITY = 0;
+    /** {@link #storeActivation}: {@code min(max(v, lower), upper)}, which is relu and relu6. */
+    static final int CLAMP = 1;
+    /** {@link #storeActivation}: {@code v >= 0 ? v : slope * v}. */
+    static final int LEAKY = 2;
+
     private final Epilogue<float[]> epilogue;
     private final int channels;
     private final float[] output;
+
+    // The parts, read by the vector kernels' stores.
+    final float[] scale;
+    final float[] shift;
+    final float[] residual;
+    /** How the stores activate: {@link #IDENTITY}, {@link #CLAMP} or {@link #LEAKY}; -1 when they cannot. */
+    final int storeActivation;
+    /** The clamp's bounds: relu's upper bound is +Inf, which {@code Math.min} leaves every value (NaN too) below. */
+    final float lower;
+    final float upper;
+    final float slope;
 
     private StoreEpilogue(Epilogue<float[]> epilogue, int channels, float[] output) {
         this.epilogue = epilogue;
         this.channels = channels;
         this.output = output;
+        this.scale = epilogue.scale();
+        this.shift = epilogue.shift();
+        this.residual = epilogue.residual();
+        Activation activation = epilogue.activation();
+        this.slope = activation.parameter();
+        switch (activation.kind()) {
+            case IDENTITY:
+                storeActivation = IDENTITY;
+                lower = Float.NEGATIVE_INFINITY;
+                upper = Float.POSITIVE_INFINITY;
+                break;
+            case RELU:
+                storeActivation = CLAMP;
+                lower = 0f;
+                upper = Float.POSITIVE_INFINITY;
+                break;
+            case RELU6:
+                storeActivation = CLAMP;
+                lower = 0f;
+                upper = 6f;
+                break;
+            case LEAKY_RELU:
+                storeActivation = LEAKY;
+                lower = Float.NEGATIVE_INFINITY;
+                upper = Float.POSITIVE_INFINITY;
+                break;
+            default:
+                // Transcendental functions, whose cost dominates anyway: applied after the store, by HostEpilogue.
+                storeActivation = -1;
+                lower = Float.NEGATIVE_INFINITY;
+                upper = Float.POSITIVE_INFINITY;
+        }
     }
 
     /**
@@ -30,6 +83,34 @@ public final class StoreEpilogue {
      */
     public static StoreEpilogue of(Epilogue<float[]> epilogue, int channels, float[] output) {
         return epilogue == null || epilogue.isNone() ? null : new StoreEpilogue(epilogue, channels, output);
+    }
+
+    /**
+     * Whether a vector kernel applies this epilogue in its stores, position by position (with
+     * {@code VectorStoreEpilogue}), instead of its caller calling {@link #apply} over the whole range afterwards:
+     * true for the piecewise-linear activations.
+     */
+    public boolean appliesInStores() {
+        return storeActivation >= 0;
+    }
+
+    /**
+     * The epilogue of the value at {@code output[index]}, of channel {@code channel}: the channels after a
+     * kernel's last whole vector, when {@link #appliesInStores}. The operations of {@link HostEpilogue#apply}
+     * in its order, and the activation's own {@link Activation#apply}, so the same bits.
+     */
+    public float applyTo(float value, int channel, int index) {
+        float v = value;
+        if (scale != null) {
+            v *= scale[channel];
+        }
+        if (shift != null) {
+            v += shift[channel];
+        }
+        if (residual != null) {
+            v += residual[index];
+        }
+        return epilogue.activation().apply(v);
     }
 
     /** Applies the epilogue to {@code output[from, to)}, just written by the calling task. */

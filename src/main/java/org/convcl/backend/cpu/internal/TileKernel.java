@@ -19,7 +19,9 @@ public interface TileKernel {
      * Writes the outputs of block {@code task}; {@code transformedKernel} is what {@link #transformKernel}
      * returned. Returns false when an output came out NaN or infinite (an input
      * value it read was, or the transforms overflowed): the caller must then compute them otherwise.
+     * {@code epilogue}, when not null (one that {@link StoreEpilogue#appliesInStores}), is applied to each
+     * output right after it is stored; the finiteness check looks at the outputs before it.
      */
     boolean computeBlock(WinogradTiles tiles, int task, float[] input, float[] transformedKernel, float[] bias,
-            float[] output);
+            float[] output, StoreEpilogue epilogue);
 }

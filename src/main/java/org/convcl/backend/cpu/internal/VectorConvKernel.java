@@ -61,8 +61,13 @@ final class VectorConvKernel implements RowKernel {
     }
 
     @Override
+    public boolean appliesEpilogue() {
+        return true;
+    }
+
+    @Override
     public void computeRow(ConvRows rows, int row, int from, int to, float[] input, float[] kernel, float[] bias,
-            float[] output, Scratch scratch) {
+            float[] output, Scratch scratch, StoreEpilogue epilogue) {
         int b = row / rows.outerCount;
         int outer = row % rows.outerCount;
         int validTaps = rows.validOuterTaps(outer, scratch.sourceOffset, scratch.tapIndex);
@@ -78,7 +83,7 @@ final class VectorConvKernel implements RowKernel {
             if (PatchPanel.applies(rows, BLOCK)) {
                 // Few input channels (an RGB stem): the 4-vector blocks read patches, one straight run each.
                 channel = patchRow(rows, validTaps, scratch, inputBase, from, to, input, kernel, bias, output,
-                        rowBase);
+                        rowBase, epilogue);
             }
             while (channel + LANES <= rows.outPerGroup) {
                 // 4-vector blocks while the channels last, then 1-vector blocks, then the scalar tail below.
@@ -93,10 +98,10 @@ final class VectorConvKernel implements RowKernel {
                                     rows.inPerGroup * rows.outChannels, p[0], p[1], p[2], p[3], input);
                     if (wide) {
                         block4x4(rows, taps, scratch, channelBase, p[0], p[1], p[2], p[3], kernel, bias, output,
-                                rowBase);
+                                rowBase, epilogue);
                     } else {
                         block4x1(rows, taps, scratch, channelBase, p[0], p[1], p[2], p[3], kernel, bias, output,
-                                rowBase);
+                                rowBase, epilogue);
                     }
                 }
                 channel += wide ? 4 * LANES : LANES;
@@ -106,7 +111,21 @@ final class VectorConvKernel implements RowKernel {
                     ScalarConvKernel.positionsTail(rows, validTaps, scratch, inGroupBase, group, channel,
                             blockPositions(rows, o, to, scratch), input, kernel, bias, output, rowBase);
                 }
+                if (epilogue != null) {
+                    // Once per position here: the blocks above repeat a segment's last position.
+                    tailEpilogue(rows, epilogue, rowBase, from, to, groupChannelBase + channel,
+                            groupChannelBase + rows.outPerGroup, output);
+                }
             }
+        }
+    }
+
+    /** The epilogue of channels {@code [first, end)} of positions {@code [from, to)}, written by the scalar tail. */
+    private static void tailEpilogue(ConvRows rows, StoreEpilogue epilogue, int rowBase, int from, int to, int first,
+            int end, float[] output) {
+        for (int o = from; o < to; o++) {
+            int base = (rowBase + o) * rows.outChannels;
+            VectorStoreEpilogue.apply(epilogue, output, base + first, first, end - first);
         }
     }
 
@@ -115,7 +134,7 @@ final class VectorConvKernel implements RowKernel {
      * at a time; returns the first channel left for the other blocks. Only for one group.
      */
     private static int patchRow(ConvRows rows, int validTaps, Scratch scratch, int inputBase, int from, int to,
-            float[] input, float[] kernel, float[] bias, float[] output, int rowBase) {
+            float[] input, float[] kernel, float[] bias, float[] output, int rowBase, StoreEpilogue epilogue) {
         int wideEnd = rows.outChannels / BLOCK * BLOCK;
         int steps = PatchPanel.steps(rows);
         int segment = PatchPanel.segmentPositions(rows);
@@ -131,7 +150,7 @@ final class VectorConvKernel implements RowKernel {
                             Math.min(o + 2, last) * steps, Math.min(o + 3, last) * steps, kernel, panelBase, bias,
                             channel, output, rows.outChannels, rowBase + start + o, rowBase + start
                                     + Math.min(o + 1, last), rowBase + start + Math.min(o + 2, last),
-                            rowBase + start + Math.min(o + 3, last));
+                            rowBase + start + Math.min(o + 3, last), epilogue);
                 }
             }
         }
@@ -141,10 +160,12 @@ final class VectorConvKernel implements RowKernel {
     /**
      * One 4-position by 4-vector block over patches at {@code i0..i3} in {@code panel}: the reduction is one
      * loop over {@code steps}, the kernel panel read straight from {@code w}. Writes positions
-     * {@code q0..q3} (flat output positions, possibly repeated at a segment's end).
+     * {@code q0..q3} (flat output positions, possibly repeated at a segment's end), then {@code epilogue} (when
+     * not null) over them.
      */
     static void patchBlock4x4(int steps, float[] panel, int i0, int i1, int i2, int i3, float[] kernel,
-            int w, float[] bias, int channel, float[] output, int cout, int q0, int q1, int q2, int q3) {
+            int w, float[] bias, int channel, float[] output, int cout, int q0, int q1, int q2, int q3,
+            StoreEpilogue epilogue) {
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -203,6 +224,9 @@ final class VectorConvKernel implements RowKernel {
         a31.add(b1).intoArray(output, at3 + LANES);
         a32.add(b2).intoArray(output, at3 + 2 * LANES);
         a33.add(b3).intoArray(output, at3 + 3 * LANES);
+        if (epilogue != null) {
+            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, channel, BLOCK);
+        }
     }
 
     // A block is POSITIONS positions of one phase class along the last dim: o, o + period, ... (see
@@ -332,7 +356,8 @@ final class VectorConvKernel implements RowKernel {
     // them on the heap across nested loops.
 
     private static void block4x4(ConvRows rows, int taps, Scratch scratch, int kernelChannelBase, int o0,
-            int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase) {
+            int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase,
+            StoreEpilogue epilogue) {
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -391,7 +416,8 @@ final class VectorConvKernel implements RowKernel {
         }
         // Stores are written out here, not in a helper: passing accumulators to a call that C2 does not
         // inline makes it box them. Positions may repeat at a row's end, so the bias goes into the
-        // registers, never added to memory twice.
+        // registers, never added to memory twice. The epilogue comes after the last store, when no
+        // accumulator is live across its call (one between the stores slowed even the plain call 1.7x).
         FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0, b2 = b0, b3 = b0;
         if (bias != null) {
             b0 = FloatVector.fromArray(SPECIES, bias, kernelChannelBase);
@@ -419,10 +445,14 @@ final class VectorConvKernel implements RowKernel {
         a31.add(b1).intoArray(output, at3 + LANES);
         a32.add(b2).intoArray(output, at3 + 2 * LANES);
         a33.add(b3).intoArray(output, at3 + 3 * LANES);
+        if (epilogue != null) {
+            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, kernelChannelBase, BLOCK);
+        }
     }
 
     private static void block4x1(ConvRows rows, int taps, Scratch scratch, int kernelChannelBase, int o0,
-            int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase) {
+            int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase,
+            StoreEpilogue epilogue) {
         FloatVector a0 = FloatVector.zero(SPECIES), a1 = a0, a2 = a0, a3 = a0;
         int cout = rows.outChannels;
         int steps = taps == 0 ? 0 : scratch.blockSteps;
@@ -459,9 +489,16 @@ final class VectorConvKernel implements RowKernel {
         }
         FloatVector bv = bias == null ? FloatVector.zero(SPECIES) : FloatVector.fromArray(SPECIES, bias,
                 kernelChannelBase);
-        a0.add(bv).intoArray(output, (rowBase + o0) * cout + kernelChannelBase);
-        a1.add(bv).intoArray(output, (rowBase + o1) * cout + kernelChannelBase);
-        a2.add(bv).intoArray(output, (rowBase + o2) * cout + kernelChannelBase);
-        a3.add(bv).intoArray(output, (rowBase + o3) * cout + kernelChannelBase);
+        int at0 = (rowBase + o0) * cout + kernelChannelBase;
+        int at1 = (rowBase + o1) * cout + kernelChannelBase;
+        int at2 = (rowBase + o2) * cout + kernelChannelBase;
+        int at3 = (rowBase + o3) * cout + kernelChannelBase;
+        a0.add(bv).intoArray(output, at0);
+        a1.add(bv).intoArray(output, at1);
+        a2.add(bv).intoArray(output, at2);
+        a3.add(bv).intoArray(output, at3);
+        if (epilogue != null) {
+            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, kernelChannelBase, LANES);
+        }
     }
 }

@@ -15,8 +15,13 @@ final class VectorDepthwiseKernel implements RowKernel {
     private static final int LANES = SPECIES.length();
 
     @Override
+    public boolean appliesEpilogue() {
+        return true;
+    }
+
+    @Override
     public void computeRow(ConvRows rows, int row, int from, int to, float[] input, float[] kernel, float[] bias,
-            float[] output, Scratch scratch) {
+            float[] output, Scratch scratch, StoreEpilogue epilogue) {
         int b = row / rows.outerCount;
         int outer = row % rows.outerCount;
         int validOuter = rows.validOuterTaps(outer, scratch.sourceOffset, scratch.tapIndex);
@@ -35,7 +40,7 @@ final class VectorDepthwiseKernel implements RowKernel {
             } else {
                 taps = listTaps(rows, o, validOuter, inputBase, scratch);
             }
-            computePosition(rows, row, o, taps, input, kernel, bias, output, scratch);
+            computePosition(rows, row, o, taps, input, kernel, bias, output, scratch, epilogue);
         }
     }
 
@@ -59,9 +64,12 @@ final class VectorDepthwiseKernel implements RowKernel {
         return taps;
     }
 
-    /** Output position {@code o} of row {@code row}, every channel, from the listed taps. */
+    /**
+     * Output position {@code o} of row {@code row}, every channel, from the listed taps; then {@code epilogue}, when
+     * not null, over the position while it is in cache.
+     */
     private static void computePosition(ConvRows rows, int row, int o, int taps, float[] input, float[] kernel,
-            float[] bias, float[] output, Scratch scratch) {
+            float[] bias, float[] output, Scratch scratch, StoreEpilogue epilogue) {
         int channels = rows.outChannels;
         int[] inputOffset = scratch.blockOffset0;
         int[] kernelOffset = scratch.blockKernelOffset;
@@ -115,6 +123,9 @@ final class VectorDepthwiseKernel implements RowKernel {
                 sum += input[inputOffset[tap] + c] * kernel[kernelOffset[tap] + c];
             }
             output[outBase + c] = sum;
+        }
+        if (epilogue != null) {
+            VectorStoreEpilogue.apply(epilogue, output, outBase, 0, channels);
         }
     }
 

@@ -104,7 +104,7 @@ final class VectorWinogradKernel implements TileKernel {
 
     @Override
     public boolean computeBlock(WinogradTiles w, int task, float[] input, float[] transformedKernel, float[] bias,
-            float[] output) {
+            float[] output, StoreEpilogue epilogue) {
         Buffers buffers = BUFFERS.get();
         buffers.ensure(w);
         int firstTile = task * w.tilesPerBlock;
@@ -119,7 +119,7 @@ final class VectorWinogradKernel implements TileKernel {
         boolean finite = true;
         for (int t = 0; t < count; t++) {
             int b = w.decode(firstTile + t, tile);
-            finite &= transformOutputs(w, b, tile, t, bias, output, buffers);
+            finite &= transformOutputs(w, b, tile, t, bias, output, epilogue, buffers);
         }
         return finite;
     }
@@ -307,19 +307,21 @@ final class VectorWinogradKernel implements TileKernel {
                     int r2 = Math.min(t + 2, last) * points + p;
                     int r3 = Math.min(t + 3, last) * points + p;
                     VectorConvKernel.patchBlock4x4(cin, transformed, r0 * cin, r1 * cin, r2 * cin, r3 * cin,
-                            transformedKernel, kernelBase, null, block * BLOCK, products, cout, r0, r1, r2, r3);
+                            transformedKernel, kernelBase, null, block * BLOCK, products, cout, r0, r1, r2, r3,
+                            null);
                 }
             }
         }
     }
 
     /**
-     * {@code A^T} along every dim of one tile's products, plus bias, into its outputs that exist. Returns false
+     * {@code A^T} along every dim of one tile's products, plus bias, into its outputs that exist, then
+     * {@code epilogue} (when not null) over them. Returns false
      * when an output is NaN or infinite: a NaN or an infinity among the inputs read always makes one so (every
      * point feeds an output with a factor of 1 or -1), and then the direct sum must decide the values.
      */
     private static boolean transformOutputs(WinogradTiles w, int b, int[] tile, int t, float[] bias,
-            float[] output, Buffers buffers) {
+            float[] output, StoreEpilogue epilogue, Buffers buffers) {
         int cout = w.outChannels;
         int points = w.points;
         int outputs = w.outputsPerTile;
@@ -347,6 +349,14 @@ final class VectorWinogradKernel implements TileKernel {
                 }
             }
             check += vectorCheck.reduceLanes(VectorOperators.ADD);
+        }
+        if (epilogue != null) {
+            // Output by output, every channel just stored, while the tile's outputs are in cache.
+            for (int e = 0; e < outputs; e++) {
+                if (outputBase[e] >= 0) {
+                    VectorStoreEpilogue.apply(epilogue, output, outputBase[e], 0, cout);
+                }
+            }
         }
         return !Float.isNaN(check);
     }

@@ -182,7 +182,7 @@ final class VectorWinogradPhases implements PhaseKernel {
 
     @Override
     public boolean computeBlock(WinogradPhases w, int task, float[] input, float[] transformedKernel, float[] bias,
-            float[] output) {
+            float[] output, StoreEpilogue epilogue) {
         Buffers buffers = BUFFERS.get();
         buffers.ensure(w);
         Group group = w.groupOf(task);
@@ -209,7 +209,7 @@ final class VectorWinogradPhases implements PhaseKernel {
         boolean finite = true;
         for (int t = 0; t < count; t++) {
             int b = group.decode(firstTile + t, tile);
-            finite &= store(w, group, b, tile, t, bias, output, buffers);
+            finite &= store(w, group, b, tile, t, bias, output, epilogue, buffers);
         }
         return finite;
     }
@@ -369,9 +369,12 @@ final class VectorWinogradPhases implements PhaseKernel {
         return from;
     }
 
-    /** Tile t's sums plus bias into its outputs that exist; false when one is NaN or infinite. */
+    /**
+     * Tile t's sums plus bias into its outputs that exist, each followed by {@code epilogue} (when not null); false
+     * when one (before the epilogue) is NaN or infinite.
+     */
     private static boolean store(WinogradPhases w, Group group, int b, int[] tile, int t, float[] bias,
-            float[] output, Buffers buffers) {
+            float[] output, StoreEpilogue epilogue, Buffers buffers) {
         int rank = w.rank;
         int cout = w.outChannels;
         int outputs = w.outputsPerTile;
@@ -409,6 +412,9 @@ final class VectorWinogradPhases implements PhaseKernel {
                 y.intoArray(output, base + c);
             }
             check += vectorCheck.reduceLanes(VectorOperators.ADD);
+            if (epilogue != null) {
+                VectorStoreEpilogue.apply(epilogue, output, base, 0, cout);
+            }
         }
         return !Float.isNaN(check);
     }

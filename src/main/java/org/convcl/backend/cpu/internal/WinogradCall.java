@@ -62,21 +62,21 @@ public final class WinogradCall {
      * compute the whole call the direct way.
      */
     public boolean computeBlock(int task, float[] input, float[] bias, float[] output) {
-        return tiles != null
-                ? tileKernel.computeBlock(tiles, task, input, transformedKernel, bias, output)
-                : phaseKernel.computeBlock(phases, task, input, transformedKernel, bias, output);
+        return compute(task, input, bias, output, null);
     }
 
     /**
-     * {@link #computeBlock(int, float[], float[], float[])}, then {@code store} (when not null) over the outputs
-     * the block wrote, while they are in cache. A block that returns false is left as it is: the direct way
-     * rewrites the whole output, epilogue included.
+     * {@link #computeBlock(int, float[], float[], float[])} with {@code store} (when not null) applied to the
+     * outputs the block writes: in the kernels' stores where it {@link StoreEpilogue#appliesInStores}, else over
+     * the outputs just written, while they are in cache. A block that returns false is left as it is: the direct
+     * way rewrites the whole output, epilogue included.
      */
     public boolean computeBlock(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
-        if (!computeBlock(task, input, bias, output)) {
+        boolean inStores = store != null && store.appliesInStores();
+        if (!compute(task, input, bias, output, inStores ? store : null)) {
             return false;
         }
-        if (store != null) {
+        if (store != null && !inStores) {
             StoreEpilogue.Runs runs = store.runs();
             if (tiles != null) {
                 tiles.forEachOutput(task, runs);
@@ -86,6 +86,13 @@ public final class WinogradCall {
             runs.flush();
         }
         return true;
+    }
+
+    /** The block through the call's kernel, {@code epilogue} (or null) applied in its stores. */
+    private boolean compute(int task, float[] input, float[] bias, float[] output, StoreEpilogue epilogue) {
+        return tiles != null
+                ? tileKernel.computeBlock(tiles, task, input, transformedKernel, bias, output, epilogue)
+                : phaseKernel.computeBlock(phases, task, input, transformedKernel, bias, output, epilogue);
     }
 
     private static boolean finite(float[] bias) {

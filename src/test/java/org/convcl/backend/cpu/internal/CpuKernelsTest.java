@@ -321,7 +321,7 @@ class CpuKernelsTest {
             for (int chunk = 0; from < rows.outLast; chunk++) {
                 int length = chunk % 2 == 0 ? even : odd;
                 kernel.computeRow(rows, row, from, Math.min(rows.outLast, from + length), x, prepared, bias, y,
-                        scratch);
+                        scratch, null);
                 from += length;
             }
         }

@@ -37,6 +37,11 @@ import org.junit.jupiter.api.Test;
 class FusedEpilogueTest {
     /** Output channels of one register block: the Winograd paths take multiples of it. */
     private static final int BLOCK = 4 * VectorConvKernel.lanes();
+    /**
+     * Channels that the vector kernels store as a 4-vector block, a 1-vector block and a scalar tail, each of which
+     * applies the epilogue in its own stores.
+     */
+    private static final int EVERY_STORE = BLOCK + VectorConvKernel.lanes() + 3;
 
     private record Case(int[] inputShape, int[] kernelShape, ConvSpec spec) {
         ConvGeometry geometry() {
@@ -80,7 +85,18 @@ class FusedEpilogueTest {
                 new Case(new int[] {1, 300, 4}, new int[] {3, 1, 4}, ConvSpec.builder().groups(4)
                         .kernelDilation(2).padding(Padding.SAME).build()),
                 // The empty sum: every output its bias.
-                new Case(new int[] {2, 5, 6, 0}, new int[] {3, 3, 0, 4}, same));
+                new Case(new int[] {2, 5, 6, 0}, new int[] {3, 3, 0, 4}, same),
+                // Last, so that the cases above draw the random values they always have.
+                // Each of the vector row kernel's stores, in each of 2 groups, positions repeated at a row's end;
+                // then the same through patch panels (few input channels, one group).
+                new Case(new int[] {1, 5, 6, 8}, new int[] {2, 2, 4, 2 * EVERY_STORE},
+                        ConvSpec.builder().groups(2).padding(Padding.SAME).build()),
+                new Case(new int[] {1, 7, 9, 3}, new int[] {3, 3, 3, EVERY_STORE},
+                        ConvSpec.builder().strides(2, 2).padding(Padding.SAME).build()),
+                // Depthwise stores of 4, 2 and 1 vectors and the scalar tail.
+                new Case(new int[] {1, 5, 7, EVERY_STORE + 2 * VectorConvKernel.lanes()},
+                        new int[] {3, 3, 1, EVERY_STORE + 2 * VectorConvKernel.lanes()}, ConvSpec.builder()
+                                .groups(EVERY_STORE + 2 * VectorConvKernel.lanes()).padding(Padding.SAME).build()));
     }
 
     /** Which path a forward call of {@code g} takes, as CpuBackend decides it. */
