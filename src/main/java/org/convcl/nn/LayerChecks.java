@@ -1,6 +1,7 @@
 package org.convcl.nn;
 
 import java.util.Arrays;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.opencl.DeviceTensor;
 
@@ -61,6 +62,7 @@ final class LayerChecks {
             return;
         }
         checkOpen("residual", residual);
+        checkFloat32("residual", residual);
         if (residual.backend() != x.backend()) {
             throw new IllegalArgumentException("residual: " + residual + " lives on another backend than x ("
                     + x.backend().name() + "); every operand of a device call must be on the same one");
@@ -83,6 +85,7 @@ final class LayerChecks {
             throw new IllegalArgumentException("x: got null; expected an input DeviceTensor (*batch, *spatial, Cin)");
         }
         checkOpen("x", x);
+        checkFloat32("x", x);
     }
 
     /** Refuses a missing cotangent, one on another backend than {@code x}, or one of the wrong shape. */
@@ -92,6 +95,7 @@ final class LayerChecks {
                     + Arrays.toString(outputShape));
         }
         checkOpen("dy", dy);
+        checkFloat32("dy", dy);
         if (dy.backend() != x.backend()) {
             throw new IllegalArgumentException("dy: " + dy + " lives on another backend than x (" + x.backend().name()
                     + "); a device backward pass needs both on the same one");
@@ -104,6 +108,18 @@ final class LayerChecks {
             throw new IllegalArgumentException("dy: shape " + Arrays.toString(dyShape) + " differs from the output "
                     + "shape " + Arrays.toString(outputShape) + " this layer gives for input "
                     + Arrays.toString(inputShape) + "; the output gradient must have the output's shape");
+        }
+    }
+
+    /**
+     * A float16 or bfloat16 operand is refused by its name here, as the backend's checks do by its role there:
+     * the layers compute in float32 only for now (issue 26).
+     */
+    private static void checkFloat32(String what, DeviceTensor tensor) {
+        if (tensor.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
+                    + "; this operation takes float32 tensors only, every operand (float16 and bfloat16 compute is "
+                    + "not built yet: download() gives the values as float32)");
         }
     }
 

@@ -162,6 +162,7 @@ final class DeviceOps {
                         + "than " + backend.name() + "; every operand of a call must be on the same one");
             }
             OperandChecks.open("transpose: " + what, tensor);
+            OperandChecks.float32("transpose: " + what, tensor);
             if (tensor.size() != count) {
                 throw new IllegalArgumentException("transpose: " + what + " " + tensor + " holds " + tensor.size()
                         + " values but (batch " + batch + ", rows " + rows + ", cols " + cols + ") is " + count);

@@ -3,13 +3,15 @@ package org.convcl.opencl;
 import org.convcl.opencl.device.OpenClException;
 import org.convcl.opencl.device.OpenClDevice;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 
 /**
- * A float32 tensor resident in one device's memory: a buffer, a row-major shape and the backend (device)
- * it lives on. Layers applied to a DeviceTensor return a DeviceTensor on the same device without touching
+ * A tensor resident in one device's memory: a buffer, a row-major shape, its element type ({@link #dtype()}) and
+ * the backend (device) it lives on. Layers applied to a DeviceTensor return a DeviceTensor on the same device without touching
  * the host ({@code Conv.apply(DeviceTensor)}), so a chain of layers moves data only at its ends.
  *
  * <p>A DeviceTensor owns its device memory: close it (try-with-resources) when done. Its memory comes from the
@@ -24,6 +26,13 @@ import org.convcl.opencl.internal.runtime.ClBuffer;
  * wait ({@link #await()}, a download, or the backend's {@code finish()}) as an {@link OpenClException} naming
  * the call that failed.
  *
+ * <p>Element types. The operations (convolution, gradients, epilogue, pooling, layout) take float32 tensors, which
+ * every factory without a {@link DType} makes. A tensor may also hold {@link DType#FLOAT16} or {@link DType#BFLOAT16}
+ * (two bytes an element): uploaded from their bit patterns ({@code short[]} or a {@link ShortBuffer}, as ONNX
+ * Runtime's Java API passes them), or from a float32 {@link Tensor} rounded to nearest even on the device; read
+ * back as bits ({@link #downloadBits()}) or as float32 values ({@link #download()}, widened on the device). The
+ * operations refuse such tensors for now, naming the operand: half-precision compute is not built yet.
+ *
  * <p>Thread-safe for concurrent reads ({@link #download()}, use as an input); the caller orders writes.
  */
 public final class DeviceTensor implements AutoCloseable {
@@ -31,16 +40,21 @@ public final class DeviceTensor implements AutoCloseable {
     private final ClBuffer buffer;
     private final int[] shape;
     private final int size;
+    private final DType dtype;
     private volatile boolean closed;
     /** The work that last wrote this tensor and may not be complete yet; null when there is none. */
     private Production producer;
 
-    /** A tensor over {@code buffer} (at least {@code size} floats), which closing gives back to the backend. */
-    DeviceTensor(OpenClBackend backend, ClBuffer buffer, int[] shape, int size) {
+    /**
+     * A tensor of {@code dtype} over {@code buffer} (at least {@code size} elements of it), which closing gives back
+     * to the backend.
+     */
+    DeviceTensor(OpenClBackend backend, ClBuffer buffer, int[] shape, int size, DType dtype) {
         this.backend = backend;
         this.buffer = buffer;
         this.shape = shape.clone();
         this.size = size;
+        this.dtype = dtype;
     }
 
     /** Copies {@code tensor} to {@code backend}'s device. */
@@ -53,6 +67,43 @@ public final class DeviceTensor implements AutoCloseable {
         return checkedBackend(backend).allocate(shape);
     }
 
+    /**
+     * Copies {@code tensor}'s float32 values to {@code backend}'s device as a tensor of {@code dtype}: for
+     * {@link DType#FLOAT16} and {@link DType#BFLOAT16} the floats are uploaded, then rounded to nearest even on the
+     * device (as {@link org.convcl.HalfFloats} rounds), asynchronously: the tensor's {@link #await()} waits for
+     * the conversion; {@link DType#FLOAT32} is {@link #upload(OpenClBackend, Tensor)}.
+     */
+    public static DeviceTensor upload(OpenClBackend backend, Tensor tensor, DType dtype) {
+        return checkedBackend(backend).tensors().halves().upload(tensor, dtype);
+    }
+
+    /**
+     * Copies {@code bits}, IEEE binary16 ({@link DType#FLOAT16}) or bfloat16 ({@link DType#BFLOAT16}) bit patterns,
+     * one per element of {@code shape} in row-major order, to {@code backend}'s device as they are.
+     *
+     * @throws IllegalArgumentException when {@code dtype} is not a 16-bit type or the length is not the shape's
+     */
+    public static DeviceTensor upload(OpenClBackend backend, short[] bits, DType dtype, int... shape) {
+        return checkedBackend(backend).tensors().halves().upload(bits, dtype, shape);
+    }
+
+    /**
+     * As {@link #upload(OpenClBackend, short[], DType, int...)} from the {@code remaining()} shorts of
+     * {@code bits} (its position is left unchanged). A direct buffer, which must be in native order, is copied
+     * from where the shorts lie, with no staging copy on the Java heap.
+     */
+    public static DeviceTensor upload(OpenClBackend backend, ShortBuffer bits, DType dtype, int... shape) {
+        return checkedBackend(backend).tensors().halves().upload(bits, dtype, shape);
+    }
+
+    /** An uninitialised tensor of {@code shape} holding {@code dtype} on {@code backend}'s device. */
+    public static DeviceTensor allocate(OpenClBackend backend, DType dtype, int... shape) {
+        if (dtype == null) {
+            throw new IllegalArgumentException("dtype: got null; expected FLOAT32, FLOAT16 or BFLOAT16");
+        }
+        return checkedBackend(backend).tensors().allocate(dtype, shape);
+    }
+
     private static OpenClBackend checkedBackend(OpenClBackend backend) {
         if (backend == null) {
             throw new IllegalArgumentException("backend: got null; expected an OpenClBackend");
@@ -62,7 +113,9 @@ public final class DeviceTensor implements AutoCloseable {
 
     /**
      * Copies the values back to the host once the work that wrote them is complete (later work, on the device or
-     * enqueued by other threads, is not waited for). A failure of that work is thrown naming its call.
+     * enqueued by other threads, is not waited for). A failure of that work is thrown naming its call. A float16
+     * or bfloat16 tensor's values are widened to float32 on the device first (exactly: every such value is a
+     * float32 one).
      */
     public Tensor download() {
         return backend.tensors().download(this);
@@ -149,7 +202,8 @@ public final class DeviceTensor implements AutoCloseable {
 
     /**
      * Overwrites this tensor's contents with {@code values}, which must have its shape; the copy happens after
-     * every command already submitted on the device (and waits for them).
+     * every command already submitted on the device (and waits for them). A float16 or bfloat16 tensor receives
+     * the values rounded to its type on the device, asynchronously ({@link #await()} waits for that).
      */
     public void write(Tensor values) {
         if (values == null) {
@@ -162,10 +216,30 @@ public final class DeviceTensor implements AutoCloseable {
     /**
      * Copies the values into {@code target}'s {@code remaining()} floats (as many as this tensor has), after every
      * command already submitted on the device. A direct buffer in native order receives them with no staging copy
-     * on the Java heap. The buffer's position is left unchanged.
+     * on the Java heap. The buffer's position is left unchanged. A float16 or bfloat16 tensor's values are
+     * widened to float32 first, as {@link #download()} does.
      */
     public void download(FloatBuffer target) {
         backend.tensors().download(this, target);
+    }
+
+    /**
+     * The bit patterns of a float16 or bfloat16 tensor, as they lie on the device, once the work that wrote them
+     * is complete (as {@link #download()}).
+     *
+     * @throws IllegalArgumentException for a float32 tensor, whose values {@link #download()} gives
+     */
+    public short[] downloadBits() {
+        return backend.tensors().halves().downloadBits(this);
+    }
+
+    /**
+     * As {@link #downloadBits()} into the {@code remaining()} shorts of {@code target} (exactly this tensor's
+     * size; its position is left unchanged). A direct buffer, which must be in native order, receives them with no
+     * staging copy on the Java heap.
+     */
+    public void downloadBits(ShortBuffer target) {
+        backend.tensors().halves().downloadBits(this, target);
     }
 
     public int[] shape() {
@@ -179,6 +253,16 @@ public final class DeviceTensor implements AutoCloseable {
     /** Number of elements. */
     public int size() {
         return size;
+    }
+
+    /** How the elements are stored: {@link DType#FLOAT32} unless the tensor was made with another type. */
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** Device memory the elements take: {@link #size()} times {@code dtype().bytes()}. */
+    public long bytes() {
+        return (long) size * dtype.bytes();
     }
 
     /** The backend (one device, one context) this tensor lives on. */
@@ -225,6 +309,7 @@ public final class DeviceTensor implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "DeviceTensor" + Arrays.toString(shape) + " on " + backend.device().name();
+        return "DeviceTensor" + Arrays.toString(shape) + (dtype == DType.FLOAT32 ? "" : " " + dtype.cliName())
+                + " on " + backend.device().name();
     }
 }

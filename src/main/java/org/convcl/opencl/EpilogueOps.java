@@ -115,6 +115,7 @@ final class EpilogueOps {
                     + backend.name() + "; every operand of a call must be on the same one");
         }
         OperandChecks.open(what, tensor);
+        OperandChecks.float32(what, tensor);
         if (length >= 0 && tensor.size() != length) {
             throw new IllegalArgumentException(what + ": " + tensor + " has " + tensor.size() + " elements; " + rule);
         }

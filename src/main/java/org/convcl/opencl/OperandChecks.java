@@ -1,12 +1,13 @@
 package org.convcl.opencl;
 
 import java.util.Arrays;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.opencl.device.OpenClDevice;
 
 /**
  * The argument checks of the operations on an {@link OpenClBackend}: devices, arrays and device tensors of
- * the wrong size, shape or backend are refused with an {@link IllegalArgumentException} naming the operand,
+ * the wrong size, shape, element type or backend are refused with an {@link IllegalArgumentException} naming the operand,
  * what it is and what it must be, before any work (a kernel would otherwise read past a buffer). Stateless.
  */
 final class OperandChecks {
@@ -69,6 +70,20 @@ final class OperandChecks {
                     + backend.name() + "; every operand of a call must be on the same one");
         }
         open(what, tensor);
+        float32(what, tensor);
+    }
+
+    /**
+     * A float32 tensor: every kernel of the operations reads and writes its operands as floats, and would misread
+     * the two-byte elements of a float16 or bfloat16 tensor (issue 26 builds their compute). A call mixing types is
+     * refused by its first operand that is not float32.
+     */
+    static void float32(String what, DeviceTensor tensor) {
+        if (tensor.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
+                    + "; this operation takes float32 tensors only, every operand (float16 and bfloat16 compute is "
+                    + "not built yet: download() gives the values as float32)");
+        }
     }
 
     /** A tensor not closed yet, checked with the operand's name: the tensor's own error cannot say which it was. */

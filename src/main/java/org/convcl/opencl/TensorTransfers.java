@@ -4,6 +4,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.opencl.internal.plan.BatchChunks;
 import org.convcl.opencl.internal.runtime.BufferPool;
@@ -33,6 +34,8 @@ final class TensorTransfers {
     private final boolean staged;
     private final HostTransfers transfers;
     private final BatchChunks chunks;
+    /** The float16 and bfloat16 tensors' transfers, to which the float32 calls hand such tensors. */
+    private final HalfTensorTransfers halves;
 
     TensorTransfers(OpenClBackend backend, Lifecycle lifecycle, OpenClContext context, BatchChunks chunks) {
         this.backend = backend;
@@ -44,6 +47,16 @@ final class TensorTransfers {
         this.staged = StagingPolicy.staged(context.device());
         this.transfers = new HostTransfers(context, staging, (int) Math.min(Integer.MAX_VALUE,
                 chunks.pipelineChunkBytes()), staged);
+        this.halves = new HalfTensorTransfers(backend, lifecycle, context, this);
+    }
+
+    HalfTensorTransfers halves() {
+        return halves;
+    }
+
+    /** The copies between host arrays and device buffers. */
+    HostTransfers host() {
+        return transfers;
     }
 
     BufferPool pool() {
@@ -65,17 +78,21 @@ final class TensorTransfers {
     }
 
     DeviceTensor allocate(int[] shape) {
+        return allocate(DType.FLOAT32, shape);
+    }
+
+    /** An uninitialised tensor of {@code shape} holding {@code dtype} (size x dtype.bytes() of device memory). */
+    DeviceTensor allocate(DType dtype, int[] shape) {
         int size = (int) Tensor.elementCount(shape);
-        chunks.checkBuffer(4L * size, "tensor " + Arrays.toString(shape));
-        return lifecycle.guarded(() -> new DeviceTensor(backend, pool.acquire(4L * size,
-                () -> "tensor " + Arrays.toString(shape)), shape, size));
+        chunks.checkBuffer((long) dtype.bytes() * size, "tensor " + Arrays.toString(shape));
+        return lifecycle.guarded(() -> new DeviceTensor(backend, pool.acquire((long) dtype.bytes() * size,
+                () -> "tensor " + Arrays.toString(shape)), shape, size, dtype));
     }
 
     DeviceTensor upload(Tensor tensor) {
         if (tensor == null) {
             throw new IllegalArgumentException("tensor: got null; expected a Tensor to copy to " + backend.name());
         }
-        chunks.checkBuffer(4L * tensor.size(), "tensor " + Arrays.toString(tensor.shape()));
         return filled(tensor.shape(), tensor.size(),
                 buffer -> transfers.upload(tensor.data(), 0, tensor.size(), buffer, 0));
     }
@@ -92,17 +109,25 @@ final class TensorTransfers {
         return filled(shape, size, buffer -> context.write(buffer, values));
     }
 
-    /** A tensor over a buffer from the pool that {@code fill} writes; the buffer goes back if that fails. */
     private DeviceTensor filled(int[] shape, int size, Consumer<ClBuffer> fill) {
+        return filled(DType.FLOAT32, shape, size, fill);
+    }
+
+    /**
+     * A tensor of {@code dtype} over a buffer from the pool that {@code fill} writes; the buffer goes back if that
+     * fails.
+     */
+    DeviceTensor filled(DType dtype, int[] shape, int size, Consumer<ClBuffer> fill) {
+        chunks.checkBuffer((long) dtype.bytes() * size, "tensor " + Arrays.toString(shape));
         return lifecycle.guarded(() -> {
-            ClBuffer buffer = pool.acquire(4L * size, () -> "tensor " + Arrays.toString(shape));
+            ClBuffer buffer = pool.acquire((long) dtype.bytes() * size, () -> "tensor " + Arrays.toString(shape));
             try {
                 fill.accept(buffer);
             } catch (RuntimeException e) {
                 pool.release(buffer);
                 throw e;
             }
-            return new DeviceTensor(backend, buffer, shape, size);
+            return new DeviceTensor(backend, buffer, shape, size, dtype);
         });
     }
 
@@ -121,6 +146,10 @@ final class TensorTransfers {
     /** Copies {@code tensor}'s values into {@code target} (as many floats) once the work writing them is complete. */
     void download(DeviceTensor tensor, float[] target) {
         checkOwn(tensor);
+        if (tensor.dtype() != DType.FLOAT32) {
+            halves.download(tensor, target);
+            return;
+        }
         awaitForHost(tensor);
         lifecycle.run(() -> transfers.download(tensor.buffer(), 0, target, 0, tensor.size()));
     }
@@ -134,6 +163,10 @@ final class TensorTransfers {
         }
         if (!target.isDirect()) {
             target.duplicate().put(download(tensor).data());
+            return;
+        }
+        if (tensor.dtype() != DType.FLOAT32) {
+            halves.download(tensor, target);
             return;
         }
         awaitForHost(tensor);
@@ -161,6 +194,10 @@ final class TensorTransfers {
             throw new IllegalArgumentException("values: shape " + Arrays.toString(values.shape()) + " differs from "
                     + tensor + "'s; a write keeps the tensor's shape");
         }
+        if (tensor.dtype() != DType.FLOAT32) {
+            halves.write(tensor, values);
+            return;
+        }
         lifecycle.run(() -> transfers.upload(values.data(), 0, values.size(), tensor.buffer(), 0));
     }
 
@@ -179,7 +216,7 @@ final class TensorTransfers {
         return transfers.uploadedFloats();
     }
 
-    private void checkOwn(DeviceTensor tensor) {
+    void checkOwn(DeviceTensor tensor) {
         if (tensor.backend() != backend) {
             throw new IllegalArgumentException(tensor + " belongs to another backend than " + backend.name());
         }

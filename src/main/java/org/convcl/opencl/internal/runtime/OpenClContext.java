@@ -159,14 +159,20 @@ public final class OpenClContext extends NativeObject {
      */
     public cl_event writeAsync(cl_command_queue queue, ClBuffer buffer, long offset, ByteBuffer source, int count,
             cl_event... waitFor) {
+        return writeBytesAsync(queue, buffer, offset * Sizeof.cl_float, source, (long) count * Sizeof.cl_float,
+                waitFor);
+    }
+
+    /** As {@link #writeAsync}, in bytes: for elements of any size (float16 bits as well as floats). */
+    public cl_event writeBytesAsync(cl_command_queue queue, ClBuffer buffer, long byteOffset, ByteBuffer source,
+            long bytes, cl_event... waitFor) {
         cl_event[] waitList = ClEvents.waitList(waitFor);
         cl_event event = new cl_event();
         try {
-            CL.clEnqueueWriteBuffer(queue, buffer.handle(), CL.CL_FALSE, offset * Sizeof.cl_float,
-                    (long) count * Sizeof.cl_float, Pointer.to(source), waitList.length,
-                    waitList.length == 0 ? null : waitList, event);
+            CL.clEnqueueWriteBuffer(queue, buffer.handle(), CL.CL_FALSE, byteOffset, bytes, Pointer.to(source),
+                    waitList.length, waitList.length == 0 ? null : waitList, event);
         } catch (CLException e) {
-            throw Cl.error("clEnqueueWriteBuffer (" + count + " floats to " + buffer.describe() + ", asynchronous)", e);
+            throw Cl.error("clEnqueueWriteBuffer (" + bytes + " bytes to " + buffer.describe() + ", asynchronous)", e);
         }
         return event;
     }
@@ -178,14 +184,20 @@ public final class OpenClContext extends NativeObject {
      */
     public cl_event readAsync(cl_command_queue queue, ClBuffer buffer, long offset, ByteBuffer target, int count,
             cl_event... waitFor) {
+        return readBytesAsync(queue, buffer, offset * Sizeof.cl_float, target, (long) count * Sizeof.cl_float,
+                waitFor);
+    }
+
+    /** As {@link #readAsync}, in bytes: for elements of any size (float16 bits as well as floats). */
+    public cl_event readBytesAsync(cl_command_queue queue, ClBuffer buffer, long byteOffset, ByteBuffer target,
+            long bytes, cl_event... waitFor) {
         cl_event[] waitList = ClEvents.waitList(waitFor);
         cl_event event = new cl_event();
         try {
-            CL.clEnqueueReadBuffer(queue, buffer.handle(), CL.CL_FALSE, offset * Sizeof.cl_float,
-                    (long) count * Sizeof.cl_float, Pointer.to(target), waitList.length,
-                    waitList.length == 0 ? null : waitList, event);
+            CL.clEnqueueReadBuffer(queue, buffer.handle(), CL.CL_FALSE, byteOffset, bytes, Pointer.to(target),
+                    waitList.length, waitList.length == 0 ? null : waitList, event);
         } catch (CLException e) {
-            throw Cl.error("clEnqueueReadBuffer (" + count + " floats from " + buffer.describe() + ", asynchronous)", e);
+            throw Cl.error("clEnqueueReadBuffer (" + bytes + " bytes from " + buffer.describe() + ", asynchronous)", e);
         }
         return event;
     }
@@ -290,13 +302,21 @@ public final class OpenClContext extends NativeObject {
 
     /** Copies the {@code remaining()} shorts of a direct, native-order buffer into the buffer from its start. */
     public void write(ClBuffer buffer, ShortBuffer source) {
+        write(buffer, 0, source);
+    }
+
+    /**
+     * Copies the {@code remaining()} shorts of a direct, native-order buffer into the buffer from element
+     * {@code offset}, on the compute queue (after whatever still uses the buffer there).
+     */
+    public void write(ClBuffer buffer, long offset, ShortBuffer source) {
         int count = source.remaining();
         if (count == 0) {
             return;
         }
         try {
-            CL.clEnqueueWriteBuffer(queue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_short,
-                    Pointer.to(source.slice()), 0, null, null);
+            CL.clEnqueueWriteBuffer(queue(), buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_short,
+                    (long) count * Sizeof.cl_short, Pointer.to(source.slice()), 0, null, null);
         } catch (CLException e) {
             throw Cl.error("clEnqueueWriteBuffer (" + count + " shorts to " + buffer.describe() + ")", e);
         }
@@ -307,13 +327,18 @@ public final class OpenClContext extends NativeObject {
      * on the download queue, as {@link #read(ClBuffer, FloatBuffer)}.
      */
     public void read(ClBuffer buffer, ShortBuffer target) {
+        read(buffer, 0, target);
+    }
+
+    /** As {@link #read(ClBuffer, ShortBuffer)}, from element {@code offset} of the buffer. */
+    public void read(ClBuffer buffer, long offset, ShortBuffer target) {
         int count = target.remaining();
         if (count == 0) {
             return;
         }
         try {
-            CL.clEnqueueReadBuffer(downloadQueue(), buffer.handle(), CL.CL_TRUE, 0, (long) count * Sizeof.cl_short,
-                    Pointer.to(target.slice()), 0, null, null);
+            CL.clEnqueueReadBuffer(downloadQueue(), buffer.handle(), CL.CL_TRUE, offset * Sizeof.cl_short,
+                    (long) count * Sizeof.cl_short, Pointer.to(target.slice()), 0, null, null);
         } catch (CLException e) {
             throw Cl.error("clEnqueueReadBuffer (" + count + " shorts from " + buffer.describe() + ")", e);
         }

@@ -1,0 +1,130 @@
+package org.convcl.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.convcl.Activation;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.DType;
+import org.convcl.EdgePadding;
+import org.convcl.Epilogue;
+import org.convcl.Padding;
+import org.convcl.PoolGeometry;
+import org.convcl.PoolOp;
+import org.convcl.PoolSpec;
+import org.convcl.Tensor;
+import org.convcl.nn.Conv;
+import org.convcl.nn.ConvTranspose;
+import org.convcl.nn.Pool;
+import org.convcl.testing.OpenClBackendPerClass;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every family of operations on device tensors refuses a float16 or bfloat16 operand by its name, before any
+ * kernel reads its two-byte elements as floats (issue 26 has not built their compute yet): the convolution
+ * (its input, kernel, bias and output; a call mixing float32 and float16 is refused by its float16 operand), the
+ * gradients, the epilogue, edge padding, pooling, the layout transpose, and the layers Conv, ConvTranspose and Pool.
+ */
+class HalfOperandRefusalsTest {
+    @RegisterExtension
+    static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
+
+    private static final int[] INPUT = {1, 5, 5, 2};
+    private static final int[] KERNEL = {3, 3, 2, 4};
+    private static final ConvGeometry G = ConvSpec.defaults().resolve(INPUT, KERNEL);
+    private static final int CHANNELS = KERNEL[3];
+
+    /** Operands of one call: float32 or 16-bit tensors of the class's backend, closed after the call. */
+    static final class Operands implements AutoCloseable {
+        private final List<DeviceTensor> made = new ArrayList<>();
+        private final DType half;
+
+        Operands(DType half) {
+            this.half = half;
+        }
+
+        OpenClBackend backend() {
+            return OPENCL.backend();
+        }
+
+        DeviceTensor f(int... shape) {
+            return keep(backend().allocate(shape));
+        }
+
+        DeviceTensor h(int... shape) {
+            return keep(DeviceTensor.allocate(backend(), half, shape));
+        }
+
+        private DeviceTensor keep(DeviceTensor tensor) {
+            made.add(tensor);
+            return tensor;
+        }
+
+        @Override
+        public void close() {
+            made.forEach(DeviceTensor::close);
+        }
+    }
+
+    static Stream<Arguments> calls() {
+        EdgePadding reflect = EdgePadding.ofInput(ConvSpec.builder().padding(Padding.REFLECT).build()
+                .resolve(INPUT, KERNEL));
+        PoolGeometry pooled = PoolSpec.builder().window(2).build().resolve(INPUT);
+        Tensor kernel = Tensor.zeros(KERNEL);
+        List<Arguments> calls = List.of(
+                call("convolution", "input", o -> o.backend().forward(G, o.h(INPUT), o.f(KERNEL), null,
+                        o.f(G.outputShape()))),
+                call("convolution, float32 input and 16-bit kernel", "kernel", o -> o.backend().forward(G,
+                        o.f(INPUT), o.h(KERNEL), null, o.f(G.outputShape()))),
+                call("convolution", "bias", o -> o.backend().forward(G, o.f(INPUT), o.f(KERNEL), o.h(CHANNELS),
+                        o.f(G.outputShape()))),
+                call("convolution", "output", o -> o.backend().forward(G, o.f(INPUT), o.f(KERNEL), null,
+                        o.h(G.outputShape()))),
+                call("kernel gradient", "outputGradient", o -> o.backend().kernelGradient(G, o.f(INPUT),
+                        o.h(G.outputShape()), o.f(KERNEL))),
+                call("bias gradient", "biasGradient", o -> o.backend().biasGradient(o.f(G.outputShape()),
+                        o.h(CHANNELS))),
+                call("epilogue pass", "output", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
+                        null, null, null), CHANNELS, o.h(G.outputShape()))),
+                call("epilogue pass", "scale", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
+                        o.h(CHANNELS), null, null), CHANNELS, o.f(G.outputShape()))),
+                call("edge padding", "source", o -> o.backend().pad(reflect, o.h(reflect.sourceShape()),
+                        o.f(reflect.paddedShape()))),
+                call("pooling", "output", o -> o.backend().poolForward(PoolOp.MAX, pooled, o.f(INPUT),
+                        o.h(pooled.outputShape()))),
+                call("layout transpose", "transpose: source", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3,
+                        o.f(3, 2))),
+                call("Conv layer", "x", o -> Conv.builder(kernel).backend(o.backend()).build().apply(o.h(INPUT))),
+                call("Conv layer backward", "dy", o -> Conv.builder(kernel).backend(o.backend()).build()
+                        .backward(o.f(INPUT), o.h(G.outputShape()))),
+                call("ConvTranspose layer", "x", o -> ConvTranspose.builder(kernel).backend(o.backend()).build()
+                        .apply(o.h(INPUT))),
+                call("Pool layer", "x", o -> Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2).build())
+                        .backend(o.backend()).build().apply(o.h(INPUT))));
+        return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
+                .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
+    }
+
+    private static Arguments call(String operation, String operand, Consumer<Operands> call) {
+        return Arguments.of(operation, operand, call);
+    }
+
+    @ParameterizedTest(name = "{0}: a {2} {1}")
+    @MethodSource("calls")
+    void aSixteenBitOperandIsRefusedByName(String operation, String operand, DType dtype, Consumer<Operands> call) {
+        String message;
+        try (Operands operands = new Operands(dtype)) {
+            message = assertThrows(IllegalArgumentException.class, () -> call.accept(operands)).getMessage();
+        }
+        assertTrue(message.startsWith(operand + ": ") && message.contains(" holds " + dtype.cliName() + ";")
+                && message.contains("takes float32 tensors only"), message);
+    }
+}
