@@ -15,8 +15,10 @@ import org.convcl.ConvGeometry;
  * kernel array on every call, and preparing it again each time cost more than the convolution itself on ResNet's
  * deep layers (a 3x3 512 -> 512 kernel is 9.4 MB; its transform 17 MB, allocated and written per call).
  *
- * <p>Entries are keyed by the kernel array's identity (held weakly: a dropped layer's entries go with its kernel)
- * and by every geometry field that shapes the prepared form (all but the batch). Host-tensor calls must use the
+ * <p>Entries are keyed by the kernel array's identity (held weakly: a dropped layer's entries go, at the next
+ * lookup, once its kernel is collected) and by every geometry field that shapes the prepared form (all but the
+ * batch). A form is kept from a kernel's second call on: the first only marks the array as seen, so kernels made
+ * afresh for every call (flipped for a transposed convolution, a gradient's) cost nothing more than before. Host-tensor calls must use the
  * parameters' current values, which a training loop may change in place without telling anyone, so an entry
  * keeps a copy of the kernel it was prepared from and is used only while the array still holds exactly those
  * values: one comparison pass per call, against the transforms, allocations and the non-finite scan it saves.
@@ -69,31 +71,47 @@ public final class PreparedKernels {
             dropCleared();
             entry = entries.get(probe);
         }
-        if (entry != null && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length)) {
+        if (entry != null && entry.prepared != null
+                && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length)) {
             return new Prepared(entry.prepared, true);
         }
         float[] prepared = prepare.get();
-        if (prepared == null || prepared == kernel || !finite.getAsBoolean()) {
+        if (prepared == null || prepared == kernel) {
+            return new Prepared(prepared, false);
+        }
+        if (entry == null) {
+            // First sight: only a mark. Kernels made afresh for each call (a transposed convolution's flipped
+            // one, a gradient's) are never seen twice, and copying each to compare against would only cost them.
+            store(probe, new Entry(null, null));
+            return new Prepared(prepared, false);
+        }
+        if (!finite.getAsBoolean()) {
             return new Prepared(prepared, false);
         }
         // A packed form that starts with the kernel's own values needs no second copy to compare against.
         float[] snapshot = prepared.length >= kernel.length
                 && Arrays.equals(kernel, 0, kernel.length, prepared, 0, kernel.length) ? prepared : kernel.clone();
-        Entry fresh = new Entry(snapshot, prepared);
-        if (fresh.floats() <= capacityFloats) {
-            synchronized (this) {
-                Entry old = entries.put(new Key(kernel, probe.signature, cleared), fresh);
-                heldFloats += fresh.floats() - (old == null ? 0 : old.floats());
-                evictOverCapacity();
-            }
-        }
+        store(probe, new Entry(snapshot, prepared));
         return new Prepared(prepared, true);
+    }
+
+    private void store(Key probe, Entry fresh) {
+        if (fresh.floats() > capacityFloats) {
+            return;
+        }
+        float[] kernel = probe.get();
+        synchronized (this) {
+            Entry old = entries.put(new Key(kernel, probe.signature, cleared), fresh);
+            heldFloats += fresh.floats() - (old == null ? 0 : old.floats());
+            evictOverCapacity();
+        }
     }
 
     /** Whether {@code kernel}'s current values have a stored form of {@code form} for {@code g} (for tests). */
     synchronized boolean holds(ConvGeometry g, Form form, float[] kernel) {
         Entry entry = entries.get(new Key(kernel, signature(g, form), null));
-        return entry != null && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length);
+        return entry != null && entry.prepared != null
+                && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length);
     }
 
     private void evictOverCapacity() {
@@ -171,9 +189,12 @@ public final class PreparedKernels {
         }
     }
 
-    /** The kernel's values the form was prepared from, and the form. */
+    /** The kernel's values the form was prepared from, and the form; both null for a kernel seen once. */
     private record Entry(float[] snapshot, float[] prepared) {
         long floats() {
+            if (prepared == null) {
+                return 0;
+            }
             return prepared.length + (snapshot == prepared ? 0L : snapshot.length);
         }
     }

@@ -11,13 +11,15 @@ import org.convcl.EdgeMode;
 import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
+import org.convcl.nn.Conv;
 import org.junit.jupiter.api.Test;
 
 /**
  * The prepared kernels the Java path keeps across calls ({@link PreparedKernels}): a kernel changed in place between
  * calls, without telling anyone, gives the results of a fresh array holding the same values (bit for bit), on each
- * prepared form (Winograd tiles, Winograd phases, packed direct rows) and under TF32; a kernel made non-finite goes
- * the direct way with its NaN, and is not kept; one form serves every batch; the cache stays within its bound.
+ * prepared form (Winograd tiles, Winograd phases, packed direct rows) and under TF32; a form is kept from a
+ * kernel's second call on; a kernel made non-finite goes the direct way with its NaN, and is not kept; one form
+ * serves every batch; the cache stays within its bound.
  */
 class PreparedKernelsTest {
     /** Output channels of one register block: packed panels and Winograd tiles need multiples of it. */
@@ -46,12 +48,29 @@ class PreparedKernelsTest {
     }
 
     @Test
+    void aLayerFollowsItsKernelChangedInPlaceWithoutBeingTold() {
+        SplittableRandom random = new SplittableRandom(13);
+        Tensor kernel = Tensor.of(uniform(random, 3 * 3 * BLOCK * BLOCK), 3, 3, BLOCK, BLOCK);
+        Conv layer = Conv.builder(kernel).backend(CPU).build();
+        Tensor x = Tensor.of(uniform(random, 9 * 9 * BLOCK), 1, 9, 9, BLOCK);
+        float[] before = layer.apply(x).data();
+        assertArrayEquals(before, layer.apply(x).data());
+        kernel.data()[7] -= 0.5f;
+        float[] after = layer.apply(x).data();
+        assertFalse(Arrays.equals(before, after), "the change shows in the output");
+        Conv fresh = Conv.builder(Tensor.of(kernel.data().clone(), kernel.shape())).backend(CPU).build();
+        assertArrayEquals(fresh.apply(x).data(), after, "host calls use the kernel's current values");
+    }
+
+    @Test
     void oneFormServesEveryBatch() {
         SplittableRandom random = new SplittableRandom(11);
         ConvGeometry one = geometry(3, 1, 1, 1, Precision.HIGHEST);
         ConvGeometry three = geometry(3, 1, 1, 3, Precision.HIGHEST);
         float[] kernel = uniform(random, Tensor.elementCount(one.kernelShape()));
-        forward(one, uniform(random, Tensor.elementCount(one.inputShape())), kernel);
+        float[] x1 = uniform(random, Tensor.elementCount(one.inputShape()));
+        forward(one, x1, kernel);
+        forward(one, x1, kernel);
         assertTrue(PreparedKernels.shared().holds(three, PreparedKernels.Form.WINOGRAD_TILES, kernel),
                 "the form kept for batch 1 is the one batch 3 uses");
         float[] x = uniform(random, Tensor.elementCount(three.inputShape()));
@@ -66,9 +85,13 @@ class PreparedKernelsTest {
         float[] second = uniform(random, first.length);
         // Room for one kernel's packed form (its own values, then the panels: twice the kernel), not two.
         PreparedKernels cache = new PreparedKernels(3L * first.length);
-        RowTasks.of(new ConvRows(g), new KernelOperand(g, first, cache), 256);
+        for (int call = 0; call < 2; call++) {
+            RowTasks.of(new ConvRows(g), new KernelOperand(g, first, cache), 256);
+        }
         assertTrue(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, first));
-        RowTasks.of(new ConvRows(g), new KernelOperand(g, second, cache), 256);
+        for (int call = 0; call < 2; call++) {
+            RowTasks.of(new ConvRows(g), new KernelOperand(g, second, cache), 256);
+        }
         assertTrue(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, second));
         assertFalse(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, first), "the older form made room");
     }
@@ -82,7 +105,9 @@ class PreparedKernelsTest {
         float[] x = uniform(random, Tensor.elementCount(g.inputShape()));
         float[] kernel = uniform(random, Tensor.elementCount(g.kernelShape()));
         float[] first = forward(g, x, kernel);
-        assertTrue(PreparedKernels.shared().holds(g, form, kernel), "the call kept its " + form + " form");
+        assertFalse(PreparedKernels.shared().holds(g, form, kernel), "a kernel seen once is only marked");
+        assertArrayEquals(first, forward(g, x, kernel), "the second call, which keeps the form, gives the same bits");
+        assertTrue(PreparedKernels.shared().holds(g, form, kernel), "the second call kept its " + form + " form");
         assertArrayEquals(first, forward(g, x, kernel), "the kept form gives the first call's bits");
 
         kernel[kernel.length / 2] += 1f;
