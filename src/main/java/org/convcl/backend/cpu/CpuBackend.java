@@ -1,6 +1,8 @@
 package org.convcl.backend.cpu;
 
 import org.convcl.backend.cpu.internal.WinogradCall;
+import org.convcl.backend.cpu.internal.KernelOperand;
+import org.convcl.backend.cpu.internal.PreparedKernels;
 import org.convcl.backend.cpu.internal.Scratch;
 import org.convcl.backend.cpu.internal.CpuKernels;
 import org.convcl.backend.cpu.internal.ConvRows;
@@ -129,25 +131,24 @@ public final class CpuBackend implements ConvBackend {
             fillWithBias(bias, g.outChannels(), store, output);
             return;
         }
-        float[] operandInput = input;
-        float[] operandKernel = kernel;
-        if (g.productPrecision() == Precision.TF32) {
-            // TF32: the same kernels on rounded copies of both operands (float32 accumulation), which is what
-            // tensor cores and the OpenCL kernels compute; the caller's arrays stay as they are.
-            operandInput = Tf32.roundedCopy(input);
-            operandKernel = Tf32.roundedCopy(kernel);
-        }
+        // TF32: the same kernels on rounded copies of both operands (float32 accumulation), which is what tensor
+        // cores and the OpenCL kernels compute; the caller's arrays stay as they are.
+        float[] operandInput = g.productPrecision() == Precision.TF32 ? Tf32.roundedCopy(input) : input;
+        KernelOperand operandKernel = new KernelOperand(g, kernel, PreparedKernels.shared());
         if (!forwardByWinograd(g, operandInput, operandKernel, bias, store, output)) {
             forwardDirect(g, operandInput, operandKernel, bias, store, output);
         }
         // The kernels skip padding and input-dilation zeros; a non-finite weight over one is NaN (0 * Inf). Written
-        // after the store's epilogue, which is still exact: every activation maps a NaN sum to NaN.
-        ImplicitZeros.forward(g, operandKernel, output);
+        // after the store's epilogue, which is still exact: every activation maps a NaN sum to NaN. A kernel that a
+        // prepared form proved finite has no such weight.
+        if (!operandKernel.knownFinite()) {
+            ImplicitZeros.forward(g, operandKernel.values(), output);
+        }
     }
 
-    private void forwardDirect(ConvGeometry g, float[] operandInput, float[] operandKernel, float[] bias,
+    private void forwardDirect(ConvGeometry g, float[] operandInput, KernelOperand operandKernel, float[] bias,
             StoreEpilogue store, float[] output) {
-        RowTasks tasks = new RowTasks(new ConvRows(g), operandKernel, POSITIONS_PER_TASK);
+        RowTasks tasks = RowTasks.of(new ConvRows(g), operandKernel, POSITIONS_PER_TASK);
         runTasks(g, tasks.count(), task -> tasks.run(task, operandInput, bias, output, store));
     }
 
@@ -189,7 +190,7 @@ public final class CpuBackend implements ConvBackend {
      * 2-tap kernels) where it applies; false, with the output to be written the direct way, where it does not or
      * where an output came out NaN or infinite, whose propagation the transforms change.
      */
-    private boolean forwardByWinograd(ConvGeometry g, float[] input, float[] kernel, float[] bias,
+    private boolean forwardByWinograd(ConvGeometry g, float[] input, KernelOperand kernel, float[] bias,
             StoreEpilogue store, float[] output) {
         WinogradCall call = WinogradCall.prepare(g, kernel, bias);
         if (call == null) {

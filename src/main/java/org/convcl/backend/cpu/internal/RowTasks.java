@@ -14,16 +14,26 @@ public final class RowTasks {
     private final int chunk;
     private final int chunksPerRow;
 
-    /** The tasks of {@code rows} through the row kernel {@link CpuKernels#select} picks. */
-    public RowTasks(ConvRows rows, float[] kernel, int positionsPerTask) {
-        this(rows, CpuKernels.select(rows), kernel, positionsPerTask);
+    /**
+     * The tasks of {@code rows} through the row kernel {@link CpuKernels#select} picks, its prepared kernel kept
+     * across calls for {@code kernel}'s array.
+     */
+    public static RowTasks of(ConvRows rows, KernelOperand kernel, int positionsPerTask) {
+        RowKernel rowKernel = CpuKernels.select(rows);
+        float[] prepared = kernel.prepared(PreparedKernels.Form.DIRECT_ROWS,
+                values -> rowKernel.prepare(rows, values), false);
+        return new RowTasks(rows, rowKernel, prepared, positionsPerTask);
     }
 
-    /** As {@link #RowTasks(ConvRows, float[], int)} through a chosen row kernel (tests run each one). */
-    RowTasks(ConvRows rows, RowKernel rowKernel, float[] kernel, int positionsPerTask) {
+    /** The tasks through a chosen row kernel (tests run each one), {@code kernel} prepared for this call alone. */
+    static RowTasks preparedNow(ConvRows rows, RowKernel rowKernel, float[] kernel, int positionsPerTask) {
+        return new RowTasks(rows, rowKernel, rowKernel.prepare(rows, kernel), positionsPerTask);
+    }
+
+    private RowTasks(ConvRows rows, RowKernel rowKernel, float[] preparedKernel, int positionsPerTask) {
         this.rows = rows;
         this.kernel = rowKernel;
-        this.preparedKernel = rowKernel.prepare(rows, kernel);
+        this.preparedKernel = preparedKernel;
         int outLast = rows.outLast;
         // A multiple of 4: the vector kernels' register blocks hold 4 positions.
         chunk = Math.max(4, Math.min(outLast, (positionsPerTask + 3) & ~3));

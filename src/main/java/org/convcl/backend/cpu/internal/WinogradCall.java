@@ -30,9 +30,10 @@ public final class WinogradCall {
     /**
      * The call, or null where neither path takes the geometry (or the Vector API is absent, or Winograd is off),
      * or where the kernel or the bias holds a NaN or an infinity: the transforms would not propagate those as the
-     * direct sum does ({@code Inf - Inf}), so such calls go the direct way from the start.
+     * direct sum does ({@code Inf - Inf}), so such calls go the direct way from the start. The transformed kernel
+     * is kept across calls for {@code kernel}'s array ({@link PreparedKernels}).
      */
-    public static WinogradCall prepare(ConvGeometry g, float[] kernel, float[] bias) {
+    public static WinogradCall prepare(ConvGeometry g, KernelOperand kernel, float[] bias) {
         TileKernel tileKernel = CpuKernels.winograd();
         PhaseKernel phaseKernel = CpuKernels.winogradPhases();
         if (tileKernel == null || phaseKernel == null || !finite(bias)) {
@@ -40,12 +41,14 @@ public final class WinogradCall {
         }
         WinogradTiles tiles = WinogradTiles.plan(g, tileKernel.channelBlock());
         if (tiles != null) {
-            float[] transformed = tileKernel.transformKernel(tiles, kernel);
+            float[] transformed = kernel.prepared(PreparedKernels.Form.WINOGRAD_TILES,
+                    values -> tileKernel.transformKernel(tiles, values), true);
             return transformed == null ? null : new WinogradCall(tiles, tileKernel, null, null, transformed);
         }
         WinogradPhases phases = WinogradPhases.plan(g, phaseKernel.channelBlock());
         if (phases != null) {
-            float[] transformed = phaseKernel.transformKernel(phases, kernel);
+            float[] transformed = kernel.prepared(PreparedKernels.Form.WINOGRAD_PHASES,
+                    values -> phaseKernel.transformKernel(phases, values), true);
             return transformed == null ? null : new WinogradCall(null, null, phases, phaseKernel, transformed);
         }
         return null;

@@ -167,7 +167,7 @@ class FusedEpilogueTest {
         float[] w = uniform(random, Tensor.elementCount(tiles.kernelShape()));
         float[] bias = uniform(random, g.outChannels());
         x[x.length - 5] = Float.POSITIVE_INFINITY;
-        WinogradCall call = WinogradCall.prepare(g, w, bias);
+        WinogradCall call = WinogradCall.prepare(g, new KernelOperand(g, w, new PreparedKernels(0)), bias);
         assertNotNull(call, "the tiles take " + g);
         float[] scratch = new float[(int) Tensor.elementCount(g.outputShape())];
         boolean anyFails = false;
@@ -223,7 +223,7 @@ class FusedEpilogueTest {
             int outputLength = (int) Tensor.elementCount(g.outputShape());
             for (RowKernel kernel : kernels) {
                 // Short segments, so that a row is cut into several and each segment stores its own part.
-                RowTasks tasks = new RowTasks(rows, kernel, w, 8);
+                RowTasks tasks = RowTasks.preparedNow(rows, kernel, w, 8);
                 Activation activation = activations.get(checked % activations.size());
                 Epilogue<float[]> epilogue = new Epilogue<>(activation, uniform(random, cout),
                         uniform(random, cout), uniform(random, outputLength));

@@ -1,0 +1,201 @@
+package org.convcl.backend.cpu.internal;
+
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.convcl.ConvGeometry;
+
+/**
+ * The kernels' prepared forms (Winograd transforms, packed panels) kept across calls. A layer passes the same
+ * kernel array on every call, and preparing it again each time cost more than the convolution itself on ResNet's
+ * deep layers (a 3x3 512 -> 512 kernel is 9.4 MB; its transform 17 MB, allocated and written per call).
+ *
+ * <p>Entries are keyed by the kernel array's identity (held weakly: a dropped layer's entries go, at the next
+ * lookup, once its kernel is collected) and by every geometry field that shapes the prepared form (all but the
+ * batch). A form is kept from a kernel's second call on: the first only marks the array as seen, so kernels made
+ * afresh for every call (flipped for a transposed convolution, a gradient's) cost nothing more than before. Host-tensor calls must use the
+ * parameters' current values, which a training loop may change in place without telling anyone, so an entry
+ * keeps a copy of the kernel it was prepared from and is used only while the array still holds exactly those
+ * values: one comparison pass per call, against the transforms, allocations and the non-finite scan it saves.
+ * Only finite kernels are kept, so a hit also says that no weight is NaN or infinite.
+ *
+ * <p>Bounded by the floats it holds (a quarter of the maximum heap), least recently used first out.
+ * Thread-safe: lookups and insertions are synchronized; forms are prepared outside the lock, and never written
+ * after they are stored.
+ */
+public final class PreparedKernels {
+    /** What the prepared form is for: one entry each per kernel and geometry. */
+    public enum Form {
+        WINOGRAD_TILES, WINOGRAD_PHASES, DIRECT_ROWS
+    }
+
+    private static final PreparedKernels SHARED = new PreparedKernels(Runtime.getRuntime().maxMemory() / 4 / Float.BYTES);
+
+    private final long capacityFloats;
+    private final ReferenceQueue<float[]> cleared = new ReferenceQueue<>();
+    private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
+    private long heldFloats;
+
+    PreparedKernels(long capacityFloats) {
+        this.capacityFloats = capacityFloats;
+    }
+
+    /** The JVM-wide cache the Java path uses. */
+    public static PreparedKernels shared() {
+        return SHARED;
+    }
+
+    /**
+     * A prepared form and whether the kernel it was prepared from is known to hold no NaN and no infinity (true
+     * for every stored form); {@code values} null when the preparation refused the kernel.
+     */
+    public record Prepared(float[] values, boolean finite) {
+    }
+
+    /**
+     * The prepared form {@code form} of {@code kernel} (the caller's array, as the call received it) for
+     * {@code g}: the stored one while {@code kernel} holds the values it was prepared from, else
+     * {@code prepare.get()}, stored when it is not null, not {@code kernel} itself, and {@code finite} (asked then,
+     * of the kernel it was prepared from) holds.
+     */
+    public Prepared get(ConvGeometry g, Form form, float[] kernel, Supplier<float[]> prepare,
+            BooleanSupplier finite) {
+        Key probe = new Key(kernel, signature(g, form), null);
+        Entry entry;
+        synchronized (this) {
+            dropCleared();
+            entry = entries.get(probe);
+        }
+        if (entry != null && entry.prepared != null
+                && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length)) {
+            return new Prepared(entry.prepared, true);
+        }
+        float[] prepared = prepare.get();
+        if (prepared == null || prepared == kernel) {
+            return new Prepared(prepared, false);
+        }
+        if (entry == null) {
+            // First sight: only a mark. Kernels made afresh for each call (a transposed convolution's flipped
+            // one, a gradient's) are never seen twice, and copying each to compare against would only cost them.
+            store(probe, new Entry(null, null));
+            return new Prepared(prepared, false);
+        }
+        if (!finite.getAsBoolean()) {
+            return new Prepared(prepared, false);
+        }
+        // A packed form that starts with the kernel's own values needs no second copy to compare against.
+        float[] snapshot = prepared.length >= kernel.length
+                && Arrays.equals(kernel, 0, kernel.length, prepared, 0, kernel.length) ? prepared : kernel.clone();
+        store(probe, new Entry(snapshot, prepared));
+        return new Prepared(prepared, true);
+    }
+
+    private void store(Key probe, Entry fresh) {
+        if (fresh.floats() > capacityFloats) {
+            return;
+        }
+        float[] kernel = probe.get();
+        synchronized (this) {
+            Entry old = entries.put(new Key(kernel, probe.signature, cleared), fresh);
+            heldFloats += fresh.floats() - (old == null ? 0 : old.floats());
+            evictOverCapacity();
+        }
+    }
+
+    /** Whether {@code kernel}'s current values have a stored form of {@code form} for {@code g} (for tests). */
+    synchronized boolean holds(ConvGeometry g, Form form, float[] kernel) {
+        Entry entry = entries.get(new Key(kernel, signature(g, form), null));
+        return entry != null && entry.prepared != null
+                && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length);
+    }
+
+    private void evictOverCapacity() {
+        Iterator<Map.Entry<Key, Entry>> oldestFirst = entries.entrySet().iterator();
+        while (heldFloats > capacityFloats && oldestFirst.hasNext()) {
+            heldFloats -= oldestFirst.next().getValue().floats();
+            oldestFirst.remove();
+        }
+    }
+
+    /** Removes the entries whose kernel array the garbage collector has taken. */
+    private void dropCleared() {
+        if (cleared.poll() == null) {
+            return;
+        }
+        while (cleared.poll() != null) {
+            // Drained: one sweep below removes every cleared key.
+        }
+        Iterator<Map.Entry<Key, Entry>> all = entries.entrySet().iterator();
+        while (all.hasNext()) {
+            Map.Entry<Key, Entry> next = all.next();
+            if (next.getKey().get() == null) {
+                heldFloats -= next.getValue().floats();
+                all.remove();
+            }
+        }
+    }
+
+    /** Every field of {@code g} that the prepared forms depend on: all but the batch, which only counts tiles. */
+    private static int[] signature(ConvGeometry g, Form form) {
+        int rank = g.rank();
+        int[] s = new int[7 + 7 * rank];
+        int at = 0;
+        s[at++] = form.ordinal();
+        s[at++] = rank;
+        s[at++] = g.inChannels();
+        s[at++] = g.outChannels();
+        s[at++] = g.groups();
+        s[at++] = g.edgeMode().ordinal();
+        s[at++] = g.productPrecision().ordinal();
+        for (int[] part : new int[][] {g.inSpatial(), g.kernelSpatial(), g.strides(), g.inputDilation(),
+                g.kernelDilation(), g.padLo(), g.padHi()}) {
+            System.arraycopy(part, 0, s, at, rank);
+            at += rank;
+        }
+        return s;
+    }
+
+    /** A kernel array by identity, held weakly, with the signature of the form prepared from it. */
+    private static final class Key extends WeakReference<float[]> {
+        private final int[] signature;
+        private final int hash;
+
+        Key(float[] kernel, int[] signature, ReferenceQueue<float[]> queue) {
+            super(kernel, queue);
+            this.signature = signature;
+            this.hash = System.identityHashCode(kernel) * 31 + Arrays.hashCode(signature);
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            if (this == other) {
+                return true;
+            }
+            if (!(other instanceof Key key)) {
+                return false;
+            }
+            float[] kernel = get();
+            return kernel != null && kernel == key.get() && Arrays.equals(signature, key.signature);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    /** The kernel's values the form was prepared from, and the form; both null for a kernel seen once. */
+    private record Entry(float[] snapshot, float[] prepared) {
+        long floats() {
+            if (prepared == null) {
+                return 0;
+            }
+            return prepared.length + (snapshot == prepared ? 0L : snapshot.length);
+        }
+    }
+}
