@@ -14,6 +14,8 @@
  * inserts those zeros into the operand (lax.pad), so a NaN or infinite weight over one gives 0 * Inf = NaN.
  * The store applies the epilogue of epilogue.cl (compiled in front, after activation.cl) when EPILOGUE, lane by lane
  * of the channel vector, the residual read at the output's own element, residual_offset elements into its buffer.
+ * The operands are stored as storage.cl (compiled in front) says: 16-bit ones are widened to float on load and the
+ * output rounded to nearest even on store; the arithmetic is float32 throughout.
  * Every size is a -D constant; the batch and buffer offsets are run-time arguments. Vector accesses
  * assume element offsets that are multiples of VEC (the host checks). The geometry's defaults and
  * source_index come from conv_geometry.cl, which the host compiles in front of this file.
@@ -49,7 +51,6 @@ typedef float floatV;
 typedef uint uintV;
 #define AS_UINT_V as_uint
 #define AS_FLOAT_V as_float
-#define LOAD_V(p) (*(p))
 #define VLOAD_V(p) (*(p))
 #define LOAD_LANES(a) ((a)[0])
 #define STORE_LANES(v, a) ((a)[0] = (v))
@@ -58,7 +59,6 @@ typedef float2 floatV;
 typedef uint2 uintV;
 #define AS_UINT_V as_uint2
 #define AS_FLOAT_V as_float2
-#define LOAD_V(p) (*((__global const float2*) (p)))
 #define VLOAD_V(p) vload2(0, p)
 #define LOAD_LANES(a) vload2(0, a)
 #define STORE_LANES(v, a) vstore2(v, 0, a)
@@ -67,7 +67,6 @@ typedef float4 floatV;
 typedef uint4 uintV;
 #define AS_UINT_V as_uint4
 #define AS_FLOAT_V as_float4
-#define LOAD_V(p) (*((__global const float4*) (p)))
 #define VLOAD_V(p) vload4(0, p)
 #define LOAD_LANES(a) vload4(0, a)
 #define STORE_LANES(v, a) vstore4(v, 0, a)
@@ -76,7 +75,6 @@ typedef float8 floatV;
 typedef uint8 uintV;
 #define AS_UINT_V as_uint8
 #define AS_FLOAT_V as_float8
-#define LOAD_V(p) (*((__global const float8*) (p)))
 #define VLOAD_V(p) vload8(0, p)
 #define LOAD_LANES(a) vload8(0, a)
 #define STORE_LANES(v, a) vstore8(v, 0, a)
@@ -85,7 +83,6 @@ typedef float16 floatV;
 typedef uint16 uintV;
 #define AS_UINT_V as_uint16
 #define AS_FLOAT_V as_float16
-#define LOAD_V(p) (*((__global const float16*) (p)))
 #define VLOAD_V(p) vload16(0, p)
 #define LOAD_LANES(a) vload16(0, a)
 #define STORE_LANES(v, a) vstore16(v, 0, a)
@@ -126,24 +123,24 @@ static inline floatV epilogue_vector(const floatV conv, const int co, const int 
 #endif
 
 /* VEC input channels feeding output channels co .. co + VEC - 1 at one input pixel. */
-static inline floatV load_input(__global const float* restrict pixel, const int co) {
+static inline floatV load_input(__global const storage_t* restrict pixel, const int co) {
 #if MULT == 1
-    return LOAD_V(pixel + co);
+    return STORAGE_LOAD(VEC, pixel + co);
 #else
     float lanes[VEC];
 #pragma unroll
     for (int v = 0; v < VEC; v++) {
-        lanes[v] = pixel[(co + v) / MULT];
+        lanes[v] = STORAGE_LOAD(1, pixel + (co + v) / MULT);
     }
     return LOAD_LANES(lanes);
 #endif
 }
 
 __kernel void conv_depthwise(const int batch,
-                             __global const float* restrict input, const int input_offset,
-                             __global const float* restrict weights,
-                             __global const float* restrict bias,
-                             __global float* restrict output, const int output_offset,
+                             __global const storage_t* restrict input, const int input_offset,
+                             __global const storage_t* restrict weights,
+                             __global const storage_t* restrict bias,
+                             __global storage_t* restrict output, const int output_offset,
                              __global const float* restrict epi_scale, __global const float* restrict epi_shift,
                              __global const float* restrict epi_residual, const int residual_offset) {
     int item = get_global_id(0);
@@ -164,7 +161,7 @@ __kernel void conv_depthwise(const int batch,
     for (int o = 0; o < WPT_W; o++) {
         acc[o] = (floatV) 0.0f;
     }
-    __global const float* const image = input + input_offset + b * (IN_PIXELS * CIN);
+    __global const storage_t* const image = input + input_offset + b * (IN_PIXELS * CIN);
 
 #pragma unroll
     for (int kd = 0; kd < K_D; kd++) {
@@ -174,7 +171,7 @@ __kernel void conv_depthwise(const int batch,
             const int ih = source_index(oh * STRIDE_H - PAD_H + kh * KDIL_H, IN_H, IDIL_H);
             /* A row of zeros (padding or a hole) is still multiplied: rare, at the edges only. */
             const bool real_row = id >= 0 && ih >= 0;
-            __global const float* const row = image + (real_row ? (id * IN_H + ih) * (IN_W * CIN) : 0);
+            __global const storage_t* const row = image + (real_row ? (id * IN_H + ih) * (IN_W * CIN) : 0);
 #if SPAN <= WPT_W * K_W
             /* The window of input positions the WPT_W outputs read along W, loaded once. */
             floatV window[SPAN];
@@ -185,7 +182,7 @@ __kernel void conv_depthwise(const int batch,
             }
 #pragma unroll
             for (int kw = 0; kw < K_W; kw++) {
-                const floatV w = LOAD_V(weights + ((kd * K_H + kh) * K_W + kw) * COUT + co);
+                const floatV w = STORAGE_LOAD(VEC, weights + ((kd * K_H + kh) * K_W + kw) * COUT + co);
 #pragma unroll
                 for (int o = 0; o < WPT_W; o++) {
                     acc[o] = fma(window[o * STRIDE_W + kw * KDIL_W], w, acc[o]);
@@ -195,7 +192,7 @@ __kernel void conv_depthwise(const int batch,
             /* Sparse window (large kernel dilation): load only the positions some output reads. */
 #pragma unroll
             for (int kw = 0; kw < K_W; kw++) {
-                const floatV w = LOAD_V(weights + ((kd * K_H + kh) * K_W + kw) * COUT + co);
+                const floatV w = STORAGE_LOAD(VEC, weights + ((kd * K_H + kh) * K_W + kw) * COUT + co);
 #pragma unroll
                 for (int o = 0; o < WPT_W; o++) {
                     const int iw = source_index((ow0 + o) * STRIDE_W - PAD_W + kw * KDIL_W, IN_W, IDIL_W);
@@ -208,9 +205,9 @@ __kernel void conv_depthwise(const int batch,
     }
 
 #if HAS_BIAS
-    const floatV shift = LOAD_V(bias + co);
+    const floatV shift = STORAGE_LOAD(VEC, bias + co);
 #endif
-    __global float* const out_row = output + output_offset + ((b * OUT_D + od) * OUT_H + oh) * (OUT_W * COUT);
+    __global storage_t* const out_row = output + output_offset + ((b * OUT_D + od) * OUT_H + oh) * (OUT_W * COUT);
 #pragma unroll
     for (int o = 0; o < WPT_W; o++) {
         if (ow0 + o < OUT_W) {
@@ -240,11 +237,7 @@ __kernel void conv_depthwise(const int batch,
 #else
             const floatV value = fixed;
 #endif
-#if VEC == 1
-            out_row[(ow0 + o) * COUT + co] = value;
-#else
-            *((__global floatV*) (out_row + (ow0 + o) * COUT + co)) = value;
-#endif
+            STORAGE_STORE(VEC, value, out_row + (ow0 + o) * COUT + co);
         }
     }
 }

@@ -47,6 +47,10 @@
  * loads the same per-lane fragments and multiplies them through local memory, so a CPU driver runs (and the tests
  * check) the fragment indexing that the tensor-core path uses.
  *
+ * Storage (storage.cl, compiled in front). STORAGE = 1 (float16) or 2 (bfloat16): input, kernel, bias and output are
+ * 16-bit in memory, widened to float as the tiles are loaded and rounded to nearest even as the output is stored;
+ * the tiles, products and sums stay float32. The mma forms take float32 storage only (MMA = 0 here).
+ *
  * Store. Each output gets the bias (or its phase's bias row), then the epilogue of epilogue.cl (activation.cl and
  * epilogue.cl are compiled in front) when EPILOGUE: scale, shift, residual and activation, lane by lane of the
  * vector it is stored with. The residual is read at the output's own element, residual_offset elements into its
@@ -106,6 +110,9 @@
 #endif
 #ifndef MMA_PTX
 #define MMA_PTX 0
+#endif
+#if MMA && STORAGE != 0
+#error "the mma forms take float32 storage only (STORAGE 0)"
 #endif
 
 /* ---- Geometry beyond conv_geometry.cl's: phases and groups. ---- */
@@ -177,9 +184,16 @@
 #if PHASED
 #define ADD_BIAS 1
 #define BIAS_ROW (phase * COUT)
+/* The rows are phase_bias's float32 sums, whatever the operands' storage. */
+typedef float bias_t;
+#define LOAD_BIAS_1(p) (*(p))
+#define LOAD_BIAS_N(p) (*((__global const floatN*) (p)))
 #else
 #define ADD_BIAS HAS_BIAS
 #define BIAS_ROW 0
+typedef storage_t bias_t;
+#define LOAD_BIAS_1(p) STORAGE_LOAD(1, p)
+#define LOAD_BIAS_N(p) STORAGE_LOAD(VWN, p)
 #endif
 /* Most real taps any phase has per dim, and in all. */
 #define NT_D ((K_D + TSTEP_D - 1) / TSTEP_D)
@@ -488,7 +502,7 @@ static inline k_tile k_tile_at(const int t, const phase_dim pd, const phase_dim 
  * consecutive vectors of a row, so contiguous channels), else one element (consecutive l: consecutive rows
  * of one k). Zero in padding and past the last row or k.
  */
-static inline floatK load_a(__global const float* restrict input, __local const int* row_base,
+static inline floatK load_a(__global const storage_t* restrict input, __local const int* row_base,
                             __local const int* row_d, __local const int* row_h, __local const int* row_w,
                             __local const int* tap_d, __local const int* tap_h, __local const int* tap_w,
                             const k_tile kt, const int k_phase, const int l) {
@@ -500,7 +514,7 @@ static inline floatK load_a(__global const float* restrict input, __local const 
         return (floatK) 0.0f;
     }
 #if POINTWISE
-    return *((__global const floatK*) (input + base + kt.c0 + kk));
+    return STORAGE_LOAD(VEC_K, input + base + kt.c0 + kk);
 #else
     const int id = source_index(row_d[r] + kt.ud * TDIL_D, IN_D, 1);
     const int ih = source_index(row_h[r] + kt.uh * TDIL_H, IN_H, 1);
@@ -508,7 +522,7 @@ static inline floatK load_a(__global const float* restrict input, __local const 
     if (id < 0 || ih < 0 || iw < 0) {
         return (floatK) 0.0f;
     }
-    return *((__global const floatK*) (input + base + ((id * IN_H + ih) * IN_W + iw) * CIN + kt.c0 + kk));
+    return STORAGE_LOAD(VEC_K, input + base + ((id * IN_H + ih) * IN_W + iw) * CIN + kt.c0 + kk);
 #endif
 #else
     const int r = l % TILE_M;
@@ -519,7 +533,7 @@ static inline floatK load_a(__global const float* restrict input, __local const 
     }
     const int ci = k % CIN_G_DIV;
 #if POINTWISE
-    return input[base + ci];
+    return STORAGE_LOAD(1, input + base + ci);
 #else
     const int u = k / CIN_G_DIV;
 #if PHASED
@@ -534,7 +548,7 @@ static inline floatK load_a(__global const float* restrict input, __local const 
     if (id < 0 || ih < 0 || iw < 0) {
         return 0.0f;
     }
-    return input[base + ((id * IN_H + ih) * IN_W + iw) * CIN + ci];
+    return STORAGE_LOAD(1, input + base + ((id * IN_H + ih) * IN_W + iw) * CIN + ci);
 #endif
 #endif
 }
@@ -555,7 +569,7 @@ static inline void store_a(__local float* a_words, const int l, const floatK val
 
 /* Load l of the B tile: VWN consecutive output channels of one kernel row (zero past the group's channels
    or past the last k). */
-static inline floatN load_b(__global const float* restrict weights, __local const int* tap_kernel, const int group,
+static inline floatN load_b(__global const storage_t* restrict weights, __local const int* tap_kernel, const int group,
                             const int n0, const k_tile kt, const int k_phase, const int l) {
     const int kk = l / (TILE_N / VWN);
     const int n = n0 + (l % (TILE_N / VWN)) * VWN;
@@ -571,15 +585,15 @@ static inline floatN load_b(__global const float* restrict weights, __local cons
     const int row = k;
 #endif
 #endif
-    return inside ? *((__global const floatN*) (weights + row * COUT + group * COUT_G + n)) : (floatN) 0.0f;
+    return inside ? STORAGE_LOAD(VWN, weights + row * COUT + group * COUT_G + n) : (floatN) 0.0f;
 }
 
 __kernel __attribute__((reqd_work_group_size(THREADS, 1, 1)))
 void conv_gemm(const int batch,
-               __global const float* restrict input, const int input_offset,
-               __global const float* restrict weights,
-               __global const float* restrict bias,
-               __global float* restrict output, const int output_offset,
+               __global const storage_t* restrict input, const int input_offset,
+               __global const storage_t* restrict weights,
+               __global const bias_t* restrict bias,
+               __global storage_t* restrict output, const int output_offset,
                __global const float* restrict epi_scale, __global const float* restrict epi_shift,
                __global const float* restrict epi_residual, const int residual_offset) {
     /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
@@ -847,7 +861,7 @@ void conv_gemm(const int batch,
             const int m = m0 + warp_m0 + i * 16 + group_id + upper * 8;
             if (m < rows) {
                 const int pixel = output_pixel(m, ph_d, ph_h, ph_w, pd, phh, pw);
-                __global float* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
+                __global storage_t* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
 #pragma unroll
                 for (int j = 0; j < MMA_TILES_N; j++) {
 #pragma unroll
@@ -855,16 +869,16 @@ void conv_gemm(const int batch,
                         const int n = n0 + warp_n0 + j * 8 + 2 * thread_in_group + c;
                         if (n < COUT_G) {
 #if ADD_BIAS
-                            const float value = acc[i][j][upper * 2 + c] + bias[BIAS_ROW + group * COUT_G + n];
+                            const float value = acc[i][j][upper * 2 + c] + LOAD_BIAS_1(bias + BIAS_ROW + group * COUT_G + n);
 #else
                             const float value = acc[i][j][upper * 2 + c];
 #endif
 #if EPILOGUE
-                            row_out[n] = epilogue_value(value, group * COUT_G + n,
-                                                        pixel * COUT + group * COUT_G + n, epi_scale, epi_shift,
-                                                        epi_residual + residual_offset);
+                            STORAGE_STORE(1, epilogue_value(value, group * COUT_G + n,
+                                                            pixel * COUT + group * COUT_G + n, epi_scale, epi_shift,
+                                                            epi_residual + residual_offset), row_out + n);
 #else
-                            row_out[n] = value;
+                            STORAGE_STORE(1, value, row_out + n);
 #endif
                         }
                     }
@@ -881,14 +895,14 @@ void conv_gemm(const int batch,
             const int m = m0 + (i * RTM + tm) * VWM + v;
             if (m < rows) {
                 const int pixel = output_pixel(m, ph_d, ph_h, ph_w, pd, phh, pw);
-                __global float* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
+                __global storage_t* const row_out = output + output_offset + pixel * COUT + group * COUT_G;
 #pragma unroll
                 for (int j = 0; j < WPT_N / VWN; j++) {
                     const int n = n0 + (j * RTN + tn) * VWN;
                     if (n < COUT_G) {
 #if ADD_BIAS
                         const floatN value = acc[i * VWM + v][j]
-                                + *((__global const floatN*) (bias + BIAS_ROW + group * COUT_G + n));
+                                + LOAD_BIAS_N(bias + BIAS_ROW + group * COUT_G + n);
 #else
                         const floatN value = acc[i * VWM + v][j];
 #endif
@@ -897,9 +911,9 @@ void conv_gemm(const int batch,
                         TO_LANES_N(value, lanes);
                         epilogue_lanes(lanes, VWN, group * COUT_G + n, pixel * COUT + group * COUT_G + n,
                                        epi_scale, epi_shift, epi_residual + residual_offset);
-                        *((__global floatN*) (row_out + n)) = FROM_LANES_N(lanes);
+                        STORAGE_STORE(VWN, FROM_LANES_N(lanes), row_out + n);
 #else
-                        *((__global floatN*) (row_out + n)) = value;
+                        STORAGE_STORE(VWN, value, row_out + n);
 #endif
                     }
                 }
@@ -923,7 +937,7 @@ static inline bool real_tap(const int t, const phase_dim p, const int tstep) {
  * infinity or signed zero (Mesa's, which folds x * 0 to 0 and x + 0 to x) would drop both.
  * Launch: global = round_up(PH_D * PH_H * PH_W * COUT, local), 1-d.
  */
-__kernel void phase_bias(__global const float* restrict weights, __global const float* restrict bias,
+__kernel void phase_bias(__global const storage_t* restrict weights, __global const storage_t* restrict bias,
                          __global float* restrict rows) {
     const int item = get_global_id(0);
     if (item >= PH_D * PH_H * PH_W * COUT) {
@@ -935,7 +949,7 @@ __kernel void phase_bias(__global const float* restrict weights, __global const 
     const phase_dim phh = phase_of((phase / PH_W) % PH_H, K_H, KDIL_H, IDIL_H, STRIDE_H, PAD_H, OUT_H, PH_H, TSTEP_H);
     const phase_dim pw = phase_of(phase % PH_W, K_W, KDIL_W, IDIL_W, STRIDE_W, PAD_W, OUT_W, PH_W, TSTEP_W);
 #if HAS_BIAS
-    const float shift = bias[co];
+    const float shift = STORAGE_LOAD(1, bias + co);
     float sum = as_uint(shift) == 0x80000000u ? 0.0f : shift;
 #else
     float sum = 0.0f;
@@ -948,7 +962,7 @@ __kernel void phase_bias(__global const float* restrict weights, __global const 
                 }
                 const int tap = (kd * K_H + kh) * K_W + kw;
                 for (int ci = 0; ci < CIN_G; ci++) {
-                    if ((as_uint(weights[(tap * CIN_G + ci) * COUT + co]) & 0x7f800000u) == 0x7f800000u) {
+                    if ((as_uint(STORAGE_LOAD(1, weights + (tap * CIN_G + ci) * COUT + co)) & 0x7f800000u) == 0x7f800000u) {
                         sum = as_float(0x7fc00000u); /* 0 * (NaN or infinity) */
                     }
                 }

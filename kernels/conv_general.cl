@@ -11,7 +11,8 @@
  * One work-item per output element; consecutive work-items take consecutive output channels, so writes
  * are contiguous. TF32 = 1 rounds both operands of each product (tf32.cl, compiled in front). The store applies the
  * epilogue of epilogue.cl (compiled in front, after activation.cl) when EPILOGUE, the residual read at the output's
- * own element, residual_offset elements into its buffer.
+ * own element, residual_offset elements into its buffer. The operands are stored as storage.cl (compiled in front)
+ * says: 16-bit ones are widened to float on load and the output rounded to nearest even on store.
  * Launch: global = round_up(batch * OUT_PIXELS * COUT, local), 1-d.
  */
 
@@ -49,10 +50,10 @@
 #define COUT_G (COUT / GROUPS)
 
 __kernel void conv_general(const int batch,
-                           __global const float* restrict input, const int input_offset,
-                           __global const float* restrict weights,
-                           __global const float* restrict bias,
-                           __global float* restrict output, const int output_offset,
+                           __global const storage_t* restrict input, const int input_offset,
+                           __global const storage_t* restrict weights,
+                           __global const storage_t* restrict bias,
+                           __global storage_t* restrict output, const int output_offset,
                            __global const int* restrict tables,
                            __global const int* restrict dims,
                            __global const float* restrict epi_scale, __global const float* restrict epi_shift,
@@ -90,8 +91,8 @@ __kernel void conv_general(const int batch,
            infinite weight over one gives 0 * Inf = NaN. */
         const int row = input_base + source * CIN;
         for (int ci = 0; ci < CIN_G; ci++) {
-            const float x = source >= 0 ? OPERAND(input[row + ci]) : 0.0f;
-            acc = fma(x, OPERAND(weights[(tap * CIN_G + ci) * COUT + co]), acc);
+            const float x = source >= 0 ? OPERAND(STORAGE_LOAD(1, input + row + ci)) : 0.0f;
+            acc = fma(x, OPERAND(STORAGE_LOAD(1, weights + (tap * CIN_G + ci) * COUT + co)), acc);
         }
         /* Advance the tap's row-major multi-index. */
         for (int d = RANK - 1; d >= 0; d--) {
@@ -102,7 +103,7 @@ __kernel void conv_general(const int batch,
         }
     }
 #if HAS_BIAS
-    const float sum = acc + bias[co];
+    const float sum = acc + STORAGE_LOAD(1, bias + co);
 #else
     const float sum = acc;
 #endif
@@ -112,9 +113,9 @@ __kernel void conv_general(const int batch,
     // equal as a value.) The integer bits, which no float folding touches, do it.
     const float value = as_float(as_uint(sum) == 0x80000000u ? 0u : as_uint(sum));
 #if EPILOGUE
-    output[output_offset + element] = epilogue_value(value, co, element, epi_scale, epi_shift,
-                                                     epi_residual + residual_offset);
+    STORAGE_STORE(1, epilogue_value(value, co, element, epi_scale, epi_shift, epi_residual + residual_offset),
+                  output + output_offset + element);
 #else
-    output[output_offset + element] = value;
+    STORAGE_STORE(1, value, output + output_offset + element);
 #endif
 }

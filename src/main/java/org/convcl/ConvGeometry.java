@@ -31,6 +31,7 @@ public final class ConvGeometry {
     private final EdgeMode edgeMode;
     private final int[] outSpatial;
     private final Precision precision;
+    private final DType storage;
     /**
      * Whether this geometry is the input gradient of another ({@link AdjointGeometry#inputGradient}): the
      * other's checks covered the convolutions derived from it, and its own derived ones are never run.
@@ -39,7 +40,7 @@ public final class ConvGeometry {
 
     private ConvGeometry(int[] batchShape, int[] inSpatial, int inChannels, int[] kernelSpatial, int outChannels,
             int groups, int[] strides, int[] inputDilation, int[] kernelDilation, int[] padLo, int[] padHi,
-            EdgeMode edgeMode, Precision precision, boolean adjoint) {
+            EdgeMode edgeMode, Precision precision, DType storage, boolean adjoint) {
         int rank = kernelSpatial.length;
         this.adjoint = adjoint;
         this.batchShape = batchShape.clone();
@@ -58,6 +59,7 @@ public final class ConvGeometry {
             throw new IllegalArgumentException("precision: got null; expected Precision.HIGHEST or Precision.TF32");
         }
         this.precision = precision;
+        this.storage = storage;
         this.outSpatial = new int[rank];
         for (int d = 0; d < rank; d++) {
             checkSpan(d, inSpatial[d], inputDilation[d], kernelSpatial[d], kernelDilation[d], padLo[d], padHi[d]);
@@ -156,7 +158,7 @@ public final class ConvGeometry {
         }
         checkChannels(inChannels, outChannels, groups, inChannels / Math.max(groups, 1), null);
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
-                inputDilation, kernelDilation, padLo, padHi, edgeMode, precision, adjoint);
+                inputDilation, kernelDilation, padLo, padHi, edgeMode, precision, DType.FLOAT32, adjoint);
     }
 
     static ConvGeometry resolve(ConvSpec spec, int[] inputShape, int[] kernelShape) {
@@ -253,7 +255,7 @@ public final class ConvGeometry {
             hi = explicit.hi();
         }
         return new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial, outChannels, groups, strides,
-                inputDilation, kernelDilation, lo, hi, edge, spec.precision(), false);
+                inputDilation, kernelDilation, lo, hi, edge, spec.precision(), DType.FLOAT32, false);
     }
 
     /**
@@ -448,7 +450,27 @@ public final class ConvGeometry {
     public ConvGeometry withPrecision(Precision precision) {
         return precision == this.precision ? this : new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial,
                 outChannels, groups, strides, inputDilation, kernelDilation, padLo, padHi, edgeMode, precision,
-                adjoint);
+                storage, adjoint);
+    }
+
+    /**
+     * The type the operands and the output are stored in: {@link DType#FLOAT32} unless the geometry was made
+     * {@link #withStorage with another}. The products are float32 whatever it is; a 16-bit storage type only
+     * changes what memory holds (its loads widen, its stores round to nearest even). A device forward on 16-bit
+     * tensors plans with their type; every other computation is float32.
+     */
+    public DType storage() {
+        return storage;
+    }
+
+    /** This geometry with its operands and output stored as {@code storage}. */
+    public ConvGeometry withStorage(DType storage) {
+        if (storage == null) {
+            throw new IllegalArgumentException("storage: got null; expected DType.FLOAT32, FLOAT16 or BFLOAT16");
+        }
+        return storage == this.storage ? this : new ConvGeometry(batchShape, inSpatial, inChannels, kernelSpatial,
+                outChannels, groups, strides, inputDilation, kernelDilation, padLo, padHi, edgeMode, precision,
+                storage, adjoint);
     }
 
     public int[] outSpatial() {
@@ -530,6 +552,7 @@ public final class ConvGeometry {
                 + ", inputDilation=" + Arrays.toString(inputDilation) + ", kernelDilation="
                 + Arrays.toString(kernelDilation) + ", padLo=" + Arrays.toString(padLo) + ", padHi="
                 + Arrays.toString(padHi) + ", edge=" + edgeMode + ", groups=" + groups
-                + (precision == Precision.HIGHEST ? "" : ", precision=" + precision) + "}";
+                + (precision == Precision.HIGHEST ? "" : ", precision=" + precision)
+                + (storage == DType.FLOAT32 ? "" : ", storage=" + storage.cliName()) + "}";
     }
 }

@@ -118,8 +118,8 @@ final class LayerChecks {
     private static void checkFloat32(String what, DeviceTensor tensor) {
         if (tensor.dtype() != DType.FLOAT32) {
             throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
-                    + "; this operation takes float32 tensors only, every operand (float16 and bfloat16 compute is "
-                    + "not built yet: download() gives the values as float32)");
+                    + "; this operation takes float32 tensors only, every operand (only the backend's forward "
+                    + "convolution takes float16 and bfloat16 so far: download() gives the values as float32)");
         }
     }
 

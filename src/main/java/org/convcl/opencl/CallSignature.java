@@ -4,7 +4,7 @@ import java.util.Arrays;
 import org.convcl.ConvGeometry;
 
 /**
- * Everything about a call that decides its default plan (the geometry with its batch and product precision, and
+ * Everything about a call that decides its default plan (the geometry with its batch, product precision and storage type, and
  * whether it has a bias) as plain ints, so that finding the plan of a repeated call costs a hash of a few numbers: no string building,
  * no setting read. Equal signatures mean equal geometries.
  */
@@ -19,7 +19,7 @@ final class CallSignature {
 
     static CallSignature of(ConvGeometry g, boolean hasBias) {
         int rank = g.rank();
-        int[] values = new int[8 + 8 * rank];
+        int[] values = new int[9 + 8 * rank];
         int i = 0;
         values[i++] = rank;
         values[i++] = g.batch();
@@ -29,6 +29,7 @@ final class CallSignature {
         values[i++] = g.edgeMode().ordinal();
         values[i++] = hasBias ? 1 : 0;
         values[i++] = g.productPrecision().ordinal();
+        values[i++] = g.storage().ordinal();
         for (int[] dims : new int[][] {g.inSpatial(), g.kernelSpatial(), g.outSpatial(), g.strides(), g.inputDilation(),
                 g.kernelDilation(), g.padLo(), g.padHi()}) {
             System.arraycopy(dims, 0, values, i, rank);

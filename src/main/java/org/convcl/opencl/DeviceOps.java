@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
 import org.convcl.opencl.device.OpenClException;
@@ -25,6 +26,8 @@ import org.jocl.cl_event;
  * run here; the backward-pass kernels in {@link GradientOps}. Thread-safe.
  */
 final class DeviceOps {
+    /** The forward convolution's operands, by name, in the order its dtype check takes them. */
+    private static final String[] FORWARD_OPERANDS = {"input", "kernel", "bias", "output"};
     private static final PlanCache.Key LAYOUT = new PlanCache.Key("layout", "batched transpose");
 
     private final OpenClBackend backend;
@@ -64,19 +67,26 @@ final class DeviceOps {
      */
     void forward(ConvPlan plan, ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             Epilogue<DeviceTensor> epilogue, DeviceTensor output) {
-        OperandChecks.tensor(backend, "input", input, g.inputShape());
-        OperandChecks.tensor(backend, "kernel", kernel, g.kernelShape());
+        OperandChecks.anyDType(backend, "input", input, g.inputShape());
+        OperandChecks.anyDType(backend, "kernel", kernel, g.kernelShape());
         if (bias != null) {
-            OperandChecks.tensor(backend, "bias", bias, new int[] {g.outChannels()});
+            OperandChecks.anyDType(backend, "bias", bias, new int[] {g.outChannels()});
         }
-        OperandChecks.tensor(backend, "output", output, g.outputShape());
+        OperandChecks.anyDType(backend, "output", output, g.outputShape());
         if (output == input || output == kernel || output == bias) {
             throw new IllegalArgumentException("output: " + output + " is also an operand; a convolution cannot "
                     + "write over its own input");
         }
+        DType storage = OperandChecks.oneDType("convolution", FORWARD_OPERANDS, input, kernel, bias, output);
+        if (storage != DType.FLOAT32 && epilogue != null && !epilogue.isNone()) {
+            throw new IllegalArgumentException("epilogue: " + epilogue + " on " + storage.cliName() + " operands; "
+                    + "the fused epilogue takes float32 operands only (a 16-bit convolution stores its plain sum)");
+        }
+        // The plan is compiled for the operands' storage type; the products are float32 whatever it is.
+        ConvGeometry stored = g.withStorage(storage);
         EpilogueShape shape = EpilogueOperands.check(backend, "convolution", epilogue, g.outChannels(),
                 (what, residual) -> OperandChecks.tensor(backend, what, residual, g.outputShape()), output);
-        if (plan != null && !plan.accepts(g, bias != null, shape)) {
+        if (plan != null && !plan.accepts(stored, bias != null, shape)) {
             throw new IllegalArgumentException("plan: " + plan + " was built for another geometry, bias or epilogue "
                     + "setting than " + g + " (bias " + (bias != null) + ", epilogue " + shape + ")");
         }
@@ -85,8 +95,8 @@ final class DeviceOps {
             return;
         }
         produce(output, () -> "convolution " + g, () -> {
-            try (PlanCache.Lease<ConvPlan> lease = plan != null ? plans.same(plan, g, bias != null)
-                    : plans.defaultPlan(g, bias != null, shape)) {
+            try (PlanCache.Lease<ConvPlan> lease = plan != null ? plans.same(plan, stored, bias != null)
+                    : plans.defaultPlan(stored, bias != null, shape)) {
                 ConvPlan chosen = lease.plan();
                 ClBuffer biasBuffer = bias == null ? placeholder : bias.buffer();
                 ClBuffer rows = chosen.phaseBiasRows(context, pool, kernel.buffer(), biasBuffer);

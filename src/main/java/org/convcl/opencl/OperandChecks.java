@@ -22,9 +22,49 @@ final class OperandChecks {
         return device;
     }
 
-    /** A device tensor of {@code backend} with exactly {@code shape}. */
+    /** A float32 device tensor of {@code backend} with exactly {@code shape}. */
     static void tensor(OpenClBackend backend, String what, DeviceTensor tensor, int[] shape) {
         onBackend(backend, what, tensor, shape);
+        float32(what, tensor);
+        shape(what, tensor, shape);
+    }
+
+    /**
+     * A device tensor of {@code backend} with exactly {@code shape}, of any {@link DType}: an operand of the forward
+     * convolution, whose operands {@link #oneDType} then checks together.
+     */
+    static void anyDType(OpenClBackend backend, String what, DeviceTensor tensor, int[] shape) {
+        onBackend(backend, what, tensor, shape);
+        shape(what, tensor, shape);
+    }
+
+    /**
+     * The one dtype of {@code tensors} (null ones skipped, named by {@code names} in the same order): a kernel
+     * reads every operand and writes the output in one storage type, so a call mixing types is refused, naming
+     * each operand with its type.
+     */
+    static DType oneDType(String operation, String[] names, DeviceTensor... tensors) {
+        DType common = null;
+        boolean mixed = false;
+        StringBuilder types = new StringBuilder();
+        for (int i = 0; i < tensors.length; i++) {
+            if (tensors[i] == null) {
+                continue;
+            }
+            DType type = tensors[i].dtype();
+            mixed |= common != null && type != common;
+            common = common == null ? type : common;
+            types.append(types.length() == 0 ? "" : ", ").append(names[i]).append(' ').append(type.cliName());
+        }
+        if (mixed) {
+            throw new IllegalArgumentException(operation + ": operands of mixed dtypes (" + types + "); every "
+                    + "operand and the output must have one dtype, float32, float16 or bfloat16 (convert with "
+                    + "DeviceTensor's upload or download)");
+        }
+        return common;
+    }
+
+    private static void shape(String what, DeviceTensor tensor, int[] shape) {
         if (!Arrays.equals(tensor.shape(), shape)) {
             throw new IllegalArgumentException(what + ": shape " + Arrays.toString(tensor.shape())
                     + " does not match the expected " + Arrays.toString(shape));
@@ -37,6 +77,7 @@ final class OperandChecks {
      */
     static void batchFlattened(OpenClBackend backend, String what, DeviceTensor tensor, int[] shape) {
         onBackend(backend, what, tensor, shape);
+        float32(what, tensor);
         int[] actual = tensor.shape();
         int trailing = shape.length - 1;
         boolean matches = actual.length >= trailing && tensor.size() == Tensor.elementCount(shape)
@@ -70,7 +111,6 @@ final class OperandChecks {
                     + backend.name() + "; every operand of a call must be on the same one");
         }
         open(what, tensor);
-        float32(what, tensor);
     }
 
     /**
@@ -81,8 +121,8 @@ final class OperandChecks {
     static void float32(String what, DeviceTensor tensor) {
         if (tensor.dtype() != DType.FLOAT32) {
             throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
-                    + "; this operation takes float32 tensors only, every operand (float16 and bfloat16 compute is "
-                    + "not built yet: download() gives the values as float32)");
+                    + "; this operation takes float32 tensors only, every operand (of the operations, only the forward "
+                    + "convolution takes float16 and bfloat16 so far: download() gives the values as float32)");
         }
     }
 

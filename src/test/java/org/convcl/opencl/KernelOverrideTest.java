@@ -107,8 +107,11 @@ class KernelOverrideTest {
         int tf32Lines = (int) KernelSources.load(ConvPlan.TF32_SOURCE).text().lines().count();
         assertTrue(error.message().contains("tf32.cl (classpath:/kernels/tf32.cl; build log lines " + (sharedLines + 1)
                 + "-" + (sharedLines + tf32Lines) + ")"), "the second shared file's lines:\n" + error.message());
+        // Then the storage macros, and the kernel's own file after them.
+        int storageLines = (int) KernelSources.load("storage.cl").text().lines().count();
         assertTrue(error.message().contains("conv_gemm.cl (classpath:/kernels/conv_gemm.cl; build log lines "
-                + (sharedLines + tf32Lines + 1) + "-"), "and the same for the kernel's own file:\n" + error.message());
+                + (sharedLines + tf32Lines + storageLines + 1) + "-"), "and the same for the kernel's own file:\n"
+                + error.message());
     }
 
     @Test
@@ -116,8 +119,8 @@ class KernelOverrideTest {
         OpenClDevice device = OpenClTesting.device();
         String packaged = KernelSources.load("conv_gemm.cl").text();
         // A harmless edit that is visible in the results: every output gets +1.
-        String edited = packaged.replace("+ *((__global const floatN*) (bias + BIAS_ROW + group * COUT_G + n));",
-                "+ *((__global const floatN*) (bias + BIAS_ROW + group * COUT_G + n)) + 1.0f;");
+        String edited = packaged.replace("+ LOAD_BIAS_N(bias + BIAS_ROW + group * COUT_G + n);",
+                "+ LOAD_BIAS_N(bias + BIAS_ROW + group * COUT_G + n) + 1.0f;");
         assertTrue(!edited.equals(packaged), "the edit applies to the packaged source");
         Files.writeString(kernels.resolve("conv_gemm.cl"), edited, StandardCharsets.UTF_8);
         System.setProperty("convcl.kernels.dir", kernels.toString());

@@ -20,7 +20,7 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  */
 public final class DepthwiseVariant implements ForwardVariant<KernelConfig.Depthwise> {
     public static final DepthwiseVariant INSTANCE = new DepthwiseVariant();
-    static final List<String> SOURCES = List.of(ConvPlan.GEOMETRY_SOURCE, "conv_depthwise.cl");
+    static final List<String> SOURCES = List.of(ConvPlan.GEOMETRY_SOURCE, StorageOption.SOURCE, "conv_depthwise.cl");
 
     private DepthwiseVariant() {
     }
@@ -115,7 +115,7 @@ public final class DepthwiseVariant implements ForwardVariant<KernelConfig.Depth
         return outerOutputs * wBlocks * (g.outChannels() / config.vectorWidth());
     }
 
-    /** Every {@code -D} the program is built with: the config, then the geometry padded to 3 spatial dims. */
+    /** Every {@code -D} the program is built with: the config, then the geometry padded to 3 spatial dims, then the storage type. */
     static String options(ConvGeometry g, boolean hasBias, KernelConfig.Depthwise config) {
         String[] names = {"D", "H", "W"};
         int offset = 3 - g.rank();
@@ -130,8 +130,9 @@ public final class DepthwiseVariant implements ForwardVariant<KernelConfig.Depth
                     .define("IDIL_" + n, real ? g.inputDilation()[i] : 1)
                     .define("KDIL_" + n, real ? g.kernelDilation()[i] : 1).define("PAD_" + n, real ? g.padLo()[i] : 0);
         }
-        return options.define("CIN", g.inChannels()).define("COUT", g.outChannels())
-                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias).toString();
+        options.define("CIN", g.inChannels()).define("COUT", g.outChannels())
+                .define("EDGE_MODE", g.edgeMode().ordinal()).define("HAS_BIAS", hasBias);
+        return StorageOption.define(options, g.storage()).toString();
     }
 
     @Override

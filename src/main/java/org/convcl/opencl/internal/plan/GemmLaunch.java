@@ -1,6 +1,7 @@
 package org.convcl.opencl.internal.plan;
 
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.Precision;
 import org.convcl.backend.internal.IntMath;
 import org.convcl.opencl.internal.runtime.BuildOptions;
@@ -41,6 +42,10 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
             throw new IllegalArgumentException("kernel config gemm " + requested + ": warp-level mma multiplies TF32 "
                     + "operands, but " + g + " computes its products in " + g.productPrecision() + "; use a tiling "
                     + "without mma, or Precision.TF32");
+        }
+        if (requested.mma() && g.storage() != DType.FLOAT32) {
+            throw new IllegalArgumentException("kernel config gemm " + requested + ": warp-level mma takes float32 "
+                    + "operands, but " + g + " stores them as " + g.storage().cliName() + "; use a tiling without mma");
         }
         Tiling tiling = requested.fittedTo(g);
         long scratch = tiling.mma() && !tensorCores
@@ -85,7 +90,7 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
         if (tiling.mma()) {
             options.define("MMA", 1).define("MMA_PTX", tensorCores);
         }
-        return options.toString();
+        return StorageOption.define(options, g.storage()).toString();
     }
 
     /** A 1x1 kernel with unit stride, no padding and no dilation: the input is the GEMM's A matrix. */

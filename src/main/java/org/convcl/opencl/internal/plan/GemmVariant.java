@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
+import org.convcl.DType;
 import org.convcl.EdgeMode;
 import org.convcl.Precision;
 import org.convcl.opencl.device.OpenClDevice;
@@ -25,7 +26,7 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     public static final GemmVariant INSTANCE = new GemmVariant();
     /** The program's files; the mma forms' probe verdicts are keyed by them too. */
     public static final List<String> SOURCES = List.of(ConvPlan.GEOMETRY_SOURCE, ConvPlan.TF32_SOURCE,
-            "conv_gemm.cl");
+            StorageOption.SOURCE, "conv_gemm.cl");
 
     /** Register blocks with FMA: portable OpenCL C, the default on every device. */
     private final CodePath fma = CodePath.portable(this);
@@ -71,7 +72,7 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
         if (!supports(g)) {
             return false;
         }
-        if (config.tiling().mma() && g.productPrecision() != Precision.TF32) {
+        if (config.tiling().mma() && !mmaOperands(g)) {
             return false;
         }
         GemmLaunch launch = GemmLaunch.of(g, false, config.tiling(), ComputeCapability.hasTf32TensorCores(device));
@@ -127,6 +128,14 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
                 gemm.local(), tiling.vectorK(), tiling.vectorN(), phaseBias, phaseBiasLength);
     }
 
+    /**
+     * Whether the mma forms can multiply {@code g}'s operands: TF32 products of float32 storage (16-bit operands
+     * run the FMA form until the mma takes f16 and bf16 fragments).
+     */
+    private static boolean mmaOperands(ConvGeometry g) {
+        return g.productPrecision() == Precision.TF32 && g.storage() == DType.FLOAT32;
+    }
+
     /** conv_gemm.cl's PHASED: input dilation in some dim, whose zeros the GEMM skips tap by tap. */
     static boolean hasInputDilation(ConvGeometry g) {
         for (int dilation : g.inputDilation()) {
@@ -143,7 +152,7 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
      */
     @Override
     public List<KernelConfig.Gemm> candidates(ConvGeometry g, OpenClDevice device, boolean gpu) {
-        boolean mma = gpu && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device);
+        boolean mma = gpu && mmaOperands(g) && ComputeCapability.hasTf32TensorCores(device);
         List<KernelConfig.Gemm> space = new ArrayList<>();
         for (Tiling tiling : mma ? GemmTilings.mma(g, device) : gpu ? GemmTilings.gpu(g, device)
                 : GemmTilings.cpu(g)) {
@@ -194,7 +203,7 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
             return Optional.empty();
         }
         long maxWorkGroup = Math.max(1, device.maxWorkGroupSize());
-        if (!portableOnly && g.productPrecision() == Precision.TF32 && ComputeCapability.hasTf32TensorCores(device)) {
+        if (!portableOnly && mmaOperands(g) && ComputeCapability.hasTf32TensorCores(device)) {
             KernelConfig.Gemm mma = new KernelConfig.Gemm(GemmDefaults.mma(g, maxWorkGroup, device.localMemoryBytes()));
             if (fits(mma, g, device)) {
                 return Optional.of(mma);

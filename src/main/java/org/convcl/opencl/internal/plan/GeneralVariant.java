@@ -21,7 +21,7 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  */
 public final class GeneralVariant implements ForwardVariant<KernelConfig.General> {
     public static final GeneralVariant INSTANCE = new GeneralVariant();
-    static final List<String> SOURCES = List.of(ConvPlan.TF32_SOURCE, "conv_general.cl");
+    static final List<String> SOURCES = List.of(ConvPlan.TF32_SOURCE, StorageOption.SOURCE, "conv_general.cl");
 
     private GeneralVariant() {
     }
@@ -92,7 +92,7 @@ public final class GeneralVariant implements ForwardVariant<KernelConfig.General
         if (g.productPrecision() == Precision.TF32) {
             options.define("TF32", 1);
         }
-        return options.toString();
+        return StorageOption.define(options, g.storage()).toString();
     }
 
     /**

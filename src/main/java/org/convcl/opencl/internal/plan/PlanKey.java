@@ -2,6 +2,7 @@ package org.convcl.opencl.internal.plan;
 
 import java.util.Arrays;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.Precision;
 
 /**
@@ -21,8 +22,9 @@ public record PlanKey(String signature) {
     }
 
     /**
-     * The geometry without its batch dims, and its product precision when that is not float32 (so that float32
-     * signatures, and the tuning entries keyed by them, are those of before TF32 existed).
+     * The geometry without its batch dims, its product precision when that is not float32 and its storage type when
+     * that is not float32 (so that float32 signatures, and the tuning entries keyed by them, are those of before
+     * TF32 and the 16-bit types existed).
      */
     public static String shapeSignature(ConvGeometry g) {
         return "in=" + Arrays.toString(g.inSpatial()) + "x" + g.inChannels() + " k=" + Arrays.toString(g.kernelSpatial())
@@ -30,6 +32,7 @@ public record PlanKey(String signature) {
                 + " strides=" + Arrays.toString(g.strides()) + " idil=" + Arrays.toString(g.inputDilation())
                 + " kdil=" + Arrays.toString(g.kernelDilation()) + " lo=" + Arrays.toString(g.padLo()) + " hi="
                 + Arrays.toString(g.padHi()) + " edge=" + g.edgeMode()
-                + (g.productPrecision() == Precision.HIGHEST ? "" : " precision=" + g.productPrecision());
+                + (g.productPrecision() == Precision.HIGHEST ? "" : " precision=" + g.productPrecision())
+                + (g.storage() == DType.FLOAT32 ? "" : " storage=" + g.storage().cliName());
     }
 }

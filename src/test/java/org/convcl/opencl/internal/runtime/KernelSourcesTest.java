@@ -19,9 +19,10 @@ class KernelSourcesTest {
     @Test
     void filesAreCompiledInTheOrderTheyAreNamed() {
         KernelSources.ProgramSource program = KernelSources.load(GemmVariant.SOURCES);
-        assertEquals("conv_geometry.cl + tf32.cl + conv_gemm.cl", program.name());
+        assertEquals("conv_geometry.cl + tf32.cl + storage.cl + conv_gemm.cl", program.name());
         assertArrayEquals(new String[] {KernelSources.load("conv_geometry.cl").text(),
-            KernelSources.load("tf32.cl").text(), KernelSources.load("conv_gemm.cl").text()}, program.texts());
+            KernelSources.load("tf32.cl").text(), KernelSources.load("storage.cl").text(),
+            KernelSources.load("conv_gemm.cl").text()}, program.texts());
     }
 
     @Test
