@@ -52,7 +52,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         for (int k0 = 0; k0 < cin; k0 += CHUNK) {
             int length = Math.min(CHUNK, cin - k0);
             boolean first = k0 == 0;
-            boolean final_ = k0 + length == cin;
+            boolean lastChunk = k0 + length == cin;
             for (int c = nFrom; c < wideEnd; c += BLOCK) {
                 int panel = cin * cout + c * cin + k0 * BLOCK;
                 for (int m = mFrom; m < mTo; m += 4) {
@@ -62,7 +62,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
                     int m3 = Math.min(m + 3, last);
                     block4x4(input, rowOffsets[m - mFrom] + k0, rowOffsets[m1 - mFrom] + k0,
                             rowOffsets[m2 - mFrom] + k0, rowOffsets[m3 - mFrom] + k0, length, kernel, panel, output,
-                            m * cout + c, m1 * cout + c, m2 * cout + c, m3 * cout + c, first, final_, bias, c,
+                            m * cout + c, m1 * cout + c, m2 * cout + c, m3 * cout + c, first, lastChunk, bias, c,
                             epilogue);
                 }
             }
@@ -74,7 +74,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
                     block4x1(input, rowOffsets[m - mFrom] + k0, rowOffsets[m1 - mFrom] + k0,
                             rowOffsets[m2 - mFrom] + k0, rowOffsets[m3 - mFrom] + k0, length, kernel,
                             k0 * cout + c, cout, output, m * cout + c, m1 * cout + c, m2 * cout + c, m3 * cout + c,
-                            first, final_, bias, c, epilogue);
+                            first, lastChunk, bias, c, epilogue);
                 }
             }
         }
@@ -107,7 +107,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
     // VectorConvKernel).
 
     private static void block4x4(float[] input, int i0, int i1, int i2, int i3, int length, float[] kernel, int w,
-            float[] output, int at0, int at1, int at2, int at3, boolean first, boolean final_, float[] bias,
+            float[] output, int at0, int at1, int at2, int at3, boolean first, boolean lastChunk, float[] bias,
             int channel, StoreEpilogue epilogue) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {
@@ -175,7 +175,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         // Partial sums are stored as they are; the bias joins after the last chunk, in the registers, so a
         // repeated row never gets it twice. The epilogue comes after the last store, no accumulator live.
         FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0, b2 = b0, b3 = b0;
-        if (final_ && bias != null) {
+        if (lastChunk && bias != null) {
             b0 = FloatVector.fromArray(SPECIES, bias, channel);
             b1 = FloatVector.fromArray(SPECIES, bias, channel + LANES);
             b2 = FloatVector.fromArray(SPECIES, bias, channel + 2 * LANES);
@@ -197,14 +197,14 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         a31.add(b1).intoArray(output, at3 + LANES);
         a32.add(b2).intoArray(output, at3 + 2 * LANES);
         a33.add(b3).intoArray(output, at3 + 3 * LANES);
-        if (final_ && epilogue != null) {
+        if (lastChunk && epilogue != null) {
             VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, channel, BLOCK);
         }
     }
 
     /** One vector of channels read from the kernel as given ({@code stride} floats from one input channel to the next). */
     private static void block4x1(float[] input, int i0, int i1, int i2, int i3, int length, float[] kernel, int w,
-            int stride, float[] output, int at0, int at1, int at2, int at3, boolean first, boolean final_,
+            int stride, float[] output, int at0, int at1, int at2, int at3, boolean first, boolean lastChunk,
             float[] bias, int channel, StoreEpilogue epilogue) {
         FloatVector a0, a1, a2, a3;
         if (first) {
@@ -226,13 +226,13 @@ final class VectorPointwiseKernel implements PointwiseKernel {
             a3 = FloatVector.broadcast(SPECIES, input[i3 + k]).fma(w0, a3);
             w += stride;
         }
-        FloatVector bv = final_ && bias != null ? FloatVector.fromArray(SPECIES, bias, channel)
+        FloatVector bv = lastChunk && bias != null ? FloatVector.fromArray(SPECIES, bias, channel)
                 : FloatVector.zero(SPECIES);
         a0.add(bv).intoArray(output, at0);
         a1.add(bv).intoArray(output, at1);
         a2.add(bv).intoArray(output, at2);
         a3.add(bv).intoArray(output, at3);
-        if (final_ && epilogue != null) {
+        if (lastChunk && epilogue != null) {
             VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, channel, LANES);
         }
     }
