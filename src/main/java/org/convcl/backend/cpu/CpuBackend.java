@@ -2,6 +2,7 @@ package org.convcl.backend.cpu;
 
 import org.convcl.backend.cpu.internal.WinogradCall;
 import org.convcl.backend.cpu.internal.KernelOperand;
+import org.convcl.backend.cpu.internal.PointwiseTasks;
 import org.convcl.backend.cpu.internal.PreparedKernels;
 import org.convcl.backend.cpu.internal.Scratch;
 import org.convcl.backend.cpu.internal.CpuKernels;
@@ -29,7 +30,8 @@ import org.convcl.internal.Tf32;
  * The pure-Java convolution: a direct loop nest (no im2col, nothing allocated in proportion to the problem
  * beyond the output) split into tasks of output rows that run on every core. The arithmetic lives in the
  * row kernels of {@code backend.cpu}: a Vector API register-blocked kernel when the JVM offers that module,
- * a depthwise kernel, and plain loops otherwise. In {@link Precision#TF32} the operands are rounded copies
+ * a depthwise kernel, and plain loops otherwise. A 1x1 convolution without padding is one matrix multiply, cut
+ * into tiles of positions by channels instead of rows ({@code PointwiseTasks}) where the Vector API is open. In {@link Precision#TF32} the operands are rounded copies
  * ({@link ConvGeometry#productPrecision()}). The kernels skip the zeros of padding and input dilation; where a
  * NaN or infinite weight meets one, {@link ImplicitZeros} writes the NaN that jax's inserted zeros give.
  *
@@ -148,6 +150,11 @@ public final class CpuBackend implements ConvBackend {
 
     private void forwardDirect(ConvGeometry g, float[] operandInput, KernelOperand operandKernel, float[] bias,
             StoreEpilogue store, float[] output) {
+        PointwiseTasks pointwise = PointwiseTasks.of(g, operandKernel);
+        if (pointwise != null) {
+            runTasks(g, pointwise.count(), task -> pointwise.run(task, operandInput, bias, output, store));
+            return;
+        }
         RowTasks tasks = RowTasks.of(new ConvRows(g), operandKernel, POSITIONS_PER_TASK);
         runTasks(g, tasks.count(), task -> tasks.run(task, operandInput, bias, output, store));
     }

@@ -28,6 +28,9 @@ public final class CpuKernels {
     private static final PhaseKernel WINOGRAD_PHASES = WINOGRAD == null ? null
             : loadVectorKernel("VectorWinogradPhases");
 
+    /** The 1x1 convolutions' matrix multiply ({@link PointwiseTasks}); plain loops keep the row kernels. */
+    private static final PointwiseKernel POINTWISE = VECTOR_MODULE ? loadVectorKernel("VectorPointwiseKernel") : null;
+
     /** The fused store's arithmetic: one Vector API pass where the module is open, else HostEpilogue's loops. */
     private static final EpilogueKernel EPILOGUE = epilogueKernel();
 
@@ -52,6 +55,11 @@ public final class CpuKernels {
     /** The Winograd tile kernel, or null where the Java path has none (no Vector API, or turned off). */
     public static TileKernel winograd() {
         return WINOGRAD;
+    }
+
+    /** The 1x1 convolutions' kernel, or null where the Java path has none (no Vector API). */
+    public static PointwiseKernel pointwise() {
+        return POINTWISE;
     }
 
     /** The Winograd phase kernel, or null where the Java path has none. */

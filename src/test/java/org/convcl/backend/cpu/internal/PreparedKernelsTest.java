@@ -38,13 +38,20 @@ class PreparedKernelsTest {
 
     @Test
     void packedDirectRowsFollowAKernelChangedInPlace() {
-        checkFollowsInPlaceChanges(geometry(1, 2, 0, 1, Precision.HIGHEST), PreparedKernels.Form.DIRECT_ROWS);
+        // Padded: an unpadded 1x1 kernel is a matrix multiply, with a form of its own (below).
+        checkFollowsInPlaceChanges(geometry(1, 2, 1, 1, Precision.HIGHEST), PreparedKernels.Form.DIRECT_ROWS);
+    }
+
+    @Test
+    void pointwisePanelsFollowAKernelChangedInPlace() {
+        checkFollowsInPlaceChanges(geometry(1, 2, 0, 1, Precision.HIGHEST), PreparedKernels.Form.POINTWISE_PANELS);
     }
 
     @Test
     void tf32FormsFollowAKernelChangedInPlace() {
         checkFollowsInPlaceChanges(geometry(3, 1, 1, 1, Precision.TF32), PreparedKernels.Form.WINOGRAD_TILES);
-        checkFollowsInPlaceChanges(geometry(1, 1, 0, 1, Precision.TF32), PreparedKernels.Form.DIRECT_ROWS);
+        checkFollowsInPlaceChanges(geometry(1, 1, 1, 1, Precision.TF32), PreparedKernels.Form.DIRECT_ROWS);
+        checkFollowsInPlaceChanges(geometry(1, 1, 0, 1, Precision.TF32), PreparedKernels.Form.POINTWISE_PANELS);
     }
 
     @Test
