@@ -130,7 +130,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--single-thread: applies to the cpu backend, not opencl");
         }
         if (dtype != DType.FLOAT32 && (singleThread || choice == BackendChoice.CPU)) {
-            throw new IllegalArgumentException(javaPathRefusal(dtype, singleThread ? "--single-thread" : "--backend cpu"));
+            throw new IllegalArgumentException(javaPathRefusal(dtype,
+                    singleThread ? "--single-thread" : "--backend cpu"));
         }
         ConvBackend target = singleThread ? CpuBackend.sequential() : Backends.select(choice);
         if (dtype != DType.FLOAT32 && !(target instanceof OpenClBackend)) {

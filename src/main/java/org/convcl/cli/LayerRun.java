@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code --layout}, {@code --precision}, {@code --dtype}, {@code --backend} and {@code --output}, a picocli mixin that {@code conv}
- * and {@code conv-transpose} declare after their own options (see {@link LayerCommand}), and the run the two commands share, so that its order,
- * which is the CLI's contract, is written once: every setting and every input is checked before a backend is
+ * {@code --layout}, {@code --precision}, {@code --dtype}, {@code --backend} and {@code --output}, a picocli mixin
+ * that {@code conv} and {@code conv-transpose} declare after their own options (see {@link LayerCommand}), and the
+ * run the two commands share, so that its order, which is the CLI's contract, is written once: every setting and every input is checked before a backend is
  * chosen or anything is computed, and the outputs are written last, all or none ({@link OutputFiles}), so a
  * failure never leaves an output file behind (nor touches one that existed).
  *
