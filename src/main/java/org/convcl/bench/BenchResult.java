@@ -14,11 +14,13 @@ import java.util.Map;
  * the same work as the bare convolution followed by the residual add and the ReLU as passes of their own; on the
  * Java path with host arrays (compare with {@code ms}), on a device with device tensors, one synchronised call
  * (compare with {@code callMs}). Both NaN, with {@code epilogueNote} saying why, where they could not be measured.
- * {@code maxRelErr} covers every result checked, the epilogue's included.
+ * {@code maxRelErr} covers every result checked, the epilogue's included. {@code bytesPerCall} is what one call
+ * reads and writes at the operands' storage type (input, kernel, bias and output; 4 bytes an element in float32, 2
+ * in float16 and bfloat16), so that runs of the types can be compared.
  */
 public record BenchResult(String name, int batch, double gflop, double ms, double deviceMs, double callMs,
         double chainMs, double epilogueMs, double unfusedMs, String epilogueNote, double maxRelErr,
-        long heapBytesPerCall) {
+        long heapBytesPerCall, long bytesPerCall) {
 
     /** Throughput of the device's kernels where there is a device, else of the host-array call. */
     public double gflops() {
@@ -40,6 +42,7 @@ public record BenchResult(String name, int batch, double gflop, double ms, doubl
         json.put("epilogue_note", epilogueNote);
         json.put("gflops", gflops());
         json.put("max_rel_err", maxRelErr);
+        json.put("bytes_per_call", bytesPerCall);
         json.put("heap_bytes_per_call", heapBytesPerCall < 0 ? null : heapBytesPerCall);
         return json;
     }

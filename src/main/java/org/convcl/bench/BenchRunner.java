@@ -73,12 +73,9 @@ public final class BenchRunner {
 
     /** {@code shape} at {@code batch}, its products computed in {@code precision}; the error is against float64. */
     public BenchResult run(BenchShape shape, int batch, Precision precision) {
-        ConvSpec spec = shape.spec().toBuilder().precision(precision).build();
-        ConvGeometry geometry = spec.resolve(shape.inputShape(batch), shape.kernelShape());
         SplittableRandom random = new SplittableRandom(shape.name().hashCode());
-        Prepared work = new Prepared(spec, geometry, randomArray(random, Tensor.elementCount(geometry.inputShape())),
-                randomArray(random, Tensor.elementCount(geometry.kernelShape())),
-                randomArray(random, geometry.outChannels()));
+        Prepared work = prepare(shape, batch, precision, random);
+        ConvGeometry geometry = work.geometry();
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
         // The epilogue's residual: drawn after the operands, which stay what they were before it existed.
         float[] residual = randomArray(random, output.length);
@@ -174,7 +171,25 @@ public final class BenchRunner {
             }
         }
         return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, deviceMs, callMs, chainMs,
-                epilogueMs, unfusedMs, epilogueNote, maxRelErr, heapPerCall);
+                epilogueMs, unfusedMs, epilogueNote, maxRelErr, heapPerCall, bytesPerCall(geometry, Float.BYTES));
+    }
+
+    /**
+     * {@code shape}'s workload at {@code batch}: its geometry and random operands, drawn from {@code random}
+     * (seeded with the shape's name, so that every run of a shape, in any type, convolves the same values).
+     */
+    static Prepared prepare(BenchShape shape, int batch, Precision precision, SplittableRandom random) {
+        ConvSpec spec = shape.spec().toBuilder().precision(precision).build();
+        ConvGeometry geometry = spec.resolve(shape.inputShape(batch), shape.kernelShape());
+        return new Prepared(spec, geometry, randomArray(random, Tensor.elementCount(geometry.inputShape())),
+                randomArray(random, Tensor.elementCount(geometry.kernelShape())),
+                randomArray(random, geometry.outChannels()));
+    }
+
+    /** Bytes one call reads and writes: input, kernel, bias and output, each element {@code elementBytes}. */
+    static long bytesPerCall(ConvGeometry g, int elementBytes) {
+        return (Tensor.elementCount(g.inputShape()) + Tensor.elementCount(g.kernelShape()) + g.outChannels()
+                + Tensor.elementCount(g.outputShape())) * elementBytes;
     }
 
     private interface TimedRun {
@@ -216,7 +231,7 @@ public final class BenchRunner {
         return medians;
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] times = values.clone();
         Arrays.sort(times);
         int n = times.length;
@@ -230,7 +245,7 @@ public final class BenchRunner {
     }
 
     /** Fails the benchmark when any output element kept its NaN poison. */
-    private static void requireWritten(BenchShape shape, float[] output, String path) {
+    static void requireWritten(BenchShape shape, float[] output, String path) {
         for (int i = 0; i < output.length; i++) {
             if (Float.isNaN(output[i])) {
                 throw new IllegalStateException("bench " + shape.name() + " (" + path + "): output element " + i
@@ -243,7 +258,7 @@ public final class BenchRunner {
      * max |got - ref| / max |ref| over the last batch element; with a {@code residual}, the reference is
      * {@code relu(conv + residual)}, the bench's epilogue.
      */
-    private static double maxRelativeError(Prepared work, float[] output, float[] residual) {
+    static double maxRelativeError(Prepared work, float[] output, float[] residual) {
         ConvGeometry g = work.geometry;
         if (g.batch() == 0 || g.outputSpatialSize() == 0) {
             return 0;

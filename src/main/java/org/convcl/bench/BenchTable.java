@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.convcl.DType;
 import org.convcl.Precision;
 import org.convcl.internal.Json;
 
@@ -22,23 +23,32 @@ public final class BenchTable {
     /** The table's header: device, backend, the precision when it is not float32, the link, the columns. */
     public static void printHeader(PrintWriter out, String device, String backend, Precision precision,
             LinkSpeed link) {
+        printHeader(out, device, backend, precision, DType.FLOAT32, link);
+    }
+
+    /** {@link #printHeader(PrintWriter, String, String, Precision, LinkSpeed)} with the dtype when not float32. */
+    public static void printHeader(PrintWriter out, String device, String backend, Precision precision, DType dtype,
+            LinkSpeed link) {
         out.printf(Locale.ROOT, "device: %s%nbackend: %s%n", device, backend);
         if (precision != Precision.HIGHEST) {
             out.printf(Locale.ROOT, "precision: %s%n", precision.cliName());
+        }
+        if (dtype != DType.FLOAT32) {
+            out.printf(Locale.ROOT, "dtype: %s%n", dtype.cliName());
         }
         if (link != null) {
             out.printf(Locale.ROOT, "link: host to device %.2f GB/s, device to host %.2f GB/s (Java heap arrays)%n",
                     link.h2dGbps(), link.d2hGbps());
         }
-        out.printf(Locale.ROOT, "%-16s %5s %8s %10s %10s %10s %10s %11s %10s %9s %11s %10s%n", "shape", "batch",
-                "gflop", "ms", "device_ms", "call_ms", "chain_ms", "epilogue_ms", "unfused_ms", "gflops",
+        out.printf(Locale.ROOT, "%-16s %5s %8s %10s %10s %10s %10s %11s %10s %9s %9s %11s %10s%n", "shape", "batch",
+                "gflop", "ms", "device_ms", "call_ms", "chain_ms", "epilogue_ms", "unfused_ms", "gflops", "moved_mb",
                 "max_rel_err", "heap_kb");
     }
 
     public static void printRow(PrintWriter out, BenchResult r) {
-        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %10s %10s %11s %10s %9.1f %11.2e %10s%n", r.name(),
-                r.batch(), r.gflop(), r.ms(), orDash(r.deviceMs()), orDash(r.callMs()), orDash(r.chainMs()),
-                orDash(r.epilogueMs()), orDash(r.unfusedMs()), r.gflops(), r.maxRelErr(),
+        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %10s %10s %11s %10s %9.1f %9.3f %11.2e %10s%n",
+                r.name(), r.batch(), r.gflop(), r.ms(), orDash(r.deviceMs()), orDash(r.callMs()), orDash(r.chainMs()),
+                orDash(r.epilogueMs()), orDash(r.unfusedMs()), r.gflops(), r.bytesPerCall() / 1e6, r.maxRelErr(),
                 r.heapBytesPerCall() < 0 ? "-" : Long.toString(r.heapBytesPerCall() / 1024));
     }
 
@@ -63,7 +73,7 @@ public final class BenchTable {
     }
 
     /**
-     * {@code {"device", "backend", "precision", "link", "results": [...], "network"}}, ending in a newline;
+     * {@code {"device", "backend", "precision", "dtype", "link", "results": [...], "network"}}, ending in a newline;
      * {@code link} is null for backends without a device. {@code shapes} are the shapes measured, in the order of
      * {@code results}: each result carries its shape's "count", and "network" is the {@link NetworkTotal} where
      * the suite counts its shapes (both null otherwise, and where {@code shapes} is null). The CLI writes it
@@ -71,11 +81,18 @@ public final class BenchTable {
      */
     public static String json(String device, String backend, Precision precision, LinkSpeed link,
             List<BenchResult> results, List<BenchShape> shapes) {
+        return json(device, backend, precision, DType.FLOAT32, link, results, shapes);
+    }
+
+    /** The report with the operands' storage type, {@code "dtype"}, after {@code "precision"}. */
+    public static String json(String device, String backend, Precision precision, DType dtype, LinkSpeed link,
+            List<BenchResult> results, List<BenchShape> shapes) {
         boolean counted = shapes != null && !shapes.isEmpty() && shapes.get(0).counted();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("device", device);
         report.put("backend", backend);
         report.put("precision", precision.cliName());
+        report.put("dtype", dtype.cliName());
         report.put("link", link == null ? null : link.toJson());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {

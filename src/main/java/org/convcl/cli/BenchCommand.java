@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.convcl.DType;
 import org.convcl.Precision;
 import org.convcl.backend.BackendChoice;
 import org.convcl.nn.Backends;
@@ -18,6 +19,7 @@ import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
 import org.convcl.bench.BenchTable;
 import org.convcl.bench.DevicePaths;
+import org.convcl.bench.HalfBenchRun;
 import org.convcl.bench.LinkSpeed;
 import org.convcl.bench.NetworkTotal;
 import org.convcl.opencl.OpenClBackend;
@@ -70,8 +72,17 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin
     private PrecisionOption precisionOption;
 
+    @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
+            description = "How operands and output are stored on the device: float32, float16 or bfloat16 (OpenCL "
+                    + "only; float32 accumulation). A 16-bit run times the forward on 16-bit device tensors (ms: "
+                    + "float32 host arrays in and out, rounded on the device), checks it against float64 on the "
+                    + "rounded operands, and leaves chain_ms, epilogue_ms and unfused_ms unmeasured (-). "
+                    + "moved_mb is what one call reads and writes at the type's size. Default: ${DEFAULT-VALUE}.")
+    String dtypeText;
+
     @Option(names = "--max-error", paramLabel = "E",
-            description = "Largest acceptable max_rel_err (default: 1e-4, with --precision tf32 5e-3).")
+            description = "Largest acceptable max_rel_err (default: 1e-4, with --precision tf32 5e-3; with --dtype "
+                    + "the type's unit roundoff plus 1e-4: 5.9e-4 for float16, 4.0e-3 for bfloat16).")
     Double maxError;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
@@ -92,9 +103,15 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
         }
         Precision precision = precisionOption.parse();
+        DType dtype = DTypeOption.parse(dtypeText);
+        if (dtype != DType.FLOAT32 && precision != Precision.HIGHEST) {
+            throw new IllegalArgumentException("--precision " + precision.cliName() + " given with --dtype "
+                    + dtype.cliName() + ": TF32 rounds float32 operands; 16-bit operands are multiplied in float32 "
+                    + "already, so --precision must be highest");
+        }
         if (maxError == null) {
             // TF32 keeps 11 significant bits of each operand: its own accuracy target, the 5e-3.
-            maxError = precision == Precision.TF32 ? 5e-3 : 1e-4;
+            maxError = precision == Precision.TF32 ? 5e-3 : HalfBenchRun.defaultMaxError(dtype);
         }
         if (!(maxError >= 0) || Double.isInfinite(maxError)) {
             throw new IllegalArgumentException("--max-error: got " + maxError + "; must be a finite number >= 0");
@@ -112,19 +129,29 @@ public final class BenchCommand implements Callable<Integer> {
         if (singleThread && choice == BackendChoice.OPENCL) {
             throw new IllegalArgumentException("--single-thread: applies to the cpu backend, not opencl");
         }
+        if (dtype != DType.FLOAT32 && (singleThread || choice == BackendChoice.CPU)) {
+            throw new IllegalArgumentException(javaPathRefusal(dtype,
+                    singleThread ? "--single-thread" : "--backend cpu"));
+        }
         ConvBackend target = singleThread ? CpuBackend.sequential() : Backends.select(choice);
+        if (dtype != DType.FLOAT32 && !(target instanceof OpenClBackend)) {
+            throw new IllegalArgumentException(javaPathRefusal(dtype, "--backend " + choice + " (which chose "
+                    + target.name() + ")"));
+        }
         String device = DevicePaths.deviceName(target);
         boolean gpuBatch = batch == null ? DevicePaths.isGpu(target) : parseBatch(batch);
         BenchRunner runner = new BenchRunner(target, DevicePaths.forBackend(target), reps, warmup, warmupMillis);
+        HalfBenchRun halfRun = dtype == DType.FLOAT32 ? null
+                : new HalfBenchRun((OpenClBackend) target, dtype, reps, warmup);
         LinkSpeed link = target instanceof OpenClBackend openCl ? LinkSpeed.measure(openCl) : null;
-        BenchTable.printHeader(out, device, target.name(), precision, link);
+        BenchTable.printHeader(out, device, target.name(), precision, dtype, link);
         List<BenchResult> results = new ArrayList<>();
         boolean allAccurate = true;
         for (BenchShape shape : chosen.shapes()) {
             int n = gpuBatch ? shape.batchGpu() : shape.batchCpu();
             err.printf("bench: %s (batch %d) ...%n", shape.name(), n);
             err.flush();
-            BenchResult result = runner.run(shape, n, precision);
+            BenchResult result = halfRun != null ? halfRun.run(shape, n) : runner.run(shape, n, precision);
             BenchTable.printRow(out, result);
             out.flush();
             results.add(result);
@@ -141,10 +168,17 @@ public final class BenchCommand implements Callable<Integer> {
             BenchTable.printNetworkTotal(out, NetworkTotal.of(chosen.shapes(), results));
         }
         if (json != null) {
-            String report = BenchTable.json(device, target.name(), precision, link, results, chosen.shapes());
+            String report = BenchTable.json(device, target.name(), precision, dtype, link, results,
+                    chosen.shapes());
             StagedOutput.write("--json", json, temporary -> Files.writeString(temporary, report));
         }
         return allAccurate ? 0 : 1;
+    }
+
+    /** Why the Java path, named by {@code given}, does not run a 16-bit bench. */
+    private static String javaPathRefusal(DType dtype, String given) {
+        return "--dtype " + dtype.cliName() + " times 16-bit tensors on an OpenCL device only for now; " + given
+                + " times the Java path, which computes float32: give --backend opencl or --dtype float32";
     }
 
     private static boolean parseBatch(String text) {

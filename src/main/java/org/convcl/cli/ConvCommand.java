@@ -8,6 +8,7 @@ import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.backend.cpu.CpuBackend;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -116,6 +117,20 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     @Override
     public void readOwnOperands(InputFiles files) {
         maskTensor = files.readIfGiven("--mask", mask);
+    }
+
+    @Override
+    public boolean runsHalfPrecision() {
+        return true;
+    }
+
+    @Override
+    public HalfPrecisionRun.Convolution halfPrecisionConvolution(Tensor k, Tensor b, int[] inputShape) {
+        // Checked on the Java backend, which holds nothing: the layer only resolves the geometry and masks K.
+        Conv conv = Conv.builder(k).bias(b).mask(maskTensor).spec(spec).layout(layout)
+                .backend(CpuBackend.instance()).build();
+        return new HalfPrecisionRun.Convolution(conv.geometry(inputShape),
+                Tensor.of(conv.effectiveKernel(), k.shape()), b);
     }
 
     @Override

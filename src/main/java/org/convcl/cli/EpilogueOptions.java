@@ -79,6 +79,23 @@ final class EpilogueOptions {
         return r;
     }
 
+    /**
+     * The first epilogue option given, with its value ({@code "--scale s.npy"}, {@code "--activation relu"}), or
+     * null when the epilogue is none; call after {@link #parseSettings}.
+     */
+    String firstGiven() {
+        if (scale != null) {
+            return SCALE + " " + scale;
+        }
+        if (shift != null) {
+            return SHIFT + " " + shift;
+        }
+        if (residual != null) {
+            return RESIDUAL + " " + residual;
+        }
+        return parsed.isIdentity() ? null : ACTIVATION + " " + activation;
+    }
+
     Activation activation() {
         return parsed;
     }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
 import org.convcl.io.NpyFormatException;
@@ -16,23 +17,57 @@ import org.convcl.io.NpyFormatException;
  * (exit 1). Every message starts with the option that named the file. The instance remembers which files it read,
  * so that {@link OutputFiles} can refuse an output that would overwrite one of them.
  *
+ * <p>Which {@code .npy} dtypes are acceptable depends on the run's {@code --dtype}: float16 files for
+ * {@link DType#FLOAT16} (their values, which float32 holds exactly), float32 and float64 files otherwise
+ * (bfloat16 has no NumPy dtype: its operands come as float32 and are rounded on upload).
+ *
  * <p>Not thread-safe; one instance per command run.
  */
 final class InputFiles {
     /** Option name to path, in the order the files were read. */
     private final Map<String, Path> read = new LinkedHashMap<>();
+    /** The run's {@code --dtype}; null for a command without that option, which reads float32 and float64. */
+    private final DType dtype;
+
+    /** The files of a command without {@code --dtype}. */
+    InputFiles() {
+        this(null);
+    }
+
+    /** The files of a run whose {@code --dtype} is {@code dtype}. */
+    InputFiles(DType dtype) {
+        this.dtype = dtype;
+    }
 
     Tensor read(String option, Path path) {
         PathChecks.checkInput(option, path);
         read.put(option, path);
         try {
-            return Npy.read(path);
+            return dtype == DType.FLOAT16 ? Npy.readFloat16(path).toTensor() : Npy.read(path);
         } catch (NpyFormatException badContent) {
+            if (dtype != null && badContent.refusedDtype() != null) {
+                throw new IllegalArgumentException(option + " " + path + ": dtype '" + badContent.refusedDtype()
+                        + "' " + dtypeRule(badContent.refusedDtype()), badContent);
+            }
             // Its message already starts with the path.
             throw new IllegalArgumentException(option + " " + badContent.getMessage(), badContent);
         } catch (IOException e) {
             throw FileAccessException.reading(option, path, e);
         }
+    }
+
+    /** Why a file of {@code refused} does not fit this run, and what would. */
+    private String dtypeRule(String refused) {
+        boolean isFloat16 = refused.length() == 3 && refused.endsWith("f2");
+        return switch (dtype) {
+            case FLOAT16 -> "is not float16; --dtype float16 reads float16 .npy files ('<f2' or '>f2') only: "
+                    + "convert it (numpy: a.astype(numpy.float16)) or give --dtype float32";
+            case BFLOAT16 -> "is not supported; --dtype bfloat16 reads float32 and float64 .npy files ('<f4', "
+                    + "'>f4', '<f8', '>f8'; NumPy has no bfloat16) and rounds them to bfloat16"
+                    + (isFloat16 ? "; give --dtype float16 for a float16 file" : "");
+            case FLOAT32 -> "is not supported; --dtype float32 reads float32 and float64 .npy files ('<f4', '>f4', "
+                    + "'<f8', '>f8')" + (isFloat16 ? "; give --dtype float16 for a float16 file" : "");
+        };
     }
 
     /** {@link #read}, or null when the optional file was not given. */

@@ -14,7 +14,7 @@ import org.convcl.backend.ConvBackend;
  *
  * <p>The options the two commands share are declared once, as picocli mixins: {@link InputOption},
  * {@link BiasOption}, {@link KernelDilationOption} and {@link LayerRun} ({@link LayoutOption},
- * {@link PrecisionOption}, {@code --backend}, {@code --output}).
+ * {@link PrecisionOption}, {@link DTypeOption}, {@code --backend}, {@code --output}).
  * Picocli lists a mixin's options at the place the mixin is declared, and the shared options alternate with
  * each command's own ({@code --kernel}, whose layout and so whose help differ, comes between {@code --input} and
  * {@code --bias}); so each shared run of options is a mixin of its own, declared where its options belong in
@@ -42,6 +42,23 @@ interface LayerCommand {
      * may overwrite them); none unless overridden.
      */
     default void readOwnOperands(InputFiles files) {
+    }
+
+    /**
+     * Whether the command runs with {@code --dtype float16} and {@code bfloat16} ({@link HalfPrecisionRun}); one that
+     * does not is refused with those before any file is read.
+     */
+    default boolean runsHalfPrecision() {
+        return false;
+    }
+
+    /**
+     * The convolution a 16-bit run computes from K and B (and what the steps above kept) for an input of
+     * {@code inputShape}, already validated by {@link #layer} on the Java backend. Called only where
+     * {@link #runsHalfPrecision} is true.
+     */
+    default HalfPrecisionRun.Convolution halfPrecisionConvolution(Tensor kernel, Tensor bias, int[] inputShape) {
+        throw new UnsupportedOperationException("this command has no 16-bit run");
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.convcl.cli;
 
 import java.nio.file.Path;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Precision;
 import org.convcl.Tensor;
@@ -13,9 +14,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code --layout}, {@code --precision}, {@code --backend} and {@code --output}, a picocli mixin that {@code conv}
- * and {@code conv-transpose} declare after their own options (see {@link LayerCommand}), and the run the two commands share, so that its order,
- * which is the CLI's contract, is written once: every setting and every input is checked before a backend is
+ * {@code --layout}, {@code --precision}, {@code --dtype}, {@code --backend} and {@code --output}, a picocli mixin
+ * that {@code conv} and {@code conv-transpose} declare after their own options (see {@link LayerCommand}), and the
+ * run the two commands share, so that its order, which is the CLI's contract, is written once: every setting and every input is checked before a backend is
  * chosen or anything is computed, and the outputs are written last, all or none ({@link OutputFiles}), so a
  * failure never leaves an output file behind (nor touches one that existed).
  *
@@ -30,6 +31,9 @@ final class LayerRun {
 
     @Mixin
     private PrecisionOption precisionOption;
+
+    @Mixin
+    private DTypeOption dtypeOption;
 
     @Option(names = "--backend", paramLabel = "auto|cpu|opencl", defaultValue = "auto",
             description = "Where to compute: auto (an OpenCL GPU when there is one, else Java), cpu (pure "
@@ -71,9 +75,12 @@ final class LayerRun {
         gradients.checkCombination(command.commandLine(), bias.given(), epilogue);
         layerCommand.parseSettings();
         epilogue.parseSettings();
+        DType dtype = dtypeOption.parse();
         BackendChoice choice = BackendChoice.parse(backend);
+        HalfPrecisionRun.checkOptions(dtype, command.name(), layerCommand.runsHalfPrecision(), gradients, epilogue,
+                precision(), layout(), choice);
 
-        InputFiles files = new InputFiles();
+        InputFiles files = new InputFiles(dtype);
         Tensor x = input.read(files);
         Tensor k = files.read("--kernel", kernelFile);
         Tensor b = bias.read(files);
@@ -91,10 +98,16 @@ final class LayerRun {
         outputs.declare("--output", output);
         gradients.declareOutputs(outputs);
 
-        LayerCommand.Layer layer = layerCommand.layer(k, b, epilogue, Backends.select(choice));
-        outputs.put("--output", layer.forward().apply(x, residual));
-        if (ct != null) {
-            gradients.putGradients(outputs, layer.backward().apply(x, residual, ct));
+        if (dtype != DType.FLOAT32) {
+            // checkOptions has refused residuals and gradients: Y is the one output.
+            HalfPrecisionRun.forward(HalfPrecisionRun.device(dtype, Backends.select(choice), choice), dtype,
+                    layerCommand.halfPrecisionConvolution(k, b, x.shape()), x, outputs, "--output");
+        } else {
+            LayerCommand.Layer layer = layerCommand.layer(k, b, epilogue, Backends.select(choice));
+            outputs.put("--output", layer.forward().apply(x, residual));
+            if (ct != null) {
+                gradients.putGradients(outputs, layer.backward().apply(x, residual, ct));
+            }
         }
         outputs.writeAll();
         return Main.EXIT_OK;

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.convcl.Tensor;
+import org.convcl.io.Float16Array;
 import org.convcl.io.Npy;
 
 /**
@@ -31,7 +32,7 @@ import org.convcl.io.Npy;
 final class OutputFiles {
     /** Option name to target path, in the order the outputs were declared (and are written). */
     private final Map<String, Path> targets = new LinkedHashMap<>();
-    private final Map<String, Tensor> contents = new HashMap<>();
+    private final Map<String, NpyContent> contents = new HashMap<>();
     /** The files the run read, option name to path: no output may be one of them. */
     private final Map<String, Path> inputs;
 
@@ -72,12 +73,27 @@ final class OutputFiles {
         }
     }
 
-    /** The tensor to write for a declared output. */
+    /** An output's {@code .npy} content, written into the staged file: float32 or float16. */
+    @FunctionalInterface
+    private interface NpyContent {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** The tensor to write, as little-endian float32, for a declared output. */
     void put(String option, Tensor tensor) {
+        putContent(option, out -> Npy.write(out, tensor));
+    }
+
+    /** The float16 array to write, as little-endian float16 ({@code '<f2'}), for a declared output. */
+    void putFloat16(String option, Float16Array array) {
+        putContent(option, out -> Npy.writeFloat16(out, array));
+    }
+
+    private void putContent(String option, NpyContent content) {
         if (!targets.containsKey(option)) {
             throw new IllegalStateException("output " + option + " was not declared");
         }
-        contents.put(option, tensor);
+        contents.put(option, content);
     }
 
     /** Writes every declared output, or none of them (see the class comment). */
@@ -90,10 +106,10 @@ final class OutputFiles {
         List<StagedOutput> staged = new ArrayList<>();
         try {
             for (Map.Entry<String, Path> target : targets.entrySet()) {
-                Tensor tensor = contents.get(target.getKey());
+                NpyContent content = contents.get(target.getKey());
                 staged.add(StagedOutput.stage(target.getKey(), target.getValue(), temporary -> {
                     try (OutputStream out = Files.newOutputStream(temporary)) {
-                        Npy.write(out, tensor);
+                        content.writeTo(out);
                     }
                 }));
             }

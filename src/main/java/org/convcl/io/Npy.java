@@ -230,7 +230,7 @@ public final class Npy {
         String dtype = descr.group(1);
         if (!accepted.descrs().contains(dtype)) {
             throw new NpyFormatException(path + ": dtype '" + excerpt(dtype) + "' is not supported; "
-                    + accepted.rule());
+                    + accepted.rule(), excerpt(dtype));
         }
         ByteOrder order = dtype.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
         int itemSize = dtype.charAt(2) - '0';

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Test;
 class BenchTableTest {
     @Test
     void anUncountedHeapIsShownAsUnknown() throws IOException {
-        BenchResult uncounted = new BenchResult("shape", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 3.1, 3.5, null, 1e-7,
-                HeapCounter.UNKNOWN);
+        BenchResult uncounted = new BenchResult("shape", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 3.1, 3.5,
+                null, 1e-7, HeapCounter.UNKNOWN, 1000);
         BenchResult counted = new BenchResult("other", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, "epilogue_ms not measured: not yet", 1e-7, 4096);
+                Double.NaN, "epilogue_ms not measured: not yet", 1e-7, 4096, 1000);
         StringWriter text = new StringWriter();
         try (PrintWriter out = new PrintWriter(text)) {
             BenchTable.printRow(out, uncounted);
@@ -46,8 +46,10 @@ class BenchTableTest {
     void aNetworkTotalWeightsBothTimesByCount() throws IOException {
         BenchShape often = shape("often", 3);
         BenchShape once = shape("once", 1);
-        BenchResult a = new BenchResult("often", 1, 0.5, 4.0, 1.0, 1.5, 2.0, Double.NaN, Double.NaN, null, 1e-7, 0);
-        BenchResult b = new BenchResult("once", 1, 0.5, 8.0, 2.0, 2.5, 3.0, Double.NaN, Double.NaN, null, 1e-7, 0);
+        BenchResult a = new BenchResult("often", 1, 0.5, 4.0, 1.0, 1.5, 2.0, Double.NaN, Double.NaN, null, 1e-7, 0,
+                1000);
+        BenchResult b = new BenchResult("once", 1, 0.5, 8.0, 2.0, 2.5, 3.0, Double.NaN, Double.NaN, null, 1e-7, 0,
+                1000);
         NetworkTotal total = NetworkTotal.of(List.of(often, once), List.of(a, b));
         assertEquals(often.count() + once.count(), total.convolutions());
         assertEquals(often.count() * a.ms() + once.count() * b.ms(), total.ms(), 1e-12);

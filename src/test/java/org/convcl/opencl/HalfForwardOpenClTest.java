@@ -2,7 +2,6 @@ package org.convcl.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +12,7 @@ import org.convcl.HalfFloats;
 import org.convcl.Tensor;
 import org.convcl.opencl.internal.plan.ForwardVariants;
 import org.convcl.testing.GoldenCase;
+import org.convcl.testing.HalfBound;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.Reference;
@@ -28,15 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * float32 accumulation, and the output, stored in the type, is downloaded as bits.
  *
  * <p>The reference is float64 ({@link NaiveConv}) on the rounded operands, so only the device's own arithmetic
- * is judged. With {@code r} that exact result, {@code S} the sum of {@code |x * w|} behind it plus {@code |bias|},
- * {@code K} its products ({@code taps * Cin / groups}), {@code p} the type's precision in bits (11 for float16,
- * 8 for bfloat16) and {@code u32 = 2^-24} float32's unit roundoff: the float32 sum {@code s} of the K products and
- * the bias, one rounding per fma or add, is within {@code (K + 1) * u32 * S} of {@code r}; the store rounds it to
- * nearest even, within {@code 2^-p * |s|}, or half the smallest subnormal ({@code 2^-25} for float16) near zero.
- * So {@code |got - r| <= 2^-p * |r| + (1 + 2^-p) * (K + 1) * u32 * S + 2^-25 (float16)}. The bound is taken
- * against the unrounded {@code r}, not {@code r} rounded to the type: where {@code s} and {@code r} straddle a
- * rounding boundary the two rounded values are a whole unit in the last place apart, which {@code 2^-p * |r|} does
- * not cover; against {@code r} each source of error is counted once.
+ * is judged, within {@link HalfBound}'s bound.
  *
  * <p>The cases are chosen to reach each forward kernel (the GEMM, its phased form for input dilation and its
  * pointwise form, the depthwise kernel with one and several outputs per channel, the general kernel of rank 4;
@@ -89,9 +81,9 @@ class HalfForwardOpenClTest {
     @MethodSource("cases")
     void matchesFloat64OnTheRoundedOperands(GoldenCase c, DType dtype, String kernel) {
         OpenClBackend backend = OPENCL.backend();
-        Tensor x = rounded(c.array("x"), dtype);
-        Tensor w = rounded(c.array("kernel"), dtype);
-        Tensor b = c.has("bias") ? rounded(c.array("bias"), dtype) : null;
+        Tensor x = HalfBound.rounded(c.array("x"), dtype);
+        Tensor w = HalfBound.rounded(c.array("kernel"), dtype);
+        Tensor b = c.has("bias") ? HalfBound.rounded(c.array("bias"), dtype) : null;
         ConvGeometry g = c.spec().resolve(x.shape(), w.shape());
         assertEquals(kernel, ForwardVariants.of(backend.plan(g.withStorage(dtype), b != null).config()).name(),
                 "the kernel this case is chosen to reach");
@@ -113,20 +105,6 @@ class HalfForwardOpenClTest {
                 c.inputDilation(), c.kernelDilation(), c.libraryPadding(), c.groups());
         assertArrayEquals(reference.shape(), g.outputShape(), c.name());
         int products = w.size() / w.shape()[w.rank() - 1];
-        double unit = dtype == DType.FLOAT16 ? 0x1p-11 : 0x1p-8;
-        double smallestHalfStep = dtype == DType.FLOAT16 ? 0x1p-25 : 0x1p-134;
-        for (int i = 0; i < got.length; i++) {
-            double value = HalfFloats.decode(dtype, got[i]);
-            double r = reference.values()[i];
-            double bound = unit * Math.abs(r) + (1 + unit) * (products + 1) * 0x1p-24 * reference.absSums()[i]
-                    + smallestHalfStep;
-            assertTrue(Math.abs(value - r) <= bound, c.name() + " in " + dtype.cliName() + ": output " + i + " is "
-                    + value + ", float64 on the rounded operands gives " + r + "; the bound is " + bound);
-        }
-    }
-
-    /** {@code tensor} with each value rounded to {@code dtype}, as float32 holds it exactly. */
-    private static Tensor rounded(Tensor tensor, DType dtype) {
-        return Tensor.of(HalfFloats.decode(dtype, HalfFloats.encode(dtype, tensor.data())), tensor.shape());
+        HalfBound.assertWithin(c.name(), dtype, products, reference, HalfFloats.decode(dtype, got));
     }
 }

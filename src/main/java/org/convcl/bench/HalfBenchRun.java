@@ -1,0 +1,125 @@
+package org.convcl.bench;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.convcl.ConvGeometry;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
+import org.convcl.Precision;
+import org.convcl.Tensor;
+import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
+import org.convcl.opencl.internal.runtime.KernelEvents;
+
+/**
+ * One suite shape timed on float16 or bfloat16 device tensors (issue 26), with {@link BenchRunner}'s operands (the
+ * same random values, rounded to the type on the device) and its rules: warm-up, medians, the output poisoned with
+ * NaN before every run. {@code ms} is host float32 arrays in and out (uploaded and rounded, convolved, the output
+ * widened back to float32 on download); {@code device_ms} and {@code call_ms} come from one call on resident 16-bit
+ * tensors, as for float32. {@code max_rel_err} is against float64 on the operands rounded to the type, so it judges
+ * the device's arithmetic and its output's rounding, not the rounding of the inputs. The chain and the epilogue are
+ * not measured: the layer and the fused epilogue take float32 only for now.
+ */
+public final class HalfBenchRun {
+    private final OpenClBackend backend;
+    private final DType dtype;
+    private final int reps;
+    private final int warmups;
+
+    public HalfBenchRun(OpenClBackend backend, DType dtype, int reps, int warmups) {
+        if (dtype == null || dtype == DType.FLOAT32) {
+            throw new IllegalArgumentException("dtype: got " + dtype + "; expected FLOAT16 or BFLOAT16 (float32 runs "
+                    + "through BenchRunner)");
+        }
+        if (reps < 1) {
+            throw new IllegalArgumentException("reps: got " + reps + "; must be >= 1");
+        }
+        this.backend = backend;
+        this.dtype = dtype;
+        this.reps = reps;
+        this.warmups = Math.max(0, warmups);
+    }
+
+    /** {@code shape} at {@code batch}, stored in this run's type. */
+    public BenchResult run(BenchShape shape, int batch) {
+        BenchRunner.Prepared work = BenchRunner.prepare(shape, batch, Precision.HIGHEST,
+                new SplittableRandom(shape.name().hashCode()));
+        ConvGeometry g = work.geometry();
+        Tensor input = Tensor.of(work.input(), g.inputShape());
+        Tensor kernel = Tensor.of(work.kernel(), g.kernelShape());
+        Tensor bias = Tensor.of(work.bias(), g.outChannels());
+        BenchRunner.Prepared rounded = new BenchRunner.Prepared(work.spec(), g, rounded(work.input()),
+                rounded(work.kernel()), rounded(work.bias()));
+
+        float[][] hostOutput = new float[1][];
+        Runnable hostCall = () -> {
+            try (DeviceTensor x = DeviceTensor.upload(backend, input, dtype);
+                    DeviceTensor w = DeviceTensor.upload(backend, kernel, dtype);
+                    DeviceTensor b = DeviceTensor.upload(backend, bias, dtype);
+                    DeviceTensor y = DeviceTensor.allocate(backend, dtype, g.outputShape())) {
+                backend.forward(g, x, w, b, y);
+                hostOutput[0] = y.download().data();
+            }
+        };
+        double[] hostTimes = new double[reps];
+        for (int i = -warmups; i < reps; i++) {
+            long start = System.nanoTime();
+            hostCall.run();
+            if (i >= 0) {
+                hostTimes[i] = (System.nanoTime() - start) / 1e6;
+            }
+            BenchRunner.requireWritten(shape, hostOutput[0], dtype.cliName() + " host");
+        }
+        double maxRelErr = BenchRunner.maxRelativeError(rounded, hostOutput[0], null);
+        long heapPerCall = HeapCounter.allocatedBy(hostCall);
+
+        double[] walls = new double[reps];
+        double[] kernels = new double[reps];
+        float[] nan = new float[(int) Tensor.elementCount(g.outputShape())];
+        Arrays.fill(nan, Float.NaN);
+        Tensor poison = Tensor.of(nan, g.outputShape());
+        try (DeviceTensor x = DeviceTensor.upload(backend, input, dtype);
+                DeviceTensor w = DeviceTensor.upload(backend, kernel, dtype);
+                DeviceTensor b = DeviceTensor.upload(backend, bias, dtype);
+                DeviceTensor y = DeviceTensor.allocate(backend, dtype, g.outputShape())) {
+            for (int i = -warmups; i < reps; i++) {
+                y.write(poison);
+                // A 16-bit write is rounded by a kernel of its own: finish it before the clock starts.
+                backend.finish();
+                long start = System.nanoTime();
+                double kernelMillis = KernelEvents.deviceMillis(() -> backend.forward(g, x, w, b, y));
+                double wallMillis = (System.nanoTime() - start) / 1e6;
+                if (i >= 0) {
+                    walls[i] = wallMillis;
+                    kernels[i] = kernelMillis;
+                }
+            }
+            float[] resident = y.download().data();
+            BenchRunner.requireWritten(shape, resident, dtype.cliName() + " device");
+            maxRelErr = Math.max(maxRelErr, BenchRunner.maxRelativeError(rounded, resident, null));
+        }
+        String note = "chain_ms, epilogue_ms and unfused_ms not measured: layers and the fused epilogue take float32 "
+                + "only for now, not " + dtype.cliName();
+        return new BenchResult(shape.name(), batch, g.flops() / 1e9, BenchRunner.median(hostTimes),
+                BenchRunner.median(kernels), BenchRunner.median(walls), Double.NaN, Double.NaN, Double.NaN, note,
+                maxRelErr, heapPerCall, BenchRunner.bytesPerCall(g, dtype.bytes()));
+    }
+
+    /** {@code values} rounded to this run's type, as float32 holds them: the reference's operands. */
+    private float[] rounded(float[] values) {
+        return HalfFloats.decode(dtype, HalfFloats.encode(dtype, values));
+    }
+
+    /**
+     * The default {@code --max-error} for {@code dtype}: its unit roundoff (2^-11 for float16, 2^-8 for bfloat16),
+     * the store's rounding of an output as large as the largest, plus float32's own 1e-4 for the accumulation,
+     * which is float32's whatever the storage; against float64 on the rounded operands nothing else differs.
+     */
+    public static double defaultMaxError(DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> 1e-4;
+            case FLOAT16 -> 0x1p-11 + 1e-4;
+            case BFLOAT16 -> 0x1p-8 + 1e-4;
+        };
+    }
+}
