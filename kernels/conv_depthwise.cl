@@ -90,36 +90,9 @@ typedef uint16 uintV;
 #error "VEC must be 1, 2, 4, 8 or 16"
 #endif
 
-#if EPILOGUE && ACTIVATION <= 3
-/*
- * epilogue_value (epilogue.cl) of the VEC channels co .. co + VEC - 1 of one output element at `element`, on the
- * vector: the same float32 operations in the same order (contraction off: no fma), and identity, relu, relu6 and
- * leaky_relu written with select so that NaN passes as activation_apply lets it (fmax alone would drop it).
- */
-static inline floatV epilogue_vector(const floatV conv, const int co, const int element,
-                                     __global const float* restrict scale, __global const float* restrict shift,
-                                     __global const float* restrict residual) {
-#pragma OPENCL FP_CONTRACT OFF
-    floatV v = conv;
-#if EPI_SCALE
-    v = v * VLOAD_V(scale + co);
-#endif
-#if EPI_SHIFT
-    v = v + VLOAD_V(shift + co);
-#endif
-#if EPI_RESIDUAL
-    v = v + VLOAD_V(residual + element);
-#endif
-#if ACTIVATION == 1
-    return select((floatV) 0.0f, v, isgreater(v, (floatV) 0.0f) | isnan(v));
-#elif ACTIVATION == 2
-    return select(fmin(fmax(v, (floatV) 0.0f), (floatV) 6.0f), v, isnan(v));
-#elif ACTIVATION == 3
-    return select(ACTIVATION_PARAM * v, v, isgreaterequal(v, (floatV) 0.0f));
-#else
-    return v;
-#endif
-}
+#if EPILOGUE && EPILOGUE_ON_VECTORS
+/* epilogue.cl's epilogue on the channel vector (see EPILOGUE_VECTOR there). */
+EPILOGUE_VECTOR(epilogue_vector, floatV, VLOAD_V)
 #endif
 
 /* VEC input channels feeding output channels co .. co + VEC - 1 at one input pixel. */
@@ -223,7 +196,7 @@ __kernel void conv_depthwise(const int batch,
             // touches, do it.
             const uintV bits = AS_UINT_V(sum);
             const floatV fixed = AS_FLOAT_V(select(bits, (uintV) 0u, bits == (uintV) 0x80000000u));
-#if EPILOGUE && ACTIVATION <= 3
+#if EPILOGUE && EPILOGUE_ON_VECTORS
             /* The piecewise-linear activations on the vector itself (epilogue_value's operations, lane by lane):
                unpacking the lanes into a private array costs a CPU driver its vectorisation of the kernel. */
             const floatV value = epilogue_vector(fixed, co, (((b * OUT_D + od) * OUT_H + oh) * OUT_W + ow0 + o) * COUT

@@ -283,6 +283,7 @@ typedef uint uintN;
 #define AS_FLOAT_N as_float
 #define TO_LANES_N(v, a) ((a)[0] = (v))
 #define FROM_LANES_N(a) ((a)[0])
+#define VLOAD_N(p) (*(p))
 #elif VWN == 2
 typedef float2 floatN;
 typedef uint2 uintN;
@@ -290,6 +291,7 @@ typedef uint2 uintN;
 #define AS_FLOAT_N as_float2
 #define TO_LANES_N(v, a) vstore2(v, 0, a)
 #define FROM_LANES_N(a) vload2(0, a)
+#define VLOAD_N(p) vload2(0, p)
 #elif VWN == 4
 typedef float4 floatN;
 typedef uint4 uintN;
@@ -297,6 +299,7 @@ typedef uint4 uintN;
 #define AS_FLOAT_N as_float4
 #define TO_LANES_N(v, a) vstore4(v, 0, a)
 #define FROM_LANES_N(a) vload4(0, a)
+#define VLOAD_N(p) vload4(0, p)
 #elif VWN == 8
 typedef float8 floatN;
 typedef uint8 uintN;
@@ -304,6 +307,7 @@ typedef uint8 uintN;
 #define AS_FLOAT_N as_float8
 #define TO_LANES_N(v, a) vstore8(v, 0, a)
 #define FROM_LANES_N(a) vload8(0, a)
+#define VLOAD_N(p) vload8(0, p)
 #elif VWN == 16
 typedef float16 floatN;
 typedef uint16 uintN;
@@ -311,8 +315,13 @@ typedef uint16 uintN;
 #define AS_FLOAT_N as_float16
 #define TO_LANES_N(v, a) vstore16(v, 0, a)
 #define FROM_LANES_N(a) vload16(0, a)
+#define VLOAD_N(p) vload16(0, p)
 #else
 #error "VWN must be 1, 2, 4, 8 or 16"
+#endif
+#if EPILOGUE && EPILOGUE_ON_VECTORS && !MMA
+/* epilogue.cl's epilogue on the output vector of the register-blocked store (see EPILOGUE_VECTOR there). */
+EPILOGUE_VECTOR(epilogue_vector, floatN, VLOAD_N)
 #endif
 #if VEC_K == 1
 typedef float floatK;
@@ -906,7 +915,13 @@ void conv_gemm(const int batch,
 #else
                         const floatN value = acc[i * VWM + v][j];
 #endif
-#if EPILOGUE
+#if EPILOGUE && EPILOGUE_ON_VECTORS
+                        /* On the vector itself: unpacking it into a private array (epilogue_lanes) costs a CPU
+                           driver the vectorisation of the kernel. */
+                        *((__global floatN*) (row_out + n)) = epilogue_vector(value, group * COUT_G + n,
+                                pixel * COUT + group * COUT_G + n, epi_scale, epi_shift,
+                                epi_residual + residual_offset);
+#elif EPILOGUE
                         float lanes[VWN];
                         TO_LANES_N(value, lanes);
                         epilogue_lanes(lanes, VWN, group * COUT_G + n, pixel * COUT + group * COUT_G + n,

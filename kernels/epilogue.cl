@@ -58,3 +58,56 @@ static inline void epilogue_lanes(float* lanes, const int count, const int chann
         lanes[v] = epilogue_value(lanes[v], channel + v, element + v, scale, shift, residual);
     }
 }
+
+/*
+ * The epilogue on a vector of consecutive channels, for the piecewise-linear activations (ACTIVATION <= 3: identity,
+ * relu, relu6, leaky_relu) that select can write lane by lane: a store that unpacks its vector into a private
+ * array for epilogue_lanes costs a CPU driver (PoCL) the vectorisation of the whole kernel. The operations are
+ * epilogue_value's, in the same order and with contraction off, so each lane is bit-identical to it; relu and relu6
+ * select NaN through as activation_apply lets it pass (fmax alone would drop it).
+ *
+ * OpenCL C has no templates and a kernel's vector type is defined after this file, so a kernel instantiates it
+ * for its own type: EPILOGUE_VECTOR(name, floatT, LOAD) defines
+ *   floatT name(floatT conv, int channel, int element, scale, shift, residual)
+ * the epilogue of channels channel .. channel + width - 1 at residual elements element .., where LOAD(p) reads a
+ * floatT from a __global const float* p of any float alignment (vloadN(0, p), or *(p) for a scalar floatT).
+ */
+#define EPILOGUE_ON_VECTORS (ACTIVATION <= 3)
+
+#if EPI_SCALE
+#define EPI_VECTOR_SCALE(v, LOAD, scale, channel) ((v) * LOAD((scale) + (channel)))
+#else
+#define EPI_VECTOR_SCALE(v, LOAD, scale, channel) (v)
+#endif
+#if EPI_SHIFT
+#define EPI_VECTOR_SHIFT(v, LOAD, shift, channel) ((v) + LOAD((shift) + (channel)))
+#else
+#define EPI_VECTOR_SHIFT(v, LOAD, shift, channel) (v)
+#endif
+#if EPI_RESIDUAL
+#define EPI_VECTOR_RESIDUAL(v, LOAD, residual, element) ((v) + LOAD((residual) + (element)))
+#else
+#define EPI_VECTOR_RESIDUAL(v, LOAD, residual, element) (v)
+#endif
+/* activation_apply's piecewise-linear cases; for a scalar floatT, select and the relational built-ins are the same. */
+#if ACTIVATION == 1
+#define EPI_VECTOR_ACTIVATION(floatT, v) select((floatT) 0.0f, (v), isgreater((v), (floatT) 0.0f) | isnan(v))
+#elif ACTIVATION == 2
+#define EPI_VECTOR_ACTIVATION(floatT, v) select(fmin(fmax((v), (floatT) 0.0f), (floatT) 6.0f), (v), isnan(v))
+#elif ACTIVATION == 3
+#define EPI_VECTOR_ACTIVATION(floatT, v) select(ACTIVATION_PARAM * (v), (v), isgreaterequal((v), (floatT) 0.0f))
+#else
+#define EPI_VECTOR_ACTIVATION(floatT, v) (v)
+#endif
+
+/* One statement per operation, as epilogue_value has them: with contraction off, each is rounded on its own. */
+#define EPILOGUE_VECTOR(name, floatT, LOAD)                                                                          \
+    static inline floatT name(const floatT conv, const int channel, const int element,                             \
+                              __global const float* restrict scale, __global const float* restrict shift,          \
+                              __global const float* restrict residual) {                                           \
+        _Pragma("OPENCL FP_CONTRACT OFF")                                                                            \
+        floatT v = EPI_VECTOR_SCALE(conv, LOAD, scale, channel);                                                    \
+        v = EPI_VECTOR_SHIFT(v, LOAD, shift, channel);                                                               \
+        v = EPI_VECTOR_RESIDUAL(v, LOAD, residual, element);                                                         \
+        return EPI_VECTOR_ACTIVATION(floatT, v);                                                                     \
+    }

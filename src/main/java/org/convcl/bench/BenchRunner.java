@@ -1,6 +1,8 @@
 package org.convcl.bench;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.convcl.Activation;
@@ -19,9 +21,9 @@ import org.convcl.backend.internal.HostEpilogue;
  * ({@code ms}), the kernels alone from profiling events ({@code device_ms}), one synchronised call into a reused
  * output ({@code call_ms}) and {@value #CHAIN_CALLS} layer calls on device tensors with one wait, per call
  * ({@code chain_ms}). Each shape is also timed with a residual + ReLU epilogue, fused into the convolution's store
- * ({@code epilogue_ms}) and as separate passes after it ({@code unfused_ms}): with host arrays on the Java path,
- * interleaved run by run with the bare call, and with device tensors on a device; both results are checked against
- * the reference too.
+ * ({@code epilogue_ms}) and as separate passes after it ({@code unfused_ms}), interleaved run by run with the bare
+ * call: with host arrays on the Java path (against {@code ms}), with device tensors on a device (wall times of a
+ * synchronised call, against {@code call_ms}); both results are checked against the reference too.
  */
 public final class BenchRunner {
     private final ConvBackend backend;
@@ -130,44 +132,60 @@ public final class BenchRunner {
             heapPerCall = HeapCounter.allocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias,
                     output));
             if (device != null) {
+                // The bare call, the fused epilogue and the unfused passes are timed in turn, round by round, as on
+                // the Java path: epilogue_ms and unfused_ms are wall times of a synchronised call, so call_ms (the
+                // bare call's wall time) is what they compare with, under the same load. A device without an
+                // epilogue says so on its first try, which is then left out of the rounds.
+                List<TimedRun> runs = new ArrayList<>();
+                List<Runnable> checks = new ArrayList<>();
                 // call_ms and device_ms come from the same calls: each call's kernels ran within its wall time,
                 // so the medians keep device_ms <= call_ms whatever the noise.
-                double[] walls = new double[reps];
-                double[] kernels = new double[reps];
-                for (int i = -warmups; i < reps; i++) {
+                List<Double> kernelTimes = new ArrayList<>();
+                runs.add(() -> {
                     device.poisonOutput();
                     long start = System.nanoTime();
-                    double kernelMillis = device.deviceMillis();
-                    double wallMillis = (System.nanoTime() - start) / 1e6;
-                    if (i >= 0) {
-                        walls[i] = wallMillis;
-                        kernels[i] = kernelMillis;
-                    }
-                    if (i >= -1) {
-                        requireWritten(shape, device.download(), "device");
-                    }
+                    kernelTimes.add(device.deviceMillis());
+                    return (System.nanoTime() - start) / 1e6;
+                });
+                checks.add(() -> requireWritten(shape, device.download(), "device"));
+                TimedRun fused = () -> device.fusedEpilogueMillis(residual);
+                TimedRun unfused = () -> device.unfusedEpilogueMillis(residual);
+                String fusedRefusal = unsupportedReason(fused);
+                boolean fusedMeasured = fusedRefusal == null;
+                if (fusedMeasured) {
+                    runs.add(fused);
+                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device epilogue"));
+                } else {
+                    epilogueNote = "epilogue_ms not measured: " + fusedRefusal;
                 }
-                callMs = median(walls);
-                deviceMs = median(kernels);
+                String unfusedRefusal = unsupportedReason(unfused);
+                boolean unfusedMeasured = unfusedRefusal == null;
+                if (unfusedMeasured) {
+                    runs.add(unfused);
+                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device unfused"));
+                } else {
+                    String note = "unfused_ms not measured: " + unfusedRefusal;
+                    epilogueNote = epilogueNote == null ? note : epilogueNote + "; " + note;
+                }
+                double[] medians = mediansMs(runs.toArray(new TimedRun[0]), checks.toArray(new Runnable[0]));
+                callMs = medians[0];
+                deviceMs = median(kernelTimes.subList(kernelTimes.size() - reps, kernelTimes.size()).stream()
+                        .mapToDouble(Double::doubleValue).toArray());
                 maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.download(), null));
+                int next = 1;
+                if (fusedMeasured) {
+                    epilogueMs = medians[next++];
+                    fused.millis();
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
+                }
+                if (unfusedMeasured) {
+                    unfusedMs = medians[next];
+                    unfused.millis();
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
+                }
                 chainMs = medianMs(() -> device.chainMillisPerCall(CHAIN_CALLS),
                         () -> requireWritten(shape, device.downloadChained(), "chained"));
                 maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadChained(), null));
-                try {
-                    epilogueMs = medianMs(() -> device.fusedEpilogueMillis(residual),
-                            () -> requireWritten(shape, device.downloadEpilogue(), "device epilogue"));
-                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
-                } catch (UnsupportedOperationException e) {
-                    epilogueNote = "epilogue_ms not measured: " + e.getMessage();
-                }
-                try {
-                    unfusedMs = medianMs(() -> device.unfusedEpilogueMillis(residual),
-                            () -> requireWritten(shape, device.downloadEpilogue(), "device unfused"));
-                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
-                } catch (UnsupportedOperationException e) {
-                    String note = "unfused_ms not measured: " + e.getMessage();
-                    epilogueNote = epilogueNote == null ? note : epilogueNote + "; " + note;
-                }
             }
         }
         return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, deviceMs, callMs, chainMs,
@@ -194,6 +212,16 @@ public final class BenchRunner {
 
     private interface TimedRun {
         double millis();
+    }
+
+    /** Why {@code run} is unsupported on this device (its first, untimed try), or null when it ran. */
+    private static String unsupportedReason(TimedRun run) {
+        try {
+            run.millis();
+            return null;
+        } catch (UnsupportedOperationException e) {
+            return e.getMessage();
+        }
     }
 
     private double medianMs(TimedRun run, Runnable check) {

@@ -62,8 +62,9 @@ public final class BenchCommand implements Callable<Integer> {
     int warmup;
 
     @Option(names = "--warmup-ms", defaultValue = "1000", paramLabel = "MS",
-            description = "Host-array warm-up continues past --warmup runs until they took this long, at most 200 "
-                    + "runs, so that the JIT's final code is what is timed (default: ${DEFAULT-VALUE}).")
+            description = "Warm-up of the interleaved bare, fused and unfused calls continues past --warmup runs "
+                    + "until the bare calls took this long, at most 200 runs, so that the JIT's final code is what "
+                    + "is timed (default: ${DEFAULT-VALUE}).")
     double warmupMillis;
 
     @Option(names = "--single-thread", description = "Run the Java path on one thread, for comparison.")

@@ -34,6 +34,7 @@ import org.convcl.opencl.internal.plan.EpilogueShape;
 import org.convcl.opencl.internal.plan.GemmDefaults;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.PlanKey;
+import org.convcl.opencl.internal.plan.Tiling;
 import org.convcl.testing.ConvTransposeReference;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.NaiveEpilogue;
@@ -326,6 +327,52 @@ class EpilogueOpenClTest {
             });
             assertBitsEqual("mma store", expected, got);
         }
+    }
+
+    /**
+     * The register-blocked store at each vector width VWN (1, 2, 4, 8, 16), through fused plans of that tiling: equal
+     * bit for bit to the plain result followed by the host epilogue, with a NaN and infinities in the residual for the
+     * select-based activations. The plain result is the scalar store's (VWN = 1): each output is the same fma chain
+     * whatever the width, and one plain program instead of five keeps PoCL's compiling short.
+     */
+    @Test
+    void gemmVectorStoreAppliesTheEpilogueAtEachWidth() {
+        OpenClBackend backend = OPENCL.backend();
+        int channels = 16;
+        ConvGeometry g = ConvSpec.defaults().resolve(new int[] {2, 9, 4}, new int[] {3, 4, channels});
+        Data d = data(g.inputShape(), g.kernelShape(), channels, g.outputShape(), Parts.ALL, 19);
+        d.residual()[3] = Float.NaN;
+        d.residual()[channels + 5] = Float.POSITIVE_INFINITY;
+        d.residual()[2 * channels + 6] = Float.NEGATIVE_INFINITY;
+        ConvPlan plain = backend.plan(g, true, gemmTiling(channels, 1));
+        float[] plainResult = onDevice(d, g.inputShape(), g.kernelShape(), g.outputShape(), t -> Epilogue.none(),
+                (t, e, out) -> backend.forward(plain, g, t[0], t[1], t[2], out));
+        List<Activation> activations = List.of(Activation.relu(), Activation.relu6(), Activation.leakyRelu(0.2f),
+                Activation.identity(), Activation.relu());
+        int[] widths = {1, 2, 4, 8, 16};
+        for (int i = 0; i < widths.length; i++) {
+            Epilogue<float[]> epilogue = d.epilogue(activations.get(i));
+            String what = "gemm store VWN=" + widths[i] + " " + activations.get(i);
+            float[] expected = plainResult.clone();
+            HostEpilogue.apply(epilogue, channels, expected);
+            try (ConvPlan fused = ConvPlan.create(backend.context(), g, true, EpilogueShape.of(epilogue),
+                    gemmTiling(channels, widths[i]))) {
+                assertTrue(fused.buildOptions().contains("-D VWN=" + widths[i] + " "), what + ": "
+                        + fused.buildOptions());
+                float[] got = onDevice(d, g.inputShape(), g.kernelShape(), g.outputShape(), t -> Epilogue.none(),
+                        (t, e, out) -> {
+                    fused.enqueue(backend.context(), g.batch(), t[0].buffer(), 0, t[1].buffer(), t[2].buffer(), null,
+                            out.buffer(), 0, new EpilogueBuffers(t[3].buffer(), t[4].buffer(), t[5].buffer(), 0));
+                    backend.context().finish();
+                });
+                assertBitsEqual(what, expected, got);
+            }
+        }
+    }
+
+    /** One work-item per 8 rows and all {@code channels}, VWN = {@code width}: 18 rows leave a partial row tile. */
+    private static KernelConfig gemmTiling(int channels, int width) {
+        return new KernelConfig.Gemm(new Tiling(8, channels, 4, 8, channels, 1, width, 1));
     }
 
     @Test
