@@ -918,9 +918,9 @@ void conv_gemm(const int batch,
 #if EPILOGUE && EPILOGUE_ON_VECTORS
                         /* On the vector itself: unpacking it into a private array (epilogue_lanes) costs a CPU
                            driver the vectorisation of the kernel. */
-                        *((__global floatN*) (row_out + n)) = epilogue_vector(value, group * COUT_G + n,
+                        STORAGE_STORE(VWN, epilogue_vector(value, group * COUT_G + n,
                                 pixel * COUT + group * COUT_G + n, epi_scale, epi_shift,
-                                epi_residual + residual_offset);
+                                epi_residual + residual_offset), row_out + n);
 #elif EPILOGUE
                         float lanes[VWN];
                         TO_LANES_N(value, lanes);
