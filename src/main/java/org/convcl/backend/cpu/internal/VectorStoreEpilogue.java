@@ -48,7 +48,8 @@ final class VectorStoreEpilogue {
 
     /**
      * Applies {@code epilogue} to {@code output[at, at + count)}, channels {@code channel ..} of one output position
-     * (so the channels do not wrap around).
+     * (so the channels do not wrap around); without scale and shift, whose arrays alone are indexed by channel, any
+     * range of positions at once.
      */
     static void apply(StoreEpilogue epilogue, float[] output, int at, int channel, int count) {
         float[] scale = epilogue.scale;
