@@ -5,6 +5,9 @@ import org.convcl.backend.internal.CpuEdges;
 import org.convcl.backend.internal.HostPooling;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
+import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.backend.internal.HostOperands;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
 import org.convcl.backend.internal.HostEpilogue;
@@ -40,6 +43,27 @@ public interface ConvBackend extends AutoCloseable {
      * The geometry has been validated; {@code bias} may be null.
      */
     void forward(ConvGeometry geometry, float[] input, float[] kernel, float[] bias, float[] output);
+
+    /**
+     * The forward on 16-bit host data (issue 26): {@code input}, {@code kernel}, {@code bias} (may be null) and
+     * {@code output} hold the bits of {@code dtype}, {@link DType#FLOAT16} (IEEE binary16) or {@link DType#BFLOAT16},
+     * in the shapes above, as ONNX Runtime's Java API passes them. The products of the 16-bit values are summed in
+     * float32 with the bias, and each output is rounded to {@code dtype}, nearest even ({@link org.convcl.HalfFloats}):
+     * the semantics of the OpenCL forward on 16-bit device tensors. Every element of {@code output} is overwritten.
+     * {@code g} is stored in float32 (the default) or in {@code dtype}; its precision changes nothing, since 16-bit
+     * values are exact in TF32.
+     *
+     * <p>The Java path converts inside its parallel tasks; the OpenCL backend uploads the bits and converts on the
+     * device. This default, for other backends, decodes the operands to float32 arrays, runs the float32 forward and
+     * rounds its output ({@code DecodedHalfForward}).
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit, a geometry stored in the other 16-bit
+     *     type, or an array whose length is not its shape's, naming the operand
+     */
+    default void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+    }
 
     /**
      * Computes {@code output = epilogue(conv(input, kernel) + bias)} (see {@link Epilogue}), overwriting every

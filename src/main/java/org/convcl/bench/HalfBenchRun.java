@@ -7,26 +7,28 @@ import org.convcl.DType;
 import org.convcl.HalfFloats;
 import org.convcl.Precision;
 import org.convcl.Tensor;
+import org.convcl.backend.ConvBackend;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.opencl.internal.runtime.KernelEvents;
 
 /**
- * One suite shape timed on float16 or bfloat16 device tensors (issue 26), with {@link BenchRunner}'s operands (the
- * same random values, rounded to the type on the device) and its rules: warm-up, medians, the output poisoned with
- * NaN before every run. {@code ms} is host float32 arrays in and out (uploaded and rounded, convolved, the output
- * widened back to float32 on download); {@code device_ms} and {@code call_ms} come from one call on resident 16-bit
- * tensors, as for float32. {@code max_rel_err} is against float64 on the operands rounded to the type, so it judges
+ * One suite shape timed in float16 or bfloat16 (issue 26), with {@link BenchRunner}'s operands (the same random
+ * values, rounded to the type) and its rules: warm-up, medians, the output poisoned with NaN before every run. On
+ * an OpenCL device, {@code ms} is host float32 arrays in and out (uploaded and rounded, convolved, the output
+ * widened back to float32 on download), and {@code device_ms} and {@code call_ms} come from one call on resident
+ * 16-bit tensors, as for float32. On the Java path, {@code ms} is its 16-bit host form on {@code short[]} bits in and
+ * out (the operands rounded once, before the clock), which converts inside its tasks; there is no device time. {@code max_rel_err} is against float64 on the operands rounded to the type, so it judges
  * the device's arithmetic and its output's rounding, not the rounding of the inputs. The chain and the epilogue are
  * not measured: the layer and the fused epilogue take float32 only for now.
  */
 public final class HalfBenchRun {
-    private final OpenClBackend backend;
+    private final ConvBackend backend;
     private final DType dtype;
     private final int reps;
     private final int warmups;
 
-    public HalfBenchRun(OpenClBackend backend, DType dtype, int reps, int warmups) {
+    public HalfBenchRun(ConvBackend backend, DType dtype, int reps, int warmups) {
         if (dtype == null || dtype == DType.FLOAT32) {
             throw new IllegalArgumentException("dtype: got " + dtype + "; expected FLOAT16 or BFLOAT16 (float32 runs "
                     + "through BenchRunner)");
@@ -42,6 +44,41 @@ public final class HalfBenchRun {
 
     /** {@code shape} at {@code batch}, stored in this run's type. */
     public BenchResult run(BenchShape shape, int batch) {
+        return backend instanceof OpenClBackend device ? onDevice(device, shape, batch) : onHost(shape, batch);
+    }
+
+    /** On the Java path (or another host backend): the 16-bit host form, timed on bits rounded beforehand. */
+    private BenchResult onHost(BenchShape shape, int batch) {
+        BenchRunner.Prepared work = BenchRunner.prepare(shape, batch, Precision.HIGHEST,
+                new SplittableRandom(shape.name().hashCode()));
+        ConvGeometry g = work.geometry();
+        short[] input = HalfFloats.encode(dtype, work.input());
+        short[] kernel = HalfFloats.encode(dtype, work.kernel());
+        short[] bias = HalfFloats.encode(dtype, work.bias());
+        BenchRunner.Prepared rounded = new BenchRunner.Prepared(work.spec(), g, rounded(work.input()),
+                rounded(work.kernel()), rounded(work.bias()));
+        short[] output = new short[(int) Tensor.elementCount(g.outputShape())];
+        short nan = HalfFloats.encode(dtype, Float.NaN);
+        Runnable call = () -> backend.forward(g, dtype, input, kernel, bias, output);
+        double[] times = new double[reps];
+        for (int i = -warmups; i < reps; i++) {
+            Arrays.fill(output, nan);
+            long start = System.nanoTime();
+            call.run();
+            if (i >= 0) {
+                times[i] = (System.nanoTime() - start) / 1e6;
+            }
+            BenchRunner.requireWritten(shape, HalfFloats.decode(dtype, output), dtype.cliName() + " host");
+        }
+        double maxRelErr = BenchRunner.maxRelativeError(rounded, HalfFloats.decode(dtype, output), null);
+        long heapPerCall = HeapCounter.allocatedBy(call);
+        return new BenchResult(shape.name(), batch, g.flops() / 1e9, BenchRunner.median(times), Double.NaN,
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, notMeasured(), maxRelErr, heapPerCall,
+                BenchRunner.bytesPerCall(g, dtype.bytes()));
+    }
+
+    /** On an OpenCL device: float32 host arrays in and out, then resident 16-bit tensors. */
+    private BenchResult onDevice(OpenClBackend backend, BenchShape shape, int batch) {
         BenchRunner.Prepared work = BenchRunner.prepare(shape, batch, Precision.HIGHEST,
                 new SplittableRandom(shape.name().hashCode()));
         ConvGeometry g = work.geometry();
@@ -98,11 +135,15 @@ public final class HalfBenchRun {
             BenchRunner.requireWritten(shape, resident, dtype.cliName() + " device");
             maxRelErr = Math.max(maxRelErr, BenchRunner.maxRelativeError(rounded, resident, null));
         }
-        String note = "chain_ms, epilogue_ms and unfused_ms not measured: layers and the fused epilogue take float32 "
-                + "only for now, not " + dtype.cliName();
         return new BenchResult(shape.name(), batch, g.flops() / 1e9, BenchRunner.median(hostTimes),
-                BenchRunner.median(kernels), BenchRunner.median(walls), Double.NaN, Double.NaN, Double.NaN, note,
+                BenchRunner.median(kernels), BenchRunner.median(walls), Double.NaN, Double.NaN, Double.NaN,
+                notMeasured(),
                 maxRelErr, heapPerCall, BenchRunner.bytesPerCall(g, dtype.bytes()));
+    }
+
+    private String notMeasured() {
+        return "chain_ms, epilogue_ms and unfused_ms not measured: layers and the fused epilogue take float32 only "
+                + "for now, not " + dtype.cliName();
     }
 
     /** {@code values} rounded to this run's type, as float32 holds them: the reference's operands. */

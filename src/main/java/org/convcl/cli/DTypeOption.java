@@ -15,8 +15,8 @@ final class DTypeOption {
             + ".npy inputs must be float16, '<f2' or '>f2', and Y is written as '<f2') or bfloat16 (NumPy has no "
             + "such dtype: its inputs are float32 or float64 .npy files rounded to bfloat16 on upload, and Y is a "
             + "float32 .npy holding the bfloat16 values exactly). Products are accumulated in float32. 16-bit "
-            + "runs are conv's only for now, on an OpenCL device, channels-last, without gradient or epilogue "
-            + "options. "
+            + "runs are conv's only for now (on an OpenCL device or the Java path), channels-last, without "
+            + "gradient or epilogue options. "
             + "Default: ${DEFAULT-VALUE}.";
 
     @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",

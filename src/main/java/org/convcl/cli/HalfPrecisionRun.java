@@ -2,21 +2,23 @@ package org.convcl.cli;
 
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.Layout;
 import org.convcl.Precision;
 import org.convcl.Tensor;
-import org.convcl.backend.BackendChoice;
 import org.convcl.backend.ConvBackend;
 import org.convcl.io.Float16Array;
 import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 
 /**
- * A {@code conv --dtype float16|bfloat16} run (issue 26): the operands uploaded as the type, the OpenCL forward
- * convolution on the 16-bit device tensors (float32 accumulation, the output stored in the type), the output
- * downloaded. What the 16-bit path does not take yet (the Java path, gradients, the epilogue, channels-first,
- * {@code conv-transpose}) is refused by {@link #checkOptions} before any file is read, naming the option, its value
- * and the rule; {@link LayerRun} keeps the order of the rest.
+ * A {@code conv --dtype float16|bfloat16} run (issue 26): on an OpenCL device, the operands uploaded as the type and
+ * the forward convolution on the 16-bit device tensors; on the Java path, the operands rounded to the type's bits
+ * and its 16-bit host forward ({@link ConvBackend#forward(ConvGeometry, DType, short[], short[], short[], short[])},
+ * converting inside its tasks). Both accumulate in float32 and store the output in the type. What the 16-bit path
+ * does not take yet (gradients, the epilogue, channels-first, {@code conv-transpose}) is refused by
+ * {@link #checkOptions} before any file is read, naming the option, its value and the rule; {@link LayerRun} keeps
+ * the order of the rest.
  */
 final class HalfPrecisionRun {
     private HalfPrecisionRun() {
@@ -37,8 +39,7 @@ final class HalfPrecisionRun {
      * @param commandRunsHalfPrecision whether the command has one ({@link LayerCommand#runsHalfPrecision})
      */
     static void checkOptions(DType dtype, String commandName, boolean commandRunsHalfPrecision,
-            GradientOutputs gradients, EpilogueOptions epilogue, Precision precision, Layout layout,
-            BackendChoice backend) {
+            GradientOutputs gradients, EpilogueOptions epilogue, Precision precision, Layout layout) {
         if (dtype == DType.FLOAT32) {
             return;
         }
@@ -65,43 +66,46 @@ final class HalfPrecisionRun {
             throw new IllegalArgumentException("--layout " + layout + " given with " + given + ": 16-bit runs take "
                     + "channels-last only for now; give --layout channels-last or --dtype float32");
         }
-        if (backend == BackendChoice.CPU) {
-            throw new IllegalArgumentException(given + " runs on an OpenCL device only for now; --backend cpu "
-                    + "computes float32");
-        }
     }
 
     /**
-     * The OpenCL backend {@code selected} is, or a refusal (exit 2) where {@code --backend auto} chose the Java
-     * path (no OpenCL GPU, or an override asking for it); nothing is computed or written before this.
-     */
-    static OpenClBackend device(DType dtype, ConvBackend selected, BackendChoice backend) {
-        if (selected instanceof OpenClBackend openCl) {
-            return openCl;
-        }
-        throw new IllegalArgumentException("--dtype " + dtype.cliName() + " runs on an OpenCL device only for now; "
-                + "--backend " + backend + " chose " + selected.name() + ", which computes float32: give --backend "
-                + "opencl (any OpenCL device) or --dtype float32");
-    }
-
-    /**
-     * Convolves {@code x} in {@code dtype} on {@code device} and hands Y to {@code outputs} under
+     * Convolves {@code x} in {@code dtype} on {@code backend} and hands Y to {@code outputs} under
      * {@code option}: float16 as its bits (an {@code '<f2'} file), bfloat16 as float32 values, which hold every
      * bfloat16 value exactly.
      */
-    static void forward(OpenClBackend device, DType dtype, Convolution conv, Tensor x, OutputFiles outputs,
+    static void forward(ConvBackend backend, DType dtype, Convolution conv, Tensor x, OutputFiles outputs,
             String option) {
+        ConvGeometry g = conv.geometry();
+        short[] y = backend instanceof OpenClBackend device ? onDevice(device, dtype, conv, x)
+                : onHost(backend, dtype, conv, x);
+        if (dtype == DType.FLOAT16) {
+            outputs.putFloat16(option, Float16Array.of(y, g.outputShape()));
+        } else {
+            outputs.put(option, Tensor.of(HalfFloats.decode(dtype, y), g.outputShape()));
+        }
+    }
+
+    /** The operands rounded to the type on upload (on the device), the output's bits downloaded. */
+    private static short[] onDevice(OpenClBackend device, DType dtype, Convolution conv, Tensor x) {
         ConvGeometry g = conv.geometry();
         try (DeviceTensor input = DeviceTensor.upload(device, x, dtype);
                 DeviceTensor kernel = DeviceTensor.upload(device, conv.kernel(), dtype);
                 DeviceTensor bias = conv.bias() == null ? null : DeviceTensor.upload(device, conv.bias(), dtype);
                 DeviceTensor output = DeviceTensor.allocate(device, dtype, g.outputShape())) {
             device.forward(g, input, kernel, bias, output);
-            if (dtype == DType.FLOAT16) {
-                outputs.putFloat16(option, Float16Array.of(output.downloadBits(), g.outputShape()));
-            } else {
-                outputs.put(option, output.download());
-            }
+            return output.downloadBits();
         }
+    }
+
+    /**
+     * The operands rounded to the type's bits here (as the device rounds them on upload: nearest even; float16
+     * files hold float16 values already), and the backend's 16-bit host forward.
+     */
+    private static short[] onHost(ConvBackend backend, DType dtype, Convolution conv, Tensor x) {
+        ConvGeometry g = conv.geometry();
+        short[] output = new short[(int) Tensor.elementCount(g.outputShape())];
+        backend.forward(g, dtype, HalfFloats.encode(dtype, x.data()), HalfFloats.encode(dtype, conv.kernel().data()),
+                conv.bias() == null ? null : HalfFloats.encode(dtype, conv.bias().data()), output);
+        return output;
     }
 }

@@ -78,7 +78,7 @@ final class LayerRun {
         DType dtype = dtypeOption.parse();
         BackendChoice choice = BackendChoice.parse(backend);
         HalfPrecisionRun.checkOptions(dtype, command.name(), layerCommand.runsHalfPrecision(), gradients, epilogue,
-                precision(), layout(), choice);
+                precision(), layout());
 
         InputFiles files = new InputFiles(dtype);
         Tensor x = input.read(files);
@@ -100,7 +100,7 @@ final class LayerRun {
 
         if (dtype != DType.FLOAT32) {
             // checkOptions has refused residuals and gradients: Y is the one output.
-            HalfPrecisionRun.forward(HalfPrecisionRun.device(dtype, Backends.select(choice), choice), dtype,
+            HalfPrecisionRun.forward(Backends.select(choice), dtype,
                     layerCommand.halfPrecisionConvolution(k, b, x.shape()), x, outputs, "--output");
         } else {
             LayerCommand.Layer layer = layerCommand.layer(k, b, epilogue, Backends.select(choice));

@@ -2,12 +2,14 @@ package org.convcl.opencl;
 
 import java.nio.FloatBuffer;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.backend.internal.DecodedHalfForward;
 import org.convcl.backend.internal.HostOperands;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.device.OpenClException;
@@ -125,6 +127,32 @@ public final class OpenClBackend implements ConvBackend {
     @Override
     public void forward(ConvGeometry g, float[] input, float[] kernel, float[] bias, float[] output) {
         host.forward(g, input, kernel, bias, output);
+    }
+
+    /**
+     * The forward on float16 or bfloat16 host bits (see {@link ConvBackend}): the bits uploaded as they are into
+     * 16-bit device tensors, the device forward on them (float32 sums, the output rounded to the type in the
+     * kernel's store), the output's bits downloaded. Returns when {@code output} holds the result. Operands with no
+     * elements (no input channels, an empty batch's input) take the float32 host forward on decoded copies.
+     */
+    @Override
+    public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        if (output.length == 0) {
+            return;
+        }
+        if (input.length == 0 || kernel.length == 0) {
+            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+            return;
+        }
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
+                DeviceTensor w = DeviceTensor.upload(this, kernel, dtype, g.kernelShape());
+                DeviceTensor b = bias == null ? null : DeviceTensor.upload(this, bias, dtype, g.outChannels());
+                DeviceTensor y = DeviceTensor.allocate(this, dtype, g.outputShape())) {
+            forward(g, x, w, b, y);
+            short[] bits = y.downloadBits();
+            System.arraycopy(bits, 0, output, 0, bits.length);
+        }
     }
 
     /**

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bench --dtype} (issue 26) on a one-shape suite: a float16 run on OpenCL reports its dtype, the device's
- * times, half of float32's bytes per call, and passes its default --max-error; the Java path refuses it.
+ * times, half of float32's bytes per call, and passes its default --max-error; so does one on the Java path.
  */
 class BenchDTypeTest {
     private static final String ONE_SHAPE = """
@@ -66,13 +66,31 @@ class BenchDTypeTest {
                 "float16 moves half the bytes of float32: " + result);
     }
 
+    /**
+     * The Java path times its 16-bit host form: within the default --max-error of float64 on the rounded operands
+     * (the exit code), on every core and on one thread, with no device time and half of float32's bytes.
+     */
     @Test
-    void theJavaPathRefuses16Bit() {
-        Path json = directory.resolve("never.json");
-        String line = bench(json, "--backend", "cpu", "--dtype", "bfloat16").assertFailure(Main.EXIT_INVALID, json);
-        assertEquals("convcl: --dtype bfloat16 times 16-bit tensors on an OpenCL device only for now; --backend cpu "
-                + "times the Java path, which computes float32: give --backend opencl or --dtype float32", line);
-        String bad = bench(json, "--backend", "cpu", "--dtype", "fp16").assertFailure(Main.EXIT_INVALID, json);
+    void theJavaPathTimesItsSixteenBitHostForm() throws IOException {
+        Path single = directory.resolve("float32.json");
+        assertEquals(0, bench(single, "--backend", "cpu").exitCode());
+        double float32Bytes = number(firstResult(JSON.std.mapFrom(Files.readString(single))), "bytes_per_call");
+        for (List<String> options : List.of(List.of("--backend", "cpu"), List.of("--single-thread"))) {
+            Path json = directory.resolve("java.json");
+            List<String> args = new java.util.ArrayList<>(options);
+            args.addAll(List.of("--dtype", "bfloat16"));
+            CliRun run = bench(json, args.toArray(String[]::new));
+            assertEquals(0, run.exitCode(), options + " within the default --max-error: " + run.stderr());
+            Map<String, Object> report = JSON.std.mapFrom(Files.readString(json));
+            assertEquals("bfloat16", report.get("dtype"), "report: " + report);
+            Map<String, Object> result = firstResult(report);
+            assertTrue(number(result, "ms") > 0, "ms: " + result);
+            assertNull(result.get("device_ms"), "the Java path has no device time: " + result);
+            assertTrue(number(result, "max_rel_err") > 0, "the output is rounded to bfloat16: " + result);
+            assertEquals(float32Bytes, 2 * number(result, "bytes_per_call"), "half of float32's bytes: " + result);
+        }
+        String bad = bench(directory.resolve("never.json"), "--backend", "cpu", "--dtype", "fp16")
+                .assertFailure(Main.EXIT_INVALID, directory.resolve("never.json"));
         assertEquals("convcl: --dtype: got 'fp16'; expected one of float32, float16, bfloat16", bad);
     }
 

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code conv --dtype float16|bfloat16} (issue 26): a run on an OpenCL device against float64 on the operands
- * rounded to the type ({@link HalfBound}), the output's {@code .npy} dtype, and each refusal: exit 2, one line
+ * {@code conv --dtype float16|bfloat16} (issue 26): a run on an OpenCL device and one on the Java path against float64
+ * on the operands rounded to the type ({@link HalfBound}), the output's {@code .npy} dtype, and each refusal: exit 2, one line
  * naming the option, the value and the rule, and no output.
  */
 class CliDTypeTest {
@@ -78,16 +78,34 @@ class CliDTypeTest {
     @Test
     void float16ReadsAndWritesFloat16FilesWithinTheBound() throws IOException {
         OpenClTesting.device();
-        conv(write(true), "--dtype", "float16", "--backend", "opencl").assertSuccess();
-        String header = new String(Files.readAllBytes(output), 0, 64, StandardCharsets.ISO_8859_1);
-        assertTrue(header.contains("'descr': '<f2'"), "Y is written as little-endian float16: " + header);
-        assertWithinTheBound(DType.FLOAT16, Npy.readFloat16(output).toTensor());
+        assertFloat16Run("opencl");
+    }
+
+    @Test
+    void float16OnTheJavaPath() throws IOException {
+        assertFloat16Run("cpu");
     }
 
     @Test
     void bfloat16ReadsFloat32FilesAndWritesItsValuesAsFloat32() throws IOException {
         OpenClTesting.device();
-        conv(write(false), "--dtype", "BFloat16", "--backend", "opencl").assertSuccess();
+        assertBfloat16Run("opencl");
+    }
+
+    @Test
+    void bfloat16OnTheJavaPath() throws IOException {
+        assertBfloat16Run("cpu");
+    }
+
+    private void assertFloat16Run(String backend) throws IOException {
+        conv(write(true), "--dtype", "float16", "--backend", backend).assertSuccess();
+        String header = new String(Files.readAllBytes(output), 0, 64, StandardCharsets.ISO_8859_1);
+        assertTrue(header.contains("'descr': '<f2'"), "Y is written as little-endian float16: " + header);
+        assertWithinTheBound(DType.FLOAT16, Npy.readFloat16(output).toTensor());
+    }
+
+    private void assertBfloat16Run(String backend) throws IOException {
+        conv(write(false), "--dtype", "BFloat16", "--backend", backend).assertSuccess();
         Tensor y = Npy.read(output);
         assertArrayEquals(HalfBound.rounded(y, DType.BFLOAT16).data(), y.data(),
                 "the float32 file holds bfloat16 values exactly");
@@ -129,8 +147,6 @@ class CliDTypeTest {
     @Test
     void whatThe16BitPathDoesNotTakeYetIsRefusedBeforeAnyWork() throws IOException {
         List<Path> float16 = write(true);
-        assertRefused(conv(float16, "--dtype", "float16", "--backend", "cpu"),
-                "--dtype float16 runs on an OpenCL device only for now; --backend cpu computes float32");
         Path ct = dir.resolve("ct.npy");
         Path dx = dir.resolve("dx.npy");
         Path dk = dir.resolve("dk.npy");

@@ -1,6 +1,10 @@
 package org.convcl.backend.cpu;
 
 import org.convcl.backend.cpu.internal.WinogradCall;
+import org.convcl.backend.cpu.internal.HalfRowTasks;
+import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.backend.cpu.internal.KernelOperand;
 import org.convcl.backend.cpu.internal.PointwiseTasks;
 import org.convcl.backend.cpu.internal.PreparedKernels;
@@ -157,6 +161,48 @@ public final class CpuBackend implements ConvBackend {
         }
         RowTasks tasks = RowTasks.of(new ConvRows(g), operandKernel, POSITIONS_PER_TASK);
         runTasks(g, tasks.count(), task -> tasks.run(task, operandInput, bias, output, store));
+    }
+
+    /**
+     * The forward on float16 or bfloat16 host data, converted inside the parallel tasks, never as a pass over a
+     * tensor: the kernel and the bias (small, read by every task) are decoded to float32 once per call; each task,
+     * one row segment of one batch element ({@link HalfRowTasks}), decodes the input lines its window reads into a
+     * float scratch of one element, runs the float32 row kernels on it, and rounds the outputs it wrote to the type
+     * (nearest even). So the sums are float32's over the products of the 16-bit values, as on the OpenCL path;
+     * the output bits may differ from the OpenCL kernels' where the two sum in another order.
+     *
+     * <p>Winograd and the 1x1 tiles are not used on 16-bit data, and the decoded kernel is not kept across calls.
+     * Two rare kinds of call take whole-array copies instead ({@link DecodedHalfForward}): a kernel with a NaN or an
+     * infinity (whose products with padding zeros the float32 path writes after its tasks), and a kernel with no
+     * input channels (every output its bias).
+     */
+    @Override
+    public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        if (output.length == 0) {
+            return;
+        }
+        float[] kernelValues = HalfFloats.decode(dtype, kernel);
+        if (g.inChannelsPerGroup() == 0 || !allFinite(kernelValues)) {
+            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+            return;
+        }
+        float[] biasValues = bias == null ? null : positiveZeros(HalfFloats.decode(dtype, bias));
+        // One batch element's geometry, in HIGHEST: TF32 would round the operands, and 16-bit values are exact in it.
+        ConvGeometry element = ConvGeometry.explicit(new int[] {1}, g.inSpatial(), g.inChannels(), g.kernelSpatial(),
+                g.outChannels(), g.groups(), g.strides(), g.inputDilation(), g.kernelDilation(), g.padLo(),
+                g.padHi(), g.edgeMode());
+        HalfRowTasks tasks = HalfRowTasks.of(element, g.batch(), dtype, kernelValues, POSITIONS_PER_TASK);
+        runTasks(g, tasks.count(), task -> tasks.run(task, input, biasValues, output));
+    }
+
+    private static boolean allFinite(float[] values) {
+        for (float v : values) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.convcl.backend.internal;
 
 import java.util.Arrays;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.EdgePadding;
 import org.convcl.Tensor;
 
@@ -64,6 +65,42 @@ public final class HostOperands {
             length("bias", bias, new int[] {g.outChannels()});
         }
         length("output", output, g.outputShape());
+    }
+
+    /**
+     * A 16-bit forward pass's host arrays, each holding {@code dtype}'s bits: {@code dtype} float16 or bfloat16, a
+     * geometry stored in float32 (its default) or in {@code dtype} itself, and the lengths its shapes give. Four
+     * arrays of one {@code short[]} type cannot say which type their bits are: the one {@code dtype} names them
+     * all, and a geometry made {@link ConvGeometry#withStorage with} the other 16-bit type is a mixed call.
+     */
+    public static void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            short[] output) {
+        geometry(g);
+        if (dtype != DType.FLOAT16 && dtype != DType.BFLOAT16) {
+            throw new IllegalArgumentException("dtype: got " + (dtype == null ? "null" : dtype.cliName())
+                    + "; the short[] forward takes the bits of float16 or bfloat16 (float32 operands go through "
+                    + "forward(ConvGeometry, float[], float[], float[], float[]))");
+        }
+        if (g.storage() != DType.FLOAT32 && g.storage() != dtype) {
+            throw new IllegalArgumentException("convolution: operands of mixed dtypes (geometry storage "
+                    + g.storage().cliName() + ", input, kernel, bias and output " + dtype.cliName() + "); the "
+                    + "geometry's storage must be float32 (the default) or the operands' dtype");
+        }
+        length("input", input, g.inputShape());
+        length("kernel", kernel, g.kernelShape());
+        if (bias != null) {
+            length("bias", bias, new int[] {g.outChannels()});
+        }
+        length("output", output, g.outputShape());
+    }
+
+    /** A host array of 16-bit values holding exactly the elements of {@code shape}. */
+    public static void length(String what, short[] values, int[] shape) {
+        long expected = Tensor.elementCount(shape);
+        if (values == null || values.length != expected) {
+            throw new IllegalArgumentException(what + ": has " + (values == null ? "no array" : values.length
+                    + " elements") + " but the shape " + Arrays.toString(shape) + " holds " + expected);
+        }
     }
 
     /** A kernel gradient's host arrays. */

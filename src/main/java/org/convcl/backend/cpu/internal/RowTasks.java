@@ -44,11 +44,26 @@ public final class RowTasks {
         return rows.rowCount() * chunksPerRow;
     }
 
+    /** The output row task {@code task} writes (a row of {@link ConvRows}). */
+    int row(int task) {
+        return task / chunksPerRow;
+    }
+
+    /** The first position along the last dim that task {@code task} writes. */
+    int from(int task) {
+        return (task % chunksPerRow) * chunk;
+    }
+
+    /** The position along the last dim after the last that task {@code task} writes. */
+    int to(int task) {
+        return Math.min(rows.outLast, from(task) + chunk);
+    }
+
     /** Writes task {@code task}'s row segment, every channel, with {@code store} applied to it (when not null). */
     public void run(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
-        int row = task / chunksPerRow;
-        int from = (task % chunksPerRow) * chunk;
-        int to = Math.min(rows.outLast, from + chunk);
+        int row = row(task);
+        int from = from(task);
+        int to = to(task);
         // The vector kernels apply a piecewise-linear epilogue block by block as they store, in the first-level
         // cache; a pass over the segment afterwards reads it back from further away.
         boolean inStores = store != null && store.appliesInStores() && kernel.appliesEpilogue();

@@ -1,0 +1,27 @@
+package org.convcl.backend.internal;
+
+import org.convcl.ConvGeometry;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
+import org.convcl.backend.ConvBackend;
+
+/**
+ * The 16-bit host forward by whole-array conversion: every operand decoded to float32 (exactly), the float32
+ * forward, its output rounded to the type (nearest even, {@link HalfFloats}). The same values as a 16-bit kernel
+ * computes (the products of 16-bit operands and their float32 sums), at the cost of float copies of the operands:
+ * {@link ConvBackend}'s default for backends without a 16-bit path, and the Java path's for the rare calls its
+ * in-task conversion leaves out. Stateless.
+ */
+public final class DecodedHalfForward {
+    private DecodedHalfForward() {
+    }
+
+    /** {@code output = round(conv(decode(input), decode(kernel)) + decode(bias))}; arrays already checked. */
+    public static void forward(ConvBackend backend, ConvGeometry g, DType dtype, short[] input, short[] kernel,
+            short[] bias, short[] output) {
+        float[] values = new float[output.length];
+        backend.forward(g.withStorage(DType.FLOAT32), HalfFloats.decode(dtype, input),
+                HalfFloats.decode(dtype, kernel), bias == null ? null : HalfFloats.decode(dtype, bias), values);
+        HalfFloats.encode(dtype, values, 0, output, 0, values.length);
+    }
+}
