@@ -30,7 +30,10 @@ import org.convcl.opencl.OpenClBackend;
  * <p>On an {@link OpenClBackend} the forward stays on the device: {@link #forward(Tensor)} uploads the batch once
  * and downloads the logits once; every layer keeps its weights resident, and each intermediate tensor is closed as
  * soon as the next layer has been enqueued, so that its memory goes back to the backend's caching allocator and a
- * second batch of the same shape allocates nothing. On the Java path the layers run on host tensors.
+ * second batch of the same shape allocates nothing. On the Java path the layers run on host tensors and write
+ * into activation arrays the network keeps and reuses across layers and batches ({@link #hostActivations()}), so a
+ * second batch of the same shape allocates no activation either; only the small pooled features and the logits
+ * are new.
  *
  * <p>Thread-safe as its layers are; {@link #close()} releases the device copies of the weights.
  */
@@ -42,6 +45,8 @@ public final class ResNet implements AutoCloseable {
     private final Pool maxPool;
     private final List<ResidualBlock> blocks;
     private final Conv classifier;
+    /** The Java path's activation arrays, reused across layers and batches. */
+    private final ActivationBuffers activations = new ActivationBuffers();
 
     private ResNet(ResNetPlan plan, Layout layout, ConvBackend backend, Conv stem, List<ResidualBlock> blocks,
             Conv classifier) {
@@ -95,12 +100,34 @@ public final class ResNet implements AutoCloseable {
                 return logits.download().reshape(images.dim(0), plan.classes());
             }
         }
-        Tensor h = maxPool.apply(stem.apply(images));
+        Tensor stemmed = activations.take(stem.outputShape(images.shape()));
+        stem.apply(images, null, stemmed);
+        Tensor h = activations.take(maxPool.outputShape(stemmed.shape()));
+        maxPool.apply(stemmed, h);
+        activations.give(stemmed);
         for (ResidualBlock block : blocks) {
-            h = block.forward(h);
+            Tensor next = block.forward(h, activations);
+            activations.give(h);
+            h = next;
         }
+        // The pooled features and the logits are small (N x 2048, N x classes); the logits are the caller's.
         Tensor pooled = globalAveragePool(h.shape()).apply(h);
+        activations.give(h);
         return classifier.apply(pooled).reshape(images.dim(0), plan.classes());
+    }
+
+    /**
+     * The host activation arrays of the Java path's forwards so far: the bytes held for reuse between forwards,
+     * the most in use at once, and the arrays created (a forward of a batch shape seen before creates none).
+     * Zeros on an OpenCL backend, whose activations live in its caching allocator.
+     */
+    public ActivationMemory hostActivations() {
+        return new ActivationMemory(activations.heldBytes(), activations.peakInUseBytes(),
+                activations.arraysCreated());
+    }
+
+    /** See {@link #hostActivations()}. */
+    public record ActivationMemory(long heldBytes, long peakInUseBytes, long arraysCreated) {
     }
 
     /**

@@ -10,7 +10,7 @@ import org.convcl.opencl.DeviceTensor;
 /**
  * One residual block of a ResNet, basic (3x3, 3x3) or bottleneck (1x1, 3x3, 1x1): every convolution of the main
  * path carries its folded batch norm and ReLU; the last one adds the shortcut in its store before its ReLU
- * ({@code relu(conv(x) * scale + shift + shortcut)}, {@link Conv#apply(Tensor, Tensor)}), so the block has no pass
+ * ({@code relu(conv(x) * scale + shift + shortcut)}, {@link Conv#apply(Tensor, Tensor, Tensor)}), so the block has no pass
  * of its own. The shortcut is the block's input, or a strided 1x1 convolution with its folded norm (downsample).
  */
 final class ResidualBlock implements AutoCloseable {
@@ -34,14 +34,36 @@ final class ResidualBlock implements AutoCloseable {
         return new ResidualBlock(plan.name(), List.copyOf(path), downsample);
     }
 
-    /** The block on host tensors. */
-    Tensor forward(Tensor x) {
+    /**
+     * The block on host tensors, every output in an array taken from {@code activations}: the result is one the
+     * caller gives back; {@code x} stays the caller's. Each intermediate goes back as soon as the layer after it
+     * has read it, so at most the input, the last two of the main path, the shortcut and the output are in use.
+     */
+    Tensor forward(Tensor x, ActivationBuffers activations) {
         Tensor h = x;
         for (int i = 0; i < path.size() - 1; i++) {
-            h = path.get(i).apply(h);
+            Tensor next = activations.take(path.get(i).outputShape(h.shape()));
+            path.get(i).apply(h, null, next);
+            if (h != x) {
+                activations.give(h);
+            }
+            h = next;
         }
-        Tensor shortcut = downsample == null ? x : downsample.apply(x);
-        return path.get(path.size() - 1).apply(h, shortcut);
+        Tensor shortcut = x;
+        if (downsample != null) {
+            shortcut = activations.take(downsample.outputShape(x.shape()));
+            downsample.apply(x, null, shortcut);
+        }
+        Conv last = path.get(path.size() - 1);
+        Tensor out = activations.take(last.outputShape(h.shape()));
+        last.apply(h, shortcut, out);
+        if (h != x) {
+            activations.give(h);
+        }
+        if (shortcut != x) {
+            activations.give(shortcut);
+        }
+        return out;
     }
 
     /**

@@ -154,6 +154,18 @@ public final class ConvTranspose implements AutoCloseable {
     }
 
     /**
+     * {@link #apply(Tensor, Tensor)} written into {@code out}, a caller-owned tensor of exactly the output's shape
+     * in the layer's layout ({@link #outputShape}): the form for loops and networks that reuse their activations
+     * (the Java path allocates no output array; a channels-first layer still moves the axes through a scratch
+     * array, and on an OpenCL backend the result is downloaded into {@code out}). {@code residual} may be null;
+     * {@code out} must share its array with neither {@code x} nor {@code residual}. Every element of {@code out}
+     * is written, whatever it held.
+     */
+    public void apply(Tensor x, Tensor residual, Tensor out) {
+        core.apply(x, residual, out);
+    }
+
+    /**
      * The gradients of {@code sum(apply(x) * dy)} with respect to the input, the kernel (in the layout the
      * layer holds it, masked like it) and the bias; {@code dy} must have the output's shape. The transposed
      * convolution is linear in x, so dx is the input gradient of the convolution that runs it, fed with

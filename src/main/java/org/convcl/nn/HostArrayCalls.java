@@ -18,6 +18,16 @@ interface HostArrayCalls {
     /** {@code core}'s forward pass of {@code step} on {@code x} with {@code residual} (or null), in the layer's layout. */
     Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual);
 
+    /**
+     * The same forward pass written into {@code out} (checked: the output's shape in the layer's layout, another
+     * array than x's and the residual's). This form copies a new output into {@code out}; the Java path overrides
+     * it to write there directly.
+     */
+    default void apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor out) {
+        float[] values = apply(core, step, x, residual).data();
+        System.arraycopy(values, 0, out.data(), 0, values.length);
+    }
+
     /** {@code core}'s gradients of {@code sum(apply(x, residual) * dy)} (in the layer's layout). */
     ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor dy);
 
@@ -33,13 +43,34 @@ interface HostArrayCalls {
     record OnHost(HostConvOps ops) implements HostArrayCalls {
         @Override
         public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
+            float[] output = ops.allocate(step.outputShape());
+            forward(core, step, x, residual, output);
+            return core.layout().toUser(output, step.outputShape());
+        }
+
+        /**
+         * Channels-last, the backend writes straight into {@code out}'s array; channels-first computes in a
+         * channels-last scratch array and moves it into {@code out}, the one copy the layout costs anyway.
+         */
+        @Override
+        public void apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor out) {
+            LayerLayout layout = core.layout();
+            if (layout.isIdentity()) {
+                forward(core, step, x, residual, out.data());
+                return;
+            }
+            float[] output = ops.allocate(step.outputShape());
+            forward(core, step, x, residual, output);
+            System.arraycopy(layout.toUser(output, step.outputShape()).data(), 0, out.data(), 0, output.length);
+        }
+
+        /** The recipe into {@code output}, a channels-last array of the step's output shape. */
+        private void forward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, float[] output) {
             LayerLayout layout = core.layout();
             float[] input = layout.toInternal(x.data(), x.shape());
-            float[] output = ops.allocate(step.outputShape());
             float[] kernel = step.convKernel(layout.kernelToInternal(core.effectiveKernel()));
             ForwardRecipe.run(ops, step, input, kernel, core.bias() == null ? null : core.bias().data(),
                     core.hostEpilogue(internalResidual(layout, residual)), output);
-            return layout.toUser(output, step.outputShape());
         }
 
         @Override

@@ -70,6 +70,31 @@ final class LayerChecks {
         checkResidualShape(residual.shape(), outputShape, x.shape());
     }
 
+    /**
+     * Refuses a caller-owned output that is null, not of the output's shape, or sharing its array with the input
+     * or the residual: the layer reads those while it writes {@code out}.
+     */
+    static void output(Tensor out, int[] outputShape, Tensor x, Tensor residual) {
+        if (out == null) {
+            throw new IllegalArgumentException("out: got null; expected a tensor of the output shape "
+                    + Arrays.toString(outputShape));
+        }
+        if (!Arrays.equals(out.shape(), outputShape)) {
+            throw new IllegalArgumentException("out: shape " + Arrays.toString(out.shape()) + " differs from the "
+                    + "output shape " + Arrays.toString(outputShape) + " this layer gives for input "
+                    + Arrays.toString(x.shape()) + "; out must have exactly the output's shape, in the layer's "
+                    + "layout");
+        }
+        if (out.data() == x.data()) {
+            throw new IllegalArgumentException("out: " + out + " shares its array with the input x; the layer reads "
+                    + "x while it writes out, so they must be different arrays");
+        }
+        if (residual != null && out.data() == residual.data()) {
+            throw new IllegalArgumentException("out: " + out + " shares its array with the residual; the layer reads "
+                    + "the residual while it writes out, so they must be different arrays");
+        }
+    }
+
     private static void checkResidualShape(int[] residualShape, int[] outputShape, int[] inputShape) {
         if (!Arrays.equals(residualShape, outputShape)) {
             throw new IllegalArgumentException("residual: shape " + Arrays.toString(residualShape) + " differs from "

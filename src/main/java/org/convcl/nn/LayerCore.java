@@ -150,6 +150,17 @@ final class LayerCore<G> {
         return hostCalls.apply(this, step, x, residual);
     }
 
+    /** {@link #apply(Tensor, Tensor)} written into {@code out}, of the output's shape, allocating no output. */
+    void apply(Tensor x, Tensor residual, Tensor out) {
+        deviceParameters.ensureOpen();
+        LayerChecks.input(x);
+        ConvStep step = step(x.shape());
+        int[] outputShape = layout.userShape(step.outputShape());
+        LayerChecks.residual(residual, outputShape, x.shape());
+        LayerChecks.output(out, outputShape, x, residual);
+        hostCalls.apply(this, step, x, residual, out);
+    }
+
     ConvGradients backward(Tensor x, Tensor residual, Tensor dy) {
         deviceParameters.ensureOpen();
         LayerChecks.input(x);

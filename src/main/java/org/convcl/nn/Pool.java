@@ -74,6 +74,24 @@ public final class Pool {
     }
 
     /**
+     * The pooling of {@code x} written into {@code out}, a caller-owned tensor of exactly the output's shape in this
+     * layer's layout ({@link #outputShape}), whose array must not be x's: channels-last allocates no output array;
+     * channels-first moves the axes through scratch arrays. Every element of {@code out} is written.
+     */
+    public void apply(Tensor x, Tensor out) {
+        LayerChecks.input(x);
+        PoolGeometry g = geometry(x.shape());
+        LayerChecks.output(out, axes.toUser(g.outputShape()), x, null);
+        if (layout == Layout.CHANNELS_LAST) {
+            backend.poolForward(op, g, x.data(), out.data());
+            return;
+        }
+        float[] output = new float[out.size()];
+        backend.poolForward(op, g, axes.valuesToChannelsLast(x.data(), x.shape()), output);
+        System.arraycopy(axes.valuesToUser(output, g.outputShape()), 0, out.data(), 0, output.length);
+    }
+
+    /**
      * The gradient of {@code sum(apply(x) * dy)} with respect to {@code x} (x's shape), as jax computes it;
      * {@link PoolGeometry} says which element of a window a MAX or MIN gradient goes to.
      */

@@ -451,6 +451,11 @@ public final class OpenClBackend implements ConvBackend {
         return tensors.buffersCreated();
     }
 
+    /** Bytes of the device buffers created for this backend's tensors and calls so far, in size classes. */
+    long bufferBytesCreated() {
+        return tensors.bufferBytesCreated();
+    }
+
     PlanCache plans() {
         return cache;
     }

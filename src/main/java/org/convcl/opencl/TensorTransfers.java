@@ -211,6 +211,11 @@ final class TensorTransfers {
         return pool.created();
     }
 
+    /** Bytes of the device buffers created for tensors and calls so far (see {@link BufferPool#createdBytes()}). */
+    long bufferBytesCreated() {
+        return pool.createdBytes();
+    }
+
     /** Floats copied from Java arrays into tensors so far. */
     long uploadedFloats() {
         return transfers.uploadedFloats();

@@ -31,6 +31,7 @@ public final class BufferPool {
     private final TreeMap<Long, ArrayDeque<ClBuffer>> free = new TreeMap<>();
     private long pooledBytes;
     private long created;
+    private long createdBytes;
     private long reused;
     private long inUse;
 
@@ -83,6 +84,7 @@ public final class BufferPool {
         }
         synchronized (this) {
             created++;
+            createdBytes += buffer.bytes();
             inUse++;
         }
         return buffer;
@@ -130,6 +132,15 @@ public final class BufferPool {
     /** Buffers this pool has had the device create, since it was made. */
     public synchronized long created() {
         return created;
+    }
+
+    /**
+     * Bytes of the buffers this pool has had the device create, since it was made: while nothing is released
+     * (the budget not exceeded, no {@link #trim()}), the device memory the backend's tensors and calls have held at
+     * their peak, in size classes.
+     */
+    public synchronized long createdBytes() {
+        return createdBytes;
     }
 
     /** Requests served from a free buffer, since the pool was made. */
