@@ -98,7 +98,7 @@ typedef uint16 uintV;
  */
 static inline floatV epilogue_vector(const floatV conv, const int co, const int element,
                                      __global const float* restrict scale, __global const float* restrict shift,
-                                     __global const float* restrict residual) {
+                                     __global const storage_t* restrict residual) {
 #pragma OPENCL FP_CONTRACT OFF
     floatV v = conv;
 #if EPI_SCALE
@@ -108,7 +108,11 @@ static inline floatV epilogue_vector(const floatV conv, const int co, const int 
     v = v + VLOAD_V(shift + co);
 #endif
 #if EPI_RESIDUAL
+#if STORAGE == 0
     v = v + VLOAD_V(residual + element);
+#else
+    v = v + STORAGE_LOAD(VEC, residual + element); /* the output's type (vload_halfn, vloadn: no alignment) */
+#endif
 #endif
 #if ACTIVATION == 1
     return select((floatV) 0.0f, v, isgreater(v, (floatV) 0.0f) | isnan(v));
@@ -142,7 +146,7 @@ __kernel void conv_depthwise(const int batch,
                              __global const storage_t* restrict bias,
                              __global storage_t* restrict output, const int output_offset,
                              __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                             __global const float* restrict epi_residual, const int residual_offset) {
+                             __global const storage_t* restrict epi_residual, const int residual_offset) {
     int item = get_global_id(0);
     if (item >= batch * (OUT_D * OUT_H * W_BLOCKS * CHANNEL_VECTORS)) {
         return;

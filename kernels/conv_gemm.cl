@@ -595,7 +595,7 @@ void conv_gemm(const int batch,
                __global const bias_t* restrict bias,
                __global storage_t* restrict output, const int output_offset,
                __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-               __global const float* restrict epi_residual, const int residual_offset) {
+               __global const storage_t* restrict epi_residual, const int residual_offset) {
     /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
     __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
     __local floatN b_tile[STAGES][TILE_K * B_PITCH / VWN];

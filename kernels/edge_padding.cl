@@ -71,7 +71,7 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
                         __global const int* restrict copies,
                         __global const int* restrict dims,
                         __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                        __global const float* restrict epi_residual) {
+                        __global const storage_t* restrict epi_residual) {
     const int element = get_global_id(0);
     if (element >= batch * (source_pixels * channels)) {
         return;

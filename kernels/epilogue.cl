@@ -11,7 +11,8 @@
  *   ACTIVATION, ACTIVATION_PARAM: activation.cl's
  * EPILOGUE is 1 when any part is on. A store applies the epilogue only under #if EPILOGUE, so with every option 0
  * (a plain convolution) its compiled code is what it was without an epilogue; the kernels' scale, shift and
- * residual arguments are then never read (the host binds any buffer there).
+ * residual arguments are then never read (the host binds any buffer there). The residual has the output's storage
+ * type (storage.cl, compiled in front: a 16-bit one widened on load); scale and shift are float32 whatever it is.
  */
 #ifndef EPI_SCALE
 #define EPI_SCALE 0
@@ -32,7 +33,7 @@
  */
 static inline float epilogue_value(const float conv, const int channel, const int element,
                                    __global const float* restrict scale, __global const float* restrict shift,
-                                   __global const float* restrict residual) {
+                                   __global const storage_t* restrict residual) {
 #pragma OPENCL FP_CONTRACT OFF
     float v = conv;
 #if EPI_SCALE
@@ -42,7 +43,7 @@ static inline float epilogue_value(const float conv, const int channel, const in
     v = v + shift[channel];
 #endif
 #if EPI_RESIDUAL
-    v = v + residual[element];
+    v = v + STORAGE_LOAD(1, residual + element);
 #endif
     return activation_apply(v);
 }
@@ -53,7 +54,7 @@ static inline float epilogue_value(const float conv, const int channel, const in
  */
 static inline void epilogue_lanes(float* lanes, const int count, const int channel, const int element,
                                   __global const float* restrict scale, __global const float* restrict shift,
-                                  __global const float* restrict residual) {
+                                  __global const storage_t* restrict residual) {
     for (int v = 0; v < count; v++) {
         lanes[v] = epilogue_value(lanes[v], channel + v, element + v, scale, shift, residual);
     }

@@ -112,14 +112,8 @@ final class GradientOps implements AutoCloseable {
         OperandChecks.distinct("fold", source, padded, bias);
         DType storage = OperandChecks.oneDType("fold", new String[] {"padded", "bias", "source"}, padded, bias,
                 source);
-        if (storage != DType.FLOAT32 && epilogue != null && !epilogue.isNone()) {
-            throw new IllegalArgumentException("epilogue: " + epilogue + " on " + storage.cliName() + " operands; "
-                    + "the fused epilogue takes float32 operands only (a 16-bit fold stores its plain sum)");
-        }
-        EpilogueShape shape = EpilogueOperands.check(backend, "fold", epilogue, e.channels(), (what, residual) -> {
-            OperandChecks.batchFlattened(backend, what, residual, e.sourceShape());
-            OperandChecks.float32(what, residual);
-        }, source);
+        EpilogueShape shape = EpilogueOperands.check(backend, "fold", epilogue, e.channels(),
+                (what, residual) -> OperandChecks.batchFlattened(backend, what, residual, e.sourceShape()), source);
         if (source.size() > 0) {
             enqueueFold(e, storage, padded.buffer(), bias == null ? null : bias.buffer(), shape,
                     EpilogueOperands.buffers(epilogue), source.buffer());

@@ -30,11 +30,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The families of operations on device tensors that have no 16-bit compute yet refuse a float16 or bfloat16
- * operand by its name, before any kernel reads its two-byte elements as floats: the epilogue, pooling, the layout
- * transpose, and the layers Conv, ConvTranspose and Pool; a bias gradient stays float32. The convolution, its
- * kernel gradient, edge padding (pad and fold) and the kernel flip take 16-bit operands (HalfForwardOpenClTest,
- * HalfGradientOpenClTest, HalfTransposeOpenClTest) when all of them have one type: a call mixing types is refused
- * naming each operand and its type, and a fused epilogue on 16-bit operands is refused.
+ * operand by its name, before any kernel reads its two-byte elements as floats: pooling, the layout transpose, and
+ * the layers Conv, ConvTranspose and Pool; a bias gradient stays float32. The convolution, its kernel gradient, edge
+ * padding (pad and fold), the kernel flip and the epilogue (fused, pass, gradient) take 16-bit operands
+ * (HalfForwardOpenClTest, HalfGradientOpenClTest, HalfTransposeOpenClTest, HalfEpilogueOpenClTest) when all of
+ * them have one type: a call mixing types is refused naming each operand and its type. An epilogue's scale and
+ * shift are float32 whatever the type: a 16-bit one is refused.
  */
 class HalfOperandRefusalsTest {
     @RegisterExtension
@@ -85,10 +86,6 @@ class HalfOperandRefusalsTest {
         List<Arguments> calls = List.of(
                 call("bias gradient", "biasGradient", o -> o.backend().biasGradient(o.f(G.outputShape()),
                         o.h(CHANNELS))),
-                call("epilogue pass", "output", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
-                        null, null, null), CHANNELS, o.h(G.outputShape()))),
-                call("epilogue pass", "scale", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
-                        o.h(CHANNELS), null, null), CHANNELS, o.f(G.outputShape()))),
                 call("pooling", "output", o -> o.backend().poolForward(PoolOp.MAX, pooled, o.f(INPUT),
                         o.h(pooled.outputShape()))),
                 call("layout transpose", "transpose: source", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3,
@@ -125,7 +122,15 @@ class HalfOperandRefusalsTest {
                 call("fold", "bias %s", o -> o.backend().fold(reflect, o.f(reflect.paddedShape()),
                         o.h(reflect.channels()), o.f(reflect.sourceShape()))),
                 call("flipSwap", "result float32", o -> o.backend().flipSwap(o.h(KERNEL), 1,
-                        o.f(KernelLayout.flipSwapShape(KERNEL, 1)))));
+                        o.f(KernelLayout.flipSwapShape(KERNEL, 1)))),
+                call("convolution", "epilogue residual float32", o -> o.backend().forward(G, o.h(INPUT),
+                        o.h(KERNEL), null, new Epilogue<>(Activation.relu(), null, null, o.f(G.outputShape())),
+                        o.h(G.outputShape()))),
+                call("epilogue pass", "residual float32", o -> o.backend().epiloguePass(new Epilogue<>(
+                        Activation.relu(), null, null, o.f(G.outputShape())), CHANNELS, o.h(G.outputShape()))),
+                call("epilogue gradient", "dy %s", o -> o.backend().epilogueGradient(new Epilogue<>(
+                        Activation.relu(), null, null, null), CHANNELS, o.f(G.outputShape()), o.h(G.outputShape()),
+                        o.f(G.outputShape()), null, o.f(G.outputShape()))));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
     }
@@ -160,7 +165,15 @@ class HalfOperandRefusalsTest {
                 call("fold", "", o -> o.backend().fold(reflect, o.h(reflect.paddedShape()), o.h(reflect.channels()),
                         o.h(reflect.sourceShape()))),
                 call("flipSwap", "", o -> new DeviceConvOps(o.backend()).flipSwapped(o.h(KERNEL), KERNEL, 1)
-                        .close()));
+                        .close()),
+                call("fused epilogue", "", o -> o.backend().forward(G, o.h(INPUT), o.h(KERNEL), o.h(CHANNELS),
+                        new Epilogue<>(Activation.relu(), o.f(CHANNELS), o.f(CHANNELS), o.h(G.outputShape())),
+                        o.h(G.outputShape()))),
+                call("epilogue pass", "", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
+                        o.f(CHANNELS), null, o.h(G.outputShape())), CHANNELS, o.h(G.outputShape()))),
+                call("epilogue gradient", "", o -> o.backend().epilogueGradient(new Epilogue<>(Activation.relu(),
+                        o.f(CHANNELS), o.f(CHANNELS), o.h(G.outputShape())), CHANNELS, o.h(G.outputShape()),
+                        o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()))));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], dtype, c.get()[2])));
     }
@@ -174,21 +187,31 @@ class HalfOperandRefusalsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("sixteenBitTypes")
-    void aFusedEpilogueOnSixteenBitOperandsIsRefused(DType dtype) {
-        String message;
-        try (Operands o = new Operands(dtype)) {
-            message = assertThrows(IllegalArgumentException.class, () -> o.backend().forward(G, o.h(INPUT),
-                    o.h(KERNEL), null, new Epilogue<>(Activation.relu(), null, null, null), o.h(G.outputShape())))
-                    .getMessage();
-        }
-        assertTrue(message.startsWith("epilogue: ") && message.contains(dtype.cliName())
-                && message.contains("takes float32 operands only"), message);
+    /** An epilogue's scale and shift are float32 on 16-bit operands too: a 16-bit one is refused by name. */
+    static Stream<Arguments> sixteenBitScalesAndShifts() {
+        List<Arguments> calls = List.of(
+                call("epilogue scale", "fused store", o -> o.backend().forward(G, o.h(INPUT), o.h(KERNEL), null,
+                        new Epilogue<>(Activation.relu(), o.h(CHANNELS), null, null), o.h(G.outputShape()))),
+                call("epilogue shift", "fused store", o -> o.backend().forward(G, o.h(INPUT), o.h(KERNEL), null,
+                        new Epilogue<>(Activation.relu(), null, o.h(CHANNELS), null), o.h(G.outputShape()))),
+                call("scale", "epilogue pass", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
+                        o.h(CHANNELS), null, null), CHANNELS, o.h(G.outputShape()))),
+                call("shift", "epilogue gradient", o -> o.backend().epilogueGradient(new Epilogue<>(
+                        Activation.relu(), null, o.h(CHANNELS), null), CHANNELS, o.h(G.outputShape()),
+                        o.h(G.outputShape()), o.h(G.outputShape()), null, o.h(G.outputShape()))));
+        return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
+                .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
     }
 
-    static Stream<DType> sixteenBitTypes() {
-        return Stream.of(DType.FLOAT16, DType.BFLOAT16);
+    @ParameterizedTest(name = "{1}: a {2} {0}")
+    @MethodSource("sixteenBitScalesAndShifts")
+    void aSixteenBitScaleOrShiftIsRefused(String operand, String operation, DType dtype, Consumer<Operands> call) {
+        String message;
+        try (Operands operands = new Operands(dtype)) {
+            message = assertThrows(IllegalArgumentException.class, () -> call.accept(operands)).getMessage();
+        }
+        assertTrue(message.startsWith(operand + ": ") && message.contains(" holds " + dtype.cliName() + ";")
+                && message.contains("it must be float32: an epilogue's scale and shift are float32"), message);
     }
 
     private static Arguments call(String operation, String operand, Consumer<Operands> call) {
