@@ -114,16 +114,16 @@ final class OperandChecks {
     }
 
     /**
-     * A float32 tensor: every kernel of the operations reads and writes its operands as floats, and would misread
-     * the two-byte elements of a float16 or bfloat16 tensor (issue 26 builds their compute). A call mixing types is
-     * refused by its first operand that is not float32.
+     * A float32 tensor, for the operations whose kernels read and write floats only (the layout transpose, the
+     * host-array forms' resident operands), which would misread the two-byte elements of a float16 or bfloat16
+     * tensor.
      */
     static void float32(String what, DeviceTensor tensor) {
         if (tensor.dtype() != DType.FLOAT32) {
             throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
-                    + "; this operation takes float32 tensors only, every operand (of the operations, the "
-                    + "convolution, its gradients, edge padding and the kernel flip take float16 and bfloat16 so "
-                    + "far: download() gives the values as float32)");
+                    + "; this operation takes float32 tensors only, every operand (download() gives the values as "
+                    + "float32; the convolution, its gradients, edge padding, the epilogue and pooling take float16 "
+                    + "and bfloat16 too)");
         }
     }
 

@@ -30,10 +30,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The families of operations on device tensors that have no 16-bit compute yet refuse a float16 or bfloat16
- * operand by its name, before any kernel reads its two-byte elements as floats: pooling, the layout transpose, and
- * the layers Conv, ConvTranspose and Pool; a bias gradient stays float32. The convolution, its kernel gradient, edge
- * padding (pad and fold), the kernel flip and the epilogue (fused, pass, gradient) take 16-bit operands
- * (HalfForwardOpenClTest, HalfGradientOpenClTest, HalfTransposeOpenClTest, HalfEpilogueOpenClTest) when all of
+ * operand by its name, before any kernel reads its two-byte elements as floats: the layout transpose, and the
+ * layers Conv, ConvTranspose and Pool; a bias gradient stays float32. The convolution, its kernel gradient, edge
+ * padding (pad and fold), the kernel flip, the epilogue (fused, pass, gradient) and pooling take 16-bit operands
+ * (HalfForwardOpenClTest, HalfGradientOpenClTest, HalfTransposeOpenClTest, HalfEpilogueOpenClTest,
+ * HalfPoolOpenClTest) when all of
  * them have one type: a call mixing types is refused naming each operand and its type. An epilogue's scale and
  * shift are float32 whatever the type: a 16-bit one is refused.
  */
@@ -81,13 +82,10 @@ class HalfOperandRefusalsTest {
     static Stream<Arguments> calls() {
         EdgePadding reflect = EdgePadding.ofInput(ConvSpec.builder().padding(Padding.REFLECT).build()
                 .resolve(INPUT, KERNEL));
-        PoolGeometry pooled = PoolSpec.builder().window(2).build().resolve(INPUT);
         Tensor kernel = Tensor.zeros(KERNEL);
         List<Arguments> calls = List.of(
                 call("bias gradient", "biasGradient", o -> o.backend().biasGradient(o.f(G.outputShape()),
                         o.h(CHANNELS))),
-                call("pooling", "output", o -> o.backend().poolForward(PoolOp.MAX, pooled, o.f(INPUT),
-                        o.h(pooled.outputShape()))),
                 call("layout transpose", "transpose: source", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3,
                         o.f(3, 2))),
                 call("Conv layer", "x", o -> Conv.builder(kernel).backend(o.backend()).build().apply(o.h(INPUT))),
@@ -123,6 +121,10 @@ class HalfOperandRefusalsTest {
                         o.h(reflect.channels()), o.f(reflect.sourceShape()))),
                 call("flipSwap", "result float32", o -> o.backend().flipSwap(o.h(KERNEL), 1,
                         o.f(KernelLayout.flipSwapShape(KERNEL, 1)))),
+                call("pooling", "output %s", o -> o.backend().poolForward(PoolOp.MAX, pooled(), o.f(INPUT),
+                        o.h(pooled().outputShape()))),
+                call("pooling gradient", "inputGradient float32", o -> o.backend().poolBackward(PoolOp.AVG,
+                        pooled(), o.h(INPUT), o.h(pooled().outputShape()), o.f(INPUT))),
                 call("convolution", "epilogue residual float32", o -> o.backend().forward(G, o.h(INPUT),
                         o.h(KERNEL), null, new Epilogue<>(Activation.relu(), null, null, o.f(G.outputShape())),
                         o.h(G.outputShape()))),
@@ -212,6 +214,10 @@ class HalfOperandRefusalsTest {
         }
         assertTrue(message.startsWith(operand + ": ") && message.contains(" holds " + dtype.cliName() + ";")
                 && message.contains("it must be float32: an epilogue's scale and shift are float32"), message);
+    }
+
+    private static PoolGeometry pooled() {
+        return PoolSpec.builder().window(2).build().resolve(INPUT);
     }
 
     private static Arguments call(String operation, String operand, Consumer<Operands> call) {
