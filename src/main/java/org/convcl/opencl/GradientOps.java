@@ -25,6 +25,10 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  * twin: the backend's host-array forms upload their operands and call these ({@link HostCall}), so both run
  * the same kernels with the same splits and give the same bits.
  *
+ * <p>Every operation takes device tensors of one storage type (float32, float16 or bfloat16; a call mixing them is
+ * refused naming each operand), computes in float32 and rounds its results once to that type, but a bias gradient,
+ * which is float32 whatever its output gradient's type (issue 26).
+ *
  * <p>Reductions are deterministic: a long reduction is cut into {@link ReductionSplit row ranges} whose
  * partial sums are added in a fixed order by a second kernel, with no atomics.
  *
