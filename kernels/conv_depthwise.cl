@@ -92,7 +92,7 @@ typedef uint16 uintV;
 
 #if EPILOGUE && EPILOGUE_ON_VECTORS
 /* epilogue.cl's epilogue on the channel vector (see EPILOGUE_VECTOR there). */
-EPILOGUE_VECTOR(epilogue_vector, floatV, VLOAD_V)
+EPILOGUE_VECTOR(epilogue_vector, floatV, VLOAD_V, VEC)
 #endif
 
 /* VEC input channels feeding output channels co .. co + VEC - 1 at one input pixel. */
@@ -115,7 +115,7 @@ __kernel void conv_depthwise(const int batch,
                              __global const storage_t* restrict bias,
                              __global storage_t* restrict output, const int output_offset,
                              __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                             __global const float* restrict epi_residual, const int residual_offset) {
+                             __global const storage_t* restrict epi_residual, const int residual_offset) {
     int item = get_global_id(0);
     if (item >= batch * (OUT_D * OUT_H * W_BLOCKS * CHANNEL_VECTORS)) {
         return;

@@ -321,7 +321,7 @@ typedef uint16 uintN;
 #endif
 #if EPILOGUE && EPILOGUE_ON_VECTORS && !MMA
 /* epilogue.cl's epilogue on the output vector of the register-blocked store (see EPILOGUE_VECTOR there). */
-EPILOGUE_VECTOR(epilogue_vector, floatN, VLOAD_N)
+EPILOGUE_VECTOR(epilogue_vector, floatN, VLOAD_N, VWN)
 #endif
 #if VEC_K == 1
 typedef float floatK;
@@ -604,7 +604,7 @@ void conv_gemm(const int batch,
                __global const bias_t* restrict bias,
                __global storage_t* restrict output, const int output_offset,
                __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-               __global const float* restrict epi_residual, const int residual_offset) {
+               __global const storage_t* restrict epi_residual, const int residual_offset) {
     /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
     __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
     __local floatN b_tile[STAGES][TILE_K * B_PITCH / VWN];

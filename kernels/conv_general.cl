@@ -57,7 +57,7 @@ __kernel void conv_general(const int batch,
                            __global const int* restrict tables,
                            __global const int* restrict dims,
                            __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                           __global const float* restrict epi_residual, const int residual_offset) {
+                           __global const storage_t* restrict epi_residual, const int residual_offset) {
     const int element = (int) get_global_id(0);
     if (element >= batch * (OUT_PIXELS * COUT)) {
         return;

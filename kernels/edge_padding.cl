@@ -18,6 +18,9 @@
  * epilogue.cl (activation.cl and epilogue.cl are compiled in front) when EPILOGUE, the residual read at the source's
  * own element.
  *
+ * Values (source, padded, bias) are storage_t (storage.cl, compiled in front): a 16-bit type is widened on load,
+ * the fold sums in float32 and rounds once on store (to nearest even), and the pad copies a value exactly.
+ *
  * Only the rank, whether the fold adds a bias and the epilogue's options are compile-time (-D) constants; the sizes are run-time
  * arguments (source_pixels and padded_pixels at least 1: they divide element numbers), so one program serves
  * every shape of a rank.
@@ -38,8 +41,8 @@
 #endif
 
 __kernel void edge_pad(const int batch, const int channels, const int source_pixels, const int padded_pixels,
-                       __global const float* restrict source,
-                       __global float* restrict padded,
+                       __global const storage_t* restrict source,
+                       __global storage_t* restrict padded,
                        __global const int* restrict tables,
                        __global const int* restrict dims) {
     const int element = get_global_id(0);
@@ -56,18 +59,19 @@ __kernel void edge_pad(const int batch, const int channels, const int source_pix
         rest /= dims[4 * d];
         from = (from < 0 || index < 0) ? -1 : from + index * dims[4 * d + 2];
     }
-    padded[element] = from < 0 ? 0.0f : source[(b * source_pixels + from) * channels + c];
+    STORAGE_STORE(1, from < 0 ? 0.0f : STORAGE_LOAD(1, source + (b * source_pixels + from) * channels + c),
+                  padded + element);
 }
 
 __kernel void edge_fold(const int batch, const int channels, const int source_pixels, const int padded_pixels,
-                        __global const float* restrict padded,
-                        __global const float* restrict bias,
-                        __global float* restrict source,
+                        __global const storage_t* restrict padded,
+                        __global const storage_t* restrict bias,
+                        __global storage_t* restrict source,
                         __global const int* restrict starts,
                         __global const int* restrict copies,
                         __global const int* restrict dims,
                         __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                        __global const float* restrict epi_residual) {
+                        __global const storage_t* restrict epi_residual) {
     const int element = get_global_id(0);
     if (element >= batch * (source_pixels * channels)) {
         return;
@@ -89,7 +93,7 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
         any = any && begin[d] < end[d];
     }
 #if HAS_BIAS
-    float acc = bias[c];
+    float acc = STORAGE_LOAD(1, bias + c);
 #else
     float acc = 0.0f;
 #endif
@@ -100,7 +104,7 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
         for (int d = 0; d < RANK; d++) {
             q += copies[dims[4 * d + 3] + cursor[d]] * dims[4 * d + 1];
         }
-        acc += padded[(padded_base + q) * channels + c];
+        acc += STORAGE_LOAD(1, padded + (padded_base + q) * channels + c);
         any = false;
         for (int d = RANK - 1; d >= 0; d--) {
             if (++cursor[d] < end[d]) {
@@ -111,8 +115,8 @@ __kernel void edge_fold(const int batch, const int channels, const int source_pi
         }
     }
 #if EPILOGUE
-    source[element] = epilogue_value(acc, c, element, epi_scale, epi_shift, epi_residual);
+    STORAGE_STORE(1, epilogue_value(acc, c, element, epi_scale, epi_shift, epi_residual), source + element);
 #else
-    source[element] = acc;
+    STORAGE_STORE(1, acc, source + element);
 #endif
 }

@@ -11,7 +11,8 @@
  *   ACTIVATION, ACTIVATION_PARAM: activation.cl's
  * EPILOGUE is 1 when any part is on. A store applies the epilogue only under #if EPILOGUE, so with every option 0
  * (a plain convolution) its compiled code is what it was without an epilogue; the kernels' scale, shift and
- * residual arguments are then never read (the host binds any buffer there).
+ * residual arguments are then never read (the host binds any buffer there). The residual has the output's storage
+ * type (storage.cl, compiled in front: a 16-bit one widened on load); scale and shift are float32 whatever it is.
  */
 #ifndef EPI_SCALE
 #define EPI_SCALE 0
@@ -32,7 +33,7 @@
  */
 static inline float epilogue_value(const float conv, const int channel, const int element,
                                    __global const float* restrict scale, __global const float* restrict shift,
-                                   __global const float* restrict residual) {
+                                   __global const storage_t* restrict residual) {
 #pragma OPENCL FP_CONTRACT OFF
     float v = conv;
 #if EPI_SCALE
@@ -42,7 +43,7 @@ static inline float epilogue_value(const float conv, const int channel, const in
     v = v + shift[channel];
 #endif
 #if EPI_RESIDUAL
-    v = v + residual[element];
+    v = v + STORAGE_LOAD(1, residual + element);
 #endif
     return activation_apply(v);
 }
@@ -53,7 +54,7 @@ static inline float epilogue_value(const float conv, const int channel, const in
  */
 static inline void epilogue_lanes(float* lanes, const int count, const int channel, const int element,
                                   __global const float* restrict scale, __global const float* restrict shift,
-                                  __global const float* restrict residual) {
+                                  __global const storage_t* restrict residual) {
     for (int v = 0; v < count; v++) {
         lanes[v] = epilogue_value(lanes[v], channel + v, element + v, scale, shift, residual);
     }
@@ -69,8 +70,9 @@ static inline void epilogue_lanes(float* lanes, const int count, const int chann
  * OpenCL C has no templates and a kernel's vector type is defined after this file, so a kernel instantiates it
  * for its own type: EPILOGUE_VECTOR(name, floatT, LOAD) defines
  *   floatT name(floatT conv, int channel, int element, scale, shift, residual)
- * the epilogue of channels channel .. channel + width - 1 at residual elements element .., where LOAD(p) reads a
- * floatT from a __global const float* p of any float alignment (vloadN(0, p), or *(p) for a scalar floatT).
+ * the epilogue of channels channel .. channel + WIDTH - 1 at residual elements element .., where LOAD(p) reads a
+ * floatT from a __global const float* p of any float alignment (vloadN(0, p), or *(p) for a scalar floatT), and a
+ * 16-bit residual is read with STORAGE_LOAD(WIDTH, p).
  */
 #define EPILOGUE_ON_VECTORS (ACTIVATION <= 3)
 
@@ -84,10 +86,13 @@ static inline void epilogue_lanes(float* lanes, const int count, const int chann
 #else
 #define EPI_VECTOR_SHIFT(v, LOAD, shift, channel) (v)
 #endif
-#if EPI_RESIDUAL
-#define EPI_VECTOR_RESIDUAL(v, LOAD, residual, element) ((v) + LOAD((residual) + (element)))
+/* The residual has the output's storage (storage.cl): float through LOAD, 16-bit types widened by STORAGE_LOAD. */
+#if EPI_RESIDUAL && STORAGE == 0
+#define EPI_VECTOR_RESIDUAL(v, LOAD, WIDTH, residual, element) ((v) + LOAD((residual) + (element)))
+#elif EPI_RESIDUAL
+#define EPI_VECTOR_RESIDUAL(v, LOAD, WIDTH, residual, element) ((v) + STORAGE_LOAD(WIDTH, (residual) + (element)))
 #else
-#define EPI_VECTOR_RESIDUAL(v, LOAD, residual, element) (v)
+#define EPI_VECTOR_RESIDUAL(v, LOAD, WIDTH, residual, element) (v)
 #endif
 /* activation_apply's piecewise-linear cases; for a scalar floatT, select and the relational built-ins are the same. */
 #if ACTIVATION == 1
@@ -101,13 +106,13 @@ static inline void epilogue_lanes(float* lanes, const int count, const int chann
 #endif
 
 /* One statement per operation, as epilogue_value has them: with contraction off, each is rounded on its own. */
-#define EPILOGUE_VECTOR(name, floatT, LOAD)                                                                          \
+#define EPILOGUE_VECTOR(name, floatT, LOAD, WIDTH)                                                                   \
     static inline floatT name(const floatT conv, const int channel, const int element,                             \
                               __global const float* restrict scale, __global const float* restrict shift,          \
-                              __global const float* restrict residual) {                                           \
+                              __global const storage_t* restrict residual) {                                       \
         _Pragma("OPENCL FP_CONTRACT OFF")                                                                            \
         floatT v = EPI_VECTOR_SCALE(conv, LOAD, scale, channel);                                                    \
         v = EPI_VECTOR_SHIFT(v, LOAD, shift, channel);                                                               \
-        v = EPI_VECTOR_RESIDUAL(v, LOAD, residual, element);                                                         \
+        v = EPI_VECTOR_RESIDUAL(v, LOAD, WIDTH, residual, element);                                                  \
         return EPI_VECTOR_ACTIVATION(floatT, v);                                                                     \
     }

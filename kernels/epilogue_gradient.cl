@@ -12,6 +12,10 @@
  * may alias (no restrict), so outputs that are also operands (dz == dconv without a scale, as the host allows)
  * get what the host gives.
  *
+ * conv, dy, residual, dz, dz_conv and dconv are storage_t (storage.cl, compiled in front: a 16-bit type widened on
+ * load, each result rounded once to nearest even on store, from the float32 d);
+ * scale and shift are float32 whatever it is.
+ *
  * Launch: global = round_up(length, local), 1-d: one work-item per element, neighbours on neighbouring floats.
  */
 #pragma OPENCL FP_CONTRACT OFF /* no a * b + c fused into one rounding: the host rounds each operation */
@@ -30,14 +34,14 @@
 #endif
 
 __kernel void epilogue_gradient(const int length, const int channels,
-                                __global const float* conv,
-                                __global const float* dy,
+                                __global const storage_t* conv,
+                                __global const storage_t* dy,
                                 __global const float* scale,
                                 __global const float* shift,
-                                __global const float* residual,
-                                __global float* dz,
-                                __global float* dz_conv,
-                                __global float* dconv) {
+                                __global const storage_t* residual,
+                                __global storage_t* dz,
+                                __global storage_t* dz_conv,
+                                __global storage_t* dconv) {
     /* size_t: the rounded-up global size may pass INT_MAX when length is close to it. */
     const size_t id = get_global_id(0);
     if (id >= (size_t) length) {
@@ -47,7 +51,7 @@ __kernel void epilogue_gradient(const int length, const int channels,
 #if EPI_SCALE || EPI_SHIFT
     const int c = i % channels; /* only where a per-channel operand needs it: a modulo costs */
 #endif
-    float v = conv[i];
+    float v = STORAGE_LOAD(1, conv + i);
 #if EPI_SCALE
     v = v * scale[c];
 #endif
@@ -55,16 +59,16 @@ __kernel void epilogue_gradient(const int length, const int channels,
     v = v + shift[c];
 #endif
 #if EPI_RESIDUAL
-    v = v + residual[i];
+    v = v + STORAGE_LOAD(1, residual + i);
 #endif
-    const float d = dy[i] * activation_derivative(v);
-    dz[i] = d;
+    const float d = STORAGE_LOAD(1, dy + i) * activation_derivative(v);
+    STORAGE_STORE(1, d, dz + i);
 #if HAS_DZ_CONV
-    dz_conv[i] = d * conv[i];
+    STORAGE_STORE(1, d * STORAGE_LOAD(1, conv + i), dz_conv + i);
 #endif
 #if EPI_SCALE
-    dconv[i] = d * scale[c];
+    STORAGE_STORE(1, d * scale[c], dconv + i);
 #else
-    dconv[i] = d;
+    STORAGE_STORE(1, d, dconv + i);
 #endif
 }

@@ -8,6 +8,9 @@
  * Each work-item reads every operand of its element before writing it, so a residual (or a scale or shift, when
  * channels == length) that is the output itself gives what the host's loop gives.
  *
+ * output and residual are storage_t (storage.cl, compiled in front: a 16-bit type widened on load, the result
+ * rounded once to nearest even on store); scale and shift are float32 whatever it is.
+ *
  * Launch: global = round_up(length, local), 1-d: one work-item per element, neighbours on neighbouring floats.
  */
 #pragma OPENCL FP_CONTRACT OFF /* no a * b + c fused into one rounding: the host rounds each operation */
@@ -23,10 +26,10 @@
 #endif
 
 __kernel void epilogue_pass(const int length, const int channels,
-                            __global float* output,
+                            __global storage_t* output,
                             __global const float* scale,
                             __global const float* shift,
-                            __global const float* residual) {
+                            __global const storage_t* residual) {
     /* size_t: the rounded-up global size may pass INT_MAX when length is close to it. */
     const size_t id = get_global_id(0);
     if (id >= (size_t) length) {
@@ -36,7 +39,7 @@ __kernel void epilogue_pass(const int length, const int channels,
 #if EPI_SCALE || EPI_SHIFT
     const int c = i % channels; /* only where a per-channel operand needs it: a modulo costs */
 #endif
-    float v = output[i];
+    float v = STORAGE_LOAD(1, output + i);
 #if EPI_SCALE
     v = v * scale[c];
 #endif
@@ -44,7 +47,7 @@ __kernel void epilogue_pass(const int length, const int channels,
     v = v + shift[c];
 #endif
 #if EPI_RESIDUAL
-    v = v + residual[i];
+    v = v + STORAGE_LOAD(1, residual + i);
 #endif
-    output[i] = activation_apply(v);
+    STORAGE_STORE(1, activation_apply(v), output + i);
 }

@@ -25,6 +25,8 @@
  * only where a tile row or column is decoded (a few integer divisions per TILE_M x TILE_K x TILE_N
  * multiply-adds), so one program serves every shape of a rank and the backward pass of a new shape costs
  * no compilation. TF32 = 1 rounds both operands of each product as they are staged (tf32.cl, compiled in front).
+ * input and output_gradient are storage_t (storage.cl, compiled in front), widened to float32 as they are staged;
+ * the partials are float32 whatever the storage, so a 16-bit gradient is rounded once, by sum_partials.
  *
  * Launch: global = (ceil(K / TILE_K) * RTK, ceil(N / TILE_N) * groups * RTN, splits), local = (RTK, RTN, 1).
  */
@@ -65,8 +67,8 @@ __kernel __attribute__((reqd_work_group_size(RTK, RTN, 1)))
 void kernel_gradient(const int rows, const int rows_per_split,
                      const int cin, const int cout, const int groups, const int taps,
                      const int in_pixels, const int out_pixels,
-                     __global const float* restrict input,
-                     __global const float* restrict output_gradient,
+                     __global const storage_t* restrict input,
+                     __global const storage_t* restrict output_gradient,
                      __global float* restrict partials,
                      __global const int* restrict tables,
                      __global const int* restrict dims) {
@@ -151,7 +153,7 @@ void kernel_gradient(const int rows, const int rows_per_split,
             const int c = e % TILE_K;
             const int channel = column_channel[c];
             const int source = channel < 0 ? -1 : row_source[r][column_tap[c]];
-            a_tile[r][c] = source < 0 ? 0.0f : OPERAND(input[source + channel]);
+            a_tile[r][c] = source < 0 ? 0.0f : OPERAND(STORAGE_LOAD(1, input + source + channel));
         }
         /* Consecutive work-items take consecutive output channels: contiguous reads of the output gradient. */
         for (int e = item; e < TILE_M * TILE_N; e += ITEMS) {
@@ -159,7 +161,7 @@ void kernel_gradient(const int rows, const int rows_per_split,
             const int c = e % TILE_N;
             const int m = m0 + r;
             const int n = n0 + c;
-            b_tile[r][c] = (m < last && n < cout_g) ? OPERAND(output_gradient[m * cout + group * cout_g + n]) : 0.0f;
+            b_tile[r][c] = (m < last && n < cout_g) ? OPERAND(STORAGE_LOAD(1, output_gradient + m * cout + group * cout_g + n)) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
 

@@ -20,6 +20,10 @@
  * output size, window size, stride, padding before. Padding counts as -inf (max), +inf (min) or 0 (avg) by
  * being left out.
  *
+ * Values (input, output, the gradients) are storage_t (storage.cl, compiled in front): a 16-bit type is widened
+ * on load, compared, summed and divided in float32, and rounded once to nearest even on store (max and min store
+ * an input value, so exactly).
+ *
  * Launch: global = round_up(batch * out_pixels * channels, local), 1-d, for pool_forward and pool_select;
  * round_up(batch * in_pixels * channels, local) for pool_backward.
  */
@@ -100,8 +104,8 @@ static int input_pixel(const int* cursor, __global const int* restrict dims) {
 
 __kernel void pool_forward(const int batch, const int channels, const int in_pixels, const int out_pixels,
                            const int window_size,
-                           __global const float* restrict input,
-                           __global float* restrict output,
+                           __global const storage_t* restrict input,
+                           __global storage_t* restrict output,
                            __global const int* restrict dims) {
     const int element = get_global_id(0);
     if (element >= batch * (out_pixels * channels)) {
@@ -129,7 +133,7 @@ __kernel void pool_forward(const int batch, const int channels, const int in_pix
 #endif
     const int base = b * in_pixels;
     while (any) {
-        const float x = input[(base + input_pixel(cursor, dims)) * channels + c];
+        const float x = STORAGE_LOAD(1, input + (base + input_pixel(cursor, dims)) * channels + c);
 #if POOL_OP == POOL_MAX
         /* lax.max: NaN propagates, and a NaN once taken stays. */
         if (isnan(x) || x > acc) {
@@ -149,16 +153,16 @@ __kernel void pool_forward(const int batch, const int channels, const int in_pix
     }
 #if DIVIDES_BY_TAPS
     /* A window of padding alone: 0 / 0 = NaN, as flax's. */
-    output[element] = DIVIDE(acc, (float) taps);
+    STORAGE_STORE(1, DIVIDE(acc, (float) taps), output + element);
 #elif POOL_OP == POOL_AVG
-    output[element] = DIVIDE(acc, (float) window_size);
+    STORAGE_STORE(1, DIVIDE(acc, (float) window_size), output + element);
 #else
-    output[element] = acc;
+    STORAGE_STORE(1, acc, output + element);
 #endif
 }
 
 __kernel void pool_select(const int batch, const int channels, const int in_pixels, const int out_pixels,
-                          __global const float* restrict input,
+                          __global const storage_t* restrict input,
                           __global int* restrict picks,
                           __global const int* restrict dims) {
     const int element = get_global_id(0);
@@ -180,7 +184,7 @@ __kernel void pool_select(const int batch, const int channels, const int in_pixe
     const int base = b * in_pixels;
     while (any) {
         const int q = input_pixel(cursor, dims);
-        const float x = input[(base + q) * channels + c];
+        const float x = STORAGE_LOAD(1, input + (base + q) * channels + c);
         /* Any comparison with NaN is false, so the choice moves onto a NaN and off it again. */
 #if POOL_OP == POOL_MIN
         if (chosen < 0 || !(chosen_value <= x)) {
@@ -197,9 +201,9 @@ __kernel void pool_select(const int batch, const int channels, const int in_pixe
 
 __kernel void pool_backward(const int batch, const int channels, const int in_pixels, const int out_pixels,
                             const int window_size,
-                            __global const float* restrict output_gradient,
+                            __global const storage_t* restrict output_gradient,
                             __global const int* restrict picks,
-                            __global float* restrict input_gradient,
+                            __global storage_t* restrict input_gradient,
                             __global const int* restrict dims) {
     const int element = get_global_id(0);
     if (element >= batch * (in_pixels * channels)) {
@@ -236,21 +240,21 @@ __kernel void pool_backward(const int batch, const int channels, const int in_pi
         const int at = (base + o) * channels + c;
 #if POOL_OP == POOL_AVG
 #if COUNT_INCLUDE_PAD
-        acc += DIVIDE(output_gradient[at], (float) window_size);
+        acc += DIVIDE(STORAGE_LOAD(1, output_gradient + at), (float) window_size);
 #else
         int taps = 1;
         for (int d = 0; d < RANK; d++) {
             const long start = (long) cursor[d] * STRIDE(d) - PAD_LO(d);
             taps *= (int) (clamp(start + WINDOW(d), 0L, (long) IN_SIZE(d)) - clamp(start, 0L, (long) IN_SIZE(d)));
         }
-        acc += DIVIDE(output_gradient[at], (float) taps);
+        acc += DIVIDE(STORAGE_LOAD(1, output_gradient + at), (float) taps);
 #endif
 #else
         if (picks[at] == q) {
-            acc += output_gradient[at];
+            acc += STORAGE_LOAD(1, output_gradient + at);
         }
 #endif
         any = next_position(cursor, begin, end);
     }
-    input_gradient[element] = acc;
+    STORAGE_STORE(1, acc, input_gradient + element);
 }

@@ -8,6 +8,11 @@
  *
  * column_partials: the first pass of the bias gradient, column sums of a (rows, channels) matrix. Launch:
  *   global = (round_up(channels, local), splits), 1 row range per global id 1.
+ * The summed values (column_partials' `values`, sum_partials' `result`) are storage_t (storage.cl, compiled in
+ * front): a 16-bit type is widened on load and the result rounded once to nearest even; partials stay float32,
+ * so a 16-bit reduction accumulates in float32 throughout. A float32 result of 16-bit values (the bias gradient)
+ * takes column_partials of the 16-bit program and sum_partials of the float32 one.
+ *
  * sum_partials: the second pass of both gradients: result[i] = sum over s of partials[s * length + i].
  *   Launch: global = round_up(length, local), 1-d.
  */
@@ -20,7 +25,7 @@
 #endif
 
 __kernel void column_partials(const int rows, const int channels, const int rows_per_split,
-                              __global const float* restrict values,
+                              __global const storage_t* restrict values,
                               __global float* restrict partials) {
     const int column = get_global_id(0);
     const int split = get_global_id(1);
@@ -35,7 +40,7 @@ __kernel void column_partials(const int rows, const int channels, const int rows
         const int end = min(last, start + BLOCK_ROWS);
         float block = 0.0f;
         for (int row = start; row < end; row++) {
-            block += values[row * channels + column];
+            block += STORAGE_LOAD(1, values + row * channels + column);
         }
         const float y = block - carry;
         const float t = sum + y;
@@ -47,7 +52,7 @@ __kernel void column_partials(const int rows, const int channels, const int rows
 
 __kernel void sum_partials(const int splits, const int length,
                            __global const float* restrict partials,
-                           __global float* restrict result) {
+                           __global storage_t* restrict result) {
     const int i = get_global_id(0);
     if (i >= length) {
         return;
@@ -60,5 +65,5 @@ __kernel void sum_partials(const int splits, const int length,
         carry = FINITE(t) ? (t - sum) - y : 0.0f; /* no Inf - Inf = NaN carry */
         sum = t;
     }
-    result[i] = sum;
+    STORAGE_STORE(1, sum, result + i);
 }

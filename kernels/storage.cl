@@ -13,6 +13,11 @@
  * n may be a macro (VEC, VWN): it is expanded before it is pasted.
  */
 
+/* Compiled once where the epilogue's files (epilogue.cl, which reads a residual of the output's type) put it in
+   front of a kernel that also lists it. */
+#ifndef STORAGE_CL
+#define STORAGE_CL
+
 #ifndef STORAGE
 #define STORAGE 0
 #endif
@@ -85,3 +90,5 @@ STORAGE_BFLOAT16_VECTOR(16)
 #else
 #error "STORAGE must be 0 (float32), 1 (float16) or 2 (bfloat16)"
 #endif
+
+#endif /* STORAGE_CL */

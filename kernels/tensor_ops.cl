@@ -8,12 +8,15 @@
  *   index t is taps - 1 - t, so the rank never matters. One work-item per result element.
  * multiply_in_place: values[i] *= factors[i] (a kernel mask applied to a kernel gradient).
  *
+ * Operands are storage_t (storage.cl, compiled in front): float32, or a 16-bit type widened on load and rounded
+ * to nearest even on store, so flip_swap copies a 16-bit value exactly and the product is rounded once.
+ *
  * Launch: global = round_up(element count, local), 1-d.
  */
 
 __kernel void flip_swap(const int taps, const int a, const int b, const int groups,
-                        __global const float* restrict kernel_values,
-                        __global float* restrict result) {
+                        __global const storage_t* restrict kernel_values,
+                        __global storage_t* restrict result) {
     const int element = get_global_id(0);
     const int tap_size = a * groups * b;
     if (element >= taps * tap_size) {
@@ -26,14 +29,15 @@ __kernel void flip_swap(const int taps, const int a, const int b, const int grou
     const int g = column / a;
     const int i = column % a;
     const int t = taps - 1 - flipped;
-    result[element] = kernel_values[t * tap_size + i * (groups * b) + g * b + j];
+    STORAGE_STORE(1, STORAGE_LOAD(1, kernel_values + t * tap_size + i * (groups * b) + g * b + j),
+                  result + element);
 }
 
 __kernel void multiply_in_place(const int length,
-                                __global float* restrict values,
-                                __global const float* restrict factors) {
+                                __global storage_t* restrict values,
+                                __global const storage_t* restrict factors) {
     const int i = get_global_id(0);
     if (i < length) {
-        values[i] = values[i] * factors[i];
+        STORAGE_STORE(1, STORAGE_LOAD(1, values + i) * STORAGE_LOAD(1, factors + i), values + i);
     }
 }

@@ -138,13 +138,14 @@ final class LayerChecks {
 
     /**
      * A float16 or bfloat16 operand is refused by its name here, as the backend's checks do by its role there:
-     * the layers compute in float32 only for now (issue 26).
+     * the layers keep float32 parameters on the device and compute in float32 only for now (issue 26).
      */
     private static void checkFloat32(String what, DeviceTensor tensor) {
         if (tensor.dtype() != DType.FLOAT32) {
             throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
-                    + "; this operation takes float32 tensors only, every operand (only the backend's forward "
-                    + "convolution takes float16 and bfloat16 so far: download() gives the values as float32)");
+                    + "; this operation takes float32 tensors only, every operand (the layers hold float32 "
+                    + "parameters; the backend's operations and DeviceConvOps take float16 and bfloat16: download() "
+                    + "gives the values as float32)");
         }
     }
 

@@ -3,6 +3,7 @@ package org.convcl.opencl;
 import java.util.Arrays;
 import java.util.function.IntFunction;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
 import org.convcl.backend.internal.BackwardRecipe;
@@ -21,9 +22,23 @@ import org.convcl.internal.KernelLayout;
  */
 public final class DeviceConvOps implements ConvOps<DeviceTensor> {
     private final OpenClBackend backend;
+    /** The type of the tensors {@link #allocate} makes: the operands' own, so a recipe's temporaries match them. */
+    private final DType dtype;
 
+    /** Operations whose temporaries are float32. */
     public DeviceConvOps(OpenClBackend backend) {
+        this(backend, DType.FLOAT32);
+    }
+
+    /** Operations whose temporaries (and results the recipes allocate, but a bias gradient) are {@code dtype}. */
+    public DeviceConvOps(OpenClBackend backend, DType dtype) {
         this.backend = backend;
+        this.dtype = dtype;
+    }
+
+    /** These operations with temporaries of {@code operand}'s type (a null operand is refused by the call). */
+    private DeviceConvOps forOperand(DeviceTensor operand) {
+        return operand == null || operand.dtype() == dtype ? this : new DeviceConvOps(backend, operand.dtype());
     }
 
     public OpenClBackend backend() {
@@ -46,13 +61,13 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
             throw new IllegalArgumentException("output: shape " + Arrays.toString(output.shape())
                     + " does not match the layer's output " + Arrays.toString(step.outputShape()));
         }
-        ForwardRecipe.run(this, step, input, kernel, bias, epilogue, output);
+        ForwardRecipe.run(forOperand(input), step, input, kernel, bias, epilogue, output);
     }
 
     /** {@link BackwardRecipe} on device tensors; enqueues and returns, the caller closes the gradients. */
     public BackwardRecipe.Gradients<DeviceTensor> backward(ConvStep step, DeviceTensor x, DeviceTensor dy,
             IntFunction<DeviceTensor> flippedKernel, DeviceTensor mask, boolean withBias) {
-        return BackwardRecipe.run(this, step, x, dy, flippedKernel, mask, withBias);
+        return BackwardRecipe.run(forOperand(x), step, x, dy, flippedKernel, mask, withBias);
     }
 
     /**
@@ -62,7 +77,8 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
     public BackwardRecipe.Gradients<DeviceTensor> backward(ConvStep step, DeviceTensor x, DeviceTensor kernel,
             DeviceTensor bias, Epilogue<DeviceTensor> epilogue, DeviceTensor dy, IntFunction<DeviceTensor> flippedKernel,
             DeviceTensor mask, boolean withBias) {
-        return BackwardRecipe.run(this, step, x, kernel, bias, epilogue, dy, flippedKernel, mask, withBias);
+        return BackwardRecipe.run(forOperand(x), step, x, kernel, bias, epilogue, dy, flippedKernel, mask,
+                withBias);
     }
 
     /** The backend's transpose: {@code source}'s {@code (batch, rows, cols)} as {@code (batch, cols, rows)}. */
@@ -72,7 +88,12 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
 
     @Override
     public DeviceTensor allocate(int[] shape) {
-        return backend.allocate(shape);
+        return DeviceTensor.allocate(backend, dtype, shape);
+    }
+
+    @Override
+    public DeviceTensor allocateBiasGradient(int channels) {
+        return backend.allocate(channels);
     }
 
     @Override
@@ -118,7 +139,8 @@ public final class DeviceConvOps implements ConvOps<DeviceTensor> {
 
     @Override
     public DeviceTensor flipSwapped(DeviceTensor kernel, int[] kernelShape, int groups) {
-        DeviceTensor result = backend.allocate(KernelLayout.flipSwapShape(kernel.shape(), groups));
+        DeviceTensor result = DeviceTensor.allocate(backend, kernel == null ? DType.FLOAT32 : kernel.dtype(),
+                KernelLayout.flipSwapShape(kernel.shape(), groups));
         try {
             backend.flipSwap(kernel, groups, result);
             return result;

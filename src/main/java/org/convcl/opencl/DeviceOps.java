@@ -78,14 +78,10 @@ final class DeviceOps {
                     + "write over its own input");
         }
         DType storage = OperandChecks.oneDType("convolution", FORWARD_OPERANDS, input, kernel, bias, output);
-        if (storage != DType.FLOAT32 && epilogue != null && !epilogue.isNone()) {
-            throw new IllegalArgumentException("epilogue: " + epilogue + " on " + storage.cliName() + " operands; "
-                    + "the fused epilogue takes float32 operands only (a 16-bit convolution stores its plain sum)");
-        }
         // The plan is compiled for the operands' storage type; the products are float32 whatever it is.
         ConvGeometry stored = g.withStorage(storage);
         EpilogueShape shape = EpilogueOperands.check(backend, "convolution", epilogue, g.outChannels(),
-                (what, residual) -> OperandChecks.tensor(backend, what, residual, g.outputShape()), output);
+                (what, residual) -> OperandChecks.anyDType(backend, what, residual, g.outputShape()), output);
         if (plan != null && !plan.accepts(stored, bias != null, shape)) {
             throw new IllegalArgumentException("plan: " + plan + " was built for another geometry, bias or epilogue "
                     + "setting than " + g + " (bias " + (bias != null) + ", epilogue " + shape + ")");

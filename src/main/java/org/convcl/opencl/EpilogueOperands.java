@@ -9,7 +9,24 @@ import org.convcl.opencl.internal.plan.EpilogueShape;
  * writes (before anything is enqueued), and handed to the kernels as buffers. Stateless.
  */
 final class EpilogueOperands {
+    /**
+     * Why scale and shift stay float32 on 16-bit operands (issue 26): they are per-channel factors, often folded
+     * batch-norm statistics, whose float32 precision costs nothing in memory; the store rounds once, after them.
+     */
+    static final String FLOAT32_VECTORS = "an epilogue's scale and shift are float32 whatever the type of the "
+            + "tensors it applies to (a 16-bit output is rounded once, after them)";
+
     private EpilogueOperands() {
+    }
+
+    /** Refuses a scale or shift (null ones skipped) that is not float32, by name and with the rule. */
+    static void float32Vectors(Epilogue<DeviceTensor> epilogue) {
+        if (epilogue.scale() != null) {
+            OperandChecks.float32("scale", epilogue.scale(), FLOAT32_VECTORS);
+        }
+        if (epilogue.shift() != null) {
+            OperandChecks.float32("shift", epilogue.shift(), FLOAT32_VECTORS);
+        }
     }
 
     /** How the residual's shape is checked: as the output's own check, under the residual's name. */
@@ -20,8 +37,8 @@ final class EpilogueOperands {
     /**
      * Refuses operands that do not fit an output with {@code channels} channels: {@code scale} and {@code shift}
      * must have shape {@code (channels)}, {@code residual} the output's ({@code outputShape} checks it), all on
-     * {@code backend} and open, and none may be the {@code output} (the kernels read them while writing it). Returns
-     * the shape the store is compiled for.
+     * {@code backend} and open, and none may be the {@code output} (the kernels read them while writing it); scale
+     * and shift float32, the residual of the output's type. Returns the shape the store is compiled for.
      */
     static EpilogueShape check(OpenClBackend backend, String operation, Epilogue<DeviceTensor> epilogue, int channels,
             ShapeCheck outputShape, DeviceTensor output) {
@@ -29,15 +46,19 @@ final class EpilogueOperands {
             return EpilogueShape.NONE;
         }
         if (epilogue.scale() != null) {
-            OperandChecks.tensor(backend, "epilogue scale (one value per output channel)", epilogue.scale(),
+            OperandChecks.anyDType(backend, "epilogue scale (one value per output channel)", epilogue.scale(),
                     new int[] {channels});
+            OperandChecks.float32("epilogue scale", epilogue.scale(), FLOAT32_VECTORS);
         }
         if (epilogue.shift() != null) {
-            OperandChecks.tensor(backend, "epilogue shift (one value per output channel)", epilogue.shift(),
+            OperandChecks.anyDType(backend, "epilogue shift (one value per output channel)", epilogue.shift(),
                     new int[] {channels});
+            OperandChecks.float32("epilogue shift", epilogue.shift(), FLOAT32_VECTORS);
         }
         if (epilogue.residual() != null) {
             outputShape.check("epilogue residual (the output's shape)", epilogue.residual());
+            OperandChecks.oneDType(operation, new String[] {"output", "epilogue residual"}, output,
+                    epilogue.residual());
         }
         OperandChecks.distinct(operation, output, epilogue.scale(), epilogue.shift(), epilogue.residual());
         return EpilogueShape.of(epilogue);

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.DType;
 import org.convcl.Epilogue;
 import org.convcl.opencl.internal.plan.EpilogueKernel;
 import org.convcl.opencl.internal.runtime.ClBuffer;
@@ -10,11 +11,15 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  * {@code output = epilogue(output)} and the epilogue's backward, each checking every operand before it enqueues
  * anything, then one launch of an {@link EpilogueKernel} compiled once per epilogue form and kept in the
  * backend's {@link PlanCache}. Operands may be the same tensor where {@code HostEpilogue} allows it on arrays
- * (each work-item does one element's steps in the host's order, so the results are the host's). The caller
+ * (each work-item does one element's steps in the host's order, so the results are the host's). The element-wise
+ * operands have one storage type, float16 and bfloat16 included; scale and shift are float32. The caller
  * ({@link DeviceOps}) holds the backend's lifecycle lock and records the work as what writes the outputs.
  * Thread-safe.
  */
 final class EpilogueOps {
+    /** The gradient's element-wise operands, by name, in the order its dtype check takes them. */
+    private static final String[] GRADIENT_OPERANDS = {"conv", "dy", "residual", "dz", "dzConv", "dconv"};
+
     private final OpenClBackend backend;
     private final OpenClContext context;
     private final PlanCache plans;
@@ -35,10 +40,12 @@ final class EpilogueOps {
         int length = output.size();
         checkChannels(channels, length, "output " + output);
         checkParts(e, channels, length);
+        DType storage = OperandChecks.oneDType("epilogue pass", new String[] {"output", "residual"}, output,
+                e.residual());
         if (e.isNone() || length == 0) {
             return;
         }
-        EpilogueKernel.Form form = form(e);
+        EpilogueKernel.Form form = form(e, storage);
         try (PlanCache.Lease<EpilogueKernel> kernel = plans.acquire(new PlanCache.Key("epilogue pass", form.key()),
                 () -> EpilogueKernel.pass(context, form))) {
             kernel.plan().enqueuePass(context, length, channels, output.buffer(), buffer(e.scale()),
@@ -59,10 +66,12 @@ final class EpilogueOps {
         optional("dzConv", dzConv, length, sameLength);
         required("dconv", dconv, length, sameLength);
         checkParts(e, channels, length);
+        DType storage = OperandChecks.oneDType("epilogue gradient", GRADIENT_OPERANDS, conv, dy, e.residual(), dz,
+                dzConv, dconv);
         if (length == 0) {
             return;
         }
-        EpilogueKernel.Form form = form(e);
+        EpilogueKernel.Form form = form(e, storage);
         boolean hasDzConv = dzConv != null;
         try (PlanCache.Lease<EpilogueKernel> kernel = plans.acquire(new PlanCache.Key("epilogue gradient",
                 form.key() + (hasDzConv ? " dzConv" : "")), () -> EpilogueKernel.gradient(context, form, hasDzConv))) {
@@ -71,8 +80,9 @@ final class EpilogueOps {
         }
     }
 
-    private static EpilogueKernel.Form form(Epilogue<DeviceTensor> e) {
-        return new EpilogueKernel.Form(e.activation(), e.scale() != null, e.shift() != null, e.residual() != null);
+    private static EpilogueKernel.Form form(Epilogue<DeviceTensor> e, DType storage) {
+        return new EpilogueKernel.Form(e.activation(), e.scale() != null, e.shift() != null, e.residual() != null,
+                storage);
     }
 
     private ClBuffer buffer(DeviceTensor tensor) {
@@ -86,11 +96,15 @@ final class EpilogueOps {
         }
     }
 
-    /** The epilogue's scale and shift hold one value per channel, its residual one per element. */
+    /**
+     * The epilogue's scale and shift hold one float32 value per channel, its residual one per element (of the
+     * call's one type, checked with the other element-wise operands).
+     */
     private void checkParts(Epilogue<DeviceTensor> e, int channels, int length) {
         optional("scale", e.scale(), channels, "scale holds one value per output channel (" + channels + ")");
         optional("shift", e.shift(), channels, "shift holds one value per output channel (" + channels + ")");
         optional("residual", e.residual(), length, "a residual has the output's " + length + " elements");
+        EpilogueOperands.float32Vectors(e);
     }
 
     /** A required operand: not null, then as {@link #optional}. */
@@ -115,7 +129,6 @@ final class EpilogueOps {
                     + backend.name() + "; every operand of a call must be on the same one");
         }
         OperandChecks.open(what, tensor);
-        OperandChecks.float32(what, tensor);
         if (length >= 0 && tensor.size() != length) {
             throw new IllegalArgumentException(what + ": " + tensor + " has " + tensor.size() + " elements; " + rule);
         }

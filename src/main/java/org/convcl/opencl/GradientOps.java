@@ -2,6 +2,7 @@ package org.convcl.opencl;
 
 import java.util.Arrays;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
 import org.convcl.Tensor;
@@ -24,6 +25,10 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  * twin: the backend's host-array forms upload their operands and call these ({@link HostCall}), so both run
  * the same kernels with the same splits and give the same bits.
  *
+ * <p>Every operation takes device tensors of one storage type (float32, float16 or bfloat16; a call mixing them is
+ * refused naming each operand), computes in float32 and rounds its results once to that type, but a bias gradient,
+ * which is float32 whatever its output gradient's type (issue 26).
+ *
  * <p>Reductions are deterministic: a long reduction is cut into {@link ReductionSplit row ranges} whose
  * partial sums are added in a fixed order by a second kernel, with no atomics.
  *
@@ -36,6 +41,8 @@ final class GradientOps implements AutoCloseable {
     private final OpenClContext context;
     private final BufferPool pool;
     private static final PlanCache.Key ELEMENT_KERNELS = new PlanCache.Key("element kernels", "all shapes");
+    /** The kernel gradient's operands, by name, in the order its dtype check takes them. */
+    private static final String[] KERNEL_GRADIENT_OPERANDS = {"input", "outputGradient", "kernelGradient"};
 
     private final PlanCache plans;
     private final Object placeholderLock = new Object();
@@ -50,13 +57,20 @@ final class GradientOps implements AutoCloseable {
 
     // ---- device tensors ----------------------------------------------------------------------------------
 
+    /**
+     * The kernel gradient in the operands' one type: a 16-bit one is summed in float32 partials and rounded once
+     * into {@code kernelGradient}.
+     */
     void kernelGradient(ConvGeometry g, DeviceTensor input, DeviceTensor outputGradient, DeviceTensor kernelGradient) {
-        OperandChecks.tensor(backend, "input", input, g.inputShape());
-        OperandChecks.tensor(backend, "outputGradient", outputGradient, g.outputShape());
-        OperandChecks.tensor(backend, "kernelGradient", kernelGradient, g.kernelShape());
+        OperandChecks.anyDType(backend, "input", input, g.inputShape());
+        OperandChecks.anyDType(backend, "outputGradient", outputGradient, g.outputShape());
+        OperandChecks.anyDType(backend, "kernelGradient", kernelGradient, g.kernelShape());
         OperandChecks.distinct("kernelGradient", kernelGradient, input, outputGradient);
+        DType storage = OperandChecks.oneDType("kernel gradient", KERNEL_GRADIENT_OPERANDS, input, outputGradient,
+                kernelGradient);
         if (kernelGradient.size() > 0) {
-            enqueueKernelGradient(g, input.buffer(), outputGradient.buffer(), kernelGradient.buffer());
+            enqueueKernelGradient(g.withStorage(storage), input.buffer(), outputGradient.buffer(),
+                    kernelGradient.buffer());
         }
     }
 
@@ -72,12 +86,12 @@ final class GradientOps implements AutoCloseable {
                     : "shape " + Arrays.toString(outputGradient.shape())) + "; expected a DeviceTensor whose last dim "
                     + "is the bias gradient's " + channels + " channels");
         }
-        OperandChecks.tensor(backend, "outputGradient", outputGradient, outputGradient.shape());
+        OperandChecks.anyDType(backend, "outputGradient", outputGradient, outputGradient.shape());
         OperandChecks.tensor(backend, "biasGradient", biasGradient, biasGradient.shape());
         OperandChecks.distinct("biasGradient", biasGradient, outputGradient);
         if (channels > 0) {
-            enqueueBiasGradient(outputGradient.size() / channels, channels, outputGradient.buffer(),
-                    biasGradient.buffer());
+            enqueueBiasGradient(outputGradient.size() / channels, channels, outputGradient.dtype(),
+                    outputGradient.buffer(), biasGradient.buffer());
         }
     }
 
@@ -85,8 +99,9 @@ final class GradientOps implements AutoCloseable {
         OperandChecks.batchFlattened(backend, "source", source, e.sourceShape());
         OperandChecks.batchFlattened(backend, "padded", padded, e.paddedShape());
         OperandChecks.distinct("pad", padded, source);
+        DType storage = OperandChecks.oneDType("pad", new String[] {"source", "padded"}, source, padded);
         if (padded.size() > 0) {
-            enqueuePad(e, source.buffer(), padded.buffer());
+            enqueuePad(e, storage, source.buffer(), padded.buffer());
         }
     }
 
@@ -95,14 +110,16 @@ final class GradientOps implements AutoCloseable {
             DeviceTensor source) {
         OperandChecks.batchFlattened(backend, "padded", padded, e.paddedShape());
         if (bias != null) {
-            OperandChecks.tensor(backend, "bias", bias, new int[] {e.channels()});
+            OperandChecks.anyDType(backend, "bias", bias, new int[] {e.channels()});
         }
         OperandChecks.batchFlattened(backend, "source", source, e.sourceShape());
         OperandChecks.distinct("fold", source, padded, bias);
+        DType storage = OperandChecks.oneDType("fold", new String[] {"padded", "bias", "source"}, padded, bias,
+                source);
         EpilogueShape shape = EpilogueOperands.check(backend, "fold", epilogue, e.channels(),
                 (what, residual) -> OperandChecks.batchFlattened(backend, what, residual, e.sourceShape()), source);
         if (source.size() > 0) {
-            enqueueFold(e, padded.buffer(), bias == null ? null : bias.buffer(), shape,
+            enqueueFold(e, storage, padded.buffer(), bias == null ? null : bias.buffer(), shape,
                     EpilogueOperands.buffers(epilogue), source.buffer());
         }
     }
@@ -121,12 +138,13 @@ final class GradientOps implements AutoCloseable {
             throw new IllegalArgumentException("groups: " + groups + " does not divide the kernel's last dim "
                     + shape[rank + 1] + " of shape " + Arrays.toString(shape));
         }
-        OperandChecks.tensor(backend, "kernel", kernel, shape);
-        OperandChecks.tensor(backend, "result", result, KernelLayout.flipSwapShape(shape, groups));
+        OperandChecks.anyDType(backend, "kernel", kernel, shape);
+        OperandChecks.anyDType(backend, "result", result, KernelLayout.flipSwapShape(shape, groups));
         OperandChecks.distinct("flipSwap", result, kernel);
+        DType storage = OperandChecks.oneDType("flipSwap", new String[] {"kernel", "result"}, kernel, result);
         if (result.size() > 0) {
             int taps = (int) Tensor.elementCount(Arrays.copyOf(shape, rank));
-            try (PlanCache.Lease<ElementKernels> kernels = elementKernels()) {
+            try (PlanCache.Lease<ElementKernels> kernels = elementKernels(storage)) {
                 kernels.plan().flipSwap(context, taps, shape[rank], shape[rank + 1] / groups, groups,
                         kernel.buffer(), result.buffer());
             }
@@ -137,11 +155,13 @@ final class GradientOps implements AutoCloseable {
         if (values == null) {
             throw new IllegalArgumentException("values: got null; expected a DeviceTensor");
         }
-        OperandChecks.tensor(backend, "values", values, values.shape());
-        OperandChecks.tensor(backend, "factors", factors, values.shape());
+        OperandChecks.anyDType(backend, "values", values, values.shape());
+        OperandChecks.anyDType(backend, "factors", factors, values.shape());
         OperandChecks.distinct("multiplyInPlace", values, factors);
+        DType storage = OperandChecks.oneDType("multiplyInPlace", new String[] {"values", "factors"}, values,
+                factors);
         if (values.size() > 0) {
-            try (PlanCache.Lease<ElementKernels> kernels = elementKernels()) {
+            try (PlanCache.Lease<ElementKernels> kernels = elementKernels(storage)) {
                 kernels.plan().multiplyInPlace(context, values.size(), values.buffer(), factors.buffer());
             }
         }
@@ -156,13 +176,14 @@ final class GradientOps implements AutoCloseable {
             long rows = plan.rows(g.batch());
             ReductionSplit split = ReductionSplit.of(rows, plan.rowsPerStep(), plan.blockGroups(), plan.kernelSize(),
                     targetWorkGroups());
-            if (split.splits() == 1) {
+            // The first pass writes float32 sums: a 16-bit result always takes the second pass, which rounds it.
+            if (split.splits() == 1 && g.storage() == DType.FLOAT32) {
                 plan.enqueue(context, (int) rows, split, input, outputGradient, result);
                 return;
             }
             ClBuffer partials = pool.acquire(4L * split.splits() * plan.kernelSize(),
                     () -> "kernel-gradient partial sums");
-            try (PlanCache.Lease<ElementKernels> kernels = elementKernels()) {
+            try (PlanCache.Lease<ElementKernels> kernels = elementKernels(g.storage())) {
                 plan.enqueue(context, (int) rows, split, input, outputGradient, partials);
                 kernels.plan().sumPartials(context, split.splits(), plan.kernelSize(), partials, result);
             } finally {
@@ -172,9 +193,13 @@ final class GradientOps implements AutoCloseable {
         }
     }
 
-    private void enqueueBiasGradient(int rows, int channels, ClBuffer outputGradient, ClBuffer result) {
-        try (PlanCache.Lease<ElementKernels> lease = elementKernels()) {
+    /** The bias gradient in float32 of an output gradient of {@code storage}: partials and sums are float32. */
+    private void enqueueBiasGradient(int rows, int channels, DType storage, ClBuffer outputGradient, ClBuffer result) {
+        try (PlanCache.Lease<ElementKernels> lease = elementKernels(storage);
+                PlanCache.Lease<ElementKernels> float32 = storage == DType.FLOAT32 ? null
+                        : elementKernels(DType.FLOAT32)) {
             ElementKernels kernels = lease.plan();
+            ElementKernels sums = float32 == null ? kernels : float32.plan();
             // One work-item per column and range: aim at enough work-items to fill the device.
             ReductionSplit split = ReductionSplit.of(rows, ElementKernels.BLOCK_ROWS, channels, channels,
                     targetWorkGroups() * kernels.workGroupSize());
@@ -185,32 +210,28 @@ final class GradientOps implements AutoCloseable {
             ClBuffer partials = pool.acquire(4L * split.splits() * channels, () -> "bias-gradient partial sums");
             try {
                 kernels.columnPartials(context, rows, channels, split, outputGradient, partials);
-                kernels.sumPartials(context, split.splits(), channels, partials, result);
+                sums.sumPartials(context, split.splits(), channels, partials, result);
             } finally {
                 pool.release(partials);
             }
         }
     }
 
-    private void enqueuePad(EdgePadding e, ClBuffer source, ClBuffer padded) {
-        try (PlanCache.Lease<EdgePaddingPlan> plan = plans.acquire(edgeKey(e, false, false),
-                () -> EdgePaddingPlan.pad(context, e))) {
+    private void enqueuePad(EdgePadding e, DType storage, ClBuffer source, ClBuffer padded) {
+        try (PlanCache.Lease<EdgePaddingPlan> plan = plans.acquire(new PlanCache.Key("edge padding",
+                EdgePaddingPlan.key(e, false, false, storage)), () -> EdgePaddingPlan.pad(context, e, storage))) {
             plan.plan().enqueuePad(context, e.batch(), source, padded);
         }
     }
 
-    private void enqueueFold(EdgePadding e, ClBuffer padded, ClBuffer bias, EpilogueShape epilogue,
+    private void enqueueFold(EdgePadding e, DType storage, ClBuffer padded, ClBuffer bias, EpilogueShape epilogue,
             EpilogueBuffers operands, ClBuffer source) {
         boolean hasBias = bias != null;
-        PlanCache.Key key = new PlanCache.Key("edge padding", EdgePaddingPlan.foldKey(e, hasBias, epilogue));
+        PlanCache.Key key = new PlanCache.Key("edge padding", EdgePaddingPlan.foldKey(e, hasBias, epilogue, storage));
         try (PlanCache.Lease<EdgePaddingPlan> plan = plans.acquire(key,
-                () -> EdgePaddingPlan.fold(context, e, hasBias, epilogue))) {
+                () -> EdgePaddingPlan.fold(context, e, hasBias, epilogue, storage))) {
             plan.plan().enqueueFold(context, e.batch(), padded, hasBias ? bias : placeholder(), source, operands);
         }
-    }
-
-    private static PlanCache.Key edgeKey(EdgePadding e, boolean fold, boolean hasBias) {
-        return new PlanCache.Key("edge padding", EdgePaddingPlan.key(e, fold, hasBias));
     }
 
     /** Work-groups that keep the device busy: a few per compute unit. */
@@ -220,8 +241,11 @@ final class GradientOps implements AutoCloseable {
 
     // ---- plumbing ----------------------------------------------------------------------------------------
 
-    private PlanCache.Lease<ElementKernels> elementKernels() {
-        return plans.acquire(ELEMENT_KERNELS, () -> ElementKernels.create(context));
+    /** The element kernels on values of {@code storage}; float32's under the key they always had. */
+    private PlanCache.Lease<ElementKernels> elementKernels(DType storage) {
+        PlanCache.Key key = storage == DType.FLOAT32 ? ELEMENT_KERNELS
+                : new PlanCache.Key("element kernels", "all shapes, storage " + storage.cliName());
+        return plans.acquire(key, () -> ElementKernels.create(context, storage));
     }
 
     /** A buffer bound where a kernel takes an optional operand it will not read. */

@@ -73,11 +73,11 @@ final class OperandChecks {
 
     /**
      * A device tensor of {@code backend} with {@code shape} {@code (batch, *spatial, C)} up to its batch dims:
-     * any batch dims whose product is {@code batch}, then exactly the spatial and channel dims.
+     * any batch dims whose product is {@code batch}, then exactly the spatial and channel dims; of any
+     * {@link DType}, which {@link #oneDType} then checks with the call's other operands.
      */
     static void batchFlattened(OpenClBackend backend, String what, DeviceTensor tensor, int[] shape) {
         onBackend(backend, what, tensor, shape);
-        float32(what, tensor);
         int[] actual = tensor.shape();
         int trailing = shape.length - 1;
         boolean matches = actual.length >= trailing && tensor.size() == Tensor.elementCount(shape)
@@ -114,15 +114,27 @@ final class OperandChecks {
     }
 
     /**
-     * A float32 tensor: every kernel of the operations reads and writes its operands as floats, and would misread
-     * the two-byte elements of a float16 or bfloat16 tensor (issue 26 builds their compute). A call mixing types is
-     * refused by its first operand that is not float32.
+     * A float32 tensor, for the operations whose kernels read and write floats only (the layout transpose, the
+     * host-array forms' resident operands), which would misread the two-byte elements of a float16 or bfloat16
+     * tensor.
      */
     static void float32(String what, DeviceTensor tensor) {
         if (tensor.dtype() != DType.FLOAT32) {
             throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
-                    + "; this operation takes float32 tensors only, every operand (of the operations, only the forward "
-                    + "convolution takes float16 and bfloat16 so far: download() gives the values as float32)");
+                    + "; this operation takes float32 tensors only, every operand (download() gives the values as "
+                    + "float32; the convolution, its gradients, edge padding, the epilogue and pooling take float16 "
+                    + "and bfloat16 too)");
+        }
+    }
+
+    /**
+     * A float32 tensor where the call's other operands may be 16-bit: {@code rule} says why this one stays
+     * float32 (a bias gradient sums a whole batch; issue 26 keeps it in float32).
+     */
+    static void float32(String what, DeviceTensor tensor, String rule) {
+        if (tensor.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
+                    + "; it must be float32: " + rule);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.convcl.opencl;
 
+import org.convcl.DType;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.Tensor;
@@ -13,8 +14,9 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  * checks its operands, enqueues and returns, recorded through {@link DeviceOps} as the work producing its output.
  * The host-array forms run these over uploaded operands ({@link HostCall}). The backward pass is a gather per
  * input element over the max/min choices a first kernel makes per window: no atomics, the sums in the host's
- * order, so it is deterministic and gives {@code HostPooling}'s bits. Plans are kept per shape in the backend's
- * {@link PlanCache}. Thread-safe.
+ * order, so it is deterministic and gives {@code HostPooling}'s bits. The operands of a call have one storage type,
+ * float16 and bfloat16 included (computed in float32, rounded once on store). Plans are kept per shape and type in
+ * the backend's {@link PlanCache}. Thread-safe.
  */
 final class PoolOps {
     private final OpenClBackend backend;
@@ -34,12 +36,13 @@ final class PoolOps {
     /** See {@link OpenClBackend#poolForward(PoolOp, PoolGeometry, DeviceTensor, DeviceTensor)}. */
     void forward(PoolOp op, PoolGeometry g, DeviceTensor input, DeviceTensor output) {
         check(op, g);
-        OperandChecks.tensor(backend, "input", input, g.inputShape());
-        OperandChecks.tensor(backend, "output", output, g.outputShape());
+        OperandChecks.anyDType(backend, "input", input, g.inputShape());
+        OperandChecks.anyDType(backend, "output", output, g.outputShape());
         OperandChecks.distinct("poolForward", output, input);
+        DType storage = OperandChecks.oneDType("pooling", new String[] {"input", "output"}, input, output);
         ops.produce(output, () -> op + " pooling " + g, () -> {
             if (output.size() > 0) {
-                try (PlanCache.Lease<PoolPlan> plan = plan(op, g)) {
+                try (PlanCache.Lease<PoolPlan> plan = plan(op, g, storage)) {
                     plan.plan().enqueueForward(context, g.batch(), input.buffer(), output.buffer());
                 }
             }
@@ -50,14 +53,16 @@ final class PoolOps {
     void backward(PoolOp op, PoolGeometry g, DeviceTensor input, DeviceTensor outputGradient,
             DeviceTensor inputGradient) {
         check(op, g);
-        OperandChecks.tensor(backend, "input", input, g.inputShape());
-        OperandChecks.tensor(backend, "outputGradient", outputGradient, g.outputShape());
-        OperandChecks.tensor(backend, "inputGradient", inputGradient, g.inputShape());
+        OperandChecks.anyDType(backend, "input", input, g.inputShape());
+        OperandChecks.anyDType(backend, "outputGradient", outputGradient, g.outputShape());
+        OperandChecks.anyDType(backend, "inputGradient", inputGradient, g.inputShape());
         OperandChecks.distinct("poolBackward", inputGradient, input, outputGradient);
+        DType storage = OperandChecks.oneDType("pooling gradient", new String[] {"input", "outputGradient",
+            "inputGradient"}, input, outputGradient, inputGradient);
         ops.produce(inputGradient, () -> op + " pooling gradient " + g, () -> {
             // An input with elements has outputs too: every window fits, so each dim has at least one.
             if (inputGradient.size() > 0) {
-                try (PlanCache.Lease<PoolPlan> lease = plan(op, g)) {
+                try (PlanCache.Lease<PoolPlan> lease = plan(op, g, storage)) {
                     enqueueBackward(lease.plan(), g, input, outputGradient, inputGradient);
                 }
             }
@@ -82,8 +87,9 @@ final class PoolOps {
         }
     }
 
-    private PlanCache.Lease<PoolPlan> plan(PoolOp op, PoolGeometry g) {
-        return plans.acquire(new PlanCache.Key("pooling", PoolPlan.key(op, g)), () -> PoolPlan.create(context, op, g));
+    private PlanCache.Lease<PoolPlan> plan(PoolOp op, PoolGeometry g, DType storage) {
+        return plans.acquire(new PlanCache.Key("pooling", PoolPlan.key(op, g, storage)),
+                () -> PoolPlan.create(context, op, g, storage));
     }
 
     /** The operation and geometry, refused by name when missing. */

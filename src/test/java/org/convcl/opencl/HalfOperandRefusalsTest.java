@@ -18,6 +18,7 @@ import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.PoolSpec;
 import org.convcl.Tensor;
+import org.convcl.internal.KernelLayout;
 import org.convcl.nn.Conv;
 import org.convcl.nn.ConvTranspose;
 import org.convcl.nn.Pool;
@@ -28,11 +29,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every family of operations on device tensors but the forward convolution refuses a float16 or bfloat16 operand
- * by its name, before any kernel reads its two-byte elements as floats (issue 26 has not built their compute yet):
- * the gradients, the epilogue, edge padding, pooling, the layout transpose, and the layers Conv, ConvTranspose and
- * Pool. The forward convolution takes 16-bit operands (HalfForwardOpenClTest) when all of them have one type: a
- * call mixing types is refused naming each operand and its type, and a fused epilogue on 16-bit operands is refused.
+ * The families of operations on device tensors that have no 16-bit compute yet refuse a float16 or bfloat16
+ * operand by its name, before any kernel reads its two-byte elements as floats: the layout transpose, and the
+ * layers Conv, ConvTranspose and Pool; a bias gradient stays float32. The convolution, its kernel gradient, edge
+ * padding (pad and fold), the kernel flip, the epilogue (fused, pass, gradient) and pooling take 16-bit operands
+ * (HalfForwardOpenClTest, HalfGradientOpenClTest, HalfTransposeOpenClTest, HalfEpilogueOpenClTest,
+ * HalfPoolOpenClTest) when all of
+ * them have one type: a call mixing types is refused naming each operand and its type. An epilogue's scale and
+ * shift are float32 whatever the type: a 16-bit one is refused.
  */
 class HalfOperandRefusalsTest {
     @RegisterExtension
@@ -78,21 +82,10 @@ class HalfOperandRefusalsTest {
     static Stream<Arguments> calls() {
         EdgePadding reflect = EdgePadding.ofInput(ConvSpec.builder().padding(Padding.REFLECT).build()
                 .resolve(INPUT, KERNEL));
-        PoolGeometry pooled = PoolSpec.builder().window(2).build().resolve(INPUT);
         Tensor kernel = Tensor.zeros(KERNEL);
         List<Arguments> calls = List.of(
-                call("kernel gradient", "outputGradient", o -> o.backend().kernelGradient(G, o.f(INPUT),
-                        o.h(G.outputShape()), o.f(KERNEL))),
                 call("bias gradient", "biasGradient", o -> o.backend().biasGradient(o.f(G.outputShape()),
                         o.h(CHANNELS))),
-                call("epilogue pass", "output", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
-                        null, null, null), CHANNELS, o.h(G.outputShape()))),
-                call("epilogue pass", "scale", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
-                        o.h(CHANNELS), null, null), CHANNELS, o.f(G.outputShape()))),
-                call("edge padding", "source", o -> o.backend().pad(reflect, o.h(reflect.sourceShape()),
-                        o.f(reflect.paddedShape()))),
-                call("pooling", "output", o -> o.backend().poolForward(PoolOp.MAX, pooled, o.f(INPUT),
-                        o.h(pooled.outputShape()))),
                 call("layout transpose", "transpose: source", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3,
                         o.f(3, 2))),
                 call("Conv layer", "x", o -> Conv.builder(kernel).backend(o.backend()).build().apply(o.h(INPUT))),
@@ -106,49 +99,125 @@ class HalfOperandRefusalsTest {
                 .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
     }
 
-    static Stream<Arguments> mixedConvolutions() {
+    static Stream<Arguments> mixedCalls() {
+        EdgePadding reflect = EdgePadding.ofInput(ConvSpec.builder().padding(Padding.REFLECT).build()
+                .resolve(INPUT, KERNEL));
         List<Arguments> calls = List.of(
-                call("16-bit input", "input %s", o -> o.backend().forward(G, o.h(INPUT), o.f(KERNEL), null,
+                call("convolution", "input %s", o -> o.backend().forward(G, o.h(INPUT), o.f(KERNEL), null,
                         o.f(G.outputShape()))),
-                call("16-bit kernel", "kernel %s", o -> o.backend().forward(G, o.f(INPUT), o.h(KERNEL), null,
+                call("convolution", "kernel %s", o -> o.backend().forward(G, o.f(INPUT), o.h(KERNEL), null,
                         o.f(G.outputShape()))),
-                call("16-bit bias", "bias %s", o -> o.backend().forward(G, o.f(INPUT), o.f(KERNEL), o.h(CHANNELS),
+                call("convolution", "bias %s", o -> o.backend().forward(G, o.f(INPUT), o.f(KERNEL), o.h(CHANNELS),
                         o.f(G.outputShape()))),
-                call("float32 output of 16-bit operands", "output float32", o -> o.backend().forward(G, o.h(INPUT),
-                        o.h(KERNEL), o.h(CHANNELS), o.f(G.outputShape()))));
+                call("convolution", "output float32", o -> o.backend().forward(G, o.h(INPUT), o.h(KERNEL),
+                        o.h(CHANNELS), o.f(G.outputShape()))),
+                call("kernel gradient", "outputGradient %s", o -> o.backend().kernelGradient(G, o.f(INPUT),
+                        o.h(G.outputShape()), o.f(KERNEL))),
+                call("kernel gradient", "kernelGradient float32", o -> o.backend().kernelGradient(G, o.h(INPUT),
+                        o.h(G.outputShape()), o.f(KERNEL))),
+                call("pad", "source %s", o -> o.backend().pad(reflect, o.h(reflect.sourceShape()),
+                        o.f(reflect.paddedShape()))),
+                call("fold", "bias %s", o -> o.backend().fold(reflect, o.f(reflect.paddedShape()),
+                        o.h(reflect.channels()), o.f(reflect.sourceShape()))),
+                call("flipSwap", "result float32", o -> o.backend().flipSwap(o.h(KERNEL), 1,
+                        o.f(KernelLayout.flipSwapShape(KERNEL, 1)))),
+                call("pooling", "output %s", o -> o.backend().poolForward(PoolOp.MAX, pooled(), o.f(INPUT),
+                        o.h(pooled().outputShape()))),
+                call("pooling gradient", "inputGradient float32", o -> o.backend().poolBackward(PoolOp.AVG,
+                        pooled(), o.h(INPUT), o.h(pooled().outputShape()), o.f(INPUT))),
+                call("convolution", "epilogue residual float32", o -> o.backend().forward(G, o.h(INPUT),
+                        o.h(KERNEL), null, new Epilogue<>(Activation.relu(), null, null, o.f(G.outputShape())),
+                        o.h(G.outputShape()))),
+                call("epilogue pass", "residual float32", o -> o.backend().epiloguePass(new Epilogue<>(
+                        Activation.relu(), null, null, o.f(G.outputShape())), CHANNELS, o.h(G.outputShape()))),
+                call("epilogue gradient", "dy %s", o -> o.backend().epilogueGradient(new Epilogue<>(
+                        Activation.relu(), null, null, null), CHANNELS, o.f(G.outputShape()), o.h(G.outputShape()),
+                        o.f(G.outputShape()), null, o.f(G.outputShape()))));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
     }
 
     /** {@code odd}: the operand of another type than the rest, with its type ({@code %s}: the 16-bit one). */
-    @ParameterizedTest(name = "convolution with a {0} ({2})")
-    @MethodSource("mixedConvolutions")
-    void aConvolutionMixingTypesIsRefusedNamingEachOperand(String operation, String odd, DType dtype,
+    @ParameterizedTest(name = "{0} with {1} ({2})")
+    @MethodSource("mixedCalls")
+    void aCallMixingTypesIsRefusedNamingEachOperand(String operation, String odd, DType dtype,
             Consumer<Operands> call) {
         String message;
         try (Operands operands = new Operands(dtype)) {
             message = assertThrows(IllegalArgumentException.class, () -> call.accept(operands)).getMessage();
         }
-        assertTrue(message.startsWith("convolution: operands of mixed dtypes (") && message.contains("float32")
+        assertTrue(message.startsWith(operation + ": operands of mixed dtypes (") && message.contains("float32")
                 && message.contains(String.format(odd, dtype.cliName()))
                 && message.contains("must have one dtype"), message);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("sixteenBitTypes")
-    void aFusedEpilogueOnSixteenBitOperandsIsRefused(DType dtype) {
-        String message;
-        try (Operands o = new Operands(dtype)) {
-            message = assertThrows(IllegalArgumentException.class, () -> o.backend().forward(G, o.h(INPUT),
-                    o.h(KERNEL), null, new Epilogue<>(Activation.relu(), null, null, null), o.h(G.outputShape())))
-                    .getMessage();
-        }
-        assertTrue(message.startsWith("epilogue: ") && message.contains(dtype.cliName())
-                && message.contains("takes float32 operands only"), message);
+    /**
+     * The families that take 16-bit operands run on them: the kernel gradient, the bias gradient of a 16-bit
+     * output gradient into float32, pad, fold and the kernel flip, each finished without an error (their values:
+     * HalfGradientOpenClTest, HalfTransposeOpenClTest).
+     */
+    static Stream<Arguments> acceptedCalls() {
+        EdgePadding reflect = EdgePadding.ofInput(ConvSpec.builder().padding(Padding.REFLECT).build()
+                .resolve(INPUT, KERNEL));
+        List<Arguments> calls = List.of(
+                call("kernel gradient", "", o -> o.backend().kernelGradient(G, o.h(INPUT), o.h(G.outputShape()),
+                        o.h(KERNEL))),
+                call("bias gradient", "", o -> o.backend().biasGradient(o.h(G.outputShape()), o.f(CHANNELS))),
+                call("pad", "", o -> o.backend().pad(reflect, o.h(reflect.sourceShape()), o.h(reflect.paddedShape()))),
+                call("fold", "", o -> o.backend().fold(reflect, o.h(reflect.paddedShape()), o.h(reflect.channels()),
+                        o.h(reflect.sourceShape()))),
+                call("flipSwap", "", o -> new DeviceConvOps(o.backend()).flipSwapped(o.h(KERNEL), KERNEL, 1)
+                        .close()),
+                call("fused epilogue", "", o -> o.backend().forward(G, o.h(INPUT), o.h(KERNEL), o.h(CHANNELS),
+                        new Epilogue<>(Activation.relu(), o.f(CHANNELS), o.f(CHANNELS), o.h(G.outputShape())),
+                        o.h(G.outputShape()))),
+                call("epilogue pass", "", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
+                        o.f(CHANNELS), null, o.h(G.outputShape())), CHANNELS, o.h(G.outputShape()))),
+                call("epilogue gradient", "", o -> o.backend().epilogueGradient(new Epilogue<>(Activation.relu(),
+                        o.f(CHANNELS), o.f(CHANNELS), o.h(G.outputShape())), CHANNELS, o.h(G.outputShape()),
+                        o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()))));
+        return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
+                .map(c -> Arguments.of(c.get()[0], dtype, c.get()[2])));
     }
 
-    static Stream<DType> sixteenBitTypes() {
-        return Stream.of(DType.FLOAT16, DType.BFLOAT16);
+    @ParameterizedTest(name = "{0} ({1})")
+    @MethodSource("acceptedCalls")
+    void aFamilyThatTakesSixteenBitOperandsRunsOnThem(String operation, DType dtype, Consumer<Operands> call) {
+        try (Operands operands = new Operands(dtype)) {
+            call.accept(operands);
+            operands.backend().finish();
+        }
+    }
+
+    /** An epilogue's scale and shift are float32 on 16-bit operands too: a 16-bit one is refused by name. */
+    static Stream<Arguments> sixteenBitScalesAndShifts() {
+        List<Arguments> calls = List.of(
+                call("epilogue scale", "fused store", o -> o.backend().forward(G, o.h(INPUT), o.h(KERNEL), null,
+                        new Epilogue<>(Activation.relu(), o.h(CHANNELS), null, null), o.h(G.outputShape()))),
+                call("epilogue shift", "fused store", o -> o.backend().forward(G, o.h(INPUT), o.h(KERNEL), null,
+                        new Epilogue<>(Activation.relu(), null, o.h(CHANNELS), null), o.h(G.outputShape()))),
+                call("scale", "epilogue pass", o -> o.backend().epiloguePass(new Epilogue<>(Activation.relu(),
+                        o.h(CHANNELS), null, null), CHANNELS, o.h(G.outputShape()))),
+                call("shift", "epilogue gradient", o -> o.backend().epilogueGradient(new Epilogue<>(
+                        Activation.relu(), null, o.h(CHANNELS), null), CHANNELS, o.h(G.outputShape()),
+                        o.h(G.outputShape()), o.h(G.outputShape()), null, o.h(G.outputShape()))));
+        return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
+                .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
+    }
+
+    @ParameterizedTest(name = "{1}: a {2} {0}")
+    @MethodSource("sixteenBitScalesAndShifts")
+    void aSixteenBitScaleOrShiftIsRefused(String operand, String operation, DType dtype, Consumer<Operands> call) {
+        String message;
+        try (Operands operands = new Operands(dtype)) {
+            message = assertThrows(IllegalArgumentException.class, () -> call.accept(operands)).getMessage();
+        }
+        assertTrue(message.startsWith(operand + ": ") && message.contains(" holds " + dtype.cliName() + ";")
+                && message.contains("it must be float32: an epilogue's scale and shift are float32"), message);
+    }
+
+    private static PoolGeometry pooled() {
+        return PoolSpec.builder().window(2).build().resolve(INPUT);
     }
 
     private static Arguments call(String operation, String operand, Consumer<Operands> call) {

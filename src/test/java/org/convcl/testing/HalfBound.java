@@ -17,6 +17,14 @@ import org.convcl.Tensor;
  * taken against the unrounded {@code r}, not {@code r} rounded to the type: where {@code s} and {@code r} straddle a
  * rounding boundary the two rounded values are a whole unit in the last place apart, which {@code 2^-p * |r|} does
  * not cover; against {@code r} each source of error is counted once.
+ *
+ * <p>Gradients and transposed convolutions (issue 26) use the same bound with {@code K} the number of products
+ * summed into the value, whatever their order (a kernel gradient sums a whole batch: its Kahan blocks and
+ * partials only make the float32 error smaller than {@code (K + 1) * u32 * S}). Where the value is the sum of
+ * stored 16-bit intermediates (a CIRCULAR transpose or a padded input's gradient: a convolution into a 16-bit
+ * temporary, then the fold's sum of it), each intermediate {@code u_i} was rounded once more, within
+ * {@code 2^-p * |u_i|} plus half the smallest subnormal, and {@code sum |u_i| <= S}: {@code 2^-p * S} plus
+ * {@code K} half steps more. A float32 result (the bias gradient) has no final rounding: only the float32 term.
  */
 public final class HalfBound {
     private HalfBound() {
@@ -33,14 +41,49 @@ public final class HalfBound {
      */
     public static void assertWithin(String what, DType dtype, int products, NaiveConv.Result reference,
             float[] got) {
-        double unit = dtype == DType.FLOAT16 ? 0x1p-11 : 0x1p-8;
+        assertWithin(what, dtype, products, false, reference.values(), reference.absSums(), got);
+    }
+
+    /**
+     * Asserts that every {@code got} value (a value of {@code dtype}) is within the bound of the float64
+     * {@code values} (each the sum of {@code products} products whose magnitudes sum to {@code absSums}), with
+     * the further rounding of 16-bit intermediates when {@code intermediates}.
+     */
+    public static void assertWithin(String what, DType dtype, long products, boolean intermediates, double[] values,
+            double[] absSums, float[] got) {
+        assertTrue(got.length == values.length, what + ": " + got.length + " values, the reference has "
+                + values.length);
+        double unit = unit(dtype);
         double smallestHalfStep = dtype == DType.FLOAT16 ? 0x1p-25 : 0x1p-134;
         for (int i = 0; i < got.length; i++) {
-            double r = reference.values()[i];
-            double bound = unit * Math.abs(r) + (1 + unit) * (products + 1) * 0x1p-24 * reference.absSums()[i]
+            double r = values[i];
+            double bound = unit * Math.abs(r) + (1 + unit) * (products + 1) * 0x1p-24 * absSums[i]
                     + smallestHalfStep;
+            if (intermediates) {
+                bound += unit * absSums[i] + products * smallestHalfStep;
+            }
             assertTrue(Math.abs(got[i] - r) <= bound, what + " in " + dtype.cliName() + ": output " + i + " is "
                     + got[i] + ", float64 on the rounded operands gives " + r + "; the bound is " + bound);
         }
+    }
+
+    /**
+     * Asserts that every float32 {@code got} value, the sum of {@code terms} 16-bit values summed in float32 and
+     * stored in float32, is within {@code (terms + 1) * u32 * absSums[i]} of the float64 {@code values}.
+     */
+    public static void assertFloat32SumWithin(String what, long terms, double[] values, double[] absSums,
+            float[] got) {
+        assertTrue(got.length == values.length, what + ": " + got.length + " values, the reference has "
+                + values.length);
+        for (int i = 0; i < got.length; i++) {
+            double bound = (terms + 1) * 0x1p-24 * absSums[i];
+            assertTrue(Math.abs(got[i] - values[i]) <= bound, what + ": value " + i + " is " + got[i]
+                    + ", float64 gives " + values[i] + "; the bound is " + bound);
+        }
+    }
+
+    /** The unit roundoff of {@code dtype}'s rounding to nearest: 2^-11 for float16, 2^-8 for bfloat16. */
+    private static double unit(DType dtype) {
+        return dtype == DType.FLOAT16 ? 0x1p-11 : 0x1p-8;
     }
 }

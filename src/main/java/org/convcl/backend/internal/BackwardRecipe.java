@@ -158,7 +158,7 @@ public final class BackwardRecipe {
     }
 
     private static <T> T biasGradient(ConvOps<T> ops, T dy, int channels) {
-        T dbias = ops.allocate(new int[] {channels});
+        T dbias = ops.allocateBiasGradient(channels);
         return produce(ops, dbias, () -> ops.biasGradient(dy, channels, dbias));
     }
 

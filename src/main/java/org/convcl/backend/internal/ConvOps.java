@@ -15,6 +15,14 @@ public interface ConvOps<T> {
     /** New storage for a tensor of {@code shape} (zeros on the host; pooled memory on a device). */
     T allocate(int[] shape);
 
+    /**
+     * New storage for a bias gradient of {@code channels}: float32 whatever the operands' type, since it sums a
+     * whole batch of products (issue 26: "dbias in float32"); the host has only float32.
+     */
+    default T allocateBiasGradient(int channels) {
+        return allocate(new int[] {channels});
+    }
+
     /** Gives back storage from {@link #allocate} or from an operation that returned new storage; may be no-op. */
     void release(T tensor);
 

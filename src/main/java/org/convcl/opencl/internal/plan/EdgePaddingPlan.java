@@ -3,6 +3,7 @@ package org.convcl.opencl.internal.plan;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.convcl.DType;
 import org.convcl.EdgePadding;
 import org.convcl.opencl.internal.runtime.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
@@ -11,7 +12,8 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**
  * One of the two {@link EdgePadding} maps ({@code kernels/edge_padding.cl}) compiled for one padding (batch
- * aside) on one device: the pad gather, or the fold gather with or without a bias, with its uploaded tables.
+ * aside) on one device: the pad gather, or the fold gather with or without a bias, with its uploaded tables; its
+ * values of one storage type ({@code kernels/storage.cl}).
  * Built once per shape by {@code GradientOps} and reused; closed with its backend.
  */
 public final class EdgePaddingPlan implements AutoCloseable {
@@ -45,16 +47,32 @@ public final class EdgePaddingPlan implements AutoCloseable {
                 + " channels=" + e.channels();
     }
 
+    /** As {@link #key(EdgePadding, boolean, boolean)} with the values' storage type (float32 keys as before). */
+    public static String key(EdgePadding e, boolean fold, boolean hasBias, DType storage) {
+        return key(e, fold, hasBias) + (storage == DType.FLOAT32 ? "" : " storage=" + storage.cliName());
+    }
+
     /** As {@link #key(EdgePadding, boolean, boolean)} for a fold whose store applies {@code epilogue}. */
     public static String foldKey(EdgePadding e, boolean hasBias, EpilogueShape epilogue) {
-        String plain = key(e, true, hasBias);
+        return foldKey(e, hasBias, epilogue, DType.FLOAT32);
+    }
+
+    /** As {@link #foldKey(EdgePadding, boolean, EpilogueShape)} with the values' storage type. */
+    public static String foldKey(EdgePadding e, boolean hasBias, EpilogueShape epilogue, DType storage) {
+        String plain = key(e, true, hasBias, storage);
         return epilogue.isNone() ? plain : plain + " epilogue=" + epilogue;
     }
 
     /** The pad gather for {@code e}. */
     public static EdgePaddingPlan pad(OpenClContext context, EdgePadding e) {
+        return pad(context, e, DType.FLOAT32);
+    }
+
+    /** The pad gather for {@code e} on values of {@code storage}. */
+    public static EdgePaddingPlan pad(OpenClContext context, EdgePadding e, DType storage) {
         GradientTables.Tables copies = GradientTables.padCopies(e);
-        return create(context, e, false, false, EpilogueShape.NONE, List.of(copies.values(), copies.dims()));
+        return create(context, e, false, false, EpilogueShape.NONE, storage, List.of(copies.values(),
+                copies.dims()));
     }
 
     /** The fold gather for {@code e}, adding a bias when {@code hasBias}. */
@@ -67,17 +85,24 @@ public final class EdgePaddingPlan implements AutoCloseable {
      * fold is the last operation of a CIRCULAR ConvTranspose, so its epilogue is fused here.
      */
     public static EdgePaddingPlan fold(OpenClContext context, EdgePadding e, boolean hasBias, EpilogueShape epilogue) {
+        return fold(context, e, hasBias, epilogue, DType.FLOAT32);
+    }
+
+    /** As {@link #fold(OpenClContext, EdgePadding, boolean, EpilogueShape)} on values of {@code storage}. */
+    public static EdgePaddingPlan fold(OpenClContext context, EdgePadding e, boolean hasBias, EpilogueShape epilogue,
+            DType storage) {
         GradientTables.FoldTables inverse = GradientTables.foldCopies(e);
-        return create(context, e, true, hasBias, epilogue, List.of(inverse.starts(), inverse.copies(),
+        return create(context, e, true, hasBias, epilogue, storage, List.of(inverse.starts(), inverse.copies(),
                 inverse.dims()));
     }
 
     private static EdgePaddingPlan create(OpenClContext context, EdgePadding e, boolean fold, boolean hasBias,
-            EpilogueShape epilogue, List<int[]> hostTables) {
+            EpilogueShape epilogue, DType storage, List<int[]> hostTables) {
         int sourcePixels = product(e.sourceSpatial());
         int paddedPixels = product(e.paddedSpatial());
         // Sizes are run-time arguments: one program per rank (and bias setting) serves every padding.
-        BuildOptions options = new BuildOptions().define("RANK", e.rank()).define("HAS_BIAS", hasBias);
+        BuildOptions options = StorageOption.define(new BuildOptions().define("RANK", e.rank())
+                .define("HAS_BIAS", hasBias), storage);
         List<ClBuffer> buffers = new ArrayList<>();
         ClKernel kernel = null;
         try {
@@ -86,7 +111,7 @@ public final class EdgePaddingPlan implements AutoCloseable {
                 buffers.add(buffer);
                 context.write(buffer, table);
             }
-            kernel = context.kernel(context.program(epilogue.sources(List.of(SOURCE)),
+            kernel = context.kernel(context.program(epilogue.sources(List.of(StorageOption.SOURCE, SOURCE)),
                     epilogue.options(options.toString())), fold ? "edge_fold" : "edge_pad");
             int workGroupSize = (int) Math.max(1, Math.min(64, kernel.maxWorkGroupSize(context.device().handle())));
             return new EdgePaddingPlan(kernel, buffers, fold, e.channels(), sourcePixels, paddedPixels, workGroupSize,

@@ -1,5 +1,7 @@
 package org.convcl.opencl.internal.plan;
 
+import java.util.List;
+import org.convcl.DType;
 import org.convcl.opencl.internal.runtime.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.ClKernel;
@@ -10,7 +12,9 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
  * The backward pass's size-agnostic kernels, compiled once per backend on first use and shared by every call
  * (sizes are run-time arguments): the two passes of the deterministic sums ({@code kernels/reductions.cl})
  * and the kernel-layout operations ({@code kernels/tensor_ops.cl}). Thread-safe: {@link ClKernel#launch}
- * serialises argument setting per kernel object. Closed with its backend.
+ * serialises argument setting per kernel object. Compiled per storage type ({@code kernels/storage.cl}): the
+ * summed values, the sums' results and the layout operations' elements are of that type, partial sums float32.
+ * Closed with its backend.
  */
 public final class ElementKernels implements AutoCloseable {
     static final String REDUCTIONS_SOURCE = "reductions.cl";
@@ -33,12 +37,19 @@ public final class ElementKernels implements AutoCloseable {
         this.workGroupSize = workGroupSize;
     }
 
+    /** The float32 kernels. */
     public static ElementKernels create(OpenClContext context) {
+        return create(context, DType.FLOAT32);
+    }
+
+    /** The kernels on elements of {@code storage}. */
+    public static ElementKernels create(OpenClContext context, DType storage) {
         ClKernel[] kernels = new ClKernel[4];
         try {
-            ClProgram reductions = context.program(REDUCTIONS_SOURCE,
-                    new BuildOptions().define("BLOCK_ROWS", BLOCK_ROWS).toString());
-            ClProgram tensorOps = context.program(TENSOR_OPS_SOURCE, new BuildOptions().toString());
+            ClProgram reductions = context.program(List.of(StorageOption.SOURCE, REDUCTIONS_SOURCE),
+                    StorageOption.define(new BuildOptions().define("BLOCK_ROWS", BLOCK_ROWS), storage).toString());
+            ClProgram tensorOps = context.program(List.of(StorageOption.SOURCE, TENSOR_OPS_SOURCE),
+                    StorageOption.define(new BuildOptions(), storage).toString());
             kernels[0] = context.kernel(reductions, "column_partials");
             kernels[1] = context.kernel(reductions, "sum_partials");
             kernels[2] = context.kernel(tensorOps, "flip_swap");

@@ -2,6 +2,7 @@ package org.convcl.opencl.internal.plan;
 
 import java.util.List;
 import org.convcl.Activation;
+import org.convcl.DType;
 import org.convcl.opencl.internal.runtime.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.ClKernel;
@@ -21,17 +22,25 @@ public final class EpilogueKernel implements AutoCloseable {
     /** Work-items per work-group where the kernel allows it: a streaming kernel needs no more to fill a device. */
     static final int WORK_GROUP_SIZE = 256;
 
-    /** What the epilogue has besides its activation: which operands its kernel reads. */
-    public record Form(Activation activation, boolean scale, boolean shift, boolean residual) {
-        /** What identifies the compiled program: {@code relu(0x0.0p0) scale shift}. */
+    /**
+     * What the epilogue has besides its activation: which operands its kernel reads, and the storage type of its
+     * element-wise tensors (scale and shift are float32 whatever it is).
+     */
+    public record Form(Activation activation, boolean scale, boolean shift, boolean residual, DType storage) {
+        /** A form on float32 tensors. */
+        public Form(Activation activation, boolean scale, boolean shift, boolean residual) {
+            this(activation, scale, shift, residual, DType.FLOAT32);
+        }
+
+        /** What identifies the compiled program: {@code relu(0x0.0p0) scale shift} (and a 16-bit storage type). */
         public String key() {
             return ActivationOptions.key(activation) + (scale ? " scale" : "") + (shift ? " shift" : "")
-                    + (residual ? " residual" : "");
+                    + (residual ? " residual" : "") + (storage == DType.FLOAT32 ? "" : " " + storage.cliName());
         }
 
         private BuildOptions options() {
-            return ActivationOptions.define(new BuildOptions(), activation).define("EPI_SCALE", scale)
-                    .define("EPI_SHIFT", shift).define("EPI_RESIDUAL", residual);
+            return StorageOption.define(ActivationOptions.define(new BuildOptions(), activation)
+                    .define("EPI_SCALE", scale).define("EPI_SHIFT", shift).define("EPI_RESIDUAL", residual), storage);
         }
     }
 
@@ -58,7 +67,7 @@ public final class EpilogueKernel implements AutoCloseable {
 
     private static EpilogueKernel create(OpenClContext context, String source, String name, BuildOptions options,
             boolean gradient) {
-        ClKernel kernel = context.kernel(context.program(List.of(ActivationOptions.SOURCE, source),
+        ClKernel kernel = context.kernel(context.program(List.of(StorageOption.SOURCE, ActivationOptions.SOURCE, source),
                 options.toString()), name);
         try {
             long limit = kernel.maxWorkGroupSize(context.device().handle());

@@ -9,7 +9,7 @@ import org.convcl.Epilogue;
  * What a kernel's fused store must be compiled for (an {@link Epilogue} without its values): which of scale, shift
  * and residual are present, and the activation with its parameter. Part of a plan's key, so that a plain
  * convolution keeps its own plan and program. {@link #NONE} compiles exactly the program of before epilogues (no
- * epilogue files, no options); any other shape puts {@code activation.cl} and {@code epilogue.cl} in front of the
+ * epilogue files, no options); any other shape puts {@link #SOURCES} in front of the
  * kernel's files and selects the parts with {@code -D EPI_SCALE/EPI_SHIFT/EPI_RESIDUAL/ACTIVATION/ACTIVATION_PARAM}.
  * Immutable.
  *
@@ -21,8 +21,12 @@ import org.convcl.Epilogue;
 public record EpilogueShape(boolean scale, boolean shift, boolean residual, Activation activation) {
     /** The plain store. */
     public static final EpilogueShape NONE = new EpilogueShape(false, false, false, Activation.identity());
-    /** The shared files an epilogue program compiles in front of the kernel's own, in order. */
-    public static final List<String> SOURCES = List.of("activation.cl", "epilogue.cl");
+    /**
+     * The shared files an epilogue program compiles in front of the kernel's own, in order: storage.cl first, since
+     * epilogue.cl reads the residual in the output's storage type (storage.cl compiles once where a kernel lists it
+     * again).
+     */
+    public static final List<String> SOURCES = List.of(StorageOption.SOURCE, "activation.cl", "epilogue.cl");
 
     public EpilogueShape {
         if (activation == null) {

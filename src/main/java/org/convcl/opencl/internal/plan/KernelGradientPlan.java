@@ -136,7 +136,9 @@ public final class KernelGradientPlan implements AutoCloseable {
         if (g.productPrecision() == Precision.TF32) {
             options.define("TF32", 1);
         }
-        return context.kernel(context.program(List.of(ConvPlan.TF32_SOURCE, SOURCE), options.toString()),
+        StorageOption.define(options, g.storage());
+        return context.kernel(context.program(List.of(ConvPlan.TF32_SOURCE, StorageOption.SOURCE, SOURCE),
+                options.toString()),
                 "kernel_gradient");
     }
 

@@ -1,6 +1,8 @@
 package org.convcl.opencl.internal.plan;
 
 import java.util.Arrays;
+import java.util.List;
+import org.convcl.DType;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.opencl.internal.runtime.BuildOptions;
@@ -56,17 +58,27 @@ public final class PoolPlan implements AutoCloseable {
         return op != PoolOp.AVG || g.countIncludePad();
     }
 
+    /** As {@link #key(PoolOp, PoolGeometry)} for values of {@code storage} (float32 keys as before). */
+    public static String key(PoolOp op, PoolGeometry g, DType storage) {
+        return key(op, g) + (storage == DType.FLOAT32 ? "" : " storage=" + storage.cliName());
+    }
+
     public static PoolPlan create(OpenClContext context, PoolOp op, PoolGeometry g) {
+        return create(context, op, g, DType.FLOAT32);
+    }
+
+    /** The plan for values of {@code storage} ({@code kernels/storage.cl}'s loads and stores). */
+    public static PoolPlan create(OpenClContext context, PoolOp op, PoolGeometry g, DType storage) {
         // countIncludePad changes AVG alone: max and min share one program (and plan) for both settings.
-        BuildOptions options = new BuildOptions().define("RANK", g.rank()).define("POOL_OP", op.ordinal())
-                .define("COUNT_INCLUDE_PAD", countIncludePad(op, g));
+        BuildOptions options = StorageOption.define(new BuildOptions().define("RANK", g.rank())
+                .define("POOL_OP", op.ordinal()).define("COUNT_INCLUDE_PAD", countIncludePad(op, g)), storage);
         ClKernel[] kernels = new ClKernel[3];
         ClBuffer table = null;
         try {
             int[] values = table(g);
             table = context.allocate(4L * values.length, "pooling size table");
             context.write(table, values);
-            ClProgram program = context.program(SOURCE, options.toString());
+            ClProgram program = context.program(List.of(StorageOption.SOURCE, SOURCE), options.toString());
             kernels[0] = context.kernel(program, "pool_forward");
             kernels[1] = op == PoolOp.AVG ? null : context.kernel(program, "pool_select");
             kernels[2] = context.kernel(program, "pool_backward");
