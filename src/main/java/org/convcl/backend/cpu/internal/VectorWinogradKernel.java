@@ -343,7 +343,7 @@ final class VectorWinogradKernel implements TileKernel {
     /** The flat output offset of each of the tile's outputs (channel 0), or -1 for one past the output's edge. */
     private static void outputBases(WinogradTiles w, int b, int[] tile, int[] outputBase) {
         int rank = w.rank;
-        int[] dilation = w.geometry.kernelDilation();
+        int[] dilation = w.kernelDilation;
         for (int e = 0; e < w.outputsPerTile; e++) {
             int base = b;
             for (int d = 0; d < rank; d++) {
