@@ -68,7 +68,7 @@ interface HostArrayCalls {
         private void forward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, float[] output) {
             LayerLayout layout = core.layout();
             float[] input = layout.toInternal(x.data(), x.shape());
-            float[] kernel = step.convKernel(layout.kernelToInternal(core.effectiveKernel()));
+            float[] kernel = step.convKernel(core.internalKernel());
             ForwardRecipe.run(ops, step, input, kernel, core.bias() == null ? null : core.bias().data(),
                     core.hostEpilogue(internalResidual(layout, residual)), output);
         }

@@ -42,6 +42,8 @@ final class LayerCore<G> {
      * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies.
      */
     private final DeviceParameters.Lazy deviceParameters;
+    /** The kernel as the Java path's host calls compute with, kept while the user's values stay the same. */
+    private final HostKernel hostKernel = new HostKernel();
 
     /**
      * For {@code owner} (whose becoming unreachable releases the device copies), named {@code name} in messages,
@@ -128,6 +130,11 @@ final class LayerCore<G> {
     /** The kernel as held, times the mask when one is set. */
     float[] effectiveKernel() {
         return KernelLayout.masked(kernel.data(), mask == null ? null : mask.data());
+    }
+
+    /** The masked kernel in the layout's internal (channels-last) order, kept across calls while it holds. */
+    float[] internalKernel() {
+        return hostKernel.internal(layout, kernel.data(), mask == null ? null : mask.data());
     }
 
     /** The masked kernel as a device receives it (see {@link LayerLayout#residentKernel}). */

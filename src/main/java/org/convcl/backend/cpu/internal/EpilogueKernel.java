@@ -10,4 +10,12 @@ import org.convcl.Epilogue;
 public interface EpilogueKernel {
     /** Applies {@code epilogue} to {@code output[from, to)}; element {@code i} is channel {@code i % channels}. */
     void apply(Epilogue<float[]> epilogue, int channels, float[] output, int from, int to);
+
+    /**
+     * Applies {@code store}'s epilogue to its output's {@code [from, to)}: the same as {@link #apply}, for a call
+     * that already holds its store (kernels call this once per row segment; a new store each time was garbage).
+     */
+    default void apply(StoreEpilogue store, int from, int to) {
+        apply(store.epilogue(), store.channels(), store.output(), from, to);
+    }
 }

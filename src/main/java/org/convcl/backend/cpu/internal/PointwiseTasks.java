@@ -25,6 +25,11 @@ public final class PointwiseTasks {
     private static final int MAX_ROW_TILE = 256;
     /** Rows per register block of the kernel: tiles hold a multiple of them. */
     private static final int ROW_BLOCK = 4;
+    /**
+     * Each thread's row offsets, reused by its tasks (one array per task was the pointwise path's only garbage).
+     * Bounded: a tile holds at most {@link #MAX_ROW_TILE} rows.
+     */
+    private static final ThreadLocal<int[]> ROW_OFFSETS = ThreadLocal.withInitial(() -> new int[MAX_ROW_TILE]);
 
     private final PointwiseKernel kernel;
     private final float[] packedKernel;
@@ -113,9 +118,17 @@ public final class PointwiseTasks {
         }
     }
 
-    /** Where each row's input pixel starts: the output position's coordinates times the strides. */
+    /**
+     * Where each row's input pixel starts: the output position's coordinates times the strides; in the calling
+     * thread's array, valid until its next task.
+     */
     private int[] rowOffsets(int mFrom, int mTo) {
-        int[] offsets = new int[mTo - mFrom];
+        int[] offsets = ROW_OFFSETS.get();
+        if (offsets.length < mTo - mFrom) {
+            // Not expected (tiles hold at most MAX_ROW_TILE rows), but never a wrong answer if that changes.
+            offsets = new int[mTo - mFrom];
+            ROW_OFFSETS.set(offsets);
+        }
         if (strides == null) {
             for (int m = mFrom; m < mTo; m++) {
                 offsets[m - mFrom] = m * inChannels;

@@ -67,8 +67,13 @@ public final class RowTasks {
         // The vector kernels apply a piecewise-linear epilogue block by block as they store, in the first-level
         // cache; a pass over the segment afterwards reads it back from further away.
         boolean inStores = store != null && store.appliesInStores() && kernel.appliesEpilogue();
-        kernel.computeRow(rows, row, from, to, input, preparedKernel, bias, output, new Scratch(rows),
-                inStores ? store : null);
+        Scratch scratch = Scratch.forThread(rows);
+        try {
+            kernel.computeRow(rows, row, from, to, input, preparedKernel, bias, output, scratch,
+                    inStores ? store : null);
+        } finally {
+            scratch.release();
+        }
         if (store != null && !inStores) {
             // A row segment is contiguous in a channels-last output.
             int rowBase = row * rows.outLast;

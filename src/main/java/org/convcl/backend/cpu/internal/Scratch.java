@@ -4,9 +4,16 @@ package org.convcl.backend.cpu.internal;
  * Per-task working memory of the CPU kernels, sized by the kernel and the channel count, never by the
  * problem: the outer taps of a row that read real input, and a row of zeros that stands in for padding.
  *
- * <p>Not thread-safe: every task makes its own.
+ * <p>Not thread-safe: a task uses its thread's ({@link #forThread}), or its own.
  */
 public final class Scratch {
+    /**
+     * Each thread's scratch, reused by its tasks: one per task was a few KiB of garbage per row segment (ResNet-50
+     * at batch 8: thousands per forward). Grown to the largest kernel and channel count the thread has run, so
+     * bounded by the largest layer's taps and channels, one per thread.
+     */
+    private static final ThreadLocal<Scratch> THREAD_SCRATCH = new ThreadLocal<>();
+
     final int[] sourceOffset;
     final int[] tapIndex;
     final float[] zeros;
@@ -43,10 +50,14 @@ public final class Scratch {
     final int[] blockPositions = new int[4];
 
     public Scratch(ConvRows rows) {
-        sourceOffset = new int[rows.outerTaps];
-        tapIndex = new int[rows.outerTaps];
-        zeros = new float[rows.inChannels];
-        int taps = rows.outerTaps * rows.kernelLast;
+        this(rows.outerTaps, rows.kernelLast, rows.inChannels);
+    }
+
+    private Scratch(int outerTaps, int kernelLast, int inChannels) {
+        sourceOffset = new int[outerTaps];
+        tapIndex = new int[outerTaps];
+        zeros = new float[inChannels];
+        int taps = outerTaps * kernelLast;
         blockSource0 = new float[taps][];
         blockSource1 = new float[taps][];
         blockSource2 = new float[taps][];
@@ -57,11 +68,45 @@ public final class Scratch {
         blockOffset3 = new int[taps];
         blockKernelOffset = new int[taps];
         blockLength = new int[taps];
-        runFirstTap = new int[rows.kernelLast];
-        runSource0 = new int[rows.kernelLast];
-        runSource1 = new int[rows.kernelLast];
-        runSource2 = new int[rows.kernelLast];
-        runSource3 = new int[rows.kernelLast];
-        runTaps = new int[rows.kernelLast];
+        runFirstTap = new int[kernelLast];
+        runSource0 = new int[kernelLast];
+        runSource1 = new int[kernelLast];
+        runSource2 = new int[kernelLast];
+        runSource3 = new int[kernelLast];
+        runTaps = new int[kernelLast];
+    }
+
+    /**
+     * The calling thread's scratch, large enough for {@code rows}; {@link #release} it when the task is done. The
+     * kernels index every array by the row's own taps and channels, so a larger one serves as well.
+     */
+    static Scratch forThread(ConvRows rows) {
+        Scratch held = THREAD_SCRATCH.get();
+        if (held != null && held.sourceOffset.length >= rows.outerTaps && held.runTaps.length >= rows.kernelLast
+                && held.zeros.length >= rows.inChannels) {
+            return held;
+        }
+        int outerTaps = rows.outerTaps;
+        int kernelLast = rows.kernelLast;
+        int inChannels = rows.inChannels;
+        if (held != null) {
+            outerTaps = Math.max(outerTaps, held.sourceOffset.length);
+            kernelLast = Math.max(kernelLast, held.runTaps.length);
+            inChannels = Math.max(inChannels, held.zeros.length);
+        }
+        Scratch grown = new Scratch(outerTaps, kernelLast, inChannels);
+        THREAD_SCRATCH.set(grown);
+        return grown;
+    }
+
+    /**
+     * Drops the references the reduction lists hold to the call's input, so that a thread's scratch never keeps
+     * a caller's array alive after the call.
+     */
+    void release() {
+        java.util.Arrays.fill(blockSource0, null);
+        java.util.Arrays.fill(blockSource1, null);
+        java.util.Arrays.fill(blockSource2, null);
+        java.util.Arrays.fill(blockSource3, null);
     }
 }

@@ -115,7 +115,19 @@ public final class StoreEpilogue {
 
     /** Applies the epilogue to {@code output[from, to)}, just written by the calling task. */
     public void apply(int from, int to) {
-        KERNEL.apply(epilogue, channels, output, from, to);
+        KERNEL.apply(this, from, to);
+    }
+
+    Epilogue<float[]> epilogue() {
+        return epilogue;
+    }
+
+    int channels() {
+        return channels;
+    }
+
+    float[] output() {
+        return output;
     }
 
     /** Applies the epilogue to the {@code channels} values of the output position whose channel 0 is at {@code base}. */

@@ -17,9 +17,19 @@ final class VectorEpilogueKernel implements EpilogueKernel {
     @Override
     public void apply(Epilogue<float[]> epilogue, int channels, float[] output, int from, int to) {
         StoreEpilogue store = StoreEpilogue.of(epilogue, channels, output);
-        if (store == null || from >= to) {
+        if (store != null) {
+            apply(store, from, to);
+        }
+    }
+
+    @Override
+    public void apply(StoreEpilogue store, int from, int to) {
+        if (from >= to) {
             return;
         }
+        Epilogue<float[]> epilogue = store.epilogue();
+        int channels = store.channels();
+        float[] output = store.output();
         if (!store.appliesInStores()) {
             HostEpilogue.apply(epilogue, channels, output, from, to);
             return;

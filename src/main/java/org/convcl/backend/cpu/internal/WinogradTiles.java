@@ -64,12 +64,15 @@ public final class WinogradTiles {
     final boolean[][] seconds;
     final int[] inSpatial;
     final int[] outSpatial;
+    /** The geometry's kernel dilation, copied once: the geometry hands out a fresh copy on every read. */
+    final int[] kernelDilation;
     /** {@code pointDigits[p * rank + d]}: point p's index (0 to 3) along dim d, the first dim slowest. */
     final int[] pointDigits;
 
     private WinogradTiles(ConvGeometry g, int tilesPerBlock) {
         geometry = g;
         rank = g.rank();
+        kernelDilation = g.kernelDilation();
         int p = 1;
         int e = 1;
         for (int d = 0; d < rank; d++) {
@@ -176,7 +179,7 @@ public final class WinogradTiles {
     void forEachOutput(int task, java.util.function.IntConsumer position) {
         int firstTile = task * tilesPerBlock;
         int count = Math.min(tilesPerBlock, totalTiles - firstTile);
-        int[] dilation = geometry.kernelDilation();
+        int[] dilation = kernelDilation;
         int[] tile = new int[rank];
         for (int t = 0; t < count; t++) {
             int b = decode(firstTile + t, tile);
