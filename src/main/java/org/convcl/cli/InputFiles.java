@@ -45,7 +45,10 @@ final class InputFiles {
         try {
             return dtype == DType.FLOAT16 ? Npy.readFloat16(path).toTensor() : Npy.read(path);
         } catch (NpyFormatException badContent) {
-            if (dtype != null && badContent.refusedDtype() != null) {
+            // A float16 file, or any refused dtype under a 16-bit --dtype, gets the rule of this run's --dtype;
+            // under float32 any other dtype keeps the reader's own message (what a command without --dtype says).
+            String refused = badContent.refusedDtype();
+            if (dtype != null && refused != null && (dtype != DType.FLOAT32 || isFloat16(refused))) {
                 throw new IllegalArgumentException(option + " " + path + ": dtype '" + badContent.refusedDtype()
                         + "' " + dtypeRule(badContent.refusedDtype()), badContent);
             }
@@ -58,7 +61,7 @@ final class InputFiles {
 
     /** Why a file of {@code refused} does not fit this run, and what would. */
     private String dtypeRule(String refused) {
-        boolean isFloat16 = refused.length() == 3 && refused.endsWith("f2");
+        boolean isFloat16 = isFloat16(refused);
         return switch (dtype) {
             case FLOAT16 -> "is not float16; --dtype float16 reads float16 .npy files ('<f2' or '>f2') only: "
                     + "convert it (numpy: a.astype(numpy.float16)) or give --dtype float32";
@@ -68,6 +71,10 @@ final class InputFiles {
             case FLOAT32 -> "is not supported; --dtype float32 reads float32 and float64 .npy files ('<f4', '>f4', "
                     + "'<f8', '>f8')" + (isFloat16 ? "; give --dtype float16 for a float16 file" : "");
         };
+    }
+
+    private static boolean isFloat16(String dtype) {
+        return dtype.length() == 3 && dtype.endsWith("f2");
     }
 
     /** {@link #read}, or null when the optional file was not given. */
