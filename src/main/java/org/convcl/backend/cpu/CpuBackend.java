@@ -14,6 +14,9 @@ import org.convcl.backend.cpu.internal.ConvRows;
 import org.convcl.backend.cpu.internal.RowTasks;
 import org.convcl.backend.cpu.internal.StoreEpilogue;
 import org.convcl.backend.internal.HostEpilogue;
+import org.convcl.backend.internal.HostPooling;
+import org.convcl.PoolGeometry;
+import org.convcl.PoolOp;
 import org.convcl.Epilogue;
 import org.convcl.backend.internal.ImplicitZeros;
 import org.convcl.backend.internal.CpuGradients;
@@ -78,6 +81,12 @@ public final class CpuBackend implements ConvBackend {
     @Override
     public String name() {
         return parallel ? "cpu" : "cpu (1 thread)";
+    }
+
+    /** {@code HostPooling}'s forward with its rows folded by the Vector API where the JVM opened it (same bits). */
+    @Override
+    public void poolForward(PoolOp op, PoolGeometry geometry, float[] input, float[] output) {
+        HostPooling.forward(op, geometry, input, output, CpuKernels.poolRows());
     }
 
     /** Both instances are JVM-wide singletons. */

@@ -28,6 +28,14 @@ public final class HostPooling {
 
     /** Overwrites {@code output} {@code (*batch, *outSpatial, C)} with the pooling of {@code input}. */
     public static void forward(PoolOp op, PoolGeometry geometry, float[] input, float[] output) {
+        forward(op, geometry, input, output, PoolRowKernel.SCALAR);
+    }
+
+    /**
+     * {@link #forward(PoolOp, PoolGeometry, float[], float[])} with each window's channel rows folded by
+     * {@code rows} (a Vector API form on the Java path; every form gives the same bits).
+     */
+    public static void forward(PoolOp op, PoolGeometry geometry, float[] input, float[] output, PoolRowKernel rows) {
         check(op, geometry);
         HostOperands.length("input", input, geometry.inputShape());
         HostOperands.length("output", output, geometry.outputShape());
@@ -36,12 +44,12 @@ public final class HostPooling {
         int tasks = work(geometry, outCount) < SEQUENTIAL_WORK ? Math.min(1, outCount)
                 : Math.min(outCount, 4 * CpuWorkers.threads());
         int perTask = tasks == 0 ? 0 : (outCount + tasks - 1) / tasks;
-        CpuWorkers.forEach(tasks, task -> forwardRange(op, geometry, input, output, task * perTask,
+        CpuWorkers.forEach(tasks, task -> forwardRange(op, geometry, input, output, rows, task * perTask,
                 Math.min(outCount, (task + 1) * perTask)));
     }
 
-    private static void forwardRange(PoolOp op, PoolGeometry geometry, float[] input, float[] output, int firstOut,
-            int endOut) {
+    private static void forwardRange(PoolOp op, PoolGeometry geometry, float[] input, float[] output,
+            PoolRowKernel rows, int firstOut, int endOut) {
         Windows windows = new Windows(geometry);
         int channels = geometry.channels();
         float[] acc = new float[channels];
@@ -53,16 +61,7 @@ public final class HostPooling {
                 Arrays.fill(acc, init);
                 int inBase = b * windows.inCount * channels;
                 for (int t = 0; t < taps; t++) {
-                    int row = inBase + windows.taps[t] * channels;
-                    for (int c = 0; c < channels; c++) {
-                        float x = input[row + c];
-                        if (op == PoolOp.AVG) {
-                            acc[c] += x;
-                        } else if (Float.isNaN(x) || (op == PoolOp.MAX ? x > acc[c] : x < acc[c])) {
-                            // lax.max / lax.min: NaN propagates, and a NaN once taken stays.
-                            acc[c] = x;
-                        }
-                    }
+                    rows.accumulate(op, input, inBase + windows.taps[t] * channels, acc, channels);
                 }
                 int outBase = (b * windows.outCount + o) * channels;
                 for (int c = 0; c < channels; c++) {

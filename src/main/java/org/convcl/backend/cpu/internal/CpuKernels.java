@@ -1,5 +1,6 @@
 package org.convcl.backend.cpu.internal;
 
+import org.convcl.backend.internal.PoolRowKernel;
 import org.convcl.backend.internal.HostEpilogue;
 import org.convcl.internal.Settings;
 import org.slf4j.Logger;
@@ -31,6 +32,9 @@ public final class CpuKernels {
     /** The 1x1 convolutions' matrix multiply ({@link PointwiseTasks}); plain loops keep the row kernels. */
     private static final PointwiseKernel POINTWISE = VECTOR_MODULE ? loadVectorKernel("VectorPointwiseKernel") : null;
 
+    /** Pooling's per-row fold ({@code HostPooling}): vectors where the module is open, else plain loops. */
+    private static final PoolRowKernel POOL_ROWS = poolRowKernel();
+
     /** The fused store's arithmetic: one Vector API pass where the module is open, else HostEpilogue's loops. */
     private static final EpilogueKernel EPILOGUE = epilogueKernel();
 
@@ -40,6 +44,16 @@ public final class CpuKernels {
     /** The fused store's arithmetic for this JVM (see {@link EpilogueKernel}). */
     public static EpilogueKernel epilogue() {
         return EPILOGUE;
+    }
+
+    /** Pooling's per-row fold for this JVM (see {@link PoolRowKernel}). */
+    public static PoolRowKernel poolRows() {
+        return POOL_ROWS;
+    }
+
+    private static PoolRowKernel poolRowKernel() {
+        PoolRowKernel vector = VECTOR_MODULE ? loadVectorKernel("VectorPoolRowKernel") : null;
+        return vector != null ? vector : PoolRowKernel.SCALAR;
     }
 
     private static EpilogueKernel epilogueKernel() {
