@@ -2,6 +2,7 @@ package org.convcl.backend.cpu;
 
 import org.convcl.backend.cpu.internal.WinogradCall;
 import org.convcl.backend.cpu.internal.HalfRowTasks;
+import org.convcl.backend.cpu.internal.HalfPointwiseTasks;
 import org.convcl.backend.internal.DecodedHalfForward;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
@@ -169,9 +170,11 @@ public final class CpuBackend implements ConvBackend {
      * one row segment of one batch element ({@link HalfRowTasks}), decodes the input lines its window reads into a
      * float scratch of one element, runs the float32 row kernels on it, and rounds the outputs it wrote to the type
      * (nearest even). So the sums are float32's over the products of the 16-bit values, as on the OpenCL path;
-     * the output bits may differ from the OpenCL kernels' where the two sum in another order.
+     * the output bits may differ from the OpenCL kernels' where the two sum in another order. A 1x1 call without
+     * padding (the bulk of a ResNet's work) runs the float32 1x1 tiles instead, where the Vector API is open
+     * ({@link HalfPointwiseTasks}): each tile decodes its rows' input pixels and rounds the outputs it wrote.
      *
-     * <p>Winograd and the 1x1 tiles are not used on 16-bit data, and the decoded kernel is not kept across calls.
+     * <p>Winograd is not used on 16-bit data, and the decoded kernel is not kept across calls.
      * Two rare kinds of call take whole-array copies instead ({@link DecodedHalfForward}): a kernel with a NaN or an
      * infinity (whose products with padding zeros the float32 path writes after its tasks), and a kernel with no
      * input channels (every output its bias).
@@ -188,6 +191,11 @@ public final class CpuBackend implements ConvBackend {
             return;
         }
         float[] biasValues = bias == null ? null : positiveZeros(HalfFloats.decode(dtype, bias));
+        HalfPointwiseTasks pointwise = HalfPointwiseTasks.of(g, dtype, kernelValues);
+        if (pointwise != null) {
+            runTasks(g, pointwise.count(), task -> pointwise.run(task, input, biasValues, output));
+            return;
+        }
         // One batch element's geometry, in HIGHEST: TF32 would round the operands, and 16-bit values are exact in it.
         ConvGeometry element = ConvGeometry.explicit(new int[] {1}, g.inSpatial(), g.inChannels(), g.kernelSpatial(),
                 g.outChannels(), g.groups(), g.strides(), g.inputDilation(), g.kernelDilation(), g.padLo(),

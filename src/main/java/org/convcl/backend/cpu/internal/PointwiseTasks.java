@@ -87,6 +87,18 @@ public final class PointwiseTasks {
         return new PointwiseTasks(g, pointwise, packed);
     }
 
+    /**
+     * The call's tasks with {@code kernel} packed for this call alone (the 16-bit forward's kernel, decoded per
+     * call), or null where {@link #of} would give null.
+     */
+    static PointwiseTasks preparedNow(ConvGeometry g, float[] kernel) {
+        PointwiseKernel pointwise = CpuKernels.pointwise();
+        if (pointwise == null || !applies(g)) {
+            return null;
+        }
+        return new PointwiseTasks(g, pointwise, pointwise.pack(g.inChannels(), g.outChannels(), kernel));
+    }
+
     /** Whether {@code g} is one matrix multiply: a single tap, no padding, no input dilation, one group. */
     static boolean applies(ConvGeometry g) {
         return g.groups() == 1 && g.kernelTaps() == 1 && allOnes(g.inputDilation()) && allZeros(g.padLo())
@@ -99,10 +111,10 @@ public final class PointwiseTasks {
 
     /** Writes task {@code task}'s tile, with {@code store} applied to it (when not null). */
     public void run(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
-        int mFrom = task / channelTiles * rowTile;
-        int mTo = Math.min(rows, mFrom + rowTile);
-        int nFrom = task % channelTiles * channelTile;
-        int nTo = Math.min(outChannels, nFrom + channelTile);
+        int mFrom = rowFrom(task);
+        int mTo = rowTo(task);
+        int nFrom = channelFrom(task);
+        int nTo = channelTo(task);
         boolean inStores = store != null && store.appliesInStores();
         kernel.computeTile(inChannels, outChannels, rowOffsets(mFrom, mTo), mFrom, mTo, nFrom, nTo, input,
                 packedKernel, bias, output, inStores ? store : null);
@@ -113,8 +125,46 @@ public final class PointwiseTasks {
         }
     }
 
+    /**
+     * Writes task {@code task}'s tile from a copy of its rows' input pixels ({@code Cin} values each, row after
+     * row from 0 in {@code rowsInput}) into {@code rowsOutput}, row after row from 0 ({@code Cout} values each, the
+     * tile's channels only written): the 16-bit tasks' float scratches.
+     */
+    void runOnRows(int task, float[] rowsInput, float[] bias, float[] rowsOutput) {
+        int count = rowTo(task) - rowFrom(task);
+        int[] offsets = new int[count];
+        for (int i = 0; i < count; i++) {
+            offsets[i] = i * inChannels;
+        }
+        kernel.computeTile(inChannels, outChannels, offsets, 0, count, channelFrom(task), channelTo(task), rowsInput,
+                packedKernel, bias, rowsOutput, null);
+    }
+
+    /** The rows (output positions of the whole batch) of task {@code task}'s tile: {@code [rowFrom, rowTo)}. */
+    int rowFrom(int task) {
+        return task / channelTiles * rowTile;
+    }
+
+    int rowTo(int task) {
+        return Math.min(rows, rowFrom(task) + rowTile);
+    }
+
+    /** The output channels of task {@code task}'s tile: {@code [channelFrom, channelTo)}. */
+    int channelFrom(int task) {
+        return task % channelTiles * channelTile;
+    }
+
+    int channelTo(int task) {
+        return Math.min(outChannels, channelFrom(task) + channelTile);
+    }
+
+    /** Rows a task holds at most. */
+    int rowTile() {
+        return rowTile;
+    }
+
     /** Where each row's input pixel starts: the output position's coordinates times the strides. */
-    private int[] rowOffsets(int mFrom, int mTo) {
+    int[] rowOffsets(int mFrom, int mTo) {
         int[] offsets = new int[mTo - mFrom];
         if (strides == null) {
             for (int m = mFrom; m < mTo; m++) {
