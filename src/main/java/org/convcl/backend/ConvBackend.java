@@ -7,6 +7,7 @@ import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
 import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.backend.internal.HalfHostEpilogue;
 import org.convcl.backend.internal.HostOperands;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
@@ -63,6 +64,29 @@ public interface ConvBackend extends AutoCloseable {
     default void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
         HostOperands.forward(g, dtype, input, kernel, bias, output);
         DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+    }
+
+    /**
+     * The 16-bit forward above with an epilogue fused (issue 26), as on 16-bit device tensors: {@code epilogue}'s
+     * activation, {@code scale} and {@code shift} (float32, one value per output channel; its own residual must be
+     * null), and {@code residual} (may be null), the bits of a tensor of the output's shape in {@code dtype}. The
+     * epilogue runs in float32 on the float32 sum, {@code ((conv * scale) + shift) + residual} then the activation,
+     * and each output is rounded to {@code dtype} once: the float32 forward on the decoded operands, its epilogue
+     * with the decoded residual, rounded. A null or {@link Epilogue#none()} epilogue with no residual is the plain
+     * 16-bit forward.
+     *
+     * <p>The Java path applies it in its tasks, on each block of output before rounding it; the OpenCL backend in
+     * its kernels' stores. This default, for other backends, decodes every operand to float32 arrays
+     * ({@code DecodedHalfForward}).
+     *
+     * @throws IllegalArgumentException as the plain 16-bit forward, and for an epilogue that does not fit the
+     *     output, or that holds a float32 residual, naming the part
+     */
+    default void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        HalfHostEpilogue.check(epilogue, dtype, residual, g.outChannels(), output.length);
+        DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, epilogue, residual, output);
     }
 
     /**

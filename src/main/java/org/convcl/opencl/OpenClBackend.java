@@ -4,12 +4,14 @@ import java.nio.FloatBuffer;
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
 import org.convcl.EdgePadding;
+import org.convcl.Activation;
 import org.convcl.Epilogue;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.backend.internal.HalfHostEpilogue;
 import org.convcl.backend.internal.HostOperands;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.device.OpenClException;
@@ -150,6 +152,44 @@ public final class OpenClBackend implements ConvBackend {
                 DeviceTensor b = bias == null ? null : DeviceTensor.upload(this, bias, dtype, g.outChannels());
                 DeviceTensor y = DeviceTensor.allocate(this, dtype, g.outputShape())) {
             forward(g, x, w, b, y);
+            short[] bits = y.downloadBits();
+            System.arraycopy(bits, 0, output, 0, bits.length);
+        }
+    }
+
+    /**
+     * The 16-bit host forward with an epilogue (see {@link ConvBackend}): as the plain one, with {@code scale} and
+     * {@code shift} uploaded as float32 and {@code residual} as bits of {@code dtype}, the epilogue in the device
+     * kernel's store before the output's one rounding.
+     */
+    @Override
+    public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        HalfHostEpilogue.check(epilogue, dtype, residual, g.outChannels(), output.length);
+        if (HalfHostEpilogue.isNone(epilogue, residual)) {
+            forward(g, dtype, input, kernel, bias, output);
+            return;
+        }
+        if (output.length == 0) {
+            return;
+        }
+        if (input.length == 0 || kernel.length == 0) {
+            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, epilogue, residual, output);
+            return;
+        }
+        float[] scale = epilogue == null ? null : epilogue.scale();
+        float[] shift = epilogue == null ? null : epilogue.shift();
+        int channels = g.outChannels();
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
+                DeviceTensor w = DeviceTensor.upload(this, kernel, dtype, g.kernelShape());
+                DeviceTensor b = bias == null ? null : DeviceTensor.upload(this, bias, dtype, channels);
+                DeviceTensor s = scale == null ? null : DeviceTensor.upload(this, Tensor.of(scale, channels));
+                DeviceTensor t = shift == null ? null : DeviceTensor.upload(this, Tensor.of(shift, channels));
+                DeviceTensor r = residual == null ? null : DeviceTensor.upload(this, residual, dtype, g.outputShape());
+                DeviceTensor y = DeviceTensor.allocate(this, dtype, g.outputShape())) {
+            Activation activation = epilogue == null ? Activation.identity() : epilogue.activation();
+            forward(g, x, w, b, new Epilogue<>(activation, s, t, r), y);
             short[] bits = y.downloadBits();
             System.arraycopy(bits, 0, output, 0, bits.length);
         }

@@ -4,6 +4,7 @@ import org.convcl.backend.cpu.internal.WinogradCall;
 import org.convcl.backend.cpu.internal.HalfRowTasks;
 import org.convcl.backend.cpu.internal.HalfPointwiseTasks;
 import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.backend.internal.HalfHostEpilogue;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
 import org.convcl.backend.cpu.internal.KernelOperand;
@@ -182,18 +183,38 @@ public final class CpuBackend implements ConvBackend {
     @Override
     public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
         HostOperands.forward(g, dtype, input, kernel, bias, output);
+        computeHalf(g, dtype, input, kernel, bias, null, null, output);
+    }
+
+    /**
+     * The 16-bit forward with the epilogue applied by each task to the block of output it has just computed, in
+     * float32 before the block is rounded (the residual's block decoded beside it): the float32 forward on the
+     * decoded operands, its epilogue with the decoded residual, rounded once, as {@link ConvBackend} defines it.
+     */
+    @Override
+    public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        HalfHostEpilogue.check(epilogue, dtype, residual, g.outChannels(), output.length);
+        computeHalf(g, dtype, input, kernel, bias, epilogue, residual, output);
+    }
+
+    /** The checked 16-bit call; {@code epilogue} and {@code residual} null for the plain forward. */
+    private void computeHalf(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
         if (output.length == 0) {
             return;
         }
         float[] kernelValues = HalfFloats.decode(dtype, kernel);
         if (g.inChannelsPerGroup() == 0 || !allFinite(kernelValues)) {
-            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, epilogue, residual, output);
             return;
         }
         float[] biasValues = bias == null ? null : positiveZeros(HalfFloats.decode(dtype, bias));
         HalfPointwiseTasks pointwise = HalfPointwiseTasks.of(g, dtype, kernelValues);
         if (pointwise != null) {
-            runTasks(g, pointwise.count(), task -> pointwise.run(task, input, biasValues, output));
+            runTasks(g, pointwise.count(),
+                    task -> pointwise.run(task, input, biasValues, epilogue, residual, output));
             return;
         }
         // One batch element's geometry, in HIGHEST: TF32 would round the operands, and 16-bit values are exact in it.
@@ -201,7 +222,7 @@ public final class CpuBackend implements ConvBackend {
                 g.outChannels(), g.groups(), g.strides(), g.inputDilation(), g.kernelDilation(), g.padLo(),
                 g.padHi(), g.edgeMode());
         HalfRowTasks tasks = HalfRowTasks.of(element, g.batch(), dtype, kernelValues, POSITIONS_PER_TASK);
-        runTasks(g, tasks.count(), task -> tasks.run(task, input, biasValues, output));
+        runTasks(g, tasks.count(), task -> tasks.run(task, input, biasValues, epilogue, residual, output));
     }
 
     private static boolean allFinite(float[] values) {

@@ -2,6 +2,7 @@ package org.convcl.backend.internal;
 
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
+import org.convcl.Epilogue;
 import org.convcl.HalfFloats;
 import org.convcl.backend.ConvBackend;
 
@@ -22,6 +23,20 @@ public final class DecodedHalfForward {
         float[] values = new float[output.length];
         backend.forward(g.withStorage(DType.FLOAT32), HalfFloats.decode(dtype, input),
                 HalfFloats.decode(dtype, kernel), bias == null ? null : HalfFloats.decode(dtype, bias), values);
+        HalfFloats.encode(dtype, values, 0, output, 0, values.length);
+    }
+
+    /**
+     * {@code output = round(epilogue(conv(decode(input), decode(kernel)) + decode(bias)))}, the epilogue in float32
+     * with {@code decode(residual)} ({@link HalfHostEpilogue}); arrays already checked.
+     */
+    public static void forward(ConvBackend backend, ConvGeometry g, DType dtype, short[] input, short[] kernel,
+            short[] bias, Epilogue<float[]> epilogue, short[] residual, short[] output) {
+        float[] values = new float[output.length];
+        Epilogue<float[]> wide = HalfHostEpilogue.withResidual(epilogue,
+                residual == null ? null : HalfFloats.decode(dtype, residual));
+        backend.forward(g.withStorage(DType.FLOAT32), HalfFloats.decode(dtype, input),
+                HalfFloats.decode(dtype, kernel), bias == null ? null : HalfFloats.decode(dtype, bias), wide, values);
         HalfFloats.encode(dtype, values, 0, output, 0, values.length);
     }
 }

@@ -3,13 +3,17 @@ package org.convcl.backend.cpu.internal;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
+import org.convcl.Epilogue;
 import org.convcl.HalfFloats;
+import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HostEpilogue;
 
 /**
  * A 1x1 forward call on 16-bit host data (issue 26) through the float32 tiles of {@link PointwiseTasks}, each task
  * converting what it reads and writes itself: it decodes its rows' input pixels ({@code Cin} contiguous values a
  * position: one contiguous range at stride 1, one range a position otherwise) into a float scratch, runs the float
- * micro-kernel on it, and rounds the tile it wrote into the 16-bit output. No float copy of the input or output
+ * micro-kernel on it, applies the epilogue (if any) to it in float32, and rounds the tile it wrote into the 16-bit
+ * output. No float copy of the input or output
  * tensor exists; a scratch holds one tile's rows and there are as many as tasks run at once. Tasks of the same rows
  * and other output channels decode the same pixels again: {@code Cin} conversions a row against its
  * {@code Cin x channelTile} products.
@@ -47,6 +51,16 @@ public final class HalfPointwiseTasks {
 
     /** Writes task {@code task}'s 16-bit tile from the 16-bit {@code input}; {@code bias} is float32. */
     public void run(int task, short[] input, float[] bias, short[] output) {
+        run(task, input, bias, null, null, output);
+    }
+
+    /**
+     * {@link #run(int, short[], float[], short[])} with {@code epilogue} (float32 scale and shift; null for none)
+     * and the 16-bit {@code residual} (may be null) applied in float32 to each row of the tile in the scratch,
+     * before it is rounded: the row's residual decoded into a scratch of its own at the same positions.
+     */
+    public void run(int task, short[] input, float[] bias, Epilogue<float[]> epilogue, short[] residual,
+            short[] output) {
         Buffers buffers = free.poll();
         if (buffers == null) {
             buffers = new Buffers(tiles.rowTile(), inChannels, outChannels);
@@ -58,7 +72,18 @@ public final class HalfPointwiseTasks {
             tiles.runOnRows(task, buffers.input, bias, buffers.output);
             int nFrom = tiles.channelFrom(task);
             int width = tiles.channelTo(task) - nFrom;
+            boolean withEpilogue = !HalfHostEpilogue.isNone(epilogue, residual);
+            Epilogue<float[]> wide = withEpilogue
+                    ? HalfHostEpilogue.withResidual(epilogue, residual == null ? null : buffers.residual())
+                    : null;
             for (int m = mFrom; m < mTo; m++) {
+                int at = (m - mFrom) * outChannels + nFrom;
+                if (withEpilogue) {
+                    if (residual != null) {
+                        HalfFloats.decode(dtype, residual, m * outChannels + nFrom, buffers.residual(), at, width);
+                    }
+                    HostEpilogue.apply(wide, outChannels, buffers.output, at, at + width);
+                }
                 HalfFloats.encode(dtype, buffers.output, (m - mFrom) * outChannels + nFrom, output,
                         m * outChannels + nFrom, width);
             }
@@ -84,10 +109,19 @@ public final class HalfPointwiseTasks {
     private static final class Buffers {
         final float[] input;
         final float[] output;
+        /** The decoded residual, laid out as {@link #output}; made by the first task with a residual. */
+        private float[] residual;
 
         Buffers(int rowTile, int inChannels, int outChannels) {
             input = new float[rowTile * inChannels];
             output = new float[rowTile * outChannels];
+        }
+
+        float[] residual() {
+            if (residual == null) {
+                residual = new float[output.length];
+            }
+            return residual;
         }
     }
 }
