@@ -176,6 +176,22 @@ public interface ConvBackend extends AutoCloseable {
     }
 
     /**
+     * {@link #poolForward(PoolOp, PoolGeometry, float[], float[])} on 16-bit host data (issue 26): {@code input} and
+     * {@code output} hold the bits of {@code dtype}, float16 or bfloat16, as the device pooling on 16-bit tensors
+     * computes it: MAX and MIN store an input value exactly; AVG sums in float32, divides in float32 and rounds
+     * once to nearest even.
+     *
+     * <p>By default on the host, converting as it reads and writes ({@code HostPooling.forward}); an OpenCL backend
+     * uploads the bits and runs its kernels.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit or an array whose length is not its
+     *     shape's, naming the operand
+     */
+    default void poolForward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output) {
+        HostPooling.forward(op, geometry, dtype, input, output);
+    }
+
+    /**
      * Overwrites {@code inputGradient} (the input's shape) with the gradient of
      * {@code sum(pool(input) * outputGradient)} with respect to {@code input}, as jax differentiates the
      * pooling ({@link PoolGeometry} says which element of a window a MAX or MIN gradient goes to).

@@ -355,6 +355,28 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     /**
+     * The pooling of 16-bit host bits (see {@link ConvBackend}): uploaded as they are, pooled by the kernels on
+     * 16-bit tensors, the output's bits downloaded. Returns when {@code output} holds the result.
+     */
+    @Override
+    public void poolForward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output) {
+        if (op == null || geometry == null || dtype == null || input == null || output == null || input.length == 0
+                || output.length == 0 || dtype == DType.FLOAT32) {
+            // The host form's checks and refusals, and its answer for empty operands.
+            ConvBackend.super.poolForward(op, geometry, dtype, input, output);
+            return;
+        }
+        HostOperands.length("input", input, geometry.inputShape());
+        HostOperands.length("output", output, geometry.outputShape());
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, geometry.inputShape());
+                DeviceTensor y = DeviceTensor.allocate(this, dtype, geometry.outputShape())) {
+            poolForward(op, geometry, x, y);
+            short[] bits = y.downloadBits();
+            System.arraycopy(bits, 0, output, 0, bits.length);
+        }
+    }
+
+    /**
      * The pooling's input gradient in kernels, deterministic (a gather, no atomics): {@link ConvBackend#poolBackward}'s
      * result, as {@link #poolForward(PoolOp, PoolGeometry, float[], float[])} says.
      */
