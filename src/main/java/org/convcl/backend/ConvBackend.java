@@ -8,6 +8,7 @@ import org.convcl.ConvGeometry;
 import org.convcl.DType;
 import org.convcl.backend.internal.DecodedHalfForward;
 import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HalfHostGradients;
 import org.convcl.backend.internal.HostOperands;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
@@ -127,6 +128,38 @@ public interface ConvBackend extends AutoCloseable {
      */
     default void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
         CpuGradients.biasGradient(rows, channels, outputGradient, biasGradient);
+    }
+
+    /**
+     * {@link #kernelGradient(ConvGeometry, float[], float[], float[])} on 16-bit host data (issue 26): {@code input},
+     * {@code outputGradient} and {@code kernelGradient} hold the bits of {@code dtype}, float16 or bfloat16; the
+     * products are summed in float32 and each result rounded once to nearest even in the type, as on 16-bit device
+     * tensors.
+     *
+     * <p>By default, and on the Java path for now, the operands are decoded to float32 arrays (whole-array copies,
+     * {@code HalfHostGradients}) for the float32 reduction, whose result is rounded; an OpenCL backend uploads the
+     * bits and runs its 16-bit kernels.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit, a geometry stored in the other
+     *     16-bit type, or an array whose length is not its shape's, naming the operand
+     */
+    default void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
+            short[] kernelGradient) {
+        HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
+        HalfHostGradients.kernelGradient(this, g, dtype, input, outputGradient, kernelGradient);
+    }
+
+    /**
+     * {@link #biasGradient(int, int, float[], float[])} of a 16-bit output gradient (issue 26): {@code outputGradient}
+     * holds {@code dtype}'s bits, the column sums are float32 sums and {@code biasGradient} stays float32 (a sum
+     * over a whole batch), as on 16-bit device tensors. By default the output gradient is decoded to a float32
+     * array ({@code HalfHostGradients}); an OpenCL backend runs its kernels on the uploaded bits.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit, negative counts or wrong lengths
+     */
+    default void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
+        HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
+        HalfHostGradients.biasGradient(this, rows, channels, dtype, outputGradient, biasGradient);
     }
 
     /**

@@ -12,6 +12,7 @@ import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.DecodedHalfForward;
 import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HalfHostGradients;
 import org.convcl.backend.internal.HostOperands;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.device.OpenClException;
@@ -306,6 +307,43 @@ public final class OpenClBackend implements ConvBackend {
     @Override
     public void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
         lifecycle.run(() -> HostCall.biasGradient(this, rows, channels, outputGradient, biasGradient));
+    }
+
+    /**
+     * The kernel gradient of 16-bit host bits (see {@link ConvBackend}): uploaded as they are, reduced by the
+     * kernels on 16-bit tensors, the result's bits downloaded. Empty operands take the host form.
+     */
+    @Override
+    public void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
+            short[] kernelGradient) {
+        HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
+        if (input.length == 0 || outputGradient.length == 0 || kernelGradient.length == 0) {
+            HalfHostGradients.kernelGradient(this, g, dtype, input, outputGradient, kernelGradient);
+            return;
+        }
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
+                DeviceTensor dy = DeviceTensor.upload(this, outputGradient, dtype, g.outputShape());
+                DeviceTensor dk = DeviceTensor.allocate(this, dtype, g.kernelShape())) {
+            kernelGradient(g, x, dy, dk);
+            short[] bits = dk.downloadBits();
+            System.arraycopy(bits, 0, kernelGradient, 0, bits.length);
+        }
+    }
+
+    /** The float32 bias gradient of 16-bit host bits (see {@link ConvBackend}), by the kernels on the uploaded bits. */
+    @Override
+    public void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
+        HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
+        if (outputGradient.length == 0 || channels == 0) {
+            HalfHostGradients.biasGradient(this, rows, channels, dtype, outputGradient, biasGradient);
+            return;
+        }
+        try (DeviceTensor dy = DeviceTensor.upload(this, outputGradient, dtype, rows, channels);
+                DeviceTensor db = DeviceTensor.allocate(this, channels)) {
+            biasGradient(dy, db);
+            float[] values = db.download().data();
+            System.arraycopy(values, 0, biasGradient, 0, values.length);
+        }
     }
 
     @Override
