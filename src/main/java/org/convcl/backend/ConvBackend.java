@@ -64,7 +64,7 @@ public interface ConvBackend extends AutoCloseable {
      */
     default void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
         HostOperands.forward(g, dtype, input, kernel, bias, output);
-        DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+        DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, output);
     }
 
     /**
@@ -87,7 +87,7 @@ public interface ConvBackend extends AutoCloseable {
             Epilogue<float[]> epilogue, short[] residual, short[] output) {
         HostOperands.forward(g, dtype, input, kernel, bias, output);
         HalfHostEpilogue.check(epilogue, dtype, residual, g.outChannels(), output.length);
-        DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, epilogue, residual, output);
+        DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, epilogue, residual, output);
     }
 
     /**
@@ -146,7 +146,7 @@ public interface ConvBackend extends AutoCloseable {
     default void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
             short[] kernelGradient) {
         HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
-        HalfHostGradients.kernelGradient(this, g, dtype, input, outputGradient, kernelGradient);
+        HalfHostGradients.kernelGradient(this::kernelGradient, g, dtype, input, outputGradient, kernelGradient);
     }
 
     /**
@@ -159,7 +159,7 @@ public interface ConvBackend extends AutoCloseable {
      */
     default void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
         HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
-        HalfHostGradients.biasGradient(this, rows, channels, dtype, outputGradient, biasGradient);
+        HalfHostGradients.biasGradient(this::biasGradient, rows, channels, dtype, outputGradient, biasGradient);
     }
 
     /**

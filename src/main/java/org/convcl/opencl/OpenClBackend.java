@@ -145,7 +145,7 @@ public final class OpenClBackend implements ConvBackend {
             return;
         }
         if (input.length == 0 || kernel.length == 0) {
-            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+            DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, output);
             return;
         }
         try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
@@ -176,7 +176,7 @@ public final class OpenClBackend implements ConvBackend {
             return;
         }
         if (input.length == 0 || kernel.length == 0) {
-            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, epilogue, residual, output);
+            DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, epilogue, residual, output);
             return;
         }
         float[] scale = epilogue == null ? null : epilogue.scale();
@@ -318,7 +318,7 @@ public final class OpenClBackend implements ConvBackend {
             short[] kernelGradient) {
         HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
         if (input.length == 0 || outputGradient.length == 0 || kernelGradient.length == 0) {
-            HalfHostGradients.kernelGradient(this, g, dtype, input, outputGradient, kernelGradient);
+            HalfHostGradients.kernelGradient(this::kernelGradient, g, dtype, input, outputGradient, kernelGradient);
             return;
         }
         try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
@@ -335,7 +335,7 @@ public final class OpenClBackend implements ConvBackend {
     public void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
         HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
         if (outputGradient.length == 0 || channels == 0) {
-            HalfHostGradients.biasGradient(this, rows, channels, dtype, outputGradient, biasGradient);
+            HalfHostGradients.biasGradient(this::biasGradient, rows, channels, dtype, outputGradient, biasGradient);
             return;
         }
         try (DeviceTensor dy = DeviceTensor.upload(this, outputGradient, dtype, rows, channels);

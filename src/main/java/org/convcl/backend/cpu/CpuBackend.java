@@ -207,7 +207,7 @@ public final class CpuBackend implements ConvBackend {
         }
         float[] kernelValues = HalfFloats.decode(dtype, kernel);
         if (g.inChannelsPerGroup() == 0 || !allFinite(kernelValues)) {
-            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, epilogue, residual, output);
+            DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, epilogue, residual, output);
             return;
         }
         float[] biasValues = bias == null ? null : positiveZeros(HalfFloats.decode(dtype, bias));

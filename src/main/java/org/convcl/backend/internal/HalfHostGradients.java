@@ -3,17 +3,30 @@ package org.convcl.backend.internal;
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
-import org.convcl.backend.ConvBackend;
 
 /**
  * The kernel and bias gradients on 16-bit host data (issue 26): their checks, and the form that decodes whole
  * arrays: the operands decoded to float32 (exactly), the backend's float32 reduction, the kernel gradient rounded to
  * the type once (nearest even), the bias gradient left in float32. The semantics of the 16-bit device gradients
  * (float32 sums of the 16-bit values' products, one rounding), at the cost of float copies of the operands: an
- * interim for the Java path, which does not yet convert inside its reduction's tasks. Stateless.
+ * interim for the Java path, which does not yet convert inside its reduction's tasks. The backend comes as its
+ * float32 forms (method references), so that this package does not depend on {@code org.convcl.backend}, which
+ * depends on it. Stateless.
  */
 public final class HalfHostGradients {
     private HalfHostGradients() {
+    }
+
+    /** A backend's float32 kernel gradient. */
+    @FunctionalInterface
+    public interface Float32KernelGradient {
+        void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient);
+    }
+
+    /** A backend's float32 bias gradient. */
+    @FunctionalInterface
+    public interface Float32BiasGradient {
+        void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient);
     }
 
     /**
@@ -48,7 +61,7 @@ public final class HalfHostGradients {
     }
 
     /** {@code kernelGradient = round(backend's float32 kernel gradient of the decoded operands)}; checked. */
-    public static void kernelGradient(ConvBackend backend, ConvGeometry g, DType dtype, short[] input,
+    public static void kernelGradient(Float32KernelGradient backend, ConvGeometry g, DType dtype, short[] input,
             short[] outputGradient, short[] kernelGradient) {
         float[] values = new float[kernelGradient.length];
         backend.kernelGradient(g.withStorage(DType.FLOAT32), HalfFloats.decode(dtype, input),
@@ -57,7 +70,7 @@ public final class HalfHostGradients {
     }
 
     /** {@code biasGradient = backend's float32 column sums of the decoded output gradient}; checked. */
-    public static void biasGradient(ConvBackend backend, int rows, int channels, DType dtype,
+    public static void biasGradient(Float32BiasGradient backend, int rows, int channels, DType dtype,
             short[] outputGradient, float[] biasGradient) {
         backend.biasGradient(rows, channels, HalfFloats.decode(dtype, outputGradient), biasGradient);
     }
