@@ -17,11 +17,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Pooling's forward on float16 and bfloat16 host bits on the Java path (issue 26), against float64
+ * Pooling's forward and input gradient on float16 and bfloat16 host bits on the Java path (issue 26), against float64
  * ({@link NaivePool}) on the rounded input: max and min store one of their input values, exactly the reference;
  * average pooling is a float32 sum of at most a window's values, a division and one rounding, within
- * {@link HalfBound}'s bound with K the window's size plus the division. Every result is also the float32 pooling of
- * the decoded input, rounded, bit for bit. One case is large enough to be cut into several tasks.
+ * {@link HalfBound}'s bound with K the window's size plus the division, as is the gradient (float32 sums of the
+ * cotangent over the windows holding an element). Every result is also the float32 form's on the decoded operands,
+ * rounded, bit for bit. One case is large enough to be cut into several tasks.
  */
 class HalfPoolJavaPathTest {
 
@@ -44,7 +45,7 @@ class HalfPoolJavaPathTest {
 
     @ParameterizedTest(name = "{0} window {2} on {1} ({6})")
     @MethodSource("cases")
-    void forwardMatchesFloat64OnTheRoundedInput(PoolOp op, int[] shape, int[] window, int[] strides,
+    void forwardAndGradientMatchFloat64OnTheRoundedOperands(PoolOp op, int[] shape, int[] window, int[] strides,
             Padding padding, boolean countIncludePad, DType dtype) {
         PoolGeometry g = PoolSpec.builder().window(window).strides(strides).padding(padding)
                 .countIncludePad(countIncludePad).build().resolve(shape);
@@ -71,6 +72,18 @@ class HalfPoolJavaPathTest {
         float[] wide = new float[y.length];
         CpuBackend.instance().poolForward(op, g, x.data(), wide);
         assertArrayEquals(HalfFloats.encode(dtype, wide), y, what + ": the float32 pooling, rounded");
+
+        Tensor dy = HalfBound.rounded(RandomTensors.uniform(random, g.outputShape()), dtype);
+        short[] dx = new short[x.size()];
+        CpuBackend.instance().poolBackward(op, g, dtype, HalfFloats.encode(dtype, x.data()),
+                HalfFloats.encode(dtype, dy.data()), dx);
+        double[] dyd = Tolerance.toDouble(dy.data());
+        // The windows holding an element are at most the window's size (stride 1); avg divides each term.
+        HalfBound.assertWithin(what + " gradient", dtype, Tensor.elementCount(window) + 1, false,
+                naive.gradient(xd, dyd), naive.gradient(xd, abs(dyd)), HalfFloats.decode(dtype, dx));
+        float[] wideGradient = new float[x.size()];
+        CpuBackend.instance().poolBackward(op, g, x.data(), dy.data(), wideGradient);
+        assertArrayEquals(HalfFloats.encode(dtype, wideGradient), dx, what + ": the float32 gradient, rounded");
     }
 
     @Test
@@ -84,6 +97,10 @@ class HalfPoolJavaPathTest {
         IllegalArgumentException length = assertThrows(IllegalArgumentException.class,
                 () -> CpuBackend.instance().poolForward(PoolOp.MAX, g, DType.FLOAT16, new short[7], output));
         assertTrue(length.getMessage().contains("input: has 7 elements"), length.getMessage());
+        IllegalArgumentException backward = assertThrows(IllegalArgumentException.class,
+                () -> CpuBackend.instance().poolBackward(PoolOp.MAX, g, DType.BFLOAT16, input, new short[3],
+                        new short[8]));
+        assertTrue(backward.getMessage().contains("outputGradient: has 3 elements"), backward.getMessage());
     }
 
     private static double[] abs(double[] values) {

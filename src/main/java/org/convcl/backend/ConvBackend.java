@@ -237,6 +237,23 @@ public interface ConvBackend extends AutoCloseable {
     }
 
     /**
+     * {@link #poolBackward(PoolOp, PoolGeometry, float[], float[], float[])} on 16-bit host data (issue 26):
+     * {@code input}, {@code outputGradient} and {@code inputGradient} hold the bits of {@code dtype}, float16 or
+     * bfloat16; each input-gradient element is summed in float32 and rounded once to nearest even, as on 16-bit
+     * device tensors.
+     *
+     * <p>By default on the host by whole-array conversion for now ({@code HostPooling.backward}: decoded operands,
+     * the float32 pass, its result rounded); an OpenCL backend uploads the bits and runs its kernels.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit or an array whose length is not its
+     *     shape's, naming the operand
+     */
+    default void poolBackward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] outputGradient,
+            short[] inputGradient) {
+        HostPooling.backward(op, geometry, dtype, input, outputGradient, inputGradient);
+    }
+
+    /**
      * Whether this is a JVM-wide shared instance (every backend {@link org.convcl.nn.Backends} hands out, and both
      * {@link CpuBackend}s), which its users may not close. False for a backend its caller made and owns.
      */

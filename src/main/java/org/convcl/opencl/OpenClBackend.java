@@ -425,6 +425,32 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     /**
+     * The pooling's input gradient of 16-bit host bits (see {@link ConvBackend}): uploaded as they are, computed by
+     * the kernels on 16-bit tensors, the result's bits downloaded. Returns when {@code inputGradient} holds it.
+     */
+    @Override
+    public void poolBackward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] outputGradient,
+            short[] inputGradient) {
+        if (op == null || geometry == null || dtype == null || input == null || outputGradient == null
+                || inputGradient == null || input.length == 0 || outputGradient.length == 0
+                || dtype == DType.FLOAT32) {
+            // The host form's checks and refusals, and its answer for empty operands.
+            ConvBackend.super.poolBackward(op, geometry, dtype, input, outputGradient, inputGradient);
+            return;
+        }
+        HostOperands.length("input", input, geometry.inputShape());
+        HostOperands.length("outputGradient", outputGradient, geometry.outputShape());
+        HostOperands.length("inputGradient", inputGradient, geometry.inputShape());
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, geometry.inputShape());
+                DeviceTensor dy = DeviceTensor.upload(this, outputGradient, dtype, geometry.outputShape());
+                DeviceTensor dx = DeviceTensor.allocate(this, dtype, geometry.inputShape())) {
+            poolBackward(op, geometry, x, dy, dx);
+            short[] bits = dx.downloadBits();
+            System.arraycopy(bits, 0, inputGradient, 0, bits.length);
+        }
+    }
+
+    /**
      * Enqueues {@code output = pool(input)} on device tensors, channels-last, of exactly the geometry's input and
      * output shapes.
      */

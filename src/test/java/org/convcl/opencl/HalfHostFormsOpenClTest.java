@@ -22,9 +22,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link OpenClBackend}'s host-array forms of the 16-bit operations beyond the forward (issue 26): the fused
- * epilogue (float32 scale and shift, a 16-bit residual), pooling's forward, the kernel and bias gradients on
- * {@code short[]} bits give the bits of the device-tensor forms they upload to (whose semantics the Half*OpenClTest
- * classes check against float64), and max pooling the Java path's bits (an input value, exactly).
+ * epilogue (float32 scale and shift, a 16-bit residual), pooling's forward and gradient, the kernel and bias
+ * gradients on {@code short[]} bits give the bits of the device-tensor forms they upload to (whose semantics the
+ * Half*OpenClTest classes check against float64), and max pooling the Java path's bits (an input value, exactly).
  */
 class HalfHostFormsOpenClTest {
     @RegisterExtension
@@ -57,6 +57,9 @@ class HalfHostFormsOpenClTest {
         backend.poolForward(PoolOp.MAX, pool, dtype, input, maxPooled);
         short[] avgPooled = new short[pooled];
         backend.poolForward(PoolOp.AVG, pool, dtype, input, avgPooled);
+        short[] poolCotangent = HalfFloats.encode(dtype, RandomTensors.uniform(random, pooled).data());
+        short[] avgGradient = new short[x.size()];
+        backend.poolBackward(PoolOp.AVG, pool, dtype, input, poolCotangent, avgGradient);
         short[] dkernel = new short[w.size()];
         backend.kernelGradient(g, dtype, input, cotangent, dkernel);
         float[] dbias = new float[4];
@@ -73,15 +76,19 @@ class HalfHostFormsOpenClTest {
                 DeviceTensor maxY = DeviceTensor.allocate(backend, dtype, pool.outputShape());
                 DeviceTensor avgY = DeviceTensor.allocate(backend, dtype, pool.outputShape());
                 DeviceTensor dk = DeviceTensor.allocate(backend, dtype, w.shape());
+                DeviceTensor poolDy = DeviceTensor.upload(backend, poolCotangent, dtype, pool.outputShape());
+                DeviceTensor poolDx = DeviceTensor.allocate(backend, dtype, x.shape());
                 DeviceTensor dbiasDevice = DeviceTensor.allocate(backend, 4)) {
             backend.forward(g, dx, dw, db, new Epilogue<>(epilogue.activation(), ds, dt, dr), y);
             backend.poolForward(PoolOp.MAX, pool, dx, maxY);
             backend.poolForward(PoolOp.AVG, pool, dx, avgY);
+            backend.poolBackward(PoolOp.AVG, pool, dx, poolDy, poolDx);
             backend.kernelGradient(g, dx, ddy, dk);
             backend.biasGradient(ddy, dbiasDevice);
             assertArrayEquals(y.downloadBits(), fused, "the fused epilogue");
             assertArrayEquals(maxY.downloadBits(), maxPooled, "max pooling");
             assertArrayEquals(avgY.downloadBits(), avgPooled, "avg pooling");
+            assertArrayEquals(poolDx.downloadBits(), avgGradient, "avg pooling's gradient");
             assertArrayEquals(dk.downloadBits(), dkernel, "the kernel gradient");
             assertArrayEquals(dbiasDevice.download().data(), dbias, "the bias gradient");
         }

@@ -76,11 +76,7 @@ public final class HostPooling {
      */
     public static void forward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output) {
         check(op, geometry);
-        if (dtype != DType.FLOAT16 && dtype != DType.BFLOAT16) {
-            throw new IllegalArgumentException("dtype: got " + (dtype == null ? "null" : dtype.cliName())
-                    + "; the short[] pooling takes the bits of float16 or bfloat16 (float32 operands go through "
-                    + "poolForward(PoolOp, PoolGeometry, float[], float[]))");
-        }
+        requireHalf(dtype, "poolForward(PoolOp, PoolGeometry, float[], float[])");
         HostOperands.length("input", input, geometry.inputShape());
         HostOperands.length("output", output, geometry.outputShape());
         int outCount = product(geometry.outSpatial());
@@ -115,6 +111,34 @@ public final class HostPooling {
                     output[outBase + c] = HalfFloats.encode(dtype, op == PoolOp.AVG ? acc[c] / divisor : acc[c]);
                 }
             }
+        }
+    }
+
+    /**
+     * The backward pass on 16-bit host data (issue 26): {@code input}, {@code outputGradient} and
+     * {@code inputGradient} hold {@code dtype}'s bits; each input-gradient element is summed in float32 and rounded
+     * once, as on 16-bit device tensors. An interim by whole-array conversion: the input and output gradient are
+     * decoded to float32 arrays (exactly) for the float32 backward pass, whose result is rounded; overlapping
+     * windows add into an element from several tasks' outputs, so converting inside the tasks needs a float scratch
+     * per task's elements, not built yet.
+     */
+    public static void backward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] outputGradient,
+            short[] inputGradient) {
+        check(op, geometry);
+        requireHalf(dtype, "poolBackward(PoolOp, PoolGeometry, float[], float[], float[])");
+        HostOperands.length("input", input, geometry.inputShape());
+        HostOperands.length("outputGradient", outputGradient, geometry.outputShape());
+        HostOperands.length("inputGradient", inputGradient, geometry.inputShape());
+        float[] values = new float[inputGradient.length];
+        backward(op, geometry, HalfFloats.decode(dtype, input), HalfFloats.decode(dtype, outputGradient), values);
+        HalfFloats.encode(dtype, values, 0, inputGradient, 0, values.length);
+    }
+
+    private static void requireHalf(DType dtype, String float32Form) {
+        if (dtype != DType.FLOAT16 && dtype != DType.BFLOAT16) {
+            throw new IllegalArgumentException("dtype: got " + (dtype == null ? "null" : dtype.cliName())
+                    + "; the short[] pooling takes the bits of float16 or bfloat16 (float32 operands go through "
+                    + float32Form + ")");
         }
     }
 

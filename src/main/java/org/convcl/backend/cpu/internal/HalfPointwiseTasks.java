@@ -37,7 +37,7 @@ public final class HalfPointwiseTasks {
 
     /**
      * The call's tasks on operands holding {@code dtype}'s bits, {@code kernel} (decoded, finite) packed for this
-     * call alone; null where the 1x1 tiles do not take {@code g} (see {@link PointwiseTasks#applies}) or the JVM
+     * call alone; null where the 1x1 tiles do not take {@code g} (see {@code PointwiseTasks.applies}) or the JVM
      * has no Vector API.
      */
     public static HalfPointwiseTasks of(ConvGeometry g, DType dtype, float[] kernel) {
