@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * cases against float64 ({@link NaiveGradients}) on the rounded operands and cotangent, the kernel gradient within
  * {@link HalfBound}'s bound (K the products summed into a value: the output positions of the batch), the bias
  * gradient float32 within the float32 sum's bound; both bit for bit the float32 forms on the decoded operands (the
- * kernel gradient rounded once). And the refusals.
+ * kernel gradient rounded once), which the Java path's in-worker conversion sums in the same order. A non-finite
+ * output gradient, and the refusals.
  */
 class HalfGradientJavaPathTest {
 
@@ -73,6 +74,32 @@ class HalfGradientJavaPathTest {
         float[] wideBias = new float[g.outChannels()];
         CpuBackend.instance().biasGradient(rows, g.outChannels(), dy.data(), wideBias);
         assertArrayEquals(wideBias, dbias, name + ": the float32 dbias");
+    }
+
+    /**
+     * An infinite output gradient over zero padding: NaN in the kernel gradient where the float32 path writes it
+     * (the whole-array route), and the bias gradient's infinity.
+     */
+    @Test
+    void nonFiniteOutputGradientsPropagateAsInFloat32() {
+        SplittableRandom random = new SplittableRandom(17);
+        Tensor x = RandomTensors.uniform(random, 1, 5, 5, 2);
+        ConvGeometry g = ConvSpec.builder().padding(Padding.SAME).build().resolve(x.shape(), new int[] {3, 3, 2, 3});
+        DType dtype = DType.FLOAT16;
+        float[] dy = RandomTensors.uniform(random, g.outputShape()).data();
+        dy[0] = Float.POSITIVE_INFINITY;
+        short[] input = HalfFloats.encode(dtype, x.data());
+        short[] cotangent = HalfFloats.encode(dtype, dy);
+        short[] dkernel = new short[3 * 3 * 2 * 3];
+        CpuBackend.instance().kernelGradient(g, dtype, input, cotangent, dkernel);
+        float[] wide = new float[dkernel.length];
+        CpuBackend.instance().kernelGradient(g, HalfFloats.decode(dtype, input), HalfFloats.decode(dtype, cotangent),
+                wide);
+        assertArrayEquals(HalfFloats.encode(dtype, wide), dkernel);
+        assertTrue(Float.isNaN(HalfFloats.decode(dtype, dkernel[0])), "the corner tap meets padding under dy[0]");
+        float[] dbias = new float[3];
+        CpuBackend.instance().biasGradient(25, 3, dtype, cotangent, dbias);
+        assertTrue(dbias[0] == Float.POSITIVE_INFINITY, "dbias[0] sums the infinity: " + dbias[0]);
     }
 
     @Test

@@ -136,9 +136,9 @@ public interface ConvBackend extends AutoCloseable {
      * products are summed in float32 and each result rounded once to nearest even in the type, as on 16-bit device
      * tensors.
      *
-     * <p>By default, and on the Java path for now, the operands are decoded to float32 arrays (whole-array copies,
-     * {@code HalfHostGradients}) for the float32 reduction, whose result is rounded; an OpenCL backend uploads the
-     * bits and runs its 16-bit kernels.
+     * <p>By default the operands are decoded to float32 arrays (whole-array copies, {@code HalfHostGradients}) for
+     * the float32 reduction, whose result is rounded; the Java path converts inside its reduction's workers; an
+     * OpenCL backend uploads the bits and runs its 16-bit kernels.
      *
      * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit, a geometry stored in the other
      *     16-bit type, or an array whose length is not its shape's, naming the operand
@@ -153,7 +153,8 @@ public interface ConvBackend extends AutoCloseable {
      * {@link #biasGradient(int, int, float[], float[])} of a 16-bit output gradient (issue 26): {@code outputGradient}
      * holds {@code dtype}'s bits, the column sums are float32 sums and {@code biasGradient} stays float32 (a sum
      * over a whole batch), as on 16-bit device tensors. By default the output gradient is decoded to a float32
-     * array ({@code HalfHostGradients}); an OpenCL backend runs its kernels on the uploaded bits.
+     * array ({@code HalfHostGradients}); the Java path decodes as its workers read; an OpenCL backend runs its
+     * kernels on the uploaded bits.
      *
      * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit, negative counts or wrong lengths
      */

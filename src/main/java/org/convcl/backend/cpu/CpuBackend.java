@@ -5,6 +5,7 @@ import org.convcl.backend.cpu.internal.HalfRowTasks;
 import org.convcl.backend.cpu.internal.HalfPointwiseTasks;
 import org.convcl.backend.internal.DecodedHalfForward;
 import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HalfHostGradients;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
 import org.convcl.backend.cpu.internal.KernelOperand;
@@ -238,6 +239,32 @@ public final class CpuBackend implements ConvBackend {
     public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
         HostOperands.kernelGradient(g, input, outputGradient, kernelGradient);
         CpuGradients.kernelGradient(g, input, outputGradient, kernelGradient);
+    }
+
+    /**
+     * The kernel gradient of 16-bit operands converted inside the reduction's workers ({@link CpuGradients}: each
+     * block of positions decodes its output-gradient rows into a float scratch, and the input values as it reads
+     * them), the float32 result rounded once. An output gradient with a NaN or an infinity (whose products with
+     * padding zeros the float32 path writes after its reduction) takes whole-array copies instead.
+     */
+    @Override
+    public void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
+            short[] kernelGradient) {
+        HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
+        if (!HalfHostGradients.allFinite(dtype, outputGradient)) {
+            HalfHostGradients.kernelGradient(this::kernelGradient, g, dtype, input, outputGradient, kernelGradient);
+            return;
+        }
+        float[] values = new float[kernelGradient.length];
+        CpuGradients.kernelGradient(g, dtype, input, outputGradient, values);
+        HalfFloats.encode(dtype, values, 0, kernelGradient, 0, values.length);
+    }
+
+    /** The float32 bias gradient of a 16-bit output gradient, decoded by the reduction's workers as they read it. */
+    @Override
+    public void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
+        HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
+        CpuGradients.biasGradient(rows, channels, dtype, outputGradient, biasGradient);
     }
 
     @Override

@@ -8,8 +8,9 @@ import org.convcl.HalfFloats;
  * The kernel and bias gradients on 16-bit host data (issue 26): their checks, and the form that decodes whole
  * arrays: the operands decoded to float32 (exactly), the backend's float32 reduction, the kernel gradient rounded to
  * the type once (nearest even), the bias gradient left in float32. The semantics of the 16-bit device gradients
- * (float32 sums of the 16-bit values' products, one rounding), at the cost of float copies of the operands: an
- * interim for the Java path, which does not yet convert inside its reduction's tasks. The backend comes as its
+ * (float32 sums of the 16-bit values' products, one rounding), at the cost of float copies of the operands:
+ * {@code ConvBackend}'s default, and the Java path's route for an output gradient with a non-finite value (its
+ * reduction converts inside its workers otherwise). The backend comes as its
  * float32 forms (method references), so that this package does not depend on {@code org.convcl.backend}, which
  * depends on it. Stateless.
  */
@@ -73,6 +74,16 @@ public final class HalfHostGradients {
     public static void biasGradient(Float32BiasGradient backend, int rows, int channels, DType dtype,
             short[] outputGradient, float[] biasGradient) {
         backend.biasGradient(rows, channels, HalfFloats.decode(dtype, outputGradient), biasGradient);
+    }
+
+    /** Whether every value {@code bits} holds is finite; a scan, no copy. */
+    public static boolean allFinite(DType dtype, short[] bits) {
+        for (short b : bits) {
+            if (!Float.isFinite(HalfFloats.decode(dtype, b))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void requireHalf(String operation, DType dtype) {
