@@ -14,9 +14,9 @@ import org.convcl.backend.internal.HostEpilogue;
  * the float32 row kernels ({@link RowTasks}) run on the geometry of one batch element, and a task of element
  * {@code b} decodes, from {@code b}'s 16-bit input, the input lines its row segment's window reads (every outer tap
  * that reads real input, over the span of the last dim its positions' taps reach) into a float scratch laid out as
- * one element, runs the row kernel on it, and rounds the output segment it wrote into the 16-bit output. No float
- * copy of the input or output tensor exists: the scratches hold one element each and there are as many as tasks
- * run at once. Input lines read by several tasks (a window's halo) are decoded by each of them; decoding is a few
+ * one element, runs the row kernel on it, applies the epilogue (if any) to the segment in float32, and rounds the
+ * output segment it wrote into the 16-bit output. No float copy of the input or output tensor exists: the
+ * scratches hold one element each and there are as many as tasks run at once. Input lines read by several tasks (a window's halo) are decoded by each of them; decoding is a few
  * operations an element against the row kernel's {@code Cout * taps} products.
  *
  * <p>The row kernels index their input by absolute position within the batch, which is why a task's scratch is a
