@@ -7,6 +7,8 @@ import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
 import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HalfHostGradients;
 import org.convcl.backend.internal.HostOperands;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
@@ -62,7 +64,30 @@ public interface ConvBackend extends AutoCloseable {
      */
     default void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
         HostOperands.forward(g, dtype, input, kernel, bias, output);
-        DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+        DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, output);
+    }
+
+    /**
+     * The 16-bit forward above with an epilogue fused (issue 26), as on 16-bit device tensors: {@code epilogue}'s
+     * activation, {@code scale} and {@code shift} (float32, one value per output channel; its own residual must be
+     * null), and {@code residual} (may be null), the bits of a tensor of the output's shape in {@code dtype}. The
+     * epilogue runs in float32 on the float32 sum, {@code ((conv * scale) + shift) + residual} then the activation,
+     * and each output is rounded to {@code dtype} once: the float32 forward on the decoded operands, its epilogue
+     * with the decoded residual, rounded. A null or {@link Epilogue#none()} epilogue with no residual is the plain
+     * 16-bit forward.
+     *
+     * <p>The Java path applies it in its tasks, on each block of output before rounding it; the OpenCL backend in
+     * its kernels' stores. This default, for other backends, decodes every operand to float32 arrays
+     * ({@code DecodedHalfForward}).
+     *
+     * @throws IllegalArgumentException as the plain 16-bit forward, and for an epilogue that does not fit the
+     *     output, or that holds a float32 residual, naming the part
+     */
+    default void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        HalfHostEpilogue.check(epilogue, dtype, residual, g.outChannels(), output.length);
+        DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, epilogue, residual, output);
     }
 
     /**
@@ -103,6 +128,39 @@ public interface ConvBackend extends AutoCloseable {
      */
     default void biasGradient(int rows, int channels, float[] outputGradient, float[] biasGradient) {
         CpuGradients.biasGradient(rows, channels, outputGradient, biasGradient);
+    }
+
+    /**
+     * {@link #kernelGradient(ConvGeometry, float[], float[], float[])} on 16-bit host data (issue 26): {@code input},
+     * {@code outputGradient} and {@code kernelGradient} hold the bits of {@code dtype}, float16 or bfloat16; the
+     * products are summed in float32 and each result rounded once to nearest even in the type, as on 16-bit device
+     * tensors.
+     *
+     * <p>By default the operands are decoded to float32 arrays (whole-array copies, {@code HalfHostGradients}) for
+     * the float32 reduction, whose result is rounded; the Java path converts inside its reduction's workers; an
+     * OpenCL backend uploads the bits and runs its 16-bit kernels.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit, a geometry stored in the other
+     *     16-bit type, or an array whose length is not its shape's, naming the operand
+     */
+    default void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
+            short[] kernelGradient) {
+        HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
+        HalfHostGradients.kernelGradient(this::kernelGradient, g, dtype, input, outputGradient, kernelGradient);
+    }
+
+    /**
+     * {@link #biasGradient(int, int, float[], float[])} of a 16-bit output gradient (issue 26): {@code outputGradient}
+     * holds {@code dtype}'s bits, the column sums are float32 sums and {@code biasGradient} stays float32 (a sum
+     * over a whole batch), as on 16-bit device tensors. By default the output gradient is decoded to a float32
+     * array ({@code HalfHostGradients}); the Java path decodes as its workers read; an OpenCL backend runs its
+     * kernels on the uploaded bits.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit, negative counts or wrong lengths
+     */
+    default void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
+        HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
+        HalfHostGradients.biasGradient(this::biasGradient, rows, channels, dtype, outputGradient, biasGradient);
     }
 
     /**
@@ -152,6 +210,22 @@ public interface ConvBackend extends AutoCloseable {
     }
 
     /**
+     * {@link #poolForward(PoolOp, PoolGeometry, float[], float[])} on 16-bit host data (issue 26): {@code input} and
+     * {@code output} hold the bits of {@code dtype}, float16 or bfloat16, as the device pooling on 16-bit tensors
+     * computes it: MAX and MIN store an input value exactly; AVG sums in float32, divides in float32 and rounds
+     * once to nearest even.
+     *
+     * <p>By default on the host, converting as it reads and writes ({@code HostPooling.forward}); an OpenCL backend
+     * uploads the bits and runs its kernels.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit or an array whose length is not its
+     *     shape's, naming the operand
+     */
+    default void poolForward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output) {
+        HostPooling.forward(op, geometry, dtype, input, output);
+    }
+
+    /**
      * Overwrites {@code inputGradient} (the input's shape) with the gradient of
      * {@code sum(pool(input) * outputGradient)} with respect to {@code input}, as jax differentiates the
      * pooling ({@link PoolGeometry} says which element of a window a MAX or MIN gradient goes to).
@@ -161,6 +235,23 @@ public interface ConvBackend extends AutoCloseable {
     default void poolBackward(PoolOp op, PoolGeometry geometry, float[] input, float[] outputGradient,
             float[] inputGradient) {
         HostPooling.backward(op, geometry, input, outputGradient, inputGradient);
+    }
+
+    /**
+     * {@link #poolBackward(PoolOp, PoolGeometry, float[], float[], float[])} on 16-bit host data (issue 26):
+     * {@code input}, {@code outputGradient} and {@code inputGradient} hold the bits of {@code dtype}, float16 or
+     * bfloat16; each input-gradient element is summed in float32 and rounded once to nearest even, as on 16-bit
+     * device tensors.
+     *
+     * <p>By default on the host by whole-array conversion for now ({@code HostPooling.backward}: decoded operands,
+     * the float32 pass, its result rounded); an OpenCL backend uploads the bits and runs its kernels.
+     *
+     * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit or an array whose length is not its
+     *     shape's, naming the operand
+     */
+    default void poolBackward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] outputGradient,
+            short[] inputGradient) {
+        HostPooling.backward(op, geometry, dtype, input, outputGradient, inputGradient);
     }
 
     /**

@@ -4,12 +4,15 @@ import java.nio.FloatBuffer;
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
 import org.convcl.EdgePadding;
+import org.convcl.Activation;
 import org.convcl.Epilogue;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HalfHostGradients;
 import org.convcl.backend.internal.HostOperands;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.device.OpenClException;
@@ -142,7 +145,7 @@ public final class OpenClBackend implements ConvBackend {
             return;
         }
         if (input.length == 0 || kernel.length == 0) {
-            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+            DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, output);
             return;
         }
         try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
@@ -150,6 +153,44 @@ public final class OpenClBackend implements ConvBackend {
                 DeviceTensor b = bias == null ? null : DeviceTensor.upload(this, bias, dtype, g.outChannels());
                 DeviceTensor y = DeviceTensor.allocate(this, dtype, g.outputShape())) {
             forward(g, x, w, b, y);
+            short[] bits = y.downloadBits();
+            System.arraycopy(bits, 0, output, 0, bits.length);
+        }
+    }
+
+    /**
+     * The 16-bit host forward with an epilogue (see {@link ConvBackend}): as the plain one, with {@code scale} and
+     * {@code shift} uploaded as float32 and {@code residual} as bits of {@code dtype}, the epilogue in the device
+     * kernel's store before the output's one rounding.
+     */
+    @Override
+    public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        HalfHostEpilogue.check(epilogue, dtype, residual, g.outChannels(), output.length);
+        if (HalfHostEpilogue.isNone(epilogue, residual)) {
+            forward(g, dtype, input, kernel, bias, output);
+            return;
+        }
+        if (output.length == 0) {
+            return;
+        }
+        if (input.length == 0 || kernel.length == 0) {
+            DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, epilogue, residual, output);
+            return;
+        }
+        float[] scale = epilogue == null ? null : epilogue.scale();
+        float[] shift = epilogue == null ? null : epilogue.shift();
+        int channels = g.outChannels();
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
+                DeviceTensor w = DeviceTensor.upload(this, kernel, dtype, g.kernelShape());
+                DeviceTensor b = bias == null ? null : DeviceTensor.upload(this, bias, dtype, channels);
+                DeviceTensor s = scale == null ? null : DeviceTensor.upload(this, Tensor.of(scale, channels));
+                DeviceTensor t = shift == null ? null : DeviceTensor.upload(this, Tensor.of(shift, channels));
+                DeviceTensor r = residual == null ? null : DeviceTensor.upload(this, residual, dtype, g.outputShape());
+                DeviceTensor y = DeviceTensor.allocate(this, dtype, g.outputShape())) {
+            Activation activation = epilogue == null ? Activation.identity() : epilogue.activation();
+            forward(g, x, w, b, new Epilogue<>(activation, s, t, r), y);
             short[] bits = y.downloadBits();
             System.arraycopy(bits, 0, output, 0, bits.length);
         }
@@ -268,6 +309,43 @@ public final class OpenClBackend implements ConvBackend {
         lifecycle.run(() -> HostCall.biasGradient(this, rows, channels, outputGradient, biasGradient));
     }
 
+    /**
+     * The kernel gradient of 16-bit host bits (see {@link ConvBackend}): uploaded as they are, reduced by the
+     * kernels on 16-bit tensors, the result's bits downloaded. Empty operands take the host form.
+     */
+    @Override
+    public void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
+            short[] kernelGradient) {
+        HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
+        if (input.length == 0 || outputGradient.length == 0 || kernelGradient.length == 0) {
+            HalfHostGradients.kernelGradient(this::kernelGradient, g, dtype, input, outputGradient, kernelGradient);
+            return;
+        }
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, g.inputShape());
+                DeviceTensor dy = DeviceTensor.upload(this, outputGradient, dtype, g.outputShape());
+                DeviceTensor dk = DeviceTensor.allocate(this, dtype, g.kernelShape())) {
+            kernelGradient(g, x, dy, dk);
+            short[] bits = dk.downloadBits();
+            System.arraycopy(bits, 0, kernelGradient, 0, bits.length);
+        }
+    }
+
+    /** The float32 bias gradient of 16-bit host bits (see {@link ConvBackend}), by the kernels on the uploaded bits. */
+    @Override
+    public void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
+        HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
+        if (outputGradient.length == 0 || channels == 0) {
+            HalfHostGradients.biasGradient(this::biasGradient, rows, channels, dtype, outputGradient, biasGradient);
+            return;
+        }
+        try (DeviceTensor dy = DeviceTensor.upload(this, outputGradient, dtype, rows, channels);
+                DeviceTensor db = DeviceTensor.allocate(this, channels)) {
+            biasGradient(dy, db);
+            float[] values = db.download().data();
+            System.arraycopy(values, 0, biasGradient, 0, values.length);
+        }
+    }
+
     @Override
     public void pad(EdgePadding padding, float[] source, float[] padded) {
         lifecycle.run(() -> HostCall.pad(this, padding, source, padded));
@@ -315,6 +393,28 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     /**
+     * The pooling of 16-bit host bits (see {@link ConvBackend}): uploaded as they are, pooled by the kernels on
+     * 16-bit tensors, the output's bits downloaded. Returns when {@code output} holds the result.
+     */
+    @Override
+    public void poolForward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output) {
+        if (op == null || geometry == null || dtype == null || input == null || output == null || input.length == 0
+                || output.length == 0 || dtype == DType.FLOAT32) {
+            // The host form's checks and refusals, and its answer for empty operands.
+            ConvBackend.super.poolForward(op, geometry, dtype, input, output);
+            return;
+        }
+        HostOperands.length("input", input, geometry.inputShape());
+        HostOperands.length("output", output, geometry.outputShape());
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, geometry.inputShape());
+                DeviceTensor y = DeviceTensor.allocate(this, dtype, geometry.outputShape())) {
+            poolForward(op, geometry, x, y);
+            short[] bits = y.downloadBits();
+            System.arraycopy(bits, 0, output, 0, bits.length);
+        }
+    }
+
+    /**
      * The pooling's input gradient in kernels, deterministic (a gather, no atomics): {@link ConvBackend#poolBackward}'s
      * result, as {@link #poolForward(PoolOp, PoolGeometry, float[], float[])} says.
      */
@@ -322,6 +422,32 @@ public final class OpenClBackend implements ConvBackend {
     public void poolBackward(PoolOp op, PoolGeometry geometry, float[] input, float[] outputGradient,
             float[] inputGradient) {
         lifecycle.run(() -> HostCall.poolBackward(this, op, geometry, input, outputGradient, inputGradient));
+    }
+
+    /**
+     * The pooling's input gradient of 16-bit host bits (see {@link ConvBackend}): uploaded as they are, computed by
+     * the kernels on 16-bit tensors, the result's bits downloaded. Returns when {@code inputGradient} holds it.
+     */
+    @Override
+    public void poolBackward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] outputGradient,
+            short[] inputGradient) {
+        if (op == null || geometry == null || dtype == null || input == null || outputGradient == null
+                || inputGradient == null || input.length == 0 || outputGradient.length == 0
+                || dtype == DType.FLOAT32) {
+            // The host form's checks and refusals, and its answer for empty operands.
+            ConvBackend.super.poolBackward(op, geometry, dtype, input, outputGradient, inputGradient);
+            return;
+        }
+        HostOperands.length("input", input, geometry.inputShape());
+        HostOperands.length("outputGradient", outputGradient, geometry.outputShape());
+        HostOperands.length("inputGradient", inputGradient, geometry.inputShape());
+        try (DeviceTensor x = DeviceTensor.upload(this, input, dtype, geometry.inputShape());
+                DeviceTensor dy = DeviceTensor.upload(this, outputGradient, dtype, geometry.outputShape());
+                DeviceTensor dx = DeviceTensor.allocate(this, dtype, geometry.inputShape())) {
+            poolBackward(op, geometry, x, dy, dx);
+            short[] bits = dx.downloadBits();
+            System.arraycopy(bits, 0, inputGradient, 0, bits.length);
+        }
     }
 
     /**

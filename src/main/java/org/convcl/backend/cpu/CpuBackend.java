@@ -2,7 +2,10 @@ package org.convcl.backend.cpu;
 
 import org.convcl.backend.cpu.internal.WinogradCall;
 import org.convcl.backend.cpu.internal.HalfRowTasks;
+import org.convcl.backend.cpu.internal.HalfPointwiseTasks;
 import org.convcl.backend.internal.DecodedHalfForward;
+import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HalfHostGradients;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
 import org.convcl.backend.cpu.internal.KernelOperand;
@@ -178,9 +181,11 @@ public final class CpuBackend implements ConvBackend {
      * one row segment of one batch element ({@link HalfRowTasks}), decodes the input lines its window reads into a
      * float scratch of one element, runs the float32 row kernels on it, and rounds the outputs it wrote to the type
      * (nearest even). So the sums are float32's over the products of the 16-bit values, as on the OpenCL path;
-     * the output bits may differ from the OpenCL kernels' where the two sum in another order.
+     * the output bits may differ from the OpenCL kernels' where the two sum in another order. A 1x1 call without
+     * padding (the bulk of a ResNet's work) runs the float32 1x1 tiles instead, where the Vector API is open
+     * ({@link HalfPointwiseTasks}): each tile decodes its rows' input pixels and rounds the outputs it wrote.
      *
-     * <p>Winograd and the 1x1 tiles are not used on 16-bit data, and the decoded kernel is not kept across calls.
+     * <p>Winograd is not used on 16-bit data, and the decoded kernel is not kept across calls.
      * Two rare kinds of call take whole-array copies instead ({@link DecodedHalfForward}): a kernel with a NaN or an
      * infinity (whose products with padding zeros the float32 path writes after its tasks), and a kernel with no
      * input channels (every output its bias).
@@ -188,21 +193,46 @@ public final class CpuBackend implements ConvBackend {
     @Override
     public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias, short[] output) {
         HostOperands.forward(g, dtype, input, kernel, bias, output);
+        computeHalf(g, dtype, input, kernel, bias, null, null, output);
+    }
+
+    /**
+     * The 16-bit forward with the epilogue applied by each task to the block of output it has just computed, in
+     * float32 before the block is rounded (the residual's block decoded beside it): the float32 forward on the
+     * decoded operands, its epilogue with the decoded residual, rounded once, as {@link ConvBackend} defines it.
+     */
+    @Override
+    public void forward(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
+        HostOperands.forward(g, dtype, input, kernel, bias, output);
+        HalfHostEpilogue.check(epilogue, dtype, residual, g.outChannels(), output.length);
+        computeHalf(g, dtype, input, kernel, bias, epilogue, residual, output);
+    }
+
+    /** The checked 16-bit call; {@code epilogue} and {@code residual} null for the plain forward. */
+    private void computeHalf(ConvGeometry g, DType dtype, short[] input, short[] kernel, short[] bias,
+            Epilogue<float[]> epilogue, short[] residual, short[] output) {
         if (output.length == 0) {
             return;
         }
         float[] kernelValues = HalfFloats.decode(dtype, kernel);
         if (g.inChannelsPerGroup() == 0 || !allFinite(kernelValues)) {
-            DecodedHalfForward.forward(this, g, dtype, input, kernel, bias, output);
+            DecodedHalfForward.forward(this::forward, g, dtype, input, kernel, bias, epilogue, residual, output);
             return;
         }
         float[] biasValues = bias == null ? null : positiveZeros(HalfFloats.decode(dtype, bias));
+        HalfPointwiseTasks pointwise = HalfPointwiseTasks.of(g, dtype, kernelValues);
+        if (pointwise != null) {
+            runTasks(g, pointwise.count(),
+                    task -> pointwise.run(task, input, biasValues, epilogue, residual, output));
+            return;
+        }
         // One batch element's geometry, in HIGHEST: TF32 would round the operands, and 16-bit values are exact in it.
         ConvGeometry element = ConvGeometry.explicit(new int[] {1}, g.inSpatial(), g.inChannels(), g.kernelSpatial(),
                 g.outChannels(), g.groups(), g.strides(), g.inputDilation(), g.kernelDilation(), g.padLo(),
                 g.padHi(), g.edgeMode());
         HalfRowTasks tasks = HalfRowTasks.of(element, g.batch(), dtype, kernelValues, POSITIONS_PER_TASK);
-        runTasks(g, tasks.count(), task -> tasks.run(task, input, biasValues, output));
+        runTasks(g, tasks.count(), task -> tasks.run(task, input, biasValues, epilogue, residual, output));
     }
 
     private static boolean allFinite(float[] values) {
@@ -218,6 +248,32 @@ public final class CpuBackend implements ConvBackend {
     public void kernelGradient(ConvGeometry g, float[] input, float[] outputGradient, float[] kernelGradient) {
         HostOperands.kernelGradient(g, input, outputGradient, kernelGradient);
         CpuGradients.kernelGradient(g, input, outputGradient, kernelGradient);
+    }
+
+    /**
+     * The kernel gradient of 16-bit operands converted inside the reduction's workers ({@link CpuGradients}: each
+     * block of positions decodes its output-gradient rows into a float scratch, and the input values as it reads
+     * them), the float32 result rounded once. An output gradient with a NaN or an infinity (whose products with
+     * padding zeros the float32 path writes after its reduction) takes whole-array copies instead.
+     */
+    @Override
+    public void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
+            short[] kernelGradient) {
+        HalfHostGradients.checkKernelGradient(g, dtype, input, outputGradient, kernelGradient);
+        if (!HalfHostGradients.allFinite(dtype, outputGradient)) {
+            HalfHostGradients.kernelGradient(this::kernelGradient, g, dtype, input, outputGradient, kernelGradient);
+            return;
+        }
+        float[] values = new float[kernelGradient.length];
+        CpuGradients.kernelGradient(g, dtype, input, outputGradient, values);
+        HalfFloats.encode(dtype, values, 0, kernelGradient, 0, values.length);
+    }
+
+    /** The float32 bias gradient of a 16-bit output gradient, decoded by the reduction's workers as they read it. */
+    @Override
+    public void biasGradient(int rows, int channels, DType dtype, short[] outputGradient, float[] biasGradient) {
+        HalfHostGradients.checkBiasGradient(rows, channels, dtype, outputGradient, biasGradient);
+        CpuGradients.biasGradient(rows, channels, dtype, outputGradient, biasGradient);
     }
 
     @Override

@@ -2,7 +2,10 @@ package org.convcl.backend.internal;
 
 import org.convcl.backend.cpu.CpuBackend;
 import java.util.Arrays;
+import java.util.function.Supplier;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.Precision;
 import org.convcl.internal.CpuWorkers;
 import org.convcl.internal.Tf32;
@@ -56,6 +59,53 @@ public final class CpuGradients {
         float[] x = input;
         float[] dy = outputGradient;
         SourceTables tables = new SourceTables(g);
+        reduceKernelGradient(g, pairs, kernelGradient,
+                () -> (block, first, last) -> accumulateKernelGradient(g, tables, x, dy, block, first, last));
+        // The loop above skips padding and input-dilation zeros; a non-finite dy over one is NaN (0 * Inf).
+        ImplicitZeros.kernelGradient(g, outputGradient, kernelGradient);
+    }
+
+    /**
+     * {@link #kernelGradient(ConvGeometry, float[], float[], float[])} of 16-bit operands (issue 26), {@code input}
+     * and {@code outputGradient} holding {@code dtype}'s bits, into float32 {@code kernelGradient} (which the caller
+     * rounds), converted inside the workers: each block of positions decodes its rows of the output gradient into a
+     * float scratch, and the input values as it reads them. 16-bit values are exact in TF32, so its rounding is
+     * moot. The output gradient must be finite: the products with padding zeros that a non-finite one makes NaN
+     * are not written here (its caller takes the whole-array route for such a call).
+     */
+    public static void kernelGradient(ConvGeometry g, DType dtype, short[] input, short[] outputGradient,
+            float[] kernelGradient) {
+        long pairs = (long) g.batch() * g.outputSpatialSize();
+        if (pairs == 0 || kernelGradient.length == 0) {
+            Arrays.fill(kernelGradient, 0f);
+            return;
+        }
+        SourceTables tables = new SourceTables(g);
+        int cout = g.outChannels();
+        reduceKernelGradient(g, pairs, kernelGradient, () -> {
+            float[] dyRows = new float[FLOAT_BLOCK * cout];
+            return (block, first, last) -> {
+                HalfFloats.decode(dtype, outputGradient, first * cout, dyRows, 0, (last - first) * cout);
+                accumulateKernelGradient(g, tables, dtype, input, dyRows, first, block, first, last);
+            };
+        });
+    }
+
+    /** Accumulates the float products of positions {@code [first, last)} into a worker's {@code block}. */
+    @FunctionalInterface
+    private interface BlockAccumulator {
+        void accumulate(float[] block, int first, int last);
+    }
+
+    /**
+     * The kernel gradient's reduction over {@code pairs} (batch, output position) pairs: one contiguous slice per
+     * worker, summed block by block ({@link #FLOAT_BLOCK} positions in float) into the worker's double partial,
+     * the partials added in a fixed order into {@code kernelGradient}. Each worker takes its accumulator (and the
+     * scratch it holds) from {@code accumulators}.
+     */
+    private static void reduceKernelGradient(ConvGeometry g, long pairs, float[] kernelGradient,
+            Supplier<BlockAccumulator> accumulators) {
+        int kernelLength = kernelGradient.length;
         // Each worker holds a double partial and a float block: 12 bytes per kernel element.
         int workers = workers(pairs, kernelLength, 12);
         double[][] partials = new double[workers][];
@@ -63,14 +113,14 @@ public final class CpuGradients {
         CpuWorkers.forEach(workers, w -> {
             double[] partial = new double[kernelLength];
             float[] block = new float[kernelLength];
+            BlockAccumulator accumulator = accumulators.get();
             int first = (int) (pairs * w / workers);
             int last = (int) (pairs * (w + 1) / workers);
             for (int start = first; start < last; start += FLOAT_BLOCK) {
                 // A worker's slice is the whole call divided by the cores (seconds on a large layer): each block
                 // looks at the caller's flag, so that an interrupted backward pass stops as a forward pass does.
                 CallerInterrupt.check(caller, "kernel gradient", g);
-                accumulateKernelGradient(g, tables, x, dy, block, start,
-                        Math.min(last, start + FLOAT_BLOCK));
+                accumulator.accumulate(block, start, Math.min(last, start + FLOAT_BLOCK));
                 for (int i = 0; i < kernelLength; i++) {
                     partial[i] += block[i];
                     block[i] = 0f;
@@ -79,15 +129,50 @@ public final class CpuGradients {
             partials[w] = partial;
         });
         sumInto(partials, kernelGradient);
-        // The loop above skips padding and input-dilation zeros; a non-finite dy over one is NaN (0 * Inf).
-        ImplicitZeros.kernelGradient(g, outputGradient, kernelGradient);
     }
 
     /** Overwrites {@code biasGradient} {@code (C)} with the column sums of {@code outputGradient} {@code (rows, C)}. */
     public static void biasGradient(int rows, int cout, float[] outputGradient, float[] biasGradient) {
+        reduceColumns(rows, cout, biasGradient, (partial, from, to) -> {
+            for (int p = from; p < to; p++) {
+                int base = p * cout;
+                for (int co = 0; co < cout; co++) {
+                    partial[co] += outputGradient[base + co];
+                }
+            }
+        });
+    }
+
+    /**
+     * {@link #biasGradient(int, int, float[], float[])} of an output gradient holding {@code dtype}'s 16-bit bits
+     * (issue 26), decoded by the workers as they read it; the same sums in the same order, float32 result.
+     */
+    public static void biasGradient(int rows, int cout, DType dtype, short[] outputGradient, float[] biasGradient) {
+        reduceColumns(rows, cout, biasGradient, (partial, from, to) -> {
+            for (int p = from; p < to; p++) {
+                int base = p * cout;
+                for (int co = 0; co < cout; co++) {
+                    partial[co] += HalfFloats.decode(dtype, outputGradient[base + co]);
+                }
+            }
+        });
+    }
+
+    /** Adds the rows {@code [from, to)} of a {@code (rows, C)} matrix into a worker's double {@code partial}. */
+    @FunctionalInterface
+    private interface RowsAccumulator {
+        void accumulate(double[] partial, int from, int to);
+    }
+
+    /**
+     * The column sums of a {@code (rows, cout)} matrix into {@code columnSums}: one contiguous slice of rows per
+     * worker, each summed into its double partial in runs between looks at the caller's interrupt flag, the
+     * partials added in a fixed order.
+     */
+    private static void reduceColumns(int rows, int cout, float[] columnSums, RowsAccumulator accumulator) {
         long pairs = rows;
         if (pairs == 0 || cout == 0) {
-            Arrays.fill(biasGradient, 0f);
+            Arrays.fill(columnSums, 0f);
             return;
         }
         int workers = workers(pairs, cout, 8);
@@ -96,18 +181,15 @@ public final class CpuGradients {
         CpuWorkers.forEach(workers, w -> {
             double[] partial = new double[cout];
             int last = (int) (pairs * (w + 1) / workers);
-            for (int p = (int) (pairs * w / workers); p < last; p++) {
-                if (p % INTERRUPT_CHECK_ROWS == 0) {
-                    CallerInterrupt.check(caller, "bias gradient", rows + " rows of " + cout + " channels");
-                }
-                int base = p * cout;
-                for (int co = 0; co < cout; co++) {
-                    partial[co] += outputGradient[base + co];
-                }
+            for (int p = (int) (pairs * w / workers); p < last; ) {
+                CallerInterrupt.check(caller, "bias gradient", rows + " rows of " + cout + " channels");
+                int end = Math.min(last, (p / INTERRUPT_CHECK_ROWS + 1) * INTERRUPT_CHECK_ROWS);
+                accumulator.accumulate(partial, p, end);
+                p = end;
             }
             partials[w] = partial;
         });
-        sumInto(partials, biasGradient);
+        sumInto(partials, columnSums);
     }
 
     private static void accumulateKernelGradient(ConvGeometry g, SourceTables tables, float[] input,
@@ -139,6 +221,52 @@ public final class CpuGradients {
                             int row = tapBase + ci * cout + group * coutPerGroup;
                             for (int co = 0; co < coutPerGroup; co++) {
                                 partial[row + co] += x * outputGradient[dyGroup + co];
+                            }
+                        }
+                    }
+                }
+                SourceTables.increment(tap, tables.kernelSpatial);
+            }
+            if (!SourceTables.increment(outPos, tables.outSpatial)) {
+                b++;
+            }
+        }
+    }
+
+    /**
+     * {@link #accumulateKernelGradient(ConvGeometry, SourceTables, float[], float[], float[], int, int)} on 16-bit
+     * input bits, decoded as read, and the output gradient of positions {@code [dyFirst, ...)} decoded in
+     * {@code dyRows} from its start; the same products in the same order.
+     */
+    private static void accumulateKernelGradient(ConvGeometry g, SourceTables tables, DType dtype, short[] input,
+            float[] dyRows, int dyFirst, float[] partial, int first, int last) {
+        int rank = g.rank();
+        int cin = g.inChannels();
+        int cout = g.outChannels();
+        int groups = g.groups();
+        int cinPerGroup = g.inChannelsPerGroup();
+        int coutPerGroup = g.outChannelsPerGroup();
+        int taps = g.kernelTaps();
+        int[] outPos = new int[rank];
+        int[] tap = new int[rank];
+        int b = first / tables.outPositions;
+        SourceTables.decode(first % tables.outPositions, tables.outSpatial, outPos);
+        for (int p = first; p < last; p++) {
+            int dyBase = (p - dyFirst) * cout;
+            long inputBase = (long) b * tables.inPositions * cin;
+            Arrays.fill(tap, 0);
+            for (int t = 0; t < taps; t++) {
+                int source = tables.sourcePosition(outPos, tap);
+                if (source >= 0) {
+                    int inBase = (int) (inputBase + (long) source * cin);
+                    int tapBase = t * cinPerGroup * cout;
+                    for (int group = 0; group < groups; group++) {
+                        int dyGroup = dyBase + group * coutPerGroup;
+                        for (int ci = 0; ci < cinPerGroup; ci++) {
+                            float x = HalfFloats.decode(dtype, input[inBase + group * cinPerGroup + ci]);
+                            int row = tapBase + ci * cout + group * coutPerGroup;
+                            for (int co = 0; co < coutPerGroup; co++) {
+                                partial[row + co] += x * dyRows[dyGroup + co];
                             }
                         }
                     }

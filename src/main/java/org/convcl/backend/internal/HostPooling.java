@@ -1,6 +1,8 @@
 package org.convcl.backend.internal;
 
 import java.util.Arrays;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
 import org.convcl.internal.CpuWorkers;
@@ -69,6 +71,89 @@ public final class HostPooling {
                 }
             }
         }
+    }
+
+    /**
+     * The forward pass on 16-bit host data (issue 26): {@code input} and {@code output} hold {@code dtype}'s bits
+     * (float16 or bfloat16). Converted inside the tasks, never in a pass over a tensor: each task decodes the values
+     * its windows read as it reads them and rounds each output once (nearest even), so MAX and MIN store an input
+     * value exactly and AVG is the float32 sum divided in float32, rounded: the 16-bit device pooling's semantics.
+     */
+    public static void forward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output) {
+        check(op, geometry);
+        requireHalf(dtype, "poolForward(PoolOp, PoolGeometry, float[], float[])");
+        HostOperands.length("input", input, geometry.inputShape());
+        HostOperands.length("output", output, geometry.outputShape());
+        int outCount = product(geometry.outSpatial());
+        int tasks = work(geometry, outCount) < SEQUENTIAL_WORK ? Math.min(1, outCount)
+                : Math.min(outCount, 4 * CpuWorkers.threads());
+        int perTask = tasks == 0 ? 0 : (outCount + tasks - 1) / tasks;
+        CpuWorkers.forEach(tasks, task -> forwardRange(op, geometry, dtype, input, output, task * perTask,
+                Math.min(outCount, (task + 1) * perTask)));
+    }
+
+    /** {@link #forwardRange(PoolOp, PoolGeometry, float[], float[], int, int)} on 16-bit values, in its order. */
+    private static void forwardRange(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output,
+            int firstOut, int endOut) {
+        Windows windows = new Windows(geometry);
+        int channels = geometry.channels();
+        float[] acc = new float[channels];
+        float init = op == PoolOp.MAX ? Float.NEGATIVE_INFINITY : op == PoolOp.MIN ? Float.POSITIVE_INFINITY : 0f;
+        for (int o = firstOut; o < endOut; o++) {
+            int taps = windows.fill(o);
+            float divisor = geometry.countIncludePad() ? (float) windows.size : (float) taps;
+            for (int b = 0; b < geometry.batch(); b++) {
+                Arrays.fill(acc, init);
+                int inBase = b * windows.inCount * channels;
+                for (int t = 0; t < taps; t++) {
+                    int row = inBase + windows.taps[t] * channels;
+                    for (int c = 0; c < channels; c++) {
+                        acc[c] = combine(op, acc[c], HalfFloats.decode(dtype, input[row + c]));
+                    }
+                }
+                int outBase = (b * windows.outCount + o) * channels;
+                for (int c = 0; c < channels; c++) {
+                    output[outBase + c] = HalfFloats.encode(dtype, op == PoolOp.AVG ? acc[c] / divisor : acc[c]);
+                }
+            }
+        }
+    }
+
+    /**
+     * The backward pass on 16-bit host data (issue 26): {@code input}, {@code outputGradient} and
+     * {@code inputGradient} hold {@code dtype}'s bits; each input-gradient element is summed in float32 and rounded
+     * once, as on 16-bit device tensors. An interim by whole-array conversion: the input and output gradient are
+     * decoded to float32 arrays (exactly) for the float32 backward pass, whose result is rounded; overlapping
+     * windows add into an element from several tasks' outputs, so converting inside the tasks needs a float scratch
+     * per task's elements, not built yet.
+     */
+    public static void backward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] outputGradient,
+            short[] inputGradient) {
+        check(op, geometry);
+        requireHalf(dtype, "poolBackward(PoolOp, PoolGeometry, float[], float[], float[])");
+        HostOperands.length("input", input, geometry.inputShape());
+        HostOperands.length("outputGradient", outputGradient, geometry.outputShape());
+        HostOperands.length("inputGradient", inputGradient, geometry.inputShape());
+        float[] values = new float[inputGradient.length];
+        backward(op, geometry, HalfFloats.decode(dtype, input), HalfFloats.decode(dtype, outputGradient), values);
+        HalfFloats.encode(dtype, values, 0, inputGradient, 0, values.length);
+    }
+
+    private static void requireHalf(DType dtype, String float32Form) {
+        if (dtype != DType.FLOAT16 && dtype != DType.BFLOAT16) {
+            throw new IllegalArgumentException("dtype: got " + (dtype == null ? "null" : dtype.cliName())
+                    + "; the short[] pooling takes the bits of float16 or bfloat16 (float32 operands go through "
+                    + float32Form + ")");
+        }
+    }
+
+    /** {@code acc} with {@code x} taken in: summed for AVG; lax.max / lax.min for MAX and MIN. */
+    private static float combine(PoolOp op, float acc, float x) {
+        if (op == PoolOp.AVG) {
+            return acc + x;
+        }
+        // NaN propagates, and a NaN once taken stays.
+        return Float.isNaN(x) || (op == PoolOp.MAX ? x > acc : x < acc) ? x : acc;
     }
 
     /**

@@ -4,16 +4,19 @@ import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.convcl.ConvGeometry;
 import org.convcl.DType;
+import org.convcl.Epilogue;
 import org.convcl.HalfFloats;
+import org.convcl.backend.internal.HalfHostEpilogue;
+import org.convcl.backend.internal.HostEpilogue;
 
 /**
  * A forward call on 16-bit host data (issue 26) cut into tasks, each converting what it reads and writes itself:
  * the float32 row kernels ({@link RowTasks}) run on the geometry of one batch element, and a task of element
  * {@code b} decodes, from {@code b}'s 16-bit input, the input lines its row segment's window reads (every outer tap
  * that reads real input, over the span of the last dim its positions' taps reach) into a float scratch laid out as
- * one element, runs the row kernel on it, and rounds the output segment it wrote into the 16-bit output. No float
- * copy of the input or output tensor exists: the scratches hold one element each and there are as many as tasks
- * run at once. Input lines read by several tasks (a window's halo) are decoded by each of them; decoding is a few
+ * one element, runs the row kernel on it, applies the epilogue (if any) to the segment in float32, and rounds the
+ * output segment it wrote into the 16-bit output. No float copy of the input or output tensor exists: the
+ * scratches hold one element each and there are as many as tasks run at once. Input lines read by several tasks (a window's halo) are decoded by each of them; decoding is a few
  * operations an element against the row kernel's {@code Cout * taps} products.
  *
  * <p>The row kernels index their input by absolute position within the batch, which is why a task's scratch is a
@@ -64,6 +67,16 @@ public final class HalfRowTasks {
 
     /** Writes task {@code task}'s 16-bit output segment from the 16-bit {@code input}; {@code bias} is float32. */
     public void run(int task, short[] input, float[] bias, short[] output) {
+        run(task, input, bias, null, null, output);
+    }
+
+    /**
+     * {@link #run(int, short[], float[], short[])} with {@code epilogue} (float32 scale and shift; null for none)
+     * and the 16-bit {@code residual} (may be null) applied in float32 to the segment in the scratch, before it is
+     * rounded: the segment's residual decoded into a scratch of its own at the same positions.
+     */
+    public void run(int task, short[] input, float[] bias, Epilogue<float[]> epilogue, short[] residual,
+            short[] output) {
         int element = task / tasksPerElement;
         int elementTask = task % tasksPerElement;
         Buffers buffers = free.poll();
@@ -78,6 +91,16 @@ public final class HalfRowTasks {
             tasks.run(elementTask, buffers.input, bias, buffers.output, null);
             int start = (row * rows.outLast + from) * rows.outChannels;
             int end = (row * rows.outLast + to) * rows.outChannels;
+            if (!HalfHostEpilogue.isNone(epilogue, residual)) {
+                float[] residualValues = null;
+                if (residual != null) {
+                    residualValues = buffers.residual(outputElement);
+                    HalfFloats.decode(dtype, residual, element * outputElement + start, residualValues, start,
+                            end - start);
+                }
+                HostEpilogue.apply(HalfHostEpilogue.withResidual(epilogue, residualValues), rows.outChannels,
+                        buffers.output, start, end);
+            }
             HalfFloats.encode(dtype, buffers.output, start, output, element * outputElement + start, end - start);
         } finally {
             free.add(buffers);
@@ -117,6 +140,8 @@ public final class HalfRowTasks {
         final float[] output;
         final int[] sourceOffset;
         final int[] tapIndex;
+        /** The decoded residual, laid out as {@link #output}; made by the first task with a residual. */
+        private float[] residual;
 
         Buffers(ConvRows rows, int inputElement, int outputElement) {
             input = new float[inputElement];
@@ -126,6 +151,13 @@ public final class HalfRowTasks {
             // With assertions on (the tests), input a task did not decode is NaN, so that a kernel reading beyond
             // the window decodeWindow computes gives NaN outputs instead of another task's values.
             assert poison(input);
+        }
+
+        float[] residual(int length) {
+            if (residual == null) {
+                residual = new float[length];
+            }
+            return residual;
         }
 
         private static boolean poison(float[] values) {

@@ -92,6 +92,18 @@ public final class PointwiseTasks {
         return new PointwiseTasks(g, pointwise, packed);
     }
 
+    /**
+     * The call's tasks with {@code kernel} packed for this call alone (the 16-bit forward's kernel, decoded per
+     * call), or null where {@link #of} would give null.
+     */
+    static PointwiseTasks preparedNow(ConvGeometry g, float[] kernel) {
+        PointwiseKernel pointwise = CpuKernels.pointwise();
+        if (pointwise == null || !applies(g)) {
+            return null;
+        }
+        return new PointwiseTasks(g, pointwise, pointwise.pack(g.inChannels(), g.outChannels(), kernel));
+    }
+
     /** Whether {@code g} is one matrix multiply: a single tap, no padding, no input dilation, one group. */
     static boolean applies(ConvGeometry g) {
         return g.groups() == 1 && g.kernelTaps() == 1 && allOnes(g.inputDilation()) && allZeros(g.padLo())
@@ -104,10 +116,10 @@ public final class PointwiseTasks {
 
     /** Writes task {@code task}'s tile, with {@code store} applied to it (when not null). */
     public void run(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
-        int mFrom = task / channelTiles * rowTile;
-        int mTo = Math.min(rows, mFrom + rowTile);
-        int nFrom = task % channelTiles * channelTile;
-        int nTo = Math.min(outChannels, nFrom + channelTile);
+        int mFrom = rowFrom(task);
+        int mTo = rowTo(task);
+        int nFrom = channelFrom(task);
+        int nTo = channelTo(task);
         boolean inStores = store != null && store.appliesInStores();
         kernel.computeTile(inChannels, outChannels, rowOffsets(mFrom, mTo), mFrom, mTo, nFrom, nTo, input,
                 packedKernel, bias, output, inStores ? store : null);
@@ -119,16 +131,60 @@ public final class PointwiseTasks {
     }
 
     /**
-     * Where each row's input pixel starts: the output position's coordinates times the strides; in the calling
-     * thread's array, valid until its next task.
+     * Writes task {@code task}'s tile from a copy of its rows' input pixels ({@code Cin} values each, row after
+     * row from 0 in {@code rowsInput}) into {@code rowsOutput}, row after row from 0 ({@code Cout} values each, the
+     * tile's channels only written): the 16-bit tasks' float scratches.
      */
-    private int[] rowOffsets(int mFrom, int mTo) {
+    void runOnRows(int task, float[] rowsInput, float[] bias, float[] rowsOutput) {
+        int count = rowTo(task) - rowFrom(task);
+        int[] offsets = threadOffsets(count);
+        for (int i = 0; i < count; i++) {
+            offsets[i] = i * inChannels;
+        }
+        kernel.computeTile(inChannels, outChannels, offsets, 0, count, channelFrom(task), channelTo(task), rowsInput,
+                packedKernel, bias, rowsOutput, null);
+    }
+
+    /** The rows (output positions of the whole batch) of task {@code task}'s tile: {@code [rowFrom, rowTo)}. */
+    int rowFrom(int task) {
+        return task / channelTiles * rowTile;
+    }
+
+    int rowTo(int task) {
+        return Math.min(rows, rowFrom(task) + rowTile);
+    }
+
+    /** The output channels of task {@code task}'s tile: {@code [channelFrom, channelTo)}. */
+    int channelFrom(int task) {
+        return task % channelTiles * channelTile;
+    }
+
+    int channelTo(int task) {
+        return Math.min(outChannels, channelFrom(task) + channelTile);
+    }
+
+    /** Rows a task holds at most. */
+    int rowTile() {
+        return rowTile;
+    }
+
+    /** The calling thread's offsets array, at least {@code count} long. */
+    private static int[] threadOffsets(int count) {
         int[] offsets = ROW_OFFSETS.get();
-        if (offsets.length < mTo - mFrom) {
+        if (offsets.length < count) {
             // Not expected (tiles hold at most MAX_ROW_TILE rows), but never a wrong answer if that changes.
-            offsets = new int[mTo - mFrom];
+            offsets = new int[count];
             ROW_OFFSETS.set(offsets);
         }
+        return offsets;
+    }
+
+    /**
+     * Where each row's input pixel starts: the output position's coordinates times the strides; in the calling
+     * thread's array (its first {@code mTo - mFrom} entries), valid until the thread's next call here.
+     */
+    int[] rowOffsets(int mFrom, int mTo) {
+        int[] offsets = threadOffsets(mTo - mFrom);
         if (strides == null) {
             for (int m = mFrom; m < mTo; m++) {
                 offsets[m - mFrom] = m * inChannels;
