@@ -194,8 +194,8 @@ public final class Pool {
     private void checkChannelsFirstType(DeviceTensor x) {
         if (x.dtype() != DType.FLOAT32) {
             throw new IllegalArgumentException("x: " + x + " holds " + x.dtype().cliName() + "; a channels-first "
-                    + "Pool takes float32 device tensors only (its axis moves run the layout transpose, which takes "
-                    + "float32), so pool float16 and bfloat16 tensors in CHANNELS_LAST layout");
+                    + "Pool takes float32 tensors only on a device (its axis moves run the layout transpose, which "
+                    + "takes float32), so pool float16 and bfloat16 device tensors in CHANNELS_LAST layout");
         }
     }
 
