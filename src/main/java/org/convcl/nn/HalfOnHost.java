@@ -49,7 +49,7 @@ record HalfOnHost(ConvBackend backend) implements HostArrayCalls {
 
     private static IllegalArgumentException refused(LayerCore<?> core, String what) {
         return new IllegalArgumentException("apply: " + core + " computes in " + core.dtype().cliName()
-                + ", and the Java path's " + core.dtype().cliName() + " forward has no " + what + " yet; run it on "
+                + ", and the Java path's " + core.dtype().cliName() + " forward does not run " + what + " yet; run it on "
                 + "an OpenCL backend, or build the layer with dtype(DType.FLOAT32)");
     }
 }
