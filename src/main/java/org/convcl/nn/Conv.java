@@ -39,6 +39,12 @@ import org.convcl.opencl.DeviceTensor;
  * next device call uploads them again. Host-tensor calls ({@link #apply(Tensor)}, {@link #backward(Tensor, Tensor)})
  * always use the current values, also on an OpenCL backend, where they upload them with their operands.
  *
+ * <p>Half precision ({@link Builder#dtype dtype(DType.FLOAT16)} or {@code BFLOAT16}, issue 26): the device copies of
+ * the kernel (masked in float32), bias and mask are rounded to the type once per upload, device calls take and give
+ * tensors of the type (dbias float32), and host-tensor calls round their float32 operands to the type, compute as
+ * the device does and return the rounded results widened to float32 (on the Java path the forward without an
+ * epilogue only; the rest is refused). Channels-first layout is float32 only.
+ *
  * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
  * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
  * a layer dropped unclosed has its copies released by a cleaner, whenever the garbage collector finds it

@@ -41,6 +41,11 @@ import org.convcl.opencl.DeviceTensor;
  * use the current values, also on an OpenCL backend (they upload them with their operands). Its lifetime is
  * {@link Conv}'s too: {@link #close()} releases those copies and ends the layer's use; it never closes the
  * backend.
+ *
+ * <p>Half precision ({@link Builder#dtype dtype(DType.FLOAT16)} or {@code BFLOAT16}, issue 26) is {@link Conv}'s:
+ * device copies rounded to the type once per upload, device tensors of the type in and out (dbias float32), host
+ * calls rounded to the type and widened back (on the Java path the forward without an epilogue or a CIRCULAR fold
+ * only); channels-first layout is float32 only.
  */
 public final class ConvTranspose implements AutoCloseable {
     private final ConvTransposeSpec spec;
