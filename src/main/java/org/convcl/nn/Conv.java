@@ -1,6 +1,7 @@
 package org.convcl.nn;
 
 import org.convcl.Activation;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.Layout;
 import org.convcl.ConvSpec;
@@ -38,6 +39,12 @@ import org.convcl.opencl.DeviceTensor;
  * next device call uploads them again. Host-tensor calls ({@link #apply(Tensor)}, {@link #backward(Tensor, Tensor)})
  * always use the current values, also on an OpenCL backend, where they upload them with their operands.
  *
+ * <p>Half precision ({@link Builder#dtype dtype(DType.FLOAT16)} or {@code BFLOAT16}, issue 26): the device copies of
+ * the kernel (masked in float32), bias and mask are rounded to the type once per upload, device calls take and give
+ * tensors of the type (dbias float32), and host-tensor calls round their float32 operands to the type, compute as
+ * the device does and return the rounded results widened to float32 (on the Java path the forward without an
+ * epilogue only; the rest is refused). Channels-first layout is float32 only.
+ *
  * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
  * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
  * a layer dropped unclosed has its copies released by a cleaner, whenever the garbage collector finds it
@@ -69,7 +76,7 @@ public final class Conv implements AutoCloseable {
         // Refuse what depends on the kernel's rank alone now rather than on the first call.
         spec.checkRank(kernelShape.length - 2);
         this.core = new LayerCore<>(this, "Conv", LayerKind.conv(spec), builder.kernel, builder.bias, builder.mask,
-                epilogue, layout, builder.backend);
+                epilogue, layout, builder.dtype, builder.backend);
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -112,6 +119,13 @@ public final class Conv implements AutoCloseable {
 
     public ConvBackend backend() {
         return core.backend();
+    }
+
+    /**
+     * The type the layer computes in: {@link DType#FLOAT32} unless built with {@link Builder#dtype dtype(...)}.
+     */
+    public DType dtype() {
+        return core.dtype();
     }
 
     /** The layout of the layer's input, output, kernel and gradients. */
@@ -291,6 +305,7 @@ public final class Conv implements AutoCloseable {
         private Activation activation = Activation.identity();
         private ConvSpec spec = ConvSpec.defaults();
         private Layout layout = Layout.CHANNELS_LAST;
+        private DType dtype = DType.FLOAT32;
         /** Null until set: {@link Backends#defaultBackend()} is then used. */
         private ConvBackend backend;
 
@@ -352,6 +367,20 @@ public final class Conv implements AutoCloseable {
 
         public Builder layout(Layout layout) {
             this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
+            return this;
+        }
+
+        /**
+         * The type the layer computes in (issue 26): {@link DType#FLOAT32} (the default), or {@link DType#FLOAT16}
+         * or {@link DType#BFLOAT16}. The layer keeps the float32 parameters it is given and makes its device copies
+         * of the kernel (times the mask, in float32), the bias and the mask in this type, rounded to nearest even
+         * once per upload; the epilogue's scale and shift stay float32. Its device calls take and give tensors of
+         * this type (dbias float32); its host-tensor calls round their operands to it, compute as the device does
+         * and return the rounded results as float32 tensors (on the Java path, the forward without an epilogue
+         * only). A 16-bit type with {@link Layout#CHANNELS_FIRST} is refused at {@link #build()}.
+         */
+        public Builder dtype(DType dtype) {
+            this.dtype = LayerChecks.required("dtype", dtype, "DType.FLOAT32, FLOAT16 or BFLOAT16");
             return this;
         }
 

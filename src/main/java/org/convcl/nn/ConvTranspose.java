@@ -1,6 +1,7 @@
 package org.convcl.nn;
 
 import org.convcl.Activation;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.Padding;
 import org.convcl.Layout;
@@ -40,6 +41,11 @@ import org.convcl.opencl.DeviceTensor;
  * use the current values, also on an OpenCL backend (they upload them with their operands). Its lifetime is
  * {@link Conv}'s too: {@link #close()} releases those copies and ends the layer's use; it never closes the
  * backend.
+ *
+ * <p>Half precision ({@link Builder#dtype dtype(DType.FLOAT16)} or {@code BFLOAT16}, issue 26) is {@link Conv}'s:
+ * device copies rounded to the type once per upload, device tensors of the type in and out (dbias float32), host
+ * calls rounded to the type and widened back (on the Java path the forward without an epilogue or a CIRCULAR fold
+ * only); channels-first layout is float32 only.
  */
 public final class ConvTranspose implements AutoCloseable {
     private final ConvTransposeSpec spec;
@@ -74,7 +80,7 @@ public final class ConvTranspose implements AutoCloseable {
                     + spec.padding() + " in conv_transpose)");
         }
         this.core = new LayerCore<>(this, "ConvTranspose", LayerKind.transpose(spec), builder.kernel, builder.bias,
-                builder.mask, epilogue, layout, builder.backend);
+                builder.mask, epilogue, layout, builder.dtype, builder.backend);
     }
 
     /** A builder for a layer with this kernel; defaults are flax's (SAME, stride 1, no bias until given). */
@@ -117,6 +123,13 @@ public final class ConvTranspose implements AutoCloseable {
 
     public ConvBackend backend() {
         return core.backend();
+    }
+
+    /**
+     * The type the layer computes in: {@link DType#FLOAT32} unless built with {@link Builder#dtype dtype(...)}.
+     */
+    public DType dtype() {
+        return core.dtype();
     }
 
     /** The layout of the layer's input, output, kernel and gradients. */
@@ -295,6 +308,7 @@ public final class ConvTranspose implements AutoCloseable {
         private Activation activation = Activation.identity();
         private ConvTransposeSpec spec = ConvTransposeSpec.defaults();
         private Layout layout = Layout.CHANNELS_LAST;
+        private DType dtype = DType.FLOAT32;
         /** Null until set: {@link Backends#defaultBackend()} is then used. */
         private ConvBackend backend;
 
@@ -357,6 +371,20 @@ public final class ConvTranspose implements AutoCloseable {
 
         public Builder layout(Layout layout) {
             this.layout = LayerChecks.required("layout", layout, "Layout.CHANNELS_LAST or Layout.CHANNELS_FIRST");
+            return this;
+        }
+
+        /**
+         * The type the layer computes in (issue 26): {@link DType#FLOAT32} (the default), or {@link DType#FLOAT16}
+         * or {@link DType#BFLOAT16}. The layer keeps the float32 parameters it is given and makes its device copies
+         * of the kernel (times the mask, in float32), the bias and the mask in this type, rounded to nearest even
+         * once per upload; the epilogue's scale and shift stay float32. Its device calls take and give tensors of
+         * this type (dbias float32); its host-tensor calls round their operands to it, compute as the device does
+         * and return the rounded results as float32 tensors (on the Java path, the forward without an epilogue
+         * only). A 16-bit type with {@link Layout#CHANNELS_FIRST} is refused at {@link #build()}.
+         */
+        public Builder dtype(DType dtype) {
+            this.dtype = LayerChecks.required("dtype", dtype, "DType.FLOAT32, FLOAT16 or BFLOAT16");
             return this;
         }
 

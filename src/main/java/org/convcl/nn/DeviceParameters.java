@@ -1,5 +1,6 @@
 package org.convcl.nn;
 
+import org.convcl.DType;
 import org.convcl.Tensor;
 import java.lang.ref.Cleaner;
 import java.util.Arrays;
@@ -21,6 +22,11 @@ import org.convcl.opencl.OpenClBackend;
  * again on the next use), for good by {@link #close()} (the layer's {@code close()}), by the device's backend
  * closing, or, as a safety net, when the layer becomes unreachable. Thread-safe: a device's copy is replaced
  * only while no call is enqueueing with it.
+ *
+ * <p>The kernel, the bias and the mask are uploaded in the layer's compute type ({@link DType}): a float16 or
+ * bfloat16 layer rounds the float32 values the user holds once, on the device, as {@code DeviceTensor.upload(...,
+ * dtype)} does (the kernel after the mask was multiplied into it in float32). The scale and shift stay float32, as
+ * the epilogue takes them whatever the output's type.
  */
 final class DeviceParameters {
     private static final Cleaner CLEANER = Cleaner.create();
@@ -33,13 +39,16 @@ final class DeviceParameters {
     /** The epilogue's per-channel vectors (null when the layer has none), resident like the bias. */
     private final Tensor scale;
     private final Tensor shift;
+    /** The type of the kernel, bias and mask copies. */
+    private final DType dtype;
     private volatile boolean closed;
 
-    private DeviceParameters(String ownerName, Arrangements arrangements, Tensor scale, Tensor shift) {
+    private DeviceParameters(String ownerName, Arrangements arrangements, Tensor scale, Tensor shift, DType dtype) {
         this.ownerName = ownerName;
         this.arrangements = arrangements;
         this.scale = scale;
         this.shift = shift;
+        this.dtype = dtype;
     }
 
     /**
@@ -60,8 +69,9 @@ final class DeviceParameters {
     }
 
     /** Uploads {@code values} and arranges them; the arrangement's failure releases the upload. */
-    private static DeviceTensor uploadArranged(OpenClBackend backend, Tensor values, Arrangement arrangement) {
-        DeviceTensor uploaded = backend.upload(values);
+    private static DeviceTensor uploadArranged(OpenClBackend backend, Tensor values, DType dtype,
+            Arrangement arrangement) {
+        DeviceTensor uploaded = DeviceTensor.upload(backend, values, dtype);
         try {
             return arrangement.arrange(backend, uploaded);
         } catch (RuntimeException e) {
@@ -80,23 +90,26 @@ final class DeviceParameters {
         private final Arrangements arrangements;
         private final Tensor scale;
         private final Tensor shift;
+        private final DType dtype;
         private volatile DeviceParameters parameters;
         private volatile boolean closed;
 
         /** For {@code owner}, whose becoming unreachable releases the device memory; parameters used as uploaded. */
         Lazy(Object owner) {
-            this(owner, Arrangements.AS_UPLOADED, null, null);
+            this(owner, Arrangements.AS_UPLOADED, null, null, DType.FLOAT32);
         }
 
         /**
          * For {@code owner}, with its kernel and mask arranged on the device after each upload, and its epilogue's
-         * {@code scale} and {@code shift} (each null when none) resident with them.
+         * {@code scale} and {@code shift} (each null when none) resident with them; kernel, bias and mask in
+         * {@code dtype}.
          */
-        Lazy(Object owner, Arrangements arrangements, Tensor scale, Tensor shift) {
+        Lazy(Object owner, Arrangements arrangements, Tensor scale, Tensor shift, DType dtype) {
             this.owner = owner;
             this.arrangements = arrangements;
             this.scale = scale;
             this.shift = shift;
+            this.dtype = dtype;
         }
 
         /** The cache, made now if this is the first device call; refused once closed. */
@@ -108,7 +121,7 @@ final class DeviceParameters {
                     ensureOpen();
                     made = parameters;
                     if (made == null) {
-                        made = forOwner(owner, arrangements, scale, shift);
+                        made = forOwner(owner, arrangements, scale, shift, dtype);
                         parameters = made;
                     }
                 }
@@ -159,10 +172,11 @@ final class DeviceParameters {
     /**
      * A cache whose device memory is released when {@code owner} becomes unreachable, arranging the kernel and the
      * mask after each upload as {@code arrangements} say, and keeping {@code scale} and {@code shift} (either may be
-     * null) with them.
+     * null) with them; kernel, bias and mask in {@code dtype}.
      */
-    static DeviceParameters forOwner(Object owner, Arrangements arrangements, Tensor scale, Tensor shift) {
-        DeviceParameters parameters = new DeviceParameters(owner.toString(), arrangements, scale, shift);
+    static DeviceParameters forOwner(Object owner, Arrangements arrangements, Tensor scale, Tensor shift,
+            DType dtype) {
+        DeviceParameters parameters = new DeviceParameters(owner.toString(), arrangements, scale, shift, dtype);
         CLEANER.register(owner, parameters::release);
         return parameters;
     }
@@ -249,9 +263,13 @@ final class DeviceParameters {
             return values != null && (copy == null || copy.isClosed());
         }
 
-        /** Uploads the vectors (bias, scale, shift) the layer has; kernel and mask are the caller's. */
-        void uploadVectors(OpenClBackend backend, Tensor biasValues, Tensor scaleValues, Tensor shiftValues) {
-            bias = biasValues == null ? null : backend.upload(biasValues);
+        /**
+         * Uploads the vectors the layer has: the bias in {@code dtype}, the scale and shift float32 (the epilogue's
+         * factors); kernel and mask are the caller's.
+         */
+        void uploadVectors(OpenClBackend backend, Tensor biasValues, Tensor scaleValues, Tensor shiftValues,
+                DType dtype) {
+            bias = biasValues == null ? null : DeviceTensor.upload(backend, biasValues, dtype);
             scale = scaleValues == null ? null : backend.upload(scaleValues);
             shift = shiftValues == null ? null : backend.upload(shiftValues);
             uploadedBias = biasValues == null ? null : biasValues.data().clone();
@@ -319,13 +337,13 @@ final class DeviceParameters {
             if (stale) {
                 copy.close();
                 Tensor uploaded = kernelValues != null ? kernelValues : kernel.get();
-                copy.kernel = uploadArranged(backend, uploaded, arrangements.kernel());
+                copy.kernel = uploadArranged(backend, uploaded, dtype, arrangements.kernel());
                 copy.uploadedKernel = uploaded.data().clone();
-                copy.uploadVectors(backend, bias, scale, shift);
+                copy.uploadVectors(backend, bias, scale, shift, dtype);
                 copy.version = current;
             }
             if (mask != null && (copy.mask == null || copy.mask.isClosed())) {
-                copy.mask = uploadArranged(backend, mask, arrangements.mask());
+                copy.mask = uploadArranged(backend, mask, dtype, arrangements.mask());
             }
             return action.apply(copy.resident(backend, mask != null));
         }
@@ -336,15 +354,16 @@ final class DeviceParameters {
      * the kernel may be null) uploaded to {@code backend}'s device for this call alone, and closes those copies after it (their memory
      * goes back to the backend's pool). For host-array calls, which must use the parameters' current values: a
      * training loop may change them in place without {@code parametersChanged()}, so a layer's resident copies
-     * may be stale for them. The kernel and the mask are arranged after their upload as the layer's own copies are.
+     * may be stale for them. The kernel and the mask are arranged after their upload as the layer's own copies are;
+     * kernel, bias and mask are uploaded in {@code dtype}, scale and shift float32.
      */
     static <T> T once(OpenClBackend backend, Tensor kernel, Tensor bias, Tensor mask, Tensor scale, Tensor shift,
-            Arrangements arrangements, Function<Resident, T> action) {
+            Arrangements arrangements, DType dtype, Function<Resident, T> action) {
         Copy copy = new Copy();
         try {
-            copy.kernel = uploadArranged(backend, kernel, arrangements.kernel());
-            copy.uploadVectors(backend, bias, scale, shift);
-            copy.mask = mask == null ? null : uploadArranged(backend, mask, arrangements.mask());
+            copy.kernel = uploadArranged(backend, kernel, dtype, arrangements.kernel());
+            copy.uploadVectors(backend, bias, scale, shift, dtype);
+            copy.mask = mask == null ? null : uploadArranged(backend, mask, dtype, arrangements.mask());
             return action.apply(copy.resident(backend, true));
         } finally {
             copy.close();

@@ -1,5 +1,6 @@
 package org.convcl.nn;
 
+import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.internal.BackwardRecipe;
@@ -13,6 +14,11 @@ import org.convcl.opencl.OpenClBackend;
  * arrays themselves through the backend's host-array operations (the Java path), or, on an OpenCL backend, through
  * the device with the operands and the parameters' current values uploaded for the call. Either way the layer's
  * epilogue runs fused, in the store of the step's last operation. Implementations are immutable and thread-safe.
+ *
+ * <p>A float16 or bfloat16 layer's host calls take and give float32 tensors holding its rounded values: the operands
+ * are rounded to the layer's type, the call computes as its device calls do, and the results (in the type; dbias
+ * float32) come back widened. On a device that is the device pass on operands uploaded in the type; on the Java
+ * path, {@link HalfOnHost}.
  */
 interface HostArrayCalls {
     /** {@code core}'s forward pass of {@code step} on {@code x} with {@code residual} (or null), in the layer's layout. */
@@ -31,12 +37,16 @@ interface HostArrayCalls {
     /** {@code core}'s gradients of {@code sum(apply(x, residual) * dy)} (in the layer's layout). */
     ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor dy);
 
-    /** The one place where a layer's residency is chosen: its backend's kind and, on a device, its layout. */
-    static HostArrayCalls choose(ConvBackend backend, LayerLayout layout) {
+    /**
+     * The one place where a layer's residency is chosen: its backend's kind and, on a device, its layout and its
+     * compute type (the streamed forward takes float32 host arrays only).
+     */
+    static HostArrayCalls choose(ConvBackend backend, LayerLayout layout, DType dtype) {
         if (!(backend instanceof OpenClBackend device)) {
-            return new OnHost(new HostConvOps(backend));
+            return dtype == DType.FLOAT32 ? new OnHost(new HostConvOps(backend)) : new HalfOnHost(backend);
         }
-        return layout.isIdentity() ? new Streamed(device, new OnHost(new HostConvOps(device))) : new Uploaded(device);
+        return layout.isIdentity() && dtype == DType.FLOAT32 ? new Streamed(device, new OnHost(new HostConvOps(device)))
+                : new Uploaded(device);
     }
 
     /** The recipes on host arrays through {@code ops}: the layout's moves on the host around them. */
@@ -116,10 +126,13 @@ interface HostArrayCalls {
          */
         @Override
         public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor dy) {
+            DType dtype = core.dtype();
             return DeviceParameters.once(device, core.residentKernel(), core.bias(), core.mask(), core.scale(),
-                    core.shift(), core.layout().arrangements(), parameters -> {
-                        try (DeviceTensor deviceX = device.upload(x); DeviceTensor deviceDy = device.upload(dy);
-                                DeviceTensor deviceResidual = residual == null ? null : device.upload(residual);
+                    core.shift(), core.layout().arrangements(), dtype, parameters -> {
+                        try (DeviceTensor deviceX = DeviceTensor.upload(device, x, dtype);
+                                DeviceTensor deviceDy = DeviceTensor.upload(device, dy, dtype);
+                                DeviceTensor deviceResidual = residual == null ? null
+                                        : DeviceTensor.upload(device, residual, dtype);
                                 DeviceGradients gradients = core.backward(device, step, deviceX, deviceResidual,
                                         deviceDy, parameters)) {
                             // Already in the host shapes: dx the input's, dkernel the held kernel's, dbias (Cout).
@@ -135,10 +148,13 @@ interface HostArrayCalls {
          */
         Tensor throughDevice(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
             Tensor[] result = new Tensor[1];
+            DType dtype = core.dtype();
             core.deviceParameters().useCurrent(device, core::residentKernel, core.bias(), resident -> {
-                try (DeviceTensor deviceX = device.upload(x);
-                        DeviceTensor deviceResidual = residual == null ? null : device.upload(residual);
-                        DeviceTensor y = device.allocate(core.layout().userShape(step.outputShape()))) {
+                try (DeviceTensor deviceX = DeviceTensor.upload(device, x, dtype);
+                        DeviceTensor deviceResidual = residual == null ? null
+                                : DeviceTensor.upload(device, residual, dtype);
+                        DeviceTensor y = DeviceTensor.allocate(device, dtype,
+                                core.layout().userShape(step.outputShape()))) {
                     core.forward(device, step, deviceX, deviceResidual, resident, y);
                     result[0] = y.download();
                 }
@@ -179,8 +195,9 @@ interface HostArrayCalls {
     }
 
     /**
-     * Channels-first host arrays on a device: uploaded as they are, their axes moved on the device, and the
-     * output's moved back there, with the resident parameters compared with their current values first.
+     * Channels-first host arrays on a device, or those of a 16-bit layer: uploaded as they are (rounded to the
+     * layer's type on the device), their axes moved on the device, and the output's moved back there, with the
+     * resident parameters compared with their current values first.
      */
     final class Uploaded extends OnDevice {
         Uploaded(OpenClBackend device) {

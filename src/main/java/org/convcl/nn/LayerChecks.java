@@ -56,13 +56,16 @@ final class LayerChecks {
         }
     }
 
-    /** Refuses a device residual (null is none) that is closed, on another backend than {@code x}, or misshapen. */
-    static void residual(DeviceTensor x, DeviceTensor residual, int[] outputShape) {
+    /**
+     * Refuses a device residual (null is none) that is closed, not of {@code dtype} (the type the call computes in),
+     * on another backend than {@code x}, or misshapen.
+     */
+    static void residual(DeviceTensor x, DeviceTensor residual, int[] outputShape, DType dtype, Object layer) {
         if (residual == null) {
             return;
         }
         checkOpen("residual", residual);
-        checkFloat32("residual", residual);
+        dtype("residual", residual, dtype, layer);
         if (residual.backend() != x.backend()) {
             throw new IllegalArgumentException("residual: " + residual + " lives on another backend than x ("
                     + x.backend().name() + "); every operand of a device call must be on the same one");
@@ -104,23 +107,25 @@ final class LayerChecks {
         }
     }
 
-    /** Refuses a missing input. */
+    /** Refuses a missing or closed input; its type is the caller's to check ({@link #dtype}). */
     static void input(DeviceTensor x) {
         if (x == null) {
             throw new IllegalArgumentException("x: got null; expected an input DeviceTensor (*batch, *spatial, Cin)");
         }
         checkOpen("x", x);
-        checkFloat32("x", x);
     }
 
-    /** Refuses a missing cotangent, one on another backend than {@code x}, or one of the wrong shape. */
-    static void cotangent(DeviceTensor x, DeviceTensor dy, int[] outputShape) {
+    /**
+     * Refuses a missing cotangent, one not of {@code dtype}, one on another backend than {@code x}, or one of the
+     * wrong shape.
+     */
+    static void cotangent(DeviceTensor x, DeviceTensor dy, int[] outputShape, DType dtype, Object layer) {
         if (dy == null) {
             throw new IllegalArgumentException("dy: got null; expected the output gradient as a DeviceTensor of shape "
                     + Arrays.toString(outputShape));
         }
         checkOpen("dy", dy);
-        checkFloat32("dy", dy);
+        dtype("dy", dy, dtype, layer);
         if (dy.backend() != x.backend()) {
             throw new IllegalArgumentException("dy: " + dy + " lives on another backend than x (" + x.backend().name()
                     + "); a device backward pass needs both on the same one");
@@ -137,15 +142,36 @@ final class LayerChecks {
     }
 
     /**
-     * A float16 or bfloat16 operand is refused by its name here, as the backend's checks do by its role there:
-     * the layers keep float32 parameters on the device and compute in float32 only for now (issue 26).
+     * Refuses a device operand of another type than {@code dtype}, by its name here (the backend's checks know it
+     * only by its role there): a layer's device calls compute in its dtype, with its resident parameters in it, so
+     * every tensor of the call must hold that type; {@code layer} describes the layer in the message.
      */
-    private static void checkFloat32(String what, DeviceTensor tensor) {
-        if (tensor.dtype() != DType.FLOAT32) {
-            throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
-                    + "; this operation takes float32 tensors only, every operand (the layers hold float32 "
-                    + "parameters; the backend's operations and DeviceConvOps take float16 and bfloat16: download() "
-                    + "gives the values as float32)");
+    static void dtype(String what, DeviceTensor tensor, DType dtype, Object layer) {
+        if (tensor.dtype() != dtype) {
+            throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName() + "; "
+                    + layer + " computes in " + dtype.cliName() + ", and every tensor of its device calls must hold "
+                    + "that type (build the layer with dtype(DType." + tensor.dtype() + ") for "
+                    + tensor.dtype().cliName() + " tensors, or upload the values as " + dtype.cliName() + ")");
+        }
+    }
+
+    /** Refuses a pooling layer's {@code dy} of another type than its {@code x}: a pooling call has one type. */
+    static void sameDType(DeviceTensor x, DeviceTensor dy, Object layer) {
+        if (dy != null && !dy.isClosed() && dy.dtype() != x.dtype()) {
+            throw new IllegalArgumentException("dy: " + dy + " holds " + dy.dtype().cliName() + " but x holds "
+                    + x.dtype().cliName() + "; " + layer + " pools in x's type, so dy must hold it too");
+        }
+    }
+
+    /**
+     * Refuses a 16-bit layer in channels-first layout: its axis moves run the layout transpose, which takes float32
+     * tensors only.
+     */
+    static void layoutTakes(DType dtype, boolean channelsFirst, String layer) {
+        if (channelsFirst && dtype != DType.FLOAT32) {
+            throw new IllegalArgumentException("dtype: " + dtype.cliName() + " with layout CHANNELS_FIRST in " + layer
+                    + "; a channels-first layer computes in float32 only (its axis moves run the layout transpose, "
+                    + "which takes float32 tensors), so use CHANNELS_LAST for float16 and bfloat16");
         }
     }
 

@@ -2,6 +2,7 @@ package org.convcl.nn;
 
 import java.util.Arrays;
 import org.convcl.Activation;
+import org.convcl.DType;
 import org.convcl.Epilogue;
 import org.convcl.Layout;
 import org.convcl.Tensor;
@@ -23,6 +24,11 @@ import org.convcl.opencl.OpenClBackend;
  * from {@code x} ({@link BackwardRecipe}). The parameters are held by reference; otherwise immutable and thread-safe
  * (each call allocates its own outputs and temporaries).
  *
+ * <p>Its {@link DType} is the type its device calls compute in: their tensors hold it, the resident kernel, bias and
+ * mask are rounded to it once per upload (scale and shift stay float32), outputs and dx, dkernel come out in it,
+ * dbias float32. Host-tensor calls of a 16-bit layer round their operands to it and return the rounded results
+ * widened to float32 ({@link HostArrayCalls}).
+ *
  * @param <G> the geometry the layer reports ({@code ConvGeometry} or {@code ConvTransposeGeometry})
  */
 final class LayerCore<G> {
@@ -37,6 +43,7 @@ final class LayerCore<G> {
     private final LayerLayout layout;
     private final ConvBackend backend;
     private final HostArrayCalls hostCalls;
+    private final DType dtype;
     /**
      * Kernel and bias copies on the OpenCL devices this layer has run on (made on the first device call), and
      * whether the layer is closed: one place, so that a call racing with close() cannot upload new copies.
@@ -47,11 +54,13 @@ final class LayerCore<G> {
 
     /**
      * For {@code owner} (whose becoming unreachable releases the device copies), named {@code name} in messages,
-     * with parameters its builder checked; {@code backend} null picks the default one.
+     * with parameters its builder checked, computing in {@code dtype}; {@code backend} null picks the default one.
      */
     LayerCore(Object owner, String name, LayerKind<G> kind, Tensor kernel, Tensor bias, Tensor mask,
-            EpilogueParameters epilogue, Layout layout, ConvBackend backend) {
+            EpilogueParameters epilogue, Layout layout, DType dtype, ConvBackend backend) {
+        LayerChecks.layoutTakes(dtype, layout == Layout.CHANNELS_FIRST, name);
         this.name = name;
+        this.dtype = dtype;
         this.kernel = kernel;
         this.bias = bias;
         this.mask = mask;
@@ -60,11 +69,12 @@ final class LayerCore<G> {
         this.activation = epilogue.activation();
         this.kind = kind;
         this.layout = kind.layout(layout, kernel.shape());
-        this.deviceParameters = new DeviceParameters.Lazy(owner, this.layout.arrangements(), scale, shift);
+        this.deviceParameters = new DeviceParameters.Lazy(owner, this.layout.arrangements(), scale, shift,
+                dtype);
         // The default backend is chosen only now, once, and only when the caller named none: choosing it
         // may probe OpenCL devices, which a caller that picked a backend must not pay for.
         this.backend = backend != null ? backend : Backends.defaultBackend();
-        this.hostCalls = HostArrayCalls.choose(this.backend, this.layout);
+        this.hostCalls = HostArrayCalls.choose(this.backend, this.layout, dtype);
     }
 
     Tensor kernel() {
@@ -109,6 +119,11 @@ final class LayerCore<G> {
 
     ConvBackend backend() {
         return backend;
+    }
+
+    /** The type the layer computes in on a device, and rounds host operands to. */
+    DType dtype() {
+        return dtype;
     }
 
     LayerLayout layout() {
@@ -182,8 +197,8 @@ final class LayerCore<G> {
 
     DeviceTensor apply(DeviceTensor x, DeviceTensor residual) {
         deviceParameters.ensureOpen();
-        LayerChecks.input(x);
-        DeviceTensor y = x.backend().allocate(outputShape(x.shape()));
+        checkedInput(x);
+        DeviceTensor y = DeviceTensor.allocate(x.backend(), dtype, outputShape(x.shape()));
         try {
             apply(x, residual, y);
         } catch (RuntimeException e) {
@@ -195,9 +210,12 @@ final class LayerCore<G> {
 
     void apply(DeviceTensor x, DeviceTensor residual, DeviceTensor out) {
         deviceParameters.ensureOpen();
-        LayerChecks.input(x);
+        checkedInput(x);
         ConvStep step = step(x.shape());
-        LayerChecks.residual(x, residual, layout.userShape(step.outputShape()));
+        LayerChecks.residual(x, residual, layout.userShape(step.outputShape()), dtype, this);
+        if (out != null) {
+            LayerChecks.dtype("out", out, dtype, this);
+        }
         if (residual != null && residual == out) {
             throw new IllegalArgumentException("out: " + out + " is also the residual; the layer reads the residual "
                     + "while it writes its output, so they must be different tensors");
@@ -209,14 +227,20 @@ final class LayerCore<G> {
 
     DeviceGradients backward(DeviceTensor x, DeviceTensor residual, DeviceTensor dy) {
         deviceParameters.ensureOpen();
-        LayerChecks.input(x);
+        checkedInput(x);
         ConvStep step = step(x.shape());
         int[] outputShape = layout.userShape(step.outputShape());
-        LayerChecks.residual(x, residual, outputShape);
-        LayerChecks.cotangent(x, dy, outputShape);
+        LayerChecks.residual(x, residual, outputShape, dtype, this);
+        LayerChecks.cotangent(x, dy, outputShape, dtype, this);
         OpenClBackend device = x.backend();
         return deviceParameters.get().use(device, this::residentKernel, bias, mask,
                 resident -> backward(device, step, x, residual, dy, resident));
+    }
+
+    /** Refuses a missing or closed input, or one of another type than the layer's. */
+    private void checkedInput(DeviceTensor x) {
+        LayerChecks.input(x);
+        LayerChecks.dtype("x", x, dtype, this);
     }
 
     /**
@@ -268,6 +292,7 @@ final class LayerCore<G> {
     public String toString() {
         return name + "(kernel " + Arrays.toString(kernel.shape()) + (bias == null ? "" : ", bias")
                 + (mask == null ? "" : ", mask") + (scale == null ? "" : ", scale") + (shift == null ? "" : ", shift")
-                + (activation.isIdentity() ? "" : ", " + activation) + layout.describe() + ")";
+                + (activation.isIdentity() ? "" : ", " + activation) + layout.describe()
+                + (dtype == DType.FLOAT32 ? "" : ", " + dtype.cliName()) + ")";
     }
 }

@@ -1,6 +1,7 @@
 package org.convcl.nn;
 
 import java.util.Arrays;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
@@ -18,7 +19,10 @@ import org.convcl.opencl.OpenClBackend;
  *
  * <p>Host tensors run on the layer's backend ({@link ConvBackend#poolForward}: in kernels on an OpenCL backend, on
  * the host otherwise). Device tensors ({@link #apply(DeviceTensor)}) stay on the device they live on, whatever the
- * layer's backend; a channels-first layout is moved to channels-last and back there by kernels. A layer holds no
+ * layer's backend; a channels-first layout is moved to channels-last and back there by kernels. Having no
+ * parameters, a layer pools device tensors of any {@link DType} in channels-last layout, computing in float32 and
+ * giving its output and gradient in the input's type (issue 26); a channels-first one takes float32 device tensors
+ * only, as the layout transpose does. A layer holds no
  * resources (nothing to close), is immutable and thread-safe; it does not own its backend.
  */
 public final class Pool {
@@ -111,7 +115,7 @@ public final class Pool {
      */
     public DeviceTensor apply(DeviceTensor x) {
         LayerChecks.input(x);
-        DeviceTensor out = x.backend().allocate(outputShape(x.shape()));
+        DeviceTensor out = DeviceTensor.allocate(x.backend(), x.dtype(), outputShape(x.shape()));
         try {
             apply(x, out);
         } catch (RuntimeException e) {
@@ -133,6 +137,7 @@ public final class Pool {
             device.poolForward(op, g, x, out);
             return;
         }
+        checkChannelsFirstType(x);
         int[] outputShape = axes.toUser(g.outputShape());
         if (out == null || !Arrays.equals(out.shape(), outputShape)) {
             throw new IllegalArgumentException("output: " + (out == null ? "got null" : "shape "
@@ -159,9 +164,13 @@ public final class Pool {
     public DeviceTensor backward(DeviceTensor x, DeviceTensor dy) {
         LayerChecks.input(x);
         PoolGeometry g = geometry(x.shape());
-        LayerChecks.cotangent(x, dy, axes.toUser(g.outputShape()));
+        LayerChecks.sameDType(x, dy, this);
+        LayerChecks.cotangent(x, dy, axes.toUser(g.outputShape()), x.dtype(), this);
+        if (layout != Layout.CHANNELS_LAST) {
+            checkChannelsFirstType(x);
+        }
         OpenClBackend device = x.backend();
-        DeviceTensor dx = device.allocate(x.shape());
+        DeviceTensor dx = DeviceTensor.allocate(device, x.dtype(), x.shape());
         try {
             if (layout == Layout.CHANNELS_LAST) {
                 device.poolBackward(op, g, x, dy, dx);
@@ -178,6 +187,15 @@ public final class Pool {
         } catch (RuntimeException e) {
             dx.close();
             throw e;
+        }
+    }
+
+    /** Refuses a 16-bit input to a channels-first layer: its axis moves run the float32-only layout transpose. */
+    private void checkChannelsFirstType(DeviceTensor x) {
+        if (x.dtype() != DType.FLOAT32) {
+            throw new IllegalArgumentException("x: " + x + " holds " + x.dtype().cliName() + "; a channels-first "
+                    + "Pool takes float32 tensors only on a device (its axis moves run the layout transpose, which "
+                    + "takes float32), so pool float16 and bfloat16 device tensors in CHANNELS_LAST layout");
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
@@ -21,7 +22,7 @@ import org.convcl.backend.cpu.CpuBackend;
 
 /**
  * Everything an executor needs to build the {@link Conv} of a {@link ConvTransformer}: the weights, the spec, the
- * layout, the sample shape and the backend choice, validated on the driver (so a bad setting fails before any task
+ * layout, the compute type, the sample shape and the backend choice, validated on the driver (so a bad setting fails before any task
  * runs) and broadcast to the executors. {@link #key()} is a digest of all of it: executors keep one layer per key
  * ({@link ExecutorConvs}), so transformers with equal settings share it and a changed kernel gets a new one.
  *
@@ -40,6 +41,7 @@ final class ConvRecipe implements Serializable {
     private final int[] kernelDilation;
     private final int groups;
     private final Layout layout;
+    private final DType dtype;
     private final BackendChoice backend;
     private final int[] sampleShape;
     private final int[] outputSampleShape;
@@ -47,8 +49,8 @@ final class ConvRecipe implements Serializable {
     private final String key;
 
     ConvRecipe(String transformerUid, float[] kernel, int[] kernelShape, float[] bias, int[] strides, String padding,
-            int[] inputDilation, int[] kernelDilation, int groups, Layout layout, BackendChoice backend,
-            int[] sampleShape, int batchSize) {
+            int[] inputDilation, int[] kernelDilation, int groups, Layout layout, DType dtype,
+            BackendChoice backend, int[] sampleShape, int batchSize) {
         this.transformerUid = transformerUid;
         this.kernel = kernel.clone();
         this.kernelShape = kernelShape.clone();
@@ -59,6 +61,7 @@ final class ConvRecipe implements Serializable {
         this.kernelDilation = kernelDilation.clone();
         this.groups = groups;
         this.layout = layout;
+        this.dtype = dtype;
         this.backend = backend;
         this.sampleShape = sampleShape.clone();
         this.batchSize = batchSize;
@@ -82,7 +85,8 @@ final class ConvRecipe implements Serializable {
     Conv build(ConvBackend on) {
         ConvSpec spec = ConvSpec.builder().strides(strides).padding(Padding.parse(padding))
                 .inputDilation(inputDilation).kernelDilation(kernelDilation).groups(groups).build();
-        Conv.Builder builder = Conv.builder(Tensor.of(kernel, kernelShape)).spec(spec).layout(layout).backend(on);
+        Conv.Builder builder = Conv.builder(Tensor.of(kernel, kernelShape)).spec(spec).layout(layout).dtype(dtype)
+                .backend(on);
         if (bias != null) {
             builder.bias(Tensor.of(bias, bias.length));
         }
@@ -163,6 +167,7 @@ final class ConvRecipe implements Serializable {
             writeInts(out, kernelDilation);
             out.writeInt(groups);
             out.writeUTF(layout.name());
+            out.writeUTF(dtype.name());
             writeInts(out, sampleShape);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -188,7 +193,7 @@ final class ConvRecipe implements Serializable {
         return "ConvRecipe(" + key + ": kernel " + Arrays.toString(kernelShape) + (bias == null ? "" : ", bias")
                 + ", strides " + Arrays.toString(strides) + ", padding " + padding + ", inputDilation "
                 + Arrays.toString(inputDilation) + ", kernelDilation " + Arrays.toString(kernelDilation) + ", groups "
-                + groups + ", " + layout + ", sample " + Arrays.toString(sampleShape) + " -> "
+                + groups + ", " + layout + ", " + dtype.cliName() + ", sample " + Arrays.toString(sampleShape) + " -> "
                 + Arrays.toString(outputSampleShape) + ")";
     }
 }

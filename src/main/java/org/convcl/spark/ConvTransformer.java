@@ -21,6 +21,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.convcl.nn.Conv;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
@@ -61,6 +62,7 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
     private final IntArrayParam kernelDilation;
     private final IntParam groups;
     private final Param<String> layout;
+    private final Param<String> dtype;
     private final IntParam batchSize;
     private final Param<String> backend;
 
@@ -91,6 +93,8 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
                 + "dim");
         groups = new IntParam(this, "groups", "feature groups; divides Cin and Cout");
         layout = new Param<>(this, "layout", "channels-last (flax's) or channels-first (PyTorch's)");
+        dtype = new Param<>(this, "dtype", "the layer's compute type: float32, float16 or bfloat16 (rows stay "
+                + "array<float>; a 16-bit layer rounds them to its type and returns its rounded outputs as floats)");
         batchSize = new IntParam(this, "batchSize", "samples convolved in one call on an executor");
         backend = new Param<>(this, "backend", "auto, cpu or opencl; a task with Spark GPU resources uses the "
                 + "OpenCL device its GPU address names, unless this is cpu");
@@ -102,6 +106,7 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
         setDefault(kernelDilation, new int[] {1});
         setDefault(groups, (Object) 1);
         setDefault(layout, Layout.CHANNELS_LAST.toString());
+        setDefault(dtype, DType.FLOAT32.cliName());
         setDefault(batchSize, (Object) 64);
         setDefault(backend, BackendChoice.AUTO.toString());
     }
@@ -159,6 +164,10 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
 
     public Param<String> layout() {
         return layout;
+    }
+
+    public Param<String> dtype() {
+        return dtype;
     }
 
     public IntParam batchSize() {
@@ -259,6 +268,24 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
         return put(layout, value.toString());
     }
 
+    /**
+     * The type the layer computes in (issue 26; {@link DType#FLOAT32} by default): the {@code array<float>} rows stay
+     * float32 on the wire, a float16 or bfloat16 layer rounds each batch and its parameters to the type and returns
+     * the rounded outputs as floats ({@link org.convcl.nn.Conv.Builder#dtype}). 16-bit with channels-first layout
+     * is refused, as the layer refuses it; on the Java path a 16-bit layer runs the forward these rows need.
+     */
+    public ConvTransformer setDType(DType value) {
+        if (value == null) {
+            throw new IllegalArgumentException("dtype: got null; expected float32, float16 or bfloat16");
+        }
+        return put(dtype, value.cliName());
+    }
+
+    /** {@code float32}, {@code float16} or {@code bfloat16}, in any letter case. */
+    public ConvTransformer setDType(String value) {
+        return setDType(DType.parse(value));
+    }
+
     public ConvTransformer setBatchSize(int value) {
         if (value < 1) {
             throw new IllegalArgumentException("batchSize: got " + value + "; expected an int >= 1");
@@ -328,6 +355,10 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
 
     public Layout getLayout() {
         return parseLayout(getOrDefault(layout));
+    }
+
+    public DType getDType() {
+        return DType.parse(getOrDefault(dtype));
     }
 
     public int getBatchSize() {
@@ -406,8 +437,8 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
     /** Every setting together, validated: what the executors are sent. */
     ConvRecipe recipe() {
         return new ConvRecipe(uid, getKernel(), getKernelShape(), getBias(), getStrides(), getPadding(),
-                getInputDilation(), getKernelDilation(), getGroups(), getLayout(), getBackend(), getSampleShape(),
-                getBatchSize());
+                getInputDilation(), getKernelDilation(), getGroups(), getLayout(), getDType(), getBackend(),
+                getSampleShape(), getBatchSize());
     }
 
     private <T> ConvTransformer put(Param<T> param, T value) {

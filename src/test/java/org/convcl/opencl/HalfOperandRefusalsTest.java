@@ -13,6 +13,7 @@ import org.convcl.ConvSpec;
 import org.convcl.DType;
 import org.convcl.EdgePadding;
 import org.convcl.Epilogue;
+import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.PoolGeometry;
 import org.convcl.PoolOp;
@@ -30,8 +31,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The families of operations on device tensors that have no 16-bit compute yet refuse a float16 or bfloat16
- * operand by its name, before any kernel reads its two-byte elements as floats: the layout transpose, and the
- * layers Conv, ConvTranspose and Pool; a bias gradient stays float32. The convolution, its kernel gradient, edge
+ * operand by its name, before any kernel reads its two-byte elements as floats: the layout transpose and a
+ * channels-first Pool (whose axis moves run it); a bias gradient stays float32. The layers Conv and ConvTranspose
+ * compute in their dtype and refuse a tensor of another one, naming it, its type and the layer's; a Pool takes x's
+ * type and refuses a dy of another; a channels-first 16-bit Conv is refused when built. The convolution, its kernel gradient, edge
  * padding (pad and fold), the kernel flip, the epilogue (fused, pass, gradient) and pooling take 16-bit operands
  * (HalfForwardOpenClTest, HalfGradientOpenClTest, HalfTransposeOpenClTest, HalfEpilogueOpenClTest,
  * HalfPoolOpenClTest) when all of
@@ -88,13 +91,8 @@ class HalfOperandRefusalsTest {
                         o.h(CHANNELS))),
                 call("layout transpose", "transpose: source", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3,
                         o.f(3, 2))),
-                call("Conv layer", "x", o -> Conv.builder(kernel).backend(o.backend()).build().apply(o.h(INPUT))),
-                call("Conv layer backward", "dy", o -> Conv.builder(kernel).backend(o.backend()).build()
-                        .backward(o.f(INPUT), o.h(G.outputShape()))),
-                call("ConvTranspose layer", "x", o -> ConvTranspose.builder(kernel).backend(o.backend()).build()
-                        .apply(o.h(INPUT))),
-                call("Pool layer", "x", o -> Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2).build())
-                        .backend(o.backend()).build().apply(o.h(INPUT))));
+                call("channels-first Pool layer", "x", o -> Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2)
+                        .build()).layout(Layout.CHANNELS_FIRST).backend(o.backend()).build().apply(o.h(2, 1, 4, 4))));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
     }
@@ -175,7 +173,15 @@ class HalfOperandRefusalsTest {
                         o.f(CHANNELS), null, o.h(G.outputShape())), CHANNELS, o.h(G.outputShape()))),
                 call("epilogue gradient", "", o -> o.backend().epilogueGradient(new Epilogue<>(Activation.relu(),
                         o.f(CHANNELS), o.f(CHANNELS), o.h(G.outputShape())), CHANNELS, o.h(G.outputShape()),
-                        o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()))));
+                        o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()), o.h(G.outputShape()))),
+                call("Conv layer of the type", "", o -> {
+                    try (Conv conv = Conv.builder(Tensor.zeros(KERNEL)).dtype(o.half).backend(o.backend()).build()) {
+                        conv.apply(o.h(INPUT), o.h(G.outputShape()));
+                        o.backend().finish();
+                    }
+                }),
+                call("Pool layer", "", o -> Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2).build())
+                        .backend(o.backend()).build().apply(o.h(INPUT)).close()));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], dtype, c.get()[2])));
     }
@@ -214,6 +220,67 @@ class HalfOperandRefusalsTest {
         }
         assertTrue(message.startsWith(operand + ": ") && message.contains(" holds " + dtype.cliName() + ";")
                 && message.contains("it must be float32: an epilogue's scale and shift are float32"), message);
+    }
+
+    /**
+     * A layer's device call with a tensor of another type than the layer's: the operand's name, its type and the
+     * layer's in the message. {@code layerType} null: the layer computes in the class's 16-bit type.
+     */
+    static Stream<Arguments> layerCalls() {
+        Tensor kernel = Tensor.zeros(KERNEL);
+        Pool pool = Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2).build()).backend(OPENCL.backend()).build();
+        List<Arguments> calls = List.of(
+                layerCall("a float32 Conv", "x", true, o -> Conv.builder(kernel).backend(o.backend()).build()
+                        .apply(o.h(INPUT)).close()),
+                layerCall("a float32 Conv backward", "dy", true, o -> Conv.builder(kernel).backend(o.backend())
+                        .build().backward(o.f(INPUT), o.h(G.outputShape()))),
+                layerCall("a 16-bit Conv", "x", false, o -> Conv.builder(kernel).dtype(o.half).backend(o.backend())
+                        .build().apply(o.f(INPUT)).close()),
+                layerCall("a 16-bit Conv's residual", "residual", false, o -> Conv.builder(kernel).dtype(o.half)
+                        .backend(o.backend()).build().apply(o.h(INPUT), o.f(G.outputShape()), o.h(G.outputShape()))),
+                layerCall("a 16-bit Conv's out", "out", false, o -> Conv.builder(kernel).dtype(o.half)
+                        .backend(o.backend()).build().apply(o.h(INPUT), o.f(G.outputShape()))),
+                layerCall("a 16-bit Conv backward", "dy", false, o -> Conv.builder(kernel).dtype(o.half)
+                        .backend(o.backend()).build().backward(o.h(INPUT), o.f(G.outputShape()))),
+                layerCall("a 16-bit ConvTranspose", "x", false, o -> ConvTranspose.builder(kernel).dtype(o.half)
+                        .backend(o.backend()).build().apply(o.f(INPUT)).close()),
+                layerCall("a Pool backward", "dy", false, o -> pool.backward(o.h(INPUT), o.f(2, 2, 2, 2)).close()));
+        return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
+                .map(c -> Arguments.of(c.get()[0], c.get()[1], c.get()[2], dtype, c.get()[3])));
+    }
+
+    private static Arguments layerCall(String layer, String operand, boolean sixteenBitOperand,
+            Consumer<Operands> call) {
+        return Arguments.of(layer, operand, sixteenBitOperand, call);
+    }
+
+    @ParameterizedTest(name = "{0}: a {1} of another type ({3})")
+    @MethodSource("layerCalls")
+    void aLayerRefusesATensorOfAnotherType(String layer, String operand, boolean sixteenBitOperand, DType dtype,
+            Consumer<Operands> call) {
+        String message;
+        try (Operands operands = new Operands(dtype)) {
+            message = assertThrows(IllegalArgumentException.class, () -> call.accept(operands)).getMessage();
+        }
+        String held = sixteenBitOperand ? dtype.cliName() : "float32";
+        assertTrue(message.startsWith(operand + ": ") && message.contains(" holds " + held), message);
+        String layerType = sixteenBitOperand ? "float32" : dtype.cliName();
+        assertTrue(message.contains("computes in " + layerType) || message.contains("but x holds " + layerType),
+                message);
+    }
+
+    /** A 16-bit channels-first Conv is refused when built: its axis moves would run the float32 layout transpose. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sixteenBitTypes")
+    void aSixteenBitChannelsFirstLayerIsRefusedWhenBuilt(DType dtype) {
+        Conv.Builder builder = Conv.builder(Tensor.zeros(4, 2, 3, 3)).layout(Layout.CHANNELS_FIRST).dtype(dtype)
+                .backend(OPENCL.backend());
+        String message = assertThrows(IllegalArgumentException.class, builder::build).getMessage();
+        assertTrue(message.startsWith("dtype: " + dtype.cliName() + " with layout CHANNELS_FIRST"), message);
+    }
+
+    static Stream<DType> sixteenBitTypes() {
+        return Stream.of(DType.FLOAT16, DType.BFLOAT16);
     }
 
     private static PoolGeometry pooled() {

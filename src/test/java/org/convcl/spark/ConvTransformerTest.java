@@ -22,6 +22,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
@@ -120,6 +122,36 @@ class ConvTransformerTest {
         assertRowsMatch(transformer.transform(data), reference, sampleShape, OPENCL_TOLERANCE);
     }
 
+    /**
+     * A float16 layer (issue 26): the rows stay array<float>, and each output value is a float16 value (the layer's
+     * rounded output, widened), within one float16 rounding of the same layer run outside Spark on the sample.
+     */
+    @Test
+    void aFloat16LayerGivesFloat16ValuesInFloatRows() {
+        SplittableRandom random = new SplittableRandom(20);
+        int[] sampleShape = {6, 6, 2};
+        Tensor kernel = RandomTensors.uniform(random, 3, 3, 2, 4);
+        Dataset<Row> data = SparkTesting.samples(spark, random, 12, sampleShape, 2, 4);
+        ConvTransformer transformer = new ConvTransformer().setSampleShape(sampleShape).setKernel(kernel)
+                .setDType("float16").setBatchSize(5).setBackend(BackendChoice.CPU);
+        assertEquals(DType.FLOAT16, transformer.getDType());
+
+        Conv reference = Conv.builder(kernel).dtype(DType.FLOAT16).backend(CpuBackend.instance()).build();
+        for (Row row : transformer.transform(data).orderBy("id").collectAsList()) {
+            float[] output = SparkTesting.floats(row, "output");
+            if (output == null) {
+                continue;
+            }
+            for (float value : output) {
+                assertEquals(value, HalfFloats.halfToFloat(HalfFloats.floatToHalf(value)),
+                        "row " + row.getLong(0) + ": " + value + " is no float16 value");
+            }
+            float[] expected = SparkTesting.javaPath(reference, sampleShape, SparkTesting.floats(row, "input"));
+            // The batch a sample travels in may change a float32 sum's order, so one float16 rounding apart.
+            assertRowClose(expected, output, 0x1p-10, "row " + row.getLong(0));
+        }
+    }
+
     @Test
     void samplesMadeByAMapFunctionJustBeforeAreRead() {
         // Spark's optimiser hands the map's own rows, float[] and all, straight to the next object operator.
@@ -202,6 +234,8 @@ class ConvTransformerTest {
         assertMessage("backend: got 'gpu'; expected auto, cpu or opencl", () -> transformer.setBackend("gpu"));
         assertMessage("padding: ", () -> transformer.setPadding("sideways"));
         assertMessage("inputCol: got ''; expected a column name", () -> transformer.setInputCol(""));
+        assertMessage("dtype: got 'float8'; expected one of float32, float16, bfloat16",
+                () -> transformer.setDType("float8"));
     }
 
     @Test

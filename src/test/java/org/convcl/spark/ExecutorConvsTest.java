@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.convcl.nn.Conv;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.backend.BackendChoice;
 import org.convcl.backend.cpu.CpuBackend;
@@ -53,6 +54,7 @@ class ExecutorConvsTest {
 
     private static ConvRecipe recipe(float weight) {
         return new ConvRecipe("test", new float[] {weight}, new int[] {1, 1, 1}, null, new int[] {1}, "SAME",
-                new int[] {1}, new int[] {1}, 1, Layout.CHANNELS_LAST, BackendChoice.CPU, new int[] {4, 1}, 8);
+                new int[] {1}, new int[] {1}, 1, Layout.CHANNELS_LAST, DType.FLOAT32, BackendChoice.CPU,
+                new int[] {4, 1}, 8);
     }
 }
