@@ -52,6 +52,28 @@ public final class HostPooling {
 
     private static void forwardRange(PoolOp op, PoolGeometry geometry, float[] input, float[] output,
             PoolRowKernel rows, int firstOut, int endOut) {
+        int channels = geometry.channels();
+        forwardRange(op, geometry, firstOut, endOut, (row, acc) -> rows.accumulate(op, input, row, acc, channels),
+                (at, value) -> output[at] = value);
+    }
+
+    /** Folds the channel row starting at input element {@code row} into a window's accumulators. */
+    private interface RowFold {
+        void fold(int row, float[] acc);
+    }
+
+    /** Stores a window's result for output element {@code at}. */
+    private interface ResultStore {
+        void store(int at, float value);
+    }
+
+    /**
+     * Output positions {@code [firstOut, endOut)} of every batch element: each window's rows folded by {@code rows}
+     * (in tap order: ties keep the earlier element), then stored, AVG divided in float32 by the window's size or its
+     * count of real taps.
+     */
+    private static void forwardRange(PoolOp op, PoolGeometry geometry, int firstOut, int endOut, RowFold rows,
+            ResultStore output) {
         Windows windows = new Windows(geometry);
         int channels = geometry.channels();
         float[] acc = new float[channels];
@@ -63,11 +85,11 @@ public final class HostPooling {
                 Arrays.fill(acc, init);
                 int inBase = b * windows.inCount * channels;
                 for (int t = 0; t < taps; t++) {
-                    rows.accumulate(op, input, inBase + windows.taps[t] * channels, acc, channels);
+                    rows.fold(inBase + windows.taps[t] * channels, acc);
                 }
                 int outBase = (b * windows.outCount + o) * channels;
                 for (int c = 0; c < channels; c++) {
-                    output[outBase + c] = op == PoolOp.AVG ? acc[c] / divisor : acc[c];
+                    output.store(outBase + c, op == PoolOp.AVG ? acc[c] / divisor : acc[c]);
                 }
             }
         }
@@ -92,31 +114,15 @@ public final class HostPooling {
                 Math.min(outCount, (task + 1) * perTask)));
     }
 
-    /** {@link #forwardRange(PoolOp, PoolGeometry, float[], float[], int, int)} on 16-bit values, in its order. */
+    /** The float32 forward's windows on 16-bit values, decoded as they are read, each result rounded once. */
     private static void forwardRange(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] output,
             int firstOut, int endOut) {
-        Windows windows = new Windows(geometry);
         int channels = geometry.channels();
-        float[] acc = new float[channels];
-        float init = op == PoolOp.MAX ? Float.NEGATIVE_INFINITY : op == PoolOp.MIN ? Float.POSITIVE_INFINITY : 0f;
-        for (int o = firstOut; o < endOut; o++) {
-            int taps = windows.fill(o);
-            float divisor = geometry.countIncludePad() ? (float) windows.size : (float) taps;
-            for (int b = 0; b < geometry.batch(); b++) {
-                Arrays.fill(acc, init);
-                int inBase = b * windows.inCount * channels;
-                for (int t = 0; t < taps; t++) {
-                    int row = inBase + windows.taps[t] * channels;
-                    for (int c = 0; c < channels; c++) {
-                        acc[c] = combine(op, acc[c], HalfFloats.decode(dtype, input[row + c]));
-                    }
-                }
-                int outBase = (b * windows.outCount + o) * channels;
-                for (int c = 0; c < channels; c++) {
-                    output[outBase + c] = HalfFloats.encode(dtype, op == PoolOp.AVG ? acc[c] / divisor : acc[c]);
-                }
+        forwardRange(op, geometry, firstOut, endOut, (row, acc) -> {
+            for (int c = 0; c < channels; c++) {
+                acc[c] = combine(op, acc[c], HalfFloats.decode(dtype, input[row + c]));
             }
-        }
+        }, (at, value) -> output[at] = HalfFloats.encode(dtype, value));
     }
 
     /**
