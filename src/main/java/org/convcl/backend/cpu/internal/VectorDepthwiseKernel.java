@@ -1,6 +1,7 @@
 package org.convcl.backend.cpu.internal;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -79,24 +80,9 @@ final class VectorDepthwiseKernel implements RowKernel {
         // independent chains keep the units busy, until memory sets the pace.
         int c = 0;
         for (; c + 4 * LANES <= channels; c += 4 * LANES) {
-            FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
-            FloatVector s2 = start(bias, c + 2 * LANES), s3 = start(bias, c + 3 * LANES);
-            for (int tap = 0; tap < taps; tap++) {
-                int x = inputOffset[tap] + c;
-                int w = kernelOffset[tap] + c;
-                s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
-                s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
-                        .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
-                s2 = FloatVector.fromArray(SPECIES, input, x + 2 * LANES)
-                        .fma(FloatVector.fromArray(SPECIES, kernel, w + 2 * LANES), s2);
-                s3 = FloatVector.fromArray(SPECIES, input, x + 3 * LANES)
-                        .fma(FloatVector.fromArray(SPECIES, kernel, w + 3 * LANES), s3);
-            }
-            s0.intoArray(output, outBase + c);
-            s1.intoArray(output, outBase + c + LANES);
-            s2.intoArray(output, outBase + c + 2 * LANES);
-            s3.intoArray(output, outBase + c + 3 * LANES);
+            block4(taps, inputOffset, kernelOffset, c, input, kernel, bias, output, outBase, epilogue);
         }
+        int wide = c;
         for (; c + 2 * LANES <= channels; c += 2 * LANES) {
             FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
             for (int tap = 0; tap < taps; tap++) {
@@ -124,9 +110,72 @@ final class VectorDepthwiseKernel implements RowKernel {
             }
             output[outBase + c] = sum;
         }
-        if (epilogue != null) {
-            VectorStoreEpilogue.apply(epilogue, output, outBase, 0, channels);
+        if (epilogue != null && wide < channels) {
+            // The 4-vector blocks applied it in registers; the channels after them here, in cache.
+            VectorStoreEpilogue.apply(epilogue, output, outBase + wide, wide, channels - wide);
         }
+    }
+
+    /**
+     * Channels {@code c .. c + 4 * LANES} of one position: four accumulators over the taps, then the epilogue in
+     * registers (the operations of {@code VectorStoreEpilogue.apply} in its order: the same bits), then the stores.
+     * A method of its own: written into {@link #computePosition}, the epilogue made that method too large for C2 to
+     * keep its vectors in registers (every call, plain or not, ran twice as long). The 2- and 1-vector blocks keep
+     * the epilogue after their stores: given methods of their own too, the plain call slowed by half.
+     */
+    private static void block4(int taps, int[] inputOffset, int[] kernelOffset, int c, float[] input, float[] kernel,
+            float[] bias, float[] output, int outBase, StoreEpilogue epilogue) {
+        FloatVector s0 = start(bias, c), s1 = start(bias, c + LANES);
+        FloatVector s2 = start(bias, c + 2 * LANES), s3 = start(bias, c + 3 * LANES);
+        for (int tap = 0; tap < taps; tap++) {
+            int x = inputOffset[tap] + c;
+            int w = kernelOffset[tap] + c;
+            s0 = FloatVector.fromArray(SPECIES, input, x).fma(FloatVector.fromArray(SPECIES, kernel, w), s0);
+            s1 = FloatVector.fromArray(SPECIES, input, x + LANES)
+                    .fma(FloatVector.fromArray(SPECIES, kernel, w + LANES), s1);
+            s2 = FloatVector.fromArray(SPECIES, input, x + 2 * LANES)
+                    .fma(FloatVector.fromArray(SPECIES, kernel, w + 2 * LANES), s2);
+            s3 = FloatVector.fromArray(SPECIES, input, x + 3 * LANES)
+                    .fma(FloatVector.fromArray(SPECIES, kernel, w + 3 * LANES), s3);
+        }
+        if (epilogue != null) {
+            float[] scale = epilogue.scale;
+            float[] shift = epilogue.shift;
+            float[] residual = epilogue.residual;
+            if (scale != null) {
+                s0 = s0.mul(FloatVector.fromArray(SPECIES, scale, c));
+                s1 = s1.mul(FloatVector.fromArray(SPECIES, scale, c + LANES));
+                s2 = s2.mul(FloatVector.fromArray(SPECIES, scale, c + 2 * LANES));
+                s3 = s3.mul(FloatVector.fromArray(SPECIES, scale, c + 3 * LANES));
+            }
+            if (shift != null) {
+                s0 = s0.add(FloatVector.fromArray(SPECIES, shift, c));
+                s1 = s1.add(FloatVector.fromArray(SPECIES, shift, c + LANES));
+                s2 = s2.add(FloatVector.fromArray(SPECIES, shift, c + 2 * LANES));
+                s3 = s3.add(FloatVector.fromArray(SPECIES, shift, c + 3 * LANES));
+            }
+            if (residual != null) {
+                s0 = s0.add(FloatVector.fromArray(SPECIES, residual, outBase + c));
+                s1 = s1.add(FloatVector.fromArray(SPECIES, residual, outBase + c + LANES));
+                s2 = s2.add(FloatVector.fromArray(SPECIES, residual, outBase + c + 2 * LANES));
+                s3 = s3.add(FloatVector.fromArray(SPECIES, residual, outBase + c + 3 * LANES));
+            }
+            if (epilogue.storeActivation == StoreEpilogue.CLAMP) {
+                s0 = s0.max(epilogue.lower).min(epilogue.upper);
+                s1 = s1.max(epilogue.lower).min(epilogue.upper);
+                s2 = s2.max(epilogue.lower).min(epilogue.upper);
+                s3 = s3.max(epilogue.lower).min(epilogue.upper);
+            } else if (epilogue.storeActivation == StoreEpilogue.LEAKY) {
+                s0 = s0.mul(epilogue.slope).blend(s0, s0.compare(VectorOperators.GE, 0f));
+                s1 = s1.mul(epilogue.slope).blend(s1, s1.compare(VectorOperators.GE, 0f));
+                s2 = s2.mul(epilogue.slope).blend(s2, s2.compare(VectorOperators.GE, 0f));
+                s3 = s3.mul(epilogue.slope).blend(s3, s3.compare(VectorOperators.GE, 0f));
+            }
+        }
+        s0.intoArray(output, outBase + c);
+        s1.intoArray(output, outBase + c + LANES);
+        s2.intoArray(output, outBase + c + 2 * LANES);
+        s3.intoArray(output, outBase + c + 3 * LANES);
     }
 
     /** An accumulator starting at the bias of channels {@code c..}, or at zero. */
