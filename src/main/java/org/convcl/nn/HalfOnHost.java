@@ -10,25 +10,32 @@ import org.convcl.backend.internal.ConvStep;
  * A float16 or bfloat16 layer's host-tensor calls on a backend without a device (the Java path): the forward rounds
  * the input, the masked kernel and the bias to the layer's type and runs the backend's 16-bit host forward
  * ({@link ConvBackend#forward(org.convcl.ConvGeometry, DType, short[], short[], short[], short[])}: products summed
- * in float32, the output rounded once), then widens the output to float32. That forward has no epilogue and no
- * wrap-around fold, and there is no 16-bit host backward yet, so those calls are refused, naming what to do instead.
+ * in float32, the output rounded once; with the layer's epilogue and a call's residual, the 16-bit form that fuses
+ * them as a device does: scale and shift float32, the residual rounded to the type), then widens the output to
+ * float32. It has no wrap-around fold, and there is no 16-bit host backward yet, so those calls are refused,
+ * naming what to do instead.
  * Immutable and thread-safe.
  */
 record HalfOnHost(ConvBackend backend) implements HostArrayCalls {
     @Override
     public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
         DType dtype = core.dtype();
-        if (residual != null || core.hasEpilogue()) {
-            throw refused(core, "an epilogue (scale, shift, activation or a residual)");
-        }
         if (step.outputFold() != null) {
             throw refused(core, "a transposed convolution with CIRCULAR padding (its wrap-around fold)");
         }
         // Channels-first 16-bit layers are refused when built, so the layout moves nothing here.
         float[] kernel = step.convKernel(core.effectiveKernel());
         short[] output = new short[(int) Tensor.elementCount(step.outputShape())];
-        backend.forward(step.conv(), dtype, rounded(dtype, x.data()), rounded(dtype, kernel),
-                core.bias() == null ? null : rounded(dtype, core.bias().data()), output);
+        short[] input = rounded(dtype, x.data());
+        short[] kernelBits = rounded(dtype, kernel);
+        short[] bias = core.bias() == null ? null : rounded(dtype, core.bias().data());
+        if (residual == null && !core.hasEpilogue()) {
+            backend.forward(step.conv(), dtype, input, kernelBits, bias, output);
+        } else {
+            // As on a device: scale and shift float32, the residual rounded to the type, one rounding at the end.
+            backend.forward(step.conv(), dtype, input, kernelBits, bias, core.hostEpilogue(null),
+                    residual == null ? null : rounded(dtype, residual.data()), output);
+        }
         float[] widened = new float[output.length];
         HalfFloats.decode(dtype, output, 0, widened, 0, output.length);
         return Tensor.of(widened, step.outputShape());

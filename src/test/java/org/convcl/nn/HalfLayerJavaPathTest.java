@@ -1,5 +1,6 @@
 package org.convcl.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,8 +19,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A float16 or bfloat16 Conv's host calls on the Java path (issue 26): the forward rounds the float32 input and
  * parameters to the type, runs the 16-bit host forward and returns its rounded output widened, within
- * {@link HalfGolden}'s bound of float64 on the rounded operands; what that forward lacks (an epilogue, the backward
- * pass) is refused naming the layer, its type and what to do instead.
+ * {@link HalfGolden}'s bound of float64 on the rounded operands, with the layer's epilogue the backend's fused 16-bit
+ * forward; what it lacks (the backward pass) is refused naming the layer, its type and what to do instead.
  */
 class HalfLayerJavaPathTest {
     @ParameterizedTest(name = "{0}")
@@ -40,17 +41,51 @@ class HalfLayerJavaPathTest {
     void whatTheSixteenBitHostForwardLacksIsRefused() {
         GoldenCase c = golden("depthwise_groups");
         try (Conv plain = Conv.builder(c.array("kernel")).spec(c.spec()).dtype(DType.FLOAT16)
-                .backend(CpuBackend.instance()).build();
-                Conv withEpilogue = Conv.builder(c.array("kernel")).spec(c.spec()).activation(Activation.relu())
-                        .dtype(DType.BFLOAT16).backend(CpuBackend.instance()).build()) {
+                .backend(CpuBackend.instance()).build()) {
             Tensor x = c.array("x");
             String backward = assertThrows(IllegalArgumentException.class,
                     () -> plain.backward(x, plain.apply(x))).getMessage();
             assertTrue(backward.startsWith("backward: ") && backward.contains("computes in float16")
                     && backward.contains("no float16 backward pass"), backward);
-            String epilogue = assertThrows(IllegalArgumentException.class, () -> withEpilogue.apply(x)).getMessage();
-            assertTrue(epilogue.startsWith("apply: ") && epilogue.contains("computes in bfloat16")
-                    && epilogue.contains("does not run an epilogue"), epilogue);
+        }
+    }
+
+    /**
+     * A 16-bit layer's epilogue and residual on the Java path are the backend's fused 16-bit forward on the rounded
+     * operands (whose semantics HalfEpilogueJavaPathTest checks against float32 rounded once): bit for bit.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = DType.class, names = {"FLOAT16", "BFLOAT16"})
+    void theEpilogueAndResidualAreTheBackendsFusedSixteenBitForward(DType dtype) {
+        GoldenCase c = golden("depthwise_groups");
+        Tensor kernel = c.array("kernel");
+        Tensor x = c.array("x");
+        int channels = kernel.shape()[kernel.rank() - 1];
+        java.util.Random random = new java.util.Random(26);
+        float[] scale = new float[channels];
+        float[] shift = new float[channels];
+        for (int i = 0; i < channels; i++) {
+            scale[i] = random.nextFloat() * 2 - 1;
+            shift[i] = random.nextFloat() * 2 - 1;
+        }
+        try (Conv conv = Conv.builder(kernel).spec(c.spec()).scale(Tensor.of(scale, channels))
+                .shift(Tensor.of(shift, channels)).activation(Activation.leakyRelu(0.25f)).dtype(dtype)
+                .backend(CpuBackend.instance()).build()) {
+            Tensor plain = Conv.builder(kernel).spec(c.spec()).backend(CpuBackend.instance()).build().apply(x);
+            float[] residualValues = new float[plain.data().length];
+            for (int i = 0; i < residualValues.length; i++) {
+                residualValues[i] = random.nextFloat() * 4 - 2;
+            }
+            Tensor residual = Tensor.of(residualValues, plain.shape());
+            Tensor y = conv.apply(x, residual);
+
+            org.convcl.ConvGeometry g = c.spec().resolve(x.shape(), kernel.shape());
+            short[] expected = new short[residualValues.length];
+            CpuBackend.instance().forward(g, dtype, HalfFloats.encode(dtype, x.data()),
+                    HalfFloats.encode(dtype, kernel.data()), null,
+                    new org.convcl.Epilogue<>(Activation.leakyRelu(0.25f), scale, shift, null),
+                    HalfFloats.encode(dtype, residualValues), expected);
+            assertArrayEquals(expected, HalfFloats.encode(dtype, y.data()));
         }
     }
 
