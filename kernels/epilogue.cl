@@ -4,7 +4,8 @@
  * the value the kernel stores today (bias included, after its +0 fix-up), c its output channel and i its element
  * in the output (the residual has the output's shape and layout). Compiled after activation.cl and in front of
  * every kernel that stores a convolution's output (conv_gemm.cl, conv_depthwise.cl, conv_general.cl and the fold of
- * edge_padding.cl), selected by compile-time constants:
+ * edge_padding.cl) and of the element-wise epilogue kernels (epilogue_pass.cl, epilogue_gradient.cl), selected by
+ * compile-time constants:
  *   EPI_SCALE     1: multiply by scale[c]
  *   EPI_SHIFT     1: add shift[c]
  *   EPI_RESIDUAL  1: add residual[i]
@@ -27,13 +28,14 @@
 #define EPILOGUE (EPI_SCALE || EPI_SHIFT || EPI_RESIDUAL || ACTIVATION != 0)
 
 /*
- * The epilogue of one stored value: conv of output channel `channel`, element `element` of the residual (which the
- * caller has moved to the call's first output element). Contraction is off so that v * scale + shift is two
- * roundings, as the host computes it, never an fma.
+ * The pre-activation of one stored value, z = ((conv * scale[c]) + shift[c]) + residual[i]: conv of output channel
+ * `channel`, element `element` of the residual (which the caller has moved to the call's first output element).
+ * Contraction is off so that v * scale + shift is two roundings, as the host computes it, never an fma. It only
+ * reads, so a caller may pass a residual that is also the tensor it writes (the unfused pass does).
  */
-static inline float epilogue_value(const float conv, const int channel, const int element,
-                                   __global const float* restrict scale, __global const float* restrict shift,
-                                   __global const storage_t* restrict residual) {
+static inline float epilogue_preactivation(const float conv, const int channel, const int element,
+                                           __global const float* restrict scale, __global const float* restrict shift,
+                                           __global const storage_t* restrict residual) {
 #pragma OPENCL FP_CONTRACT OFF
     float v = conv;
 #if EPI_SCALE
@@ -45,7 +47,14 @@ static inline float epilogue_value(const float conv, const int channel, const in
 #if EPI_RESIDUAL
     v = v + STORAGE_LOAD(1, residual + element);
 #endif
-    return activation_apply(v);
+    return v;
+}
+
+/* The epilogue of one stored value: its pre-activation through the activation. */
+static inline float epilogue_value(const float conv, const int channel, const int element,
+                                   __global const float* restrict scale, __global const float* restrict shift,
+                                   __global const storage_t* restrict residual) {
+    return activation_apply(epilogue_preactivation(conv, channel, element, scale, shift, residual));
 }
 
 /*

@@ -5,9 +5,10 @@
  *   dz[i]      = dy[i] * activation_derivative(z)   (the residual's gradient; its column sums are the shift's)
  *   dz_conv[i] = dz[i] * conv[i]                    (only with HAS_DZ_CONV; its column sums are the scale's)
  *   dconv[i]   = dz[i] * scale[c]                   (or dz[i] without a scale)
- * with c = i % channels. Compiled after activation.cl (ACTIVATION, ACTIVATION_PARAM); the other options:
- *   EPI_SCALE, EPI_SHIFT, EPI_RESIDUAL   1 where the epilogue has that part, 0 where its argument is a placeholder
- *   HAS_DZ_CONV                          1 where dz_conv is written, 0 where its argument is a placeholder
+ * with c = i % channels and z epilogue.cl's epilogue_preactivation. Compiled after activation.cl and epilogue.cl,
+ * whose options (ACTIVATION, EPI_SCALE, EPI_SHIFT, EPI_RESIDUAL) say which parts the epilogue has (an operand it
+ * does not have is a placeholder argument, never read); its own option:
+ *   HAS_DZ_CONV   1 where dz_conv is written, 0 where its argument is a placeholder
  * Each work-item does its element's steps in the host loop's order, reading and writing through pointers that
  * may alias (no restrict), so outputs that are also operands (dz == dconv without a scale, as the host allows)
  * get what the host gives.
@@ -20,15 +21,6 @@
  */
 #pragma OPENCL FP_CONTRACT OFF /* no a * b + c fused into one rounding: the host rounds each operation */
 
-#ifndef EPI_SCALE
-#define EPI_SCALE 0
-#endif
-#ifndef EPI_SHIFT
-#define EPI_SHIFT 0
-#endif
-#ifndef EPI_RESIDUAL
-#define EPI_RESIDUAL 0
-#endif
 #ifndef HAS_DZ_CONV
 #define HAS_DZ_CONV 0
 #endif
@@ -48,20 +40,10 @@ __kernel void epilogue_gradient(const int length, const int channels,
         return;
     }
     const int i = (int) id;
-#if EPI_SCALE || EPI_SHIFT
-    const int c = i % channels; /* only where a per-channel operand needs it: a modulo costs */
-#endif
-    float v = STORAGE_LOAD(1, conv + i);
-#if EPI_SCALE
-    v = v * scale[c];
-#endif
-#if EPI_SHIFT
-    v = v + shift[c];
-#endif
-#if EPI_RESIDUAL
-    v = v + STORAGE_LOAD(1, residual + i);
-#endif
-    const float d = STORAGE_LOAD(1, dy + i) * activation_derivative(v);
+    /* The modulo is dead code, dropped by the compiler, unless a per-channel operand is read. */
+    const int c = i % channels;
+    const float z = epilogue_preactivation(STORAGE_LOAD(1, conv + i), c, i, scale, shift, residual);
+    const float d = STORAGE_LOAD(1, dy + i) * activation_derivative(z);
     STORAGE_STORE(1, d, dz + i);
 #if HAS_DZ_CONV
     STORAGE_STORE(1, d * STORAGE_LOAD(1, conv + i), dz_conv + i);

@@ -1,5 +1,6 @@
 package org.convcl.opencl.internal.plan;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.convcl.Activation;
 import org.convcl.DType;
@@ -67,8 +68,10 @@ public final class EpilogueKernel implements AutoCloseable {
 
     private static EpilogueKernel create(OpenClContext context, String source, String name, BuildOptions options,
             boolean gradient) {
-        ClKernel kernel = context.kernel(context.program(List.of(StorageOption.SOURCE, ActivationOptions.SOURCE, source),
-                options.toString()), name);
+        // After epilogue.cl, whose arithmetic the element-wise kernels share with the fused stores.
+        List<String> sources = new ArrayList<>(EpilogueShape.SOURCES);
+        sources.add(source);
+        ClKernel kernel = context.kernel(context.program(sources, options.toString()), name);
         try {
             long limit = kernel.maxWorkGroupSize(context.device().handle());
             return new EpilogueKernel(kernel, gradient, (int) Math.max(1, Math.min(WORK_GROUP_SIZE, limit)));
