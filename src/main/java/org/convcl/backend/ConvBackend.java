@@ -107,6 +107,20 @@ public interface ConvBackend extends AutoCloseable {
     }
 
     /**
+     * A promise that {@code kernel}'s values stay as they are until {@link #releaseKernel}{@code (kernel)}: a
+     * backend that keeps forms prepared from a host kernel across calls (the Java path's packed panels and Winograd
+     * transforms) may then use them without checking the array against the values they were made from, which
+     * otherwise costs a read of the whole kernel per call. Changing the values in place before the release may give
+     * results computed from the old ones. By default nothing: a backend that keeps nothing has nothing to check.
+     */
+    default void fixKernel(float[] kernel) {
+    }
+
+    /** Ends {@link #fixKernel}{@code (kernel)}: what was prepared from it is dropped. By default nothing. */
+    default void releaseKernel(float[] kernel) {
+    }
+
+    /**
      * Overwrites {@code kernelGradient} {@code (*k, Cin/groups, Cout)} with the gradient of
      * {@code sum(conv(input, K) * outputGradient)} with respect to K: for group j, tap t,
      * {@code dK[t][ci][co] = sum over batch and output positions o of input[source(o, t)][j * Cin/groups + ci]

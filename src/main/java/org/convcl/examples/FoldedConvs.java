@@ -59,7 +59,9 @@ final class FoldedConvs {
                 .padding(new Padding.Explicit(new int[] {padding, padding}, new int[] {padding, padding}))
                 .precision(precision).build();
         Tensor kernel = layout == Layout.CHANNELS_FIRST ? oihw : toHwio(oihw);
-        return Conv.builder(kernel).spec(spec).layout(layout).backend(backend);
+        // An inference network: its weights never change, so the Java path keeps what it prepares from them
+        // without checking them again on every call.
+        return Conv.builder(kernel).spec(spec).layout(layout).backend(backend).fixedParameters(true);
     }
 
     /** PyTorch's {@code (O, I, H, W)} weight as flax's {@code (H, W, I, O)} kernel. */

@@ -12,6 +12,9 @@ import org.convcl.internal.KernelLayout;
  * one read per call, as the device copies do (DeviceParameters). Costs one copy of the kernel (and mask) beside
  * the moved one, for layers whose kernel moves; a channels-last layer without a mask holds nothing.
  *
+ * <p>A layer with fixed parameters trusts its values instead: the moved kernel is made once and kept, with no
+ * copies, until {@link #forget()}.
+ *
  * <p>Thread-safe: the check and the replacement are synchronized, and a moved kernel is never written after it
  * is made.
  */
@@ -20,17 +23,30 @@ final class HostKernel {
     private float[] maskValues;
     private float[] moved;
 
-    /** {@code kernel} times {@code mask} (when not null) in {@code layout}'s internal order. */
-    synchronized float[] internal(LayerLayout layout, float[] kernel, float[] mask) {
+    /**
+     * {@code kernel} times {@code mask} (when not null) in {@code layout}'s internal order; {@code trusted}: the
+     * values are fixed until {@link #forget()}, so a moved kernel made from them is not checked against them.
+     */
+    synchronized float[] internal(LayerLayout layout, float[] kernel, float[] mask, boolean trusted) {
         if (layout.isIdentity() && mask == null) {
             // The user's own array: the kernels' prepared forms are kept for it already.
             return kernel;
         }
+        if (moved != null && trusted) {
+            return moved;
+        }
         if (moved == null || !Arrays.equals(kernel, kernelValues) || !Arrays.equals(mask, maskValues)) {
             moved = layout.kernelToInternal(KernelLayout.masked(kernel, mask));
-            kernelValues = kernel.clone();
-            maskValues = mask == null ? null : mask.clone();
+            kernelValues = trusted ? null : kernel.clone();
+            maskValues = trusted || mask == null ? null : mask.clone();
         }
         return moved;
+    }
+
+    /** Drops the moved kernel: the next call moves the current values. */
+    synchronized void forget() {
+        moved = null;
+        kernelValues = null;
+        maskValues = null;
     }
 }

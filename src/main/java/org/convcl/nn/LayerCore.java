@@ -51,6 +51,8 @@ final class LayerCore<G> {
     private final DeviceParameters.Lazy deviceParameters;
     /** The kernel as the Java path's host calls compute with, kept while the user's values stay the same. */
     private final HostKernel hostKernel = new HostKernel();
+    /** Set once, by the layer's constructor, when its parameters are fixed ({@link #fixParameters}). */
+    private FixedKernel fixedKernel;
 
     /**
      * For {@code owner} (whose becoming unreachable releases the device copies), named {@code name} in messages,
@@ -147,9 +149,19 @@ final class LayerCore<G> {
         return KernelLayout.masked(kernel.data(), mask == null ? null : mask.data());
     }
 
+    /**
+     * Makes the parameters fixed (the builder's {@code fixedParameters}): host calls trust the kernel and mask
+     * values until {@link #parametersChanged()}, as device calls do. Called by the layer's constructor only.
+     */
+    void fixParameters() {
+        fixedKernel = new FixedKernel(backend);
+    }
+
     /** The masked kernel in the layout's internal (channels-last) order, kept across calls while it holds. */
     float[] internalKernel() {
-        return hostKernel.internal(layout, kernel.data(), mask == null ? null : mask.data());
+        float[] internal = hostKernel.internal(layout, kernel.data(), mask == null ? null : mask.data(),
+                fixedKernel != null);
+        return fixedKernel == null ? internal : fixedKernel.promise(internal);
     }
 
     /** The masked kernel as a device receives it (see {@link LayerLayout#residentKernel}). */
@@ -273,6 +285,10 @@ final class LayerCore<G> {
 
     void parametersChanged() {
         deviceParameters.invalidate();
+        if (fixedKernel != null) {
+            hostKernel.forget();
+            fixedKernel.release();
+        }
     }
 
     void releaseDeviceParameters() {
@@ -280,6 +296,9 @@ final class LayerCore<G> {
     }
 
     void close() {
+        if (fixedKernel != null) {
+            fixedKernel.release();
+        }
         deviceParameters.close();
     }
 

@@ -48,18 +48,55 @@ class HostKernelTest {
         Tensor kernel = RandomTensors.uniform(random, 4, 2, 3, 3);
         LayerLayout layout = ChannelsFirst.forConv(kernel.shape());
         HostKernel held = new HostKernel();
-        float[] first = held.internal(layout, kernel.data(), null);
-        assertSame(first, held.internal(layout, kernel.data(), null));
+        float[] first = held.internal(layout, kernel.data(), null, false);
+        assertSame(first, held.internal(layout, kernel.data(), null, false));
         kernel.data()[0] += 1f;
-        float[] changed = held.internal(layout, kernel.data(), null);
+        float[] changed = held.internal(layout, kernel.data(), null, false);
         assertNotSame(first, changed);
         assertArrayEquals(layout.kernelToInternal(kernel.data()), changed);
     }
 
+    /**
+     * A layer with fixed parameters computes what a layer that checks its values computes, and after an in-place
+     * change and parametersChanged() what a fresh layer on the new values computes (PreparedKernelsTest shows the
+     * forms trusted in between). Both layouts, with and without a mask, on kernels the Java path prepares forms for
+     * (3x3 Winograd, 1x1 panels).
+     */
+    @Test
+    void fixedParametersAreTrustedUntilParametersChanged() {
+        for (Layout layout : Layout.values()) {
+            for (int taps : new int[] {1, 3}) {
+                for (boolean masked : new boolean[] {false, true}) {
+                    boolean first = layout == Layout.CHANNELS_FIRST;
+                    int[] kernelShape = first ? new int[] {64, 16, taps, taps} : new int[] {taps, taps, 16, 64};
+                    Tensor kernel = RandomTensors.uniform(random, kernelShape);
+                    Tensor mask = masked ? RandomTensors.uniform(random, kernelShape) : null;
+                    Tensor x = RandomTensors.uniform(random, first ? new int[] {1, 16, 8, 8} : new int[] {1, 8, 8, 16});
+                    String where = layout + " " + taps + "x" + taps + (masked ? " masked" : "");
+                    try (Conv conv = Conv.builder(kernel).mask(mask).layout(layout).fixedParameters(true)
+                            .backend(CpuBackend.instance()).build()) {
+                        float[] before = conv.apply(x).data();
+                        assertArrayEquals(fresh(kernel, mask, layout).apply(x).data(), before, where);
+                        assertArrayEquals(before, conv.apply(x).data(), where + ": a second call");
+                        kernel.data()[5] += 1f;
+                        conv.parametersChanged();
+                        float[] after = conv.apply(x).data();
+                        assertFalse(Arrays.equals(before, after), where + ": parametersChanged() reaches the output");
+                        assertArrayEquals(fresh(kernel, mask, layout).apply(x).data(), after, where);
+                    }
+                }
+            }
+        }
+    }
+
     /** A new layer on a copy of the current values: nothing it holds was made from older ones. */
     private static Conv fresh(Tensor kernel, Tensor mask) {
+        return fresh(kernel, mask, Layout.CHANNELS_FIRST);
+    }
+
+    private static Conv fresh(Tensor kernel, Tensor mask, Layout layout) {
         Tensor maskCopy = mask == null ? null : Tensor.of(mask.data().clone(), mask.shape());
         return Conv.builder(Tensor.of(kernel.data().clone(), kernel.shape())).mask(maskCopy)
-                .layout(Layout.CHANNELS_FIRST).backend(CpuBackend.instance()).build();
+                .layout(layout).backend(CpuBackend.instance()).build();
     }
 }

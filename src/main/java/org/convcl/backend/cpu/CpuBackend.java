@@ -134,6 +134,16 @@ public final class CpuBackend implements ConvBackend {
     }
 
     /** The checked call; {@code store} is null for the plain forward. */
+    @Override
+    public void fixKernel(float[] kernel) {
+        PreparedKernels.shared().fix(kernel);
+    }
+
+    @Override
+    public void releaseKernel(float[] kernel) {
+        PreparedKernels.shared().release(kernel);
+    }
+
     private void compute(ConvGeometry g, float[] input, float[] kernel, float[] bias, StoreEpilogue store,
             float[] output) {
         if (g.batch() == 0 || g.outputSpatialSize() == 0 || g.outChannels() == 0) {

@@ -84,6 +84,36 @@ class PreparedKernelsTest {
         assertArrayEquals(forward(three, x, kernel.clone()), forward(three, x, kernel));
     }
 
+    /**
+     * A fixed kernel ({@link PreparedKernels#fix}) is prepared on its first call and trusted: a change in place is
+     * not looked for (the kept form's results stay, as the promise says), and {@link PreparedKernels#release} drops
+     * the form, so the next call computes with the current values again.
+     */
+    @Test
+    void aFixedKernelIsTrustedUntilReleased() {
+        for (PreparedKernels.Form form : new PreparedKernels.Form[] {PreparedKernels.Form.WINOGRAD_TILES,
+                PreparedKernels.Form.POINTWISE_PANELS}) {
+            ConvGeometry g = form == PreparedKernels.Form.WINOGRAD_TILES ? geometry(3, 1, 1, 1, Precision.HIGHEST)
+                    : geometry(1, 2, 0, 1, Precision.HIGHEST);
+            SplittableRandom random = new SplittableRandom(g.hashCode() + 1);
+            float[] x = uniform(random, Tensor.elementCount(g.inputShape()));
+            float[] kernel = uniform(random, Tensor.elementCount(g.kernelShape()));
+            float[] fresh = forward(g, x, kernel.clone());
+            CPU.fixKernel(kernel);
+            try {
+                assertArrayEquals(fresh, forward(g, x, kernel), form + ": the first call of a fixed kernel");
+                assertTrue(PreparedKernels.shared().holds(g, form, kernel), form + " kept from the first call");
+                kernel[kernel.length / 2] += 1f;
+                assertArrayEquals(fresh, forward(g, x, kernel), form + ": the kept form, trusted, is used as it is");
+            } finally {
+                CPU.releaseKernel(kernel);
+            }
+            assertFalse(PreparedKernels.shared().holds(g, form, kernel), form + ": released with its kernel");
+            assertArrayEquals(forward(g, x, kernel.clone()), forward(g, x, kernel),
+                    form + ": after the release, the current values");
+        }
+    }
+
     @Test
     void staysWithinItsBoundLeastRecentlyUsedOut() {
         SplittableRandom random = new SplittableRandom(12);
