@@ -253,7 +253,7 @@ class HalfOperandRefusalsTest {
                 layerCall("a Pool backward", "dy", false, o -> pool.backward(o.h(INPUT), o.f(2, 2, 2, 2)).close()),
                 layerCall("a channels-first Pool", "output", false, o -> Pool.builder(PoolOp.AVG, PoolSpec.builder()
                         .window(2).build()).layout(Layout.CHANNELS_FIRST).backend(o.backend()).build()
-                        .apply(o.h(2, 1, 4, 4), o.f(2, 1, 2, 2))));
+                        .apply(o.h(2, 1, 4, 4), o.f(2, 1, 4, 3))));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], c.get()[1], c.get()[2], dtype, c.get()[3])));
     }
