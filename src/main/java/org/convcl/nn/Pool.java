@@ -22,8 +22,7 @@ import org.convcl.opencl.OpenClBackend;
  * layer's backend; a channels-first layout is moved to channels-last and back there by kernels. Having no
  * parameters, a layer pools device tensors of any {@link DType} in either layout, computing in float32 and giving
  * its output and gradient in the input's type (issue 26; a channels-first tensor's axes move as its bits). A layer
- * holds no
- * resources (nothing to close), is immutable and thread-safe; it does not own its backend.
+ * holds no resources (nothing to close), is immutable and thread-safe; it does not own its backend.
  */
 public final class Pool {
     private final PoolOp op;
