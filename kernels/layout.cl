@@ -12,7 +12,18 @@
  *
  * Launch: local = (TILE, TILE), global = (tiles * TILE, TILE) with tiles = batch * ceil(rows / TILE) *
  *   ceil(cols / TILE).
+ *
+ * Compiled behind storage.cl, per storage type (STORAGE): a move converts nothing, so a 16-bit type's elements
+ * move as their bits, ushort words, for float16 and bfloat16 alike. Loading and storing them through
+ * STORAGE_LOAD / STORAGE_STORE would widen and round again, which keeps every value but not a NaN's payload
+ * (bfloat16's store sets the quiet bit), and half itself cannot be held in a variable without cl_khr_fp16.
  */
+
+#if defined(STORAGE) && STORAGE != 0
+typedef ushort layout_word;
+#else
+typedef float layout_word;
+#endif
 
 #ifndef TILE
 #define TILE 16
@@ -20,9 +31,9 @@
 
 __kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
 void batched_transpose(const int rows, const int cols,
-                       __global const float* restrict source,
-                       __global float* restrict target) {
-    __local float tile[TILE][TILE + 1];
+                       __global const layout_word* restrict source,
+                       __global layout_word* restrict target) {
+    __local layout_word tile[TILE][TILE + 1];
     const int tiles_across = (cols + TILE - 1) / TILE;
     const int tiles_down = (rows + TILE - 1) / TILE;
     const int group = get_group_id(0);

@@ -61,7 +61,8 @@ record AxisMoves(List<Step> steps) {
     }
 
     /**
-     * Enqueues the moves of {@code source} into {@code target} (as many values, any shapes) on their device and
+     * Enqueues the moves of {@code source} into {@code target} (as many values of one type, any shapes; the
+     * intermediates of that type too, their elements moved as their bits) on their device and
      * returns without waiting; intermediate tensors are pooled memory, released once enqueued (the device keeps a
      * buffer until the work enqueued with it is done).
      */
@@ -76,7 +77,8 @@ record AxisMoves(List<Step> steps) {
         DeviceTensor current = source;
         for (int i = 0; i < moving.size(); i++) {
             Step step = moving.get(i);
-            DeviceTensor next = i == moving.size() - 1 ? target : backend.allocate(source.size());
+            DeviceTensor next = i == moving.size() - 1 ? target
+                    : DeviceTensor.allocate(backend, source.dtype(), source.size());
             try {
                 ops.transpose(current, step.batch(), step.rows(), step.cols(), next);
             } catch (RuntimeException e) {
@@ -93,9 +95,9 @@ record AxisMoves(List<Step> steps) {
         }
     }
 
-    /** {@code source} moved into a new device tensor of {@code shape}, which the caller closes. */
+    /** {@code source} moved into a new device tensor of {@code shape} and its type, which the caller closes. */
     DeviceTensor apply(OpenClBackend backend, DeviceTensor source, int[] shape) {
-        DeviceTensor target = backend.allocate(shape);
+        DeviceTensor target = DeviceTensor.allocate(backend, source.dtype(), shape);
         try {
             apply(backend, source, target);
             return target;

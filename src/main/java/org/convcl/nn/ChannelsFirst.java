@@ -16,8 +16,8 @@ import org.convcl.opencl.OpenClBackend;
  * PyTorch's {@code (Cin, Cout, *k)} for a {@link ConvTranspose}) and moved to the layer's channels-last kernel
  * ({@code (*k, Cin/groups, Cout)}; {@code (*k, Cin, Cout)}, or {@code (*k, Cout, Cin)} with
  * {@code transposeKernel}), and its gradient back. On the host the moves are Java loops; on an OpenCL device,
- * kernels ({@link DeviceConvOps#transpose}), so a device's data never goes through the host to be moved.
- * Immutable and thread-safe.
+ * kernels ({@link DeviceConvOps#transpose}), so a device's data never goes through the host to be moved; a
+ * float16 or bfloat16 tensor moves as its bits, its temporaries of its type. Immutable and thread-safe.
  */
 final class ChannelsFirst implements LayerLayout {
     private final boolean transposed;
@@ -256,7 +256,7 @@ final class ChannelsFirst implements LayerLayout {
         }
         try (DeviceTensor internalX = toInternal(device, x);
                 DeviceTensor internalResidual = residual == null ? null : toInternal(device, residual);
-                DeviceTensor internalOut = device.allocate(internalOutputShape)) {
+                DeviceTensor internalOut = DeviceTensor.allocate(device, out.dtype(), internalOutputShape)) {
             call.run(internalX, internalResidual, internalOut);
             activationsToInternal(outputShape).inverse().apply(device, internalOut, out);
         }

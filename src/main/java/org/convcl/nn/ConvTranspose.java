@@ -45,7 +45,7 @@ import org.convcl.opencl.DeviceTensor;
  * <p>Half precision ({@link Builder#dtype dtype(DType.FLOAT16)} or {@code BFLOAT16}, issue 26) is {@link Conv}'s:
  * device copies rounded to the type once per upload, device tensors of the type in and out (dbias float32), host
  * calls rounded to the type and widened back (on the Java path the forward without an epilogue or a CIRCULAR fold
- * only); channels-first layout is float32 only.
+ * only); channels-first layout takes the three types alike (its axis moves move 16-bit values as they are).
  */
 public final class ConvTranspose implements AutoCloseable {
     private final ConvTransposeSpec spec;
@@ -386,7 +386,7 @@ public final class ConvTranspose implements AutoCloseable {
          * once per upload; the epilogue's scale and shift stay float32. Its device calls take and give tensors of
          * this type (dbias float32); its host-tensor calls round their operands to it, compute as the device does
          * and return the rounded results as float32 tensors (on the Java path, the forward without an epilogue
-         * only). A 16-bit type with {@link Layout#CHANNELS_FIRST} is refused at {@link #build()}.
+         * only). Either layout takes every type: {@link Layout#CHANNELS_FIRST} moves 16-bit values as they are.
          */
         public Builder dtype(DType dtype) {
             this.dtype = LayerChecks.required("dtype", dtype, "DType.FLOAT32, FLOAT16 or BFLOAT16");

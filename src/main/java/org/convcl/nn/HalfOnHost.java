@@ -12,8 +12,9 @@ import org.convcl.backend.internal.ConvStep;
  * ({@link ConvBackend#forward(org.convcl.ConvGeometry, DType, short[], short[], short[], short[])}: products summed
  * in float32, the output rounded once; with the layer's epilogue and a call's residual, the 16-bit form that fuses
  * them as a device does: scale and shift float32, the residual rounded to the type), then widens the output to
- * float32. It has no wrap-around fold, and there is no 16-bit host backward yet, so those calls are refused,
- * naming what to do instead.
+ * float32, in the layer's layout (a channels-first layer's axes moved around it, its moved kernel kept across
+ * calls as the float32 layers keep theirs). It has no wrap-around fold, and there is no 16-bit host backward yet,
+ * so those calls are refused, naming what to do instead.
  * Immutable and thread-safe.
  */
 record HalfOnHost(ConvBackend backend) implements HostArrayCalls {
@@ -23,10 +24,12 @@ record HalfOnHost(ConvBackend backend) implements HostArrayCalls {
         if (step.outputFold() != null) {
             throw refused(core, "a transposed convolution with CIRCULAR padding (its wrap-around fold)");
         }
-        // Channels-first 16-bit layers are refused when built, so the layout moves nothing here.
-        float[] kernel = step.convKernel(core.effectiveKernel());
+        // A channels-first layer's axes move on the float32 values, before rounding and after widening: rounding
+        // is element by element, so the bits are those of moving the rounded values; the moved kernel is kept.
+        LayerLayout layout = core.layout();
+        float[] kernel = step.convKernel(core.internalKernel());
         short[] output = new short[(int) Tensor.elementCount(step.outputShape())];
-        short[] input = rounded(dtype, x.data());
+        short[] input = rounded(dtype, layout.toInternal(x.data(), x.shape()));
         short[] kernelBits = rounded(dtype, kernel);
         short[] bias = core.bias() == null ? null : rounded(dtype, core.bias().data());
         if (residual == null && !core.hasEpilogue()) {
@@ -34,11 +37,12 @@ record HalfOnHost(ConvBackend backend) implements HostArrayCalls {
         } else {
             // As on a device: scale and shift float32, the residual rounded to the type, one rounding at the end.
             backend.forward(step.conv(), dtype, input, kernelBits, bias, core.hostEpilogue(null),
-                    residual == null ? null : rounded(dtype, residual.data()), output);
+                    residual == null ? null : rounded(dtype, layout.toInternal(residual.data(), residual.shape())),
+                    output);
         }
         float[] widened = new float[output.length];
         HalfFloats.decode(dtype, output, 0, widened, 0, output.length);
-        return Tensor.of(widened, step.outputShape());
+        return layout.toUser(widened, step.outputShape());
     }
 
     @Override

@@ -163,18 +163,6 @@ final class LayerChecks {
         }
     }
 
-    /**
-     * Refuses a 16-bit layer in channels-first layout: its axis moves run the layout transpose, which takes float32
-     * tensors only.
-     */
-    static void layoutTakes(DType dtype, boolean channelsFirst, String layer) {
-        if (channelsFirst && dtype != DType.FLOAT32) {
-            throw new IllegalArgumentException("dtype: " + dtype.cliName() + " with layout CHANNELS_FIRST in " + layer
-                    + "; a channels-first layer computes in float32 only (its axis moves run the layout transpose, "
-                    + "which takes float32 tensors), so use CHANNELS_LAST for float16 and bfloat16");
-        }
-    }
-
     /** A closed operand is refused by its name here: the backend's checks know it only by its role there. */
     private static void checkOpen(String what, DeviceTensor tensor) {
         if (tensor.isClosed()) {

@@ -60,7 +60,6 @@ final class LayerCore<G> {
      */
     LayerCore(Object owner, String name, LayerKind<G> kind, Tensor kernel, Tensor bias, Tensor mask,
             EpilogueParameters epilogue, Layout layout, DType dtype, ConvBackend backend) {
-        LayerChecks.layoutTakes(dtype, layout == Layout.CHANNELS_FIRST, name);
         this.name = name;
         this.dtype = dtype;
         this.kernel = kernel;

@@ -20,10 +20,9 @@ import org.convcl.opencl.OpenClBackend;
  * <p>Host tensors run on the layer's backend ({@link ConvBackend#poolForward}: in kernels on an OpenCL backend, on
  * the host otherwise). Device tensors ({@link #apply(DeviceTensor)}) stay on the device they live on, whatever the
  * layer's backend; a channels-first layout is moved to channels-last and back there by kernels. Having no
- * parameters, a layer pools device tensors of any {@link DType} in channels-last layout, computing in float32 and
- * giving its output and gradient in the input's type (issue 26); a channels-first one takes float32 device tensors
- * only, as the layout transpose does. A layer holds no
- * resources (nothing to close), is immutable and thread-safe; it does not own its backend.
+ * parameters, a layer pools device tensors of any {@link DType} in either layout, computing in float32 and giving
+ * its output and gradient in the input's type (issue 26; a channels-first tensor's axes move as its bits). A layer
+ * holds no resources (nothing to close), is immutable and thread-safe; it does not own its backend.
  */
 public final class Pool {
     private final PoolOp op;
@@ -137,7 +136,6 @@ public final class Pool {
             device.poolForward(op, g, x, out);
             return;
         }
-        checkChannelsFirstType(x);
         int[] outputShape = axes.toUser(g.outputShape());
         if (out == null || !Arrays.equals(out.shape(), outputShape)) {
             throw new IllegalArgumentException("output: " + (out == null ? "got null" : "shape "
@@ -148,9 +146,14 @@ public final class Pool {
             throw new IllegalArgumentException("output: " + out + " is also the input; a layer cannot write over "
                     + "its own input");
         }
+        // Refused here, in the layer's terms, rather than by the transpose that would move the output back.
+        if (out.dtype() != x.dtype()) {
+            throw new IllegalArgumentException("output: " + out + " holds " + out.dtype().cliName() + " but x holds "
+                    + x.dtype().cliName() + "; " + this + " pools in x's type, so its output must hold it too");
+        }
         DeviceAxes moves = new DeviceAxes(device, (ChannelAxes.First) axes);
         try (DeviceTensor internalX = moves.toChannelsLast(x);
-                DeviceTensor internalOut = device.allocate(g.outputShape())) {
+                DeviceTensor internalOut = DeviceTensor.allocate(device, x.dtype(), g.outputShape())) {
             device.poolForward(op, g, internalX, internalOut);
             moves.toUser(internalOut, out);
         }
@@ -166,9 +169,6 @@ public final class Pool {
         PoolGeometry g = geometry(x.shape());
         LayerChecks.sameDType(x, dy, this);
         LayerChecks.cotangent(x, dy, axes.toUser(g.outputShape()), x.dtype(), this);
-        if (layout != Layout.CHANNELS_LAST) {
-            checkChannelsFirstType(x);
-        }
         OpenClBackend device = x.backend();
         DeviceTensor dx = DeviceTensor.allocate(device, x.dtype(), x.shape());
         try {
@@ -178,7 +178,7 @@ public final class Pool {
                 DeviceAxes moves = new DeviceAxes(device, (ChannelAxes.First) axes);
                 try (DeviceTensor internalX = moves.toChannelsLast(x);
                         DeviceTensor internalDy = moves.toChannelsLast(dy);
-                        DeviceTensor internalDx = device.allocate(g.inputShape())) {
+                        DeviceTensor internalDx = DeviceTensor.allocate(device, x.dtype(), g.inputShape())) {
                     device.poolBackward(op, g, internalX, internalDy, internalDx);
                     moves.toUser(internalDx, dx);
                 }
@@ -187,15 +187,6 @@ public final class Pool {
         } catch (RuntimeException e) {
             dx.close();
             throw e;
-        }
-    }
-
-    /** Refuses a 16-bit input to a channels-first layer: its axis moves run the float32-only layout transpose. */
-    private void checkChannelsFirstType(DeviceTensor x) {
-        if (x.dtype() != DType.FLOAT32) {
-            throw new IllegalArgumentException("x: " + x + " holds " + x.dtype().cliName() + "; a channels-first "
-                    + "Pool takes float32 tensors only on a device (its axis moves run the layout transpose, which "
-                    + "takes float32), so pool float16 and bfloat16 device tensors in CHANNELS_LAST layout");
         }
     }
 

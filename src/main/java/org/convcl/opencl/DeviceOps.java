@@ -29,6 +29,8 @@ final class DeviceOps {
     /** The forward convolution's operands, by name, in the order its dtype check takes them. */
     private static final String[] FORWARD_OPERANDS = {"input", "kernel", "bias", "output"};
     private static final PlanCache.Key LAYOUT = new PlanCache.Key("layout", "batched transpose");
+    /** The transpose's operands, by name, in the order its dtype check takes them. */
+    private static final String[] TRANSPOSE_OPERANDS = {"source", "target"};
 
     private final OpenClBackend backend;
     private final Lifecycle lifecycle;
@@ -168,7 +170,6 @@ final class DeviceOps {
                         + "than " + backend.name() + "; every operand of a call must be on the same one");
             }
             OperandChecks.open("transpose: " + what, tensor);
-            OperandChecks.float32("transpose: " + what, tensor);
             if (tensor.size() != count) {
                 throw new IllegalArgumentException("transpose: " + what + " " + tensor + " holds " + tensor.size()
                         + " values but (batch " + batch + ", rows " + rows + ", cols " + cols + ") is " + count);
@@ -178,16 +179,25 @@ final class DeviceOps {
             throw new IllegalArgumentException("transpose: target " + target + " is also the source; the result "
                     + "must go to a tensor of its own");
         }
+        // A move converts nothing: source and target hold one type, whose elements the kernel moves as they are.
+        DType storage = OperandChecks.oneDType("transpose", TRANSPOSE_OPERANDS, source, target);
         produce(target, () -> "transpose of " + source + " as (" + batch + ", " + rows + ", " + cols + ")", () -> {
             if (count > 0) {
-                try (PlanCache.Lease<LayoutKernel> layout = cache.acquire(LAYOUT, () -> LayoutKernel.create(context))) {
+                try (PlanCache.Lease<LayoutKernel> layout = cache.acquire(layoutKey(storage),
+                        () -> LayoutKernel.create(context, storage))) {
                     layout.plan().transpose(context, batch, rows, cols, source.buffer(), target.buffer());
                 }
             }
         });
     }
 
-    /** See {@link OpenClBackend#finish()}. */
+    /** The transpose of elements of {@code storage}; float32's under the key it always had. */
+    private static PlanCache.Key layoutKey(DType storage) {
+        return storage == DType.FLOAT32 ? LAYOUT
+                : new PlanCache.Key("layout", "batched transpose, storage " + storage.cliName());
+    }
+
+        /** See {@link OpenClBackend#finish()}. */
     void finish() {
         lifecycle.run(() -> {
             try {

@@ -477,6 +477,7 @@ public final class OpenClBackend implements ConvBackend {
      * Enqueues {@code target = source} with the last two axes swapped: {@code source}'s values, viewed row-major as
      * {@code (batch, rows, cols)}, become {@code (batch, cols, rows)} in {@code target} (whatever the tensors'
      * shapes, each holding {@code batch * rows * cols} values); how channels-first layers reach channels-last.
+     * Both tensors hold one type, any of the three: the elements move as their bits, unchanged.
      */
     void transpose(DeviceTensor source, int batch, int rows, int cols, DeviceTensor target) {
         ops.transpose(source, batch, rows, cols, target);

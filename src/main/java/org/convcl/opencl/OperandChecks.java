@@ -114,16 +114,16 @@ final class OperandChecks {
     }
 
     /**
-     * A float32 tensor, for the operations whose kernels read and write floats only (the layout transpose, the
-     * host-array forms' resident operands), which would misread the two-byte elements of a float16 or bfloat16
+     * A float32 tensor, for the operations whose kernels read and write floats only (the host-array forms'
+     * resident operands, a bias gradient), which would misread the two-byte elements of a float16 or bfloat16
      * tensor.
      */
     static void float32(String what, DeviceTensor tensor) {
         if (tensor.dtype() != DType.FLOAT32) {
             throw new IllegalArgumentException(what + ": " + tensor + " holds " + tensor.dtype().cliName()
                     + "; this operation takes float32 tensors only, every operand (download() gives the values as "
-                    + "float32; the convolution, its gradients, edge padding, the epilogue and pooling take float16 "
-                    + "and bfloat16 too)");
+                    + "float32; the convolution, its gradients, edge padding, the epilogue, pooling and the layout "
+                    + "transpose take float16 and bfloat16 too)");
         }
     }
 

@@ -271,8 +271,8 @@ public final class ConvTransformer extends Transformer implements DefaultParamsW
     /**
      * The type the layer computes in (issue 26; {@link DType#FLOAT32} by default): the {@code array<float>} rows stay
      * float32 on the wire, a float16 or bfloat16 layer rounds each batch and its parameters to the type and returns
-     * the rounded outputs as floats ({@link org.convcl.nn.Conv.Builder#dtype}). 16-bit with channels-first layout
-     * is refused, as the layer refuses it; on the Java path a 16-bit layer runs the forward these rows need.
+     * the rounded outputs as floats ({@link org.convcl.nn.Conv.Builder#dtype}), in either layout; on the Java path
+     * a 16-bit layer runs the forward these rows need.
      */
     public ConvTransformer setDType(DType value) {
         if (value == null) {

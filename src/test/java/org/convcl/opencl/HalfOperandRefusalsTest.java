@@ -30,16 +30,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The families of operations on device tensors that have no 16-bit compute yet refuse a float16 or bfloat16
- * operand by its name, before any kernel reads its two-byte elements as floats: the layout transpose and a
- * channels-first Pool (whose axis moves run it); a bias gradient stays float32. The layers Conv and ConvTranspose
- * compute in their dtype and refuse a tensor of another one, naming it, its type and the layer's; a Pool takes x's
- * type and refuses a dy of another; a channels-first 16-bit Conv is refused when built. The convolution, its kernel gradient, edge
- * padding (pad and fold), the kernel flip, the epilogue (fused, pass, gradient) and pooling take 16-bit operands
- * (HalfForwardOpenClTest, HalfGradientOpenClTest, HalfTransposeOpenClTest, HalfEpilogueOpenClTest,
- * HalfPoolOpenClTest) when all of
- * them have one type: a call mixing types is refused naming each operand and its type. An epilogue's scale and
- * shift are float32 whatever the type: a 16-bit one is refused.
+ * A bias gradient stays float32: a float16 or bfloat16 one is refused by its name, before any kernel reads its
+ * two-byte elements as floats. The layers Conv and ConvTranspose compute in their dtype and refuse a tensor of
+ * another one, naming it, its type and the layer's; a Pool takes x's type and refuses a dy (and, channels-first, an
+ * output) of another. The convolution, its kernel gradient, edge padding (pad and fold), the kernel flip, the
+ * epilogue (fused, pass, gradient), pooling and the layout transpose take 16-bit operands (HalfForwardOpenClTest,
+ * HalfGradientOpenClTest, HalfTransposeOpenClTest, HalfEpilogueOpenClTest, HalfPoolOpenClTest,
+ * HalfChannelsFirstTest) when all of them have one type: a call mixing types is refused naming each operand and its
+ * type. An epilogue's scale and shift are float32 whatever the type: a 16-bit one is refused.
  */
 class HalfOperandRefusalsTest {
     @RegisterExtension
@@ -88,11 +86,7 @@ class HalfOperandRefusalsTest {
         Tensor kernel = Tensor.zeros(KERNEL);
         List<Arguments> calls = List.of(
                 call("bias gradient", "biasGradient", o -> o.backend().biasGradient(o.f(G.outputShape()),
-                        o.h(CHANNELS))),
-                call("layout transpose", "transpose: source", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3,
-                        o.f(3, 2))),
-                call("channels-first Pool layer", "x", o -> Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2)
-                        .build()).layout(Layout.CHANNELS_FIRST).backend(o.backend()).build().apply(o.h(2, 1, 4, 4))));
+                        o.h(CHANNELS))));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], c.get()[1], dtype, c.get()[2])));
     }
@@ -119,6 +113,8 @@ class HalfOperandRefusalsTest {
                         o.h(reflect.channels()), o.f(reflect.sourceShape()))),
                 call("flipSwap", "result float32", o -> o.backend().flipSwap(o.h(KERNEL), 1,
                         o.f(KernelLayout.flipSwapShape(KERNEL, 1)))),
+                call("transpose", "source %s", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3, o.f(3, 2))),
+                call("transpose", "target %s", o -> o.backend().transpose(o.f(2, 3), 1, 2, 3, o.h(3, 2))),
                 call("pooling", "output %s", o -> o.backend().poolForward(PoolOp.MAX, pooled(), o.f(INPUT),
                         o.h(pooled().outputShape()))),
                 call("pooling gradient", "inputGradient float32", o -> o.backend().poolBackward(PoolOp.AVG,
@@ -181,7 +177,17 @@ class HalfOperandRefusalsTest {
                     }
                 }),
                 call("Pool layer", "", o -> Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2).build())
-                        .backend(o.backend()).build().apply(o.h(INPUT)).close()));
+                        .backend(o.backend()).build().apply(o.h(INPUT)).close()),
+                call("layout transpose", "", o -> o.backend().transpose(o.h(2, 3), 1, 2, 3, o.h(3, 2))),
+                call("channels-first Conv layer of the type", "", o -> {
+                    try (Conv conv = Conv.builder(Tensor.zeros(4, 2, 3, 3)).layout(Layout.CHANNELS_FIRST)
+                            .dtype(o.half).backend(o.backend()).build()) {
+                        conv.apply(o.h(1, 2, 5, 5)).close();
+                    }
+                }),
+                call("channels-first Pool layer", "", o -> Pool.builder(PoolOp.AVG, PoolSpec.builder().window(2)
+                        .build()).layout(Layout.CHANNELS_FIRST).backend(o.backend()).build().apply(o.h(2, 1, 4, 4))
+                        .close()));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], dtype, c.get()[2])));
     }
@@ -244,7 +250,10 @@ class HalfOperandRefusalsTest {
                         .backend(o.backend()).build().backward(o.h(INPUT), o.f(G.outputShape()))),
                 layerCall("a 16-bit ConvTranspose", "x", false, o -> ConvTranspose.builder(kernel).dtype(o.half)
                         .backend(o.backend()).build().apply(o.f(INPUT)).close()),
-                layerCall("a Pool backward", "dy", false, o -> pool.backward(o.h(INPUT), o.f(2, 2, 2, 2)).close()));
+                layerCall("a Pool backward", "dy", false, o -> pool.backward(o.h(INPUT), o.f(2, 2, 2, 2)).close()),
+                layerCall("a channels-first Pool", "output", false, o -> Pool.builder(PoolOp.AVG, PoolSpec.builder()
+                        .window(2).build()).layout(Layout.CHANNELS_FIRST).backend(o.backend()).build()
+                        .apply(o.h(2, 1, 4, 4), o.f(2, 1, 4, 3))));
         return Stream.of(DType.FLOAT16, DType.BFLOAT16).flatMap(dtype -> calls.stream()
                 .map(c -> Arguments.of(c.get()[0], c.get()[1], c.get()[2], dtype, c.get()[3])));
     }
@@ -267,20 +276,6 @@ class HalfOperandRefusalsTest {
         String layerType = sixteenBitOperand ? "float32" : dtype.cliName();
         assertTrue(message.contains("computes in " + layerType) || message.contains("but x holds " + layerType),
                 message);
-    }
-
-    /** A 16-bit channels-first Conv is refused when built: its axis moves would run the float32 layout transpose. */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("sixteenBitTypes")
-    void aSixteenBitChannelsFirstLayerIsRefusedWhenBuilt(DType dtype) {
-        Conv.Builder builder = Conv.builder(Tensor.zeros(4, 2, 3, 3)).layout(Layout.CHANNELS_FIRST).dtype(dtype)
-                .backend(OPENCL.backend());
-        String message = assertThrows(IllegalArgumentException.class, builder::build).getMessage();
-        assertTrue(message.startsWith("dtype: " + dtype.cliName() + " with layout CHANNELS_FIRST"), message);
-    }
-
-    static Stream<DType> sixteenBitTypes() {
-        return Stream.of(DType.FLOAT16, DType.BFLOAT16);
     }
 
     private static PoolGeometry pooled() {

@@ -77,6 +77,26 @@ public final class ChannelsFirstData {
 
     /** Row-major {@code values} of {@code shape} with the axes in {@code order}. */
     public static double[] permute(double[] values, int[] shape, int[] order) {
+        int[] sources = sourceIndices(shape, order);
+        double[] result = new double[values.length];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = values[sources[i]];
+        }
+        return result;
+    }
+
+    /** Row-major 16-bit {@code bits} of {@code shape} with the axes in {@code order}, each moved as it is. */
+    public static short[] permute(short[] bits, int[] shape, int[] order) {
+        int[] sources = sourceIndices(shape, order);
+        short[] result = new short[bits.length];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = bits[sources[i]];
+        }
+        return result;
+    }
+
+    /** For each element of the permuted result, in row-major order, the index it comes from in the source. */
+    private static int[] sourceIndices(int[] shape, int[] order) {
         int rank = shape.length;
         long[] strides = new long[rank];
         long stride = 1;
@@ -85,18 +105,18 @@ public final class ChannelsFirstData {
             stride *= shape[d];
         }
         int[] resultShape = permuteShape(shape, order);
-        double[] result = new double[values.length];
+        int[] sources = new int[(int) stride];
         int[] index = new int[rank];
-        for (int i = 0; i < result.length; i++) {
+        for (int i = 0; i < sources.length; i++) {
             long source = 0;
             for (int d = 0; d < rank; d++) {
                 source += index[d] * strides[order[d]];
             }
-            result[i] = values[(int) source];
+            sources[i] = (int) source;
             for (int d = rank - 1; d >= 0 && ++index[d] == resultShape[d]; d--) {
                 index[d] = 0;
             }
         }
-        return result;
+        return sources;
     }
 }

@@ -1,5 +1,7 @@
 package org.convcl.opencl.internal.plan;
 
+import java.util.List;
+import org.convcl.DType;
 import org.convcl.opencl.internal.runtime.BuildOptions;
 import org.convcl.opencl.internal.runtime.ClBuffer;
 import org.convcl.opencl.internal.runtime.ClKernel;
@@ -7,8 +9,9 @@ import org.convcl.opencl.internal.runtime.ClProgram;
 import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**
- * The batched transpose of {@code kernels/layout.cl}, compiled once per backend on the first channels-first call
- * and shared by every later one (sizes are run-time arguments). Thread-safe: {@link ClKernel#launch} serialises
+ * The batched transpose of {@code kernels/layout.cl}, compiled once per backend and storage type on the first
+ * channels-first call in that type and shared by every later one (sizes are run-time arguments); a 16-bit type's
+ * elements move as their bits, unchanged. Thread-safe: {@link ClKernel#launch} serialises
  * argument setting per kernel object. Closed with its backend.
  */
 public final class LayoutKernel implements AutoCloseable {
@@ -30,12 +33,13 @@ public final class LayoutKernel implements AutoCloseable {
     /**
      * Compiles the transpose with the largest power-of-two tile, at most {@link #TILE}, whose square the
      * compiled kernel runs: a driver may compile it for fewer items than the device allows (rusticl on llvmpipe
-     * runs 32 of 256), and a smaller tile is slower but correct.
+     * runs 32 of 256), and a smaller tile is slower but correct. Moves elements of {@code storage}.
      */
-    public static LayoutKernel create(OpenClContext context) {
+    public static LayoutKernel create(OpenClContext context, DType storage) {
         int tile = TILE;
         while (true) {
-            ClProgram program = context.program(SOURCE, new BuildOptions().define("TILE", tile).toString());
+            ClProgram program = context.program(List.of(StorageOption.SOURCE, SOURCE),
+                    StorageOption.define(new BuildOptions().define("TILE", tile), storage).toString());
             ClKernel kernel = context.kernel(program, "batched_transpose");
             long limit;
             try {
