@@ -205,35 +205,29 @@ final class VectorConvKernel implements RowKernel {
             a33 = v.fma(w3, a33);
             w += BLOCK;
         }
-        FloatVector b0 = FloatVector.zero(SPECIES), b1 = b0, b2 = b0, b3 = b0;
-        if (bias != null) {
-            b0 = FloatVector.fromArray(SPECIES, bias, channel);
-            b1 = FloatVector.fromArray(SPECIES, bias, channel + LANES);
-            b2 = FloatVector.fromArray(SPECIES, bias, channel + 2 * LANES);
-            b3 = FloatVector.fromArray(SPECIES, bias, channel + 3 * LANES);
-        }
         int at0 = q0 * cout + channel;
         int at1 = q1 * cout + channel;
         int at2 = q2 * cout + channel;
         int at3 = q3 * cout + channel;
-        a00.add(b0).intoArray(output, at0);
-        a01.add(b1).intoArray(output, at0 + LANES);
-        a02.add(b2).intoArray(output, at0 + 2 * LANES);
-        a03.add(b3).intoArray(output, at0 + 3 * LANES);
-        a10.add(b0).intoArray(output, at1);
-        a11.add(b1).intoArray(output, at1 + LANES);
-        a12.add(b2).intoArray(output, at1 + 2 * LANES);
-        a13.add(b3).intoArray(output, at1 + 3 * LANES);
-        a20.add(b0).intoArray(output, at2);
-        a21.add(b1).intoArray(output, at2 + LANES);
-        a22.add(b2).intoArray(output, at2 + 2 * LANES);
-        a23.add(b3).intoArray(output, at2 + 3 * LANES);
-        a30.add(b0).intoArray(output, at3);
-        a31.add(b1).intoArray(output, at3 + LANES);
-        a32.add(b2).intoArray(output, at3 + 2 * LANES);
-        a33.add(b3).intoArray(output, at3 + 3 * LANES);
-        if (epilogue != null) {
-            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, channel, BLOCK);
+        // The sums as they are; the bias and the epilogue from the first-level cache (StoredBlockFinish says why).
+        a00.intoArray(output, at0);
+        a01.intoArray(output, at0 + LANES);
+        a02.intoArray(output, at0 + 2 * LANES);
+        a03.intoArray(output, at0 + 3 * LANES);
+        a10.intoArray(output, at1);
+        a11.intoArray(output, at1 + LANES);
+        a12.intoArray(output, at1 + 2 * LANES);
+        a13.intoArray(output, at1 + 3 * LANES);
+        a20.intoArray(output, at2);
+        a21.intoArray(output, at2 + LANES);
+        a22.intoArray(output, at2 + 2 * LANES);
+        a23.intoArray(output, at2 + 3 * LANES);
+        a30.intoArray(output, at3);
+        a31.intoArray(output, at3 + LANES);
+        a32.intoArray(output, at3 + 2 * LANES);
+        a33.intoArray(output, at3 + 3 * LANES);
+        if (bias != null || epilogue != null) {
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, bias, channel, BLOCK, epilogue);
         }
     }
 

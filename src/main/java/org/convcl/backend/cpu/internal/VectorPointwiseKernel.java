@@ -172,10 +172,8 @@ final class VectorPointwiseKernel implements PointwiseKernel {
             a33 = v.fma(w3, a33);
             w += BLOCK;
         }
-        // Stored as they are; after the last chunk the bias and the epilogue follow in finish(), a method of its
-        // own: this one is close to C2's node limit (NodeCountInliningCutoff), past which the Vector API calls at
-        // its end stop being intrinsified and every accumulator is boxed (0.55 -> 0.95 ms, 1 MB of garbage per
-        // call on a 512 -> 256 layer), as happened when other kernels had run first.
+        // Stored as they are; after the last chunk the bias and the epilogue follow from the first-level cache
+        // (StoredBlockFinish says why not here).
         a00.intoArray(output, at0);
         a01.intoArray(output, at0 + LANES);
         a02.intoArray(output, at0 + 2 * LANES);
@@ -193,37 +191,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         a32.intoArray(output, at3 + 2 * LANES);
         a33.intoArray(output, at3 + 3 * LANES);
         if (lastChunk && (bias != null || epilogue != null)) {
-            finish(output, at0, at1, at2, at3, bias, channel, epilogue);
-        }
-    }
-
-    /**
-     * The bias and the epilogue of a stored 4 x 4 block, from the first cache level: sum + bias is the same
-     * float32 addition as in the registers, and a repeated row (past the tile's last) gets it once.
-     */
-    private static void finish(float[] output, int at0, int at1, int at2, int at3, float[] bias, int channel,
-            StoreEpilogue epilogue) {
-        if (bias != null) {
-            addBias(output, at0, bias, channel);
-            if (at1 != at0) {
-                addBias(output, at1, bias, channel);
-            }
-            if (at2 != at1) {
-                addBias(output, at2, bias, channel);
-            }
-            if (at3 != at2) {
-                addBias(output, at3, bias, channel);
-            }
-        }
-        if (epilogue != null) {
-            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, channel, BLOCK);
-        }
-    }
-
-    private static void addBias(float[] output, int at, float[] bias, int channel) {
-        for (int j = 0; j < BLOCK; j += LANES) {
-            FloatVector.fromArray(SPECIES, output, at + j).add(FloatVector.fromArray(SPECIES, bias, channel + j))
-                    .intoArray(output, at + j);
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, bias, channel, BLOCK, epilogue);
         }
     }
 
