@@ -48,7 +48,7 @@ class HalfLayerJavaPathTest {
                 HalfLayerCase.transpose("transpose_dilated_explicit", DType.FLOAT16, true),
                 HalfLayerCase.transpose("random_transpose_07_2d", DType.BFLOAT16, false),
                 HalfLayerCase.transpose("random_transpose_03_2d", DType.FLOAT16, false),
-                HalfLayerCase.transpose("random_transpose_03_2d", DType.BFLOAT16, false));
+                HalfLayerCase.transpose("random_transpose_03_2d", DType.BFLOAT16, true));
     }
 
     /**
