@@ -3,6 +3,7 @@ package org.convcl.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -201,7 +202,7 @@ public record HalfLayerCase(String golden, boolean transpose, DType dtype, boole
         expected.forEach((name, e) -> assertWithin(what + " " + name, e.values(), e.bounds(), results.get(name)));
     }
 
-    /** Asserts each value of {@code a} is within the bound {@code bounds} of the float64 {@code values}. */
+    /** Asserts that each value {@code got[i]} is within {@code bounds[i]} of the float64 {@code values[i]}. */
     private void assertWithin(String what, double[] values, double[] bounds, float[] got) {
         assertEquals(values.length, got.length, what + ": the number of values");
         for (int i = 0; i < got.length; i++) {
@@ -286,7 +287,7 @@ public record HalfLayerCase(String golden, boolean transpose, DType dtype, boole
 
     private static double[] ones(int length) {
         double[] ones = new double[length];
-        java.util.Arrays.fill(ones, 1);
+        Arrays.fill(ones, 1);
         return ones;
     }
 
