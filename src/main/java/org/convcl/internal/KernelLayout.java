@@ -17,6 +17,28 @@ public final class KernelLayout {
      * @param shape {@code (*k, A, groups * B)}
      */
     public static float[] flipSwap(float[] kernel, int[] shape, int groups) {
+        float[] result = new float[kernel.length];
+        flipSwapMoves(kernel.length, shape, groups, (to, from) -> result[to] = kernel[from]);
+        return result;
+    }
+
+    /**
+     * {@link #flipSwap(float[], int[], int)} on 16-bit values (float16 or bfloat16 bits): the same moves, so the
+     * bits of the float32 form's values, NaN payloads included.
+     */
+    public static short[] flipSwap(short[] kernel, int[] shape, int groups) {
+        short[] result = new short[kernel.length];
+        flipSwapMoves(kernel.length, shape, groups, (to, from) -> result[to] = kernel[from]);
+        return result;
+    }
+
+    /** One element's move of a rearrangement: {@code result[to] = kernel[from]}, whatever the element type. */
+    private interface Move {
+        void move(int to, int from);
+    }
+
+    /** Checks {@code shape} against {@code length} values and runs {@link #flipSwap}'s moves. */
+    private static void flipSwapMoves(int length, int[] shape, int groups, Move move) {
         int rank = shape.length - 2;
         if (rank < 1) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(shape)
@@ -28,19 +50,18 @@ public final class KernelLayout {
             throw new IllegalArgumentException("groups: " + groups + " does not divide the kernel's last dim "
                     + groupsTimesB + " of shape " + Arrays.toString(shape));
         }
-        if (Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact) != kernel.length) {
+        if (Arrays.stream(shape).asLongStream().reduce(1, Math::multiplyExact) != length) {
             throw new IllegalArgumentException("kernel: shape " + Arrays.toString(shape) + " does not hold the "
-                    + kernel.length + " values given");
+                    + length + " values given");
         }
-        if (kernel.length == 0) {
+        if (length == 0) {
             // No channels: nothing to move, however many taps the shape claims (it may claim billions).
-            return new float[0];
+            return;
         }
         int b = groupsTimesB / groups;
         int[] spatial = Arrays.copyOf(shape, rank);
         int taps = product(spatial);
         int tapSize = a * groupsTimesB;
-        float[] result = new float[kernel.length];
         int[] tap = new int[rank];
         for (int t = 0; t < taps; t++) {
             int flipped = 0;
@@ -52,7 +73,7 @@ public final class KernelLayout {
             for (int group = 0; group < groups; group++) {
                 for (int i = 0; i < a; i++) {
                     for (int j = 0; j < b; j++) {
-                        result[to + j * (groups * a) + group * a + i] = kernel[from + i * groupsTimesB + group * b + j];
+                        move.move(to + j * (groups * a) + group * a + i, from + i * groupsTimesB + group * b + j);
                     }
                 }
             }
@@ -60,7 +81,6 @@ public final class KernelLayout {
                 tap[d] = 0;
             }
         }
-        return result;
     }
 
     /** The shape {@link #flipSwap} produces from {@code shape}: {@code (*k, B, groups * A)}. */

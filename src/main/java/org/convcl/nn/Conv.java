@@ -42,9 +42,9 @@ import org.convcl.opencl.DeviceTensor;
  * <p>Half precision ({@link Builder#dtype dtype(DType.FLOAT16)} or {@code BFLOAT16}, issue 26): the device copies of
  * the kernel (masked in float32), bias and mask are rounded to the type once per upload, device calls take and give
  * tensors of the type (dbias float32), and host-tensor calls round their float32 operands to the type, compute as
- * the device does and return the rounded results widened to float32 (on the Java path the forward without an
- * epilogue only; the rest is refused). Channels-first layout takes the three types alike (its axis moves move
- * 16-bit values as they are).
+ * the device does and return the rounded results widened to float32 (the Java path runs the same steps with the
+ * same rounding points, forward and backward). Channels-first layout takes the three types alike (its axis moves
+ * move 16-bit values as they are).
  *
  * <p>Lifetime: a layer is {@link AutoCloseable}. {@link #close()} releases its device copies at once and ends
  * its use (later calls throw {@link IllegalStateException}; a call running meanwhile finishes or is refused);
@@ -382,8 +382,8 @@ public final class Conv implements AutoCloseable {
          * of the kernel (times the mask, in float32), the bias and the mask in this type, rounded to nearest even
          * once per upload; the epilogue's scale and shift stay float32. Its device calls take and give tensors of
          * this type (dbias float32); its host-tensor calls round their operands to it, compute as the device does
-         * and return the rounded results as float32 tensors (on the Java path, the forward without an epilogue
-         * only). Either layout takes every type: {@link Layout#CHANNELS_FIRST} moves 16-bit values as they are.
+         * and return the rounded results as float32 tensors (on the Java path too, forward and backward). Either
+         * layout takes every type: {@link Layout#CHANNELS_FIRST} moves 16-bit values as they are.
          */
         public Builder dtype(DType dtype) {
             this.dtype = LayerChecks.required("dtype", dtype, "DType.FLOAT32, FLOAT16 or BFLOAT16");

@@ -44,8 +44,8 @@ import org.convcl.opencl.DeviceTensor;
  *
  * <p>Half precision ({@link Builder#dtype dtype(DType.FLOAT16)} or {@code BFLOAT16}, issue 26) is {@link Conv}'s:
  * device copies rounded to the type once per upload, device tensors of the type in and out (dbias float32), host
- * calls rounded to the type and widened back (on the Java path the forward without an epilogue or a CIRCULAR fold
- * only); channels-first layout takes the three types alike (its axis moves move 16-bit values as they are).
+ * calls rounded to the type and widened back (on the Java path too, the CIRCULAR fold included, forward and
+ * backward); channels-first layout takes the three types alike (its axis moves move 16-bit values as they are).
  */
 public final class ConvTranspose implements AutoCloseable {
     private final ConvTransposeSpec spec;
@@ -385,8 +385,8 @@ public final class ConvTranspose implements AutoCloseable {
          * of the kernel (times the mask, in float32), the bias and the mask in this type, rounded to nearest even
          * once per upload; the epilogue's scale and shift stay float32. Its device calls take and give tensors of
          * this type (dbias float32); its host-tensor calls round their operands to it, compute as the device does
-         * and return the rounded results as float32 tensors (on the Java path, the forward without an epilogue
-         * only). Either layout takes every type: {@link Layout#CHANNELS_FIRST} moves 16-bit values as they are.
+         * and return the rounded results as float32 tensors (on the Java path too, forward and backward). Either
+         * layout takes every type: {@link Layout#CHANNELS_FIRST} moves 16-bit values as they are.
          */
         public Builder dtype(DType dtype) {
             this.dtype = LayerChecks.required("dtype", dtype, "DType.FLOAT32, FLOAT16 or BFLOAT16");

@@ -1,66 +1,77 @@
 package org.convcl.nn;
 
 import org.convcl.DType;
-import org.convcl.HalfFloats;
+import org.convcl.Epilogue;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
+import org.convcl.backend.internal.BackwardRecipe;
 import org.convcl.backend.internal.ConvStep;
+import org.convcl.backend.internal.ForwardRecipe;
 
 /**
- * A float16 or bfloat16 layer's host-tensor calls on a backend without a device (the Java path): the forward rounds
- * the input, the masked kernel and the bias to the layer's type and runs the backend's 16-bit host forward
- * ({@link ConvBackend#forward(org.convcl.ConvGeometry, DType, short[], short[], short[], short[])}: products summed
- * in float32, the output rounded once; with the layer's epilogue and a call's residual, the 16-bit form that fuses
- * them as a device does: scale and shift float32, the residual rounded to the type), then widens the output to
- * float32, in the layer's layout (a channels-first layer's axes moved around it, its moved kernel kept across
- * calls as the float32 layers keep theirs). It has no wrap-around fold, and there is no 16-bit host backward yet,
- * so those calls are refused, naming what to do instead.
+ * A float16 or bfloat16 layer's host-tensor calls on a backend without a device (the Java path): the operands (the
+ * input, the masked kernel, the bias, the mask, a call's residual and cotangent) are rounded to the layer's type and
+ * the layer's recipes ({@link ForwardRecipe}, {@link BackwardRecipe}) run on them through {@link HalfHostConvOps},
+ * the same steps with the same rounding points as on 16-bit device tensors: each operation sums in float32 and
+ * rounds once, the epilogue's scale and shift stay float32, a CIRCULAR transpose's fold and the dx of a CIRCULAR or
+ * REFLECT convolution sum 16-bit intermediates. The results in the type (the output, dx, dkernel, dresidual) come
+ * back widened to float32; dbias, dscale and dshift are float32 sums. A channels-first layer's axes move on the
+ * float32 values, before rounding and after widening: rounding is element by element, so the bits are those of
+ * moving the rounded values; its moved kernel is kept across calls as the float32 layers keep theirs.
  * Immutable and thread-safe.
  */
 record HalfOnHost(ConvBackend backend) implements HostArrayCalls {
     @Override
     public Tensor apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual) {
         DType dtype = core.dtype();
-        if (step.outputFold() != null) {
-            throw refused(core, "a transposed convolution with CIRCULAR padding (its wrap-around fold)");
-        }
-        // A channels-first layer's axes move on the float32 values, before rounding and after widening: rounding
-        // is element by element, so the bits are those of moving the rounded values; the moved kernel is kept.
         LayerLayout layout = core.layout();
-        float[] kernel = step.convKernel(core.internalKernel());
-        short[] output = new short[(int) Tensor.elementCount(step.outputShape())];
-        short[] input = rounded(dtype, layout.toInternal(x.data(), x.shape()));
-        short[] kernelBits = rounded(dtype, kernel);
-        short[] bias = core.bias() == null ? null : rounded(dtype, core.bias().data());
-        if (residual == null && !core.hasEpilogue()) {
-            backend.forward(step.conv(), dtype, input, kernelBits, bias, output);
-        } else {
-            // As on a device: scale and shift float32, the residual rounded to the type, one rounding at the end.
-            backend.forward(step.conv(), dtype, input, kernelBits, bias, core.hostEpilogue(null),
-                    residual == null ? null : rounded(dtype, layout.toInternal(residual.data(), residual.shape())),
-                    output);
-        }
-        float[] widened = new float[output.length];
-        HalfFloats.decode(dtype, output, 0, widened, 0, output.length);
-        return layout.toUser(widened, step.outputShape());
+        HalfHostConvOps ops = new HalfHostConvOps(backend, dtype);
+        HalfHostArray output = ops.allocate(step.outputShape());
+        HalfHostArray kernel = HalfHostArray.rounded(dtype, step.convKernel(core.internalKernel()));
+        ForwardRecipe.run(ops, step, HalfHostArray.rounded(dtype, layout.toInternal(x.data(), x.shape())), kernel,
+                bias(core), epilogue(core, layout, residual), output);
+        return layout.toUser(output.widened(), step.outputShape());
     }
 
     @Override
     public ConvGradients backward(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor dy) {
-        throw new IllegalArgumentException("backward: " + core + " computes in " + core.dtype().cliName()
-                + ", and the Java path has no " + core.dtype().cliName() + " backward pass yet; run it on an OpenCL "
-                + "backend (host or device tensors), or build the layer with dtype(DType.FLOAT32)");
+        DType dtype = core.dtype();
+        LayerLayout layout = core.layout();
+        HalfHostConvOps ops = new HalfHostConvOps(backend, dtype);
+        // The masked kernel as the step's convolution multiplies by it, rounded once (after the float32 mask).
+        HalfHostArray kernel = HalfHostArray.rounded(dtype, step.convKernel(core.internalKernel()));
+        // The kernel gradient is masked in the held (channels-last) layout, where the recipe leaves it, as on a
+        // device.
+        HalfHostArray mask = core.mask() == null ? null
+                : HalfHostArray.rounded(dtype, layout.kernelToInternal(core.mask().data()));
+        BackwardRecipe.Gradients<HalfHostArray> gradients = BackwardRecipe.run(ops, step,
+                HalfHostArray.rounded(dtype, layout.toInternal(x.data(), x.shape())), kernel, bias(core),
+                epilogue(core, layout, residual), HalfHostArray.rounded(dtype, layout.toInternal(dy.data(), dy.shape())),
+                groups -> ops.flipSwapped(kernel, step.conv().kernelShape(), groups), mask, core.bias() != null);
+        return new ConvGradients(layout.toUser(gradients.dx().widened(), step.conv().inputShape()),
+                Tensor.of(layout.kernelToUser(gradients.dkernel().widened()), core.kernel().shape()),
+                float32(gradients.dbias(), core.bias()), float32(gradients.dscale(), core.scale()),
+                float32(gradients.dshift(), core.shift()), gradients.dresidual() == null ? null
+                        : layout.toUser(gradients.dresidual().widened(), step.outputShape()));
     }
 
-    private static short[] rounded(DType dtype, float[] values) {
-        short[] bits = new short[values.length];
-        HalfFloats.encode(dtype, values, 0, bits, 0, values.length);
-        return bits;
+    private static HalfHostArray bias(LayerCore<?> core) {
+        return core.bias() == null ? null : HalfHostArray.rounded(core.dtype(), core.bias().data());
     }
 
-    private static IllegalArgumentException refused(LayerCore<?> core, String what) {
-        return new IllegalArgumentException("apply: " + core + " computes in " + core.dtype().cliName()
-                + ", and the Java path's " + core.dtype().cliName() + " forward does not run " + what + " yet; run it on "
-                + "an OpenCL backend, or build the layer with dtype(DType.FLOAT32)");
+    /**
+     * The layer's epilogue as a device runs it: scale and shift float32, the call's residual in the channels-last
+     * order the recipes compute in, rounded to the type.
+     */
+    private static Epilogue<HalfHostArray> epilogue(LayerCore<?> core, LayerLayout layout, Tensor residual) {
+        Epilogue<float[]> layers = core.hostEpilogue(null);
+        return new Epilogue<>(layers.activation(), HalfHostArray.ofFloats(layers.scale()),
+                HalfHostArray.ofFloats(layers.shift()), residual == null ? null
+                        : HalfHostArray.rounded(core.dtype(), layout.toInternal(residual.data(), residual.shape())));
+    }
+
+    /** A float32 gradient in {@code parameter}'s shape, or null when the layer has no such parameter. */
+    private static Tensor float32(HalfHostArray values, Tensor parameter) {
+        return values == null || parameter == null ? null : Tensor.of(values.floats(), parameter.shape());
     }
 }

@@ -110,11 +110,13 @@ class HalfChannelsFirstTest {
         }
     }
 
-    /** On OpenCL the host backward passes run the device passes on uploaded operands, moved there. */
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(value = DType.class, names = {"FLOAT16", "BFLOAT16"})
-    void hostBackwardPassesOnOpenClAreTheChannelsLastOnesTransposed(DType dtype) {
-        OpenClBackend device = openCl();
+    /**
+     * The host backward passes: on OpenCL the device passes on uploaded operands, moved there; on the Java path the
+     * 16-bit host recipes, the axes moved on the float32 values around the rounding.
+     */
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("backendsAndTypes")
+    void hostBackwardPassesAreTheChannelsLastOnesTransposed(ConvBackend device, DType dtype) {
         Operands o = Operands.of(dtype);
         try (Conv last = o.conv(Layout.CHANNELS_LAST, dtype, device);
                 Conv first = o.conv(Layout.CHANNELS_FIRST, dtype, device);

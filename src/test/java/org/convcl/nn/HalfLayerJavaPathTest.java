@@ -2,9 +2,8 @@ package org.convcl.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.stream.Stream;
 import org.convcl.Activation;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
@@ -12,15 +11,17 @@ import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.HalfGolden;
-import org.junit.jupiter.api.Test;
+import org.convcl.testing.HalfLayerCase;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A float16 or bfloat16 Conv's host calls on the Java path (issue 26): the forward rounds the float32 input and
  * parameters to the type, runs the 16-bit host forward and returns its rounded output widened, within
  * {@link HalfGolden}'s bound of float64 on the rounded operands, with the layer's epilogue the backend's fused 16-bit
- * forward; what it lacks (the backward pass) is refused naming the layer, its type and what to do instead.
+ * forward; and a Conv's and a ConvTranspose's forward and backward (epilogue, residual, mask, groups, CIRCULAR)
+ * within the bounds of their recipes' rounding points ({@link HalfLayerCase}).
  */
 class HalfLayerJavaPathTest {
     @ParameterizedTest(name = "{0}")
@@ -37,17 +38,28 @@ class HalfLayerJavaPathTest {
         }
     }
 
-    @Test
-    void whatTheSixteenBitHostForwardLacksIsRefused() {
-        GoldenCase c = golden("depthwise_groups");
-        try (Conv plain = Conv.builder(c.array("kernel")).spec(c.spec()).dtype(DType.FLOAT16)
-                .backend(CpuBackend.instance()).build()) {
-            Tensor x = c.array("x");
-            String backward = assertThrows(IllegalArgumentException.class,
-                    () -> plain.backward(x, plain.apply(x))).getMessage();
-            assertTrue(backward.startsWith("backward: ") && backward.contains("computes in float16")
-                    && backward.contains("no float16 backward pass"), backward);
-        }
+    static Stream<HalfLayerCase> layers() {
+        return Stream.of(
+                HalfLayerCase.conv("grad_conv2d_basic", DType.FLOAT16, true, false),
+                HalfLayerCase.conv("grad_conv2d_basic", DType.BFLOAT16, false, true),
+                HalfLayerCase.conv("grad_circular", DType.BFLOAT16, false, false),
+                HalfLayerCase.conv("grad_conv1d_input_dilation_groups", DType.FLOAT16, false, true),
+                HalfLayerCase.conv("grad_conv1d_input_dilation_groups", DType.BFLOAT16, true, false),
+                HalfLayerCase.transpose("transpose_dilated_explicit", DType.FLOAT16, true),
+                HalfLayerCase.transpose("random_transpose_07_2d", DType.BFLOAT16, false),
+                HalfLayerCase.transpose("random_transpose_03_2d", DType.FLOAT16, false),
+                HalfLayerCase.transpose("random_transpose_03_2d", DType.BFLOAT16, true));
+    }
+
+    /**
+     * The forward and the whole backward pass of a 16-bit Conv or ConvTranspose (grouped, masked, CIRCULAR, with an
+     * epilogue and a residual) run on the Java path, within the bounds of float64 on the rounded operands that the
+     * recipes' rounding points give ({@link HalfLayerCase}).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layers")
+    void forwardAndBackwardStayWithinTheBoundsOfFloat64(HalfLayerCase layer) {
+        layer.assertWithinBounds("the Java path", layer.run(CpuBackend.instance()));
     }
 
     /**

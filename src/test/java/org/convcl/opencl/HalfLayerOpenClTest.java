@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
@@ -14,6 +15,7 @@ import org.convcl.Padding;
 import org.convcl.PoolOp;
 import org.convcl.PoolSpec;
 import org.convcl.Tensor;
+import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.nn.Conv;
 import org.convcl.nn.ConvGradients;
 import org.convcl.nn.ConvTranspose;
@@ -22,6 +24,7 @@ import org.convcl.nn.Pool;
 import org.convcl.testing.ConvTransposeReference;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.HalfBound;
+import org.convcl.testing.HalfLayerCase;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.NaiveGradients;
 import org.convcl.testing.NaivePool;
@@ -33,15 +36,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The layers in float16 and bfloat16 (issue 26): a Conv, a ConvTranspose and a Pool built with a 16-bit dtype, given
  * float32 parameters and tensors uploaded as float32 values rounded on the device, against float64 on the rounded
  * operands within {@link HalfBound}'s bound. The Conv's device forward and backward (dx and dkernel in the type, the
  * kernel gradient masked on the device, dbias float32), its host-tensor calls (the same device passes, widened), and
- * its re-rounding after {@code parametersChanged()}; the ConvTranspose's and the Pool's device forward.
+ * its re-rounding after {@code parametersChanged()}; the ConvTranspose's and the Pool's device forward; and the Java
+ * path's 16-bit layer beside the device's on the same inputs.
  */
 class HalfLayerOpenClTest {
+    private static final Logger LOG = LoggerFactory.getLogger(HalfLayerOpenClTest.class);
+
     @RegisterExtension
     static final OpenClBackendPerClass OPENCL = new OpenClBackendPerClass();
 
@@ -112,6 +120,31 @@ class HalfLayerOpenClTest {
                 }
             }
         }
+    }
+
+    /**
+     * The Java path's 16-bit layer against this one, on the same inputs ({@link HalfLayerCase}: a Conv with a mask,
+     * an epilogue and a residual): every result (output, dx, dkernel, dbias, dscale, dshift, dresidual) of both
+     * within the bounds of float64 on the rounded operands. Their bits need not agree (each path sums in float32 in
+     * its own order); how many differ is logged. One case: its device programs (the epilogue's forward and gradient
+     * on 16-bit tensors) compile on PoCL.
+     */
+    @Test
+    void theJavaPathsLayerGivesWhatTheDevicesDoesWithinTheBounds() {
+        HalfLayerCase layer = HalfLayerCase.conv("grad_conv2d_basic", DType.FLOAT16, true, true);
+        Map<String, float[]> java = layer.run(CpuBackend.instance());
+        Map<String, float[]> device = layer.run(OPENCL.backend());
+        layer.assertWithinBounds("the Java path", java);
+        layer.assertWithinBounds("OpenCL", device);
+        java.forEach((name, values) -> {
+            float[] other = device.get(name);
+            int differing = 0;
+            for (int i = 0; i < values.length; i++) {
+                differing += Float.floatToRawIntBits(values[i]) != Float.floatToRawIntBits(other[i]) ? 1 : 0;
+            }
+            LOG.info("{} {}: {} of {} values differ in their bits between the Java path and OpenCL", layer, name,
+                    differing, values.length);
+        });
     }
 
     /** One type: the recipes' 16-bit arithmetic is HalfTransposeOpenClTest's; this is the layer's wiring. */

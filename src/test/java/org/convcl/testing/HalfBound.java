@@ -53,18 +53,31 @@ public final class HalfBound {
             double[] absSums, float[] got) {
         assertTrue(got.length == values.length, what + ": " + got.length + " values, the reference has "
                 + values.length);
-        double unit = unit(dtype);
-        double smallestHalfStep = dtype == DType.FLOAT16 ? 0x1p-25 : 0x1p-134;
+        double[] bounds = bounds(dtype, products, intermediates, values, absSums);
         for (int i = 0; i < got.length; i++) {
             double r = values[i];
-            double bound = unit * Math.abs(r) + (1 + unit) * (products + 1) * 0x1p-24 * absSums[i]
+            assertTrue(Math.abs(got[i] - r) <= bounds[i], what + " in " + dtype.cliName() + ": output " + i + " is "
+                    + got[i] + ", float64 on the rounded operands gives " + r + "; the bound is " + bounds[i]);
+        }
+    }
+
+    /**
+     * The bound of each value of {@link #assertWithin(String, DType, long, boolean, double[], double[], float[])}:
+     * how far a 16-bit result may lie from the float64 {@code values}.
+     */
+    public static double[] bounds(DType dtype, long products, boolean intermediates, double[] values,
+            double[] absSums) {
+        double unit = unit(dtype);
+        double smallestHalfStep = dtype == DType.FLOAT16 ? 0x1p-25 : 0x1p-134;
+        double[] bounds = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bounds[i] = unit * Math.abs(values[i]) + (1 + unit) * (products + 1) * 0x1p-24 * absSums[i]
                     + smallestHalfStep;
             if (intermediates) {
-                bound += unit * absSums[i] + products * smallestHalfStep;
+                bounds[i] += unit * absSums[i] + products * smallestHalfStep;
             }
-            assertTrue(Math.abs(got[i] - r) <= bound, what + " in " + dtype.cliName() + ": output " + i + " is "
-                    + got[i] + ", float64 on the rounded operands gives " + r + "; the bound is " + bound);
         }
+        return bounds;
     }
 
     /**
@@ -75,11 +88,20 @@ public final class HalfBound {
             float[] got) {
         assertTrue(got.length == values.length, what + ": " + got.length + " values, the reference has "
                 + values.length);
+        double[] bounds = float32SumBounds(terms, absSums);
         for (int i = 0; i < got.length; i++) {
-            double bound = (terms + 1) * 0x1p-24 * absSums[i];
-            assertTrue(Math.abs(got[i] - values[i]) <= bound, what + ": value " + i + " is " + got[i]
-                    + ", float64 gives " + values[i] + "; the bound is " + bound);
+            assertTrue(Math.abs(got[i] - values[i]) <= bounds[i], what + ": value " + i + " is " + got[i]
+                    + ", float64 gives " + values[i] + "; the bound is " + bounds[i]);
         }
+    }
+
+    /** The bound of each value of {@link #assertFloat32SumWithin}: {@code (terms + 1) * u32 * absSums[i]}. */
+    public static double[] float32SumBounds(long terms, double[] absSums) {
+        double[] bounds = new double[absSums.length];
+        for (int i = 0; i < bounds.length; i++) {
+            bounds[i] = (terms + 1) * 0x1p-24 * absSums[i];
+        }
+        return bounds;
     }
 
     /** The unit roundoff of {@code dtype}'s rounding to nearest: 2^-11 for float16, 2^-8 for bfloat16. */

@@ -6,8 +6,9 @@ import org.convcl.Epilogue;
 
 /**
  * The operations a layer's forward and backward recipes ({@link ForwardRecipe}, {@link BackwardRecipe}) need on one
- * kind of storage {@code T}: host arrays through a {@code ConvBackend} ({@code org.convcl.nn.HostConvOps}), or
- * device tensors on an OpenCL device ({@code org.convcl.opencl.DeviceConvOps}). Writing the recipes once over this
+ * kind of storage {@code T}: host arrays through a {@code ConvBackend} ({@code org.convcl.nn.HostConvOps}; a 16-bit
+ * layer's bits, {@code org.convcl.nn.HalfHostConvOps}), or device tensors on an OpenCL device
+ * ({@code org.convcl.opencl.DeviceConvOps}). Writing the recipes once over this
  * interface is what keeps the two paths the same steps in the same order, and so the same bits. Each operation
  * checks its operands as the storage's own operation does; device implementations enqueue and return.
  */

@@ -22,6 +22,24 @@ public final class CpuEdges {
 
     /** Overwrites {@code padded} {@code (batch, *paddedSpatial, C)} with the padding of {@code source}. */
     public static void pad(EdgePadding e, float[] source, float[] padded) {
+        pad(e, source, padded, (from, to) -> Arrays.fill(padded, from, to, 0f));
+    }
+
+    /**
+     * {@link #pad(EdgePadding, float[], float[])} on 16-bit values (float16 or bfloat16 bits): a pad copies values,
+     * so the bits move as they are, and the padding zeros are +0 in either type.
+     */
+    public static void pad(EdgePadding e, short[] source, short[] padded) {
+        pad(e, source, padded, (from, to) -> Arrays.fill(padded, from, to, (short) 0));
+    }
+
+    /** Writes zeros over {@code [from, to)} of the padded array. */
+    private interface ZeroFill {
+        void fill(int from, int to);
+    }
+
+    /** The gather over {@code padded}, an array of {@code source}'s element type, copied by System.arraycopy. */
+    private static void pad(EdgePadding e, Object source, Object padded, ZeroFill zeros) {
         int rank = e.rank();
         int channels = e.channels();
         int[] paddedSpatial = e.paddedSpatial();
@@ -43,7 +61,7 @@ public final class CpuEdges {
                     from = index < 0 ? -1 : from + index * sourceStride[d];
                 }
                 if (from < 0) {
-                    Arrays.fill(padded, to, to + channels, 0f);
+                    zeros.fill(to, to + channels);
                 } else {
                     System.arraycopy(source, (b * sourcePositions + from) * channels, padded, to, channels);
                 }

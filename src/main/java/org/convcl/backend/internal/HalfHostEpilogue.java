@@ -3,6 +3,7 @@ package org.convcl.backend.internal;
 import org.convcl.Activation;
 import org.convcl.DType;
 import org.convcl.Epilogue;
+import org.convcl.HalfFloats;
 
 /**
  * The {@link Epilogue} of a 16-bit host forward (issue 26), as on 16-bit device tensors: {@code scale} and
@@ -48,5 +49,45 @@ public final class HalfHostEpilogue {
             return new Epilogue<>(Activation.identity(), null, null, residual);
         }
         return new Epilogue<>(epilogue.activation(), epilogue.scale(), epilogue.shift(), residual);
+    }
+
+    /**
+     * The epilogue's backward on 16-bit host arrays, as {@code epilogue_gradient.cl} computes it on 16-bit device
+     * tensors: per element, the pre-activation sum {@code z} recomputed in float32 from the decoded {@code conv}
+     * (scale and shift float32, {@code residual} bits of the type or null) as {@link HostEpilogue#apply} forms it,
+     * {@code d = dy * act'(z)} in float32, then each result rounded once to {@code dtype}: {@code dz = d},
+     * {@code dzConv = d * conv} (when not null) and {@code dconv = d * scale[c]} (or {@code d}). {@code epilogue}'s
+     * own residual must be null; {@code dz} may be {@code dconv} when there is no scale. Element-wise: it decodes
+     * what it reads and rounds what it writes, so no array is copied.
+     */
+    public static void gradient(Epilogue<float[]> epilogue, DType dtype, short[] residual, int channels,
+            short[] conv, short[] dy, short[] dz, short[] dzConv, short[] dconv) {
+        check(epilogue, dtype, residual, channels, conv.length);
+        float[] scale = epilogue.scale();
+        float[] shift = epilogue.shift();
+        Activation activation = epilogue.activation();
+        int c = 0;
+        for (int i = 0; i < conv.length; i++) {
+            float convValue = HalfFloats.decode(dtype, conv[i]);
+            float v = convValue;
+            if (scale != null) {
+                v *= scale[c];
+            }
+            if (shift != null) {
+                v += shift[c];
+            }
+            if (residual != null) {
+                v += HalfFloats.decode(dtype, residual[i]);
+            }
+            float d = HalfFloats.decode(dtype, dy[i]) * activation.derivative(v);
+            dz[i] = HalfFloats.encode(dtype, d);
+            if (dzConv != null) {
+                dzConv[i] = HalfFloats.encode(dtype, d * convValue);
+            }
+            dconv[i] = HalfFloats.encode(dtype, scale != null ? d * scale[c] : d);
+            if (++c == channels) {
+                c = 0;
+            }
+        }
     }
 }

@@ -128,4 +128,21 @@ public final class HostOperands {
         }
         length("source", source, padding.sourceShape());
     }
+
+    /** An edge padding's source and padded arrays of 16-bit values. */
+    public static void pad(EdgePadding padding, short[] source, short[] padded) {
+        padding(padding);
+        length("source", source, padding.sourceShape());
+        length("padded", padded, padding.paddedShape());
+    }
+
+    /** The fold of a padded array of 16-bit values (and optional bias of the type) back onto its source. */
+    public static void fold(EdgePadding padding, short[] padded, short[] bias, short[] source) {
+        padding(padding);
+        length("padded", padded, padding.paddedShape());
+        if (bias != null) {
+            length("bias", bias, new int[] {padding.channels()});
+        }
+        length("source", source, padding.sourceShape());
+    }
 }
