@@ -2,6 +2,7 @@ package org.convcl.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.PoolOp;
@@ -77,6 +78,9 @@ final class PoolCommand implements Callable<Integer> {
     private String layout;
 
     @Mixin
+    private DTypeOption dtypeOption;
+
+    @Mixin
     private BackendOption backend;
 
     @Option(names = "--output", required = true, paramLabel = "Y.npy",
@@ -106,9 +110,10 @@ final class PoolCommand implements Callable<Integer> {
                 .countIncludePad(countIncludePad == null || countIncludePad)
                 .build();
         Layout chosenLayout = LayoutOption.parse(layout);
+        DType dtype = dtypeOption.parse();
         BackendChoice choice = backend.parse();
 
-        InputFiles files = new InputFiles();
+        InputFiles files = new InputFiles(dtype);
         Tensor x = input.read(files);
         // Checked on the Java backend, which holds nothing, so that no device is touched for a refused input.
         int[] outputShape = pool(poolOp, spec, chosenLayout, CpuBackend.instance()).outputShape(x.shape());
@@ -119,9 +124,9 @@ final class PoolCommand implements Callable<Integer> {
         gradient.declareOutputs(outputs);
 
         Pool pool = pool(poolOp, spec, chosenLayout, Backends.select(choice));
-        outputs.put("--output", pool.apply(x));
+        outputs.putStored("--output", dtype, PoolingRun.forward(pool, dtype, x));
         if (ct != null) {
-            gradient.putGradient(outputs, pool.backward(x, ct));
+            gradient.putGradient(outputs, dtype, PoolingRun.backward(pool, dtype, x, ct));
         }
         outputs.writeAll();
         return Main.EXIT_OK;
