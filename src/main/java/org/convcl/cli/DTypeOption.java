@@ -6,18 +6,18 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code --dtype}, the type a run computes in and stores its operands and results in (issue 26): a picocli mixin,
- * declared by {@link LayerRun} for {@code conv} and {@code conv-transpose} (the layer built with that type) and by
- * {@code pool}; {@code bench} and {@code tune} declare it with help of their own and parse it here.
+ * declared by {@link LayerRun} for {@code conv} and {@code conv-transpose} (the layer built with that type);
+ * {@code pool}, {@code bench} and {@code tune} declare it with help of their own and parse it here.
  */
 final class DTypeOption {
-    /** The help's paragraph on the .npy files each type reads and writes. */
-    static final String DESCRIPTION = "The type the layer computes in: float32, float16 (IEEE binary16: its .npy "
-            + "inputs must be float16, '<f2' or '>f2') or bfloat16 (NumPy has no such dtype: its inputs are float32 "
-            + "or float64 .npy files, rounded to bfloat16). 16-bit runs round the operands to the type, sum products "
-            + "in float32 and round each result once. Y, dX, dK and dR are written in the type (float16 as '<f2', "
-            + "bfloat16 as float32 .npy holding its values exactly); --scale and --shift are float32 or float64 "
-            + "files in every type, and dB, dS and dT are float32 .npy (a 16-bit layer keeps them in float32). "
-            + "--precision tf32 takes float32 only. Default: ${DEFAULT-VALUE}.";
+    /** The help's paragraph on the .npy files each type reads and writes, for conv and conv-transpose. */
+    static final String DESCRIPTION = "The type the layer computes in: float32, float16 (IEEE binary16; inputs must "
+            + "be float16 files, '<f2' or '>f2') or bfloat16 (NumPy has no such dtype: inputs are float32 or float64 "
+            + "files, rounded to bfloat16). A 16-bit run rounds the operands to the type, sums products in float32 "
+            + "and rounds each result once. Y, dX, dK and dR are written in the type (float16 as '<f2', bfloat16 as "
+            + "float32 files holding its values exactly). --scale and --shift are float32 or float64 files in every "
+            + "type, and dB, dS and dT float32 files: a 16-bit layer keeps them in float32. 16-bit types take "
+            + "--precision highest only. Default: ${DEFAULT-VALUE}.";
 
     @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
             description = DESCRIPTION)
