@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 import org.convcl.Activation;
 import org.convcl.ConvSpec;
@@ -294,7 +295,7 @@ class CliDTypeTest {
             OpenClTesting.device();
         }
         DType dtype = DType.parse(dtypeName);
-        PoolOp poolOp = PoolOp.valueOf(op.toUpperCase(java.util.Locale.ROOT));
+        PoolOp poolOp = PoolOp.valueOf(op.toUpperCase(Locale.ROOT));
         int[] shape = {2, 5, 6, 3};
         NaivePool naive = new NaivePool(poolOp, shape, new int[] {3, 3}, new int[] {1, 2}, Padding.SAME, true);
         SplittableRandom random = new SplittableRandom(27);
