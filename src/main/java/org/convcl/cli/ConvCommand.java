@@ -4,11 +4,11 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.convcl.nn.Conv;
 import org.convcl.ConvSpec;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
-import org.convcl.backend.cpu.CpuBackend;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -120,24 +120,10 @@ final class ConvCommand implements Callable<Integer>, LayerCommand {
     }
 
     @Override
-    public boolean runsHalfPrecision() {
-        return true;
-    }
-
-    @Override
-    public HalfPrecisionRun.Convolution halfPrecisionConvolution(Tensor k, Tensor b, int[] inputShape) {
-        // Checked on the Java backend, which holds nothing: the layer only resolves the geometry and masks K.
-        Conv conv = Conv.builder(k).bias(b).mask(maskTensor).spec(spec).layout(layout)
-                .backend(CpuBackend.instance()).build();
-        return new HalfPrecisionRun.Convolution(conv.geometry(inputShape),
-                Tensor.of(conv.effectiveKernel(), k.shape()), b);
-    }
-
-    @Override
-    public Layer layer(Tensor k, Tensor b, EpilogueOptions epilogue, ConvBackend backend) {
+    public Layer layer(Tensor k, Tensor b, EpilogueOptions epilogue, DType dtype, ConvBackend backend) {
         Conv conv = Conv.builder(k).bias(b)
                 .scale(epilogue.scale()).shift(epilogue.shift()).activation(epilogue.activation())
-                .mask(maskTensor).spec(spec).layout(layout).backend(backend).build();
+                .mask(maskTensor).spec(spec).layout(layout).dtype(dtype).backend(backend).build();
         return new Layer(conv::outputShape, conv::apply, conv::backward);
     }
 }

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.convcl.nn.ConvTranspose;
 import org.convcl.ConvTransposeSpec;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Tensor;
@@ -107,10 +108,10 @@ final class ConvTransposeCommand implements Callable<Integer>, LayerCommand {
     }
 
     @Override
-    public Layer layer(Tensor k, Tensor b, EpilogueOptions epilogue, ConvBackend backend) {
+    public Layer layer(Tensor k, Tensor b, EpilogueOptions epilogue, DType dtype, ConvBackend backend) {
         ConvTranspose transpose = ConvTranspose.builder(k).bias(b)
                 .scale(epilogue.scale()).shift(epilogue.shift()).activation(epilogue.activation())
-                .spec(spec).layout(layout).backend(backend).build();
+                .spec(spec).layout(layout).dtype(dtype).backend(backend).build();
         return new Layer(transpose::outputShape, transpose::apply, transpose::backward);
     }
 }

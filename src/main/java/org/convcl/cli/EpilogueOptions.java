@@ -62,10 +62,10 @@ final class EpilogueOptions {
         return residual != null;
     }
 
-    /** Reads S and T (when given), after the layer's other operands. */
+    /** Reads S and T (when given), after the layer's other operands: float32 in every --dtype, as layers keep them. */
     void readOperands(InputFiles files) {
-        scaleTensor = files.readIfGiven(SCALE, scale);
-        shiftTensor = files.readIfGiven(SHIFT, shift);
+        scaleTensor = files.readFloat32IfGiven(SCALE, scale);
+        shiftTensor = files.readFloat32IfGiven(SHIFT, shift);
     }
 
     /** R, checked against Y's shape (exit 2 naming both), or null when none was given. */
@@ -77,23 +77,6 @@ final class EpilogueOptions {
                     + "; the residual is added to Y and must have Y's shape");
         }
         return r;
-    }
-
-    /**
-     * The first epilogue option given, with its value ({@code "--scale s.npy"}, {@code "--activation relu"}), or
-     * null when the epilogue is none; call after {@link #parseSettings}.
-     */
-    String firstGiven() {
-        if (scale != null) {
-            return SCALE + " " + scale;
-        }
-        if (shift != null) {
-            return SHIFT + " " + shift;
-        }
-        if (residual != null) {
-            return RESIDUAL + " " + residual;
-        }
-        return parsed.isIdentity() ? null : ACTIVATION + " " + activation;
     }
 
     Activation activation() {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.convcl.DType;
 import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
 import picocli.CommandLine;
@@ -170,10 +171,14 @@ final class GradientOutputs {
         }
     }
 
-    /** Hands the computed gradients to the outputs declared by {@link #declareOutputs}. */
-    void putGradients(OutputFiles outputs, ConvGradients gradients) {
-        outputs.put(GRAD_INPUT, gradients.dx());
-        outputs.put(GRAD_KERNEL, gradients.dkernel());
+    /**
+     * Hands the computed gradients of a run in {@code dtype} to the outputs declared by {@link #declareOutputs}:
+     * dX, dK and dR in the run's type ({@link OutputFiles#putStored}); dB, dS and dT float32 in every type, as a
+     * 16-bit layer gives them (sums over a whole batch, and the gradients of float32 parameters).
+     */
+    void putGradients(OutputFiles outputs, DType dtype, ConvGradients gradients) {
+        outputs.putStored(GRAD_INPUT, dtype, gradients.dx());
+        outputs.putStored(GRAD_KERNEL, dtype, gradients.dkernel());
         if (gradBias != null) {
             outputs.put(GRAD_BIAS, gradients.dbias());
         }
@@ -184,7 +189,7 @@ final class GradientOutputs {
             outputs.put(GRAD_SHIFT, gradients.dshift());
         }
         if (gradResidual != null) {
-            outputs.put(GRAD_RESIDUAL, gradients.dresidual());
+            outputs.putStored(GRAD_RESIDUAL, dtype, gradients.dresidual());
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.convcl.DType;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
@@ -19,7 +20,9 @@ import org.convcl.io.NpyFormatException;
  *
  * <p>Which {@code .npy} dtypes are acceptable depends on the run's {@code --dtype}: float16 files for
  * {@link DType#FLOAT16} (their values, which float32 holds exactly), float32 and float64 files otherwise
- * (bfloat16 has no NumPy dtype: its operands come as float32 and are rounded on upload).
+ * (bfloat16 has no NumPy dtype: its operands come as float32 and the layer rounds them). Operands that stay float32
+ * in a 16-bit layer (the epilogue's scale and shift) are float32 or float64 files in every run
+ * ({@link #readFloat32IfGiven}).
  *
  * <p>Not thread-safe; one instance per command run.
  */
@@ -40,17 +43,40 @@ final class InputFiles {
     }
 
     Tensor read(String option, Path path) {
+        return read(option, path, dtype == DType.FLOAT16, this::dtypeRule);
+    }
+
+    /**
+     * {@link #read} for an operand that is float32 in every {@code --dtype} run (the epilogue's scale and shift,
+     * which a 16-bit layer keeps in float32): float32 and float64 files, whatever the run's type.
+     */
+    Tensor readFloat32IfGiven(String option, Path path) {
+        if (path == null) {
+            return null;
+        }
+        if (dtype == null || dtype == DType.FLOAT32) {
+            return read(option, path);
+        }
+        return read(option, path, false, refused -> "is not supported; " + option + " is float32 in every "
+                + "--dtype (a 16-bit layer keeps its epilogue's scale and shift in float32): give a float32 or "
+                + "float64 .npy file ('<f4', '>f4', '<f8', '>f8')");
+    }
+
+    /**
+     * Reads {@code path} as float16 or as float32/float64; a refused dtype gets {@code rule}'s words (null: the
+     * reader's own message).
+     */
+    private Tensor read(String option, Path path, boolean float16, UnaryOperator<String> rule) {
         PathChecks.checkInput(option, path);
         read.put(option, path);
         try {
-            return dtype == DType.FLOAT16 ? Npy.readFloat16(path).toTensor() : Npy.read(path);
+            return float16 ? Npy.readFloat16(path).toTensor() : Npy.read(path);
         } catch (NpyFormatException badContent) {
-            // A float16 file, or any refused dtype under a 16-bit --dtype, gets the rule of this run's --dtype;
-            // under float32 any other dtype keeps the reader's own message (what a command without --dtype says).
             String refused = badContent.refusedDtype();
-            if (dtype != null && refused != null && (dtype != DType.FLOAT32 || isFloat16(refused))) {
-                throw new IllegalArgumentException(option + " " + path + ": dtype '" + badContent.refusedDtype()
-                        + "' " + dtypeRule(badContent.refusedDtype()), badContent);
+            String why = refused == null ? null : rule.apply(refused);
+            if (why != null) {
+                throw new IllegalArgumentException(option + " " + path + ": dtype '" + refused + "' " + why,
+                        badContent);
             }
             // Its message already starts with the path.
             throw new IllegalArgumentException(option + " " + badContent.getMessage(), badContent);
@@ -59,9 +85,16 @@ final class InputFiles {
         }
     }
 
-    /** Why a file of {@code refused} does not fit this run, and what would. */
+    /**
+     * Why a file of {@code refused} does not fit this run, and what would; null to keep the reader's message. A
+     * float16 file, or any refused dtype under a 16-bit --dtype, gets the rule of this run's --dtype; under float32
+     * any other dtype keeps the reader's own message (what a command without --dtype says).
+     */
     private String dtypeRule(String refused) {
         boolean isFloat16 = isFloat16(refused);
+        if (dtype == null || (dtype == DType.FLOAT32 && !isFloat16)) {
+            return null;
+        }
         return switch (dtype) {
             case FLOAT16 -> "is not float16; --dtype float16 reads float16 .npy files ('<f2' or '>f2') only: "
                     + "convert it (numpy: a.astype(numpy.float16)) or give --dtype float32";

@@ -2,6 +2,7 @@ package org.convcl.cli;
 
 import java.util.function.BinaryOperator;
 import java.util.function.UnaryOperator;
+import org.convcl.DType;
 import org.convcl.nn.ConvGradients;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
@@ -24,7 +25,7 @@ interface LayerCommand {
 
     /** The help's paragraph on file formats, the same for both commands. */
     String FILE_FORMATS = "Inputs are .npy float32 or float64, either byte order, C order. Outputs are written as "
-            + "little-endian float32 .npy.";
+            + "little-endian float32 .npy. --dtype float16 reads and writes float16 instead (see --dtype).";
 
     /** The help's exit codes, the same for both commands; picocli makes each %n a line break. */
     String EXIT_CODES = "  0  success: Y (and the gradients asked for) written%n"
@@ -45,28 +46,11 @@ interface LayerCommand {
     }
 
     /**
-     * Whether the command runs with {@code --dtype float16} and {@code bfloat16} ({@link HalfPrecisionRun}); one that
-     * does not is refused with those before any file is read.
+     * The command's layer from K and B (and what the two steps above kept), computing in {@code dtype} on
+     * {@code backend}, checked as the layer's builder checks it. Called twice: on the Java backend to refuse a bad
+     * configuration before any device is touched, then on the backend asked for.
      */
-    default boolean runsHalfPrecision() {
-        return false;
-    }
-
-    /**
-     * The convolution a 16-bit run computes from K and B (and what the steps above kept) for an input of
-     * {@code inputShape}, already validated by {@link #layer} on the Java backend. Called only where
-     * {@link #runsHalfPrecision} is true.
-     */
-    default HalfPrecisionRun.Convolution halfPrecisionConvolution(Tensor kernel, Tensor bias, int[] inputShape) {
-        throw new UnsupportedOperationException("this command has no 16-bit run");
-    }
-
-    /**
-     * The command's layer from K and B (and what the two steps above kept) on {@code backend}, checked as the
-     * layer's builder checks it. Called twice: on the Java backend to refuse a bad configuration before any
-     * device is touched, then on the backend asked for.
-     */
-    Layer layer(Tensor kernel, Tensor bias, EpilogueOptions epilogue, ConvBackend backend);
+    Layer layer(Tensor kernel, Tensor bias, EpilogueOptions epilogue, DType dtype, ConvBackend backend);
 
     /**
      * The three calls the run makes on a layer. Conv and ConvTranspose share no type that has them (their

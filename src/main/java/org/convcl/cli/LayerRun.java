@@ -77,8 +77,7 @@ final class LayerRun {
         epilogue.parseSettings();
         DType dtype = dtypeOption.parse();
         BackendChoice choice = BackendChoice.parse(backend);
-        HalfPrecisionRun.checkOptions(dtype, command.name(), layerCommand.runsHalfPrecision(), gradients, epilogue,
-                precision(), layout());
+        DTypeOption.checkPrecision(dtype, precision());
 
         InputFiles files = new InputFiles(dtype);
         Tensor x = input.read(files);
@@ -89,7 +88,7 @@ final class LayerRun {
 
         // Validate everything flax would refuse with the Java backend, which holds nothing, so that no
         // device is touched (and nothing logged) for a configuration that is refused anyway.
-        int[] outputShape = layerCommand.layer(k, b, epilogue, CpuBackend.instance()).outputShape()
+        int[] outputShape = layerCommand.layer(k, b, epilogue, dtype, CpuBackend.instance()).outputShape()
                 .apply(x.shape());
         Tensor residual = epilogue.readResidual(files, outputShape);
         Tensor ct = gradients.requested() ? gradients.readCotangent(files, outputShape) : null;
@@ -98,16 +97,11 @@ final class LayerRun {
         outputs.declare("--output", output);
         gradients.declareOutputs(outputs);
 
-        if (dtype != DType.FLOAT32) {
-            // checkOptions has refused residuals and gradients: Y is the one output.
-            HalfPrecisionRun.forward(Backends.select(choice), dtype,
-                    layerCommand.halfPrecisionConvolution(k, b, x.shape()), x, outputs, "--output");
-        } else {
-            LayerCommand.Layer layer = layerCommand.layer(k, b, epilogue, Backends.select(choice));
-            outputs.put("--output", layer.forward().apply(x, residual));
-            if (ct != null) {
-                gradients.putGradients(outputs, layer.backward().apply(x, residual, ct));
-            }
+        // A 16-bit layer rounds X, K, B, R and CT to its type and gives float32 tensors of the type's values.
+        LayerCommand.Layer layer = layerCommand.layer(k, b, epilogue, dtype, Backends.select(choice));
+        outputs.putStored("--output", dtype, layer.forward().apply(x, residual));
+        if (ct != null) {
+            gradients.putGradients(outputs, dtype, layer.backward().apply(x, residual, ct));
         }
         outputs.writeAll();
         return Main.EXIT_OK;

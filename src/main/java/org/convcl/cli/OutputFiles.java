@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.Tensor;
 import org.convcl.io.Float16Array;
 import org.convcl.io.Npy;
@@ -87,6 +89,30 @@ final class OutputFiles {
     /** The float16 array to write, as little-endian float16 ({@code '<f2'}), for a declared output. */
     void putFloat16(String option, Float16Array array) {
         putContent(option, out -> Npy.writeFloat16(out, array));
+    }
+
+    /**
+     * A result of a run in {@code dtype}, whose float32 values are the type's: as float16 ({@code '<f2'}) for
+     * {@link DType#FLOAT16}, else as float32 (bfloat16 has no NumPy dtype; float32 holds its values exactly).
+     *
+     * @throws IllegalStateException when a value is not a float16 one, which would be a bug of the computation:
+     *     writing it rounded would hide that
+     */
+    void putStored(String option, DType dtype, Tensor values) {
+        if (dtype != DType.FLOAT16) {
+            put(option, values);
+            return;
+        }
+        short[] bits = HalfFloats.encode(DType.FLOAT16, values.data());
+        for (int i = 0; i < bits.length; i++) {
+            float decoded = HalfFloats.halfToFloat(bits[i]);
+            if (Float.floatToIntBits(decoded) != Float.floatToIntBits(values.data()[i])
+                    && !(Float.isNaN(decoded) && Float.isNaN(values.data()[i]))) {
+                throw new IllegalStateException("output " + option + ": element " + i + " is "
+                        + values.data()[i] + ", not a float16 value; a float16 run's results are float16");
+            }
+        }
+        putFloat16(option, Float16Array.of(bits, values.shape()));
     }
 
     private void putContent(String option, NpyContent content) {

@@ -2,6 +2,7 @@ package org.convcl.cli;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.PoolOp;
@@ -76,6 +77,14 @@ final class PoolCommand implements Callable<Integer> {
                     + "X is (*batch, C, *spatial), Y and dX likewise). Default: ${DEFAULT-VALUE}.")
     private String layout;
 
+    @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
+            description = "The type the pooling computes in: float32, float16 (X and CT must be float16 files, "
+                    + "'<f2' or '>f2'; Y and dX are written as '<f2') or bfloat16 (X and CT are float32 or float64 "
+                    + "files, rounded to bfloat16; Y and dX are float32 files holding bfloat16 values exactly). Max "
+                    + "and min pick an input value; avg and the gradient sum in float32 and round once to the type. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    private String dtype;
+
     @Mixin
     private BackendOption backend;
 
@@ -106,9 +115,10 @@ final class PoolCommand implements Callable<Integer> {
                 .countIncludePad(countIncludePad == null || countIncludePad)
                 .build();
         Layout chosenLayout = LayoutOption.parse(layout);
+        DType chosenDType = DTypeOption.parse(dtype);
         BackendChoice choice = backend.parse();
 
-        InputFiles files = new InputFiles();
+        InputFiles files = new InputFiles(chosenDType);
         Tensor x = input.read(files);
         // Checked on the Java backend, which holds nothing, so that no device is touched for a refused input.
         int[] outputShape = pool(poolOp, spec, chosenLayout, CpuBackend.instance()).outputShape(x.shape());
@@ -119,9 +129,9 @@ final class PoolCommand implements Callable<Integer> {
         gradient.declareOutputs(outputs);
 
         Pool pool = pool(poolOp, spec, chosenLayout, Backends.select(choice));
-        outputs.put("--output", pool.apply(x));
+        outputs.putStored("--output", chosenDType, PoolingRun.forward(pool, chosenDType, x));
         if (ct != null) {
-            gradient.putGradient(outputs, pool.backward(x, ct));
+            gradient.putGradient(outputs, chosenDType, PoolingRun.backward(pool, chosenDType, x, ct));
         }
         outputs.writeAll();
         return Main.EXIT_OK;

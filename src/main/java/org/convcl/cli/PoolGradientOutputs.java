@@ -1,6 +1,7 @@
 package org.convcl.cli;
 
 import java.nio.file.Path;
+import org.convcl.DType;
 import org.convcl.Tensor;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -56,8 +57,8 @@ final class PoolGradientOutputs {
         }
     }
 
-    /** Hands dX to the output declared by {@link #declareOutputs}. */
-    void putGradient(OutputFiles outputs, Tensor dx) {
-        outputs.put(GradientOutputs.GRAD_INPUT, dx);
+    /** Hands dX, in the run's {@code dtype}, to the output declared by {@link #declareOutputs}. */
+    void putGradient(OutputFiles outputs, DType dtype, Tensor dx) {
+        outputs.putStored(GradientOutputs.GRAD_INPUT, dtype, dx);
     }
 }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.Precision;
 import org.convcl.backend.BackendChoice;
 import org.convcl.nn.Backends;
@@ -67,6 +68,13 @@ public final class TuneCommand implements Callable<Integer> {
     @Mixin
     private PrecisionOption precisionOption;
 
+    @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
+            description = "The storage type to tune for: float32, float16 or bfloat16 (any letter case). 16-bit "
+                    + "kernels differ from float32 ones, so each type is tuned and recorded apart; conv, bench and "
+                    + "the layers use the entries of the type they run in. 16-bit types take --precision highest "
+                    + "only. Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
     @Option(names = "--reps", defaultValue = "5", description = "Timed runs per candidate (default: ${DEFAULT-VALUE}).")
     int reps;
 
@@ -85,6 +93,8 @@ public final class TuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
         }
         Precision precision = precisionOption.parse();
+        DType storage = DTypeOption.parse(dtype);
+        DTypeOption.checkPrecision(storage, precision);
         BackendChoice choice = BackendChoice.parse(backend);
         if (choice == BackendChoice.CPU) {
             throw new IllegalArgumentException("--backend: cpu is the Java path, which has no kernels to tune; use "
@@ -101,6 +111,9 @@ public final class TuneCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "device: %s%n", DevicePaths.deviceName(shared));
         out.printf(Locale.ROOT, "database: %s%n", database.file().map(Path::toString)
                 .orElse("(none: no cache directory; results are not kept)"));
+        if (storage != DType.FLOAT32) {
+            out.printf(Locale.ROOT, "dtype: %s%n", storage.cliName());
+        }
         out.printf(Locale.ROOT, "%-16s %5s %6s %8s %11s %11s %8s  %s%n", "shape", "batch", "tried", "rejected",
                 "default_ms", "best_ms", "speedup", "config");
         boolean anyRejected = false;
@@ -113,9 +126,9 @@ public final class TuneCommand implements Callable<Integer> {
             });
             for (BenchShape shape : chosen.shapes()) {
                 int n = gpuBatch ? shape.batchGpu() : shape.batchCpu();
-                // TF32 geometries are tuned and recorded apart from float32 ones (their kernels differ).
+                // TF32 and 16-bit geometries are tuned and recorded apart from float32 ones (their kernels differ).
                 ConvGeometry g = shape.spec().toBuilder().precision(precision).build()
-                        .resolve(shape.inputShape(n), shape.kernelShape());
+                        .resolve(shape.inputShape(n), shape.kernelShape()).withStorage(storage);
                 err.printf(Locale.ROOT, "tune: %s (batch %d) ...%n", shape.name(), n);
                 Tuner.Outcome outcome = tuner.tune(g, budget);
                 anyRejected |= outcome.rejectedCount() > 0;

@@ -8,6 +8,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.convcl.ConvGeometry;
+import org.convcl.ConvSpec;
+import org.convcl.DType;
+import org.convcl.Padding;
+import org.convcl.opencl.device.OpenClDevice;
+import org.convcl.opencl.internal.plan.KernelConfig;
+import org.convcl.opencl.internal.tuning.DefaultConfigs;
+import org.convcl.opencl.internal.tuning.TuningCandidates;
+import org.convcl.opencl.internal.tuning.TuningDatabase;
 import org.convcl.testing.OpenClTesting;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -60,6 +69,34 @@ class TuneCommandTest {
             assertTrue(run.stdout().contains("database: " + databases.get(0)), run.stdout());
             assertTrue(Files.readString(databases.get(0)).contains("\"kernel\" : \"gemm\""));
         }
+    }
+
+    /**
+     * {@code tune --dtype float16} records its winner under the float16 key only (one candidate: PoCL compiles
+     * each); a float16 forward's plan (bench --dtype float16, a float16 layer) is given the config recorded there.
+     */
+    @Test
+    void tunesAFloat16ShapeUnderItsOwnKey() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        Path suite = directory.resolve("suite.json");
+        Files.writeString(suite, TINY_SUITE);
+        CliRun run = CliRun.of("tune", "--suite", suite.toString(), "--dtype", "float16", "--budget", "1", "--reps",
+                "1", "--warmup", "0");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertTrue(run.stdout().contains("dtype: float16"), run.stdout());
+        assertEquals(1, run.stdout().lines().filter(line -> line.startsWith("tiny ")).count(), run.stdout());
+        ConvGeometry g = ConvSpec.builder().padding(Padding.SAME).build().resolve(new int[] {1, 6, 5, 8},
+                new int[] {3, 3, 8, 8});
+        ConvGeometry g16 = g.withStorage(DType.FLOAT16);
+        TuningDatabase database = TuningDatabase.forDevice(device);
+        assertTrue(database.lookup(g).isEmpty(), "nothing recorded for float32: " + database.entries());
+        assertTrue(database.lookup(g16).isPresent(), "the float16 entry: " + database.entries());
+
+        KernelConfig untuned = DefaultConfigs.untuned(g16, device);
+        KernelConfig other = TuningCandidates.of(g16, device, 8).stream().filter(c -> !c.equals(untuned))
+                .findFirst().orElseThrow();
+        database.record(g16, other, 1, 2, 2);
+        assertEquals(other, DefaultConfigs.choose(g16, device), "a float16 plan takes the float16 entry");
     }
 
     @Test

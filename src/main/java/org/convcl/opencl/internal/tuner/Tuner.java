@@ -10,6 +10,8 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.DeviceTensor;
@@ -21,7 +23,8 @@ import org.convcl.opencl.internal.plan.KernelConfig;
  * Finds the fastest kernel config for one geometry on one device, CLBlast style: every candidate
  * ({@link TuningCandidates}) is compiled, run once on random data into an output poisoned with NaN and
  * checked element by element against the Java path before it is timed (a config that computes anything
- * else is rejected, never chosen), then timed kernel-only on device-resident tensors: warm-up runs, then
+ * else is rejected, never chosen; a geometry {@link ConvGeometry#withStorage stored} as float16 or bfloat16 runs
+ * on device tensors of that type, its random operands representable in it), then timed kernel-only on device-resident tensors: warm-up runs, then
  * the median of {@code reps} runs. The fastest few and the default are then timed again, interleaved, and
  * the winner of that round is recorded in the device's {@link TuningDatabase}, which plans consult from
  * then on.
@@ -87,19 +90,21 @@ public final class Tuner {
             throw new IllegalArgumentException("candidates: none given for " + g);
         }
         SplittableRandom random = new SplittableRandom(g.toString().hashCode());
-        float[] input = randomArray(random, Tensor.elementCount(g.inputShape()));
-        float[] kernel = randomArray(random, Tensor.elementCount(g.kernelShape()));
-        float[] bias = randomArray(random, g.outChannels());
+        // Operands of the geometry's storage type, as float32 holds them; the reference sums them in float32.
+        DType storage = g.storage();
+        float[] input = representable(storage, randomArray(random, Tensor.elementCount(g.inputShape())));
+        float[] kernel = representable(storage, randomArray(random, Tensor.elementCount(g.kernelShape())));
+        float[] bias = representable(storage, randomArray(random, g.outChannels()));
         float[] reference = new float[(int) Tensor.elementCount(g.outputShape())];
-        CpuBackend.instance().forward(g, input, kernel, bias, reference);
+        CpuBackend.instance().forward(g.withStorage(DType.FLOAT32), input, kernel, bias, reference);
         float[] poison = new float[reference.length];
         Arrays.fill(poison, Float.NaN);
 
         List<Trial> trials = new ArrayList<>();
-        try (DeviceTensor x = backend.upload(Tensor.of(input, g.inputShape()));
-                DeviceTensor w = backend.upload(Tensor.of(kernel, g.kernelShape()));
-                DeviceTensor b = backend.upload(Tensor.of(bias, g.outChannels()));
-                DeviceTensor y = backend.allocate(g.outputShape())) {
+        try (DeviceTensor x = DeviceTensor.upload(backend, Tensor.of(input, g.inputShape()), storage);
+                DeviceTensor w = DeviceTensor.upload(backend, Tensor.of(kernel, g.kernelShape()), storage);
+                DeviceTensor b = DeviceTensor.upload(backend, Tensor.of(bias, g.outChannels()), storage);
+                DeviceTensor y = DeviceTensor.allocate(backend, storage, g.outputShape())) {
             double bestMs = Double.NaN;
             for (KernelConfig candidate : candidates) {
                 Trial trial = trial(g, candidate, x, w, b, poison, reference, bestMs);
@@ -171,9 +176,9 @@ public final class Tuner {
             return new Trial(candidate, Double.NaN, "does not build or fit: " + e.getMessage());
         }
         KernelConfig compiled = plan.config();
-        try (DeviceTensor y = backend.upload(Tensor.of(poison, g.outputShape()))) {
+        try (DeviceTensor y = DeviceTensor.upload(backend, Tensor.of(poison, g.outputShape()), g.storage())) {
             backend.forward(plan, g, x, w, b, y);
-            String wrong = compare(y.download().data(), reference);
+            String wrong = compare(y.download().data(), reference, tolerance(g.storage()));
             if (wrong != null) {
                 return new Trial(compiled, Double.NaN, wrong);
             }
@@ -202,8 +207,26 @@ public final class Tuner {
         return (System.nanoTime() - start) / 1e6;
     }
 
-    /** Null when {@code got} matches {@code reference} within {@link #TOLERANCE}, else what is wrong. */
+    /** {@link #compare(float[], float[], double)} within {@link #TOLERANCE} (float32 against float32). */
     static String compare(float[] got, float[] reference) {
+        return compare(got, reference, TOLERANCE);
+    }
+
+    /**
+     * What a candidate may show against the float32 reference on operands of {@code storage}: {@link #TOLERANCE}
+     * for the order of the float32 sums, plus the unit roundoff of a 16-bit type (2^-11 for float16, 2^-8 for
+     * bfloat16) for the output's one rounding to it. A wrong tile or index is off by far more.
+     */
+    static double tolerance(DType storage) {
+        return switch (storage) {
+            case FLOAT32 -> TOLERANCE;
+            case FLOAT16 -> TOLERANCE + 0x1p-11;
+            case BFLOAT16 -> TOLERANCE + 0x1p-8;
+        };
+    }
+
+    /** Null when {@code got} matches {@code reference} within {@code tolerance}, else what is wrong. */
+    static String compare(float[] got, float[] reference, double tolerance) {
         double maxError = 0;
         double maxReference = 0;
         for (int i = 0; i < got.length; i++) {
@@ -214,8 +237,13 @@ public final class Tuner {
             maxReference = Math.max(maxReference, Math.abs(reference[i]));
         }
         double relative = maxReference == 0 ? maxError : maxError / maxReference;
-        return relative <= TOLERANCE ? null : String.format(Locale.ROOT,
-                "wrong result: max_rel_err %.2e exceeds %.0e", relative, TOLERANCE);
+        return relative <= tolerance ? null : String.format(Locale.ROOT,
+                "wrong result: max_rel_err %.2e exceeds %.0e", relative, tolerance);
+    }
+
+    /** {@code values} rounded to nearest even in {@code storage} (unchanged for float32), as float32 holds them. */
+    private static float[] representable(DType storage, float[] values) {
+        return storage == DType.FLOAT32 ? values : HalfFloats.decode(storage, HalfFloats.encode(storage, values));
     }
 
     private static float[] randomArray(SplittableRandom random, long count) {
