@@ -18,9 +18,10 @@ import org.convcl.opencl.internal.runtime.KernelEvents;
  * an OpenCL device, {@code ms} is host float32 arrays in and out (uploaded and rounded, convolved, the output
  * widened back to float32 on download), and {@code device_ms} and {@code call_ms} come from one call on resident
  * 16-bit tensors, as for float32. On the Java path, {@code ms} is its 16-bit host form on {@code short[]} bits in and
- * out (the operands rounded once, before the clock), which converts inside its tasks; there is no device time. {@code max_rel_err} is against float64 on the operands rounded to the type, so it judges
- * the device's arithmetic and its output's rounding, not the rounding of the inputs. The chain and the epilogue are
- * not measured: the layer and the fused epilogue take float32 only for now.
+ * out (the operands rounded once, before the clock), which converts inside its tasks; there is no device time.
+ * {@code max_rel_err} is against float64 on the operands rounded to the type, so it judges the device's arithmetic
+ * and its output's rounding, not the rounding of the inputs. The chain and the epilogue are timed on float32 runs
+ * only (a 16-bit run leaves them unmeasured, though the layers and the fused epilogue compute in 16 bits).
  */
 public final class HalfBenchRun {
     private final ConvBackend backend;
@@ -142,8 +143,8 @@ public final class HalfBenchRun {
     }
 
     private String notMeasured() {
-        return "chain_ms, epilogue_ms and unfused_ms not measured: layers and the fused epilogue take float32 only "
-                + "for now, not " + dtype.cliName();
+        return "chain_ms, epilogue_ms and unfused_ms not measured: the bench times them on float32 runs only, not "
+                + dtype.cliName();
     }
 
     /** {@code values} rounded to this run's type, as float32 holds them: the reference's operands. */
