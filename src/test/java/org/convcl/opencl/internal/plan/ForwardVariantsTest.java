@@ -101,7 +101,8 @@ class ForwardVariantsTest {
             // A GPU without tensor cores runs every path but the tensor-core form, whose case is then empty.
             path.variant().probe(path, GPU).ifPresent(probe -> {
                 assertSame(path.variant(), ForwardVariants.of(probe.config()), path + ": " + probe.config());
-                assertEquals(path, ForwardVariants.codePath(probe.config(), probe.geometry(), false), path + ": " + probe.config());
+                assertEquals(path, ForwardVariants.codePath(probe.config(), probe.geometry(), false),
+                        path + ": " + probe.config());
                 assertTrue(ForwardVariants.fits(probe.config(), probe.geometry(), GPU), path + ": " + probe);
             });
         }
