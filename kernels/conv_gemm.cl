@@ -382,7 +382,9 @@ static inline int b_slot(const int l) {
 /*
  * 16-bit fragments: two staged words packed as one .f16x2 or .bf16x2 register, `low` in the lower 16 bits as the PTX
  * ISA packs a fragment's pairs. The words are values of the type (loaded from 16-bit memory, or the zeros of padding
- * and edges), so packing them is exact; the PTX and the emulated form share it, so the tests check it too.
+ * and edges), so packing them is exact; the PTX and the emulated form share it, so the tests check its conversions.
+ * (Both A's and B's pairs run along k, so the order within a pair changes which k a product is added at, not its
+ * terms.)
  */
 typedef uint mma_pair;
 static inline mma_pair mma_pack(const float low, const float high) {
