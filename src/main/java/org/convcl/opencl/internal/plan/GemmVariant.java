@@ -28,6 +28,9 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     /** The program's files; the mma forms' probe verdicts are keyed by them too. */
     public static final List<String> SOURCES = List.of(ConvPlan.GEOMETRY_SOURCE, ConvPlan.TF32_SOURCE,
             StorageOption.SOURCE, "conv_gemm.cl");
+    /** Why a device gets no probe case for a tensor-core form, or for an emulated one. */
+    private static final String TENSOR_CORES_ONLY = "not on this device (NVIDIA compute capability 8.0 and later only)";
+    private static final String TENSOR_CORES_INSTEAD = "not on this device (it runs the tensor-core form)";
 
     /** Register blocks with FMA: portable OpenCL C, the default on every device. */
     private final CodePath fma = CodePath.portable(this);
@@ -36,7 +39,7 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
      * it serves a call.
      */
     private final CodePath mmaEmulated = new CodePath(this, "MMA_EMULATED", "mma (emulated)", true,
-            "not on this device (it runs the tensor-core form)");
+            TENSOR_CORES_INSTEAD);
     /** Warp-level mma on tensor cores: inline PTX that only NVIDIA's compiler builds (no CI has it). */
     private final CodePath mmaTensorCores = new CodePath(this, "MMA_TENSOR_CORES", "mma (tensor cores)", true,
             TENSOR_CORES_ONLY);
@@ -47,8 +50,6 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
      */
     private final Map<DType, MmaPaths> mmaPaths = Map.of(DType.FLOAT32, new MmaPaths(mmaEmulated, mmaTensorCores),
             DType.FLOAT16, halfMmaPaths(DType.FLOAT16), DType.BFLOAT16, halfMmaPaths(DType.BFLOAT16));
-
-    private static final String TENSOR_CORES_ONLY = "not on this device (NVIDIA compute capability 8.0 and later only)";
 
     /** A storage type's two mma forms. */
     private record MmaPaths(CodePath emulated, CodePath tensorCores) {
@@ -61,9 +62,8 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     private MmaPaths halfMmaPaths(DType type) {
         String key = "MMA_" + type.name();
         String label = "mma " + type.cliName();
-        return new MmaPaths(new CodePath(this, key + "_EMULATED", label + " (emulated)", true,
-                "not on this device (it runs the tensor-core form)"), new CodePath(this, key + "_TENSOR_CORES",
-                label + " (tensor cores)", true, TENSOR_CORES_ONLY));
+        return new MmaPaths(new CodePath(this, key + "_EMULATED", label + " (emulated)", true, TENSOR_CORES_INSTEAD),
+                new CodePath(this, key + "_TENSOR_CORES", label + " (tensor cores)", true, TENSOR_CORES_ONLY));
     }
 
     @Override
