@@ -40,16 +40,20 @@
  * POINTWISE = 1 (1x1 kernel, stride 1, no padding, no dilation): A is the input matrix itself, a plain GEMM.
  *
  * Precision (tf32.cl, compiled in front). TF32 = 1 rounds both operands to TensorFloat-32 as the tiles are staged
- * (float32 accumulation). MMA = 1 (TF32 only) computes the product with warp-level m16n8k8 matrix multiplies
- * instead of the register-blocked FMAs: see "Warp-level mma" below. MMA_PTX = 1 issues them as NVIDIA's
- * mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 through inline PTX (tensor cores, compute capability >= 8.0),
- * the operands converted by cvt.rna.tf32.f32 as the fragments are loaded; MMA_PTX = 0 is its portable twin, which
- * loads the same per-lane fragments and multiplies them through local memory, so a CPU driver runs (and the tests
- * check) the fragment indexing that the tensor-core path uses.
+ * (float32 accumulation). MMA = 1 (TF32 operands, or 16-bit ones) computes the product with warp-level matrix
+ * multiplies instead of the register-blocked FMAs: see "Warp-level mma" below. On float32 storage they are m16n8k8
+ * in TF32: MMA_PTX = 1 issues NVIDIA's mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 through inline PTX
+ * (tensor cores, compute capability >= 8.0), the operands converted by cvt.rna.tf32.f32 as the fragments are loaded.
+ * On 16-bit storage they are m16n8k16 with .f16 or .bf16 operands and float32 accumulation
+ * (mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32, .bf16 alike; compute capability >= 8.0), the fragments packed
+ * pairs of 16-bit values; the operands need no rounding, as they are values of the type. MMA_PTX = 0 is the portable
+ * twin of either, which packs and loads the same per-lane fragments and multiplies them through local memory, so a
+ * CPU driver runs (and the tests check) the fragment indexing and packing that the tensor-core path uses.
  *
  * Storage (storage.cl, compiled in front). STORAGE = 1 (float16) or 2 (bfloat16): input, kernel, bias and output are
  * 16-bit in memory, widened to float as the tiles are loaded and rounded to nearest even as the output is stored;
- * the tiles, products and sums stay float32. The mma forms take float32 storage only (MMA = 0 here).
+ * the tiles and sums stay float32, and the products of two 16-bit values are exact in float32 (but for bfloat16
+ * products beyond float32's exponent range), whether FMAs or an mma form them.
  *
  * Store. Each output gets the bias (or its phase's bias row), then the epilogue of epilogue.cl (activation.cl and
  * epilogue.cl are compiled in front) when EPILOGUE: scale, shift, residual and activation, lane by lane of the
@@ -104,15 +108,12 @@
 #ifndef POINTWISE
 #define POINTWISE 0
 #endif
-/* Warp-level mma (TF32 only) and whether it runs as inline PTX on tensor cores (else emulated). */
+/* Warp-level mma (TF32 or 16-bit operands) and whether it runs as inline PTX on tensor cores (else emulated). */
 #ifndef MMA
 #define MMA 0
 #endif
 #ifndef MMA_PTX
 #define MMA_PTX 0
-#endif
-#if MMA && STORAGE != 0
-#error "the mma forms take float32 storage only (STORAGE 0)"
 #endif
 
 /* ---- Geometry beyond conv_geometry.cl's: phases and groups. ---- */
@@ -203,13 +204,23 @@ typedef storage_t bias_t;
 /*
  * Warp-level mma. A work-group's RTM x RTN work-items form (RTM / 8) x (RTN / 4) warps of 32 lanes; a warp
  * computes a WARP_M x WARP_N = (8 * WPT_M) x (4 * WPT_N) block of the tile as MMA_TILES_M x MMA_TILES_N
- * m16n8k8 products per 8 k, so each lane still owns WPT_M x WPT_N accumulators. Per-lane fragments follow the
- * PTX ISA for mma.m16n8k8 with .tf32 operands, with groupID = lane >> 2 and threadID_in_group = lane % 4:
+ * 16 x 8 products per MMA_K k (8 in TF32, 16 on 16-bit operands), so each lane still owns WPT_M x WPT_N
+ * accumulators. Per-lane fragments follow the PTX ISA, with groupID = lane >> 2 and threadID_in_group = lane % 4
+ * (tig). mma.m16n8k8 with .tf32 operands, one word per register:
  *   A (16 x 8, row-major): a0 (groupID, tig), a1 (groupID + 8, tig), a2 (groupID, tig + 4), a3 (groupID + 8, tig + 4)
  *   B (8 x 8, col-major):  b0 (k = tig, n = groupID), b1 (k = tig + 4, n = groupID)
+ * mma.m16n8k16 with .f16 or .bf16 operands, two values per 32-bit register (.f16x2 / .bf16x2, the first of the pair
+ * in the lower 16 bits):
+ *   A (16 x 16, row-major): register 0 (groupID, 2 tig and 2 tig + 1), 1 (groupID + 8, the same k),
+ *                           2 (groupID, 2 tig + 8 and 2 tig + 9), 3 (groupID + 8, the same k)
+ *   B (16 x 8, col-major):  register 0 (k = 2 tig and 2 tig + 1, n = groupID), 1 (k = 2 tig + 8 and 2 tig + 9)
+ * Both:
  *   C (16 x 8):            c0 (groupID, 2 tig), c1 (groupID, 2 tig + 1), c2 (groupID + 8, 2 tig), c3 (groupID + 8, 2 tig + 1)
- * The tiles' rows are padded by 8 words: a fragment load then reads 8 * tig + groupID modulo 32 banks, all distinct.
+ * The tiles' rows are padded by 8 words: a TF32 fragment load then reads 8 * tig + groupID modulo 32 banks, all
+ * distinct (a 16-bit one reads 16 * tig + groupID, two lanes a bank).
  */
+/* The k of one mma: m16n8k8 in TF32, m16n8k16 on 16-bit operands. */
+#define MMA_K (STORAGE == 0 ? 8 : 16)
 #if MMA
 #define WARP_SIZE 32
 #define WARP_M (8 * WPT_M)
@@ -218,6 +229,8 @@ typedef storage_t bias_t;
 #define WARPS (THREADS / WARP_SIZE)
 #define MMA_TILES_M (WARP_M / 16)
 #define MMA_TILES_N (WARP_N / 8)
+/* Words an emulated mma exchanges fragments through, per warp: its A and B blocks (16 x 8 and 8 x 8 in TF32). */
+#define MMA_SCRATCH_WORDS (STORAGE == 0 ? 192 : 384)
 #define A_PITCH (TILE_M + 8)
 #define B_PITCH (TILE_N + 8)
 #else
@@ -243,14 +256,14 @@ typedef storage_t bias_t;
 #if STAGES != 1 && STAGES != 2
 #error "STAGES must be 1 or 2"
 #endif
-#if MMA && !TF32
-#error "MMA multiplies TF32 operands: it needs TF32 = 1"
+#if MMA && STORAGE == 0 && !TF32
+#error "MMA on float32 storage multiplies TF32 operands: it needs TF32 = 1"
 #endif
 #if MMA && (RTM % 8 != 0 || RTN % 4 != 0 || WPT_M % 2 != 0 || WPT_N % 2 != 0)
 #error "MMA needs warps of 8 x 4 work-items each owning an even number of rows and columns (16 x 8 per mma)"
 #endif
-#if MMA && (TILE_K % 8 != 0 || VWM != 1 || VWN > 8)
-#error "MMA needs TILE_K a multiple of 8, VWM = 1 and VWN <= 8"
+#if MMA && (TILE_K % MMA_K != 0 || VWM != 1 || VWN > 8)
+#error "MMA needs TILE_K a multiple of 8 (16 on 16-bit storage), VWM = 1 and VWN <= 8"
 #endif
 #if MMA_PTX && !MMA
 #error "MMA_PTX needs MMA"
@@ -365,7 +378,95 @@ static inline int b_slot(const int l) {
     return (l / (TILE_N / VWN)) * (B_PITCH / VWN) + l % (TILE_N / VWN);
 }
 
-#if MMA
+#if MMA && STORAGE != 0
+/*
+ * 16-bit fragments: two staged words packed as one .f16x2 or .bf16x2 register, `low` in the lower 16 bits as the PTX
+ * ISA packs a fragment's pairs. The words are values of the type (loaded from 16-bit memory, or the zeros of padding
+ * and edges), so packing them is exact; the PTX and the emulated form share it, so the tests check its conversions.
+ * (Both A's and B's pairs run along k, so the order within a pair changes which k a product is added at, not its
+ * terms.)
+ */
+typedef uint mma_pair;
+static inline mma_pair mma_pack(const float low, const float high) {
+#if STORAGE == 1
+    ushort2 bits;
+    vstore_half2_rte((float2) (low, high), 0, (__private half*) &bits);
+    return as_uint(bits);
+#else
+    return (as_uint(low) >> 16) | (as_uint(high) & 0xffff0000u);
+#endif
+}
+
+#if MMA_PTX
+/* d = a * b + d for the warp's 16 x 8 x 16 block, on tensor cores; every lane of the warp takes part. */
+static inline void mma_16x8x16(float* d, const mma_pair* a, const mma_pair* b, __local float* scratch,
+                               const int lane) {
+#if STORAGE == 1
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+                 "{%8, %9}, {%10, %11, %12, %13};"
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(d[0]), "f"(d[1]), "f"(d[2]),
+                   "f"(d[3]));
+#else
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
+                 "{%8, %9}, {%10, %11, %12, %13};"
+                 : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(d[0]), "f"(d[1]), "f"(d[2]),
+                   "f"(d[3]));
+#endif
+}
+#else
+/* The pair a register holds, low half first. */
+static inline float2 mma_unpack(const mma_pair word) {
+#if STORAGE == 1
+    return vload_half2(0, (__private const half*) &word);
+#else
+    return (float2) (as_float(word << 16), as_float(word & 0xffff0000u));
+#endif
+}
+
+/*
+ * The emulated 16-bit mma: the lanes unpack their fragments where the PTX layout puts them in the warp's 16 x 16 A
+ * and 16 x 8 B (scratch, 384 words per warp), then each lane computes its own four C elements from them: the 16
+ * products of 16-bit values, exact in float32, added to the accumulator one by one in float32. Every work-item of
+ * the work-group calls it the same number of times (the barriers need that).
+ */
+static inline void mma_16x8x16(float* d, const mma_pair* a, const mma_pair* b, __local float* scratch,
+                               const int lane) {
+    __local float* const warp_a = scratch;        /* [16 rows][16 k] */
+    __local float* const warp_b = scratch + 256;  /* [16 k][8 n] */
+    const int group_id = lane >> 2;
+    const int thread_in_group = lane & 3;
+    barrier(CLK_LOCAL_MEM_FENCE); /* the previous product's reads are done */
+#pragma unroll
+    for (int r = 0; r < 4; r++) {
+        const float2 pair = mma_unpack(a[r]);
+        const int at = (group_id + (r & 1) * 8) * 16 + 2 * thread_in_group + (r >> 1) * 8;
+        warp_a[at] = pair.x;
+        warp_a[at + 1] = pair.y;
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        const float2 pair = mma_unpack(b[r]);
+        const int k = 2 * thread_in_group + r * 8;
+        warp_b[k * 8 + group_id] = pair.x;
+        warp_b[(k + 1) * 8 + group_id] = pair.y;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+#pragma unroll
+    for (int c = 0; c < 4; c++) {
+        const int row = group_id + (c >> 1) * 8;
+        const int column = 2 * thread_in_group + (c & 1);
+        float total = d[c];
+#pragma unroll
+        for (int k = 0; k < 16; k++) {
+            total = fma(warp_a[row * 16 + k], warp_b[k * 8 + column], total);
+        }
+        d[c] = total;
+    }
+}
+#endif
+#elif MMA
 #if MMA_PTX
 /* A fragment operand: the word's TF32 bits, rounded as the tensor core's own conversion does. */
 typedef uint mma_operand;
@@ -609,7 +710,7 @@ void conv_gemm(const int batch,
     __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
     __local floatN b_tile[STAGES][TILE_K * B_PITCH / VWN];
 #if MMA && !MMA_PTX
-    __local float mma_scratch[WARPS][192];
+    __local float mma_scratch[WARPS][MMA_SCRATCH_WORDS];
 #endif
     /* Per row of the tile: input base (batch element and group; -1 past the last row of the phase) and the
        input coordinates its phase's first tap reads. */
@@ -780,11 +881,37 @@ void conv_gemm(const int batch,
 #endif
 
 #if MMA
-        /* The warp's product of the two tiles, 8 k at a time: fragments from the staged tiles, then mma. */
+        /* The warp's product of the two tiles, MMA_K k at a time: fragments from the staged tiles, then mma. */
         __local const float* const a_words = (__local const float*) a_tile[stage];
         __local const float* const b_words = (__local const float*) b_tile[stage];
 #pragma unroll
-        for (int ks = 0; ks < TILE_K; ks += 8) {
+        for (int ks = 0; ks < TILE_K; ks += MMA_K) {
+#if STORAGE != 0
+            mma_pair a_frag[MMA_TILES_M][4];
+            mma_pair b_frag[MMA_TILES_N][2];
+            const int k = ks + 2 * thread_in_group;
+#pragma unroll
+            for (int i = 0; i < MMA_TILES_M; i++) {
+                const int row = warp_m0 + i * 16 + group_id;
+                a_frag[i][0] = mma_pack(a_words[k * A_PITCH + row], a_words[(k + 1) * A_PITCH + row]);
+                a_frag[i][1] = mma_pack(a_words[k * A_PITCH + row + 8], a_words[(k + 1) * A_PITCH + row + 8]);
+                a_frag[i][2] = mma_pack(a_words[(k + 8) * A_PITCH + row], a_words[(k + 9) * A_PITCH + row]);
+                a_frag[i][3] = mma_pack(a_words[(k + 8) * A_PITCH + row + 8], a_words[(k + 9) * A_PITCH + row + 8]);
+            }
+#pragma unroll
+            for (int j = 0; j < MMA_TILES_N; j++) {
+                const int column = warp_n0 + j * 8 + group_id;
+                b_frag[j][0] = mma_pack(b_words[k * B_PITCH + column], b_words[(k + 1) * B_PITCH + column]);
+                b_frag[j][1] = mma_pack(b_words[(k + 8) * B_PITCH + column], b_words[(k + 9) * B_PITCH + column]);
+            }
+#pragma unroll
+            for (int i = 0; i < MMA_TILES_M; i++) {
+#pragma unroll
+                for (int j = 0; j < MMA_TILES_N; j++) {
+                    mma_16x8x16(acc[i][j], a_frag[i], b_frag[j], warp_scratch, lane);
+                }
+            }
+#else
             mma_operand a_frag[MMA_TILES_M][4];
             mma_operand b_frag[MMA_TILES_N][2];
             const int k = ks + thread_in_group;
@@ -809,6 +936,7 @@ void conv_gemm(const int batch,
                     mma_16x8x8(acc[i][j], a_frag[i], b_frag[j], warp_scratch, lane);
                 }
             }
+#endif
         }
 #else
         /* The register-blocked product of the two tiles. */

@@ -78,10 +78,11 @@ public interface ForwardVariant<C extends KernelConfig> {
     }
 
     /**
-     * The code path (one of {@link #codePaths}) a plan of {@code config} runs on a device with ({@code tensorCores})
-     * or without TF32 tensor cores.
+     * The code path (one of {@link #codePaths}) a plan of {@code config} for {@code g} runs on a device with
+     * ({@code tensorCores}) or without tensor cores (NVIDIA compute capability 8.0 and later: TF32, float16 and
+     * bfloat16 mma); the geometry's storage type can choose among a variant's forms.
      */
-    default CodePath codePath(C config, boolean tensorCores) {
+    default CodePath codePath(C config, ConvGeometry g, boolean tensorCores) {
         return codePaths().get(0);
     }
 

@@ -106,8 +106,8 @@ public final class ForwardVariants {
     }
 
     /** {@link ForwardVariant#codePath} of {@code config}'s variant. */
-    public static CodePath codePath(KernelConfig config, boolean tensorCores) {
-        return codePath(of(config), config, tensorCores);
+    public static CodePath codePath(KernelConfig config, ConvGeometry g, boolean tensorCores) {
+        return codePath(of(config), config, g, tensorCores);
     }
 
     /** {@link ForwardVariant#compile} of {@code config}'s variant. */
@@ -134,8 +134,8 @@ public final class ForwardVariants {
     }
 
     private static <C extends KernelConfig> CodePath codePath(ForwardVariant<C> variant, KernelConfig config,
-            boolean tensorCores) {
-        return variant.codePath(variant.configType().cast(config), tensorCores);
+            ConvGeometry g, boolean tensorCores) {
+        return variant.codePath(variant.configType().cast(config), g, tensorCores);
     }
 
     private static <C extends KernelConfig> ForwardKernel compile(ForwardVariant<C> variant, OpenClContext context,

@@ -45,13 +45,14 @@ public final class GemmDefaults {
     }
 
     /**
-     * The tensor-core default for TF32 on NVIDIA GPUs of compute capability 8.0 and later: 256 work-items in 8
-     * warps, warp tiles of 64 x 32 (8 x 8 per lane, 2 x 4 products of 16 x 8 per 8 k) down to 32 x 8 for few
-     * channels, double-buffered, the shapes CUTLASS's SM80 TF32 kernels use for their warps.
+     * The tensor-core default for TF32, float16 and bfloat16 on NVIDIA GPUs of compute capability 8.0 and later: 256
+     * work-items in 8 warps, warp tiles of 64 x 32 (8 x 8 per lane, 2 x 4 products of 16 x 8 per mma step) down to
+     * 32 x 8 for few channels, double-buffered, the shapes CUTLASS's SM80 TF32 kernels use for their warps. K tiles
+     * of 16, or 8 in TF32 when the channels are no multiple of 16 (16-bit operands take k in steps of 16).
      */
     public static Tiling mma(ConvGeometry g, long maxWorkGroup, long localMemoryBytes) {
         int coutPerGroup = g.outChannelsPerGroup();
-        int kTile = g.inChannelsPerGroup() % 16 == 0 ? 16 : 8;
+        int kTile = g.inChannelsPerGroup() % 16 == 0 ? 16 : GemmLaunch.mmaK(g);
         Tiling tiling;
         if (coutPerGroup >= 128) {
             tiling = new Tiling(128, 128, kTile, 8, 8, 1, 4, 4, 2, true);

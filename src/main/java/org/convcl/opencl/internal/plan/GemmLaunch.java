@@ -26,30 +26,35 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
     /** The most work-groups OpenCL drivers on CUDA hardware accept along the second grid dim. */
     public static final long MAX_COLUMN_GROUPS = 65535;
 
-    /** Words of local memory an emulated mma exchanges fragments through, per warp (16 x 8 A and 8 x 8 B). */
+    /** Words of local memory an emulated TF32 mma exchanges fragments through, per warp (16 x 8 A and 8 x 8 B). */
     static final int EMULATED_MMA_WORDS = 192;
+    /** As {@link #EMULATED_MMA_WORDS} for the 16-bit mma (16 x 16 A and 16 x 8 B). */
+    static final int EMULATED_HALF_MMA_WORDS = 384;
 
     /**
-     * The launch of {@code requested} for {@code g}. An mma tiling needs TF32 products (it is refused for a
-     * geometry computed in float32); {@code tensorCores} says whether the device runs it as inline PTX.
+     * The launch of {@code requested} for {@code g}. An mma tiling needs TF32 products on float32 storage (it is
+     * refused for a float32 geometry computed in float32), or float16 or bfloat16 storage with a {@code tileK} that
+     * is a multiple of {@link #mmaK}; {@code tensorCores} says whether the device runs it as inline PTX.
      */
     public static GemmLaunch of(ConvGeometry g, boolean hasBias, Tiling requested, boolean tensorCores) {
         if (!GemmVariant.INSTANCE.supports(g)) {
             throw new IllegalArgumentException("kernel config gemm " + requested + ": the GEMM kernel handles ranks 1 "
                     + "to 3 (edge padding without input dilation), got " + g + "; use KernelConfig.General");
         }
-        if (requested.mma() && g.productPrecision() != Precision.TF32) {
+        if (requested.mma() && g.storage() == DType.FLOAT32 && g.productPrecision() != Precision.TF32) {
             throw new IllegalArgumentException("kernel config gemm " + requested + ": warp-level mma multiplies TF32 "
-                    + "operands, but " + g + " computes its products in " + g.productPrecision() + "; use a tiling "
-                    + "without mma, or Precision.TF32");
+                    + "operands (or float16 and bfloat16 ones), but " + g + " computes its products in "
+                    + g.productPrecision() + "; use a tiling without mma, or Precision.TF32");
         }
-        if (requested.mma() && g.storage() != DType.FLOAT32) {
-            throw new IllegalArgumentException("kernel config gemm " + requested + ": warp-level mma takes float32 "
-                    + "operands, but " + g + " stores them as " + g.storage().cliName() + "; use a tiling without mma");
+        if (requested.mma() && requested.tileK() % mmaK(g) != 0) {
+            throw new IllegalArgumentException("kernel config gemm " + requested + ": tileK is " + requested.tileK()
+                    + ", but warp-level mma on " + g.storage().cliName() + " operands takes k in steps of " + mmaK(g)
+                    + "; use a tileK that is a multiple of " + mmaK(g));
         }
         Tiling tiling = requested.fittedTo(g);
+        int scratchWords = g.storage() == DType.FLOAT32 ? EMULATED_MMA_WORDS : EMULATED_HALF_MMA_WORDS;
         long scratch = tiling.mma() && !tensorCores
-                ? 4L * EMULATED_MMA_WORDS * (tiling.workGroupSize() / Tiling.WARP_SIZE) : 0;
+                ? 4L * scratchWords * (tiling.workGroupSize() / Tiling.WARP_SIZE) : 0;
         PhaseDecomposition.Dim[] dims = PhaseDecomposition.of(g);
         long phases = PhaseDecomposition.phaseCount(dims);
         long tapTable = 4L * 4 * PhaseDecomposition.maxTaps(dims);
@@ -57,6 +62,14 @@ public record GemmLaunch(ConvGeometry geometry, boolean hasBias, Tiling tiling, 
         long columnGroups = (long) IntMath.ceilDiv(g.outChannelsPerGroup(), tiling.tileN()) * g.groups() * phases;
         return new GemmLaunch(g, hasBias, tiling, PhaseDecomposition.maxPhaseOutputs(dims), columnGroups,
                 tiling.localMemoryBytes() + tapTable + scratch, tensorCores && tiling.mma());
+    }
+
+    /**
+     * The k of one warp-level mma for {@code g}'s operands: 8 for TF32 ({@code m16n8k8}), 16 for float16 and bfloat16
+     * ({@code m16n8k16}); an mma tiling's {@code tileK} must be a multiple of it.
+     */
+    public static int mmaK(ConvGeometry g) {
+        return g.storage() == DType.FLOAT32 ? 8 : 16;
     }
 
     /** Every {@code -D} the program is built with. */

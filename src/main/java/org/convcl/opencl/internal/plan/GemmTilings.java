@@ -63,8 +63,8 @@ final class GemmTilings {
     private static final int[][] WARP_TILES = {{16, 8}, {32, 8}, {32, 16}, {32, 32}, {64, 16}, {64, 32}};
 
     /**
-     * Tensor-core blockings for TF32: warp tiles from 16 x 8 to 64 x 32, 2 to 16 warps per work-group, K tiles
-     * of 8 to 32, single or double buffered.
+     * Tensor-core blockings for TF32, float16 and bfloat16: warp tiles from 16 x 8 to 64 x 32, 2 to 16 warps per
+     * work-group, K tiles of 8 (TF32 only) to 32, single or double buffered.
      */
     static List<Tiling> mma(ConvGeometry g, OpenClDevice device) {
         int widestN = Math.max(16, Integer.highestOneBit(Math.max(1, g.outChannelsPerGroup() * 2 - 1)));
@@ -82,6 +82,9 @@ final class GemmTilings {
                         continue;
                     }
                     for (int tileK : new int[] {8, 16, 32}) {
+                        if (tileK % GemmLaunch.mmaK(g) != 0) {
+                            continue;
+                        }
                         for (int vectorN : new int[] {1, 2, 4}) {
                             if (workN % vectorN != 0) {
                                 continue;

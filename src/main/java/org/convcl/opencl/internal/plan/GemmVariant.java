@@ -18,7 +18,8 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
 
 /**
  * The implicit-GEMM kernel ({@code kernels/conv_gemm.cl}) for ranks 1 to 3, blocked by a {@link Tiling}: register
- * blocks with FMA, or warp-level mma in TF32 (inline PTX on tensor cores, emulated elsewhere). Input dilation is
+ * blocks with FMA, or warp-level mma in TF32 on float32 storage or on float16 and bfloat16 operands (inline PTX on
+ * tensor cores, emulated elsewhere). Input dilation is
  * decomposed into phases ({@link PhaseDecomposition}) whose skipped zeros a {@code phase_bias} kernel folds into
  * per-phase bias rows. Its options and launch arithmetic are {@link GemmLaunch}'s. Stateless.
  */
@@ -27,6 +28,9 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     /** The program's files; the mma forms' probe verdicts are keyed by them too. */
     public static final List<String> SOURCES = List.of(ConvPlan.GEOMETRY_SOURCE, ConvPlan.TF32_SOURCE,
             StorageOption.SOURCE, "conv_gemm.cl");
+    /** Why a device gets no probe case for a tensor-core form, or for an emulated one. */
+    private static final String TENSOR_CORES_ONLY = "not on this device (NVIDIA compute capability 8.0 and later only)";
+    private static final String TENSOR_CORES_INSTEAD = "not on this device (it runs the tensor-core form)";
 
     /** Register blocks with FMA: portable OpenCL C, the default on every device. */
     private final CodePath fma = CodePath.portable(this);
@@ -35,12 +39,31 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
      * it serves a call.
      */
     private final CodePath mmaEmulated = new CodePath(this, "MMA_EMULATED", "mma (emulated)", true,
-            "not on this device (it runs the tensor-core form)");
+            TENSOR_CORES_INSTEAD);
     /** Warp-level mma on tensor cores: inline PTX that only NVIDIA's compiler builds (no CI has it). */
     private final CodePath mmaTensorCores = new CodePath(this, "MMA_TENSOR_CORES", "mma (tensor cores)", true,
-            "not on this device (NVIDIA compute capability 8.0 and later only)");
+            TENSOR_CORES_ONLY);
+    /**
+     * The mma forms per storage type: TF32 on float32 (the paths above, named as before the 16-bit types), and
+     * m16n8k16 on float16 and bfloat16, each with verdicts of its own (a driver may build one PTX type and not the
+     * other).
+     */
+    private final Map<DType, MmaPaths> mmaPaths = Map.of(DType.FLOAT32, new MmaPaths(mmaEmulated, mmaTensorCores),
+            DType.FLOAT16, halfMmaPaths(DType.FLOAT16), DType.BFLOAT16, halfMmaPaths(DType.BFLOAT16));
+
+    /** A storage type's two mma forms. */
+    private record MmaPaths(CodePath emulated, CodePath tensorCores) {
+    }
 
     private GemmVariant() {
+    }
+
+    /** The 16-bit mma forms of {@code type}: {@code MMA_FLOAT16_EMULATED}, {@code mma float16 (tensor cores)}... */
+    private MmaPaths halfMmaPaths(DType type) {
+        String key = "MMA_" + type.name();
+        String label = "mma " + type.cliName();
+        return new MmaPaths(new CodePath(this, key + "_EMULATED", label + " (emulated)", true, TENSOR_CORES_INSTEAD),
+                new CodePath(this, key + "_TENSOR_CORES", label + " (tensor cores)", true, TENSOR_CORES_ONLY));
     }
 
     @Override
@@ -72,7 +95,7 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
         if (!supports(g)) {
             return false;
         }
-        if (config.tiling().mma() && !mmaOperands(g)) {
+        if (config.tiling().mma() && (!mmaOperands(g) || config.tiling().tileK() % GemmLaunch.mmaK(g) != 0)) {
             return false;
         }
         GemmLaunch launch = GemmLaunch.of(g, false, config.tiling(), ComputeCapability.hasTf32TensorCores(device));
@@ -129,11 +152,11 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     }
 
     /**
-     * Whether the mma forms can multiply {@code g}'s operands: TF32 products of float32 storage (16-bit operands
-     * run the FMA form until the mma takes f16 and bf16 fragments).
+     * Whether the mma forms can multiply {@code g}'s operands: TF32 products of float32 storage, or float16 and
+     * bfloat16 operands (whose products are exact in float32, so no precision is lost to the mma).
      */
     private static boolean mmaOperands(ConvGeometry g) {
-        return g.productPrecision() == Precision.TF32 && g.storage() == DType.FLOAT32;
+        return g.storage() != DType.FLOAT32 || g.productPrecision() == Precision.TF32;
     }
 
     /** conv_gemm.cl's PHASED: input dilation in some dim, whose zeros the GEMM skips tap by tap. */
@@ -147,8 +170,8 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     }
 
     /**
-     * Warp-level mma tilings in TF32 on a GPU with tensor cores, else register-blocked tilings for the GPU or the
-     * CPU ({@link GemmTilings}).
+     * Warp-level mma tilings in TF32 or on 16-bit operands on a GPU with tensor cores, else register-blocked tilings
+     * for the GPU or the CPU ({@link GemmTilings}).
      */
     @Override
     public List<KernelConfig.Gemm> candidates(ConvGeometry g, OpenClDevice device, boolean gpu) {
@@ -194,7 +217,8 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
     }
 
     /**
-     * In TF32 on a GPU with tensor cores (unless {@code portableOnly}), the mma tiling of {@link GemmDefaults#mma};
+     * In TF32 or on 16-bit operands on a GPU with tensor cores (unless {@code portableOnly}), the mma tiling of
+     * {@link GemmDefaults#mma};
      * else the FMA tiling for the device's class ({@link GemmDefaults#fma}); each only when it fits the device.
      */
     @Override
@@ -214,24 +238,33 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
         return fits(gemm, g, device) ? Optional.of(gemm) : Optional.empty();
     }
 
-    /** The FMA form, then the mma forms: emulated, and on tensor cores. */
+    /** The FMA form, then the mma forms: emulated, and on tensor cores; TF32's, then float16's and bfloat16's. */
     @Override
     public List<CodePath> codePaths() {
-        return List.of(fma, mmaEmulated, mmaTensorCores);
+        List<CodePath> paths = new ArrayList<>(List.of(fma));
+        for (DType type : DType.values()) {
+            paths.add(mmaPaths.get(type).emulated());
+            paths.add(mmaPaths.get(type).tensorCores());
+        }
+        return paths;
     }
 
-    /** The FMA form, or an mma form: on tensor cores when the device has them, emulated elsewhere. */
+    /**
+     * The FMA form, or the mma form of {@code g}'s storage type: on tensor cores when the device has them, emulated
+     * elsewhere.
+     */
     @Override
-    public CodePath codePath(KernelConfig.Gemm config, boolean tensorCores) {
+    public CodePath codePath(KernelConfig.Gemm config, ConvGeometry g, boolean tensorCores) {
         if (!config.tiling().mma()) {
             return fma;
         }
-        return tensorCores ? mmaTensorCores : mmaEmulated;
+        MmaPaths paths = mmaPaths.get(g.storage());
+        return tensorCores ? paths.tensorCores() : paths.emulated();
     }
 
     /**
      * Several K tiles, two batch elements, edges: with the portable default for the FMA form, and with the mma
-     * default (in TF32) for the mma form the device runs; empty for the other mma form.
+     * default (in TF32, or stored in its 16-bit type) for an mma form the device runs; empty for the others.
      */
     @Override
     public Optional<CodePath.Probe> probe(CodePath path, OpenClDevice device) {
@@ -239,12 +272,20 @@ public final class GemmVariant implements ForwardVariant<KernelConfig.Gemm> {
             ConvGeometry g = ConvSpec.defaults().resolve(new int[] {2, 6, 7, 16}, new int[] {3, 3, 16, 16});
             return untuned(g, device, true).map(config -> new CodePath.Probe(g, config));
         }
-        if (path.equals(mmaTensorCores) != ComputeCapability.hasTf32TensorCores(device)) {
-            return Optional.empty();
+        for (DType type : DType.values()) {
+            MmaPaths paths = mmaPaths.get(type);
+            if (!path.equals(paths.emulated()) && !path.equals(paths.tensorCores())) {
+                continue;
+            }
+            if (path.equals(paths.tensorCores()) != ComputeCapability.hasTf32TensorCores(device)) {
+                return Optional.empty();
+            }
+            ConvSpec spec = type == DType.FLOAT32 ? ConvSpec.builder().precision(Precision.TF32).build()
+                    : ConvSpec.defaults();
+            ConvGeometry g = spec.resolve(new int[] {2, 5, 6, 16}, new int[] {3, 3, 16, 16}).withStorage(type);
+            return Optional.of(new CodePath.Probe(g, new KernelConfig.Gemm(GemmDefaults.mma(g,
+                    Math.max(1, device.maxWorkGroupSize()), device.localMemoryBytes()))));
         }
-        ConvGeometry g = ConvSpec.builder().precision(Precision.TF32).build().resolve(new int[] {2, 5, 6, 16},
-                new int[] {3, 3, 16, 16});
-        return Optional.of(new CodePath.Probe(g, new KernelConfig.Gemm(GemmDefaults.mma(g,
-                Math.max(1, device.maxWorkGroupSize()), device.localMemoryBytes()))));
+        return Optional.empty();
     }
 }

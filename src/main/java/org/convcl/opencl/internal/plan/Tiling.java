@@ -12,12 +12,13 @@ import org.convcl.ConvGeometry;
  * output, {@code vectorK} input channels per global load of the input. {@code stages} 2 double-buffers the
  * tiles (the next tile's loads overlap the current tile's arithmetic), 1 loads then multiplies.
  *
- * <p>{@code mma} (TF32 precision only) computes the product with warp-level 16 x 8 x 8 matrix multiplies
- * (tensor cores on NVIDIA GPUs of compute capability 8.0 and later, an emulation with the same per-lane
- * fragments elsewhere): the work-items form warps of 8 x 4, so a warp computes a
- * {@code (8 * workPerItemM) x (4 * workPerItemN)} block (its warp tile) and each work-item still owns
- * {@code workPerItemM x workPerItemN} accumulators. It needs even register blocks, {@code tileK} a multiple of 8,
- * {@code vectorM} 1 and {@code vectorN} at most 8.
+ * <p>{@code mma} (TF32 precision, or float16 and bfloat16 storage) computes the product with warp-level 16 x 8 x 8
+ * matrix multiplies in TF32, 16 x 8 x 16 on 16-bit operands (tensor cores on NVIDIA GPUs of compute capability 8.0
+ * and later, an emulation with the same per-lane fragments elsewhere): the work-items form warps of 8 x 4, so a warp
+ * computes a {@code (8 * workPerItemM) x (4 * workPerItemN)} block (its warp tile) and each work-item still owns
+ * {@code workPerItemM x workPerItemN} accumulators. It needs even register blocks, {@code tileK} a multiple of 8
+ * (of 16 on 16-bit operands, which {@link GemmLaunch} checks against the geometry), {@code vectorM} 1 and
+ * {@code vectorN} at most 8.
  *
  * <p>These are plan inputs, compiled in with {@code -D}: a tuner may pick any valid value per device. A
  * vector width the geometry cannot use (it must divide the channel counts) is lowered by

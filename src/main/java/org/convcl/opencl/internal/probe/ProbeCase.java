@@ -3,6 +3,8 @@ package org.convcl.opencl.internal.probe;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.opencl.device.OpenClDevice;
@@ -21,10 +23,10 @@ import org.convcl.opencl.internal.runtime.ComputeCapability;
  * @param variant  the code path proven
  * @param geometry the case's geometry
  * @param config   the config its plan is built with
- * @param input    the input operand
- * @param kernel   the kernel operand
- * @param bias     the bias operand
- * @param expected the Java path's output ({@link CpuBackend})
+ * @param input    the input operand (values of the geometry's storage type)
+ * @param kernel   the kernel operand (values of that type)
+ * @param bias     the bias operand (values of that type)
+ * @param expected the Java path's float32 output for them ({@link CpuBackend}), not rounded to the storage type
  */
 public record ProbeCase(CodePath variant, ConvGeometry geometry, KernelConfig config, float[] input,
         float[] kernel, float[] bias, float[] expected) {
@@ -37,19 +39,25 @@ public record ProbeCase(CodePath variant, ConvGeometry geometry, KernelConfig co
     public static Optional<ProbeCase> of(CodePath path, OpenClDevice device) {
         boolean tensorCores = ComputeCapability.hasTf32TensorCores(device);
         return path.variant().probe(path, device)
-                .filter(probe -> ForwardVariants.codePath(probe.config(), tensorCores).equals(path)
+                .filter(probe -> ForwardVariants.codePath(probe.config(), probe.geometry(), tensorCores).equals(path)
                         && ForwardVariants.fits(probe.config(), probe.geometry(), device))
                 .map(probe -> withOperands(path, probe.geometry(), probe.config()));
     }
 
     private static ProbeCase withOperands(CodePath variant, ConvGeometry g, KernelConfig config) {
         SplittableRandom random = new SplittableRandom(23);
-        float[] input = random(random, Tensor.elementCount(g.inputShape()));
-        float[] kernel = random(random, Tensor.elementCount(g.kernelShape()));
-        float[] bias = random(random, g.outChannels());
+        DType type = g.storage();
+        float[] input = representable(type, random(random, Tensor.elementCount(g.inputShape())));
+        float[] kernel = representable(type, random(random, Tensor.elementCount(g.kernelShape())));
+        float[] bias = representable(type, random(random, g.outChannels()));
         float[] expected = new float[(int) Tensor.elementCount(g.outputShape())];
-        CpuBackend.instance().forward(g, input, kernel, bias, expected);
+        CpuBackend.instance().forward(g.withStorage(DType.FLOAT32), input, kernel, bias, expected);
         return new ProbeCase(variant, g, config, input, kernel, bias, expected);
+    }
+
+    /** {@code values} rounded to {@code type}, so that the device's upload in that type changes none of them. */
+    private static float[] representable(DType type, float[] values) {
+        return type == DType.FLOAT32 ? values : HalfFloats.decode(type, HalfFloats.encode(type, values));
     }
 
     private static float[] random(SplittableRandom random, long count) {

@@ -44,12 +44,12 @@ public final class ProvenVariants {
      * passed there), else the portable config for {@code g}. Probes the variant on its first use.
      */
     public static KernelConfig admit(OpenClContext context, ConvGeometry g, KernelConfig chosen) {
-        if (!ForwardVariants.codePath(chosen, false).provenBeforeUse()
-                && !ForwardVariants.codePath(chosen, true).provenBeforeUse()) {
+        if (!ForwardVariants.codePath(chosen, g, false).provenBeforeUse()
+                && !ForwardVariants.codePath(chosen, g, true).provenBeforeUse()) {
             return chosen; // the common case, decided without asking the device anything
         }
         OpenClDevice device = context.device();
-        CodePath variant = ForwardVariants.codePath(chosen, ComputeCapability.hasTf32TensorCores(device));
+        CodePath variant = ForwardVariants.codePath(chosen, g, ComputeCapability.hasTf32TensorCores(device));
         if (!variant.provenBeforeUse() || proven(context, variant)) {
             return chosen;
         }

@@ -1,7 +1,12 @@
 package org.convcl.opencl.internal.probe;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.ShortBuffer;
 import java.util.Arrays;
 import java.util.Locale;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.opencl.device.KernelBuildException;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.runtime.ClBuffer;
@@ -10,7 +15,8 @@ import org.convcl.opencl.internal.runtime.OpenClContext;
 /**
  * Runs a {@link ProbeCase} on a device: builds its plan, runs it into an output poisoned with NaN (so an element
  * never written shows), and compares with the Java path. Every failure is an outcome, never an exception: a probe
- * is asked whether a variant works, and "no" is an answer.
+ * is asked whether a variant works, and "no" is an answer. A case stored in float16 or bfloat16 runs on buffers of
+ * its type's bits.
  */
 public final class VariantProbe {
     /**
@@ -19,6 +25,12 @@ public final class VariantProbe {
      * is off by the order of the values themselves.
      */
     static final double TOLERANCE = 1e-3;
+    /**
+     * As {@link #TOLERANCE} for a bfloat16 case, whose output the device rounds to 8 significant bits (within 2^-8 of
+     * the largest value, about 4e-3) where the Java path's float32 result is not rounded. A float16 output's rounding
+     * (2^-11, about 5e-4) fits {@link #TOLERANCE}.
+     */
+    static final double BFLOAT16_TOLERANCE = 1e-2;
 
     private VariantProbe() {
     }
@@ -29,6 +41,8 @@ public final class VariantProbe {
      */
     public static ProbeResult run(OpenClContext context, ProbeCase probe, int timedRuns) {
         String config = probe.config().toString();
+        DType type = probe.geometry().storage();
+        double tolerance = type == DType.BFLOAT16 ? BFLOAT16_TOLERANCE : TOLERANCE;
         ConvPlan plan;
         try {
             plan = ConvPlan.create(context, probe.geometry(), true, probe.config());
@@ -47,19 +61,19 @@ public final class VariantProbe {
         ClBuffer output = null;
         try {
             config = plan.config().toString();
-            input = upload(context, probe.input(), "probe input");
-            kernel = upload(context, probe.kernel(), "probe kernel");
-            bias = upload(context, probe.bias(), "probe bias");
+            input = upload(context, probe.input(), type, "probe input");
+            kernel = upload(context, probe.kernel(), type, "probe kernel");
+            bias = upload(context, probe.bias(), type, "probe bias");
             float[] got = new float[probe.expected().length];
             Arrays.fill(got, Float.NaN);
-            output = upload(context, got, "probe output");
+            output = upload(context, got, type, "probe output");
             int batch = probe.geometry().batch();
             plan.enqueue(context, batch, input, 0, kernel, bias, output, 0);
-            context.read(context.queue(), output, 0, got, 0, got.length);
+            download(context, output, type, got);
             double error = maxRelErr(probe.expected(), got);
-            if (!(error <= TOLERANCE)) {
+            if (!(error <= tolerance)) {
                 return new ProbeResult(probe.variant(), config, ProbeResult.Outcome.WRONG_RESULT, String.format(
-                        Locale.ROOT, "max_rel_err %.2e against the Java path exceeds %.0e", error, TOLERANCE), error,
+                        Locale.ROOT, "max_rel_err %.2e against the Java path exceeds %.0e", error, tolerance), error,
                         Double.NaN);
             }
             double[] times = new double[timedRuns];
@@ -84,15 +98,38 @@ public final class VariantProbe {
         }
     }
 
-    private static ClBuffer upload(OpenClContext context, float[] values, String purpose) {
-        ClBuffer buffer = context.allocate(4L * values.length, purpose);
+    /** A buffer of {@code values} stored as {@code type} (a 16-bit type's bits, rounded to nearest even). */
+    private static ClBuffer upload(OpenClContext context, float[] values, DType type, String purpose) {
+        ClBuffer buffer = context.allocate((long) type.bytes() * values.length, purpose);
         try {
-            context.write(buffer, 0, values, 0, values.length);
+            if (type == DType.FLOAT32) {
+                context.write(buffer, 0, values, 0, values.length);
+            } else {
+                ShortBuffer bits = directShorts(values.length);
+                HalfFloats.encode(type, values, 0, bits, 0, values.length);
+                context.write(buffer, bits);
+            }
         } catch (RuntimeException e) {
             buffer.close();
             throw e;
         }
         return buffer;
+    }
+
+    /** The buffer's values, stored as {@code type}, into {@code target} once the work queued before is done. */
+    private static void download(OpenClContext context, ClBuffer buffer, DType type, float[] target) {
+        if (type == DType.FLOAT32) {
+            context.read(context.queue(), buffer, 0, target, 0, target.length);
+            return;
+        }
+        context.finish(); // the 16-bit read goes through the download queue, which does not wait for the kernel
+        ShortBuffer bits = directShorts(target.length);
+        context.read(buffer, bits);
+        HalfFloats.decode(type, bits, 0, target, 0, target.length);
+    }
+
+    private static ShortBuffer directShorts(int count) {
+        return ByteBuffer.allocateDirect(2 * count).order(ByteOrder.nativeOrder()).asShortBuffer();
     }
 
     /** {@code max |got - expected| / max |expected|}; infinite when an element is NaN (not written, or poisoned). */

@@ -6,7 +6,8 @@ import org.convcl.opencl.device.OpenClDevice;
 /**
  * An NVIDIA device's compute capability, read through the {@code cl_nv_device_attribute_query} extension, and
  * what convcl makes of it: whether the device has TF32 tensor cores ({@code mma.sync ... .tf32}, compute
- * capability 8.0 and later: Ampere, Ada, Hopper, Blackwell). Other devices have none to report.
+ * capability 8.0 and later: Ampere, Ada, Hopper, Blackwell), which also run the kernels' float16 and bfloat16
+ * {@code mma.sync.aligned.m16n8k16} (both from 8.0 too). Other devices have none to report.
  *
  * @param major the major version (8 on an A100, 9 on an H100)
  * @param minor the minor version

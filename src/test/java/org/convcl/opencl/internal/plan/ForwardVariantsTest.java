@@ -101,7 +101,8 @@ class ForwardVariantsTest {
             // A GPU without tensor cores runs every path but the tensor-core form, whose case is then empty.
             path.variant().probe(path, GPU).ifPresent(probe -> {
                 assertSame(path.variant(), ForwardVariants.of(probe.config()), path + ": " + probe.config());
-                assertEquals(path, ForwardVariants.codePath(probe.config(), false), path + ": " + probe.config());
+                assertEquals(path, ForwardVariants.codePath(probe.config(), probe.geometry(), false),
+                        path + ": " + probe.config());
                 assertTrue(ForwardVariants.fits(probe.config(), probe.geometry(), GPU), path + ": " + probe);
             });
         }
@@ -113,7 +114,7 @@ class ForwardVariantsTest {
                 if (variant.supports(g)) {
                     for (KernelConfig config : variant.candidates(g, GPU, true)) {
                         for (boolean tensorCores : new boolean[] {false, true}) {
-                            assertTrue(variant.codePaths().contains(ForwardVariants.codePath(config, tensorCores)),
+                            assertTrue(variant.codePaths().contains(ForwardVariants.codePath(config, g, tensorCores)),
                                     config + " runs one of " + variant.name() + "'s paths");
                         }
                     }

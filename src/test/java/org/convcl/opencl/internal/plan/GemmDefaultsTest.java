@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import org.convcl.ConvGeometry;
+import org.convcl.DType;
 import org.convcl.Precision;
 import org.convcl.bench.BenchShape;
 import org.convcl.bench.BenchSuite;
@@ -47,6 +48,14 @@ class GemmDefaultsTest {
                     assertTrue(mma.mma() && mma.workGroupSize() <= workGroups, what + "; mma " + mma);
                     assertTrue(mmaLaunch.localMemoryBytes() <= localMemory, what + "; mma " + mma + " needs "
                             + mmaLaunch.localMemoryBytes());
+                    // And those of the 16-bit types, whose mma takes k in steps of 16.
+                    ConvGeometry half = g.withStorage(DType.BFLOAT16);
+                    Tiling halfMma = GemmDefaults.mma(half, workGroups, localMemory);
+                    GemmLaunch halfLaunch = GemmLaunch.of(half, false, halfMma, true);
+                    assertTrue(halfMma.mma() && halfMma.tileK() % 16 == 0 && halfMma.workGroupSize() <= workGroups,
+                            what + "; bfloat16 mma " + halfMma);
+                    assertTrue(halfLaunch.localMemoryBytes() <= localMemory, what + "; bfloat16 mma " + halfMma
+                            + " needs " + halfLaunch.localMemoryBytes());
                 }
             }
         }
