@@ -121,9 +121,17 @@ public final class DevicesCommand implements Callable<Integer> {
         return failures.isEmpty() ? 0 : EXIT_CHECK_FAILED;
     }
 
+    /**
+     * The label column's width: the longest label ({@code mma bfloat16 (tensor cores)}) and a space, so that the
+     * columns after it line up.
+     */
+    private static final int LABEL_WIDTH = 28;
+
     /** {@code gemm  builds yes  matches yes (max_rel_err 1.2e-07)  0.213 ms  gemm 8x32x16 ...}. */
     static String line(DeviceCheck.Row row) {
-        String name = String.format(Locale.ROOT, "%-19s", row.variant().label());
+        String label = row.variant().label();
+        // A label longer than the column still gets its space before the next column.
+        String name = String.format(Locale.ROOT, "%-" + Math.max(LABEL_WIDTH, label.length() + 1) + "s", label);
         if (row.result().isEmpty()) {
             return name + row.notRunBecause();
         }
