@@ -119,14 +119,7 @@ public final class PreparedKernels {
     /** Ends {@link #fix}{@code (kernel)} and drops the forms prepared from it: the next call prepares them anew. */
     public synchronized void release(float[] kernel) {
         fixed.remove(new Key(kernel, FIXED, null));
-        Iterator<Map.Entry<Key, Entry>> all = entries.entrySet().iterator();
-        while (all.hasNext()) {
-            Map.Entry<Key, Entry> next = all.next();
-            if (next.getKey().get() == kernel) {
-                heldFloats -= next.getValue().floats();
-                all.remove();
-            }
-        }
+        removeEntriesOf(kernel);
     }
 
     private void store(Key probe, Entry fresh) {
@@ -164,15 +157,20 @@ public final class PreparedKernels {
         while (cleared.poll() != null) {
             // Drained: one sweep below removes every cleared key.
         }
+        removeEntriesOf(null);
+        fixed.keySet().removeIf(key -> key.get() == null);
+    }
+
+    /** Removes the entries of {@code kernel} (by identity; null: those whose array was collected). */
+    private void removeEntriesOf(float[] kernel) {
         Iterator<Map.Entry<Key, Entry>> all = entries.entrySet().iterator();
         while (all.hasNext()) {
             Map.Entry<Key, Entry> next = all.next();
-            if (next.getKey().get() == null) {
+            if (next.getKey().get() == kernel) {
                 heldFloats -= next.getValue().floats();
                 all.remove();
             }
         }
-        fixed.keySet().removeIf(key -> key.get() == null);
     }
 
     /** The signature under which {@link #fixed} holds its arrays: no geometry's (those start with a form). */
