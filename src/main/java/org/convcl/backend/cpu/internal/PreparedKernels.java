@@ -40,6 +40,8 @@ public final class PreparedKernels {
     private final ReferenceQueue<float[]> cleared = new ReferenceQueue<>();
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
     private long heldFloats;
+    /** The part of {@link #heldFloats} in snapshots apart from their forms. */
+    private long snapshotFloats;
 
     PreparedKernels(long capacityFloats) {
         this.capacityFloats = capacityFloats;
@@ -102,9 +104,25 @@ public final class PreparedKernels {
         float[] kernel = probe.get();
         synchronized (this) {
             Entry old = entries.put(new Key(kernel, probe.signature, cleared), fresh);
-            heldFloats += fresh.floats() - (old == null ? 0 : old.floats());
+            account(fresh, 1);
+            if (old != null) {
+                account(old, -1);
+            }
             evictOverCapacity();
         }
+    }
+
+    /**
+     * What the stored entries hold now: the prepared forms' bytes and, apart from them, the bytes of the kernel
+     * snapshots they are checked against (the price of seeing a kernel changed in place without being told).
+     */
+    public synchronized Held held() {
+        dropCleared();
+        return new Held((heldFloats - snapshotFloats) * Float.BYTES, snapshotFloats * Float.BYTES);
+    }
+
+    /** See {@link #held()}. */
+    public record Held(long formBytes, long snapshotBytes) {
     }
 
     /** Whether {@code kernel}'s current values have a stored form of {@code form} for {@code g} (for tests). */
@@ -117,7 +135,7 @@ public final class PreparedKernels {
     private void evictOverCapacity() {
         Iterator<Map.Entry<Key, Entry>> oldestFirst = entries.entrySet().iterator();
         while (heldFloats > capacityFloats && oldestFirst.hasNext()) {
-            heldFloats -= oldestFirst.next().getValue().floats();
+            account(oldestFirst.next().getValue(), -1);
             oldestFirst.remove();
         }
     }
@@ -134,10 +152,16 @@ public final class PreparedKernels {
         while (all.hasNext()) {
             Map.Entry<Key, Entry> next = all.next();
             if (next.getKey().get() == null) {
-                heldFloats -= next.getValue().floats();
+                account(next.getValue(), -1);
                 all.remove();
             }
         }
+    }
+
+    /** Adds ({@code sign} 1) or removes (-1) {@code entry}'s floats from the totals. */
+    private void account(Entry entry, int sign) {
+        heldFloats += sign * entry.floats();
+        snapshotFloats += sign * entry.snapshotFloats();
     }
 
     /** Every field of {@code g} that the prepared forms depend on: all but the batch, which only counts tiles. */
@@ -195,7 +219,12 @@ public final class PreparedKernels {
             if (prepared == null) {
                 return 0;
             }
-            return prepared.length + (snapshot == prepared ? 0L : snapshot.length);
+            return prepared.length + snapshotFloats();
+        }
+
+        /** The snapshot's floats when it is an array of its own (not the form's first values). */
+        long snapshotFloats() {
+            return prepared == null || snapshot == prepared ? 0 : snapshot.length;
         }
     }
 }
