@@ -16,7 +16,8 @@ import org.convcl.opencl.OpenClBackend;
  * they are checked against ({@link CpuBackend#preparedKernelMemory()}, JVM-wide: in a process that runs one network,
  * that network's), and the activation arrays ({@link ResNet#hostActivations()}). On OpenCL: the parameters (the
  * host arrays the layers hold; their device copies are among the buffers), the device buffers the backend's caching
- * allocator created (its peak while it released none) and how many of them the last batch created. Either way the
+ * allocator created (its peak while it released none), the most of them in use at once (the rest was kept free
+ * meanwhile, in size classes no request of the moment fitted) and how many the last batch created. Either way the
  * float arrays live in the heap (a class histogram, which collects first): everything the process still holds,
  * copies the items above do not name (a channels-first layer's moved kernel, a caller's source weights), the
  * reference batch and the images included. Not the heap in use after a collection: G1 gives each large array whole
@@ -25,7 +26,8 @@ import org.convcl.opencl.OpenClBackend;
  * @param lastBatchBuffers device buffers the last batch created, or -1 on the Java path
  */
 public record ResNetMemory(long parameterBytes, long preparedFormBytes, long preparedSnapshotBytes,
-        long activationPeakBytes, long activationHeldBytes, long deviceBufferBytes, long lastBatchBuffers,
+        long activationPeakBytes, long activationHeldBytes, long deviceBufferBytes, long deviceBufferPeakInUseBytes,
+        long lastBatchBuffers,
         long liveFloatArrayBytes) {
 
     /** {@code net}'s memory now; {@code lastBatchBuffers} as counted by the caller around its last batch. */
@@ -34,9 +36,10 @@ public record ResNetMemory(long parameterBytes, long preparedFormBytes, long pre
         CpuBackend.PreparedMemory prepared = device ? new CpuBackend.PreparedMemory(0, 0)
                 : CpuBackend.preparedKernelMemory();
         ResNet.ActivationMemory activations = net.hostActivations();
-        long deviceBytes = net.backend() instanceof OpenClBackend opencl ? opencl.bufferBytesCreated() : 0;
+        OpenClBackend opencl = device ? (OpenClBackend) net.backend() : null;
         return new ResNetMemory(parameterBytes(net.convs()), prepared.formBytes(), prepared.snapshotBytes(),
-                activations.peakInUseBytes(), activations.heldBytes(), deviceBytes, device ? lastBatchBuffers : -1,
+                activations.peakInUseBytes(), activations.heldBytes(), device ? opencl.bufferBytesCreated() : 0,
+                device ? opencl.peakBufferBytesInUse() : 0, device ? lastBatchBuffers : -1,
                 measureLiveFloatArrays());
     }
 
@@ -76,8 +79,9 @@ public record ResNetMemory(long parameterBytes, long preparedFormBytes, long pre
     public List<String> lines() {
         String heap = String.format("live_float_arrays %.1f", mb(liveFloatArrayBytes));
         if (lastBatchBuffers >= 0) {
-            return List.of(String.format("memory_mb    parameters %.1f  device_buffers %.1f  %s", mb(parameterBytes),
-                    mb(deviceBufferBytes), heap),
+            return List.of(String.format("memory_mb    parameters %.1f  device_buffers %.1f  "
+                    + "device_buffers_peak_in_use %.1f  %s", mb(parameterBytes), mb(deviceBufferBytes),
+                    mb(deviceBufferPeakInUseBytes), heap),
                     String.format("device_buffers_created_by_last_batch  %d", lastBatchBuffers));
         }
         return List.of(String.format("memory_mb    parameters %.1f  prepared_forms %.1f  kernel_snapshots %.1f  "
@@ -94,6 +98,7 @@ public record ResNetMemory(long parameterBytes, long preparedFormBytes, long pre
         fields.put("activation_peak_bytes", activationPeakBytes);
         fields.put("activation_held_bytes", activationHeldBytes);
         fields.put("device_buffer_bytes", deviceBufferBytes);
+        fields.put("device_buffer_peak_in_use_bytes", deviceBufferPeakInUseBytes);
         fields.put("device_buffers_created_by_last_batch", lastBatchBuffers);
         fields.put("live_float_array_bytes", liveFloatArrayBytes);
         return fields;

@@ -532,6 +532,14 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     /**
+     * The most bytes of buffers this backend's tensors and calls held at once, in the allocator's size classes: at
+     * most {@link #bufferBytesCreated()}; the difference is what the allocator kept free meanwhile.
+     */
+    public long peakBufferBytesInUse() {
+        return tensors.peakBufferBytesInUse();
+    }
+
+    /**
      * Waits for every command submitted so far; a failure of asynchronous work is thrown as an
      * {@link OpenClException} naming the call (among the last {@value CallLog#CAPACITY}).
      */

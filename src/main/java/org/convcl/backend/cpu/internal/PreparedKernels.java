@@ -40,7 +40,7 @@ public final class PreparedKernels {
     private final ReferenceQueue<float[]> cleared = new ReferenceQueue<>();
     private final LinkedHashMap<Key, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
     private long heldFloats;
-    /** The part of {@link #heldFloats} in snapshots apart from their forms. */
+    /** The part of {@link #heldFloats} that keeps kernels' values to compare against. */
     private long snapshotFloats;
 
     PreparedKernels(long capacityFloats) {
@@ -84,7 +84,7 @@ public final class PreparedKernels {
         if (entry == null) {
             // First sight: only a mark. Kernels made afresh for each call (a transposed convolution's flipped
             // one, a gradient's) are never seen twice, and copying each to compare against would only cost them.
-            store(probe, new Entry(null, null));
+            store(probe, new Entry(null, null, 0));
             return new Prepared(prepared, false);
         }
         if (!finite.getAsBoolean()) {
@@ -93,7 +93,7 @@ public final class PreparedKernels {
         // A packed form that starts with the kernel's own values needs no second copy to compare against.
         float[] snapshot = prepared.length >= kernel.length
                 && Arrays.equals(kernel, 0, kernel.length, prepared, 0, kernel.length) ? prepared : kernel.clone();
-        store(probe, new Entry(snapshot, prepared));
+        store(probe, new Entry(snapshot, prepared, kernel.length));
         return new Prepared(prepared, true);
     }
 
@@ -113,8 +113,9 @@ public final class PreparedKernels {
     }
 
     /**
-     * What the stored entries hold now: the prepared forms' bytes and, apart from them, the bytes of the kernel
-     * snapshots they are checked against (the price of seeing a kernel changed in place without being told).
+     * What the stored entries hold now: the bytes of the kernels' values they are checked against (a copy of each
+     * kernel, or a packed form's first values, which are that copy: the price of seeing a kernel changed in place
+     * without being told), and the bytes of the rest of the forms.
      */
     public synchronized Held held() {
         dropCleared();
@@ -214,17 +215,17 @@ public final class PreparedKernels {
     }
 
     /** The kernel's values the form was prepared from, and the form; both null for a kernel seen once. */
-    private record Entry(float[] snapshot, float[] prepared) {
+    private record Entry(float[] snapshot, float[] prepared, int kernelLength) {
         long floats() {
             if (prepared == null) {
                 return 0;
             }
-            return prepared.length + snapshotFloats();
+            return prepared.length + (snapshot == prepared ? 0L : snapshot.length);
         }
 
-        /** The snapshot's floats when it is an array of its own (not the form's first values). */
+        /** The floats kept to compare against: a copy of its own, or the form's first values. */
         long snapshotFloats() {
-            return prepared == null || snapshot == prepared ? 0 : snapshot.length;
+            return prepared == null ? 0 : kernelLength;
         }
     }
 }
