@@ -30,10 +30,10 @@ import org.convcl.opencl.OpenClBackend;
  * <p>On an {@link OpenClBackend} the forward stays on the device: {@link #forward(Tensor)} uploads the batch once
  * and downloads the logits once; every layer's weights are uploaded when the network is built and stay resident,
  * and each intermediate tensor is closed as soon as the next layer has been enqueued, so that its memory goes back
- * to the backend's caching allocator and a second batch of the same shape allocates nothing. On the Java path the layers run on host tensors and write
- * into activation arrays the network keeps and reuses across layers and batches ({@link #hostActivations()}), so a
- * second batch of the same shape allocates no activation either; only the small pooled features and the logits
- * are new.
+ * to the backend's caching allocator and a second batch of the same shape allocates nothing. On the Java path the
+ * layers run on host tensors and write into activation arrays the network keeps and reuses across layers and
+ * batches ({@link #hostActivations()}), so a second batch of the same shape allocates no activation either; only
+ * the small pooled features and the logits are new.
  *
  * <p>Thread-safe as its layers are; {@link #close()} releases the device copies of the weights.
  */
