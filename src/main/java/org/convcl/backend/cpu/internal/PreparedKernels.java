@@ -60,21 +60,35 @@ public final class PreparedKernels {
     }
 
     /**
+     * Whether a prepared form holds exactly a kernel's values, read in the form's own order: for a form that is a
+     * rearrangement of its kernel, which then needs no copy of the kernel to be compared against.
+     */
+    public interface Holds {
+        boolean holds(float[] prepared, float[] kernel);
+    }
+
+    /** {@link #get(ConvGeometry, Form, float[], Supplier, BooleanSupplier, Holds)} comparing against a copy. */
+    public Prepared get(ConvGeometry g, Form form, float[] kernel, Supplier<float[]> prepare,
+            BooleanSupplier finite) {
+        return get(g, form, kernel, prepare, finite, null);
+    }
+
+    /**
      * The prepared form {@code form} of {@code kernel} (the caller's array, as the call received it) for
      * {@code g}: the stored one while {@code kernel} holds the values it was prepared from, else
      * {@code prepare.get()}, stored when it is not null, not {@code kernel} itself, and {@code finite} (asked then,
-     * of the kernel it was prepared from) holds.
+     * of the kernel it was prepared from) holds. {@code holds} (null: none) compares a stored form with the kernel
+     * directly, where the form is made of the kernel's own values; otherwise the entry keeps a copy of them.
      */
     public Prepared get(ConvGeometry g, Form form, float[] kernel, Supplier<float[]> prepare,
-            BooleanSupplier finite) {
+            BooleanSupplier finite, Holds holds) {
         Key probe = new Key(kernel, signature(g, form), null);
         Entry entry;
         synchronized (this) {
             dropCleared();
             entry = entries.get(probe);
         }
-        if (entry != null && entry.prepared != null
-                && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length)) {
+        if (entry != null && entry.holds(kernel)) {
             return new Prepared(entry.prepared, true);
         }
         float[] prepared = prepare.get();
@@ -84,16 +98,20 @@ public final class PreparedKernels {
         if (entry == null) {
             // First sight: only a mark. Kernels made afresh for each call (a transposed convolution's flipped
             // one, a gradient's) are never seen twice, and copying each to compare against would only cost them.
-            store(probe, new Entry(null, null, 0));
+            store(probe, new Entry(null, null, 0, null));
             return new Prepared(prepared, false);
         }
         if (!finite.getAsBoolean()) {
             return new Prepared(prepared, false);
         }
+        if (holds != null) {
+            store(probe, new Entry(null, prepared, kernel.length, holds));
+            return new Prepared(prepared, true);
+        }
         // A packed form that starts with the kernel's own values needs no second copy to compare against.
         float[] snapshot = prepared.length >= kernel.length
                 && Arrays.equals(kernel, 0, kernel.length, prepared, 0, kernel.length) ? prepared : kernel.clone();
-        store(probe, new Entry(snapshot, prepared, kernel.length));
+        store(probe, new Entry(snapshot, prepared, kernel.length, null));
         return new Prepared(prepared, true);
     }
 
@@ -129,8 +147,7 @@ public final class PreparedKernels {
     /** Whether {@code kernel}'s current values have a stored form of {@code form} for {@code g} (for tests). */
     synchronized boolean holds(ConvGeometry g, Form form, float[] kernel) {
         Entry entry = entries.get(new Key(kernel, signature(g, form), null));
-        return entry != null && entry.prepared != null
-                && Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length);
+        return entry != null && entry.holds(kernel);
     }
 
     private void evictOverCapacity() {
@@ -214,18 +231,30 @@ public final class PreparedKernels {
         }
     }
 
-    /** The kernel's values the form was prepared from, and the form; both null for a kernel seen once. */
-    private record Entry(float[] snapshot, float[] prepared, int kernelLength) {
+    /**
+     * The kernel's values the form was prepared from (null where {@code holds} compares the form itself), and the
+     * form; both null for a kernel seen once.
+     */
+    private record Entry(float[] snapshot, float[] prepared, int kernelLength, Holds holds) {
+        /** Whether {@code kernel} still holds the values the form was prepared from. */
+        boolean holds(float[] kernel) {
+            if (prepared == null) {
+                return false;
+            }
+            return holds != null ? holds.holds(prepared, kernel)
+                    : Arrays.equals(kernel, 0, kernel.length, snapshot, 0, kernel.length);
+        }
+
         long floats() {
             if (prepared == null) {
                 return 0;
             }
-            return prepared.length + (snapshot == prepared ? 0L : snapshot.length);
+            return prepared.length + (snapshot == null || snapshot == prepared ? 0L : snapshot.length);
         }
 
-        /** The floats kept to compare against: a copy of its own, or the form's first values. */
+        /** The floats kept to compare against: a copy of its own, or the form's first values; none for holds. */
         long snapshotFloats() {
-            return prepared == null ? 0 : kernelLength;
+            return prepared == null || snapshot == null ? 0 : kernelLength;
         }
     }
 }

@@ -115,13 +115,31 @@ class PreparedKernelsTest {
         // kernel's values is its own copy. Either way the kernel's n floats are counted as what is compared.
         float[] transform = uniform(random, 2L * n);
         float[] packing = Arrays.copyOf(packed, 3 * n);
+        // A form compared with its kernel through its own order (panels alone) keeps nothing else.
+        float[] rearranged = uniform(random, n);
+        float[] reversed = new float[n];
+        for (int i = 0; i < n; i++) {
+            reversed[i] = rearranged[n - 1 - i];
+        }
+        PreparedKernels.Holds reversedHolds = (form, values) -> {
+            for (int i = 0; i < n; i++) {
+                if (Float.floatToIntBits(form[i]) != Float.floatToIntBits(values[n - 1 - i])) {
+                    return false;
+                }
+            }
+            return true;
+        };
         PreparedKernels cache = new PreparedKernels(Long.MAX_VALUE);
         for (int call = 0; call < 2; call++) {
             cache.get(g, PreparedKernels.Form.WINOGRAD_TILES, transformed, () -> transform, () -> true);
             cache.get(g, PreparedKernels.Form.POINTWISE_PANELS, packed, () -> packing, () -> true);
+            cache.get(g, PreparedKernels.Form.DIRECT_ROWS, rearranged, () -> reversed, () -> true, reversedHolds);
         }
-        assertEquals(new PreparedKernels.Held((transform.length + packing.length - n) * (long) Float.BYTES,
+        assertEquals(new PreparedKernels.Held((transform.length + packing.length - n + n) * (long) Float.BYTES,
                 2L * n * Float.BYTES), cache.held());
+        assertTrue(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, rearranged), "compared through its order");
+        rearranged[1] += 1f;
+        assertFalse(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, rearranged), "and a change is seen");
     }
 
     /**
