@@ -98,14 +98,14 @@ final class ResNetCommand implements Callable<Integer> {
             description = "Also report what the forwards hold, after the timed batches (MB, and in --json under "
                     + "\"memory\", bytes): the layers' parameters; on the Java path the kernels' prepared forms, "
                     + "the kernel snapshots they are checked against and the activation arrays (the most in use at "
-                    + "once, and held); on OpenCL the device buffers the caching allocator created and how many the "
-                    + "last batch created; the float arrays live in the heap (a class histogram, after a "
-                    + "collection).")
+                    + "once, and held); on OpenCL the device buffers the caching allocator created, the most of "
+                    + "them in use at once and how many the last batch created; the float arrays live in the heap "
+                    + "(a class histogram, after a collection).")
     private boolean memory;
 
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write the results as JSON (arch, layout, backend, device, batch, max_rel_err, "
-                    + "top5_agree, images_per_s, median_ms, reps).")
+                    + "top5_agree, images_per_s, median_ms, reps; memory with --memory).")
     private Path json;
 
     @Spec
