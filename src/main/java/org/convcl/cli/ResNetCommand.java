@@ -16,6 +16,7 @@ import org.convcl.bench.DevicePaths;
 import org.convcl.examples.LogitsComparison;
 import org.convcl.examples.ResNet;
 import org.convcl.examples.ResNetArch;
+import org.convcl.examples.ResNetMemory;
 import org.convcl.examples.ResNetWeights;
 import org.convcl.internal.Json;
 import org.convcl.nn.Backends;
@@ -93,9 +94,18 @@ final class ResNetCommand implements Callable<Integer> {
             description = "Untimed batches first, >= 0. Default: ${DEFAULT-VALUE}.")
     private int warmup;
 
+    @Option(names = "--memory",
+            description = "Also report what the forwards hold, after the timed batches (MB, and in --json under "
+                    + "\"memory\", bytes): the layers' parameters; on the Java path the kernels' prepared forms, "
+                    + "the kernel snapshots they are checked against and the activation arrays (the most in use at "
+                    + "once, and held); on OpenCL the device buffers the caching allocator created, the most of "
+                    + "them in use at once and how many the last batch created; the float arrays live in the heap "
+                    + "(a class histogram, after a collection).")
+    private boolean memory;
+
     @Option(names = "--json", paramLabel = "FILE",
             description = "Also write the results as JSON (arch, layout, backend, device, batch, max_rel_err, "
-                    + "top5_agree, images_per_s, median_ms, reps).")
+                    + "top5_agree, images_per_s, median_ms, reps; memory with --memory).")
     private Path json;
 
     @Spec
@@ -123,29 +133,38 @@ final class ResNetCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         // No progress line before this: a refused folder gets the one line of the CLI's contract, nothing else.
         ResNetWeights folder = ResNetWeights.read(weights, wanted);
+        Tensor reference = folder.referenceInput();
+        Tensor referenceLogits = folder.referenceLogits();
 
         ConvBackend target = Backends.select(choice);
         String device = DevicePaths.deviceName(target);
         String archName = folder.plan().arch().toString();
         String precisionName = precision.name().toLowerCase(java.util.Locale.ROOT);
         progress(err, "building " + archName + " (" + chosenLayout + ", " + precisionName + ") on " + target.name());
-        try (ResNet net = ResNet.build(folder, chosenLayout, precision, target)) {
-            Tensor reference = folder.referenceInput();
+        ResNet built = ResNet.build(folder, chosenLayout, precision, target);
+        // The network holds what it needs; dropping the folder lets the channels-last build's source weights go
+        // (channels-first layers hold those very arrays).
+        folder = null;
+        try (ResNet net = built) {
             progress(err, "reference batch " + Arrays.toString(reference.shape()));
             LogitsComparison accuracy = LogitsComparison.of(net.forward(net.imagesInLayout(reference)),
-                    folder.referenceLogits());
+                    referenceLogits);
             Tensor images = net.imagesInLayout(tiled(reference, batch));
             for (int i = 0; i < warmup; i++) {
                 progress(err, "warm-up " + (i + 1) + "/" + warmup + " (batch " + batch + ")");
                 net.forward(images);
             }
             double[] millis = new double[reps];
+            long lastBatchBuffers = 0;
             for (int i = 0; i < reps; i++) {
+                long buffersBefore = buffersCreated(target);
                 long start = System.nanoTime();
                 net.forward(images);
                 millis[i] = (System.nanoTime() - start) / 1e6;
+                lastBatchBuffers = buffersCreated(target) - buffersBefore;
                 progress(err, String.format("timed %d/%d: %.1f ms", i + 1, reps, millis[i]));
             }
+            ResNetMemory held = memory ? ResNetMemory.of(net, lastBatchBuffers) : null;
             double median = median(millis);
             double imagesPerSecond = batch * 1000.0 / median;
             double target_ = precision == Precision.TF32 ? TF32_TARGET : HIGHEST_TARGET;
@@ -158,6 +177,9 @@ final class ResNetCommand implements Callable<Integer> {
                     accuracy.images());
             out.printf("%-6s %10s %13s %5s%n", "batch", "median_ms", "images_per_s", "reps");
             out.printf("%-6d %10.2f %13.2f %5d%n", batch, median, imagesPerSecond, reps);
+            if (held != null) {
+                held.lines().forEach(out::println);
+            }
             out.flush();
             if (json != null) {
                 Map<String, Object> report = new LinkedHashMap<>();
@@ -171,6 +193,9 @@ final class ResNetCommand implements Callable<Integer> {
                 report.put("images_per_s", imagesPerSecond);
                 report.put("median_ms", median);
                 report.put("reps", reps);
+                if (held != null) {
+                    report.put("memory", held.json());
+                }
                 String text = Json.write(report) + "\n";
                 StagedOutput.write("--json", json, temporary -> Files.writeString(temporary, text));
             }
@@ -180,6 +205,11 @@ final class ResNetCommand implements Callable<Integer> {
             }
             return Main.EXIT_OK;
         }
+    }
+
+    /** Device buffers the backend's allocator has created so far; 0 on the Java path. */
+    private static long buffersCreated(ConvBackend backend) {
+        return backend instanceof OpenClBackend device ? device.buffersCreated() : 0;
     }
 
     private static void progress(PrintWriter err, String message) {

@@ -28,12 +28,12 @@ import org.convcl.opencl.OpenClBackend;
  * Either way the logits are {@code (N, classes)}.
  *
  * <p>On an {@link OpenClBackend} the forward stays on the device: {@link #forward(Tensor)} uploads the batch once
- * and downloads the logits once; every layer keeps its weights resident, and each intermediate tensor is closed as
- * soon as the next layer has been enqueued, so that its memory goes back to the backend's caching allocator and a
- * second batch of the same shape allocates nothing. On the Java path the layers run on host tensors and write
- * into activation arrays the network keeps and reuses across layers and batches ({@link #hostActivations()}), so a
- * second batch of the same shape allocates no activation either; only the small pooled features and the logits
- * are new.
+ * and downloads the logits once; every layer's weights are uploaded when the network is built and stay resident,
+ * and each intermediate tensor is closed as soon as the next layer has been enqueued, so that its memory goes back
+ * to the backend's caching allocator and a second batch of the same shape allocates nothing. On the Java path the
+ * layers run on host tensors and write into activation arrays the network keeps and reuses across layers and
+ * batches ({@link #hostActivations()}), so a second batch of the same shape allocates no activation either; only
+ * the small pooled features and the logits are new.
  *
  * <p>Thread-safe as its layers are; {@link #close()} releases the device copies of the weights.
  */
@@ -74,7 +74,14 @@ public final class ResNet implements AutoCloseable {
         for (ResNetPlan.Block block : plan.blocks()) {
             blocks.add(ResidualBlock.build(block, convs));
         }
-        return new ResNet(plan, layout, backend, stem, List.copyOf(blocks), convs.linear("fc.weight", "fc.bias"));
+        ResNet net = new ResNet(plan, layout, backend, stem, List.copyOf(blocks),
+                convs.linear("fc.weight", "fc.bias"));
+        if (backend instanceof OpenClBackend device) {
+            // Before any activation: weights uploaded by their layers' first calls, between activations, took
+            // buffers those had given back, and the next batch had to create new ones.
+            net.convs().forEach(conv -> conv.uploadDeviceParameters(device));
+        }
+        return net;
     }
 
     public ResNetPlan plan() {

@@ -9,6 +9,7 @@ import org.convcl.ConvGeometry;
 import java.util.Arrays;
 import org.convcl.backend.ConvBackend;
 import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
 
 /**
  * A convolution layer like flax {@code nnx.Conv}: it holds a kernel {@code (*k, Cin/groups, Cout)}, an
@@ -188,6 +189,17 @@ public final class Conv implements AutoCloseable {
      */
     public void parametersChanged() {
         core.parametersChanged();
+    }
+
+    /**
+     * Uploads the layer's (masked) kernel, bias, scale and shift to {@code device} now, as its first device call
+     * there would, and keeps them resident as that call does; nothing when current copies are there already. A
+     * network that places every layer's weights before its first batch keeps them out of the buffers its
+     * activations give back to the backend's caching allocator during that batch, so that a second batch of the
+     * same shape finds every buffer it needs free.
+     */
+    public void uploadDeviceParameters(OpenClBackend device) {
+        core.uploadDeviceParameters(device);
     }
 
     /**

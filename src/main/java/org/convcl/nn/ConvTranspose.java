@@ -10,6 +10,7 @@ import org.convcl.ConvTransposeGeometry;
 import java.util.Arrays;
 import org.convcl.backend.ConvBackend;
 import org.convcl.opencl.DeviceTensor;
+import org.convcl.opencl.OpenClBackend;
 
 /**
  * A transposed convolution layer like flax {@code nnx.ConvTranspose}: it holds a kernel {@code (*k, Cin, Cout)}
@@ -264,6 +265,17 @@ public final class ConvTranspose implements AutoCloseable {
      */
     public void parametersChanged() {
         core.parametersChanged();
+    }
+
+    /**
+     * Uploads the layer's (masked) kernel, bias, scale and shift to {@code device} now, as its first device call
+     * there would, and keeps them resident as that call does; nothing when current copies are there already. A
+     * network that places every layer's weights before its first batch keeps them out of the buffers its
+     * activations give back to the backend's caching allocator during that batch, so that a second batch of the
+     * same shape finds every buffer it needs free.
+     */
+    public void uploadDeviceParameters(OpenClBackend device) {
+        core.uploadDeviceParameters(device);
     }
 
     /**

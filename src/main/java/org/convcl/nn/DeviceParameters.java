@@ -338,7 +338,10 @@ final class DeviceParameters {
                 copy.close();
                 Tensor uploaded = kernelValues != null ? kernelValues : kernel.get();
                 copy.kernel = uploadArranged(backend, uploaded, dtype, arrangements.kernel());
-                copy.uploadedKernel = uploaded.data().clone();
+                // Only host-array calls compare against it: a layer used on device tensors alone keeps no host
+                // copy of its kernel (ResNet-50's would be 102 MB beside the user's); a later host-array call
+                // finds none, uploads once more and keeps one from then on.
+                copy.uploadedKernel = compareValues ? uploaded.data().clone() : null;
                 copy.uploadVectors(backend, bias, scale, shift, dtype);
                 copy.version = current;
             }

@@ -290,6 +290,15 @@ final class LayerCore<G> {
         }
     }
 
+    /** Makes the parameters' copies on {@code device} current now, as a device call would first. */
+    void uploadDeviceParameters(OpenClBackend device) {
+        if (device == null) {
+            throw new IllegalArgumentException("device: got null; expected the OpenClBackend to upload " + this
+                    + "'s parameters to");
+        }
+        deviceParameters.get().use(device, this::residentKernel, bias, resident -> { });
+    }
+
     void releaseDeviceParameters() {
         deviceParameters.release();
     }

@@ -517,6 +517,30 @@ public final class OpenClBackend implements ConvBackend {
     }
 
     /**
+     * Device buffers the caching allocator has created for this backend's tensors and calls so far (reuses not
+     * counted): a workload that runs again at the same shapes and creates none more runs from pooled memory.
+     */
+    public long buffersCreated() {
+        return tensors.buffersCreated();
+    }
+
+    /**
+     * Bytes of those buffers, in the allocator's size classes: as long as it has released none (its budget not
+     * exceeded, no {@link #trimMemory()}), the most device memory this backend's tensors and calls have held.
+     */
+    public long bufferBytesCreated() {
+        return tensors.bufferBytesCreated();
+    }
+
+    /**
+     * The most bytes of buffers this backend's tensors and calls held at once, in the allocator's size classes: at
+     * most {@link #bufferBytesCreated()}; the difference is what the allocator kept free meanwhile.
+     */
+    public long peakBufferBytesInUse() {
+        return tensors.peakBufferBytesInUse();
+    }
+
+    /**
      * Waits for every command submitted so far; a failure of asynchronous work is thrown as an
      * {@link OpenClException} naming the call (among the last {@value CallLog#CAPACITY}).
      */
@@ -573,15 +597,6 @@ public final class OpenClBackend implements ConvBackend {
         return tensors.uploadedFloats() + host.uploadedFloats();
     }
 
-    /** Device buffers created for this backend's tensors and calls so far (reuses not counted). */
-    long buffersCreated() {
-        return tensors.buffersCreated();
-    }
-
-    /** Bytes of the device buffers created for this backend's tensors and calls so far, in size classes. */
-    long bufferBytesCreated() {
-        return tensors.bufferBytesCreated();
-    }
 
     PlanCache plans() {
         return cache;

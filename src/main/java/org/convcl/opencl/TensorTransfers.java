@@ -216,6 +216,11 @@ final class TensorTransfers {
         return pool.createdBytes();
     }
 
+    /** See {@link BufferPool#peakInUseBytes()}. */
+    long peakBufferBytesInUse() {
+        return pool.peakInUseBytes();
+    }
+
     /** Floats copied from Java arrays into tensors so far. */
     long uploadedFloats() {
         return transfers.uploadedFloats();

@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.convcl.Tensor;
+import org.convcl.examples.ResNetArch;
+import org.convcl.examples.ResNetPlan;
 import org.convcl.internal.Json;
 import org.convcl.testing.RandomTensors;
 import org.convcl.testing.TorchResNet;
@@ -63,6 +66,34 @@ class CliResNetTest {
         double millis = ((Number) report.get("median_ms")).doubleValue();
         double rate = ((Number) report.get("images_per_s")).doubleValue();
         assertEquals(3 * 1000.0 / millis, rate, 1e-9 * rate, "images/s is the batch over the median");
+    }
+
+    @Test
+    void reportsWhatTheForwardsHoldWithMemory() throws IOException {
+        CliRun run = CliRun.of("resnet", "--weights", weights.toString(), "--batch", "3", "--backend", "cpu",
+                "--reps", "1", "--warmup", "1", "--memory", "--json", json.toString());
+        run.assertSuccess();
+        assertTrue(run.stdout().contains("memory_mb    parameters "), run.stdout());
+        Map<?, ?> memory = (Map<?, ?>) Json.parseObject(Files.readString(json)).get("memory");
+        // The folded layers hold each conv weight, the norms' weight and bias as scale and shift, and fc's: every
+        // tensor of the folder but the running statistics.
+        long floats = 0;
+        for (Map.Entry<String, int[]> tensor : ResNetPlan.of(ResNetArch.RESNET18, 4, 10).tensorShapes().entrySet()) {
+            if (!tensor.getKey().endsWith(".running_mean") && !tensor.getKey().endsWith(".running_var")) {
+                floats += Tensor.elementCount(tensor.getValue());
+            }
+        }
+        assertEquals(floats * Float.BYTES, bytes(memory, "parameter_bytes"));
+        assertEquals(-1L, bytes(memory, "device_buffers_created_by_last_batch"), "no device on the Java path");
+        long peak = bytes(memory, "activation_peak_bytes");
+        long held = bytes(memory, "activation_held_bytes");
+        assertTrue(peak > 0 && peak <= held, memory.toString());
+        assertTrue(bytes(memory, "live_float_array_bytes") >= bytes(memory, "parameter_bytes") + held,
+                "the live float arrays count the parameters and the activations: " + memory);
+    }
+
+    private static long bytes(Map<?, ?> memory, String key) {
+        return ((Number) memory.get(key)).longValue();
     }
 
     static Stream<Arguments> refusals() {

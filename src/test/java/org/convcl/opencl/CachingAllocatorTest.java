@@ -149,6 +149,14 @@ class CachingAllocatorTest {
         try (DeviceTensor larger = opencl.backend().allocate(1 << 20)) {
             assertEquals(live + 2, NativeResources.liveBuffers(), "a 4 MiB tensor needs a buffer of its own");
         }
+        long both = BufferPool.sizeClass(100 * Float.BYTES) + BufferPool.sizeClass((1 << 20) * Float.BYTES);
+        assertEquals(both, opencl.backend().bufferBytesCreated(), "the bytes created, in size classes");
+        assertEquals(BufferPool.sizeClass((1 << 20) * Float.BYTES), opencl.backend().peakBufferBytesInUse(),
+                "the most in use at once: the larger tensor alone");
+        try (DeviceTensor small = opencl.backend().allocate(100);
+                DeviceTensor larger = opencl.backend().allocate(1 << 20)) {
+            assertEquals(both, opencl.backend().peakBufferBytesInUse(), "both at once, from the pooled buffers");
+        }
         opencl.backend().trimMemory();
         assertEquals(live, NativeResources.liveBuffers(), "trim releases every free buffer");
     }

@@ -162,6 +162,25 @@ class PipelinedHostPathTest {
         }
     }
 
+    @Test
+    void aHostCallAfterDeviceCallsAloneUsesTheKernelChangedInPlace() {
+        SplittableRandom random = new SplittableRandom(18);
+        Tensor x = RandomTensors.uniform(random, 7, 10, 9, 6);
+        Tensor kernel = RandomTensors.uniform(random, 3, 3, 6, 8);
+        Tensor bias = RandomTensors.uniform(random, 8);
+        try (OpenClBackend backend = OpenClBackend.create(OpenClTesting.device());
+                Conv layer = Conv.builder(kernel).bias(bias).backend(backend).build();
+                DeviceTensor deviceX = backend.upload(x)) {
+            layer.apply(deviceX).close();
+            float[] before = explicit(backend, x, kernel, bias);
+            // Device calls keep no host copy of the kernel to compare against, so this call uploads it anew.
+            kernel.data()[5] += 0.5f;
+            Tensor changed = layer.apply(x);
+            assertArrayEquals(explicit(backend, x, kernel, bias), changed.data(), "the kernel's current values");
+            assertFalse(java.util.Arrays.equals(before, changed.data()), "which changed the result");
+        }
+    }
+
     private float[] explicit(OpenClBackend backend, Tensor x, Tensor kernel, Tensor bias) {
         float[] out = new float[(int) Tensor.elementCount(geometry.outputShape())];
         backend.forward(geometry, x.data(), kernel.data(), bias.data(), out);

@@ -81,6 +81,21 @@ public final class CpuBackend implements ConvBackend {
         return CpuKernels.vectorApiAvailable();
     }
 
+    /**
+     * What the Java path keeps of kernels between calls, JVM-wide (both instances share it): the prepared forms
+     * (Winograd transforms, packed panels) of the kernels that host calls pass again and again, and, apart from
+     * them, the copies of those kernels' values that each call compares the kernel against, so that a kernel
+     * changed in place is never used through a stale form.
+     */
+    public static PreparedMemory preparedKernelMemory() {
+        PreparedKernels.Held held = PreparedKernels.shared().held();
+        return new PreparedMemory(held.formBytes(), held.snapshotBytes());
+    }
+
+    /** See {@link #preparedKernelMemory()}. */
+    public record PreparedMemory(long formBytes, long snapshotBytes) {
+    }
+
     @Override
     public String name() {
         return parallel ? "cpu" : "cpu (1 thread)";

@@ -39,8 +39,19 @@ public final class KernelOperand {
      * null for a kernel with a NaN or an infinity, so a form it gives proves the kernel finite.
      */
     public float[] prepared(PreparedKernels.Form form, UnaryOperator<float[]> prepare, boolean refusesNonFinite) {
+        return prepared(form, prepare, refusesNonFinite, null);
+    }
+
+    /**
+     * {@link #prepared(PreparedKernels.Form, UnaryOperator, boolean)} for a form made of the operand's own values
+     * rearranged, which {@code holds} compares with a kernel directly (see {@link PreparedKernels.Holds}); used only
+     * while the operand is the caller's array, since a TF32-rounded form holds other values than the caller's.
+     */
+    public float[] prepared(PreparedKernels.Form form, UnaryOperator<float[]> prepare, boolean refusesNonFinite,
+            PreparedKernels.Holds holds) {
         BooleanSupplier finite = refusesNonFinite ? () -> true : () -> allFinite(values());
-        PreparedKernels.Prepared result = cache.get(g, form, kernel, () -> prepare.apply(values()), finite);
+        PreparedKernels.Holds direct = g.productPrecision() == Precision.TF32 ? null : holds;
+        PreparedKernels.Prepared result = cache.get(g, form, kernel, () -> prepare.apply(values()), finite, direct);
         knownFinite |= result.finite();
         return result.values();
     }

@@ -11,10 +11,15 @@ public interface PointwiseKernel {
     int channelBlock();
 
     /**
-     * The kernel {@code (Cin, Cout)} as given, followed by a packed panel per {@link #channelBlock} columns
-     * ({@code Cin x channelBlock} floats each, in column-block order), which {@link #computeTile} reads.
+     * A packed panel per {@link #channelBlock} columns of the kernel {@code (Cin, Cout)} ({@code Cin x channelBlock}
+     * floats each, in column-block order), which {@link #computeTile} reads; preceded by the kernel as given where
+     * {@code Cout} is no multiple of the block (the last columns are read from it), the kernel itself where it has
+     * no whole block.
      */
     float[] pack(int inChannels, int outChannels, float[] kernel);
+
+    /** Whether {@code packed}, which {@link #pack} made, holds exactly {@code kernel}'s values. */
+    boolean packedHolds(int inChannels, int outChannels, float[] packed, float[] kernel);
 
     /**
      * Writes {@code output[m * Cout + c]} for the tile's rows and channels: the bias plus the sum over input

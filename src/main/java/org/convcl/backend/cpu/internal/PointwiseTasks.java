@@ -88,7 +88,8 @@ public final class PointwiseTasks {
             return null;
         }
         float[] packed = kernel.prepared(PreparedKernels.Form.POINTWISE_PANELS,
-                values -> pointwise.pack(g.inChannels(), g.outChannels(), values), false);
+                values -> pointwise.pack(g.inChannels(), g.outChannels(), values), false,
+                (form, values) -> pointwise.packedHolds(g.inChannels(), g.outChannels(), form, values));
         return new PointwiseTasks(g, pointwise, packed);
     }
 

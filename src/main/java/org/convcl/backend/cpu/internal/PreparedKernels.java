@@ -48,6 +48,8 @@ public final class PreparedKernels {
     /** The arrays whose owners promised fixed values ({@link #fix}), by identity, held weakly. */
     private final Map<Key, Boolean> fixed = new HashMap<>();
     private long heldFloats;
+    /** The part of {@link #heldFloats} that keeps kernels' values to compare against. */
+    private long snapshotFloats;
 
     PreparedKernels(long capacityFloats) {
         this.capacityFloats = capacityFloats;
@@ -66,13 +68,28 @@ public final class PreparedKernels {
     }
 
     /**
+     * Whether a prepared form holds exactly a kernel's values, read in the form's own order: for a form that is a
+     * rearrangement of its kernel, which then needs no copy of the kernel to be compared against.
+     */
+    public interface Holds {
+        boolean holds(float[] prepared, float[] kernel);
+    }
+
+    /** {@link #get(ConvGeometry, Form, float[], Supplier, BooleanSupplier, Holds)} comparing against a copy. */
+    public Prepared get(ConvGeometry g, Form form, float[] kernel, Supplier<float[]> prepare,
+            BooleanSupplier finite) {
+        return get(g, form, kernel, prepare, finite, null);
+    }
+
+    /**
      * The prepared form {@code form} of {@code kernel} (the caller's array, as the call received it) for
      * {@code g}: the stored one while {@code kernel} holds the values it was prepared from, else
      * {@code prepare.get()}, stored when it is not null, not {@code kernel} itself, and {@code finite} (asked then,
-     * of the kernel it was prepared from) holds.
+     * of the kernel it was prepared from) holds. {@code holds} (null: none) compares a stored form with the kernel
+     * directly, where the form is made of the kernel's own values; otherwise the entry keeps a copy of them.
      */
     public Prepared get(ConvGeometry g, Form form, float[] kernel, Supplier<float[]> prepare,
-            BooleanSupplier finite) {
+            BooleanSupplier finite, Holds holds) {
         Key probe = new Key(kernel, signature(g, form), null);
         Entry entry;
         boolean trusted;
@@ -81,8 +98,7 @@ public final class PreparedKernels {
             entry = entries.get(probe);
             trusted = fixed.containsKey(new Key(kernel, FIXED, null));
         }
-        if (entry != null && entry.prepared != null && (trusted
-                || Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length))) {
+        if (entry != null && entry.prepared != null && (trusted || entry.holds(kernel))) {
             return new Prepared(entry.prepared, true);
         }
         float[] prepared = prepare.get();
@@ -92,17 +108,25 @@ public final class PreparedKernels {
         if (entry == null && !trusted) {
             // First sight: only a mark. Kernels made afresh for each call (a transposed convolution's flipped
             // one, a gradient's) are never seen twice, and copying each to compare against would only cost them.
-            store(probe, new Entry(null, null));
+            store(probe, new Entry(null, null, 0, null));
             return new Prepared(prepared, false);
         }
         if (!finite.getAsBoolean()) {
             return new Prepared(prepared, false);
         }
-        // A packed form that starts with the kernel's own values needs no second copy to compare against, and a
-        // trusted kernel none at all.
-        float[] snapshot = trusted ? null : prepared.length >= kernel.length
+        if (trusted) {
+            // A trusted kernel's form is kept without anything to compare against.
+            store(probe, new Entry(null, prepared, kernel.length, null));
+            return new Prepared(prepared, true);
+        }
+        if (holds != null) {
+            store(probe, new Entry(null, prepared, kernel.length, holds));
+            return new Prepared(prepared, true);
+        }
+        // A packed form that starts with the kernel's own values needs no second copy to compare against.
+        float[] snapshot = prepared.length >= kernel.length
                 && Arrays.equals(kernel, 0, kernel.length, prepared, 0, kernel.length) ? prepared : kernel.clone();
-        store(probe, new Entry(snapshot, prepared));
+        store(probe, new Entry(snapshot, prepared, kernel.length, null));
         return new Prepared(prepared, true);
     }
 
@@ -129,22 +153,39 @@ public final class PreparedKernels {
         float[] kernel = probe.get();
         synchronized (this) {
             Entry old = entries.put(new Key(kernel, probe.signature, cleared), fresh);
-            heldFloats += fresh.floats() - (old == null ? 0 : old.floats());
+            account(fresh, 1);
+            if (old != null) {
+                account(old, -1);
+            }
             evictOverCapacity();
         }
+    }
+
+    /**
+     * What the stored entries hold now: the bytes of the kernels' values they are checked against (a copy of each
+     * kernel, or a packed form's first values, which are that copy: the price of seeing a kernel changed in place
+     * without being told), and the bytes of the rest of the forms.
+     */
+    public synchronized Held held() {
+        dropCleared();
+        return new Held((heldFloats - snapshotFloats) * Float.BYTES, snapshotFloats * Float.BYTES);
+    }
+
+    /** See {@link #held()}. */
+    public record Held(long formBytes, long snapshotBytes) {
     }
 
     /** Whether {@code kernel}'s current values have a stored form of {@code form} for {@code g} (for tests). */
     synchronized boolean holds(ConvGeometry g, Form form, float[] kernel) {
         Entry entry = entries.get(new Key(kernel, signature(g, form), null));
-        return entry != null && entry.prepared != null && (entry.snapshot == null
-                || Arrays.equals(kernel, 0, kernel.length, entry.snapshot, 0, kernel.length));
+        return entry != null && entry.prepared != null
+                && (fixed.containsKey(new Key(kernel, FIXED, null)) || entry.holds(kernel));
     }
 
     private void evictOverCapacity() {
         Iterator<Map.Entry<Key, Entry>> oldestFirst = entries.entrySet().iterator();
         while (heldFloats > capacityFloats && oldestFirst.hasNext()) {
-            heldFloats -= oldestFirst.next().getValue().floats();
+            account(oldestFirst.next().getValue(), -1);
             oldestFirst.remove();
         }
     }
@@ -167,10 +208,16 @@ public final class PreparedKernels {
         while (all.hasNext()) {
             Map.Entry<Key, Entry> next = all.next();
             if (next.getKey().get() == kernel) {
-                heldFloats -= next.getValue().floats();
+                account(next.getValue(), -1);
                 all.remove();
             }
         }
+    }
+
+    /** Adds ({@code sign} 1) or removes (-1) {@code entry}'s floats from the totals. */
+    private void account(Entry entry, int sign) {
+        heldFloats += sign * entry.floats();
+        snapshotFloats += sign * entry.snapshotFloats();
     }
 
     /** The signature under which {@link #fixed} holds its arrays: no geometry's (those start with a form). */
@@ -226,15 +273,29 @@ public final class PreparedKernels {
     }
 
     /**
-     * The kernel's values the form was prepared from (null for a trusted kernel's), and the form; both null for a
-     * kernel seen once.
+     * The kernel's values the form was prepared from (null where {@code holds} compares the form itself, and for a
+     * trusted kernel's form), and the form; both null for a kernel seen once.
      */
-    private record Entry(float[] snapshot, float[] prepared) {
+    private record Entry(float[] snapshot, float[] prepared, int kernelLength, Holds holds) {
+        /** Whether {@code kernel} still holds the values the form was prepared from (never known for a trusted one). */
+        boolean holds(float[] kernel) {
+            if (prepared == null || (holds == null && snapshot == null)) {
+                return false;
+            }
+            return holds != null ? holds.holds(prepared, kernel)
+                    : Arrays.equals(kernel, 0, kernel.length, snapshot, 0, kernel.length);
+        }
+
         long floats() {
             if (prepared == null) {
                 return 0;
             }
-            return prepared.length + (snapshot == prepared || snapshot == null ? 0L : snapshot.length);
+            return prepared.length + (snapshot == null || snapshot == prepared ? 0L : snapshot.length);
+        }
+
+        /** The floats kept to compare against: a copy of its own, or the form's first values; none for holds. */
+        long snapshotFloats() {
+            return prepared == null || snapshot == null ? 0 : kernelLength;
         }
     }
 }

@@ -33,8 +33,12 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         if (blocks == 0) {
             return kernel;
         }
-        float[] packed = java.util.Arrays.copyOf(kernel, kernel.length + blocks * inChannels * BLOCK);
-        int at = kernel.length;
+        // With whole blocks only, the panels are the kernel rearranged: kept across calls, they are compared with
+        // the kernel through that rearrangement (packedHolds) instead of against a copy of it in its own order.
+        int panelsFrom = outChannels % BLOCK == 0 ? 0 : kernel.length;
+        float[] packed = panelsFrom == 0 ? new float[kernel.length]
+                : java.util.Arrays.copyOf(kernel, kernel.length + blocks * inChannels * BLOCK);
+        int at = panelsFrom;
         for (int block = 0; block < blocks; block++) {
             for (int ci = 0; ci < inChannels; ci++) {
                 System.arraycopy(kernel, ci * outChannels + block * BLOCK, packed, at, BLOCK);
@@ -45,16 +49,41 @@ final class VectorPointwiseKernel implements PointwiseKernel {
     }
 
     @Override
+    public boolean packedHolds(int inChannels, int outChannels, float[] packed, float[] kernel) {
+        int panelsFrom = panelsFrom(inChannels, outChannels, packed);
+        if (panelsFrom > 0) {
+            return java.util.Arrays.equals(kernel, 0, kernel.length, packed, 0, kernel.length);
+        }
+        int at = 0;
+        for (int block = 0; block < outChannels / BLOCK; block++) {
+            for (int ci = 0; ci < inChannels; ci++) {
+                int from = ci * outChannels + block * BLOCK;
+                if (!java.util.Arrays.equals(kernel, from, from + BLOCK, packed, at, at + BLOCK)) {
+                    return false;
+                }
+                at += BLOCK;
+            }
+        }
+        return true;
+    }
+
+    /** Where the panels of {@code packed} start: after the kernel's own copy, when it has one. */
+    private static int panelsFrom(int cin, int cout, float[] packed) {
+        return packed.length - cout / BLOCK * BLOCK * cin;
+    }
+
+    @Override
     public void computeTile(int cin, int cout, int[] rowOffsets, int mFrom, int mTo, int nFrom, int nTo,
             float[] input, float[] kernel, float[] bias, float[] output, StoreEpilogue epilogue) {
         int wideEnd = nFrom + (nTo - nFrom) / BLOCK * BLOCK;
+        int panels = panelsFrom(cin, cout, kernel);
         int last = mTo - 1;
         for (int k0 = 0; k0 < cin; k0 += CHUNK) {
             int length = Math.min(CHUNK, cin - k0);
             boolean first = k0 == 0;
             boolean lastChunk = k0 + length == cin;
             for (int c = nFrom; c < wideEnd; c += BLOCK) {
-                int panel = cin * cout + c * cin + k0 * BLOCK;
+                int panel = panels + c * cin + k0 * BLOCK;
                 for (int m = mFrom; m < mTo; m += 4) {
                     // Past the tile's last row the block repeats it: computed twice, stored identically.
                     int m1 = Math.min(m + 1, last);

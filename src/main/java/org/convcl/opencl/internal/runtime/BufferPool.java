@@ -34,6 +34,8 @@ public final class BufferPool {
     private long createdBytes;
     private long reused;
     private long inUse;
+    private long inUseBytes;
+    private long peakInUseBytes;
 
     public BufferPool(OpenClContext context, long capacityBytes) {
         this.context = context;
@@ -61,7 +63,7 @@ public final class BufferPool {
                             free.remove(entry.getKey());
                         }
                         reused++;
-                        inUse++;
+                        handOut(buffer);
                         return buffer;
                     }
                 }
@@ -85,9 +87,16 @@ public final class BufferPool {
         synchronized (this) {
             created++;
             createdBytes += buffer.bytes();
-            inUse++;
+            handOut(buffer);
         }
         return buffer;
+    }
+
+    /** Counts {@code buffer} as handed out; under the lock. */
+    private void handOut(ClBuffer buffer) {
+        inUse++;
+        inUseBytes += buffer.bytes();
+        peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
     }
 
     private static boolean outOfMemory(OpenClException e) {
@@ -103,6 +112,7 @@ public final class BufferPool {
         }
         synchronized (this) {
             inUse--;
+            inUseBytes -= buffer.bytes();
             if (buffer.isClosed()) {
                 return;
             }
@@ -141,6 +151,14 @@ public final class BufferPool {
      */
     public synchronized long createdBytes() {
         return createdBytes;
+    }
+
+    /**
+     * The most bytes of buffers handed out at once, since the pool was made: what its users held at their peak, in
+     * size classes; {@link #createdBytes()} less this is what the pool kept free meanwhile.
+     */
+    public synchronized long peakInUseBytes() {
+        return peakInUseBytes;
     }
 
     /** Requests served from a free buffer, since the pool was made. */

@@ -1,6 +1,7 @@
 package org.convcl.backend.cpu.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * calls, without telling anyone, gives the results of a fresh array holding the same values (bit for bit), on each
  * prepared form (Winograd tiles, Winograd phases, packed direct rows) and under TF32; a form is kept from a
  * kernel's second call on; a kernel made non-finite goes the direct way with its NaN, and is not kept; one form
- * serves every batch; the cache stays within its bound.
+ * serves every batch; the cache stays within its bound and counts what it holds.
  */
 class PreparedKernelsTest {
     /** Output channels of one register block: packed panels and Winograd tiles need multiples of it. */
@@ -131,6 +132,44 @@ class PreparedKernelsTest {
         }
         assertTrue(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, second));
         assertFalse(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, first), "the older form made room");
+    }
+
+    @Test
+    void heldCountsEachKeptKernelsValuesApartFromTheRestOfItsForm() {
+        SplittableRandom random = new SplittableRandom(13);
+        ConvGeometry g = geometry(3, 1, 1, 1, Precision.HIGHEST);
+        int n = (int) Tensor.elementCount(g.kernelShape());
+        float[] transformed = uniform(random, n);
+        float[] packed = uniform(random, n);
+        // A form unlike its kernel (a transform) keeps a copy of the kernel; a packed one that starts with the
+        // kernel's values is its own copy. Either way the kernel's n floats are counted as what is compared.
+        float[] transform = uniform(random, 2L * n);
+        float[] packing = Arrays.copyOf(packed, 3 * n);
+        // A form compared with its kernel through its own order (panels alone) keeps nothing else.
+        float[] rearranged = uniform(random, n);
+        float[] reversed = new float[n];
+        for (int i = 0; i < n; i++) {
+            reversed[i] = rearranged[n - 1 - i];
+        }
+        PreparedKernels.Holds reversedHolds = (form, values) -> {
+            for (int i = 0; i < n; i++) {
+                if (Float.floatToIntBits(form[i]) != Float.floatToIntBits(values[n - 1 - i])) {
+                    return false;
+                }
+            }
+            return true;
+        };
+        PreparedKernels cache = new PreparedKernels(Long.MAX_VALUE);
+        for (int call = 0; call < 2; call++) {
+            cache.get(g, PreparedKernels.Form.WINOGRAD_TILES, transformed, () -> transform, () -> true);
+            cache.get(g, PreparedKernels.Form.POINTWISE_PANELS, packed, () -> packing, () -> true);
+            cache.get(g, PreparedKernels.Form.DIRECT_ROWS, rearranged, () -> reversed, () -> true, reversedHolds);
+        }
+        assertEquals(new PreparedKernels.Held((transform.length + packing.length - n + n) * (long) Float.BYTES,
+                2L * n * Float.BYTES), cache.held());
+        assertTrue(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, rearranged), "compared through its order");
+        rearranged[1] += 1f;
+        assertFalse(cache.holds(g, PreparedKernels.Form.DIRECT_ROWS, rearranged), "and a change is seen");
     }
 
     /**
