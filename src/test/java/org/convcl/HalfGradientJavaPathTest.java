@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.convcl.backend.cpu.CpuBackend;
+import org.convcl.backend.internal.CpuEdges;
+import org.convcl.backend.internal.HalfHostEdges;
+import org.convcl.backend.internal.HalfHostEpilogue;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.HalfBound;
 import org.convcl.testing.NaiveGradients;
@@ -22,8 +25,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * cases against float64 ({@link NaiveGradients}) on the rounded operands and cotangent, the kernel gradient within
  * {@link HalfBound}'s bound (K the products summed into a value: the output positions of the batch), the bias
  * gradient float32 within the float32 sum's bound; both bit for bit the float32 forms on the decoded operands (the
- * kernel gradient rounded once), which the Java path's in-worker conversion sums in the same order. A non-finite
- * output gradient, and the refusals.
+ * kernel gradient rounded once), which the Java path's in-worker conversion sums in the same order. The 16-bit
+ * fold (a CIRCULAR ConvTranspose's, a CIRCULAR or REFLECT dx's), bias and epilogue included, bit for bit the float32
+ * fold on the decoded operands, rounded. A non-finite output gradient, and the refusals.
  */
 class HalfGradientJavaPathTest {
 
@@ -100,6 +104,63 @@ class HalfGradientJavaPathTest {
         float[] dbias = new float[3];
         CpuBackend.instance().biasGradient(25, 3, dtype, cotangent, dbias);
         assertTrue(dbias[0] == Float.POSITIVE_INFINITY, "dbias[0] sums the infinity: " + dbias[0]);
+    }
+
+    static Stream<Arguments> folds() {
+        return Stream.of(
+                // A CIRCULAR ConvTranspose's wrap-around fold, its period shifted, with the whole epilogue.
+                Arguments.of(new EdgePadding(2, 3, new int[] {4, 5}, new int[] {11, 9}, new int[] {-3, 2},
+                        EdgeMode.WRAP), DType.FLOAT16, true, true, true),
+                Arguments.of(new EdgePadding(1, 4, new int[] {3, 4}, new int[] {8, 10}, new int[] {-1, -4},
+                        EdgeMode.WRAP), DType.BFLOAT16, true, false, true),
+                // A REFLECT convolution's dx folded back onto its input.
+                Arguments.of(new EdgePadding(1, 2, new int[] {6}, new int[] {10}, new int[] {2}, EdgeMode.MIRROR),
+                        DType.BFLOAT16, false, false, false),
+                Arguments.of(new EdgePadding(2, 3, new int[] {5, 4}, new int[] {9, 6}, new int[] {2, 1},
+                        EdgeMode.MIRROR), DType.FLOAT16, false, true, false),
+                // Many padded positions (up to 6 x 7) copying each source position.
+                Arguments.of(new EdgePadding(1, 3, new int[] {3, 2}, new int[] {17, 13}, new int[] {-5, 1},
+                        EdgeMode.WRAP), DType.FLOAT16, true, true, true),
+                Arguments.of(new EdgePadding(2, 2, new int[] {4}, new int[] {41}, new int[] {-3}, EdgeMode.WRAP),
+                        DType.BFLOAT16, false, false, false),
+                // Several slices per batch entry (340 source positions).
+                Arguments.of(new EdgePadding(2, 5, new int[] {20, 17}, new int[] {23, 20}, new int[] {1, 2},
+                        EdgeMode.WRAP), DType.BFLOAT16, true, true, true));
+    }
+
+    /**
+     * The 16-bit fold, summing as it decodes, is the whole-array form it replaced bit for bit: the float32 fold on
+     * the decoded padded array, bias and residual, with the epilogue (leaky ReLU, scale and shift float32), rounded
+     * once.
+     */
+    @ParameterizedTest(name = "{0} in {1}")
+    @MethodSource("folds")
+    void theFoldIsTheFloat32FoldOnTheDecodedOperandsRounded(EdgePadding padding, DType dtype, boolean withBias,
+            boolean withEpilogue, boolean withResidual) {
+        SplittableRandom random = new SplittableRandom(padding.channels() * 31L + dtype.ordinal());
+        int channels = padding.channels();
+        // Half the terms +-2^12, which cancel in many sums after the small terms' low bits were rounded away
+        // beside them: the order of the terms shows in the rounded bits.
+        float[] paddedValues = RandomTensors.uniform(random, padding.paddedShape()).data();
+        for (int i = 0; i < paddedValues.length; i++) {
+            paddedValues[i] = random.nextBoolean() ? Math.copySign(4096f, paddedValues[i]) : paddedValues[i] / 8;
+        }
+        short[] padded = HalfFloats.encode(dtype, paddedValues);
+        short[] bias = withBias ? HalfFloats.encode(dtype, RandomTensors.uniform(random, channels).data()) : null;
+        Epilogue<float[]> epilogue = withEpilogue ? new Epilogue<>(Activation.leakyRelu(0.25f),
+                RandomTensors.uniform(random, channels).data(), RandomTensors.uniform(random, channels).data(), null)
+                : null;
+        short[] residual = withResidual
+                ? HalfFloats.encode(dtype, RandomTensors.uniform(random, padding.sourceShape()).data()) : null;
+        short[] source = new short[(int) Tensor.elementCount(padding.sourceShape())];
+        HalfHostEdges.fold(padding, dtype, padded, bias, epilogue, residual, source);
+
+        float[] wide = new float[source.length];
+        CpuEdges.fold(padding, HalfFloats.decode(dtype, padded), bias == null ? null : HalfFloats.decode(dtype, bias),
+                HalfHostEpilogue.withResidual(epilogue, residual == null ? null : HalfFloats.decode(dtype, residual)),
+                wide);
+        assertArrayEquals(HalfFloats.encode(dtype, wide), source,
+                padding.mode() + " fold: the float32 fold on the decoded operands, rounded once");
     }
 
     @Test

@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * average pooling is a float32 sum of at most a window's values, a division and one rounding, within
  * {@link HalfBound}'s bound with K the window's size plus the division, as is the gradient (float32 sums of the
  * cotangent over the windows holding an element). Every result is also the float32 form's on the decoded operands,
- * rounded, bit for bit. One case is large enough to be cut into several tasks.
+ * rounded, bit for bit. One case is large enough to be cut into several tasks. The gradient is that bit for bit
+ * on inputs full of ties too (signed zeros, infinities and NaN among them), where MAX and MIN pick an element.
  */
 class HalfPoolJavaPathTest {
 
@@ -84,6 +85,63 @@ class HalfPoolJavaPathTest {
         float[] wideGradient = new float[x.size()];
         CpuBackend.instance().poolBackward(op, g, x.data(), dy.data(), wideGradient);
         assertArrayEquals(HalfFloats.encode(dtype, wideGradient), dx, what + ": the float32 gradient, rounded");
+    }
+
+    static Stream<Arguments> tiedCases() {
+        return Stream.of(
+                Arguments.of(PoolOp.MAX, new int[] {2, 5, 6, 3}, new int[] {3, 3}, new int[] {1, 1}, Padding.SAME,
+                        true, DType.FLOAT16),
+                Arguments.of(PoolOp.MAX, new int[] {1, 7, 5}, new int[] {4}, new int[] {2}, Padding.SAME, true,
+                        DType.BFLOAT16),
+                Arguments.of(PoolOp.MIN, new int[] {2, 4, 5, 2}, new int[] {2, 3}, new int[] {1, 2}, Padding.SAME,
+                        true, DType.BFLOAT16),
+                Arguments.of(PoolOp.MIN, new int[] {3, 9, 2}, new int[] {3}, new int[] {1}, Padding.VALID, true,
+                        DType.FLOAT16),
+                Arguments.of(PoolOp.AVG, new int[] {2, 5, 6, 3}, new int[] {3, 2}, new int[] {1, 1}, Padding.SAME,
+                        false, DType.FLOAT16),
+                Arguments.of(PoolOp.AVG, new int[] {1, 6, 4}, new int[] {3}, new int[] {1}, Padding.SAME, true,
+                        DType.BFLOAT16),
+                // Work enough for tasks over (batch entry, channel block) pairs, the blocks 19 and 18 channels wide.
+                Arguments.of(PoolOp.MAX, new int[] {2, 12, 12, 37}, new int[] {3, 3}, new int[] {1, 1},
+                        Padding.SAME, true, DType.BFLOAT16),
+                Arguments.of(PoolOp.AVG, new int[] {2, 12, 12, 37}, new int[] {3, 3}, new int[] {1, 1},
+                        Padding.SAME, false, DType.FLOAT16));
+    }
+
+    /**
+     * The 16-bit gradient, converted inside its tasks, is the float32 gradient on the decoded operands rounded once
+     * (the whole-array form it replaced), bit for bit: inputs drawn from a few values, so that most windows hold
+     * ties (MAX and MIN send the gradient to the element jax's reduce_window picks), with signed zeros,
+     * infinities and NaN among them; overlapping windows and padding.
+     */
+    @ParameterizedTest(name = "{0} window {2} on {1} ({6})")
+    @MethodSource("tiedCases")
+    void theGradientIsTheFloat32GradientOnTheDecodedOperandsRounded(PoolOp op, int[] shape, int[] window,
+            int[] strides, Padding padding, boolean countIncludePad, DType dtype) {
+        PoolGeometry g = PoolSpec.builder().window(window).strides(strides).padding(padding)
+                .countIncludePad(countIncludePad).build().resolve(shape);
+        SplittableRandom random = new SplittableRandom(31 * op.ordinal() + shape.length + dtype.ordinal());
+        float[] tied = {-1f, 0f, -0f, 1f, 2f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        short[] input = new short[(int) Tensor.elementCount(shape)];
+        for (int i = 0; i < input.length; i++) {
+            // Mostly finite, so that most windows tie among finite values rather than all being NaN.
+            input[i] = HalfFloats.encode(dtype, tied[random.nextInt(random.nextInt(20) == 0 ? tied.length : 5)]);
+        }
+        // Half the cotangents +-2^12, which cancel in many sums after the small ones' low bits were rounded away
+        // beside them: the order of the terms shows in the rounded bits.
+        float[] cotangent = RandomTensors.uniform(random, g.outputShape()).data();
+        for (int i = 0; i < cotangent.length; i++) {
+            cotangent[i] = random.nextBoolean() ? Math.copySign(4096f, cotangent[i]) : cotangent[i] / 8;
+        }
+        short[] outputGradient = HalfFloats.encode(dtype, cotangent);
+        short[] inputGradient = new short[input.length];
+        CpuBackend.instance().poolBackward(op, g, dtype, input, outputGradient, inputGradient);
+
+        float[] wide = new float[input.length];
+        CpuBackend.instance().poolBackward(op, g, HalfFloats.decode(dtype, input),
+                HalfFloats.decode(dtype, outputGradient), wide);
+        assertArrayEquals(HalfFloats.encode(dtype, wide), inputGradient,
+                op + " pooling " + g + ": the float32 gradient on the decoded operands, rounded once");
     }
 
     @Test

@@ -257,8 +257,9 @@ public interface ConvBackend extends AutoCloseable {
      * bfloat16; each input-gradient element is summed in float32 and rounded once to nearest even, as on 16-bit
      * device tensors.
      *
-     * <p>By default on the host by whole-array conversion for now ({@code HostPooling.backward}: decoded operands,
-     * the float32 pass, its result rounded); an OpenCL backend uploads the bits and runs its kernels.
+     * <p>By default on the host, converting inside its tasks ({@code HostPooling.backward}: each decodes its block
+     * of the operands, sums the block's gradient in float32 and rounds it once); an OpenCL backend uploads the bits
+     * and runs its kernels.
      *
      * @throws IllegalArgumentException for a {@code dtype} that is not 16-bit or an array whose length is not its
      *     shape's, naming the operand

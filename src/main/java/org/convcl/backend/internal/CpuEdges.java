@@ -11,11 +11,12 @@ import org.convcl.internal.CpuWorkers;
  *
  * <p>Both are written as gathers over their output, parallel over (batch, position) slices with no two
  * tasks writing the same element: fold inverts the per-dim index tables first (a padded coordinate copies
- * at most one source coordinate per dim, so each source coordinate owns a short list of padded ones), which
- * keeps it deterministic and free of atomics. Thread-safe and stateless.
+ * at most one source coordinate per dim, so each source coordinate owns a short list of padded ones:
+ * {@link FoldIndex}), which keeps it deterministic and free of atomics. Thread-safe and stateless.
  */
 public final class CpuEdges {
-    private static final int POSITIONS_PER_TASK = 256;
+    /** The source or padded positions a task of {@link #forEachSlice} takes at most. */
+    static final int POSITIONS_PER_TASK = 256;
 
     private CpuEdges() {
     }
@@ -84,21 +85,11 @@ public final class CpuEdges {
      */
     public static void fold(EdgePadding e, float[] padded, float[] bias, Epilogue<float[]> epilogue,
             float[] source) {
-        int rank = e.rank();
         int channels = e.channels();
-        int[] sourceSpatial = e.sourceSpatial();
-        int[][] starts = new int[rank][];
-        int[][] copies = new int[rank][];
-        for (int d = 0; d < rank; d++) {
-            invert(e.sourceIndexTable(d), sourceSpatial[d], d, starts, copies);
-        }
-        int[] paddedStride = IntMath.rowMajorStrides(e.paddedSpatial());
-        int paddedPositions = product(e.paddedSpatial());
-        int sourcePositions = product(sourceSpatial);
+        FoldIndex index = new FoldIndex(e);
+        int sourcePositions = index.sourcePositions();
         forEachSlice(e.batch(), sourcePositions, (b, first, last) -> {
-            int[] i = new int[rank];
-            int[] cursor = new int[rank];
-            SourceTables.decode(first, sourceSpatial, i);
+            FoldIndex.Walk walk = index.walk(b, first);
             for (int p = first; p < last; p++) {
                 int to = (b * sourcePositions + p) * channels;
                 if (bias == null) {
@@ -106,31 +97,14 @@ public final class CpuEdges {
                 } else {
                     System.arraycopy(bias, 0, source, to, channels);
                 }
-                boolean any = true;
-                for (int d = 0; d < rank; d++) {
-                    cursor[d] = starts[d][i[d]];
-                    any &= cursor[d] < starts[d][i[d] + 1];
-                }
-                // Visit every padded position copying source position i: one list entry per dim, odometer style.
-                while (any) {
-                    int q = 0;
-                    for (int d = 0; d < rank; d++) {
-                        q += copies[d][cursor[d]] * paddedStride[d];
-                    }
-                    int from = (b * paddedPositions + q) * channels;
+                int rows = walk.list();
+                for (int r = 0; r < rows; r++) {
+                    int from = walk.rows[r];
                     for (int c = 0; c < channels; c++) {
                         source[to + c] += padded[from + c];
                     }
-                    any = false;
-                    for (int d = rank - 1; d >= 0; d--) {
-                        if (++cursor[d] < starts[d][i[d] + 1]) {
-                            any = true;
-                            break;
-                        }
-                        cursor[d] = starts[d][i[d]];
-                    }
                 }
-                SourceTables.increment(i, sourceSpatial);
+                walk.next();
             }
             int sliceBase = b * sourcePositions;
             HostEpilogue.apply(epilogue, channels, source, (sliceBase + first) * channels,
@@ -138,34 +112,13 @@ public final class CpuEdges {
         });
     }
 
-    /** CSR inverse of one dim's table: padded coordinates copying source coordinate s are copies[starts[s]..starts[s+1]). */
-    private static void invert(int[] table, int sourceLength, int d, int[][] starts, int[][] copies) {
-        int[] start = new int[sourceLength + 1];
-        for (int index : table) {
-            if (index >= 0) {
-                start[index + 1]++;
-            }
-        }
-        for (int s = 0; s < sourceLength; s++) {
-            start[s + 1] += start[s];
-        }
-        int[] fill = Arrays.copyOf(start, sourceLength);
-        int[] list = new int[start[sourceLength]];
-        for (int q = 0; q < table.length; q++) {
-            if (table[q] >= 0) {
-                list[fill[table[q]]++] = q;
-            }
-        }
-        starts[d] = start;
-        copies[d] = list;
-    }
-
-    private interface Slice {
+    /** One task of {@link #forEachSlice}: positions {@code [firstPosition, lastPosition)} of a batch entry. */
+    interface Slice {
         void run(int batchIndex, int firstPosition, int lastPosition);
     }
 
     /** Runs {@code slice} over (batch, position range) pieces of about {@link #POSITIONS_PER_TASK} positions. */
-    private static void forEachSlice(int batch, int positions, Slice slice) {
+    static void forEachSlice(int batch, int positions, Slice slice) {
         if (batch == 0 || positions == 0) {
             return;
         }

@@ -1,6 +1,7 @@
 package org.convcl.backend.internal;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
 import org.convcl.PoolGeometry;
@@ -74,7 +75,7 @@ public final class HostPooling {
      */
     private static void forwardRange(PoolOp op, PoolGeometry geometry, int firstOut, int endOut, RowFold rows,
             ResultStore output) {
-        Windows windows = new Windows(geometry);
+        PoolWindows windows = new PoolWindows(geometry);
         int channels = geometry.channels();
         float[] acc = new float[channels];
         float init = op == PoolOp.MAX ? Float.NEGATIVE_INFINITY : op == PoolOp.MIN ? Float.POSITIVE_INFINITY : 0f;
@@ -128,10 +129,12 @@ public final class HostPooling {
     /**
      * The backward pass on 16-bit host data (issue 26): {@code input}, {@code outputGradient} and
      * {@code inputGradient} hold {@code dtype}'s bits; each input-gradient element is summed in float32 and rounded
-     * once, as on 16-bit device tensors. An interim by whole-array conversion: the input and output gradient are
-     * decoded to float32 arrays (exactly) for the float32 backward pass, whose result is rounded; overlapping
-     * windows add into an element from several tasks' outputs, so converting inside the tasks needs a float scratch
-     * per task's elements, not built yet.
+     * once, as on 16-bit device tensors. Converted inside the tasks, never in a pass over a tensor: the float32
+     * pass's tasks, (batch entry, channel block) pairs, each decode their block of the input and output gradient
+     * into a float scratch of their own, sum their block's gradient there in the float32 pass's order (overlapping
+     * windows add into an element several times, so the sums cannot be rounded as they are written), and round it
+     * once into {@code inputGradient} ({@link HalfPoolGradientTasks}): the float32 pass on the decoded operands,
+     * rounded, bit for bit.
      */
     public static void backward(PoolOp op, PoolGeometry geometry, DType dtype, short[] input, short[] outputGradient,
             short[] inputGradient) {
@@ -140,9 +143,28 @@ public final class HostPooling {
         HostOperands.length("input", input, geometry.inputShape());
         HostOperands.length("outputGradient", outputGradient, geometry.outputShape());
         HostOperands.length("inputGradient", inputGradient, geometry.inputShape());
-        float[] values = new float[inputGradient.length];
-        backward(op, geometry, HalfFloats.decode(dtype, input), HalfFloats.decode(dtype, outputGradient), values);
-        HalfFloats.encode(dtype, values, 0, inputGradient, 0, values.length);
+        int batch = geometry.batch();
+        int channels = geometry.channels();
+        if (batch == 0 || channels == 0) {
+            return;
+        }
+        boolean sequential = work(geometry, product(geometry.outSpatial())) < SEQUENTIAL_WORK;
+        int blocks = sequential ? 1 : Math.max(1, channels / CHANNELS_PER_TASK);
+        int perBlock = (channels + blocks - 1) / blocks;
+        HalfPoolGradientTasks tasks = new HalfPoolGradientTasks(op, geometry, dtype, perBlock);
+        IntConsumer task = t -> {
+            int firstChannel = (t % blocks) * perBlock;
+            tasks.run(input, outputGradient, inputGradient, t / blocks, firstChannel,
+                    Math.min(channels, firstChannel + perBlock));
+        };
+        if (sequential) {
+            // Too little work to hand out: the calling thread takes the batch entries one after another.
+            for (int b = 0; b < batch; b++) {
+                task.accept(b);
+            }
+        } else {
+            CpuWorkers.forEach(batch * blocks, task);
+        }
     }
 
     private static void requireHalf(DType dtype, String float32Form) {
@@ -195,10 +217,20 @@ public final class HostPooling {
 
     private static void backwardRange(PoolOp op, PoolGeometry geometry, float[] input, float[] outputGradient,
             float[] inputGradient, int firstBatch, int endBatch, int firstChannel, int endChannel) {
-        Windows windows = new Windows(geometry);
         int channels = geometry.channels();
-        int[] chosen = new int[channels];
-        float[] chosenValue = new float[channels];
+        backwardRange(op, geometry, new PoolWindows(geometry), channels, input, outputGradient, inputGradient,
+                new int[channels], new float[channels], firstBatch, endBatch, firstChannel, endChannel);
+    }
+
+    /**
+     * Adds the gradient of batch entries {@code [firstBatch, endBatch)}, channels {@code [firstChannel,
+     * endChannel)}, into {@code inputGradient}: the arrays are laid out {@code (batch, spatial, channels)}, with
+     * {@code channels} the geometry's or, for a 16-bit task's packed slice, its block's; {@code chosen} and
+     * {@code chosenValue} hold at least {@code endChannel} entries.
+     */
+    static void backwardRange(PoolOp op, PoolGeometry geometry, PoolWindows windows, int channels,
+            float[] input, float[] outputGradient, float[] inputGradient, int[] chosen, float[] chosenValue,
+            int firstBatch, int endBatch, int firstChannel, int endChannel) {
         for (int o = 0; o < windows.outCount; o++) {
             int taps = windows.fill(o);
             if (taps == 0) {
@@ -253,76 +285,6 @@ public final class HostPooling {
         }
         if (geometry == null) {
             throw new IllegalArgumentException("geometry: got null; expected a PoolGeometry (PoolSpec.resolve)");
-        }
-    }
-
-    /**
-     * The windows of a geometry: {@link #fill} lists, for one output position, the flat spatial indices of the
-     * real input elements its window covers, in row-major window order (padding left out).
-     */
-    private static final class Windows {
-        final int inCount;
-        final int outCount;
-        final int size;
-        /** The last {@link #fill}'s indices. */
-        final int[] taps;
-        private final int[] in;
-        private final int[] out;
-        private final int[] window;
-        private final int[] strides;
-        private final int[] lo;
-        private final int[] outIndex;
-        private final int[] tapIndex;
-
-        Windows(PoolGeometry g) {
-            in = g.inSpatial();
-            out = g.outSpatial();
-            window = g.window();
-            strides = g.strides();
-            lo = g.padLo();
-            inCount = product(in);
-            outCount = product(out);
-            // Only real elements are listed: never more than the window's size or the input's positions.
-            size = product(window);
-            taps = new int[Math.min(size, inCount)];
-            outIndex = new int[in.length];
-            tapIndex = new int[in.length];
-        }
-
-        /** Lists output position {@code o}'s real elements into {@link #taps}; returns how many. */
-        int fill(int o) {
-            int rank = in.length;
-            for (int d = rank - 1, rest = o; d >= 0; d--) {
-                outIndex[d] = rest % out[d];
-                rest /= out[d];
-            }
-            int count = 0;
-            Arrays.fill(tapIndex, 0);
-            for (int t = 0; t < size; t++) {
-                int flat = 0;
-                boolean real = true;
-                for (int d = 0; d < rank && real; d++) {
-                    long position = (long) outIndex[d] * strides[d] + tapIndex[d] - lo[d];
-                    real = position >= 0 && position < in[d];
-                    flat = flat * in[d] + (int) position;
-                }
-                if (real) {
-                    taps[count++] = flat;
-                }
-                increment(tapIndex, window);
-            }
-            return count;
-        }
-
-
-        /** The next row-major multi-index (the last dim fastest). */
-        private static void increment(int[] index, int[] sizes) {
-            for (int d = index.length - 1; d >= 0; d--) {
-                if (++index[d] < sizes[d]) {
-                    return;
-                }
-                index[d] = 0;
-            }
         }
     }
 
