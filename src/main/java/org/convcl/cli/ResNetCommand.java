@@ -43,8 +43,8 @@ import picocli.CommandLine.Spec;
                 + "Conv layers with the batch norms folded into their epilogues (ReLU and the residual add fused), "
                 + "runs the reference batch and prints max_rel_err = max|got - ref| / max|ref| against PyTorch's "
                 + "logits and whether every image's top-5 classes are PyTorch's. Then it times batches of N images "
-                + "(the reference images repeated): --warmup batches, then the median of --reps batches, as "
-                + "images/s. On OpenCL a batch is one upload, the whole forward on the device, one download.",
+                + "(the reference images repeated): --warmup batches (more until --warmup-ms have passed), then the "
+                + "median of --reps batches, as images/s. On OpenCL a batch is one upload, the whole forward on the device, one download.",
             "Progress goes to stderr, the results to stdout. Exit 1 when max_rel_err exceeds the target (1e-4, "
                 + "5e-3 with --precision tf32).",
             ""},
@@ -94,6 +94,16 @@ final class ResNetCommand implements Callable<Integer> {
             description = "Untimed batches first, >= 0. Default: ${DEFAULT-VALUE}.")
     private int warmup;
 
+    /** Most warm-up batches the time rule adds: a slow backend stops there rather than warming up for minutes. */
+    private static final int MAX_WARMUP_BATCHES = 200;
+
+    @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "2000",
+            description = "Warm-up continues past --warmup batches until the warm-up batches took this long, at "
+                    + "most " + MAX_WARMUP_BATCHES + " batches, so that the JIT's final code is what is timed (a few "
+                    + "batch-1 forwards are over before the Java path's kernels are compiled). Default: "
+                    + "${DEFAULT-VALUE}.")
+    private double warmupMillis;
+
     @Option(names = "--memory",
             description = "Also report what the forwards hold, after the timed batches (MB, and in --json under "
                     + "\"memory\", bytes): the layers' parameters; on the Java path the kernels' prepared forms, "
@@ -121,6 +131,9 @@ final class ResNetCommand implements Callable<Integer> {
         }
         if (warmup < 0) {
             throw new IllegalArgumentException("--warmup: got " + warmup + "; must be >= 0");
+        }
+        if (!(warmupMillis >= 0) || Double.isInfinite(warmupMillis)) {
+            throw new IllegalArgumentException("--warmup-ms: got " + warmupMillis + "; must be a number >= 0");
         }
         ResNetArch wanted = arch == null ? null : ResNetArch.parse("--arch", arch);
         Layout chosenLayout = LayoutOption.parse(layout);
@@ -150,8 +163,10 @@ final class ResNetCommand implements Callable<Integer> {
             LogitsComparison accuracy = LogitsComparison.of(net.forward(net.imagesInLayout(reference)),
                     referenceLogits);
             Tensor images = net.imagesInLayout(tiled(reference, batch));
-            for (int i = 0; i < warmup; i++) {
-                progress(err, "warm-up " + (i + 1) + "/" + warmup + " (batch " + batch + ")");
+            long warmupStart = System.nanoTime();
+            for (int i = 0; i < warmup || (i < MAX_WARMUP_BATCHES
+                    && (System.nanoTime() - warmupStart) / 1e6 < warmupMillis); i++) {
+                progress(err, "warm-up " + (i + 1) + " (batch " + batch + ")");
                 net.forward(images);
             }
             double[] millis = new double[reps];

@@ -45,7 +45,7 @@ class CliResNetTest {
     @Test
     void printsAccuracyAndSpeedAndWritesTheJsonReport() throws IOException {
         CliRun run = CliRun.of("resnet", "--weights", weights.toString(), "--arch", "resnet18", "--batch", "3",
-                "--backend", "cpu", "--layout", "channels-first", "--reps", "2", "--warmup", "1",
+                "--backend", "cpu", "--layout", "channels-first", "--reps", "2", "--warmup", "1", "--warmup-ms", "0",
                 "--json", json.toString());
         run.assertSuccess();
         assertTrue(run.stdout().contains("resnet: resnet18, channels-first, cpu backend, precision highest"),
@@ -71,7 +71,7 @@ class CliResNetTest {
     @Test
     void reportsWhatTheForwardsHoldWithMemory() throws IOException {
         CliRun run = CliRun.of("resnet", "--weights", weights.toString(), "--batch", "3", "--backend", "cpu",
-                "--reps", "1", "--warmup", "1", "--memory", "--json", json.toString());
+                "--reps", "1", "--warmup", "1", "--warmup-ms", "0", "--memory", "--json", json.toString());
         run.assertSuccess();
         assertTrue(run.stdout().contains("memory_mb    parameters "), run.stdout());
         Map<?, ?> memory = (Map<?, ?>) Json.parseObject(Files.readString(json)).get("memory");
@@ -103,6 +103,7 @@ class CliResNetTest {
                 Arguments.of(List.of("--batch", "0"), "--batch: got 0"),
                 Arguments.of(List.of("--reps", "0"), "--reps: got 0"),
                 Arguments.of(List.of("--warmup", "-1"), "--warmup: got -1"),
+                Arguments.of(List.of("--warmup-ms", "-5"), "--warmup-ms: got -5.0"),
                 Arguments.of(List.of("--layout", "nchw"), "--layout: got 'nchw'"),
                 Arguments.of(List.of("--precision", "half"), "--precision: got 'half'"),
                 Arguments.of(List.of("--backend", "gpu"), "gpu"));
