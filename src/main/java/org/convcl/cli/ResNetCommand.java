@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Precision;
 import org.convcl.Tensor;
@@ -46,7 +47,8 @@ import picocli.CommandLine.Spec;
                 + "(the reference images repeated): --warmup batches (more until --warmup-ms have passed), then the "
                 + "median of --reps batches, as images/s. On OpenCL a batch is one upload, the whole forward on the device, one download.",
             "Progress goes to stderr, the results to stdout. Exit 1 when max_rel_err exceeds the target (1e-4, "
-                + "5e-3 with --precision tf32).",
+                + "5e-3 with --precision tf32, " + ResNetCommand.FLOAT16_TARGET + " with --dtype float16, "
+                + ResNetCommand.BFLOAT16_TARGET + " with --dtype bfloat16).",
             ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success: the network ran within the error target (and --json was written)",
@@ -61,6 +63,18 @@ final class ResNetCommand implements Callable<Integer> {
     /** The error target in float32 (the issue's) and in TF32 (11 significant bits per operand; bench's too). */
     static final double HIGHEST_TARGET = 1e-4;
     static final double TF32_TARGET = 5e-3;
+    /**
+     * The targets in float16 and bfloat16, measured rather than bounded. Every layer rounds its output to the type
+     * (unit roundoff u = 2^-11 and 2^-8; the kernels are rounded once too), and ResNet-50 chains 53 convolutions:
+     * the logits carry every layer's rounding, grown or damped by the layers after it, and the logits are a small
+     * sum of larger terms (the classifier's 2048 products; max|logit| is about 2 on the exported network), so an
+     * error bound built from per-layer roundoff would be far above what happens. Measured on scripts/export-resnet's
+     * ResNet-50 (its 2 reference images) against PyTorch's float64 logits: max_rel_err 1.858e-2 (38 u) in float16
+     * and 1.245e-1 (32 u) in bfloat16, the same to four digits on the Java path and on PoCL, so the error is the
+     * type's rounding, not a path's. Each target is the measurement times about 2.5, for other weights and images.
+     */
+    static final double FLOAT16_TARGET = 5e-2;
+    static final double BFLOAT16_TARGET = 3e-1;
 
     @Option(names = "--weights", required = true, paramLabel = "DIR",
             description = "The folder scripts/export-resnet wrote.")
@@ -85,6 +99,13 @@ final class ResNetCommand implements Callable<Integer> {
 
     @Mixin
     private PrecisionOption precisionOption;
+
+    @Option(names = "--dtype", paramLabel = "float32|float16|bfloat16", defaultValue = "float32",
+            description = "The type the network computes in: float32, float16 or bfloat16. In a 16-bit type the "
+                    + "batch is rounded to it, every layer rounds its output to it (products summed in float32, the "
+                    + "folded norms' scale and shift kept float32) and the logits are compared widened to float32. "
+                    + "16-bit types take --precision highest only. Default: ${DEFAULT-VALUE}.")
+    private String dtypeText;
 
     @Option(names = "--reps", paramLabel = "R", defaultValue = "5",
             description = "Timed batches, >= 1; the median is reported. Default: ${DEFAULT-VALUE}.")
@@ -114,7 +135,7 @@ final class ResNetCommand implements Callable<Integer> {
     private boolean memory;
 
     @Option(names = "--json", paramLabel = "FILE",
-            description = "Also write the results as JSON (arch, layout, backend, device, batch, max_rel_err, "
+            description = "Also write the results as JSON (arch, layout, dtype, backend, device, batch, max_rel_err, "
                     + "top5_agree, images_per_s, median_ms, reps; memory with --memory).")
     private Path json;
 
@@ -138,6 +159,8 @@ final class ResNetCommand implements Callable<Integer> {
         ResNetArch wanted = arch == null ? null : ResNetArch.parse("--arch", arch);
         Layout chosenLayout = LayoutOption.parse(layout);
         Precision precision = precisionOption.parse();
+        DType dtype = DTypeOption.parse(dtypeText);
+        DTypeOption.checkPrecision(dtype, precision);
         BackendChoice choice = backend.parse();
         if (json != null) {
             PathChecks.checkOutput("--json", json);
@@ -153,8 +176,9 @@ final class ResNetCommand implements Callable<Integer> {
         String device = DevicePaths.deviceName(target);
         String archName = folder.plan().arch().toString();
         String precisionName = precision.name().toLowerCase(java.util.Locale.ROOT);
-        progress(err, "building " + archName + " (" + chosenLayout + ", " + precisionName + ") on " + target.name());
-        ResNet built = ResNet.build(folder, chosenLayout, precision, target);
+        progress(err, "building " + archName + " (" + chosenLayout + ", " + precisionName + ", " + dtype.cliName()
+                + ") on " + target.name());
+        ResNet built = ResNet.build(folder, chosenLayout, precision, dtype, target);
         // The network holds what it needs; dropping the folder lets the channels-last build's source weights go
         // (channels-first layers hold those very arrays).
         folder = null;
@@ -182,9 +206,10 @@ final class ResNetCommand implements Callable<Integer> {
             ResNetMemory held = memory ? ResNetMemory.of(net, lastBatchBuffers) : null;
             double median = median(millis);
             double imagesPerSecond = batch * 1000.0 / median;
-            double target_ = precision == Precision.TF32 ? TF32_TARGET : HIGHEST_TARGET;
+            double target_ = target(dtype, precision);
 
-            out.printf("resnet: %s, %s, %s backend, precision %s%n", archName, chosenLayout, target.name(), precisionName);
+            out.printf("resnet: %s, %s, %s backend, precision %s, dtype %s%n", archName, chosenLayout, target.name(),
+                    precisionName, dtype.cliName());
             out.printf("device: %s%n", device);
             out.printf("max_rel_err  %.3e  (target %.0e; against PyTorch's logits, %d reference images)%n",
                     accuracy.maxRelErr(), target_, accuracy.images());
@@ -200,6 +225,7 @@ final class ResNetCommand implements Callable<Integer> {
                 Map<String, Object> report = new LinkedHashMap<>();
                 report.put("arch", archName);
                 report.put("layout", chosenLayout.toString());
+                report.put("dtype", dtype.cliName());
                 report.put("backend", target instanceof OpenClBackend ? "opencl" : "cpu");
                 report.put("device", device);
                 report.put("batch", batch);
@@ -220,6 +246,15 @@ final class ResNetCommand implements Callable<Integer> {
             }
             return Main.EXIT_OK;
         }
+    }
+
+    /** The error target of a run in {@code dtype} at {@code precision} (a 16-bit type is at highest). */
+    static double target(DType dtype, Precision precision) {
+        return switch (dtype) {
+            case FLOAT16 -> FLOAT16_TARGET;
+            case BFLOAT16 -> BFLOAT16_TARGET;
+            case FLOAT32 -> precision == Precision.TF32 ? TF32_TARGET : HIGHEST_TARGET;
+        };
     }
 
     /** Device buffers the backend's allocator has created so far; 0 on the Java path. */

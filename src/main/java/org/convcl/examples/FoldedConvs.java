@@ -2,6 +2,7 @@ package org.convcl.examples;
 
 import org.convcl.Activation;
 import org.convcl.ConvSpec;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.Precision;
@@ -14,18 +15,21 @@ import org.convcl.nn.Conv;
  * eval mode is {@code (y - mean) / sqrt(var + eps) * gamma + beta}, an affine map per channel, so it folds into the
  * layer's {@code scale = gamma / sqrt(var + eps)} and {@code shift = beta - mean * scale} (computed in double,
  * rounded once). Channels-first layers take PyTorch's OIHW weights as they are; channels-last ones get them
- * transposed once, here, to HWIO.
+ * transposed once, here, to HWIO. Every layer computes in the network's {@link DType}; the folded scale and shift
+ * stay float32 whatever the type, as 16-bit layers keep them.
  */
 final class FoldedConvs {
     private final ResNetWeights weights;
     private final Layout layout;
     private final Precision precision;
+    private final DType dtype;
     private final ConvBackend backend;
 
-    FoldedConvs(ResNetWeights weights, Layout layout, Precision precision, ConvBackend backend) {
+    FoldedConvs(ResNetWeights weights, Layout layout, Precision precision, DType dtype, ConvBackend backend) {
         this.weights = weights;
         this.layout = layout;
         this.precision = precision;
+        this.dtype = dtype;
         this.backend = backend;
     }
 
@@ -61,7 +65,8 @@ final class FoldedConvs {
         Tensor kernel = layout == Layout.CHANNELS_FIRST ? oihw : toHwio(oihw);
         // An inference network: its weights never change, so the Java path keeps what it prepares from them
         // without checking them again on every call.
-        return Conv.builder(kernel).spec(spec).layout(layout).backend(backend).fixedParameters(true);
+        return Conv.builder(kernel).spec(spec).layout(layout).dtype(dtype).backend(backend)
+                .fixedParameters(true);
     }
 
     /** PyTorch's {@code (O, I, H, W)} weight as flax's {@code (H, W, I, O)} kernel. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.convcl.Activation;
+import org.convcl.DType;
 import org.convcl.Layout;
 import org.convcl.Padding;
 import org.convcl.PoolOp;
@@ -35,12 +36,23 @@ import org.convcl.opencl.OpenClBackend;
  * batches ({@link #hostActivations()}), so a second batch of the same shape allocates no activation either; only
  * the small pooled features and the logits are new.
  *
+ * <p>The network computes in one {@link DType}. In {@link DType#FLOAT16} or {@link DType#BFLOAT16} every convolution
+ * is built with that type (its scale and shift, the folded norms, stay float32, as a 16-bit layer keeps them). On
+ * OpenCL the batch is uploaded rounded to the type, every activation is a device tensor of the type, the pools run
+ * on those (max stores an input value, the global average sums in float32 and rounds once) and the logits are
+ * downloaded widened to float32. On the Java path the activations stay float32 arrays, and each convolution's
+ * host call rounds its input and residual to the type and gives back its rounded output widened, so every
+ * activation holds values of the type; the host {@link Pool} has no type, but the max pool's output is one of its
+ * input's values and the global average pool's float32 mean is rounded by the classifier's call, where the device
+ * rounds it in the pool: the same rounding points as on the device.
+ *
  * <p>Thread-safe as its layers are; {@link #close()} releases the device copies of the weights.
  */
 public final class ResNet implements AutoCloseable {
     private final ResNetPlan plan;
     private final Layout layout;
     private final ConvBackend backend;
+    private final DType dtype;
     private final Conv stem;
     private final Pool maxPool;
     private final List<ResidualBlock> blocks;
@@ -48,11 +60,12 @@ public final class ResNet implements AutoCloseable {
     /** The Java path's activation arrays, reused across layers and batches. */
     private final ActivationBuffers activations = new ActivationBuffers();
 
-    private ResNet(ResNetPlan plan, Layout layout, ConvBackend backend, Conv stem, List<ResidualBlock> blocks,
-            Conv classifier) {
+    private ResNet(ResNetPlan plan, Layout layout, ConvBackend backend, DType dtype, Conv stem,
+            List<ResidualBlock> blocks, Conv classifier) {
         this.plan = plan;
         this.layout = layout;
         this.backend = backend;
+        this.dtype = dtype;
         this.stem = stem;
         this.blocks = blocks;
         this.classifier = classifier;
@@ -61,20 +74,37 @@ public final class ResNet implements AutoCloseable {
         this.maxPool = Pool.builder(PoolOp.MAX, pooling).layout(layout).backend(backend).build();
     }
 
-    /** The network of {@code weights}, in {@code layout}, its convolutions at {@code precision}, on {@code backend}. */
+    /**
+     * The network of {@code weights}, in {@code layout}, its convolutions at {@code precision}, on {@code backend},
+     * in float32.
+     */
     public static ResNet build(ResNetWeights weights, Layout layout, Precision precision, ConvBackend backend) {
-        if (weights == null || layout == null || precision == null || backend == null) {
-            throw new IllegalArgumentException("ResNet.build: got a null argument; weights, layout, precision and "
-                    + "backend are all needed");
+        return build(weights, layout, precision, DType.FLOAT32, backend);
+    }
+
+    /**
+     * The network of {@code weights}, in {@code layout}, computing in {@code dtype}, its convolutions at
+     * {@code precision}, on {@code backend}. A 16-bit {@code dtype} takes {@link Precision#HIGHEST} only: TF32 is a
+     * rounding of float32 operands, and 16-bit ones are multiplied in float32 already.
+     */
+    public static ResNet build(ResNetWeights weights, Layout layout, Precision precision, DType dtype,
+            ConvBackend backend) {
+        if (weights == null || layout == null || precision == null || dtype == null || backend == null) {
+            throw new IllegalArgumentException("ResNet.build: got a null argument; weights, layout, precision, "
+                    + "dtype and backend are all needed");
         }
-        FoldedConvs convs = new FoldedConvs(weights, layout, precision, backend);
+        if (dtype != DType.FLOAT32 && precision != Precision.HIGHEST) {
+            throw new IllegalArgumentException("precision: got " + precision + " with dtype " + dtype.cliName()
+                    + "; a 16-bit network multiplies in float32 already, so its precision must be HIGHEST");
+        }
+        FoldedConvs convs = new FoldedConvs(weights, layout, precision, dtype, backend);
         ResNetPlan plan = weights.plan();
         List<ResidualBlock> blocks = new ArrayList<>();
         Conv stem = convs.convNorm(plan.stem(), Activation.relu());
         for (ResNetPlan.Block block : plan.blocks()) {
             blocks.add(ResidualBlock.build(block, convs));
         }
-        ResNet net = new ResNet(plan, layout, backend, stem, List.copyOf(blocks),
+        ResNet net = new ResNet(plan, layout, backend, dtype, stem, List.copyOf(blocks),
                 convs.linear("fc.weight", "fc.bias"));
         if (backend instanceof OpenClBackend device) {
             // Before any activation: weights uploaded by their layers' first calls, between activations, took
@@ -96,14 +126,19 @@ public final class ResNet implements AutoCloseable {
         return backend;
     }
 
+    /** The type the network computes in. */
+    public DType dtype() {
+        return dtype;
+    }
+
     /**
      * The logits {@code (N, classes)} of a batch of images in the network's layout. On an OpenCL backend: one
-     * upload, the whole forward on the device, one download.
+     * upload (rounded to the network's type), the whole forward on the device, one download (widened to float32).
      */
     public Tensor forward(Tensor images) {
         checkImages(images.shape());
         if (backend instanceof OpenClBackend device) {
-            try (DeviceTensor x = device.upload(images); DeviceTensor logits = forward(x)) {
+            try (DeviceTensor x = DeviceTensor.upload(device, images, dtype); DeviceTensor logits = forward(x)) {
                 return logits.download().reshape(images.dim(0), plan.classes());
             }
         }
@@ -138,8 +173,8 @@ public final class ResNet implements AutoCloseable {
     }
 
     /**
-     * The forward on the device {@code images} lives on (which stays the caller's): the logits as a new device
-     * tensor that the caller closes, {@code (N, 1, 1, classes)} channels-last or {@code (N, classes, 1, 1)}
+     * The forward on the device {@code images} lives on (which stays the caller's, and holds the network's type):
+     * the logits as a new device tensor of that type that the caller closes, {@code (N, 1, 1, classes)} channels-last or {@code (N, classes, 1, 1)}
      * channels-first (the 1x1 convolution's output).
      */
     public DeviceTensor forward(DeviceTensor images) {

@@ -67,7 +67,8 @@ final class ResidualBlock implements AutoCloseable {
     }
 
     /**
-     * The block on the device, as a new tensor the caller closes; {@code x} stays the caller's. Each intermediate
+     * The block on the device, as a new tensor of {@code x}'s type (the layers') that the caller closes; {@code x}
+     * stays the caller's. Each intermediate
      * is closed as soon as the next layer has been enqueued on it, so that its memory goes back to the pool.
      */
     DeviceTensor forward(DeviceTensor x) {
@@ -81,7 +82,7 @@ final class ResidualBlock implements AutoCloseable {
                 h = next;
             }
             Conv last = path.get(path.size() - 1);
-            DeviceTensor out = x.backend().allocate(last.outputShape(h.shape()));
+            DeviceTensor out = DeviceTensor.allocate(x.backend(), x.dtype(), last.outputShape(h.shape()));
             try (DeviceTensor projected = downsample == null ? null : downsample.apply(x)) {
                 last.apply(h, projected == null ? x : projected, out);
             } catch (RuntimeException e) {

@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.convcl.DType;
+import org.convcl.HalfFloats;
 import org.convcl.Layout;
 import org.convcl.Precision;
 import org.convcl.Tensor;
@@ -25,6 +27,14 @@ final class ResNetChecks {
     static final int CLASSES = 10;
     /** The target for the logits in float32. */
     static final double LOGITS_TOLERANCE = 1e-4;
+    /**
+     * A 16-bit network's logits against the float32 network's, in unit roundoffs u of the type (2^-11 for float16,
+     * 2^-8 for bfloat16). This small network measured 1.2 u in float16 and 1.7 u in bfloat16 on the Java path
+     * (its layers sum few products and its 10 logits 16 features, so little rounding piles up); 8 u leaves room
+     * for other seeds and the device's order of summation while a second rounding at every layer would show. The
+     * exported ResNet-50, 2048 features wide, measures 38 u and 32 u against float64: ResNetCommand's targets.
+     */
+    static final double HALF_LOGITS_UNITS = 8;
     /** One fused convolution in float32 against float64: a few roundings of sums over at most 7*7*3 products. */
     static final double LAYER_TOLERANCE = 1e-5;
 
@@ -46,6 +56,26 @@ final class ResNetChecks {
         assertTrue(comparison.maxRelErr() <= LOGITS_TOLERANCE, net.layout() + " on " + net.backend().name()
                 + ": max_rel_err " + comparison.maxRelErr());
         assertTrue(comparison.top5Agree(), "top-5 of every image: " + comparison);
+        return logits;
+    }
+
+    /**
+     * The network (in {@code dtype}) on the folder's images against {@code float32}'s logits, within
+     * {@link #HALF_LOGITS_UNITS} unit roundoffs of the type; every logit is a value of the type (the classifier
+     * rounds its output), and they are not float32's (a network that ignored the type would be). Returns the
+     * 16-bit logits.
+     */
+    static Tensor assertHalfLogitsNear(ResNet net, Tensor float32, ResNetWeights weights) {
+        DType dtype = net.dtype();
+        Tensor logits = net.forward(net.imagesInLayout(weights.referenceInput()));
+        for (float v : logits.data()) {
+            assertEquals(v, HalfFloats.decode(dtype, HalfFloats.encode(dtype, v)),
+                    "every logit is a " + dtype.cliName() + " value");
+        }
+        double err = LogitsComparison.of(logits, float32).maxRelErr();
+        double unit = dtype == DType.FLOAT16 ? 0x1p-11 : 0x1p-8;
+        assertTrue(err > 0 && err <= HALF_LOGITS_UNITS * unit, dtype.cliName() + " " + net.layout() + " on "
+                + net.backend().name() + ": max_rel_err against float32 " + err + " (" + err / unit + " u)");
         return logits;
     }
 
@@ -75,6 +105,10 @@ final class ResNetChecks {
 
     static ResNet build(ResNetWeights weights, Layout layout, ConvBackend backend) {
         return ResNet.build(weights, layout, Precision.HIGHEST, backend);
+    }
+
+    static ResNet build(ResNetWeights weights, Layout layout, DType dtype, ConvBackend backend) {
+        return ResNet.build(weights, layout, Precision.HIGHEST, dtype, backend);
     }
 
     /** NCHW values as a tensor in {@code layout}. */

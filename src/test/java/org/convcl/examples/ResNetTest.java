@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.convcl.DType;
 import org.convcl.Layout;
+import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.io.Npy;
@@ -48,6 +50,27 @@ class ResNetTest {
             ResNetChecks.assertEveryLayerMatches(net, reference, weights.referenceInput());
             ResNetChecks.assertLogitsMatch(net, weights);
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"FLOAT16", "BFLOAT16"})
+    void halfPrecisionResnet50LikeStaysNearFloat32(DType dtype) throws IOException {
+        ResNetChecks.writeFolder(folder, "resnet50", 50);
+        ResNetWeights weights = ResNetWeights.read(folder, ResNetArch.RESNET50);
+        try (ResNet float32 = ResNetChecks.build(weights, Layout.CHANNELS_LAST, CpuBackend.instance());
+                ResNet half = ResNetChecks.build(weights, Layout.CHANNELS_LAST, dtype, CpuBackend.instance())) {
+            Tensor reference = float32.forward(float32.imagesInLayout(weights.referenceInput()));
+            ResNetChecks.assertHalfLogitsNear(half, reference, weights);
+        }
+    }
+
+    @Test
+    void refusesTf32WithA16BitType() throws IOException {
+        ResNetChecks.writeFolder(folder, "resnet18", 9);
+        ResNetWeights weights = ResNetWeights.read(folder, ResNetArch.RESNET18);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ResNet.build(weights,
+                Layout.CHANNELS_LAST, Precision.TF32, DType.FLOAT16, CpuBackend.instance()));
+        assertTrue(e.getMessage().contains("precision: got TF32 with dtype float16"), e.getMessage());
     }
 
     @Test
