@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** {@code convcl resnet} in-process on a small random ResNet-18 folder (the Java path): its results and refusals. */
 class CliResNetTest {
     /** The keys scripts/bench-vs-peers reads from --json. */
-    private static final List<String> JSON_KEYS = List.of("arch", "layout", "backend", "device", "batch",
+    private static final List<String> JSON_KEYS = List.of("arch", "layout", "dtype", "backend", "device", "batch",
             "max_rel_err", "top5_agree", "images_per_s", "median_ms", "reps");
 
     @TempDir
@@ -48,14 +48,15 @@ class CliResNetTest {
                 "--backend", "cpu", "--layout", "channels-first", "--reps", "2", "--warmup", "1", "--warmup-ms", "0",
                 "--json", json.toString());
         run.assertSuccess();
-        assertTrue(run.stdout().contains("resnet: resnet18, channels-first, cpu backend, precision highest"),
-                run.stdout());
+        assertTrue(run.stdout().contains("resnet: resnet18, channels-first, cpu backend, precision highest, "
+                + "dtype float32"), run.stdout());
         assertTrue(run.stdout().contains("top5_agree   true  (2/2 images)"), run.stdout());
         assertTrue(run.stderr().contains("resnet: timed 2/2"), "progress on stderr: " + run.stderr());
         Map<String, Object> report = Json.parseObject(Files.readString(json));
         assertEquals(JSON_KEYS, List.copyOf(report.keySet()));
         assertEquals("resnet18", report.get("arch"));
         assertEquals("channels-first", report.get("layout"));
+        assertEquals("float32", report.get("dtype"));
         assertEquals("cpu", report.get("backend"));
         assertEquals(3, report.get("batch"));
         assertEquals(2, report.get("reps"));
@@ -66,6 +67,22 @@ class CliResNetTest {
         double millis = ((Number) report.get("median_ms")).doubleValue();
         double rate = ((Number) report.get("images_per_s")).doubleValue();
         assertEquals(3 * 1000.0 / millis, rate, 1e-9 * rate, "images/s is the batch over the median");
+    }
+
+    @Test
+    void runsInFloat16AgainstItsTarget() throws IOException {
+        CliRun run = CliRun.of("resnet", "--weights", weights.toString(), "--backend", "cpu", "--dtype", "FLOAT16",
+                "--reps", "1", "--warmup", "0", "--warmup-ms", "0", "--json", json.toString());
+        run.assertSuccess();
+        assertTrue(run.stdout().contains("precision highest, dtype float16"), run.stdout());
+        assertTrue(run.stdout().contains(String.format("(target %.0e;", ResNetCommand.FLOAT16_TARGET)),
+                run.stdout());
+        Map<String, Object> report = Json.parseObject(Files.readString(json));
+        assertEquals("float16", report.get("dtype"));
+        double error = ((Number) report.get("max_rel_err")).doubleValue();
+        // Above float32's target (the logits are float16 values), within float16's.
+        assertTrue(error > ResNetCommand.HIGHEST_TARGET && error <= ResNetCommand.FLOAT16_TARGET,
+                "max_rel_err " + error);
     }
 
     @Test
@@ -106,6 +123,9 @@ class CliResNetTest {
                 Arguments.of(List.of("--warmup-ms", "-5"), "--warmup-ms: got -5.0"),
                 Arguments.of(List.of("--layout", "nchw"), "--layout: got 'nchw'"),
                 Arguments.of(List.of("--precision", "half"), "--precision: got 'half'"),
+                Arguments.of(List.of("--dtype", "half"), "--dtype: got 'half'"),
+                Arguments.of(List.of("--dtype", "float16", "--precision", "tf32"),
+                        "--precision tf32 given with --dtype float16"),
                 Arguments.of(List.of("--backend", "gpu"), "gpu"));
     }
 
