@@ -44,6 +44,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * is aborted with the reason, counted and listed, never passed as checked.
  * <li>Every golden gradient case (dx and dkernel in the type, dbias in float32) with the case's own cotangent
  * rounded to the type, through {@link HalfGradientCheck}.
+ * <li>Every computed golden transposed convolution, as a layer runs it on a device (the kernel flipped and swapped,
+ * the phased convolution, a CIRCULAR fold), through {@link HalfTransposeOpenClTest#assertWithinTheBound}.
  * </ul>
  */
 @Tag("exhaustive")
@@ -84,6 +86,17 @@ class HalfGoldenExhaustiveOpenClTest {
     /** The golden conv cases flax computed (the others are refusals, which no type changes). */
     private static List<GoldenCase> computedConvCases() {
         return GoldenCase.ofOp("conv").stream().filter(c -> c.error() == null).toList();
+    }
+
+    static Stream<Arguments> transposeCases() {
+        return GoldenCase.ofOp("conv_transpose").stream().filter(c -> c.error() == null)
+                .flatMap(c -> TYPES.stream().map(dtype -> Arguments.of(c, dtype)));
+    }
+
+    @ParameterizedTest(name = "{0} in {1}")
+    @MethodSource("transposeCases")
+    void transposesWithinTheBound(GoldenCase c, DType dtype) {
+        HalfTransposeOpenClTest.assertWithinTheBound(c, dtype, OPENCL.backend());
     }
 
     static Stream<Arguments> gradientCases() {

@@ -56,12 +56,21 @@ class HalfTransposeOpenClTest {
     void matchesFloat64OnTheRoundedOperands(String name, DType dtype) {
         GoldenCase c = GoldenCase.ofOp("conv_transpose").stream().filter(g -> g.name().equals(name))
                 .findFirst().orElseThrow(() -> new AssertionError(name + " is no golden conv_transpose case"));
+        assertWithinTheBound(c, dtype, OPENCL.backend());
+    }
+
+    /**
+     * Golden transpose {@code c} in {@code dtype} on {@code backend}'s device, as a layer runs it, within
+     * {@link HalfBound}'s bound of float64 on the rounded operands (also run on every case by
+     * HalfGoldenExhaustiveOpenClTest).
+     */
+    static void assertWithinTheBound(GoldenCase c, DType dtype, OpenClBackend backend) {
+        String name = c.name();
         Tensor x = HalfBound.rounded(c.array("x"), dtype);
         Tensor w = HalfBound.rounded(c.array("kernel"), dtype);
         Tensor b = c.has("bias") ? HalfBound.rounded(c.array("bias"), dtype) : null;
         ConvTransposeGeometry tg = ConvTransposeReference.spec(c).resolve(x.shape(), w.shape());
         ConvStep step = new ConvStep(tg.conv(), tg.circularFold(), tg.transposeKernel(), tg.outputShape());
-        OpenClBackend backend = OPENCL.backend();
         DeviceConvOps ops = new DeviceConvOps(backend);
 
         short[] got;
