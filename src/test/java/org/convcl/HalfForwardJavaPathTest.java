@@ -10,9 +10,13 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.convcl.backend.ConvBackend;
 import org.convcl.backend.cpu.CpuBackend;
+import org.convcl.testing.ConvTransposeReference;
 import org.convcl.testing.GoldenCase;
+import org.convcl.testing.HalfBound;
 import org.convcl.testing.HalfGolden;
+import org.convcl.testing.NaiveConv;
 import org.convcl.testing.RandomTensors;
+import org.convcl.testing.Tolerance;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -20,8 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Java path's forward on float16 and bfloat16 host bits (issue 26): every computed golden conv case in both
- * types, on every core and on one thread, against float64 on the operands rounded to the type within
- * {@code HalfBound}'s bound; the rare calls that take whole-array copies; and the refusals of the 16-bit form.
+ * types, on every core and on one thread, and every computed golden transposed convolution through a 16-bit
+ * ConvTranspose layer, against float64 on the operands rounded to the type within {@code HalfBound}'s bound; the rare calls that take whole-array copies; and the refusals of the 16-bit form.
  */
 class HalfForwardJavaPathTest {
 
@@ -45,6 +49,35 @@ class HalfForwardJavaPathTest {
             backend.forward(half.geometry(), dtype, half.inputBits(), half.kernelBits(), half.biasBits(), output);
             half.assertWithinBound(backend.name(), output);
         }
+    }
+
+    static Stream<Arguments> transposeCases() {
+        return GoldenCase.ofOp("conv_transpose").stream().filter(c -> c.error() == null)
+                .flatMap(c -> Stream.of(DType.FLOAT16, DType.BFLOAT16).map(dtype -> Arguments.of(c, dtype)));
+    }
+
+    /**
+     * A 16-bit ConvTranspose layer on the Java path (its operands rounded, the recipe's flip, phased convolution and
+     * CIRCULAR fold on 16-bit host bits, the output widened) within the bound of float64 on the rounded operands.
+     */
+    @ParameterizedTest(name = "{0} in {1}")
+    @MethodSource("transposeCases")
+    void goldenTransposesWithinTheBound(GoldenCase c, DType dtype) {
+        Tensor x = HalfBound.rounded(c.array("x"), dtype);
+        Tensor w = HalfBound.rounded(c.array("kernel"), dtype);
+        Tensor b = c.has("bias") ? HalfBound.rounded(c.array("bias"), dtype) : null;
+        ConvTransposeSpec spec = ConvTransposeReference.spec(c);
+        ConvTransposeGeometry tg = spec.resolve(x.shape(), w.shape());
+        Tensor got;
+        try (org.convcl.nn.ConvTranspose layer = org.convcl.nn.ConvTranspose.builder(w).bias(b).spec(spec)
+                .dtype(dtype).backend(CpuBackend.instance()).build()) {
+            got = layer.apply(x);
+        }
+        NaiveConv.Result reference = ConvTransposeReference.of(c).forward(Tolerance.toDouble(x.data()),
+                Tolerance.toDouble(w.data()), b == null ? null : Tolerance.toDouble(b.data()));
+        assertArrayEquals(reference.shape(), got.shape(), c.name());
+        HalfBound.assertWithin(c.name(), dtype, ConvTransposeReference.productsPerOutput(tg),
+                tg.circularFold() != null, reference.values(), reference.absSums(), got.data());
     }
 
     /**

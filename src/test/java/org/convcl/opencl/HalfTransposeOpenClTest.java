@@ -94,7 +94,7 @@ class HalfTransposeOpenClTest {
                 Tolerance.toDouble(w.data()), b == null ? null : Tolerance.toDouble(b.data()));
         assertArrayEquals(reference.shape(), tg.outputShape(), name);
         EdgePadding fold = tg.circularFold();
-        HalfBound.assertWithin(name, dtype, products(tg), fold != null, reference.values(), reference.absSums(),
+        HalfBound.assertWithin(name, dtype, ConvTransposeReference.productsPerOutput(tg), fold != null, reference.values(), reference.absSums(),
                 HalfFloats.decode(dtype, got));
     }
 
@@ -147,26 +147,13 @@ class HalfTransposeOpenClTest {
             magnitudes[i] = Math.abs(scale.data()[i % channels]) * conv.absSums()[i]
                     + Math.abs(shift.data()[i % channels]) + Math.abs(residual.data()[i]);
         }
-        HalfBound.assertWithin(name + " with " + activation, dtype, products(tg) + EPILOGUE_OPERATIONS, true,
+        HalfBound.assertWithin(name + " with " + activation, dtype, ConvTransposeReference.productsPerOutput(tg) + EPILOGUE_OPERATIONS, true,
                 expected, magnitudes, HalfFloats.decode(dtype, got));
     }
 
     static Stream<Arguments> folded() {
         return Stream.of(Arguments.of("random_transpose_03_2d", DType.FLOAT16),
                 Arguments.of("transpose_kernel_flag", DType.BFLOAT16));
-    }
-
-    /** The most products behind one output: the convolution's per output, times the periods a fold sums. */
-    private static long products(ConvTransposeGeometry tg) {
-        int[] kernel = tg.conv().kernelShape();
-        long products = Tensor.elementCount(kernel) / kernel[kernel.length - 1];
-        EdgePadding fold = tg.circularFold();
-        if (fold != null) {
-            for (int d = 0; d < fold.rank(); d++) {
-                products *= -Math.floorDiv(-fold.paddedSpatial()[d], fold.sourceSpatial()[d]);
-            }
-        }
-        return products;
     }
 
     static DeviceTensor upload(OpenClBackend backend, Tensor values, DType dtype) {

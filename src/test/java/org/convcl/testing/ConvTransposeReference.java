@@ -1,7 +1,9 @@
 package org.convcl.testing;
 
 import java.util.Arrays;
+import org.convcl.ConvTransposeGeometry;
 import org.convcl.ConvTransposeSpec;
+import org.convcl.EdgePadding;
 import org.convcl.Padding;
 import org.convcl.Tensor;
 
@@ -18,6 +20,22 @@ public record ConvTransposeReference(int[] xShape, int[] wShape, int[] strides, 
     public static ConvTransposeReference of(GoldenCase c) {
         return new ConvTransposeReference(c.array("x").shape(), c.array("kernel").shape(), c.strides(),
                 c.kernelDilation(), c.libraryPadding(), c.transposeKernel());
+    }
+
+    /**
+     * Products summed into one output of {@code tg}: a kernel tap's input channels times the taps, times the
+     * wrap-around copies a CIRCULAR fold adds together (HalfBound's accumulation length).
+     */
+    public static long productsPerOutput(ConvTransposeGeometry tg) {
+        int[] kernel = tg.conv().kernelShape();
+        long products = Tensor.elementCount(kernel) / kernel[kernel.length - 1];
+        EdgePadding fold = tg.circularFold();
+        if (fold != null) {
+            for (int d = 0; d < fold.rank(); d++) {
+                products *= -Math.floorDiv(-fold.paddedSpatial()[d], fold.sourceSpatial()[d]);
+            }
+        }
+        return products;
     }
 
     public static ConvTransposeSpec spec(GoldenCase c) {
