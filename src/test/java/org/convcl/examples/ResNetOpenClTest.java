@@ -15,6 +15,7 @@ import org.convcl.opencl.DeviceTensor;
 import org.convcl.opencl.OpenClBackend;
 import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.TorchResNet;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +56,8 @@ class ResNetOpenClTest {
         }
     }
 
+    /** Under the exhaustive run only (20 s of PoCL compiles); ResNetTest runs the 16-bit network on the Java path. */
+    @Tag("exhaustive")
     @Test
     void float16Resnet18LikeStaysNearFloat32AndTheJavaPath() throws IOException {
         // ResNet-18's shapes, fewer than ResNet-50's: each new one is a kernel for PoCL to compile in float16.

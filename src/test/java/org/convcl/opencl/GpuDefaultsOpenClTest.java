@@ -16,9 +16,11 @@ import org.convcl.bench.BenchSuite;
 import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.tuning.DefaultConfigs;
+import org.convcl.testing.CiShare;
 import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.PlanCheck;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -49,7 +51,16 @@ class GpuDefaultsOpenClTest {
         }
     }
 
+    /** Half the cases in the default run, the other half under the exhaustive run ({@link CiShare}). */
     static Stream<Case> cases() throws IOException {
+        return CiShare.defaultRun(allCases().toList(), 2);
+    }
+
+    static Stream<Case> otherCases() throws IOException {
+        return CiShare.exhaustiveRun(allCases().toList(), 2);
+    }
+
+    private static Stream<Case> allCases() throws IOException {
         // H100 (CL_DEVICE_MAX_WORK_GROUP_SIZE 1024, 48 KiB local memory), and a GPU small enough that the
         // default tiles must shrink to fit its work-group and local-memory limits.
         OpenClDevice[] devices = {gpu("NVIDIA H100 80GB HBM3", "NVIDIA Corporation", 1024, 48 << 10),
@@ -78,6 +89,13 @@ class GpuDefaultsOpenClTest {
             default -> 9;
         };
         return Math.min(shape.spatial()[d], Math.max(target, window + 2));
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("otherCases")
+    void untunedGpuConfigComputesTheOtherShapes(Case c) {
+        untunedGpuConfigComputesTheShape(c);
     }
 
     @ParameterizedTest(name = "{0}")

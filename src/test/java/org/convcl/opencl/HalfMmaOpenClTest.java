@@ -26,11 +26,13 @@ import org.convcl.opencl.internal.probe.ProbeCase;
 import org.convcl.opencl.internal.probe.ProbeResult;
 import org.convcl.opencl.internal.probe.VariantProbe;
 import org.convcl.opencl.internal.runtime.ComputeCapability;
+import org.convcl.testing.CiShare;
 import org.convcl.testing.HalfBound;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,7 +72,16 @@ class HalfMmaOpenClTest {
      * kernel dilation, input dilation's phases; output channels that leave a tile part empty; a 1x1 kernel (the
      * pointwise GEMM); each tiling and each type at least twice.
      */
+    /** One case of each type in the default run; the other two under the exhaustive run ({@link CiShare}). */
     static Stream<Case> cases() {
+        return CiShare.defaultRun(allCases().toList(), 2);
+    }
+
+    static Stream<Case> otherCases() {
+        return CiShare.exhaustiveRun(allCases().toList(), 2);
+    }
+
+    private static Stream<Case> allCases() {
         ConvSpec dilated = ConvSpec.builder().inputDilation(3).kernelDilation(2)
                 .padding(new Padding.Explicit(new int[] {1}, new int[] {2})).build();
         ConvSpec grouped = ConvSpec.builder().groups(2).strides(2).padding(Padding.SAME).build();
@@ -84,6 +95,13 @@ class HalfMmaOpenClTest {
                         TILINGS[0]),
                 new Case("1x1", DType.BFLOAT16, new int[] {2, 5, 7, 32}, new int[] {1, 1, 32, 24},
                         ConvSpec.defaults(), TILINGS[1]));
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("otherCases")
+    void otherCasesMatchFloat64AndTheFmaPlan(Case c) {
+        emulatedMmaMatchesFloat64AndTheFmaPlan(c);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -18,17 +18,20 @@ import org.convcl.opencl.internal.plan.ConvPlan;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;
 import org.convcl.opencl.internal.runtime.ComputeCapability;
+import org.convcl.testing.CiShare;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.PlanCheck;
 import org.convcl.testing.Tf32Checks;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * TF32 on OpenCL (PoCL in CI): the golden suite with the default plans (operands rounded as the tiles are staged),
+ * TF32 on OpenCL (PoCL in CI): the golden suite with the default plans (a spread of the cases in the default run,
+ * the others under {@code mvn -o -B test -Pexhaustive}, {@link CiShare}) (operands rounded as the tiles are staged),
  * and the warp-level mma path through its emulated twin, which loads the same per-lane fragments as the tensor-core
  * PTX and so checks their indexing here: every tiling against float64 and against the Java path's TF32.
  */
@@ -52,13 +55,26 @@ class Tf32OpenClTest {
      * whatever the precision, with the same program as GoldenOpenClTest's; compiling them again would add time,
      * not checks (the Java-path test runs them all in TF32).
      */
-    static Stream<GoldenCase> convCases() {
+    /** Every golden conv case TF32 applies to: a quarter in the default run, the rest in the exhaustive one. */
+    private static List<GoldenCase> allConvCases() {
         return GoldenCase.ofOp("conv").stream().filter(c -> c.error() == null).filter(c -> Tf32Checks.tf32(c.spec())
-                .resolve(c.inputShape(), c.array("kernel").shape()).productPrecision() == Precision.TF32);
+                .resolve(c.inputShape(), c.array("kernel").shape()).productPrecision() == Precision.TF32).toList();
+    }
+
+    static Stream<GoldenCase> convCases() {
+        return CiShare.defaultRun(allConvCases(), 4);
+    }
+
+    static Stream<GoldenCase> otherConvCases() {
+        return CiShare.exhaustiveRun(allConvCases(), 4);
     }
 
     static Stream<GoldenCase> gradientCases() {
-        return GoldenCase.all().stream().filter(GoldenCase::grads);
+        return CiShare.defaultRun(GoldenCase.all().stream().filter(GoldenCase::grads).toList(), 2);
+    }
+
+    static Stream<GoldenCase> otherGradientCases() {
+        return CiShare.exhaustiveRun(GoldenCase.all().stream().filter(GoldenCase::grads).toList(), 2);
     }
 
     /**
@@ -97,6 +113,20 @@ class Tf32OpenClTest {
             cases.add(new Case("mma " + i, xShape, wShape, spec, MMA_TILINGS[i % MMA_TILINGS.length]));
         }
         return cases.stream();
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("otherConvCases")
+    void otherGoldenForwardCasesOnDefaultPlans(GoldenCase c) {
+        goldenForwardCasesOnDefaultPlans(c);
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("otherGradientCases")
+    void otherGoldenGradientCasesOnTheDevice(GoldenCase c) {
+        goldenGradientCasesOnTheDevice(c);
     }
 
     @ParameterizedTest(name = "{0}")

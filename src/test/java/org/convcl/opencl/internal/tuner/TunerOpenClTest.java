@@ -23,8 +23,10 @@ import org.convcl.Padding;
 import org.convcl.opencl.device.OpenClDevice;
 import org.convcl.opencl.internal.plan.KernelConfig;
 import org.convcl.opencl.internal.plan.Tiling;
+import org.convcl.testing.CiShare;
 import org.convcl.testing.OpenClBackendPerClass;
 import org.convcl.testing.PlanCheck;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +55,16 @@ class TunerOpenClTest {
         }
     }
 
+    /** The first shape in the default run, the others under the exhaustive run ({@link CiShare}). */
     static Stream<Shape> shapes() {
+        return CiShare.defaultRun(allShapes().toList(), 3);
+    }
+
+    static Stream<Shape> otherShapes() {
+        return CiShare.exhaustiveRun(allShapes().toList(), 3);
+    }
+
+    private static Stream<Shape> allShapes() {
         return Stream.of(
                 new Shape("dense 16 channels", new int[] {2, 9, 7, 16}, new int[] {3, 3, 16, 24},
                         ConvSpec.builder().strides(2, 1).build()),
@@ -61,6 +72,13 @@ class TunerOpenClTest {
                         .inputDilation(2, 3).strides(3, 1).padding(Padding.pairs(new int[][] {{2, 1}, {0, 2}})).build()),
                 new Shape("depthwise", new int[] {2, 6, 11, 8}, new int[] {3, 3, 1, 8},
                         ConvSpec.builder().groups(8).build()));
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("otherShapes")
+    void everyCandidateOfTheOtherShapesIsExact(Shape shape) {
+        everyCandidateIsExact(shape);
     }
 
     @ParameterizedTest(name = "{0}")
