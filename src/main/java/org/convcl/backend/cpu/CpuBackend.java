@@ -9,6 +9,7 @@ import org.convcl.backend.internal.HalfHostGradients;
 import org.convcl.DType;
 import org.convcl.HalfFloats;
 import org.convcl.backend.cpu.internal.KernelOperand;
+import org.convcl.backend.cpu.internal.PatchGemmTasks;
 import org.convcl.backend.cpu.internal.PointwiseTasks;
 import org.convcl.backend.cpu.internal.PreparedKernels;
 import org.convcl.backend.cpu.internal.Scratch;
@@ -178,7 +179,12 @@ public final class CpuBackend implements ConvBackend {
         // cores and the OpenCL kernels compute; the caller's arrays stay as they are.
         float[] operandInput = g.productPrecision() == Precision.TF32 ? Tf32.roundedCopy(input) : input;
         KernelOperand operandKernel = new KernelOperand(g, kernel, PreparedKernels.shared());
-        if (!forwardByWinograd(g, operandInput, operandKernel, bias, store, output)) {
+        // A strided layer with few output positions per image goes to the patch matrix multiply before Winograd's
+        // phases (PatchGemmTasks.fewPositions says why); one the phases do not take goes there before the rows.
+        boolean done = PatchGemmTasks.fewPositions(g) && forwardByPatches(g, operandInput, operandKernel, bias, store,
+                output);
+        if (!done && !forwardByWinograd(g, operandInput, operandKernel, bias, store, output)
+                && !forwardByPatches(g, operandInput, operandKernel, bias, store, output)) {
             forwardDirect(g, operandInput, operandKernel, bias, store, output);
         }
         // The kernels skip padding and input-dilation zeros; a non-finite weight over one is NaN (0 * Inf). Written
@@ -187,6 +193,17 @@ public final class CpuBackend implements ConvBackend {
         if (!operandKernel.knownFinite()) {
             ImplicitZeros.forward(g, operandKernel.values(), output);
         }
+    }
+
+    /** The call through {@link PatchGemmTasks}, when that path takes it; false otherwise. */
+    private boolean forwardByPatches(ConvGeometry g, float[] input, KernelOperand kernel, float[] bias,
+            StoreEpilogue store, float[] output) {
+        PatchGemmTasks patches = PatchGemmTasks.of(g, kernel);
+        if (patches == null) {
+            return false;
+        }
+        runTasks(g, patches.count(), task -> patches.run(task, input, bias, output, store));
+        return true;
     }
 
     private void forwardDirect(ConvGeometry g, float[] operandInput, KernelOperand operandKernel, float[] bias,

@@ -22,7 +22,9 @@ class KernelAllocationTest {
 
     static Stream<Arguments> paths() {
         return Stream.of(
-                Arguments.of("direct rows (3x3 stride 2)", geometry(16, 32, 3, 2, 1)),
+                Arguments.of("direct rows (5x5 stride 1)", geometry(16, 32, 5, 1, 2)),
+                Arguments.of("patch matrix (3x3 stride 2, 8 x 8 outputs)", geometry(16, 32, 3, 2, 1)),
+                Arguments.of("winograd phases (3x3 stride 2, 16 x 16 outputs)", geometry(32, 32, 3, 2, 1)),
                 Arguments.of("winograd (3x3 stride 1)", geometry(16, 32, 3, 1, 1)),
                 Arguments.of("pointwise (1x1)", geometry(16, 64, 1, 1, 0)),
                 Arguments.of("patch panel (7x7 stride 2, 3 channels)", stem()));

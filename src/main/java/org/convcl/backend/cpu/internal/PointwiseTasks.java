@@ -1,7 +1,6 @@
 package org.convcl.backend.cpu.internal;
 
 import org.convcl.ConvGeometry;
-import org.convcl.internal.CpuWorkers;
 
 /**
  * A forward call whose kernel has a single tap (1x1, no padding, no input dilation, one group), computed as one
@@ -14,17 +13,11 @@ import org.convcl.internal.CpuWorkers;
  * <p>Immutable; tasks run on any thread, each writing its own tile of the output.
  */
 public final class PointwiseTasks {
-    /** Tasks per thread a call aims for, so that tasks of uneven speed still even out across the cores. */
-    private static final int TASKS_PER_THREAD = 4;
-    /** Operations below which a task costs more to schedule than it saves: tiny calls make fewer tasks. */
-    private static final long MIN_TASK_FLOPS = 1_000_000L;
     /**
      * Rows a tile holds at most: its rows' chunk of input ({@code rows x 256} floats, 256 KiB here) stays in the
      * second-level cache while the tile's channel blocks pass over it.
      */
     private static final int MAX_ROW_TILE = 256;
-    /** Rows per register block of the kernel: tiles hold a multiple of them. */
-    private static final int ROW_BLOCK = 4;
     /**
      * Each thread's row offsets, reused by its tasks (one array per task was the pointwise path's only garbage).
      * Bounded: a tile holds at most {@link #MAX_ROW_TILE} rows.
@@ -35,10 +28,7 @@ public final class PointwiseTasks {
     private final float[] packedKernel;
     private final int inChannels;
     private final int outChannels;
-    private final int rows;
-    private final int rowTile;
-    private final int channelTile;
-    private final int channelTiles;
+    private final GemmTiles tiles;
     /** Output positions per batch element, and the geometry's strides; null strides when all are 1. */
     private final int[] outSpatial;
     private final int[] inSpatial;
@@ -49,32 +39,11 @@ public final class PointwiseTasks {
         this.packedKernel = packedKernel;
         inChannels = g.inChannels();
         outChannels = g.outChannels();
-        rows = g.batch() * g.outputSpatialSize();
         outSpatial = g.outSpatial();
         inSpatial = g.inSpatial();
         strides = allOnes(g.strides()) ? null : g.strides();
-        int block = kernel.channelBlock();
-        int channelBlocks = (outChannels + block - 1) / block;
-        int rowBlocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
-        long flops = 2L * rows * inChannels * outChannels;
-        long wanted = Math.min((long) TASKS_PER_THREAD * CpuWorkers.threads(), flops / MIN_TASK_FLOPS);
-        // Each channel split reads the input once more, each row split the kernel: split the side whose
-        // repetition costs less. At batch 1 the deep layers' kernels (4 to 8 MB) outweigh their inputs, and a
-        // kernel read once per row tile came from memory several times (0.85 -> 0.65 ms only, at 2048 channels).
-        boolean channelsFirst = rows <= outChannels;
-        int rowSplits = 1;
-        int channelSplits = 1;
-        while ((long) rowSplits * channelSplits < wanted && (rowSplits < rowBlocks || channelSplits < channelBlocks)) {
-            if ((channelsFirst || rowSplits == rowBlocks) && channelSplits < channelBlocks) {
-                channelSplits++;
-            } else {
-                rowSplits++;
-            }
-        }
-        rowSplits = Math.max(rowSplits, (rows + MAX_ROW_TILE - 1) / MAX_ROW_TILE);
-        channelTile = (channelBlocks + channelSplits - 1) / channelSplits * block;
-        channelTiles = (outChannels + channelTile - 1) / channelTile;
-        rowTile = (rowBlocks + rowSplits - 1) / rowSplits * ROW_BLOCK;
+        tiles = new GemmTiles(g.batch() * g.outputSpatialSize(), inChannels, outChannels, kernel.channelBlock(),
+                MAX_ROW_TILE);
     }
 
     /**
@@ -112,7 +81,7 @@ public final class PointwiseTasks {
     }
 
     public int count() {
-        return (rows + rowTile - 1) / rowTile * channelTiles;
+        return tiles.count();
     }
 
     /** Writes task {@code task}'s tile, with {@code store} applied to it (when not null). */
@@ -146,27 +115,25 @@ public final class PointwiseTasks {
                 packedKernel, bias, rowsOutput, null);
     }
 
-    /** The rows (output positions of the whole batch) of task {@code task}'s tile: {@code [rowFrom, rowTo)}. */
     int rowFrom(int task) {
-        return task / channelTiles * rowTile;
+        return tiles.rowFrom(task);
     }
 
     int rowTo(int task) {
-        return Math.min(rows, rowFrom(task) + rowTile);
+        return tiles.rowTo(task);
     }
 
-    /** The output channels of task {@code task}'s tile: {@code [channelFrom, channelTo)}. */
     int channelFrom(int task) {
-        return task % channelTiles * channelTile;
+        return tiles.channelFrom(task);
     }
 
     int channelTo(int task) {
-        return Math.min(outChannels, channelFrom(task) + channelTile);
+        return tiles.channelTo(task);
     }
 
     /** Rows a task holds at most. */
     int rowTile() {
-        return rowTile;
+        return tiles.rowTile();
     }
 
     /** The calling thread's offsets array, at least {@code count} long. */

@@ -37,7 +37,7 @@ import org.convcl.ConvGeometry;
 public final class PreparedKernels {
     /** What the prepared form is for: one entry each per kernel and geometry. */
     public enum Form {
-        WINOGRAD_TILES, WINOGRAD_PHASES, DIRECT_ROWS, POINTWISE_PANELS
+        WINOGRAD_TILES, WINOGRAD_PHASES, DIRECT_ROWS, POINTWISE_PANELS, PATCH_PANELS
     }
 
     private static final PreparedKernels SHARED = new PreparedKernels(Runtime.getRuntime().maxMemory() / 4 / Float.BYTES);

@@ -34,7 +34,14 @@ class PreparedKernelsTest {
 
     @Test
     void winogradPhasesFollowAKernelChangedInPlace() {
-        checkFollowsInPlaceChanges(geometry(3, 2, 1, 1, Precision.HIGHEST), PreparedKernels.Form.WINOGRAD_PHASES);
+        // 19 x 19 at stride 2: 10 x 10 outputs, more than the patch matrix multiply goes first for.
+        checkFollowsInPlaceChanges(geometry(3, 2, 1, 1, Precision.HIGHEST, 19), PreparedKernels.Form.WINOGRAD_PHASES);
+    }
+
+    @Test
+    void patchPanelsFollowAKernelChangedInPlace() {
+        // 9 x 9 at stride 2: 5 x 5 outputs, few enough for the patch matrix multiply (PatchGemmTasks) first.
+        checkFollowsInPlaceChanges(geometry(3, 2, 1, 1, Precision.HIGHEST), PreparedKernels.Form.PATCH_PANELS);
     }
 
     @Test
@@ -201,7 +208,12 @@ class PreparedKernelsTest {
 
     /** A 2-d convolution of {@code BLOCK} to {@code 2 * BLOCK} channels on a 9x9 image. */
     private static ConvGeometry geometry(int kernel, int stride, int padding, int batch, Precision precision) {
-        return ConvGeometry.explicit(new int[] {batch}, new int[] {9, 9}, BLOCK, new int[] {kernel, kernel},
+        return geometry(kernel, stride, padding, batch, precision, 9);
+    }
+
+    private static ConvGeometry geometry(int kernel, int stride, int padding, int batch, Precision precision,
+            int size) {
+        return ConvGeometry.explicit(new int[] {batch}, new int[] {size, size}, BLOCK, new int[] {kernel, kernel},
                 2 * BLOCK, 1, new int[] {stride, stride}, new int[] {1, 1}, new int[] {1, 1},
                 new int[] {padding, padding}, new int[] {padding, padding}, EdgeMode.ZERO, precision);
     }
