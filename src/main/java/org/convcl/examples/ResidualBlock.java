@@ -27,6 +27,11 @@ final class ResidualBlock implements AutoCloseable {
     }
 
     static ResidualBlock build(ResNetPlan.Block plan, FoldedConvs convs) {
+        // The last convolution writes over the shortcut, which may be x: a path of one would read x while it does.
+        if (plan.path().size() < 2) {
+            throw new IllegalArgumentException("plan: block " + plan.name() + " has " + plan.path().size()
+                    + " convolutions on its main path; a residual block has at least 2 (basic 2, bottleneck 3)");
+        }
         List<Conv> path = new ArrayList<>();
         for (ResNetPlan.ConvLayer layer : plan.path()) {
             path.add(convs.convNorm(layer, Activation.relu()));
@@ -59,13 +64,8 @@ final class ResidualBlock implements AutoCloseable {
                 shortcut = project(x, activations);
             }
         }
-        if (shortcut == null) {
-            shortcut = project(x, activations);
-        }
         path.get(path.size() - 1).apply(h, shortcut, shortcut);
-        if (h != x) {
-            activations.give(h);
-        }
+        activations.give(h);
         return shortcut;
     }
 
@@ -103,12 +103,7 @@ final class ResidualBlock implements AutoCloseable {
                     unprojected = null;
                 }
             }
-            if (shortcut == null) {
-                shortcut = downsample.apply(x);
-                unprojected.close();
-                unprojected = null;
-            }
-            path.get(path.size() - 1).apply(h == null ? x : h, shortcut, shortcut);
+            path.get(path.size() - 1).apply(h, shortcut, shortcut);
             DeviceTensor out = shortcut;
             shortcut = null;
             return out;
