@@ -13,7 +13,8 @@
  * Taps landing in padding or in the holes of input dilation issue no load but are multiplied, as zeros: jax
  * inserts those zeros into the operand (lax.pad), so a NaN or infinite weight over one gives 0 * Inf = NaN.
  * The store applies the epilogue of epilogue.cl (compiled in front, after activation.cl) when EPILOGUE, lane by lane
- * of the channel vector, the residual read at the output's own element, residual_offset elements into its buffer.
+ * of the channel vector, the residual read at the output's own element, residual_offset elements into its buffer;
+ * it may be the output buffer itself (see conv_gemm.cl: output and epi_residual are not restrict for that).
  * The operands are stored as storage.cl (compiled in front) says: 16-bit ones are widened to float on load and the
  * output rounded to nearest even on store; the arithmetic is float32 throughout.
  * Every size is a -D constant; the batch and buffer offsets are run-time arguments. Vector accesses
@@ -113,9 +114,9 @@ __kernel void conv_depthwise(const int batch,
                              __global const storage_t* restrict input, const int input_offset,
                              __global const storage_t* restrict weights,
                              __global const storage_t* restrict bias,
-                             __global storage_t* restrict output, const int output_offset,
+                             __global storage_t* output, const int output_offset,
                              __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                             __global const storage_t* restrict epi_residual, const int residual_offset) {
+                             __global const storage_t* epi_residual, const int residual_offset) {
     int item = get_global_id(0);
     if (item >= batch * (OUT_D * OUT_H * W_BLOCKS * CHANNEL_VECTORS)) {
         return;

@@ -58,7 +58,9 @@
  * Store. Each output gets the bias (or its phase's bias row), then the epilogue of epilogue.cl (activation.cl and
  * epilogue.cl are compiled in front) when EPILOGUE: scale, shift, residual and activation, lane by lane of the
  * vector it is stored with. The residual is read at the output's own element, residual_offset elements into its
- * buffer.
+ * buffer. It may be the output buffer itself (the in-place residual add): each element's residual is read by the
+ * work-item that stores that element, and the store depends on the read, so output and epi_residual are not
+ * restrict (which would promise the compiler they never alias).
  *
  * Ranks 1 and 2 run as rank 3 with leading dims of size 1. Every size, stride, dilation, padding and phase
  * quantity is a -D constant (loops unroll, divisions by constants vanish); only the batch and the buffer
@@ -703,9 +705,9 @@ void conv_gemm(const int batch,
                __global const storage_t* restrict input, const int input_offset,
                __global const storage_t* restrict weights,
                __global const bias_t* restrict bias,
-               __global storage_t* restrict output, const int output_offset,
+               __global storage_t* output, const int output_offset,
                __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-               __global const storage_t* restrict epi_residual, const int residual_offset) {
+               __global const storage_t* epi_residual, const int residual_offset) {
     /* STAGES buffers of each tile: with two, the next tile is stored while the current one is used. */
     __local floatM a_tile[STAGES][TILE_K * A_PITCH / VWM];
     __local floatN b_tile[STAGES][TILE_K * B_PITCH / VWN];

@@ -11,7 +11,8 @@
  * One work-item per output element; consecutive work-items take consecutive output channels, so writes
  * are contiguous. TF32 = 1 rounds both operands of each product (tf32.cl, compiled in front). The store applies the
  * epilogue of epilogue.cl (compiled in front, after activation.cl) when EPILOGUE, the residual read at the output's
- * own element, residual_offset elements into its buffer. The operands are stored as storage.cl (compiled in front)
+ * own element, residual_offset elements into its buffer; it may be the output buffer itself (see conv_gemm.cl:
+ * output and epi_residual are not restrict for that). The operands are stored as storage.cl (compiled in front)
  * says: 16-bit ones are widened to float on load and the output rounded to nearest even on store.
  * Launch: global = round_up(batch * OUT_PIXELS * COUT, local), 1-d.
  */
@@ -53,11 +54,11 @@ __kernel void conv_general(const int batch,
                            __global const storage_t* restrict input, const int input_offset,
                            __global const storage_t* restrict weights,
                            __global const storage_t* restrict bias,
-                           __global storage_t* restrict output, const int output_offset,
+                           __global storage_t* output, const int output_offset,
                            __global const int* restrict tables,
                            __global const int* restrict dims,
                            __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                           __global const storage_t* restrict epi_residual, const int residual_offset) {
+                           __global const storage_t* epi_residual, const int residual_offset) {
     const int element = (int) get_global_id(0);
     if (element >= batch * (OUT_PIXELS * COUT)) {
         return;

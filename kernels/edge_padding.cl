@@ -16,7 +16,7 @@
  *
  * The fold stores the output of a CIRCULAR ConvTranspose (its period wrap-sum), so it applies the epilogue of
  * epilogue.cl (activation.cl and epilogue.cl are compiled in front) when EPILOGUE, the residual read at the source's
- * own element.
+ * own element; it may be the source buffer itself (see conv_gemm.cl: source and epi_residual are not restrict).
  *
  * Values (source, padded, bias) are storage_t (storage.cl, compiled in front): a 16-bit type is widened on load,
  * the fold sums in float32 and rounds once on store (to nearest even), and the pad copies a value exactly.
@@ -66,12 +66,12 @@ __kernel void edge_pad(const int batch, const int channels, const int source_pix
 __kernel void edge_fold(const int batch, const int channels, const int source_pixels, const int padded_pixels,
                         __global const storage_t* restrict padded,
                         __global const storage_t* restrict bias,
-                        __global storage_t* restrict source,
+                        __global storage_t* source,
                         __global const int* restrict starts,
                         __global const int* restrict copies,
                         __global const int* restrict dims,
                         __global const float* restrict epi_scale, __global const float* restrict epi_shift,
-                        __global const storage_t* restrict epi_residual) {
+                        __global const storage_t* epi_residual) {
     const int element = get_global_id(0);
     if (element >= batch * (source_pixels * channels)) {
         return;

@@ -94,7 +94,8 @@ public interface ConvBackend extends AutoCloseable {
      * Computes {@code output = epilogue(conv(input, kernel) + bias)} (see {@link Epilogue}), overwriting every
      * element of {@code output}; {@code bias} may be null, {@code epilogue} null or {@link Epilogue#none()} is the
      * plain forward. The epilogue's operands are checked against the output first ({@code scale}, {@code shift}:
-     * one value per output channel; {@code residual}: the output's length).
+     * one value per output channel; {@code residual}: the output's length). The residual may be {@code output}
+     * itself: the result is then as if the residual had been read in full before anything was written.
      *
      * <p>The Java and OpenCL backends apply the epilogue in the convolution's store. This default, for other
      * backends, runs the plain forward and then the epilogue as a pass over the output ({@code HostEpilogue}).
@@ -102,8 +103,9 @@ public interface ConvBackend extends AutoCloseable {
     default void forward(ConvGeometry geometry, float[] input, float[] kernel, float[] bias,
             Epilogue<float[]> epilogue, float[] output) {
         HostEpilogue.check(epilogue, geometry.outChannels(), output.length);
+        Epilogue<float[]> readFirst = HostEpilogue.residualReadFirst(epilogue, output);
         forward(geometry, input, kernel, bias, output);
-        HostEpilogue.apply(epilogue, geometry.outChannels(), output);
+        HostEpilogue.apply(readFirst, geometry.outChannels(), output);
     }
 
     /**
@@ -208,8 +210,9 @@ public interface ConvBackend extends AutoCloseable {
             float[] source) {
         int channels = padding.channels();
         HostEpilogue.check(epilogue, channels, source.length);
+        Epilogue<float[]> readFirst = HostEpilogue.residualReadFirst(epilogue, source);
         fold(padding, padded, bias, source);
-        HostEpilogue.apply(epilogue, channels, source);
+        HostEpilogue.apply(readFirst, channels, source);
     }
 
     /**

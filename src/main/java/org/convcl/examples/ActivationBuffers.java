@@ -14,7 +14,9 @@ import org.convcl.Tensor;
  * <p>Free arrays are kept by element count, not by shape: a tensor's array must hold exactly its elements, and
  * ResNet's activations of different shapes share counts (the stem's {@code (N, 112, 112, 64)} and the first
  * stage's {@code (N, 56, 56, 256)}), so one array serves each in turn. What is held is, per count, the most arrays
- * of that count a forward had in use at once. Thread-safe: concurrent forwards take different arrays.
+ * of that count a forward had in use at once. A residual block takes none for its output: its last convolution
+ * writes over the shortcut's array in place ({@link ResidualBlock}), so a forward uses at most two arrays of the
+ * largest count at once. Thread-safe: concurrent forwards take different arrays.
  */
 final class ActivationBuffers {
     private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();

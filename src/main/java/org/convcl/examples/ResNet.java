@@ -148,9 +148,8 @@ public final class ResNet implements AutoCloseable {
         maxPool.apply(stemmed, h);
         activations.give(stemmed);
         for (ResidualBlock block : blocks) {
-            Tensor next = block.forward(h, activations);
-            activations.give(h);
-            h = next;
+            // The block consumes h: its output is h's own array written over, or h went back inside it.
+            h = block.forward(h, activations);
         }
         // The pooled features and the logits are small (N x 2048, N x classes); the logits are the caller's.
         Tensor pooled = globalAveragePool(h.shape()).apply(h);
@@ -185,15 +184,18 @@ public final class ResNet implements AutoCloseable {
         }
         try {
             for (ResidualBlock block : blocks) {
-                DeviceTensor next = block.forward(h);
-                h.close();
-                h = next;
+                // The block consumes h (its result, or closed by it, on a failure too): not ours to close after.
+                DeviceTensor in = h;
+                h = null;
+                h = block.forward(in);
             }
             try (DeviceTensor pooled = globalAveragePool(h.shape()).apply(h)) {
                 return classifier.apply(pooled);
             }
         } finally {
-            h.close();
+            if (h != null) {
+                h.close();
+            }
         }
     }
 

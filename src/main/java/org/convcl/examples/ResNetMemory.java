@@ -12,7 +12,7 @@ import org.convcl.opencl.OpenClBackend;
 
 /**
  * What a {@link ResNet}'s forwards hold, taken after them (issue 27's memory target: the weights plus the largest
- * activations at once). On the Java path: the layers' parameters, the kernels' prepared forms and the snapshots
+ * activations at once; the blocks add their shortcuts in place, so two of the largest at most). On the Java path: the layers' parameters, the kernels' prepared forms and the snapshots
  * they are checked against ({@link CpuBackend#preparedKernelMemory()}, JVM-wide: in a process that runs one network,
  * that network's), and the activation arrays ({@link ResNet#hostActivations()}). On OpenCL: the parameters (the
  * host arrays the layers hold; their device copies are among the buffers), the device buffers the backend's caching

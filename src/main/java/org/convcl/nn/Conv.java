@@ -174,7 +174,8 @@ public final class Conv implements AutoCloseable {
     /**
      * {@link #apply(DeviceTensor, DeviceTensor)} with a residual on the same device (null for none), of the output's
      * shape in the layer's layout, added before the activation in the convolution's store; writes into
-     * {@code out}, which must be neither {@code x} nor {@code residual}. The call enqueues the work and returns.
+     * {@code out}, which must not be {@code x} but may be {@code residual} itself (in place: each output element
+     * reads its residual before the store writes it). The call enqueues the work and returns.
      * (There is no allocating form with a residual: {@code apply(DeviceTensor, DeviceTensor)} is already the
      * form that writes into {@code out}.)
      */
@@ -253,8 +254,11 @@ public final class Conv implements AutoCloseable {
      * in the layer's layout ({@link #outputShape}): the form for loops and networks that reuse their activations
      * (the Java path allocates no output array; a channels-first layer still moves the axes through a scratch
      * array, and on an OpenCL backend the result is downloaded into {@code out}). {@code residual} may be null;
-     * {@code out} must share its array with neither {@code x} nor {@code residual}. Every element of {@code out}
-     * is written, whatever it held.
+     * {@code out} must not share its array with {@code x}. {@code out} may be {@code residual} itself (the same
+     * array, of the output's shape): the result is then as if the residual had been read in full before anything
+     * was written, the in-place residual add that spares a network the output's array (on the Java path the 1x1
+     * convolutions read each tile's residual just before writing it; other routes copy the residual for the call).
+     * Every element of {@code out} is written, whatever it held.
      */
     public void apply(Tensor x, Tensor residual, Tensor out) {
         core.apply(x, residual, out);

@@ -26,8 +26,9 @@ interface HostArrayCalls {
 
     /**
      * The same forward pass written into {@code out} (checked: the output's shape in the layer's layout, another
-     * array than x's and the residual's). This form copies a new output into {@code out}; the Java path overrides
-     * it to write there directly.
+     * array than x's; it may be the residual's, read in full before {@code out} is written). This form copies a
+     * new output into {@code out}; the Java path overrides it to write there directly, where the backend's
+     * forward reads an in-place residual before writing over it ({@code ConvBackend.forward}).
      */
     default void apply(LayerCore<?> core, ConvStep step, Tensor x, Tensor residual, Tensor out) {
         float[] values = apply(core, step, x, residual).data();

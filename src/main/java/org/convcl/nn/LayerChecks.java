@@ -74,8 +74,10 @@ final class LayerChecks {
     }
 
     /**
-     * Refuses a caller-owned output that is null, not of the output's shape, or sharing its array with the input
-     * or the residual: the layer reads those while it writes {@code out}.
+     * Refuses a caller-owned output that is null, not of the output's shape, or sharing its array with the input:
+     * the layer reads the input while it writes {@code out}. The residual's array may be {@code out}'s (the
+     * in-place residual add): both have the output's shape, so they are the same elements, and each output reads
+     * its own residual before it is written.
      */
     static void output(Tensor out, int[] outputShape, Tensor x, Tensor residual) {
         if (out == null) {
@@ -92,9 +94,17 @@ final class LayerChecks {
             throw new IllegalArgumentException("out: " + out + " shares its array with the input x; the layer reads "
                     + "x while it writes out, so they must be different arrays");
         }
-        if (residual != null && out.data() == residual.data()) {
-            throw new IllegalArgumentException("out: " + out + " shares its array with the residual; the layer reads "
-                    + "the residual while it writes out, so they must be different arrays");
+    }
+
+    /**
+     * Refuses a device output that is the input {@code x}: the layer reads x while it writes {@code out}. The
+     * residual may be {@code out} itself (the in-place residual add: each output reads its own residual before its
+     * store writes it).
+     */
+    static void output(DeviceTensor out, DeviceTensor x) {
+        if (out == x) {
+            throw new IllegalArgumentException("out: " + out + " is also the input x; the layer reads x while it "
+                    + "writes out, so they must be different tensors");
         }
     }
 

@@ -227,10 +227,7 @@ final class LayerCore<G> {
         if (out != null) {
             LayerChecks.dtype("out", out, dtype, this);
         }
-        if (residual != null && residual == out) {
-            throw new IllegalArgumentException("out: " + out + " is also the residual; the layer reads the residual "
-                    + "while it writes its output, so they must be different tensors");
-        }
+        LayerChecks.output(out, x);
         OpenClBackend device = x.backend();
         deviceParameters.get().use(device, this::residentKernel, bias,
                 resident -> forward(device, step, x, residual, resident, out));

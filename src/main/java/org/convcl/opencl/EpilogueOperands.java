@@ -37,8 +37,10 @@ final class EpilogueOperands {
     /**
      * Refuses operands that do not fit an output with {@code channels} channels: {@code scale} and {@code shift}
      * must have shape {@code (channels)}, {@code residual} the output's ({@code outputShape} checks it), all on
-     * {@code backend} and open, and none may be the {@code output} (the kernels read them while writing it); scale
-     * and shift float32, the residual of the output's type. Returns the shape the store is compiled for.
+     * {@code backend} and open; scale and shift may not be the {@code output} (the kernels read them while writing
+     * it), the residual may (the in-place residual add: each element's residual is read by the work-item that then
+     * stores that element); scale and shift float32, the residual of the output's type. Returns the shape the
+     * store is compiled for.
      */
     static EpilogueShape check(OpenClBackend backend, String operation, Epilogue<DeviceTensor> epilogue, int channels,
             ShapeCheck outputShape, DeviceTensor output) {
@@ -60,7 +62,7 @@ final class EpilogueOperands {
             OperandChecks.oneDType(operation, new String[] {"output", "epilogue residual"}, output,
                     epilogue.residual());
         }
-        OperandChecks.distinct(operation, output, epilogue.scale(), epilogue.shift(), epilogue.residual());
+        OperandChecks.distinct(operation, output, epilogue.scale(), epilogue.shift());
         return EpilogueShape.of(epilogue);
     }
 

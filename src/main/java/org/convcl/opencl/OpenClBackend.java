@@ -214,6 +214,8 @@ public final class OpenClBackend implements ConvBackend {
     /**
      * Enqueues {@code output = epilogue(conv(input, kernel) + bias)} on device tensors (see {@link Epilogue}), the
      * epilogue applied in the kernel's store; {@code bias} may be null, {@code epilogue} {@link Epilogue#none()}.
+     * The epilogue's residual may be {@code output} itself (the in-place residual add): each element's residual is
+     * read by the work-item that then stores that element, so the result is as if it had been read in full first.
      */
     public void forward(ConvGeometry g, DeviceTensor input, DeviceTensor kernel, DeviceTensor bias,
             Epilogue<DeviceTensor> epilogue, DeviceTensor output) {
@@ -239,7 +241,7 @@ public final class OpenClBackend implements ConvBackend {
 
     /**
      * Enqueues {@link #fold(EdgePadding, DeviceTensor, DeviceTensor, DeviceTensor)} with {@code epilogue} applied
-     * in the fold's store.
+     * in the fold's store; its residual may be {@code source} itself, as in the forward's.
      */
     public void fold(EdgePadding padding, DeviceTensor padded, DeviceTensor bias, Epilogue<DeviceTensor> epilogue,
             DeviceTensor source) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * {@link ResNet}'s forward on the Java path at steady state: a batch of a shape seen before takes every activation
  * from the arrays the network keeps, so it creates none and gives the first batch's logits bit for bit, whatever
- * the reused arrays held before.
+ * the reused arrays held before, and holds at most two of its largest activations at once.
  *
  * <p>(A count of all the bytes a forward allocates, {@code ThreadMXBean#getThreadAllocatedBytes} over every
  * thread, was tried here and is no test in a short run: until C2 has compiled the kernels, the Vector API boxes its
@@ -45,6 +45,11 @@ class ResNetSteadyStateTest {
             long stemOutputBytes = Tensor.elementCount(net.convs().get(0).outputShape(images.shape())) * Float.BYTES;
             assertTrue(afterFirst.arraysCreated() > 0 && afterFirst.peakInUseBytes() >= stemOutputBytes
                     && afterFirst.heldBytes() >= afterFirst.peakInUseBytes(), afterFirst.toString());
+            // Issue 27's bound: the stem's output, as large as the first stage's, is ResNet-50's largest activation,
+            // and the blocks write their outputs over their shortcuts, so no more than two such are ever in use (the
+            // first block of a stage holds its input, its first intermediate and its projected shortcut at once).
+            assertTrue(afterFirst.peakInUseBytes() <= 2 * stemOutputBytes, afterFirst + " against a stem output of "
+                    + stemOutputBytes + " bytes");
         }
     }
 }

@@ -146,7 +146,22 @@ public final class CpuBackend implements ConvBackend {
             float[] output) {
         HostOperands.forward(g, input, kernel, bias, output);
         HostEpilogue.check(epilogue, g.outChannels(), output.length);
-        compute(g, input, kernel, bias, StoreEpilogue.of(epilogue, g.outChannels(), output), output);
+        StoreEpilogue store = StoreEpilogue.of(epilogue, g.outChannels(), output);
+        if (store != null && store.residualIsOutput() && !readsResidualFirst(g, store)) {
+            store = StoreEpilogue.of(HostEpilogue.residualReadFirst(epilogue, output), g.outChannels(), output);
+        }
+        compute(g, input, kernel, bias, store, output);
+    }
+
+    /**
+     * Whether the route {@code g} takes reads an in-place residual before writing over it: the 1x1 tiles with the
+     * epilogue in their stores (ResNet's last convolution of a block, the one that adds the shortcut), which copy
+     * their own tile's residual aside first. Every other route stores sums (a register block's, a Winograd tile's,
+     * a row's) before it reads the residual back, so it gets a copy of the residual instead.
+     */
+    private static boolean readsResidualFirst(ConvGeometry g, StoreEpilogue store) {
+        // No input channels: every output is its bias, written before the epilogue (fillWithBias).
+        return g.inChannelsPerGroup() > 0 && PointwiseTasks.takesInPlaceResidual(g, store);
     }
 
     /** The checked call; {@code store} is null for the plain forward. */
@@ -342,7 +357,7 @@ public final class CpuBackend implements ConvBackend {
             float[] source) {
         HostOperands.fold(padding, padded, bias, source);
         HostEpilogue.check(epilogue, padding.channels(), source.length);
-        CpuEdges.fold(padding, padded, bias, epilogue, source);
+        CpuEdges.fold(padding, padded, bias, HostEpilogue.residualReadFirst(epilogue, source), source);
     }
 
     /**

@@ -32,6 +32,11 @@ public final class StoreEpilogue {
     final float[] scale;
     final float[] shift;
     final float[] residual;
+    /**
+     * Where output element {@code i}'s residual lies: {@code residual[i - residualBase]}. 0 but in a tile's own
+     * view ({@link #overTileResidual}), whose residual is a copy of the tile's rows starting at its first.
+     */
+    final int residualBase;
     /** How the stores activate: {@link #IDENTITY}, {@link #CLAMP} or {@link #LEAKY}; -1 when they cannot. */
     final int storeActivation;
     /** The clamp's bounds: relu's upper bound is +Inf, which {@code Math.min} leaves every value (NaN too) below. */
@@ -40,12 +45,18 @@ public final class StoreEpilogue {
     final float slope;
 
     private StoreEpilogue(Epilogue<float[]> epilogue, int channels, float[] output) {
+        this(epilogue, channels, output, epilogue.residual(), 0);
+    }
+
+    private StoreEpilogue(Epilogue<float[]> epilogue, int channels, float[] output, float[] residual,
+            int residualBase) {
         this.epilogue = epilogue;
         this.channels = channels;
         this.output = output;
         this.scale = epilogue.scale();
         this.shift = epilogue.shift();
-        this.residual = epilogue.residual();
+        this.residual = residual;
+        this.residualBase = residualBase;
         Activation activation = epilogue.activation();
         this.slope = activation.parameter();
         switch (activation.kind()) {
@@ -86,6 +97,24 @@ public final class StoreEpilogue {
     }
 
     /**
+     * Whether the residual is the output itself (the in-place residual add): a store that writes sums before it
+     * adds the residual must then read the residual first ({@link #overTileResidual}).
+     */
+    public boolean residualIsOutput() {
+        return residual != null && residual == output;
+    }
+
+    /**
+     * This epilogue for one task's tile with the residual read from {@code tileResidual} instead, where element
+     * {@code i} of the output finds its residual at {@code tileResidual[i - base]}: the task copies its tile's
+     * residual there before its first store, so an in-place residual survives the sums stored over it. Only for
+     * the stores' own application ({@link #appliesInStores}); {@link #apply} still reads the call's residual.
+     */
+    StoreEpilogue overTileResidual(float[] tileResidual, int base) {
+        return new StoreEpilogue(epilogue, channels, output, tileResidual, base);
+    }
+
+    /**
      * Whether a vector kernel applies this epilogue in its stores, position by position (with
      * {@code VectorStoreEpilogue}), instead of its caller calling {@link #apply} over the whole range afterwards:
      * true for the piecewise-linear activations.
@@ -108,7 +137,7 @@ public final class StoreEpilogue {
             v += shift[channel];
         }
         if (residual != null) {
-            v += residual[index];
+            v += residual[index - residualBase];
         }
         return epilogue.activation().apply(v);
     }

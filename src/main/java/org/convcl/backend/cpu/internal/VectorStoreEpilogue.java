@@ -56,6 +56,7 @@ final class VectorStoreEpilogue {
         float[] shift = epilogue.shift;
         float[] residual = epilogue.residual;
         int activation = epilogue.storeActivation;
+        int residualAt = at - epilogue.residualBase;
         int j = 0;
         for (; j + LANES <= count; j += LANES) {
             FloatVector v = FloatVector.fromArray(SPECIES, output, at + j);
@@ -66,7 +67,7 @@ final class VectorStoreEpilogue {
                 v = v.add(FloatVector.fromArray(SPECIES, shift, channel + j));
             }
             if (residual != null) {
-                v = v.add(FloatVector.fromArray(SPECIES, residual, at + j));
+                v = v.add(FloatVector.fromArray(SPECIES, residual, residualAt + j));
             }
             if (activation == StoreEpilogue.CLAMP) {
                 v = v.max(epilogue.lower).min(epilogue.upper);
