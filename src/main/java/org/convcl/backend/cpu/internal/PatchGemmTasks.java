@@ -35,8 +35,11 @@ public final class PatchGemmTasks {
     private static final int MAX_ROW_TILE = 256;
     /** Input channels below which a patch is mostly per-tap overhead (an RGB stem has its own patch panels). */
     static final int MIN_IN_CHANNELS = 16;
-    /** Output positions per image up to which this path goes before Winograd's phases ({@link #fewPositions}). */
-    private static final int FEW_POSITIONS = 64;
+    /**
+     * Output positions per image up to which this path goes before Winograd's phases ({@link #fewPositions}): 14 x
+     * 14, ResNet's third stage.
+     */
+    private static final int FEW_POSITIONS = 196;
     private static final AtomicLong CALLS = new AtomicLong();
     private static final ThreadLocal<Patches> PATCHES = ThreadLocal.withInitial(Patches::new);
 
@@ -120,9 +123,12 @@ public final class PatchGemmTasks {
     /**
      * Whether {@code g} has at most {@link #FEW_POSITIONS} output positions per image, where this path goes before
      * Winograd's phases. There the phases' tiles cover the output poorly (7 x 7 takes 8 x 8, 31 % more) and each
-     * tile's product has too few rows to reuse a transformed kernel larger than the original: ResNet-50's last
-     * strided 3x3 (14 x 14 x 512 to 7 x 7) took 0.73 ms here against 1.15 through the phases at batch 1, 6.7-7.5
-     * against 9.8-11.9 at batch 8; at 14 x 14 and 28 x 28 outputs the phases were within 10 % or ahead.
+     * tile's product has too few rows to reuse a transformed kernel larger than the original. ResNet-50's strided
+     * 3x3 layers, in the network (each layer's input just written, its kernel from memory), 2026-12-07, AMD EPYC, 2
+     * cores, ms per call through the phases / here: 7 x 7 outputs at 512 channels 1.15 / 0.73 at batch 1, 9.8-11.9 /
+     * 6.7-7.5 at batch 8; 14 x 14 at 256 channels 0.86 / 0.72 at batch 1, 5.1 / 5.4 at batch 8 (within the run's
+     * noise). At 28 x 28 the phases kept their lead on the benchmark suite's strided3x3s2 (128 to 256 channels,
+     * batch 8: 10.8-11.9 against 13.0-14.4 ms), so larger outputs stay with them.
      */
     public static boolean fewPositions(ConvGeometry g) {
         return g.outputSpatialSize() <= FEW_POSITIONS;

@@ -95,9 +95,9 @@ class PatchGemmTasksTest {
     void tilesRunInAnyOrderOnOneThread() {
         assumeTrue(CpuKernels.pointwise() != null, "the Vector API module is not open in this JVM");
         int block = CpuKernels.pointwise().channelBlock();
-        // 2 x 12 x 12 = 288 output rows of 9 x 128 floats: more than a row tile holds, and channels for several
+        // 2 x 16 x 16 = 512 output rows of 9 x 128 floats: more than a row tile holds, and channels for several
         // channel tiles, so tasks alternate between row tiles when run backwards.
-        Case c = new Case(new int[] {2}, new int[] {24, 24}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1},
+        Case c = new Case(new int[] {2}, new int[] {32, 32}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1},
                 Padding.pairs(new int[] {1, 1}, new int[] {1, 1}), 128, 3 * block + 1);
         ConvGeometry g = c.geometry();
         assertFalse(PatchGemmTasks.fewPositions(g), "the case is meant for Winograd's phases first");

@@ -34,8 +34,8 @@ class PreparedKernelsTest {
 
     @Test
     void winogradPhasesFollowAKernelChangedInPlace() {
-        // 19 x 19 at stride 2: 10 x 10 outputs, more than the patch matrix multiply goes first for.
-        checkFollowsInPlaceChanges(geometry(3, 2, 1, 1, Precision.HIGHEST, 19), PreparedKernels.Form.WINOGRAD_PHASES);
+        // 29 x 29 at stride 2: 15 x 15 outputs, more than the patch matrix multiply goes first for.
+        checkFollowsInPlaceChanges(geometry(3, 2, 1, 1, Precision.HIGHEST, 29), PreparedKernels.Form.WINOGRAD_PHASES);
     }
 
     @Test
