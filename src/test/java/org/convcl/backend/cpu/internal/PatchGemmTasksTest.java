@@ -1,12 +1,15 @@
 package org.convcl.backend.cpu.internal;
 
+import static org.convcl.testing.TestArrays.concat;
+import static org.convcl.testing.TestArrays.ones;
+import static org.convcl.testing.TestArrays.poisoned;
+import static org.convcl.testing.TestArrays.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -70,13 +73,13 @@ class PatchGemmTasksTest {
             ConvGeometry g = c.geometry();
             assertTrue(PatchGemmTasks.applies(g) && PatchGemmTasks.fewPositions(g),
                     "the patch path must take " + g + " first");
-            float[] x = uniform(Tensor.elementCount(c.xShape()));
-            float[] w = uniform(Tensor.elementCount(c.wShape()));
-            float[] bias = i % 2 == 0 ? uniform(g.outChannels()) : null;
+            float[] x = uniform(RANDOM, Tensor.elementCount(c.xShape()));
+            float[] w = uniform(RANDOM, Tensor.elementCount(c.wShape()));
+            float[] bias = i % 2 == 0 ? uniform(RANDOM, g.outChannels()) : null;
             NaiveConv.Result reference = c.reference(x, w, bias);
             int outputLength = (int) Tensor.elementCount(g.outputShape());
             Epilogue<float[]> epilogue = new Epilogue<>(activations.get(i % activations.size()),
-                    uniform(g.outChannels()), uniform(g.outChannels()), uniform(outputLength));
+                    uniform(RANDOM, g.outChannels()), uniform(RANDOM, g.outChannels()), uniform(RANDOM, outputLength));
             for (int call = 0; call < 2; call++) {
                 // The second call reads the packed kernel kept from the first.
                 float[] plain = poisoned(outputLength);
@@ -101,9 +104,9 @@ class PatchGemmTasksTest {
                 Padding.pairs(new int[] {1, 1}, new int[] {1, 1}), 128, 3 * block + 1);
         ConvGeometry g = c.geometry();
         assertFalse(PatchGemmTasks.fewPositions(g), "the case is meant for Winograd's phases first");
-        float[] x = uniform(Tensor.elementCount(c.xShape()));
-        float[] w = uniform(Tensor.elementCount(c.wShape()));
-        float[] bias = uniform(g.outChannels());
+        float[] x = uniform(RANDOM, Tensor.elementCount(c.xShape()));
+        float[] w = uniform(RANDOM, Tensor.elementCount(c.wShape()));
+        float[] bias = uniform(RANDOM, g.outChannels());
         PatchGemmTasks tasks = PatchGemmTasks.of(g, new KernelOperand(g, w, PreparedKernels.shared()));
         assertTrue(tasks.count() >= 4, "expected tiles along rows and channels, got " + tasks.count() + " tasks");
         float[] output = poisoned((int) Tensor.elementCount(g.outputShape()));
@@ -129,8 +132,8 @@ class PatchGemmTasksTest {
         assertFalse(PatchGemmTasks.applies(refused.geometry()));
         for (Case c : List.of(taken, refused)) {
             ConvGeometry g = c.geometry();
-            float[] x = uniform(Tensor.elementCount(c.xShape()));
-            float[] w = uniform(Tensor.elementCount(c.wShape()));
+            float[] x = uniform(RANDOM, Tensor.elementCount(c.xShape()));
+            float[] w = uniform(RANDOM, Tensor.elementCount(c.wShape()));
             float[] output = poisoned((int) Tensor.elementCount(g.outputShape()));
             CpuBackend.instance().forward(g, x, w, null, output);
             NaiveConv.Result reference = c.reference(x, w, null);
@@ -169,8 +172,8 @@ class PatchGemmTasksTest {
                 Padding.pairs(new int[] {1, 1}, new int[] {1, 1}), 16, 4);
         ConvGeometry g = c.geometry();
         assertTrue(PatchGemmTasks.fewPositions(g));
-        float[] x = uniform(Tensor.elementCount(c.xShape()));
-        float[] w = uniform(Tensor.elementCount(c.wShape()));
+        float[] x = uniform(RANDOM, Tensor.elementCount(c.xShape()));
+        float[] w = uniform(RANDOM, Tensor.elementCount(c.wShape()));
         // Tap (0, 0), input channel 0, output channel 1: over padding at every output in the first row and column.
         w[1] = Float.POSITIVE_INFINITY;
         float[] output = poisoned((int) Tensor.elementCount(g.outputShape()));
@@ -211,31 +214,5 @@ class PatchGemmTasksTest {
                     bias == null ? null : Tolerance.toDouble(bias), strides, ones(spatial.length), kernelDilation,
                     padding, 1);
         }
-    }
-
-    private static float[] poisoned(int length) {
-        float[] values = new float[length];
-        Arrays.fill(values, Float.NaN);
-        return values;
-    }
-
-    private static float[] uniform(long count) {
-        float[] values = new float[(int) count];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) (RANDOM.nextDouble() * 2 - 1);
-        }
-        return values;
-    }
-
-    private static int[] ones(int n) {
-        int[] values = new int[n];
-        Arrays.fill(values, 1);
-        return values;
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] joined = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, joined, a.length, b.length);
-        return joined;
     }
 }

@@ -1,10 +1,13 @@
 package org.convcl.backend.cpu.internal;
 
+import static org.convcl.testing.TestArrays.concat;
+import static org.convcl.testing.TestArrays.ones;
+import static org.convcl.testing.TestArrays.poisoned;
+import static org.convcl.testing.TestArrays.uniform;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.convcl.Activation;
@@ -84,31 +87,5 @@ class PointwiseTasksTest {
             tiled += tasks.count() > 1 ? 1 : 0;
         }
         assertTrue(tiled >= 1, "no case was cut into several tiles");
-    }
-
-    private static float[] poisoned(int length) {
-        float[] values = new float[length];
-        Arrays.fill(values, Float.NaN);
-        return values;
-    }
-
-    private static float[] uniform(SplittableRandom random, long count) {
-        float[] values = new float[(int) count];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = (float) (random.nextDouble() * 2 - 1);
-        }
-        return values;
-    }
-
-    private static int[] ones(int n) {
-        int[] values = new int[n];
-        Arrays.fill(values, 1);
-        return values;
-    }
-
-    private static int[] concat(int[] a, int[] b) {
-        int[] joined = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, joined, a.length, b.length);
-        return joined;
     }
 }
