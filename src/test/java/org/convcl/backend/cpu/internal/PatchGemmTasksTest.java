@@ -18,9 +18,11 @@ import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
 import org.convcl.Epilogue;
 import org.convcl.Padding;
+import org.convcl.Precision;
 import org.convcl.Tensor;
 import org.convcl.backend.cpu.CpuBackend;
 import org.convcl.backend.internal.HostEpilogue;
+import org.convcl.internal.Tf32;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
@@ -34,7 +36,8 @@ import org.junit.jupiter.api.Timeout;
  * ranks 1 to 3, several batch dims, output channels past the last register block (a 1-vector block, a scalar tail,
  * fewer channels than a vector), tiles cut along rows and channels, tasks run out of order on one thread (each
  * rebuilding or reusing its thread's patches), a non-finite weight over padding; the fused epilogue against the
- * plain call followed by {@link HostEpilogue#apply}, bit for bit. Calls through the backend take this path where
+ * plain call followed by {@link HostEpilogue#apply}, bit for bit; TF32 as the float32 call on rounded operands, bit
+ * for bit. Calls through the backend take this path where
  * the output has few positions per image ({@link PatchGemmTasks#fewPositions}); the others run its tasks directly.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -191,6 +194,27 @@ class PatchGemmTasksTest {
             }
         }
         assertTrue(nan > 0, "the case must put the infinite weight over padding");
+    }
+
+    @Test
+    void tf32IsTheFloat32PathOnRoundedOperands() {
+        Case c = new Case(new int[] {2}, new int[] {10, 9}, new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1},
+                Padding.pairs(new int[] {1, 1}, new int[] {1, 1}), 40, 70);
+        ConvGeometry highest = c.geometry();
+        ConvGeometry tf32 = ConvSpec.builder().strides(c.strides()).kernelDilation(c.kernelDilation())
+                .padding(c.padding()).precision(Precision.TF32).build().resolve(c.xShape(), c.wShape());
+        assertTrue(PatchGemmTasks.applies(tf32) && PatchGemmTasks.fewPositions(tf32));
+        float[] x = uniform(RANDOM, Tensor.elementCount(c.xShape()));
+        float[] w = uniform(RANDOM, Tensor.elementCount(c.wShape()));
+        float[] bias = uniform(RANDOM, highest.outChannels());
+        int outputLength = (int) Tensor.elementCount(highest.outputShape());
+        for (int call = 0; call < 2; call++) {
+            float[] rounded = poisoned(outputLength);
+            CpuBackend.instance().forward(highest, Tf32.roundedCopy(x), Tf32.roundedCopy(w), bias, rounded);
+            float[] got = poisoned(outputLength);
+            CpuBackend.instance().forward(tf32, x, w, bias, got);
+            assertArrayEquals(rounded, got, "TF32 call " + call + " on " + tf32);
+        }
     }
 
     /** A channels-last convolution with explicit settings, and its float64 reference. */
