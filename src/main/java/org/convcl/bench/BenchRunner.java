@@ -21,9 +21,11 @@ import org.convcl.backend.internal.HostEpilogue;
  * ({@code ms}), the kernels alone from profiling events ({@code device_ms}), one synchronised call into a reused
  * output ({@code call_ms}) and {@value #CHAIN_CALLS} layer calls on device tensors with one wait, per call
  * ({@code chain_ms}). Each shape is also timed with a residual + ReLU epilogue, fused into the convolution's store
- * ({@code epilogue_ms}) and as separate passes after it ({@code unfused_ms}), interleaved run by run with the bare
- * call: with host arrays on the Java path (against {@code ms}), with device tensors on a device (wall times of a
- * synchronised call, against {@code call_ms}); both results are checked against the reference too.
+ * ({@code epilogue_ms}) and as separate passes after it ({@code unfused_ms}), and with a fused scale + shift + ReLU
+ * epilogue and no residual ({@code activation_ms}: a conv + folded batch norm + ReLU layer), interleaved run by run
+ * with the bare call: with host arrays on the Java path (against {@code ms}), with device tensors on a device (wall
+ * times of a synchronised call, against {@code call_ms}); every result is checked against the reference too. On the
+ * Java path all four write the same output array.
  */
 public final class BenchRunner {
     private final ConvBackend backend;
@@ -79,8 +81,13 @@ public final class BenchRunner {
         Prepared work = prepare(shape, batch, precision, random);
         ConvGeometry geometry = work.geometry();
         float[] output = new float[(int) Tensor.elementCount(geometry.outputShape())];
-        // The epilogue's residual: drawn after the operands, which stay what they were before it existed.
+        // The epilogue's residual, then the folded batch norm's scale and shift: drawn after the operands, in the
+        // order they were added to the bench, so that what each timing convolves stays what it was before.
         float[] residual = randomArray(random, output.length);
+        float[] scale = randomArray(random, geometry.outChannels());
+        float[] shift = randomArray(random, geometry.outChannels());
+        Epilogue<float[]> residualRelu = new Epilogue<>(Activation.relu(), null, null, residual);
+        Epilogue<float[]> batchNormRelu = new Epilogue<>(Activation.relu(), scale, shift, null);
 
         double hostMs;
         double maxRelErr;
@@ -90,6 +97,7 @@ public final class BenchRunner {
         double chainMs = Double.NaN;
         double epilogueMs = Double.NaN;
         double unfusedMs = Double.NaN;
+        double activationMs = Double.NaN;
         String epilogueNote = null;
         try (DeviceCall device = devicePath.apply(work)) {
             TimedRun bare = () -> {
@@ -98,33 +106,48 @@ public final class BenchRunner {
             };
             Runnable bareCheck = () -> requireWritten(shape, output, "host");
             if (device == null) {
-                // The Java path: the bare call, the fused epilogue and the unfused passes interleaved run by run,
-                // so that each ratio compares times taken under the same load.
-                float[] fusedOutput = new float[output.length];
-                float[] unfusedOutput = new float[output.length];
-                Epilogue<float[]> fused = new Epilogue<>(Activation.relu(), null, null, residual);
+                // The Java path: the bare call, the fused epilogues and the unfused passes interleaved run by run,
+                // so that each ratio compares times taken under the same load, and all into the same output array:
+                // the same bare call runs up to 1.27x slower into one 25.7 MB array than into another (stem7x7s2,
+                // five arrays in turn), which separate arrays would report as the epilogue's cost.
                 Epilogue<float[]> addResidual = new Epilogue<>(Activation.identity(), null, null, residual);
                 Epilogue<float[]> relu = new Epilogue<>(Activation.relu(), null, null, null);
                 int channels = geometry.outChannels();
-                double[] medians = mediansMs(new TimedRun[] {bare, () -> {
-                    Arrays.fill(fusedOutput, Float.NaN);
-                    return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, fused,
-                            fusedOutput));
+                TimedRun[] runs = {bare, () -> {
+                    Arrays.fill(output, Float.NaN);
+                    return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, residualRelu,
+                            output));
                 }, () -> {
-                    Arrays.fill(unfusedOutput, Float.NaN);
+                    Arrays.fill(output, Float.NaN);
                     return timed(() -> {
-                        backend.forward(geometry, work.input, work.kernel, work.bias, unfusedOutput);
-                        HostEpilogue.apply(addResidual, channels, unfusedOutput);
-                        HostEpilogue.apply(relu, channels, unfusedOutput);
+                        backend.forward(geometry, work.input, work.kernel, work.bias, output);
+                        HostEpilogue.apply(addResidual, channels, output);
+                        HostEpilogue.apply(relu, channels, output);
                     });
-                }}, new Runnable[] {bareCheck, () -> requireWritten(shape, fusedOutput, "host epilogue"),
-                    () -> requireWritten(shape, unfusedOutput, "host unfused")});
+                }, () -> {
+                    Arrays.fill(output, Float.NaN);
+                    return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, batchNormRelu,
+                            output));
+                }};
+                String[] paths = {"host", "host epilogue", "host unfused", "host activation"};
+                List<Epilogue<float[]>> references = Arrays.asList(null, residualRelu, residualRelu, batchNormRelu);
+                Runnable[] checks = new Runnable[runs.length];
+                for (int r = 0; r < runs.length; r++) {
+                    String path = paths[r];
+                    checks[r] = () -> requireWritten(shape, output, path);
+                }
+                double[] medians = mediansMs(runs, checks);
                 hostMs = medians[0];
                 epilogueMs = medians[1];
                 unfusedMs = medians[2];
-                maxRelErr = Math.max(maxRelativeError(work, output, null),
-                        Math.max(maxRelativeError(work, fusedOutput, residual),
-                                maxRelativeError(work, unfusedOutput, residual)));
+                activationMs = medians[3];
+                // Each run's result, from one more run of it, against the reference of what it computes.
+                maxRelErr = 0;
+                for (int r = 0; r < runs.length; r++) {
+                    runs[r].millis();
+                    checks[r].run();
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, output, references.get(r)));
+                }
             } else {
                 hostMs = medianMs(bare, bareCheck);
                 maxRelErr = maxRelativeError(work, output, null);
@@ -132,10 +155,10 @@ public final class BenchRunner {
             heapPerCall = HeapCounter.allocatedBy(() -> backend.forward(geometry, work.input, work.kernel, work.bias,
                     output));
             if (device != null) {
-                // The bare call, the fused epilogue and the unfused passes are timed in turn, round by round, as on
-                // the Java path: epilogue_ms and unfused_ms are wall times of a synchronised call, so call_ms (the
-                // bare call's wall time) is what they compare with, under the same load. A device without an
-                // epilogue says so on its first try, which is then left out of the rounds.
+                // The bare call, the fused epilogues and the unfused passes are timed in turn, round by round, as on
+                // the Java path: epilogue_ms, unfused_ms and activation_ms are wall times of a synchronised call, so
+                // call_ms (the bare call's wall time) is what they compare with, under the same load. A device
+                // without an epilogue says so on its first try, which is then left out of the rounds.
                 List<TimedRun> runs = new ArrayList<>();
                 List<Runnable> checks = new ArrayList<>();
                 // call_ms and device_ms come from the same calls: each call's kernels ran within its wall time,
@@ -164,8 +187,16 @@ public final class BenchRunner {
                     runs.add(unfused);
                     checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device unfused"));
                 } else {
-                    String note = "unfused_ms not measured: " + unfusedRefusal;
-                    epilogueNote = epilogueNote == null ? note : epilogueNote + "; " + note;
+                    epilogueNote = withNote(epilogueNote, "unfused_ms not measured: " + unfusedRefusal);
+                }
+                TimedRun activation = () -> device.activationEpilogueMillis(scale, shift);
+                String activationRefusal = unsupportedReason(activation);
+                boolean activationMeasured = activationRefusal == null;
+                if (activationMeasured) {
+                    runs.add(activation);
+                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device activation"));
+                } else {
+                    epilogueNote = withNote(epilogueNote, "activation_ms not measured: " + activationRefusal);
                 }
                 double[] medians = mediansMs(runs.toArray(new TimedRun[0]), checks.toArray(new Runnable[0]));
                 callMs = medians[0];
@@ -176,12 +207,20 @@ public final class BenchRunner {
                 if (fusedMeasured) {
                     epilogueMs = medians[next++];
                     fused.millis();
-                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
+                            residualRelu));
                 }
                 if (unfusedMeasured) {
-                    unfusedMs = medians[next];
+                    unfusedMs = medians[next++];
                     unfused.millis();
-                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(), residual));
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
+                            residualRelu));
+                }
+                if (activationMeasured) {
+                    activationMs = medians[next];
+                    activation.millis();
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
+                            batchNormRelu));
                 }
                 chainMs = medianMs(() -> device.chainMillisPerCall(CHAIN_CALLS),
                         () -> requireWritten(shape, device.downloadChained(), "chained"));
@@ -189,7 +228,8 @@ public final class BenchRunner {
             }
         }
         return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, deviceMs, callMs, chainMs,
-                epilogueMs, unfusedMs, epilogueNote, maxRelErr, heapPerCall, bytesPerCall(geometry, Float.BYTES));
+                epilogueMs, unfusedMs, activationMs, epilogueNote, maxRelErr, heapPerCall,
+                bytesPerCall(geometry, Float.BYTES), (long) output.length * Float.BYTES);
     }
 
     /**
@@ -212,6 +252,10 @@ public final class BenchRunner {
 
     private interface TimedRun {
         double millis();
+    }
+
+    private static String withNote(String notes, String note) {
+        return notes == null ? note : notes + "; " + note;
     }
 
     /** Why {@code run} is unsupported on this device (its first, untimed try), or null when it ran. */
@@ -283,10 +327,11 @@ public final class BenchRunner {
     }
 
     /**
-     * max |got - ref| / max |ref| over the last batch element; with a {@code residual}, the reference is
-     * {@code relu(conv + residual)}, the bench's epilogue.
+     * max |got - ref| / max |ref| over the last batch element; with an {@code epilogue} (host arrays, or null for
+     * none), the reference is {@code act(scale * conv + shift + residual)} in float64, the activation applied in
+     * float32 as the library defines it (the bench's ReLU is exact in either).
      */
-    static double maxRelativeError(Prepared work, float[] output, float[] residual) {
+    static double maxRelativeError(Prepared work, float[] output, Epilogue<float[]> epilogue) {
         ConvGeometry g = work.geometry;
         if (g.batch() == 0 || g.outputSpatialSize() == 0) {
             return 0;
@@ -294,10 +339,8 @@ public final class BenchRunner {
         int b = g.batch() - 1;
         double[] reference = ReferenceConv.batchElement(g, work.input, work.kernel, work.bias, b);
         int offset = b * g.outputSpatialSize() * g.outChannels();
-        if (residual != null) {
-            for (int i = 0; i < reference.length; i++) {
-                reference[i] = Math.max(0, reference[i] + residual[offset + i]);
-            }
+        if (epilogue != null) {
+            applyEpilogue(epilogue, g.outChannels(), offset, reference);
         }
         double maxError = 0;
         double maxReference = 0;
@@ -306,6 +349,24 @@ public final class BenchRunner {
             maxReference = Math.max(maxReference, Math.abs(reference[i]));
         }
         return maxReference == 0 ? maxError : maxError / maxReference;
+    }
+
+    /** {@code epilogue} on {@code reference}, channels-last output elements from {@code offset} of the whole. */
+    private static void applyEpilogue(Epilogue<float[]> epilogue, int channels, int offset, double[] reference) {
+        for (int i = 0; i < reference.length; i++) {
+            int c = i % channels;
+            double z = reference[i];
+            if (epilogue.scale() != null) {
+                z *= epilogue.scale()[c];
+            }
+            if (epilogue.shift() != null) {
+                z += epilogue.shift()[c];
+            }
+            if (epilogue.residual() != null) {
+                z += epilogue.residual()[offset + i];
+            }
+            reference[i] = epilogue.activation().isIdentity() ? z : epilogue.activation().apply((float) z);
+        }
     }
 
     private static float[] randomArray(SplittableRandom random, long count) {

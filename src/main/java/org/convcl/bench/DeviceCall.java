@@ -39,6 +39,15 @@ public interface DeviceCall extends AutoCloseable {
      */
     double unfusedEpilogueMillis(float[] residual);
 
+    /**
+     * Runs the convolution once with a per-channel {@code scale} and {@code shift} (the output's channels) and ReLU
+     * applied in its store, no residual, waits, and returns the wall time in milliseconds; the result stays
+     * available to {@link #downloadEpilogue()}.
+     *
+     * @throws UnsupportedOperationException where the device has no fused epilogue yet
+     */
+    double activationEpilogueMillis(float[] scale, float[] shift);
+
     /** Copies the last epilogue call's result to the host. */
     float[] downloadEpilogue();
 

@@ -23,8 +23,10 @@ final class OpenClDeviceCall implements DeviceCall {
     private final Tensor poison;
     private final Conv layer;
     private float[] chained;
-    /** The epilogue's residual and output, allocated on first use. */
+    /** The epilogues' residual, scale, shift and output, each allocated on first use. */
     private DeviceTensor residual;
+    private DeviceTensor scale;
+    private DeviceTensor shift;
     private DeviceTensor epilogueOutput;
 
     OpenClDeviceCall(OpenClBackend backend, BenchRunner.Prepared work) {
@@ -90,9 +92,29 @@ final class OpenClDeviceCall implements DeviceCall {
         return (System.nanoTime() - start) / 1e6;
     }
 
+    @Override
+    public double activationEpilogueMillis(float[] scaleValues, float[] shiftValues) {
+        if (scale == null) {
+            scale = backend.upload(Tensor.of(scaleValues, geometry.outChannels()));
+            shift = backend.upload(Tensor.of(shiftValues, geometry.outChannels()));
+        }
+        prepareEpilogueOutput();
+        Epilogue<DeviceTensor> batchNormRelu = new Epilogue<>(Activation.relu(), scale, shift, null);
+        long start = System.nanoTime();
+        backend.forward(geometry, input, kernel, bias, batchNormRelu, epilogueOutput);
+        backend.finish();
+        return (System.nanoTime() - start) / 1e6;
+    }
+
     private void prepareEpilogue(float[] residualValues) {
         if (residual == null) {
             residual = backend.upload(Tensor.of(residualValues, geometry.outputShape()));
+        }
+        prepareEpilogueOutput();
+    }
+
+    private void prepareEpilogueOutput() {
+        if (epilogueOutput == null) {
             epilogueOutput = backend.allocate(geometry.outputShape());
         }
         epilogueOutput.write(poison);
@@ -124,7 +146,8 @@ final class OpenClDeviceCall implements DeviceCall {
     @Override
     public void close() {
         layer.close();
-        for (DeviceTensor tensor : new DeviceTensor[] {input, kernel, bias, output, residual, epilogueOutput}) {
+        for (DeviceTensor tensor : new DeviceTensor[] {input, kernel, bias, output, residual, scale, shift,
+            epilogueOutput}) {
             if (tensor != null) {
                 tensor.close();
             }

@@ -40,8 +40,11 @@ class BenchCommandTest {
 
     /** The device-resident times of a result: null on the Java path, positive on OpenCL. */
     private static final List<String> DEVICE_TIMES = List.of("device_ms", "call_ms", "chain_ms");
-    /** The conv with a residual + ReLU epilogue, fused and unfused: measured on the Java path. */
-    private static final List<String> EPILOGUE_TIMES = List.of("epilogue_ms", "unfused_ms");
+    /**
+     * The conv with a residual + ReLU epilogue, fused and unfused, and with a fused scale + shift + ReLU: measured
+     * on the Java path.
+     */
+    private static final List<String> EPILOGUE_TIMES = List.of("epilogue_ms", "unfused_ms", "activation_ms");
 
     @TempDir
     Path directory;
@@ -63,9 +66,11 @@ class BenchCommandTest {
                 assertNull(result.get(key), "the Java path has no device-resident time: " + result);
             }
             for (String key : EPILOGUE_TIMES) {
-                assertTrue(number(result, key) > 0, "the Java path times the epilogue: " + key + ": " + result);
+                assertTrue(number(result, key) > 0 && Double.isFinite(number(result, key)),
+                        "the Java path times the epilogue: " + key + ": " + result);
             }
             assertNull(result.get("epilogue_note"), "nothing left unmeasured: " + result);
+            assertFusedOverBareBytes(result, number(result, "ms"));
         }
     }
 
@@ -82,6 +87,9 @@ class BenchCommandTest {
             for (String key : EPILOGUE_TIMES) {
                 assertTrue(result.get(key) == null ? String.valueOf(result.get("epilogue_note")).contains(key)
                         : number(result, key) > 0, key + ": " + result);
+            }
+            if (result.get("epilogue_ms") != null) {
+                assertFusedOverBareBytes(result, number(result, "call_ms"));
             }
             // The kernels' own time is part of a synchronised call's wall time, never more.
             assertTrue(number(result, "device_ms") <= number(result, "call_ms"), "device_ms <= call_ms: " + result);
@@ -169,6 +177,25 @@ class BenchCommandTest {
             assertTrue(line.contains(named[i]), "the message names " + named[i] + ": " + line);
         }
         assertFalse(Files.exists(json));
+    }
+
+    /**
+     * fused_over_bare_bytes is epilogue_ms over {@code bareMs}, divided by the bytes moved with the residual over
+     * those moved bare; the residual is the output's size, float32, whose element count the reference gives.
+     */
+    private void assertFusedOverBareBytes(Map<String, Object> result, double bareMs) throws IOException {
+        BenchShape shape = BenchSuite.load(suite).shapes().stream()
+                .filter(s -> s.name().equals(result.get("name"))).findFirst().orElseThrow();
+        int n = ((Number) result.get("batch")).intValue();
+        NaiveConv.Result reference = Reference.forward(new double[Arrays.stream(shape.inputShape(n))
+                .reduce(1, (a, b) -> a * b)], shape.inputShape(n), new double[Arrays.stream(shape.kernelShape())
+                .reduce(1, (a, b) -> a * b)], shape.kernelShape(), null, shape.strides(), shape.inputDilation(),
+                shape.kernelDilation(), shape.padding(), shape.groups());
+        double residualBytes = 4.0 * Arrays.stream(reference.shape()).reduce(1, (a, b) -> a * b);
+        double bytes = number(result, "bytes_per_call");
+        double expected = (number(result, "epilogue_ms") / bareMs) / ((bytes + residualBytes) / bytes);
+        assertEquals(expected, number(result, "fused_over_bare_bytes"), 1e-9 * expected,
+                "fused_over_bare_bytes: " + result);
     }
 
     @SuppressWarnings("unchecked")
