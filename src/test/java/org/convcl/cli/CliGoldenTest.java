@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
+import org.convcl.testing.CiShare;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -28,9 +30,17 @@ class CliGoldenTest {
         return GoldenCase.ofOp("conv").stream().filter(c -> c.error() == null);
     }
 
-    /** Every computed case on every backend of {@link CliBackends} ({@code --backend opencl} included). */
+    /**
+     * Every other computed case (CI's share, {@link CiShare}: each case is two CLI processes) on every backend of
+     * {@link CliBackends} ({@code --backend opencl} included); the library itself runs every case in GoldenConvTest.
+     */
     static Stream<org.junit.jupiter.params.provider.Arguments> computedCasesOnEachBackend() {
-        return CliBackends.crossedWith(computedCases());
+        return CliBackends.crossedWith(CiShare.defaultRun(computedCases().toList(), 2));
+    }
+
+    /** The computed cases CI leaves to {@code mvn -o -B test -Pexhaustive}, on every backend. */
+    static Stream<org.junit.jupiter.params.provider.Arguments> otherComputedCasesOnEachBackend() {
+        return CliBackends.crossedWith(CiShare.exhaustiveRun(computedCases().toList(), 2));
     }
 
     static Stream<GoldenCase> refusedCases() {
@@ -40,6 +50,17 @@ class CliGoldenTest {
     @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("computedCasesOnEachBackend")
     void reproducesFlax(GoldenCase c, String backend) throws Exception {
+        checkReproducesFlax(c, backend);
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("otherComputedCasesOnEachBackend")
+    void reproducesFlaxOnTheOtherCases(GoldenCase c, String backend) throws Exception {
+        checkReproducesFlax(c, backend);
+    }
+
+    private void checkReproducesFlax(GoldenCase c, String backend) throws Exception {
         Path output = dir.resolve("y.npy");
         List<String> args = new ArrayList<>(List.of("conv", "--backend", backend,
                 "--input", GoldenCli.copy(c, "x", dir).toString(),

@@ -10,11 +10,13 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.convcl.Tensor;
 import org.convcl.io.Npy;
+import org.convcl.testing.CiShare;
 import org.convcl.testing.GoldenCase;
 import org.convcl.testing.GoldenGradients;
 import org.convcl.testing.NaiveConv;
 import org.convcl.testing.Reference;
 import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -30,13 +32,35 @@ class CliGradientGoldenTest {
     @TempDir
     Path dir;
 
+    /**
+     * Every other gradient case (CI's share, {@link CiShare}: each case is a CLI process per backend) on every
+     * backend; the library itself runs every case in GoldenGradientTest.
+     */
     static Stream<Arguments> gradientCasesOnEveryBackend() {
-        return CliBackends.crossedWith(GoldenCase.all().stream().filter(GoldenCase::grads));
+        return CliBackends.crossedWith(CiShare.defaultRun(GoldenCase.all().stream().filter(GoldenCase::grads).toList(),
+                2));
+    }
+
+    /** The gradient cases CI leaves to {@code mvn -o -B test -Pexhaustive}, on every backend. */
+    static Stream<Arguments> otherGradientCasesOnEveryBackend() {
+        return CliBackends.crossedWith(CiShare.exhaustiveRun(
+                GoldenCase.all().stream().filter(GoldenCase::grads).toList(), 2));
     }
 
     @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("gradientCasesOnEveryBackend")
     void writesFlaxsOutputAndGradients(GoldenCase c, String backend) throws Exception {
+        checkOutputAndGradients(c, backend);
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("otherGradientCasesOnEveryBackend")
+    void writesFlaxsOutputAndGradientsOnTheOtherCases(GoldenCase c, String backend) throws Exception {
+        checkOutputAndGradients(c, backend);
+    }
+
+    private void checkOutputAndGradients(GoldenCase c, String backend) throws Exception {
         Path y = dir.resolve("y.npy");
         Path dx = dir.resolve("dx.npy");
         Path dk = dir.resolve("dk.npy");
