@@ -16,6 +16,7 @@ import org.convcl.testing.NaiveConv;
 import org.convcl.testing.NaiveEpilogue;
 import org.convcl.testing.OpenClTesting;
 import org.convcl.testing.Tolerance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,13 +41,19 @@ class EpilogueLayerTest {
     }
 
     /**
-     * Every seed on the Java path; on OpenCL the first {@code ACTIVATIONS.length} (every activation, both layouts):
-     * each case there compiles programs of its own, and a CPU driver takes about a second for each.
+     * The first {@code ACTIVATIONS.length} seeds (every activation, both layouts) on every backend: on OpenCL each case
+     * compiles programs of its own, and a CPU driver takes about a second for each; the Java path's other seeds run
+     * under {@code mvn -o -B test -Pexhaustive} ({@link #otherCases}), to keep CI within its time.
      */
     static Stream<Arguments> cases() {
-        return backends().flatMap(backend -> IntStream.range(0, backend instanceof CpuBackend ? CASES
-                : ACTIVATIONS.length).boxed().flatMap(seed -> Stream.of(Arguments.of(backend, seed, false),
-                Arguments.of(backend, seed, true))));
+        return backends().flatMap(backend -> IntStream.range(0, ACTIVATIONS.length).boxed().flatMap(seed -> Stream.of(
+                Arguments.of(backend, seed, false), Arguments.of(backend, seed, true))));
+    }
+
+    /** The Java path's seeds that CI leaves to {@code mvn -o -B test -Pexhaustive}. */
+    static Stream<Arguments> otherCases() {
+        return IntStream.range(ACTIVATIONS.length, CASES).boxed().flatMap(seed -> Stream.of(
+                Arguments.of(CpuBackend.instance(), seed, false), Arguments.of(CpuBackend.instance(), seed, true)));
     }
 
     private static EpilogueFixture fixture(int seed, boolean transpose) {
@@ -58,6 +65,17 @@ class EpilogueLayerTest {
     @ParameterizedTest(name = "{0} seed {1} transpose {2}", autoCloseArguments = false)
     @MethodSource("cases")
     void outputMatchesFloat64Reference(ConvBackend backend, int seed, boolean transpose) {
+        checkOutputMatchesFloat64Reference(backend, seed, transpose);
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0} seed {1} transpose {2}", autoCloseArguments = false)
+    @MethodSource("otherCases")
+    void outputMatchesFloat64ReferenceOnTheOtherSeeds(ConvBackend backend, int seed, boolean transpose) {
+        checkOutputMatchesFloat64Reference(backend, seed, transpose);
+    }
+
+    private static void checkOutputMatchesFloat64Reference(ConvBackend backend, int seed, boolean transpose) {
         EpilogueFixture f = fixture(seed, transpose);
         NaiveConv.Result conv = f.referenceConv();
         double[] expected = NaiveEpilogue.apply(f.activation, conv.values(), f.channels, f.scale, f.shift,
@@ -81,6 +99,17 @@ class EpilogueLayerTest {
     @ParameterizedTest(name = "{0} seed {1} transpose {2}", autoCloseArguments = false)
     @MethodSource("cases")
     void fusedEqualsUnfusedComposition(ConvBackend backend, int seed, boolean transpose) {
+        checkFusedEqualsUnfusedComposition(backend, seed, transpose);
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0} seed {1} transpose {2}", autoCloseArguments = false)
+    @MethodSource("otherCases")
+    void fusedEqualsUnfusedCompositionOnTheOtherSeeds(ConvBackend backend, int seed, boolean transpose) {
+        checkFusedEqualsUnfusedComposition(backend, seed, transpose);
+    }
+
+    private static void checkFusedEqualsUnfusedComposition(ConvBackend backend, int seed, boolean transpose) {
         EpilogueFixture f = fixture(seed, transpose);
         float[] fused;
         float[] plain;
@@ -119,6 +148,17 @@ class EpilogueLayerTest {
     @ParameterizedTest(name = "{0} seed {1} transpose {2}", autoCloseArguments = false)
     @MethodSource("cases")
     void gradientsMatchChainRuleOverFloat64References(ConvBackend backend, int seed, boolean transpose) {
+        checkGradientsMatchChainRuleOverFloat64References(backend, seed, transpose);
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0} seed {1} transpose {2}", autoCloseArguments = false)
+    @MethodSource("otherCases")
+    void gradientsMatchChainRuleOverFloat64ReferencesOnTheOtherSeeds(ConvBackend backend, int seed, boolean transpose) {
+        checkGradientsMatchChainRuleOverFloat64References(backend, seed, transpose);
+    }
+
+    private static void checkGradientsMatchChainRuleOverFloat64References(ConvBackend backend, int seed, boolean transpose) {
         EpilogueFixture f = fixture(seed, transpose);
         EpilogueGradients expected = EpilogueGradients.of(f);
         ConvGradients got;

@@ -21,6 +21,8 @@ import org.convcl.Padding;
 import org.convcl.Tensor;
 import org.convcl.backend.ConvBackend;
 import org.convcl.io.Npy;
+import org.convcl.testing.CiShare;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -69,15 +71,33 @@ class TorchEpilogueTest {
         }
     }
 
+    /** Every other case (CI's share, {@link CiShare}) on every backend; the rest under {@code -Pexhaustive}. */
     static Stream<Arguments> cases() {
         List<TorchCase> all = all();
         assertFalse(all.isEmpty(), "the manifest lists no case");
-        return EpilogueLayerTest.backends().flatMap(backend -> all.stream().map(c -> Arguments.of(backend, c)));
+        List<TorchCase> share = CiShare.defaultRun(all, 2).toList();
+        return EpilogueLayerTest.backends().flatMap(backend -> share.stream().map(c -> Arguments.of(backend, c)));
+    }
+
+    static Stream<Arguments> otherCases() {
+        List<TorchCase> others = CiShare.exhaustiveRun(all(), 2).toList();
+        return EpilogueLayerTest.backends().flatMap(backend -> others.stream().map(c -> Arguments.of(backend, c)));
     }
 
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
     @MethodSource("cases")
     void layerMatchesPyTorch(ConvBackend backend, TorchCase c) {
+        checkLayerMatchesPyTorch(backend, c);
+    }
+
+    @Tag("exhaustive")
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("otherCases")
+    void layerMatchesPyTorchOnTheOtherCases(ConvBackend backend, TorchCase c) {
+        checkLayerMatchesPyTorch(backend, c);
+    }
+
+    private static void checkLayerMatchesPyTorch(ConvBackend backend, TorchCase c) {
         Tensor x = array(c, "x");
         Tensor kernel = array(c, "kernel");
         Tensor residual = c.parts().contains("residual") ? array(c, "residual") : null;
