@@ -16,7 +16,7 @@ import org.convcl.EdgeMode;
  * phases cover them poorly and read a transformed kernel larger than the original for each few tiles, and the
  * row kernels stream the layer's whole kernel (9.4 MB at 512 channels) once per output row of 7 positions. Here a
  * tile of up to a few hundred rows reads its columns of the kernel once: 0.73 ms against the phases' 1.15 on that
- * layer at batch 1. The price is copying each row's patch ({@code taps x Cin} floats; a stride-1 layer would copy
+ * layer alone at batch 1 ({@link #fewPositions} has the figures). The price is copying each row's patch ({@code taps x Cin} floats; a stride-1 layer would copy
  * every input value {@code taps} times, and goes to Winograd's tiles or the row kernels).
  *
  * <p>A task builds its rows' patches in its thread's scratch; a thread whose previous task was in the same call and
@@ -124,10 +124,10 @@ public final class PatchGemmTasks {
      * Whether {@code g} has at most {@link #FEW_POSITIONS} output positions per image, where this path goes before
      * Winograd's phases. There the phases' tiles cover the output poorly (7 x 7 takes 8 x 8, 31 % more) and each
      * tile's product has too few rows to reuse a transformed kernel larger than the original. ResNet-50's strided
-     * 3x3 layers, in the network (each layer's input just written, its kernel from memory), 2026-12-07, AMD EPYC, 2
-     * cores, ms per call through the phases / here: 7 x 7 outputs at 512 channels 1.15 / 0.73 at batch 1, 9.8-11.9 /
-     * 6.7-7.5 at batch 8; 14 x 14 at 256 channels 0.86 / 0.72 at batch 1, 5.1 / 5.4 at batch 8 (within the run's
-     * noise). At 28 x 28 the phases kept their lead on the benchmark suite's strided3x3s2 (128 to 256 channels,
+     * 3x3 layers, 2026-12-07, AMD EPYC, 2 cores, ms per call through the phases / here: 7 x 7 outputs at 512
+     * channels, the layer alone and repeated, 1.15 / 0.73 at batch 1 and 9.8-11.9 / 6.7-7.5 at batch 8, and in the
+     * network (each layer's input just read, its kernel from memory) 1.38 / 0.94 at batch 1; 14 x 14 at 256 channels
+     * in the network 0.86 / 0.72 at batch 1, 5.1 / 5.4 at batch 8 (within the run's noise). At 28 x 28 the phases kept their lead on the benchmark suite's strided3x3s2 (128 to 256 channels,
      * batch 8: 10.8-11.9 against 13.0-14.4 ms), so larger outputs stay with them.
      */
     public static boolean fewPositions(ConvGeometry g) {
