@@ -7,11 +7,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.convcl.opencl.DeviceDiscovery;
 import org.convcl.testing.Processes;
+import org.convcl.testing.SmallBenchSuite;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,8 +46,9 @@ class CacheDirectoryIT {
         changes.putIfAbsent("POCL_CACHE_DIR", null);
         changes.putIfAbsent("CONVCL_CACHE_DIR", null);
         changes.put("CONVCL_DEBUG", null);
-        return Processes.run(List.of(script.toString(), "bench", "--backend", "opencl", "--batch", "cpu", "--shapes",
-                "depthwise3x3", "--reps", "1"), changes, 240);
+        List<String> command = new ArrayList<>(List.of(script.toString()));
+        command.addAll(SmallBenchSuite.openClBenchArguments(dir));
+        return Processes.run(command, changes, 240);
     }
 
     @Test
@@ -69,7 +72,7 @@ class CacheDirectoryIT {
         Processes.Outcome outcome = bench(Map.of("POCL_CACHE_DIR", dir.resolve("pocl").toString(),
                 "CONVCL_CACHE_DIR", file.resolve("convcl").toString()));
         assertEquals(0, outcome.exitCode(), outcome.all());
-        assertTrue(outcome.stdout().lines().anyMatch(row -> row.startsWith("depthwise3x3")), outcome.all());
+        assertTrue(outcome.stdout().lines().anyMatch(row -> row.startsWith(SmallBenchSuite.SHAPE)), outcome.all());
         List<String> warnings = outcome.stderr().lines().filter(row -> row.contains("WARN")).toList();
         assertEquals(1, warnings.size(), outcome.stderr());
         assertTrue(warnings.get(0).contains("OpenCL program cache " + programs + " cannot be used (cannot create "

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.convcl.opencl.DeviceDiscovery;
+import org.convcl.testing.SmallBenchSuite;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,23 +93,11 @@ class NativeSafetyIT {
         assumeTrue(llvm, "no LLVM-based OpenCL driver (such as PoCL) is loaded here");
     }
 
-    /** The name of the one shape in {@link #checkedBench()}'s suite: its table row starts with it. */
-    private static final String CHECKED_SHAPE = "tiny_depthwise";
-
-    /**
-     * A bench run on the OpenCL backend that loads the driver, compiles and runs kernels and checks them against
-     * the float64 reference: one small depthwise shape from a suite file, so that the process's time is the
-     * driver's load and a few compiles rather than the embedded suite's batch-8 work (38 s a run under PoCL).
-     */
+    /** A bench run on the OpenCL backend: loads the driver, runs kernels, checks them against float64. */
     private List<String> checkedBench() throws IOException {
-        Path suite = dir.resolve("tiny-suite.json");
-        Files.writeString(suite, """
-                {"shapes": [{"name": "%s", "spatial": [16, 16], "cin": 8, "cout": 8, "kernel": [3, 3],
-                  "strides": [1, 1], "kernel_dilation": [1, 1], "input_dilation": [1, 1], "padding": "SAME",
-                  "groups": 8, "batch_cpu": 1, "batch_gpu": 1}]}
-                """.formatted(CHECKED_SHAPE), StandardCharsets.UTF_8);
-        return List.of(script.toString(), "bench", "--backend", "opencl", "--batch", "cpu", "--suite",
-                suite.toString(), "--reps", "3", "--warmup", "1", "--warmup-ms", "0");
+        List<String> command = new ArrayList<>(List.of(script.toString()));
+        command.addAll(SmallBenchSuite.openClBenchArguments(dir));
+        return command;
     }
 
     @Test
@@ -119,7 +108,7 @@ class NativeSafetyIT {
         assertEquals(0, chained.exitCode(), chained.all());
         assertFalse(chained.all().toLowerCase(Locale.ROOT).contains(HANDLER_MODIFIED), chained.all());
         // The bench checks its output against the reference: under -Xcheck:jni too, results are right.
-        assertTrue(chained.stdout().lines().anyMatch(line -> line.startsWith(CHECKED_SHAPE)), chained.all());
+        assertTrue(chained.stdout().lines().anyMatch(line -> line.startsWith(SmallBenchSuite.SHAPE)), chained.all());
         // libjsig's deprecation note about the driver's signal() calls is not the user's business.
         assertFalse(chained.stderr().contains("signal chaining was deprecated"), chained.stderr());
     }
@@ -224,6 +213,6 @@ class NativeSafetyIT {
         // The second run reuses the link, and a computation on the device works through it.
         Outcome bench = runWithoutUnversionedLoader(checkedBench(), home);
         assertEquals(0, bench.exitCode(), bench.all());
-        assertTrue(bench.stdout().lines().anyMatch(line -> line.startsWith(CHECKED_SHAPE)), bench.all());
+        assertTrue(bench.stdout().lines().anyMatch(line -> line.startsWith(SmallBenchSuite.SHAPE)), bench.all());
     }
 }
