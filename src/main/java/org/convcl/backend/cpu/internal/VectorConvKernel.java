@@ -85,6 +85,8 @@ final class VectorConvKernel implements RowKernel {
                 channel = patchRow(rows, validTaps, scratch, inputBase, from, to, input, kernel, bias, output,
                         rowBase, epilogue);
             }
+            // With an epilogue the 4-vector blocks store into the thread's stage first (StoredBlockFinish).
+            float[] stage = epilogue != null ? StoredBlockFinish.threadStage() : null;
             while (channel + LANES <= rows.outPerGroup) {
                 // 4-vector blocks while the channels last, then 1-vector blocks, then the scalar tail below.
                 boolean wide = channel + 4 * LANES <= rows.outPerGroup;
@@ -98,7 +100,7 @@ final class VectorConvKernel implements RowKernel {
                                     rows.inPerGroup * rows.outChannels, p[0], p[1], p[2], p[3], input);
                     if (wide) {
                         block4x4(rows, taps, scratch, channelBase, p[0], p[1], p[2], p[3], kernel, bias, output,
-                                rowBase, epilogue);
+                                rowBase, epilogue, stage);
                     } else {
                         block4x1(rows, taps, scratch, channelBase, p[0], p[1], p[2], p[3], kernel, bias, output,
                                 rowBase, epilogue);
@@ -139,11 +141,8 @@ final class VectorConvKernel implements RowKernel {
         int steps = PatchPanel.steps(rows);
         int segment = PatchPanel.segmentPositions(rows);
         float[] panel = PatchPanel.threadPanel(segment * steps);
-        // When the blocks cover every channel (an RGB stem's 64 outputs), the epilogue runs once over the
-        // segment's whole output range after its last block: one long run, where the residual's stream is
-        // prefetched, costs less than four short ones per block (stem7x7s2: 1.11x the plain call per block).
-        boolean segmentEpilogue = epilogue != null && wideEnd == rows.outChannels;
-        StoreEpilogue blockEpilogue = segmentEpilogue ? null : epilogue;
+        // With a bias or an epilogue the blocks store into the thread's stage first (StoredBlockFinish says why).
+        float[] stage = bias != null || epilogue != null ? StoredBlockFinish.threadStage() : null;
         for (int start = from; start < to; start += segment) {
             int end = Math.min(to, start + segment);
             PatchPanel.fill(rows, validTaps, scratch, inputBase, start, end, input, panel);
@@ -155,11 +154,8 @@ final class VectorConvKernel implements RowKernel {
                             Math.min(o + 2, last) * steps, Math.min(o + 3, last) * steps, kernel, panelBase, bias,
                             channel, output, rows.outChannels, rowBase + start + o, rowBase + start
                                     + Math.min(o + 1, last), rowBase + start + Math.min(o + 2, last),
-                            rowBase + start + Math.min(o + 3, last), blockEpilogue);
+                            rowBase + start + Math.min(o + 3, last), epilogue, stage);
                 }
-            }
-            if (segmentEpilogue) {
-                epilogue.apply((rowBase + start) * rows.outChannels, (rowBase + end) * rows.outChannels);
             }
         }
         return wideEnd;
@@ -173,7 +169,7 @@ final class VectorConvKernel implements RowKernel {
      */
     static void patchBlock4x4(int steps, float[] panel, int i0, int i1, int i2, int i3, float[] kernel,
             int w, float[] bias, int channel, float[] output, int cout, int q0, int q1, int q2, int q3,
-            StoreEpilogue epilogue) {
+            StoreEpilogue epilogue, float[] stage) {
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -209,25 +205,33 @@ final class VectorConvKernel implements RowKernel {
         int at1 = q1 * cout + channel;
         int at2 = q2 * cout + channel;
         int at3 = q3 * cout + channel;
-        // The sums as they are; the bias and the epilogue from the first-level cache (StoredBlockFinish says why).
-        a00.intoArray(output, at0);
-        a01.intoArray(output, at0 + LANES);
-        a02.intoArray(output, at0 + 2 * LANES);
-        a03.intoArray(output, at0 + 3 * LANES);
-        a10.intoArray(output, at1);
-        a11.intoArray(output, at1 + LANES);
-        a12.intoArray(output, at1 + 2 * LANES);
-        a13.intoArray(output, at1 + 3 * LANES);
-        a20.intoArray(output, at2);
-        a21.intoArray(output, at2 + LANES);
-        a22.intoArray(output, at2 + 2 * LANES);
-        a23.intoArray(output, at2 + 3 * LANES);
-        a30.intoArray(output, at3);
-        a31.intoArray(output, at3 + LANES);
-        a32.intoArray(output, at3 + 2 * LANES);
-        a33.intoArray(output, at3 + 3 * LANES);
-        if (bias != null || epilogue != null) {
-            StoredBlockFinish.finish(output, at0, at1, at2, at3, bias, channel, BLOCK, epilogue);
+        // The sums as they are: with a bias or an epilogue into the stage, from which the finish stores each output
+        // once (StoredBlockFinish says why not in the registers, and why not twice).
+        boolean staged = stage != null;
+        float[] target = staged ? stage : output;
+        int to0 = staged ? 0 : at0;
+        int to1 = staged ? BLOCK : at1;
+        int to2 = staged ? 2 * BLOCK : at2;
+        int to3 = staged ? 3 * BLOCK : at3;
+        a00.intoArray(target, to0);
+        a01.intoArray(target, to0 + LANES);
+        a02.intoArray(target, to0 + 2 * LANES);
+        a03.intoArray(target, to0 + 3 * LANES);
+        a10.intoArray(target, to1);
+        a11.intoArray(target, to1 + LANES);
+        a12.intoArray(target, to1 + 2 * LANES);
+        a13.intoArray(target, to1 + 3 * LANES);
+        a20.intoArray(target, to2);
+        a21.intoArray(target, to2 + LANES);
+        a22.intoArray(target, to2 + 2 * LANES);
+        a23.intoArray(target, to2 + 3 * LANES);
+        a30.intoArray(target, to3);
+        a31.intoArray(target, to3 + LANES);
+        a32.intoArray(target, to3 + 2 * LANES);
+        a33.intoArray(target, to3 + 3 * LANES);
+        if (staged) {
+            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, bias, channel,
+                    BLOCK, epilogue);
         }
     }
 
@@ -359,7 +363,7 @@ final class VectorConvKernel implements RowKernel {
 
     private static void block4x4(ConvRows rows, int taps, Scratch scratch, int kernelChannelBase, int o0,
             int o1, int o2, int o3, float[] kernel, float[] bias, float[] output, int rowBase,
-            StoreEpilogue epilogue) {
+            StoreEpilogue epilogue, float[] stage) {
         FloatVector a00 = FloatVector.zero(SPECIES), a01 = a00, a02 = a00, a03 = a00;
         FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
         FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
@@ -431,24 +435,32 @@ final class VectorConvKernel implements RowKernel {
         int at1 = (rowBase + o1) * cout + kernelChannelBase;
         int at2 = (rowBase + o2) * cout + kernelChannelBase;
         int at3 = (rowBase + o3) * cout + kernelChannelBase;
-        a00.add(b0).intoArray(output, at0);
-        a01.add(b1).intoArray(output, at0 + LANES);
-        a02.add(b2).intoArray(output, at0 + 2 * LANES);
-        a03.add(b3).intoArray(output, at0 + 3 * LANES);
-        a10.add(b0).intoArray(output, at1);
-        a11.add(b1).intoArray(output, at1 + LANES);
-        a12.add(b2).intoArray(output, at1 + 2 * LANES);
-        a13.add(b3).intoArray(output, at1 + 3 * LANES);
-        a20.add(b0).intoArray(output, at2);
-        a21.add(b1).intoArray(output, at2 + LANES);
-        a22.add(b2).intoArray(output, at2 + 2 * LANES);
-        a23.add(b3).intoArray(output, at2 + 3 * LANES);
-        a30.add(b0).intoArray(output, at3);
-        a31.add(b1).intoArray(output, at3 + LANES);
-        a32.add(b2).intoArray(output, at3 + 2 * LANES);
-        a33.add(b3).intoArray(output, at3 + 3 * LANES);
-        if (epilogue != null) {
-            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, kernelChannelBase, BLOCK);
+        // With an epilogue into the stage, from which the finish stores each output once (StoredBlockFinish).
+        boolean staged = stage != null;
+        float[] target = staged ? stage : output;
+        int to0 = staged ? 0 : at0;
+        int to1 = staged ? BLOCK : at1;
+        int to2 = staged ? 2 * BLOCK : at2;
+        int to3 = staged ? 3 * BLOCK : at3;
+        a00.add(b0).intoArray(target, to0);
+        a01.add(b1).intoArray(target, to0 + LANES);
+        a02.add(b2).intoArray(target, to0 + 2 * LANES);
+        a03.add(b3).intoArray(target, to0 + 3 * LANES);
+        a10.add(b0).intoArray(target, to1);
+        a11.add(b1).intoArray(target, to1 + LANES);
+        a12.add(b2).intoArray(target, to1 + 2 * LANES);
+        a13.add(b3).intoArray(target, to1 + 3 * LANES);
+        a20.add(b0).intoArray(target, to2);
+        a21.add(b1).intoArray(target, to2 + LANES);
+        a22.add(b2).intoArray(target, to2 + 2 * LANES);
+        a23.add(b3).intoArray(target, to2 + 3 * LANES);
+        a30.add(b0).intoArray(target, to3);
+        a31.add(b1).intoArray(target, to3 + LANES);
+        a32.add(b2).intoArray(target, to3 + 2 * LANES);
+        a33.add(b3).intoArray(target, to3 + 3 * LANES);
+        if (staged) {
+            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, null,
+                    kernelChannelBase, BLOCK, epilogue);
         }
     }
 
@@ -500,7 +512,8 @@ final class VectorConvKernel implements RowKernel {
         a2.add(bv).intoArray(output, at2);
         a3.add(bv).intoArray(output, at3);
         if (epilogue != null) {
-            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, kernelChannelBase, LANES);
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, output, at0, at1, at2, at3, null, kernelChannelBase,
+                    LANES, epilogue);
         }
     }
 }

@@ -78,6 +78,9 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         int wideEnd = nFrom + (nTo - nFrom) / BLOCK * BLOCK;
         int panels = panelsFrom(cin, cout, kernel);
         int last = mTo - 1;
+        // With a bias or an epilogue the last chunk's blocks store into the thread's stage first
+        // (StoredBlockFinish says why).
+        float[] stage = bias != null || epilogue != null ? StoredBlockFinish.threadStage() : null;
         for (int k0 = 0; k0 < cin; k0 += CHUNK) {
             int length = Math.min(CHUNK, cin - k0);
             boolean first = k0 == 0;
@@ -92,7 +95,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
                     block4x4(input, rowOffsets[m - mFrom] + k0, rowOffsets[m1 - mFrom] + k0,
                             rowOffsets[m2 - mFrom] + k0, rowOffsets[m3 - mFrom] + k0, length, kernel, panel, output,
                             m * cout + c, m1 * cout + c, m2 * cout + c, m3 * cout + c, first, lastChunk, bias, c,
-                            epilogue);
+                            epilogue, stage);
                 }
             }
             for (int c = wideEnd; c + LANES <= nTo; c += LANES) {
@@ -137,7 +140,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
 
     private static void block4x4(float[] input, int i0, int i1, int i2, int i3, int length, float[] kernel, int w,
             float[] output, int at0, int at1, int at2, int at3, boolean first, boolean lastChunk, float[] bias,
-            int channel, StoreEpilogue epilogue) {
+            int channel, StoreEpilogue epilogue, float[] stage) {
         FloatVector a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
         if (first) {
             a00 = FloatVector.zero(SPECIES);
@@ -201,26 +204,33 @@ final class VectorPointwiseKernel implements PointwiseKernel {
             a33 = v.fma(w3, a33);
             w += BLOCK;
         }
-        // Stored as they are; after the last chunk the bias and the epilogue follow from the first-level cache
-        // (StoredBlockFinish says why not here).
-        a00.intoArray(output, at0);
-        a01.intoArray(output, at0 + LANES);
-        a02.intoArray(output, at0 + 2 * LANES);
-        a03.intoArray(output, at0 + 3 * LANES);
-        a10.intoArray(output, at1);
-        a11.intoArray(output, at1 + LANES);
-        a12.intoArray(output, at1 + 2 * LANES);
-        a13.intoArray(output, at1 + 3 * LANES);
-        a20.intoArray(output, at2);
-        a21.intoArray(output, at2 + LANES);
-        a22.intoArray(output, at2 + 2 * LANES);
-        a23.intoArray(output, at2 + 3 * LANES);
-        a30.intoArray(output, at3);
-        a31.intoArray(output, at3 + LANES);
-        a32.intoArray(output, at3 + 2 * LANES);
-        a33.intoArray(output, at3 + 3 * LANES);
-        if (lastChunk && (bias != null || epilogue != null)) {
-            StoredBlockFinish.finish(output, at0, at1, at2, at3, bias, channel, BLOCK, epilogue);
+        // Stored as they are; after the last chunk, with a bias or an epilogue, into the stage, from which the
+        // finish stores each output once (StoredBlockFinish says why not in the registers, and why not twice).
+        boolean staged = lastChunk && stage != null;
+        float[] target = staged ? stage : output;
+        int to0 = staged ? 0 : at0;
+        int to1 = staged ? BLOCK : at1;
+        int to2 = staged ? 2 * BLOCK : at2;
+        int to3 = staged ? 3 * BLOCK : at3;
+        a00.intoArray(target, to0);
+        a01.intoArray(target, to0 + LANES);
+        a02.intoArray(target, to0 + 2 * LANES);
+        a03.intoArray(target, to0 + 3 * LANES);
+        a10.intoArray(target, to1);
+        a11.intoArray(target, to1 + LANES);
+        a12.intoArray(target, to1 + 2 * LANES);
+        a13.intoArray(target, to1 + 3 * LANES);
+        a20.intoArray(target, to2);
+        a21.intoArray(target, to2 + LANES);
+        a22.intoArray(target, to2 + 2 * LANES);
+        a23.intoArray(target, to2 + 3 * LANES);
+        a30.intoArray(target, to3);
+        a31.intoArray(target, to3 + LANES);
+        a32.intoArray(target, to3 + 2 * LANES);
+        a33.intoArray(target, to3 + 3 * LANES);
+        if (staged) {
+            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, bias, channel,
+                    BLOCK, epilogue);
         }
     }
 
@@ -255,7 +265,8 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         a2.add(bv).intoArray(output, at2);
         a3.add(bv).intoArray(output, at3);
         if (lastChunk && epilogue != null) {
-            VectorStoreEpilogue.applyPositions(epilogue, output, at0, at1, at2, at3, channel, LANES);
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, output, at0, at1, at2, at3, null, channel, LANES,
+                    epilogue);
         }
     }
 }

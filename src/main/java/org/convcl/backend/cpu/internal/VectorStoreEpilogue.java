@@ -28,25 +28,6 @@ final class VectorStoreEpilogue {
     }
 
     /**
-     * {@link #apply} at each of a register block's 4 positions {@code at0..at3} (channel {@code channel} of each),
-     * once each: a block's positions may repeat the one before them at a row's end, and applying the epilogue twice
-     * would be wrong.
-     */
-    static void applyPositions(StoreEpilogue epilogue, float[] output, int at0, int at1, int at2, int at3,
-            int channel, int count) {
-        apply(epilogue, output, at0, channel, count);
-        if (at1 != at0) {
-            apply(epilogue, output, at1, channel, count);
-        }
-        if (at2 != at1) {
-            apply(epilogue, output, at2, channel, count);
-        }
-        if (at3 != at2) {
-            apply(epilogue, output, at3, channel, count);
-        }
-    }
-
-    /**
      * Applies {@code epilogue} to {@code output[at, at + count)}, channels {@code channel ..} of one output position
      * (so the channels do not wrap around); without scale and shift, whose arrays alone are indexed by channel, any
      * range of positions at once.

@@ -287,7 +287,7 @@ final class VectorWinogradKernel implements TileKernel {
                     int r3 = Math.min(t + 3, last) * points + p;
                     VectorConvKernel.patchBlock4x4(cin, transformed, r0 * cin, r1 * cin, r2 * cin, r3 * cin,
                             transformedKernel, kernelBase, null, block * BLOCK, products, cout, r0, r1, r2, r3,
-                            null);
+                            null, null);
                 }
             }
         }
