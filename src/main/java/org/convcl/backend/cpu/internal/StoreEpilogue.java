@@ -23,6 +23,11 @@ public final class StoreEpilogue {
     static final int CLAMP = 1;
     /** {@link #storeActivation}: {@code v >= 0 ? v : slope * v}. */
     static final int LEAKY = 2;
+    /**
+     * {@link #storeActivation}: {@code max(v, 0)}, relu: the clamp without its {@code min(v, +Inf)}, which leaves
+     * every value as it is (NaN too), so the same bits for one operation less per vector.
+     */
+    static final int RELU = 3;
 
     private final Epilogue<float[]> epilogue;
     private final int channels;
@@ -37,7 +42,10 @@ public final class StoreEpilogue {
      * view ({@link #overTileResidual}), whose residual is a copy of the tile's rows starting at its first.
      */
     final int residualBase;
-    /** How the stores activate: {@link #IDENTITY}, {@link #CLAMP} or {@link #LEAKY}; -1 when they cannot. */
+    /**
+     * How the stores activate: {@link #IDENTITY}, {@link #RELU}, {@link #CLAMP} or {@link #LEAKY}; -1 when they
+     * cannot.
+     */
     final int storeActivation;
     /** The clamp's bounds: relu's upper bound is +Inf, which {@code Math.min} leaves every value (NaN too) below. */
     final float lower;
@@ -66,7 +74,7 @@ public final class StoreEpilogue {
                 upper = Float.POSITIVE_INFINITY;
                 break;
             case RELU:
-                storeActivation = CLAMP;
+                storeActivation = RELU;
                 lower = 0f;
                 upper = Float.POSITIVE_INFINITY;
                 break;

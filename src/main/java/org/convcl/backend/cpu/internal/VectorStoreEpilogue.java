@@ -50,7 +50,9 @@ final class VectorStoreEpilogue {
             if (residual != null) {
                 v = v.add(FloatVector.fromArray(SPECIES, residual, residualAt + j));
             }
-            if (activation == StoreEpilogue.CLAMP) {
+            if (activation == StoreEpilogue.RELU) {
+                v = v.max(0f);
+            } else if (activation == StoreEpilogue.CLAMP) {
                 v = v.max(epilogue.lower).min(epilogue.upper);
             } else if (activation == StoreEpilogue.LEAKY) {
                 // v >= 0 ? v : slope * v; NaN is not >= 0 and slope * NaN is NaN, as in the scalar form.
