@@ -29,7 +29,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Java path's fused store ({@link StoreEpilogue}): on every path a forward call can take (Winograd tiles and
- * phases, their fallback to the direct way, the vector, depthwise and plain row kernels, the empty sum) and on the
+ * phases, the patch matrix multiply, their fallback to the direct way, the vector, depthwise and plain row kernels,
+ * the empty sum) and on the
  * fold, with every activation and every combination of scale, shift, residual and bias, over ranks 1 to 3, batch
  * dims and groups, the fused result has exactly the bits of the plain call followed by {@link HostEpilogue#apply},
  * and is within the float64 reference's tolerance ({@link NaiveConv} then {@link NaiveEpilogue}).
@@ -67,11 +68,15 @@ class FusedEpilogueTest {
                 new Case(new int[] {2, 1, 9, 11, 16}, new int[] {3, 3, 16, BLOCK}, same),
                 new Case(new int[] {1, 70, 8}, new int[] {3, 8, BLOCK}, same),
                 new Case(new int[] {1, 4, 5, 6, 8}, new int[] {3, 3, 3, 8, BLOCK}, same),
-                // Winograd phases: stride 2 in 2-d, input dilation 2 in 1-d.
+                // Winograd phases: stride 2 (too few input channels for the patch matrix multiply), input
+                // dilation 2 (in 1-d the phases would not pay: those go to the row kernels).
+                new Case(new int[] {2, 10, 9, 8}, new int[] {3, 3, 8, BLOCK},
+                        ConvSpec.builder().strides(2, 2).padding(Padding.SAME).build()),
+                new Case(new int[] {1, 9, 8, 8}, new int[] {4, 4, 8, BLOCK}, ConvSpec.builder().inputDilation(2, 2)
+                        .padding(Padding.pairs(new int[][] {{2, 1}, {2, 1}})).build()),
+                // The patch matrix multiply (PatchGemmTasks): stride 2 with 16 input channels, few positions.
                 new Case(new int[] {2, 10, 9, 16}, new int[] {3, 3, 16, BLOCK},
                         ConvSpec.builder().strides(2, 2).padding(Padding.SAME).build()),
-                new Case(new int[] {1, 15, 8}, new int[] {4, 8, BLOCK}, ConvSpec.builder().inputDilation(2)
-                        .padding(Padding.pairs(new int[][] {{2, 1}})).build()),
                 // Vector row kernel: few channels, a strided 3-d case, groups, a long 1-d row cut into segments.
                 new Case(new int[] {2, 7, 9, 5}, new int[] {2, 3, 5, 6}, same),
                 new Case(new int[] {1, 3, 4, 5, 3}, new int[] {2, 2, 2, 3, 5},
@@ -99,16 +104,22 @@ class FusedEpilogueTest {
                                 .groups(EVERY_STORE + 2 * VectorConvKernel.lanes()).padding(Padding.SAME).build()));
     }
 
-    /** Which path a forward call of {@code g} takes, as CpuBackend decides it. */
+    /** Which path a forward call of {@code g} takes, in CpuBackend's order. */
     private static String path(ConvGeometry g) {
         if (g.inChannelsPerGroup() == 0) {
             return "empty sum";
+        }
+        if (PatchGemmTasks.fewPositions(g) && PatchGemmTasks.applies(g)) {
+            return "patch GEMM";
         }
         if (WinogradTiles.plan(g, BLOCK) != null) {
             return "Winograd tiles";
         }
         if (WinogradPhases.plan(g, BLOCK) != null) {
             return "Winograd phases";
+        }
+        if (PatchGemmTasks.applies(g)) {
+            return "patch GEMM";
         }
         return CpuKernels.select(new ConvRows(g)).getClass().getSimpleName();
     }
@@ -148,8 +159,8 @@ class FusedEpilogueTest {
                 }
             }
         }
-        assertEquals(Set.of("Winograd tiles", "Winograd phases", "VectorConvKernel", "VectorDepthwiseKernel",
-                "empty sum"), paths, "the cases reach every forward path");
+        assertEquals(Set.of("Winograd tiles", "Winograd phases", "patch GEMM", "VectorConvKernel",
+                "VectorDepthwiseKernel", "empty sum"), paths, "the cases reach every forward path");
         assertTrue(checked >= cases().size() * activations.size() * 2, "calls checked: " + checked);
     }
 
