@@ -230,8 +230,7 @@ final class VectorConvKernel implements RowKernel {
         a32.intoArray(target, to3 + 2 * LANES);
         a33.intoArray(target, to3 + 3 * LANES);
         if (staged) {
-            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, bias, channel,
-                    BLOCK, epilogue);
+            StoredBlockFinish.finishStaged(stage, output, at0, at1, at2, at3, bias, channel, epilogue);
         }
     }
 
@@ -459,8 +458,7 @@ final class VectorConvKernel implements RowKernel {
         a32.add(b2).intoArray(target, to3 + 2 * LANES);
         a33.add(b3).intoArray(target, to3 + 3 * LANES);
         if (staged) {
-            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, null,
-                    kernelChannelBase, BLOCK, epilogue);
+            StoredBlockFinish.finishStaged(stage, output, at0, at1, at2, at3, null, kernelChannelBase, epilogue);
         }
     }
 
@@ -512,7 +510,7 @@ final class VectorConvKernel implements RowKernel {
         a2.add(bv).intoArray(output, at2);
         a3.add(bv).intoArray(output, at3);
         if (epilogue != null) {
-            StoredBlockFinish.finish(output, at0, at1, at2, at3, output, at0, at1, at2, at3, null, kernelChannelBase,
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, null, kernelChannelBase,
                     LANES, epilogue);
         }
     }

@@ -229,8 +229,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         a32.intoArray(target, to3 + 2 * LANES);
         a33.intoArray(target, to3 + 3 * LANES);
         if (staged) {
-            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, bias, channel,
-                    BLOCK, epilogue);
+            StoredBlockFinish.finishStaged(stage, output, at0, at1, at2, at3, bias, channel, epilogue);
         }
     }
 
@@ -265,7 +264,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         a2.add(bv).intoArray(output, at2);
         a3.add(bv).intoArray(output, at3);
         if (lastChunk && epilogue != null) {
-            StoredBlockFinish.finish(output, at0, at1, at2, at3, output, at0, at1, at2, at3, null, channel, LANES,
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, null, channel, LANES,
                     epilogue);
         }
     }
