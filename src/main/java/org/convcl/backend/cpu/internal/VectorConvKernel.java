@@ -230,7 +230,8 @@ final class VectorConvKernel implements RowKernel {
         a32.intoArray(target, to3 + 2 * LANES);
         a33.intoArray(target, to3 + 3 * LANES);
         if (staged) {
-            StoredBlockFinish.finishStaged(stage, output, at0, at1, at2, at3, bias, channel, epilogue);
+            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, bias, channel,
+                    BLOCK, epilogue);
         }
     }
 
@@ -458,7 +459,8 @@ final class VectorConvKernel implements RowKernel {
         a32.add(b2).intoArray(target, to3 + 2 * LANES);
         a33.add(b3).intoArray(target, to3 + 3 * LANES);
         if (staged) {
-            StoredBlockFinish.finishStaged(stage, output, at0, at1, at2, at3, null, kernelChannelBase, epilogue);
+            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, null,
+                    kernelChannelBase, BLOCK, epilogue);
         }
     }
 
@@ -510,7 +512,7 @@ final class VectorConvKernel implements RowKernel {
         a2.add(bv).intoArray(output, at2);
         a3.add(bv).intoArray(output, at3);
         if (epilogue != null) {
-            StoredBlockFinish.finish(output, at0, at1, at2, at3, null, kernelChannelBase,
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, output, at0, at1, at2, at3, null, kernelChannelBase,
                     LANES, epilogue);
         }
     }

@@ -229,7 +229,8 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         a32.intoArray(target, to3 + 2 * LANES);
         a33.intoArray(target, to3 + 3 * LANES);
         if (staged) {
-            StoredBlockFinish.finishStaged(stage, output, at0, at1, at2, at3, bias, channel, epilogue);
+            StoredBlockFinish.finish(stage, 0, BLOCK, 2 * BLOCK, 3 * BLOCK, output, at0, at1, at2, at3, bias, channel,
+                    BLOCK, epilogue);
         }
     }
 
@@ -264,7 +265,7 @@ final class VectorPointwiseKernel implements PointwiseKernel {
         a2.add(bv).intoArray(output, at2);
         a3.add(bv).intoArray(output, at3);
         if (lastChunk && epilogue != null) {
-            StoredBlockFinish.finish(output, at0, at1, at2, at3, null, channel, LANES,
+            StoredBlockFinish.finish(output, at0, at1, at2, at3, output, at0, at1, at2, at3, null, channel, LANES,
                     epilogue);
         }
     }
