@@ -294,8 +294,8 @@ final class VectorWinogradKernel implements TileKernel {
     }
 
     /**
-     * {@code A^T} along every dim of one tile's products, plus bias, then {@code epilogue} (when not null), into its
-     * outputs that exist. Returns false
+     * {@code A^T} along every dim of one tile's products, plus bias, into its outputs that exist, then
+     * {@code epilogue} (when not null) over them. Returns false
      * when an output is NaN or infinite: a NaN or an infinity among the inputs read always makes one so (every
      * point feeds an output with a factor of 1 or -1), and then the direct sum must decide the values.
      */
@@ -313,14 +313,6 @@ final class VectorWinogradKernel implements TileKernel {
         // lives through the inner loop only (see allFinite).
         float check = 0f;
         float[] biasSource = bias == null ? buffers.zeros : bias;
-        // The epilogue on each vector before its one store (VectorStoreEpilogue.apply's operations in its order:
-        // the same bits). Applied after the stores instead, it read every output back and stored it again, and
-        // resnet3x3's fused residual + ReLU cost as much as the separate passes (1.10-1.16x the bare call).
-        float[] scale = epilogue == null ? null : epilogue.scale;
-        float[] shift = epilogue == null ? null : epilogue.shift;
-        float[] residual = epilogue == null ? null : epilogue.residual;
-        int residualBase = epilogue == null ? 0 : epilogue.residualBase;
-        int activation = epilogue == null ? StoreEpilogue.IDENTITY : epilogue.storeActivation;
         for (int c = 0; c < cout; c += LANES) {
             outputTransform(w.rank, products, tileBase + c, cout, result, buffers.first);
             FloatVector biasVector = FloatVector.fromArray(SPECIES, biasSource, c);
@@ -332,26 +324,18 @@ final class VectorWinogradKernel implements TileKernel {
                 vectorCheck = vectorCheck.add(y.mul(0f));
                 int base = outputBase[e];
                 if (base >= 0) {
-                    if (scale != null) {
-                        y = y.mul(FloatVector.fromArray(SPECIES, scale, c));
-                    }
-                    if (shift != null) {
-                        y = y.add(FloatVector.fromArray(SPECIES, shift, c));
-                    }
-                    if (residual != null) {
-                        y = y.add(FloatVector.fromArray(SPECIES, residual, base + c - residualBase));
-                    }
-                    if (activation == StoreEpilogue.RELU) {
-                        y = y.max(0f);
-                    } else if (activation == StoreEpilogue.CLAMP) {
-                        y = y.max(epilogue.lower).min(epilogue.upper);
-                    } else if (activation == StoreEpilogue.LEAKY) {
-                        y = y.mul(epilogue.slope).blend(y, y.compare(VectorOperators.GE, 0f));
-                    }
                     y.intoArray(output, base + c);
                 }
             }
             check += vectorCheck.reduceLanes(VectorOperators.ADD);
+        }
+        if (epilogue != null) {
+            // Output by output, every channel just stored, while the tile's outputs are in cache.
+            for (int e = 0; e < outputs; e++) {
+                if (outputBase[e] >= 0) {
+                    VectorStoreEpilogue.apply(epilogue, output, outputBase[e], 0, cout);
+                }
+            }
         }
         return !Float.isNaN(check);
     }

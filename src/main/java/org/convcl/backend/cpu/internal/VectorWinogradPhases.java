@@ -399,13 +399,6 @@ final class VectorWinogradPhases implements PhaseKernel {
         // x * 0 is 0 for a finite x and NaN otherwise: sums tell whether every output was finite. The vector sum
         // lives through the inner loop only (C2 boxes a vector carried across nested loops).
         float check = 0f;
-        // The epilogue on each vector before its one store, as VectorWinogradKernel's tiles do (the same bits as
-        // VectorStoreEpilogue.apply after the store, without reading the output back).
-        float[] scale = epilogue == null ? null : epilogue.scale;
-        float[] shift = epilogue == null ? null : epilogue.shift;
-        float[] residual = epilogue == null ? null : epilogue.residual;
-        int residualBase = epilogue == null ? 0 : epilogue.residualBase;
-        int activation = epilogue == null ? StoreEpilogue.IDENTITY : epilogue.storeActivation;
         for (int e = 0; e < outputs; e++) {
             int base = outputBase[e];
             if (base < 0) {
@@ -416,25 +409,12 @@ final class VectorWinogradPhases implements PhaseKernel {
                 FloatVector y = FloatVector.fromArray(SPECIES, sums, sumBase + e * cout + c)
                         .add(FloatVector.fromArray(SPECIES, biasSource, c));
                 vectorCheck = vectorCheck.add(y.mul(0f));
-                if (scale != null) {
-                    y = y.mul(FloatVector.fromArray(SPECIES, scale, c));
-                }
-                if (shift != null) {
-                    y = y.add(FloatVector.fromArray(SPECIES, shift, c));
-                }
-                if (residual != null) {
-                    y = y.add(FloatVector.fromArray(SPECIES, residual, base + c - residualBase));
-                }
-                if (activation == StoreEpilogue.RELU) {
-                    y = y.max(0f);
-                } else if (activation == StoreEpilogue.CLAMP) {
-                    y = y.max(epilogue.lower).min(epilogue.upper);
-                } else if (activation == StoreEpilogue.LEAKY) {
-                    y = y.mul(epilogue.slope).blend(y, y.compare(VectorOperators.GE, 0f));
-                }
                 y.intoArray(output, base + c);
             }
             check += vectorCheck.reduceLanes(VectorOperators.ADD);
+            if (epilogue != null) {
+                VectorStoreEpilogue.apply(epilogue, output, base, 0, cout);
+            }
         }
         return !Float.isNaN(check);
     }
