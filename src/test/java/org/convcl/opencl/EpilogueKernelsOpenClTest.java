@@ -15,7 +15,9 @@ import org.convcl.Activation;
 import org.convcl.Epilogue;
 import org.convcl.Tensor;
 import org.convcl.backend.internal.HostEpilogue;
+import org.convcl.testing.CiShare;
 import org.convcl.testing.OpenClBackendPerClass;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.function.Executable;
@@ -77,9 +79,20 @@ class EpilogueKernelsOpenClTest {
     }
 
     @Test
-    void passEqualsTheHostForEveryActivationAndItsParts() {
+    void passEqualsTheHostForEveryOtherActivationAndItsParts() {
+        passEqualsTheHost(CiShare.defaultRun(activations(), 2).toList());
+    }
+
+    /** The activations the test above leaves to {@code -Pexhaustive} (each compiles programs of its own on PoCL). */
+    @Tag("exhaustive")
+    @Test
+    void passEqualsTheHostForTheOtherActivationsAndTheirParts() {
+        passEqualsTheHost(CiShare.exhaustiveRun(activations(), 2).toList());
+    }
+
+    private void passEqualsTheHost(List<Activation> activations) {
         Random random = new Random(25);
-        for (Activation activation : activations()) {
+        for (Activation activation : activations) {
             for (int parts : partsFor(activation)) {
                 Case c = Case.random(random, activation, parts, CHANNELS, LENGTH);
                 checkPass(c);
@@ -88,9 +101,20 @@ class EpilogueKernelsOpenClTest {
     }
 
     @Test
-    void gradientEqualsTheHostForEveryActivationItsPartsWithAndWithoutDzConv() {
+    void gradientEqualsTheHostForEveryOtherActivationItsPartsWithAndWithoutDzConv() {
+        gradientEqualsTheHost(CiShare.defaultRun(activations(), 2).toList());
+    }
+
+    /** The activations the test above leaves to {@code -Pexhaustive}. */
+    @Tag("exhaustive")
+    @Test
+    void gradientEqualsTheHostForTheOtherActivationsItsPartsWithAndWithoutDzConv() {
+        gradientEqualsTheHost(CiShare.exhaustiveRun(activations(), 2).toList());
+    }
+
+    private void gradientEqualsTheHost(List<Activation> activations) {
         Random random = new Random(52);
-        for (Activation activation : activations()) {
+        for (Activation activation : activations) {
             for (int parts : partsFor(activation)) {
                 Case c = Case.random(random, activation, parts, CHANNELS, LENGTH);
                 checkGradient(c, (parts & 1) == 0);
