@@ -31,16 +31,16 @@ class CliGoldenTest {
     }
 
     /**
-     * Every other computed case (CI's share, {@link CiShare}: each case is two CLI processes) on every backend of
+     * Every third computed case (CI's share, {@link CiShare}: each case is two CLI processes) on every backend of
      * {@link CliBackends} ({@code --backend opencl} included); the library itself runs every case in GoldenConvTest.
      */
     static Stream<org.junit.jupiter.params.provider.Arguments> computedCasesOnEachBackend() {
-        return CliBackends.crossedWith(CiShare.defaultRun(computedCases().toList(), 2));
+        return CliBackends.crossedWith(CiShare.defaultRun(computedCases().toList(), 3));
     }
 
     /** The computed cases CI leaves to {@code mvn -o -B test -Pexhaustive}, on every backend. */
     static Stream<org.junit.jupiter.params.provider.Arguments> otherComputedCasesOnEachBackend() {
-        return CliBackends.crossedWith(CiShare.exhaustiveRun(computedCases().toList(), 2));
+        return CliBackends.crossedWith(CiShare.exhaustiveRun(computedCases().toList(), 3));
     }
 
     static Stream<GoldenCase> refusedCases() {
