@@ -15,14 +15,17 @@ import java.util.Map;
  * Java path with host arrays (compare with {@code ms}), on a device with device tensors, one synchronised call
  * (compare with {@code callMs}). {@code activationMs} is the convolution with a per-channel scale + shift + ReLU
  * epilogue fused into its store and no residual (a conv + folded batch norm + ReLU layer), timed as
- * {@code epilogueMs} is. Each NaN, with {@code epilogueNote} saying why, where it could not be measured.
+ * {@code epilogueMs} is. {@code inPlaceMs} is the {@code epilogueMs} call with the output written over the
+ * residual (the output is the residual's own array or buffer, filled with the residual before each call, as the
+ * output is filled with NaN before the bare call): a ResNet block's last convolution, which adds its shortcut in
+ * place. Each NaN, with {@code epilogueNote} saying why, where it could not be measured.
  * {@code maxRelErr} covers every result checked, the epilogues' included. {@code bytesPerCall} is what one call
  * reads and writes at the operands' storage type (input, kernel, bias and output; 4 bytes an element in float32, 2
  * in float16 and bfloat16), so that runs of the types can be compared; {@code residualBytes} what the residual adds
  * to it in the {@code epilogueMs} call (0 where that is not measured).
  */
 public record BenchResult(String name, int batch, double gflop, double ms, double deviceMs, double callMs,
-        double chainMs, double epilogueMs, double unfusedMs, double activationMs, String epilogueNote,
+        double chainMs, double epilogueMs, double unfusedMs, double activationMs, double inPlaceMs, String epilogueNote,
         double maxRelErr, long heapBytesPerCall, long bytesPerCall, long residualBytes) {
 
     /** Throughput of the device's kernels where there is a device, else of the host-array call. */
@@ -60,6 +63,7 @@ public record BenchResult(String name, int batch, double gflop, double ms, doubl
         json.put("epilogue_ms", nullIfNaN(epilogueMs));
         json.put("unfused_ms", nullIfNaN(unfusedMs));
         json.put("activation_ms", nullIfNaN(activationMs));
+        json.put("inplace_ms", nullIfNaN(inPlaceMs));
         json.put("fused_over_bare_bytes", nullIfNaN(fusedOverBareBytes()));
         json.put("epilogue_note", epilogueNote);
         json.put("gflops", gflops());

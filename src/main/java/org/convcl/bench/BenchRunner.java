@@ -22,10 +22,11 @@ import org.convcl.backend.internal.HostEpilogue;
  * output ({@code call_ms}) and {@value #CHAIN_CALLS} layer calls on device tensors with one wait, per call
  * ({@code chain_ms}). Each shape is also timed with a residual + ReLU epilogue, fused into the convolution's store
  * ({@code epilogue_ms}) and as separate passes after it ({@code unfused_ms}), and with a fused scale + shift + ReLU
- * epilogue and no residual ({@code activation_ms}: a conv + folded batch norm + ReLU layer), interleaved run by run
- * with the bare call: with host arrays on the Java path (against {@code ms}), with device tensors on a device (wall
- * times of a synchronised call, against {@code call_ms}); every result is checked against the reference too. On the
- * Java path all four write the same output array.
+ * epilogue and no residual ({@code activation_ms}: a conv + folded batch norm + ReLU layer), and with the residual
+ * + ReLU epilogue written over the residual ({@code inplace_ms}: the output is the residual's array, as in a ResNet
+ * block's last convolution), interleaved run by run with the bare call: with host arrays on the Java path (against
+ * {@code ms}), with device tensors on a device (wall times of a synchronised call, against {@code call_ms}); every
+ * result is checked against the reference too. On the Java path all five write the same output array.
  */
 public final class BenchRunner {
     private final ConvBackend backend;
@@ -98,6 +99,7 @@ public final class BenchRunner {
         double epilogueMs = Double.NaN;
         double unfusedMs = Double.NaN;
         double activationMs = Double.NaN;
+        double inPlaceMs = Double.NaN;
         String epilogueNote = null;
         try (DeviceCall device = devicePath.apply(work)) {
             TimedRun bare = () -> {
@@ -112,6 +114,7 @@ public final class BenchRunner {
                 // five arrays in turn), which separate arrays would report as the epilogue's cost.
                 Epilogue<float[]> addResidual = new Epilogue<>(Activation.identity(), null, null, residual);
                 Epilogue<float[]> relu = new Epilogue<>(Activation.relu(), null, null, null);
+                Epilogue<float[]> inPlaceRelu = new Epilogue<>(Activation.relu(), null, null, output);
                 int channels = geometry.outChannels();
                 TimedRun[] runs = {bare, () -> {
                     Arrays.fill(output, Float.NaN);
@@ -128,9 +131,18 @@ public final class BenchRunner {
                     Arrays.fill(output, Float.NaN);
                     return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, batchNormRelu,
                             output));
+                }, () -> {
+                    // The residual added in place: the output array holds the residual when the call starts (filled
+                    // outside the clock, as the bare call's NaN is) and the call writes over it.
+                    System.arraycopy(residual, 0, output, 0, output.length);
+                    return timed(() -> backend.forward(geometry, work.input, work.kernel, work.bias, inPlaceRelu,
+                            output));
                 }};
-                String[] paths = {"host", "host epilogue", "host unfused", "host activation"};
-                List<Epilogue<float[]>> references = Arrays.asList(null, residualRelu, residualRelu, batchNormRelu);
+                String[] paths = {"host", "host epilogue", "host unfused", "host activation", "host in place"};
+                // The in-place call's result is checked against relu(conv + residual) below, as the others' are: its
+                // output starts as the residual, never NaN, so only that check can see a call that wrote nothing.
+                List<Epilogue<float[]>> references = Arrays.asList(null, residualRelu, residualRelu, batchNormRelu,
+                        residualRelu);
                 Runnable[] checks = new Runnable[runs.length];
                 for (int r = 0; r < runs.length; r++) {
                     String path = paths[r];
@@ -141,6 +153,7 @@ public final class BenchRunner {
                 epilogueMs = medians[1];
                 unfusedMs = medians[2];
                 activationMs = medians[3];
+                inPlaceMs = medians[4];
                 // Each run's result, from one more run of it, against the reference of what it computes.
                 maxRelErr = 0;
                 for (int r = 0; r < runs.length; r++) {
@@ -198,6 +211,15 @@ public final class BenchRunner {
                 } else {
                     epilogueNote = withNote(epilogueNote, "activation_ms not measured: " + activationRefusal);
                 }
+                TimedRun inPlace = () -> device.inPlaceEpilogueMillis(residual);
+                String inPlaceRefusal = unsupportedReason(inPlace);
+                boolean inPlaceMeasured = inPlaceRefusal == null;
+                if (inPlaceMeasured) {
+                    runs.add(inPlace);
+                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device in place"));
+                } else {
+                    epilogueNote = withNote(epilogueNote, "inplace_ms not measured: " + inPlaceRefusal);
+                }
                 double[] medians = mediansMs(runs.toArray(new TimedRun[0]), checks.toArray(new Runnable[0]));
                 callMs = medians[0];
                 deviceMs = median(kernelTimes.subList(kernelTimes.size() - reps, kernelTimes.size()).stream()
@@ -217,10 +239,16 @@ public final class BenchRunner {
                             residualRelu));
                 }
                 if (activationMeasured) {
-                    activationMs = medians[next];
+                    activationMs = medians[next++];
                     activation.millis();
                     maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
                             batchNormRelu));
+                }
+                if (inPlaceMeasured) {
+                    inPlaceMs = medians[next];
+                    inPlace.millis();
+                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
+                            residualRelu));
                 }
                 chainMs = medianMs(() -> device.chainMillisPerCall(CHAIN_CALLS),
                         () -> requireWritten(shape, device.downloadChained(), "chained"));
@@ -228,7 +256,7 @@ public final class BenchRunner {
             }
         }
         return new BenchResult(shape.name(), batch, geometry.flops() / 1e9, hostMs, deviceMs, callMs, chainMs,
-                epilogueMs, unfusedMs, activationMs, epilogueNote, maxRelErr, heapPerCall,
+                epilogueMs, unfusedMs, activationMs, inPlaceMs, epilogueNote, maxRelErr, heapPerCall,
                 bytesPerCall(geometry, Float.BYTES), (long) output.length * Float.BYTES);
     }
 

@@ -48,6 +48,16 @@ public interface DeviceCall extends AutoCloseable {
      */
     double activationEpilogueMillis(float[] scale, float[] shift);
 
+    /**
+     * Runs the {@link #fusedEpilogueMillis} call with its output written over the residual: fills the epilogue
+     * output with {@code residual} (before the clock starts, as {@link #poisonOutput} fills the bare call's), then
+     * runs the convolution with that buffer as both the residual and the output, waits, and returns the wall time
+     * in milliseconds; the result stays available to {@link #downloadEpilogue()}.
+     *
+     * @throws UnsupportedOperationException where the device has no fused epilogue yet
+     */
+    double inPlaceEpilogueMillis(float[] residual);
+
     /** Copies the last epilogue call's result to the host. */
     float[] downloadEpilogue();
 

@@ -74,8 +74,8 @@ public final class HalfBenchRun {
         double maxRelErr = BenchRunner.maxRelativeError(rounded, HalfFloats.decode(dtype, output), null);
         long heapPerCall = HeapCounter.allocatedBy(call);
         return new BenchResult(shape.name(), batch, g.flops() / 1e9, BenchRunner.median(times), Double.NaN,
-                Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, notMeasured(), maxRelErr, heapPerCall,
-                BenchRunner.bytesPerCall(g, dtype.bytes()), 0);
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, notMeasured(), maxRelErr,
+                heapPerCall, BenchRunner.bytesPerCall(g, dtype.bytes()), 0);
     }
 
     /** On an OpenCL device: float32 host arrays in and out, then resident 16-bit tensors. */
@@ -138,12 +138,13 @@ public final class HalfBenchRun {
         }
         return new BenchResult(shape.name(), batch, g.flops() / 1e9, BenchRunner.median(hostTimes),
                 BenchRunner.median(kernels), BenchRunner.median(walls), Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, notMeasured(), maxRelErr, heapPerCall, BenchRunner.bytesPerCall(g, dtype.bytes()), 0);
+                Double.NaN, Double.NaN, notMeasured(), maxRelErr, heapPerCall,
+                BenchRunner.bytesPerCall(g, dtype.bytes()), 0);
     }
 
     private String notMeasured() {
-        return "chain_ms, epilogue_ms, unfused_ms and activation_ms not measured: the bench times them on float32 "
-                + "runs only, not " + dtype.cliName();
+        return "chain_ms, epilogue_ms, unfused_ms, activation_ms and inplace_ms not measured: the bench times them on "
+                + "float32 runs only, not " + dtype.cliName();
     }
 
     /** {@code values} rounded to this run's type, as float32 holds them: the reference's operands. */

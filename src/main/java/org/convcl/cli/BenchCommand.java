@@ -40,7 +40,9 @@ import picocli.CommandLine.Spec;
                 + "max_rel_err = max|got - ref| / max|ref| against a float64 reference on one whole batch element.",
             "Each float32 shape is also timed, in turn with the bare call run by run, with epilogues fused into the "
                 + "convolution's store: epilogue_ms with a residual + ReLU, activation_ms with a per-channel scale + "
-                + "shift + ReLU and no residual (a conv + folded batch norm + ReLU layer); unfused_ms is the "
+                + "shift + ReLU and no residual (a conv + folded batch norm + ReLU layer), inplace_ms with the "
+                + "residual + ReLU written over the residual (its array is the output, as in a ResNet block's last "
+                + "convolution); unfused_ms is the "
                 + "residual + ReLU work as separate passes. Compare them with ms on the Java path, with call_ms on "
                 + "a device. The JSON's fused_over_bare_bytes is (epilogue_ms / bare) / (bytes moved with the "
                 + "residual / bytes moved bare): above 1 by what the epilogue costs beyond its residual's bytes.",
@@ -84,8 +86,8 @@ public final class BenchCommand implements Callable<Integer> {
                     + "accumulation). A 16-bit run on OpenCL times the forward on 16-bit device tensors (ms: "
                     + "float32 host arrays in and out, rounded on the device); on the Java path, ms is its forward "
                     + "on 16-bit host arrays (short bits in and out). Either is checked against float64 on the "
-                    + "rounded operands, and leaves chain_ms, epilogue_ms, unfused_ms and activation_ms unmeasured "
-                    + "(-). "
+                    + "rounded operands, and leaves chain_ms, epilogue_ms, unfused_ms, activation_ms and inplace_ms "
+                    + "unmeasured (-). "
                     + "moved_mb is what one call reads and writes at the type's size. Default: ${DEFAULT-VALUE}.")
     String dtypeText;
 

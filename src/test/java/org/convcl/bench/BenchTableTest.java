@@ -21,9 +21,9 @@ class BenchTableTest {
     @Test
     void anUncountedHeapIsShownAsUnknown() throws IOException {
         BenchResult uncounted = new BenchResult("shape", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, 3.1, 3.5,
-                3.05, null, 1e-7, HeapCounter.UNKNOWN, 1000, 400);
+                3.05, 3.08, null, 1e-7, HeapCounter.UNKNOWN, 1000, 400);
         BenchResult counted = new BenchResult("other", 2, 1.5, 3.0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, Double.NaN, "epilogue_ms not measured: not yet", 1e-7, 4096, 1000, 0);
+                Double.NaN, Double.NaN, Double.NaN, "epilogue_ms not measured: not yet", 1e-7, 4096, 1000, 0);
         StringWriter text = new StringWriter();
         try (PrintWriter out = new PrintWriter(text)) {
             BenchTable.printRow(out, uncounted);
@@ -50,11 +50,11 @@ class BenchTableTest {
         long bytes = 3000;
         long residualBytes = 1000;
         BenchResult host = new BenchResult("host", 1, 0.5, 4.0, Double.NaN, Double.NaN, Double.NaN, 6.0, 7.0, 4.2,
-                null, 1e-7, 0, bytes, residualBytes);
-        BenchResult device = new BenchResult("device", 1, 0.5, 9.0, 1.0, 2.0, 2.5, 3.0, 4.0, 2.1, null, 1e-7, 0,
+                4.4, null, 1e-7, 0, bytes, residualBytes);
+        BenchResult device = new BenchResult("device", 1, 0.5, 9.0, 1.0, 2.0, 2.5, 3.0, 4.0, 2.1, 2.2, null, 1e-7, 0,
                 bytes, residualBytes);
         BenchResult unmeasured = new BenchResult("none", 1, 0.5, 4.0, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN, Double.NaN, Double.NaN, "not measured", 1e-7, 0, bytes, 0);
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, "not measured", 1e-7, 0, bytes, 0);
         double bytesRatio = (double) (bytes + residualBytes) / bytes;
         String json = BenchTable.json("device", "backend", Precision.HIGHEST, null,
                 List.of(host, device, unmeasured));
@@ -65,9 +65,12 @@ class BenchTableTest {
         assertEquals(device.epilogueMs() / device.callMs() / bytesRatio,
                 ((Number) results.get(1).get("fused_over_bare_bytes")).doubleValue(), 1e-12);
         assertEquals(host.activationMs(), ((Number) results.get(0).get("activation_ms")).doubleValue());
+        assertEquals(device.inPlaceMs(), ((Number) results.get(1).get("inplace_ms")).doubleValue());
         assertTrue(results.get(2).containsKey("fused_over_bare_bytes"), "the key is always there: " + results);
         assertNull(results.get(2).get("fused_over_bare_bytes"));
         assertNull(results.get(2).get("activation_ms"));
+        assertTrue(results.get(2).containsKey("inplace_ms"), "the key is always there: " + results);
+        assertNull(results.get(2).get("inplace_ms"));
     }
 
     /** On a device the network total also weights the device-resident chain time; the table's last line shows both. */
@@ -75,9 +78,9 @@ class BenchTableTest {
     void aNetworkTotalWeightsBothTimesByCount() throws IOException {
         BenchShape often = shape("often", 3);
         BenchShape once = shape("once", 1);
-        BenchResult a = new BenchResult("often", 1, 0.5, 4.0, 1.0, 1.5, 2.0, Double.NaN, Double.NaN, Double.NaN, null,
+        BenchResult a = new BenchResult("often", 1, 0.5, 4.0, 1.0, 1.5, 2.0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, null,
                 1e-7, 0, 1000, 0);
-        BenchResult b = new BenchResult("once", 1, 0.5, 8.0, 2.0, 2.5, 3.0, Double.NaN, Double.NaN, Double.NaN, null,
+        BenchResult b = new BenchResult("once", 1, 0.5, 8.0, 2.0, 2.5, 3.0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, null,
                 1e-7, 0, 1000, 0);
         NetworkTotal total = NetworkTotal.of(List.of(often, once), List.of(a, b));
         assertEquals(often.count() + once.count(), total.convolutions());

@@ -41,10 +41,11 @@ class BenchCommandTest {
     /** The device-resident times of a result: null on the Java path, positive on OpenCL. */
     private static final List<String> DEVICE_TIMES = List.of("device_ms", "call_ms", "chain_ms");
     /**
-     * The conv with a residual + ReLU epilogue, fused and unfused, and with a fused scale + shift + ReLU: measured
-     * on the Java path.
+     * The conv with a residual + ReLU epilogue, fused and unfused, with a fused scale + shift + ReLU, and with the
+     * residual + ReLU written over the residual: measured on the Java path.
      */
-    private static final List<String> EPILOGUE_TIMES = List.of("epilogue_ms", "unfused_ms", "activation_ms");
+    private static final List<String> EPILOGUE_TIMES = List.of("epilogue_ms", "unfused_ms", "activation_ms",
+            "inplace_ms");
 
     @TempDir
     Path directory;

@@ -52,7 +52,7 @@ class BenchDTypeTest {
             assertTrue(number(result, key) > 0, key + ": " + result);
         }
         assertTrue(number(result, "device_ms") <= number(result, "call_ms"), "device_ms <= call_ms: " + result);
-        for (String key : List.of("chain_ms", "epilogue_ms", "unfused_ms", "activation_ms",
+        for (String key : List.of("chain_ms", "epilogue_ms", "unfused_ms", "activation_ms", "inplace_ms",
                 "fused_over_bare_bytes")) {
             assertNull(result.get(key), key + " is not measured in 16 bits yet: " + result);
             assertTrue(key.equals("fused_over_bare_bytes")

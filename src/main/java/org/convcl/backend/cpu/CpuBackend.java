@@ -146,22 +146,19 @@ public final class CpuBackend implements ConvBackend {
             float[] output) {
         HostOperands.forward(g, input, kernel, bias, output);
         HostEpilogue.check(epilogue, g.outChannels(), output.length);
-        StoreEpilogue store = StoreEpilogue.of(epilogue, g.outChannels(), output);
-        if (store != null && store.residualIsOutput() && !readsResidualFirst(g, store)) {
-            store = StoreEpilogue.of(HostEpilogue.residualReadFirst(epilogue, output), g.outChannels(), output);
-        }
-        compute(g, input, kernel, bias, store, output);
+        compute(g, input, kernel, bias, StoreEpilogue.of(epilogue, g.outChannels(), output), output);
     }
 
     /**
-     * Whether the route {@code g} takes reads an in-place residual before writing over it: the 1x1 tiles with the
-     * epilogue in their stores (ResNet's last convolution of a block, the one that adds the shortcut), which copy
-     * their own tile's residual aside first. Every other route stores sums (a register block's, a Winograd tile's,
-     * a row's) before it reads the residual back, so it gets a copy of the residual instead.
+     * {@code store}, or where its residual is the output (the in-place residual add) and the route about to run
+     * does not read it first ({@code readsFirst} false), the store over a copy of the whole residual. The routes
+     * whose stores apply the epilogue (the 1x1 and patch matrix multiplies, the row kernels: every ResNet layer but
+     * the Winograd ones) copy each task's own part of the residual aside before they write it instead
+     * ({@code TaskResidual}); Winograd's tiles, the plain loops and the transcendental activations store sums
+     * before they read the residual back, so they take the whole copy.
      */
-    private static boolean readsResidualFirst(ConvGeometry g, StoreEpilogue store) {
-        // No input channels: every output is its bias, written before the epilogue (fillWithBias).
-        return g.inChannelsPerGroup() > 0 && PointwiseTasks.takesInPlaceResidual(g, store);
+    private static StoreEpilogue residualSafe(StoreEpilogue store, boolean readsFirst) {
+        return store == null || readsFirst || !store.residualIsOutput() ? store : store.overResidualCopy();
     }
 
     /** The checked call; {@code store} is null for the plain forward. */
@@ -187,7 +184,8 @@ public final class CpuBackend implements ConvBackend {
             // An empty sum: every output is its bias. Answered before the per-tap tables are built, which
             // grow with output positions times kernel taps, and a kernel with no channels may have any
             // number of taps for free (two tiny .npy files could otherwise exhaust the heap).
-            fillWithBias(bias, g.outChannels(), store, output);
+            // The bias is written before the epilogue reads the residual.
+            fillWithBias(bias, g.outChannels(), residualSafe(store, false), output);
             return;
         }
         // TF32: the same kernels on rounded copies of both operands (float32 accumulation), which is what tensor
@@ -198,8 +196,16 @@ public final class CpuBackend implements ConvBackend {
         // phases (PatchGemmTasks.fewPositions says why); one the phases do not take goes there before the rows.
         boolean done = PatchGemmTasks.fewPositions(g) && forwardByPatches(g, operandInput, operandKernel, bias, store,
                 output);
-        if (!done && !forwardByWinograd(g, operandInput, operandKernel, bias, store, output)
-                && !forwardByPatches(g, operandInput, operandKernel, bias, store, output)) {
+        if (!done) {
+            WinogradCall winograd = WinogradCall.prepare(g, operandKernel, bias);
+            if (winograd != null) {
+                // Its tiles store sums before they read the residual, and so does the direct way that finishes a
+                // call where a block came out non-finite: both take the copy.
+                store = residualSafe(store, false);
+                done = forwardByWinograd(g, winograd, operandInput, bias, store, output);
+            }
+        }
+        if (!done && !forwardByPatches(g, operandInput, operandKernel, bias, store, output)) {
             forwardDirect(g, operandInput, operandKernel, bias, store, output);
         }
         // The kernels skip padding and input-dilation zeros; a non-finite weight over one is NaN (0 * Inf). Written
@@ -217,7 +223,8 @@ public final class CpuBackend implements ConvBackend {
         if (patches == null) {
             return false;
         }
-        runTasks(g, patches.count(), task -> patches.run(task, input, bias, output, store));
+        StoreEpilogue safe = residualSafe(store, store != null && PatchGemmTasks.takesInPlaceResidual(store));
+        runTasks(g, patches.count(), task -> patches.run(task, input, bias, output, safe));
         return true;
     }
 
@@ -225,11 +232,13 @@ public final class CpuBackend implements ConvBackend {
             StoreEpilogue store, float[] output) {
         PointwiseTasks pointwise = PointwiseTasks.of(g, operandKernel);
         if (pointwise != null) {
-            runTasks(g, pointwise.count(), task -> pointwise.run(task, operandInput, bias, output, store));
+            StoreEpilogue safe = residualSafe(store, store != null && PointwiseTasks.takesInPlaceResidual(g, store));
+            runTasks(g, pointwise.count(), task -> pointwise.run(task, operandInput, bias, output, safe));
             return;
         }
         RowTasks tasks = RowTasks.of(new ConvRows(g), operandKernel, POSITIONS_PER_TASK);
-        runTasks(g, tasks.count(), task -> tasks.run(task, operandInput, bias, output, store));
+        StoreEpilogue safe = residualSafe(store, store != null && tasks.takesInPlaceResidual(store));
+        runTasks(g, tasks.count(), task -> tasks.run(task, operandInput, bias, output, safe));
     }
 
     /**
@@ -361,16 +370,12 @@ public final class CpuBackend implements ConvBackend {
     }
 
     /**
-     * Computes the call through Winograd ({@link WinogradCall}: 3-tap kernels at stride 1, input dilation 2,
-     * 2-tap kernels) where it applies; false, with the output to be written the direct way, where it does not or
-     * where an output came out NaN or infinite, whose propagation the transforms change.
+     * Computes the call through Winograd, prepared ({@link WinogradCall#prepare}: 3-tap kernels at stride 1, input
+     * dilation 2, 2-tap kernels); false, with the output to be written the direct way, where an output came out NaN
+     * or infinite, whose propagation the transforms change.
      */
-    private boolean forwardByWinograd(ConvGeometry g, float[] input, KernelOperand kernel, float[] bias,
+    private boolean forwardByWinograd(ConvGeometry g, WinogradCall call, float[] input, float[] bias,
             StoreEpilogue store, float[] output) {
-        WinogradCall call = WinogradCall.prepare(g, kernel, bias);
-        if (call == null) {
-            return false;
-        }
         AtomicBoolean nonFinite = new AtomicBoolean();
         runTasks(g, call.tasks(), task -> {
             // Once one block has failed the call goes the direct way: the rest need not be computed.

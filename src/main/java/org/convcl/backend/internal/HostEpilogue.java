@@ -36,8 +36,9 @@ public final class HostEpilogue {
      * {@code epilogue} as a store that writes {@code output} may use it: unchanged, unless its residual is
      * {@code output} itself (the in-place residual add), then with a copy of the residual taken now. A store that
      * writes sums before it adds the residual (a block's raw sums, a reduction's partial sums, a fold's bias) would
-     * otherwise read them back as the residual; the copy costs the memory the aliasing saves, so the routes ResNet
-     * takes read their residual first instead (the Java path's 1x1 tiles).
+     * otherwise read them back as the residual; the copy costs the memory the aliasing saves, so most of the Java
+     * path's forward routes copy each task's part of the residual aside instead (the matrix multiplies and the row
+     * kernels: {@code CpuBackend}).
      */
     public static Epilogue<float[]> residualReadFirst(Epilogue<float[]> epilogue, float[] output) {
         if (epilogue == null || epilogue.residual() != output || output == null) {

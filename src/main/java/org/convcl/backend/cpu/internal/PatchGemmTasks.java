@@ -138,7 +138,20 @@ public final class PatchGemmTasks {
         return tiles.count();
     }
 
-    /** Writes task {@code task}'s tile, with {@code store} applied to it (when not null). */
+    /**
+     * Whether {@link #run} with {@code store} reads an in-place residual (one that is the output) before it writes
+     * over it: when the stores apply the epilogue, each tile first copies its own part of the residual aside
+     * ({@link TaskResidual}), as the 1x1 tiles do. Otherwise the caller must hand over a store whose residual is
+     * not the output.
+     */
+    public static boolean takesInPlaceResidual(StoreEpilogue store) {
+        return store.appliesInStores();
+    }
+
+    /**
+     * Writes task {@code task}'s tile, with {@code store} applied to it (when not null); a residual that is the
+     * output itself only where {@link #takesInPlaceResidual}.
+     */
     public void run(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
         int mFrom = tiles.rowFrom(task);
         int mTo = tiles.rowTo(task);
@@ -154,8 +167,10 @@ public final class PatchGemmTasks {
             patches.rowTile = rowTile;
         }
         boolean inStores = store != null && store.appliesInStores();
+        StoreEpilogue tileStore = inStores ? TaskResidual.overTile(store, output, outChannels, mFrom, mTo, nFrom, nTo)
+                : null;
         kernel.computeTile(reduction, outChannels, patches.rowOffsets, mFrom, mTo, nFrom, nTo, patches.values,
-                packedKernel, bias, output, inStores ? store : null);
+                packedKernel, bias, output, tileStore);
         if (store != null && !inStores) {
             for (int m = mFrom; m < mTo; m++) {
                 store.apply(m * outChannels + nFrom, m * outChannels + nTo);

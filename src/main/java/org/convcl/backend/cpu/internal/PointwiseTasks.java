@@ -23,11 +23,6 @@ public final class PointwiseTasks {
      * Bounded: a tile holds at most {@link #MAX_ROW_TILE} rows.
      */
     private static final ThreadLocal<int[]> ROW_OFFSETS = ThreadLocal.withInitial(() -> new int[MAX_ROW_TILE]);
-    /**
-     * Each thread's copy of its tile's residual when the residual is the output ({@link #run}): a tile's rows by
-     * all output channels, grown to the largest the thread has run (at most {@link #MAX_ROW_TILE} rows).
-     */
-    private static final ThreadLocal<float[]> TILE_RESIDUAL = ThreadLocal.withInitial(() -> new float[0]);
 
     private final PointwiseKernel kernel;
     private final float[] packedKernel;
@@ -92,7 +87,7 @@ public final class PointwiseTasks {
     /**
      * Whether {@code g} runs as these tiles ({@link #of} not null) and their {@link #run} with {@code store} reads
      * an in-place residual (one that is the output) before it writes over it: when the stores apply the epilogue,
-     * each tile first copies its own part of the residual aside. Otherwise the caller must hand over a store
+     * each tile first copies its own part of the residual aside ({@link TaskResidual}). Otherwise the caller must hand over a store
      * whose residual is not the output.
      */
     public static boolean takesInPlaceResidual(ConvGeometry g, StoreEpilogue store) {
@@ -109,8 +104,8 @@ public final class PointwiseTasks {
         int nFrom = channelFrom(task);
         int nTo = channelTo(task);
         boolean inStores = store != null && store.appliesInStores();
-        StoreEpilogue tileStore = inStores && store.residualIsOutput()
-                ? store.overTileResidual(tileResidual(output, mFrom, mTo, nFrom, nTo), mFrom * outChannels) : store;
+        StoreEpilogue tileStore = inStores ? TaskResidual.overTile(store, output, outChannels, mFrom, mTo, nFrom, nTo)
+                : store;
         kernel.computeTile(inChannels, outChannels, rowOffsets(mFrom, mTo), mFrom, mTo, nFrom, nTo, input,
                 packedKernel, bias, output, inStores ? tileStore : null);
         if (store != null && !inStores) {
@@ -133,25 +128,6 @@ public final class PointwiseTasks {
         }
         kernel.computeTile(inChannels, outChannels, offsets, 0, count, channelFrom(task), channelTo(task), rowsInput,
                 packedKernel, bias, rowsOutput, null);
-    }
-
-    /**
-     * The tile's residual, channels {@code [nFrom, nTo)} of rows {@code [mFrom, mTo)} of {@code output} copied into
-     * the calling thread's array at the same offsets less {@code mFrom * Cout}, before the tile writes them: the
-     * kernel stores partial sums between its reduction chunks and raw sums before a block's epilogue. Only the
-     * tile's own channels: other tiles of the same rows write theirs meanwhile.
-     */
-    private float[] tileResidual(float[] output, int mFrom, int mTo, int nFrom, int nTo) {
-        int length = (mTo - mFrom) * outChannels;
-        float[] copy = TILE_RESIDUAL.get();
-        if (copy.length < length) {
-            copy = new float[length];
-            TILE_RESIDUAL.set(copy);
-        }
-        for (int m = mFrom; m < mTo; m++) {
-            System.arraycopy(output, m * outChannels + nFrom, copy, (m - mFrom) * outChannels + nFrom, nTo - nFrom);
-        }
-        return copy;
     }
 
     int rowFrom(int task) {

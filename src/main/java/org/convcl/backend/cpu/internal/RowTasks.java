@@ -59,25 +59,39 @@ public final class RowTasks {
         return Math.min(rows.outLast, from(task) + chunk);
     }
 
-    /** Writes task {@code task}'s row segment, every channel, with {@code store} applied to it (when not null). */
+    /**
+     * Whether {@link #run} with {@code store} reads an in-place residual (one that is the output) before it writes
+     * over it: when the kernel's stores apply the epilogue, each task first copies its segment's residual aside
+     * ({@link TaskResidual}). Otherwise the caller must hand over a store whose residual is not the output.
+     */
+    public boolean takesInPlaceResidual(StoreEpilogue store) {
+        return store.appliesInStores() && kernel.appliesEpilogue();
+    }
+
+    /**
+     * Writes task {@code task}'s row segment, every channel, with {@code store} applied to it (when not null); a
+     * residual that is the output itself only where {@link #takesInPlaceResidual}.
+     */
     public void run(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
         int row = row(task);
         int from = from(task);
         int to = to(task);
+        // A row segment is contiguous in a channels-last output.
+        int rowBase = row * rows.outLast;
+        int outFrom = (rowBase + from) * rows.outChannels;
+        int outTo = (rowBase + to) * rows.outChannels;
         // The vector kernels apply a piecewise-linear epilogue block by block as they store, in the first-level
         // cache; a pass over the segment afterwards reads it back from further away.
         boolean inStores = store != null && store.appliesInStores() && kernel.appliesEpilogue();
+        StoreEpilogue segmentStore = inStores ? TaskResidual.overRange(store, output, outFrom, outTo) : null;
         Scratch scratch = Scratch.forThread(rows);
         try {
-            kernel.computeRow(rows, row, from, to, input, preparedKernel, bias, output, scratch,
-                    inStores ? store : null);
+            kernel.computeRow(rows, row, from, to, input, preparedKernel, bias, output, scratch, segmentStore);
         } finally {
             scratch.release();
         }
         if (store != null && !inStores) {
-            // A row segment is contiguous in a channels-last output.
-            int rowBase = row * rows.outLast;
-            store.apply((rowBase + from) * rows.outChannels, (rowBase + to) * rows.outChannels);
+            store.apply(outFrom, outTo);
         }
     }
 }

@@ -113,6 +113,14 @@ public final class StoreEpilogue {
     }
 
     /**
+     * This epilogue with its residual read from a copy of the output as it is now, for a call whose residual is
+     * the output and whose route stores sums before it reads the residual back.
+     */
+    public StoreEpilogue overResidualCopy() {
+        return new StoreEpilogue(epilogue.withResidual(output.clone()), channels, output);
+    }
+
+    /**
      * This epilogue for one task's tile with the residual read from {@code tileResidual} instead, where element
      * {@code i} of the output finds its residual at {@code tileResidual[i - base]}: the task copies its tile's
      * residual there before its first store, so an in-place residual survives the sums stored over it. Only for

@@ -135,6 +135,8 @@ final class VectorDepthwiseKernel implements RowKernel {
             float[] scale = epilogue.scale;
             float[] shift = epilogue.shift;
             float[] residual = epilogue.residual;
+            // A task's own copy of an in-place residual starts at its segment (residualBase), the output at 0.
+            int residualAt = outBase - epilogue.residualBase;
             if (scale != null) {
                 s0 = s0.mul(FloatVector.fromArray(SPECIES, scale, c));
                 s1 = s1.mul(FloatVector.fromArray(SPECIES, scale, c + LANES));
@@ -148,10 +150,10 @@ final class VectorDepthwiseKernel implements RowKernel {
                 s3 = s3.add(FloatVector.fromArray(SPECIES, shift, c + 3 * LANES));
             }
             if (residual != null) {
-                s0 = s0.add(FloatVector.fromArray(SPECIES, residual, outBase + c));
-                s1 = s1.add(FloatVector.fromArray(SPECIES, residual, outBase + c + LANES));
-                s2 = s2.add(FloatVector.fromArray(SPECIES, residual, outBase + c + 2 * LANES));
-                s3 = s3.add(FloatVector.fromArray(SPECIES, residual, outBase + c + 3 * LANES));
+                s0 = s0.add(FloatVector.fromArray(SPECIES, residual, residualAt + c));
+                s1 = s1.add(FloatVector.fromArray(SPECIES, residual, residualAt + c + LANES));
+                s2 = s2.add(FloatVector.fromArray(SPECIES, residual, residualAt + c + 2 * LANES));
+                s3 = s3.add(FloatVector.fromArray(SPECIES, residual, residualAt + c + 3 * LANES));
             }
             if (epilogue.storeActivation == StoreEpilogue.RELU) {
                 s0 = s0.max(0f);
@@ -195,6 +197,8 @@ final class VectorDepthwiseKernel implements RowKernel {
             float[] scale = epilogue.scale;
             float[] shift = epilogue.shift;
             float[] residual = epilogue.residual;
+            // A task's own copy of an in-place residual starts at its segment (residualBase), the output at 0.
+            int residualAt = outBase - epilogue.residualBase;
             if (scale != null) {
                 s0 = s0.mul(FloatVector.fromArray(SPECIES, scale, c));
                 s1 = s1.mul(FloatVector.fromArray(SPECIES, scale, c + LANES));
@@ -204,8 +208,8 @@ final class VectorDepthwiseKernel implements RowKernel {
                 s1 = s1.add(FloatVector.fromArray(SPECIES, shift, c + LANES));
             }
             if (residual != null) {
-                s0 = s0.add(FloatVector.fromArray(SPECIES, residual, outBase + c));
-                s1 = s1.add(FloatVector.fromArray(SPECIES, residual, outBase + c + LANES));
+                s0 = s0.add(FloatVector.fromArray(SPECIES, residual, residualAt + c));
+                s1 = s1.add(FloatVector.fromArray(SPECIES, residual, residualAt + c + LANES));
             }
             if (epilogue.storeActivation == StoreEpilogue.RELU) {
                 s0 = s0.max(0f);

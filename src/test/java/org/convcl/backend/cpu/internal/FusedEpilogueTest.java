@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * the empty sum) and on the
  * fold, with every activation and every combination of scale, shift, residual and bias, over ranks 1 to 3, batch
  * dims and groups, the fused result has exactly the bits of the plain call followed by {@link HostEpilogue#apply},
- * and is within the float64 reference's tolerance ({@link NaiveConv} then {@link NaiveEpilogue}).
+ * written beside its residual or over it (the in-place residual add), and is within the float64 reference's tolerance ({@link NaiveConv} then {@link NaiveEpilogue}).
  */
 class FusedEpilogueTest {
     /** Output channels of one register block: the Winograd paths take multiples of it. */
@@ -394,6 +394,13 @@ class FusedEpilogueTest {
         Arrays.fill(fused, Float.NaN);
         backend.forward(g, x, w, b, epilogue, fused);
         assertArrayEquals(unfused, fused, what);
+        if (epilogue.residual() != null) {
+            // The in-place residual add: the output written over the residual's own array. Each route either reads
+            // its tasks' parts of the residual before it stores over them or takes a copy of the whole residual.
+            float[] over = epilogue.residual().clone();
+            backend.forward(g, x, w, b, epilogue.withResidual(over), over);
+            assertArrayEquals(unfused, over, what + ", written over its residual");
+        }
         return fused;
     }
 
