@@ -78,10 +78,10 @@ class BenchTableTest {
     void aNetworkTotalWeightsBothTimesByCount() throws IOException {
         BenchShape often = shape("often", 3);
         BenchShape once = shape("once", 1);
-        BenchResult a = new BenchResult("often", 1, 0.5, 4.0, 1.0, 1.5, 2.0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, null,
-                1e-7, 0, 1000, 0);
-        BenchResult b = new BenchResult("once", 1, 0.5, 8.0, 2.0, 2.5, 3.0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, null,
-                1e-7, 0, 1000, 0);
+        BenchResult a = new BenchResult("often", 1, 0.5, 4.0, 1.0, 1.5, 2.0, Double.NaN, Double.NaN, Double.NaN,
+                Double.NaN, null, 1e-7, 0, 1000, 0);
+        BenchResult b = new BenchResult("once", 1, 0.5, 8.0, 2.0, 2.5, 3.0, Double.NaN, Double.NaN, Double.NaN,
+                Double.NaN, null, 1e-7, 0, 1000, 0);
         NetworkTotal total = NetworkTotal.of(List.of(often, once), List.of(a, b));
         assertEquals(often.count() + once.count(), total.convolutions());
         assertEquals(often.count() * a.ms() + once.count() * b.ms(), total.ms(), 1e-12);

@@ -87,8 +87,8 @@ public final class PointwiseTasks {
     /**
      * Whether {@code g} runs as these tiles ({@link #of} not null) and their {@link #run} with {@code store} reads
      * an in-place residual (one that is the output) before it writes over it: when the stores apply the epilogue,
-     * each tile first copies its own part of the residual aside ({@link TaskResidual}). Otherwise the caller must hand over a store
-     * whose residual is not the output.
+     * each tile first copies its own part of the residual aside ({@link TaskResidual}). Otherwise the caller must
+     * hand over a store whose residual is not the output.
      */
     public static boolean takesInPlaceResidual(ConvGeometry g, StoreEpilogue store) {
         return CpuKernels.pointwise() != null && applies(g) && store.appliesInStores();

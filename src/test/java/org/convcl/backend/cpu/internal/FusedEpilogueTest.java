@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  * the empty sum) and on the
  * fold, with every activation and every combination of scale, shift, residual and bias, over ranks 1 to 3, batch
  * dims and groups, the fused result has exactly the bits of the plain call followed by {@link HostEpilogue#apply},
- * written beside its residual or over it (the in-place residual add), and is within the float64 reference's tolerance ({@link NaiveConv} then {@link NaiveEpilogue}).
+ * written beside its residual or over it (the in-place residual add), and is within the float64 reference's
+ * tolerance ({@link NaiveConv} then {@link NaiveEpilogue}).
  */
 class FusedEpilogueTest {
     /** Output channels of one register block: the Winograd paths take multiples of it. */
