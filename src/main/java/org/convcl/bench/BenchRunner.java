@@ -169,9 +169,9 @@ public final class BenchRunner {
                     output));
             if (device != null) {
                 // The bare call, the fused epilogues and the unfused passes are timed in turn, round by round, as on
-                // the Java path: epilogue_ms, unfused_ms and activation_ms are wall times of a synchronised call, so
-                // call_ms (the bare call's wall time) is what they compare with, under the same load. A device
-                // without an epilogue says so on its first try, which is then left out of the rounds.
+                // the Java path: epilogue_ms, unfused_ms, activation_ms and inplace_ms are wall times of a
+                // synchronised call, so call_ms (the bare call's wall time) is what they compare with, under the same
+                // load. A device without an epilogue says so on its first try, which is then left out of the rounds.
                 List<TimedRun> runs = new ArrayList<>();
                 List<Runnable> checks = new ArrayList<>();
                 // call_ms and device_ms come from the same calls: each call's kernels ran within its wall time,
@@ -184,72 +184,46 @@ public final class BenchRunner {
                     return (System.nanoTime() - start) / 1e6;
                 });
                 checks.add(() -> requireWritten(shape, device.download(), "device"));
-                TimedRun fused = () -> device.fusedEpilogueMillis(residual);
-                TimedRun unfused = () -> device.unfusedEpilogueMillis(residual);
-                String fusedRefusal = unsupportedReason(fused);
-                boolean fusedMeasured = fusedRefusal == null;
-                if (fusedMeasured) {
-                    runs.add(fused);
-                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device epilogue"));
-                } else {
-                    epilogueNote = "epilogue_ms not measured: " + fusedRefusal;
-                }
-                String unfusedRefusal = unsupportedReason(unfused);
-                boolean unfusedMeasured = unfusedRefusal == null;
-                if (unfusedMeasured) {
-                    runs.add(unfused);
-                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device unfused"));
-                } else {
-                    epilogueNote = withNote(epilogueNote, "unfused_ms not measured: " + unfusedRefusal);
-                }
-                TimedRun activation = () -> device.activationEpilogueMillis(scale, shift);
-                String activationRefusal = unsupportedReason(activation);
-                boolean activationMeasured = activationRefusal == null;
-                if (activationMeasured) {
-                    runs.add(activation);
-                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device activation"));
-                } else {
-                    epilogueNote = withNote(epilogueNote, "activation_ms not measured: " + activationRefusal);
-                }
-                TimedRun inPlace = () -> device.inPlaceEpilogueMillis(residual);
-                String inPlaceRefusal = unsupportedReason(inPlace);
-                boolean inPlaceMeasured = inPlaceRefusal == null;
-                if (inPlaceMeasured) {
-                    runs.add(inPlace);
-                    checks.add(() -> requireWritten(shape, device.downloadEpilogue(), "device in place"));
-                } else {
-                    epilogueNote = withNote(epilogueNote, "inplace_ms not measured: " + inPlaceRefusal);
+                // The epilogue forms, each with the label of its check and the reference of what it computes.
+                List<DeviceForm> forms = List.of(
+                        new DeviceForm("epilogue_ms", "device epilogue", () -> device.fusedEpilogueMillis(residual),
+                                residualRelu),
+                        new DeviceForm("unfused_ms", "device unfused", () -> device.unfusedEpilogueMillis(residual),
+                                residualRelu),
+                        new DeviceForm("activation_ms", "device activation",
+                                () -> device.activationEpilogueMillis(scale, shift), batchNormRelu),
+                        new DeviceForm("inplace_ms", "device in place", () -> device.inPlaceEpilogueMillis(residual),
+                                residualRelu));
+                List<DeviceForm> measured = new ArrayList<>();
+                for (DeviceForm form : forms) {
+                    String refusal = unsupportedReason(form.run());
+                    if (refusal == null) {
+                        measured.add(form);
+                        runs.add(form.run());
+                        checks.add(() -> requireWritten(shape, device.downloadEpilogue(), form.path()));
+                    } else {
+                        epilogueNote = withNote(epilogueNote, form.key() + " not measured: " + refusal);
+                    }
                 }
                 double[] medians = mediansMs(runs.toArray(new TimedRun[0]), checks.toArray(new Runnable[0]));
                 callMs = medians[0];
                 deviceMs = median(kernelTimes.subList(kernelTimes.size() - reps, kernelTimes.size()).stream()
                         .mapToDouble(Double::doubleValue).toArray());
                 maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.download(), null));
-                int next = 1;
-                if (fusedMeasured) {
-                    epilogueMs = medians[next++];
-                    fused.millis();
+                double[] formMs = new double[forms.size()];
+                Arrays.fill(formMs, Double.NaN);
+                for (int i = 0; i < measured.size(); i++) {
+                    DeviceForm form = measured.get(i);
+                    formMs[forms.indexOf(form)] = medians[i + 1];
+                    // One more run of the form, its result against the reference of what it computes.
+                    form.run().millis();
                     maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
-                            residualRelu));
+                            form.reference()));
                 }
-                if (unfusedMeasured) {
-                    unfusedMs = medians[next++];
-                    unfused.millis();
-                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
-                            residualRelu));
-                }
-                if (activationMeasured) {
-                    activationMs = medians[next++];
-                    activation.millis();
-                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
-                            batchNormRelu));
-                }
-                if (inPlaceMeasured) {
-                    inPlaceMs = medians[next];
-                    inPlace.millis();
-                    maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadEpilogue(),
-                            residualRelu));
-                }
+                epilogueMs = formMs[0];
+                unfusedMs = formMs[1];
+                activationMs = formMs[2];
+                inPlaceMs = formMs[3];
                 chainMs = medianMs(() -> device.chainMillisPerCall(CHAIN_CALLS),
                         () -> requireWritten(shape, device.downloadChained(), "chained"));
                 maxRelErr = Math.max(maxRelErr, maxRelativeError(work, device.downloadChained(), null));
@@ -280,6 +254,13 @@ public final class BenchRunner {
 
     private interface TimedRun {
         double millis();
+    }
+
+    /**
+     * One epilogue form timed on a device: its JSON key, the label of its output check, the timed call, and the
+     * epilogue whose float64 reference its result is compared with.
+     */
+    private record DeviceForm(String key, String path, TimedRun run, Epilogue<float[]> reference) {
     }
 
     private static String withNote(String notes, String note) {
