@@ -25,8 +25,8 @@ import java.util.Map;
  * to it in the {@code epilogueMs} call (0 where that is not measured).
  */
 public record BenchResult(String name, int batch, double gflop, double ms, double deviceMs, double callMs,
-        double chainMs, double epilogueMs, double unfusedMs, double activationMs, double inPlaceMs, String epilogueNote,
-        double maxRelErr, long heapBytesPerCall, long bytesPerCall, long residualBytes) {
+        double chainMs, double epilogueMs, double unfusedMs, double activationMs, double inPlaceMs,
+        String epilogueNote, double maxRelErr, long heapBytesPerCall, long bytesPerCall, long residualBytes) {
 
     /** Throughput of the device's kernels where there is a device, else of the host-array call. */
     public double gflops() {

@@ -41,13 +41,13 @@ public final class BenchTable {
                     link.h2dGbps(), link.d2hGbps());
         }
         out.printf(Locale.ROOT, "%-16s %5s %8s %10s %10s %10s %10s %11s %10s %13s %10s %9s %9s %11s %10s%n",
-                "shape",
-                "batch", "gflop", "ms", "device_ms", "call_ms", "chain_ms", "epilogue_ms", "unfused_ms",
+                "shape", "batch", "gflop", "ms", "device_ms", "call_ms", "chain_ms", "epilogue_ms", "unfused_ms",
                 "activation_ms", "inplace_ms", "gflops", "moved_mb", "max_rel_err", "heap_kb");
     }
 
     public static void printRow(PrintWriter out, BenchResult r) {
-        out.printf(Locale.ROOT, "%-16s %5d %8.3f %10.3f %10s %10s %10s %11s %10s %13s %10s %9.1f %9.3f %11.2e %10s%n",
+        out.printf(Locale.ROOT,
+                "%-16s %5d %8.3f %10.3f %10s %10s %10s %11s %10s %13s %10s %9.1f %9.3f %11.2e %10s%n",
                 r.name(), r.batch(), r.gflop(), r.ms(), orDash(r.deviceMs()), orDash(r.callMs()), orDash(r.chainMs()),
                 orDash(r.epilogueMs()), orDash(r.unfusedMs()), orDash(r.activationMs()), orDash(r.inPlaceMs()),
                 r.gflops(), r.bytesPerCall() / 1e6, r.maxRelErr(),

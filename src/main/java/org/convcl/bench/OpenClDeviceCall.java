@@ -108,9 +108,8 @@ final class OpenClDeviceCall implements DeviceCall {
 
     @Override
     public double inPlaceEpilogueMillis(float[] residualValues) {
-        prepareEpilogue(residualValues);
-        epilogueOutput.write(Tensor.of(residualValues, geometry.outputShape()));
-        backend.finish();
+        // The output starts as the residual (no NaN poisoning, no separate residual buffer).
+        fillEpilogueOutput(Tensor.of(residualValues, geometry.outputShape()));
         Epilogue<DeviceTensor> inPlace = new Epilogue<>(Activation.relu(), null, null, epilogueOutput);
         long start = System.nanoTime();
         backend.forward(geometry, input, kernel, bias, inPlace, epilogueOutput);
@@ -126,11 +125,16 @@ final class OpenClDeviceCall implements DeviceCall {
     }
 
     private void prepareEpilogueOutput() {
+        fillEpilogueOutput(poison);
+    }
+
+    /** The epilogue output, allocated on first use, filled with {@code values} before the clock starts. */
+    private void fillEpilogueOutput(Tensor values) {
         if (epilogueOutput == null) {
             epilogueOutput = backend.allocate(geometry.outputShape());
         }
-        epilogueOutput.write(poison);
-        // The poisoning is enqueued: finish it before the clock starts, or it is timed with the call.
+        epilogueOutput.write(values);
+        // The write is enqueued: finish it before the clock starts, or it is timed with the call.
         backend.finish();
     }
 

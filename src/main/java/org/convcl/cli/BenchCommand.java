@@ -42,10 +42,10 @@ import picocli.CommandLine.Spec;
                 + "convolution's store: epilogue_ms with a residual + ReLU, activation_ms with a per-channel scale + "
                 + "shift + ReLU and no residual (a conv + folded batch norm + ReLU layer), inplace_ms with the "
                 + "residual + ReLU written over the residual (its array is the output, as in a ResNet block's last "
-                + "convolution); unfused_ms is the "
-                + "residual + ReLU work as separate passes. Compare them with ms on the Java path, with call_ms on "
-                + "a device. The JSON's fused_over_bare_bytes is (epilogue_ms / bare) / (bytes moved with the "
-                + "residual / bytes moved bare): above 1 by what the epilogue costs beyond its residual's bytes.",
+                + "convolution); unfused_ms is the residual + ReLU work as separate passes. Compare them with ms "
+                + "on the Java path, with call_ms on a device. The JSON's fused_over_bare_bytes is (epilogue_ms / "
+                + "bare) / (bytes moved with the residual / bytes moved bare): above 1 by what the epilogue costs "
+                + "beyond its residual's bytes.",
             "Progress goes to stderr, the table to stdout. Exit 1 when any result exceeds --max-error."})
 public final class BenchCommand implements Callable<Integer> {
 

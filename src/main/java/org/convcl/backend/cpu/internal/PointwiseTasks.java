@@ -105,9 +105,9 @@ public final class PointwiseTasks {
         int nTo = channelTo(task);
         boolean inStores = store != null && store.appliesInStores();
         StoreEpilogue tileStore = inStores ? TaskResidual.overTile(store, output, outChannels, mFrom, mTo, nFrom, nTo)
-                : store;
+                : null;
         kernel.computeTile(inChannels, outChannels, rowOffsets(mFrom, mTo), mFrom, mTo, nFrom, nTo, input,
-                packedKernel, bias, output, inStores ? tileStore : null);
+                packedKernel, bias, output, tileStore);
         if (store != null && !inStores) {
             for (int m = mFrom; m < mTo; m++) {
                 store.apply(m * outChannels + nFrom, m * outChannels + nTo);
