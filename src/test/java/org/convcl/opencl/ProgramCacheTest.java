@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.convcl.ConvGeometry;
 import org.convcl.ConvSpec;
+import org.convcl.opencl.internal.driver.PoclCache;
 import org.convcl.opencl.internal.runtime.KernelSources;
 import org.convcl.opencl.internal.runtime.ProgramBinaryCache;
 import org.convcl.opencl.internal.runtime.ProgramCache;
@@ -126,6 +127,34 @@ class ProgramCacheTest {
                 System.setProperty("convcl.cache.dir", previous);
             }
         }
+    }
+
+    @Test
+    void poclWithItsOwnKernelCacheIsGivenNoBinariesToKeep() throws IOException {
+        OpenClDevice device = OpenClTesting.device();
+        // PoCL keeps what it compiles (POCL_KERNEL_CACHE on, its default); any other driver, or PoCL with its
+        // cache off, gets convcl's.
+        boolean driverKeepsPrograms = device.isPocl() && PoclCache.keepsCompiledPrograms(System.getenv());
+        String previous = System.getProperty("convcl.cache.dir");
+        try {
+            System.setProperty("convcl.cache.dir", cacheDirectory.toString());
+            try (OpenClBackend backend = OpenClBackend.create(device)) {
+                backend.plan(GEOMETRY, true, new KernelConfig.Gemm(new Tiling(16, 4, 8, 4, 4)));
+                assertEquals(1, backend.context().programs().stats().sourceBuilds());
+            }
+        } finally {
+            if (previous == null) {
+                System.clearProperty("convcl.cache.dir");
+            } else {
+                System.setProperty("convcl.cache.dir", previous);
+            }
+        }
+        Path programs = cacheDirectory.resolve("programs");
+        long stored;
+        try (Stream<Path> files = Files.exists(programs) ? Files.list(programs) : Stream.empty()) {
+            stored = files.filter(f -> f.toString().endsWith(".bin")).count();
+        }
+        assertEquals(driverKeepsPrograms ? 0 : 1, stored, device.describe());
     }
 
     /** Builds the test plan in a fresh backend (a new process, as far as caching goes) and reports how. */

@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * PoCL's compiler cache directory, for saying why a PoCL platform has no device. PoCL makes that directory when
+ * PoCL's compiler cache: whether it keeps compiled programs (so convcl need not), and its directory, for saying
+ * why a PoCL platform has no device. PoCL makes that directory when
  * it initialises its devices, even with its kernel cache turned off, and when it cannot, it reports no device at
  * all, explaining only under {@code POCL_DEBUG}: the user sees an OpenCL platform without devices and no cause. No
  * setting lets PoCL run without it, and a process cannot change its own environment for a driver it has already
@@ -29,14 +30,24 @@ public final class PoclCache {
         return name.contains("portable computing language") || name.contains("pocl");
     }
 
+    /**
+     * Whether PoCL, under {@code environment}, keeps what it compiles across processes: its kernel cache is on
+     * unless {@code POCL_KERNEL_CACHE} is set to a value not starting with 1. It then keeps each built program
+     * (keyed by source, options and device) and each work-group function it generated, so a second process skips
+     * the compiler as convcl's own binary cache would let it.
+     */
+    public static boolean keepsCompiledPrograms(Map<String, String> environment) {
+        String kernelCache = environment.get("POCL_KERNEL_CACHE");
+        return kernelCache == null || kernelCache.startsWith("1");
+    }
+
     /** The directory PoCL makes for its cache under {@code environment}. */
     static Path directory(Map<String, String> environment) {
         String configured = environment.get(VARIABLE);
         if (configured != null) {
             return Path.of(configured);
         }
-        String kernelCache = environment.get("POCL_KERNEL_CACHE");
-        String leaf = kernelCache == null || kernelCache.startsWith("1") ? "kcache" : "uncached";
+        String leaf = keepsCompiledPrograms(environment) ? "kcache" : "uncached";
         String xdg = environment.get("XDG_CACHE_HOME");
         if (xdg != null && !xdg.isEmpty()) {
             return Path.of(xdg, "pocl", leaf);

@@ -89,9 +89,9 @@ public final class OpenClContext extends NativeObject {
         return CL.clCreateCommandQueue(context, device.handle(), CL.CL_QUEUE_PROFILING_ENABLE, null);
     }
 
-    /** A context on {@code device} using the per-user program binary cache. */
+    /** A context on {@code device} using the per-user program binary cache where the driver needs one. */
     public static OpenClContext create(OpenClDevice device) {
-        return create(device, ProgramBinaryCache.atDefaultLocation());
+        return create(device, ProgramBinaryCache.forDevice(device));
     }
 
     public static OpenClContext create(OpenClDevice device, ProgramBinaryCache binaries) {

@@ -1,6 +1,5 @@
 package org.convcl.opencl.internal.runtime;
 
-import org.convcl.opencl.internal.driver.CacheDirectories;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -17,6 +16,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.convcl.internal.Settings;
+import org.convcl.opencl.device.OpenClDevice;
+import org.convcl.opencl.internal.driver.CacheDirectories;
+import org.convcl.opencl.internal.driver.PoclCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +66,22 @@ public final class ProgramBinaryCache {
     ProgramBinaryCache(Path directory, Consumer<String> report) {
         this.directory = directory;
         this.report = report;
+    }
+
+    /**
+     * The cache for programs built for {@code device}: the one at the configured (or default) location, or a
+     * disabled one where the driver keeps compiled programs across processes itself. That is PoCL with its kernel
+     * cache on (its default), for which a binary is also dear: reading one back makes PoCL generate a generic
+     * work-group function that convcl's launches, each specialised to its work-group size, do not use (about
+     * 1.9 s a program on a 2-core host, more than the program's own build).
+     */
+    public static ProgramBinaryCache forDevice(OpenClDevice device) {
+        if (device.isPocl() && PoclCache.keepsCompiledPrograms(System.getenv())) {
+            LOG.debug("{}: PoCL's kernel cache keeps compiled programs; convcl stores no binaries of its own",
+                    device.name());
+            return new ProgramBinaryCache(null);
+        }
+        return atDefaultLocation();
     }
 
     /** The cache at the configured (or default) location. */

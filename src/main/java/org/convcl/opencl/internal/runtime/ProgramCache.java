@@ -97,6 +97,10 @@ public final class ProgramCache {
         }
         ClProgram program = fromSource(source, options);
         sourceBuilds.incrementAndGet();
+        if (disk.directory().isEmpty()) {
+            // Reading a binary back is not free (PoCL generates code for it): only where it will be stored.
+            return program;
+        }
         try {
             disk.store(diskKey, program.binary());
         } catch (RuntimeException e) {

@@ -33,6 +33,16 @@ class PoclCacheTest {
     }
 
     @Test
+    void compiledProgramsAreKeptUnlessTheKernelCacheIsTurnedOff() {
+        assertTrue(PoclCache.keepsCompiledPrograms(Map.of()), "on by default");
+        assertTrue(PoclCache.keepsCompiledPrograms(Map.of("POCL_KERNEL_CACHE", "1")));
+        assertFalse(PoclCache.keepsCompiledPrograms(Map.of("POCL_KERNEL_CACHE", "0")));
+        // PoCL reads a boolean by its first character.
+        assertFalse(PoclCache.keepsCompiledPrograms(Map.of("POCL_KERNEL_CACHE", "")));
+        assertFalse(PoclCache.keepsCompiledPrograms(Map.of("POCL_KERNEL_CACHE", "true")));
+    }
+
+    @Test
     void aCacheDirectoryThatCannotBeMadeIsNamedWithTheReasonAndTheRemedy() throws IOException {
         Path file = Files.writeString(dir.resolve("a-file"), "x");
         Optional<String> why = PoclCache.whyNoDevice(Map.of("XDG_CACHE_HOME", file.toString()));
