@@ -14,6 +14,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
@@ -57,11 +58,17 @@ class ScriptIT {
     }
 
     private static Outcome run(Path scriptToRun, List<String> args) throws Exception {
+        return run(scriptToRun, args, Map.of());
+    }
+
+    private static Outcome run(Path scriptToRun, List<String> args, Map<String, String> environment) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(scriptToRun.toString());
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().remove("CONVCL_DEBUG");
+        builder.environment().remove("CONVCL_JAVA_OPTS");
+        builder.environment().putAll(environment);
         builder.environment().remove("DISPLAY"); // as on a headless server: nothing may need a display
         Path out = Files.createTempFile("convcl-it", ".out");
         Path err = Files.createTempFile("convcl-it", ".err");
@@ -137,6 +144,29 @@ class ScriptIT {
         assertEquals("convcl: --input " + missing + ": no such file; an input must be an existing file\n",
                 outcome.stderr());
         assertFalse(Files.exists(output));
+    }
+
+    /**
+     * The launcher asks the JVM for transparent huge pages where the kernel gives them on request only
+     * ({@code [madvise]}; under {@code always} and {@code never} it adds nothing), and {@code CONVCL_JAVA_OPTS},
+     * which comes after its own options, turns them off.
+     */
+    @Test
+    void theLauncherAsksForHugePagesWhereTheyAreGivenOnRequest() throws Exception {
+        Path modeFile = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        boolean onRequest = Files.isReadable(modeFile) && Files.readString(modeFile).contains("[madvise]");
+        assertEquals(onRequest, hugePages(run(script, List.of("--version"),
+                Map.of("CONVCL_JAVA_OPTS", "-XX:+PrintFlagsFinal"))));
+        assertFalse(hugePages(run(script, List.of("--version"),
+                Map.of("CONVCL_JAVA_OPTS", "-XX:+PrintFlagsFinal -XX:-UseTransparentHugePages"))));
+    }
+
+    /** The JVM's final UseTransparentHugePages, from its -XX:+PrintFlagsFinal table. */
+    private static boolean hugePages(Outcome outcome) {
+        assertEquals(0, outcome.exitCode(), outcome.stderr());
+        String flag = outcome.stdout().lines().filter(line -> line.contains(" UseTransparentHugePages ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no UseTransparentHugePages in:\n" + outcome.stdout()));
+        return flag.matches(".*=\\s*true\\s.*");
     }
 
     @Test
