@@ -152,10 +152,10 @@ public final class CpuBackend implements ConvBackend {
     /**
      * {@code store}, or where its residual is the output (the in-place residual add) and the route about to run
      * does not read it first ({@code readsFirst} false), the store over a copy of the whole residual. The routes
-     * whose stores apply the epilogue (the 1x1 and patch matrix multiplies, the row kernels: every ResNet layer but
-     * the Winograd ones) copy each task's own part of the residual aside before they write it instead
-     * ({@code TaskResidual}); Winograd's tiles, the plain loops and the transcendental activations store sums
-     * before they read the residual back, so they take the whole copy.
+     * whose stores apply the epilogue (the 1x1 and patch matrix multiplies, the row kernels, Winograd's tiles and
+     * phases: every ResNet layer) copy each task's own part of the residual aside before they write it instead
+     * ({@code TaskResidual}); the plain loops and the transcendental activations store sums before they read the
+     * residual back, so they take the whole copy.
      */
     private static StoreEpilogue residualSafe(StoreEpilogue store, boolean readsFirst) {
         return store == null || readsFirst || !store.residualIsOutput() ? store : store.overResidualCopy();
@@ -199,10 +199,9 @@ public final class CpuBackend implements ConvBackend {
         if (!done) {
             WinogradCall winograd = WinogradCall.prepare(g, operandKernel, bias);
             if (winograd != null) {
-                // Its tiles store sums before they read the residual, and so does the direct way that finishes a
-                // call where a block came out non-finite: both take the copy.
-                store = residualSafe(store, false);
-                done = forwardByWinograd(g, winograd, operandInput, bias, store, output);
+                StoreEpilogue safe = residualSafe(store, store != null && winograd.takesInPlaceResidual(store));
+                forwardByWinograd(g, winograd, operandInput, operandKernel, bias, safe, output);
+                done = true;
             }
         }
         if (!done && !forwardByPatches(g, operandInput, operandKernel, bias, store, output)) {
@@ -371,19 +370,30 @@ public final class CpuBackend implements ConvBackend {
 
     /**
      * Computes the call through Winograd, prepared ({@link WinogradCall#prepare}: 3-tap kernels at stride 1, input
-     * dilation 2, 2-tap kernels); false, with the output to be written the direct way, where an output came out NaN
-     * or infinite, whose propagation the transforms change.
+     * dilation 2, 2-tap kernels). A block whose outputs came out NaN or infinite, whose propagation the transforms
+     * change, is written from the call's sums computed the direct way instead (in a temporary array, a rare path:
+     * a non-finite input, or an overflow in the transforms). Every block is computed either way, so which outputs
+     * have the direct way's bits depends on the data only, never on the threads' timing.
      */
-    private boolean forwardByWinograd(ConvGeometry g, WinogradCall call, float[] input, float[] bias,
-            StoreEpilogue store, float[] output) {
-        AtomicBoolean nonFinite = new AtomicBoolean();
+    private void forwardByWinograd(ConvGeometry g, WinogradCall call, float[] input, KernelOperand kernel,
+            float[] bias, StoreEpilogue store, float[] output) {
+        boolean[] refused = new boolean[call.tasks()];
+        AtomicBoolean anyRefused = new AtomicBoolean();
         runTasks(g, call.tasks(), task -> {
-            // Once one block has failed the call goes the direct way: the rest need not be computed.
-            if (!nonFinite.get() && !call.computeBlock(task, input, bias, output, store)) {
-                nonFinite.set(true);
+            if (!call.computeBlock(task, input, bias, output, store)) {
+                refused[task] = true;
+                anyRefused.set(true);
             }
         });
-        return !nonFinite.get();
+        if (anyRefused.get()) {
+            float[] sums = new float[output.length];
+            forwardDirect(g, input, kernel, bias, null, sums);
+            for (int task = 0; task < refused.length; task++) {
+                if (refused[task]) {
+                    call.finishBlock(task, sums, output, store);
+                }
+            }
+        }
     }
 
     /** Runs a call's tasks on every core (or this thread only), each stopping the call if the caller was interrupted. */

@@ -1,5 +1,8 @@
 package org.convcl.backend.cpu.internal;
 
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
+
 /**
  * The in-place residual add ({@code residual == output}) for a task that writes one part of the output: the task
  * copies its part of the residual into its thread's array before its first store and applies the epilogue from
@@ -47,6 +50,40 @@ final class TaskResidual {
             System.arraycopy(output, m * channels + nFrom, copy, (m - mFrom) * channels + nFrom, nTo - nFrom);
         }
         return store.overTileResidual(copy, mFrom * channels);
+    }
+
+    /**
+     * {@code store} over a copy of the residual at the output positions {@code positions} lists (flat positions,
+     * each with every channel), taken now, for a task whose outputs are scattered (a Winograd block's tiles): the
+     * copy spans the listed positions' range, at their offsets less the first one's, but only the task's own
+     * positions are copied and read. {@code store} itself when its residual is not the output.
+     */
+    static StoreEpilogue overPositions(StoreEpilogue store, float[] output, int channels,
+            Consumer<IntConsumer> positions) {
+        if (store == null || !store.residualIsOutput()) {
+            return store;
+        }
+        int[] span = {Integer.MAX_VALUE, -1};
+        positions.accept(p -> {
+            span[0] = Math.min(span[0], p);
+            span[1] = Math.max(span[1], p);
+        });
+        if (span[1] < 0) {
+            return store; // the task writes no output
+        }
+        int base = span[0] * channels;
+        float[] copy = copy((span[1] - span[0] + 1) * channels);
+        positions.accept(p -> System.arraycopy(output, p * channels, copy, p * channels - base, channels));
+        return store.overTileResidual(copy, base);
+    }
+
+    /**
+     * Puts back the residual that {@code view} (from {@link #overPositions}) copied, at the same positions: for a
+     * task that stored over them and must leave the output as it found it.
+     */
+    static void restorePositions(StoreEpilogue view, float[] output, int channels, Consumer<IntConsumer> positions) {
+        positions.accept(p -> System.arraycopy(view.residual, p * channels - view.residualBase, output, p * channels,
+                channels));
     }
 
     private static float[] copy(int length) {

@@ -1,5 +1,7 @@
 package org.convcl.backend.cpu.internal;
 
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import org.convcl.ConvGeometry;
 
 /**
@@ -62,21 +64,36 @@ public final class WinogradCall {
     /**
      * Writes the outputs of block {@code task}. Returns false when one came out NaN or infinite (a NaN or an
      * infinity among the inputs always makes one so; so can an overflow in the transforms): the caller must then
-     * compute the whole call the direct way.
+     * write the block's outputs from the direct sums ({@link #finishBlock}).
      */
     public boolean computeBlock(int task, float[] input, float[] bias, float[] output) {
         return compute(task, input, bias, output, null);
     }
 
     /**
+     * Whether {@link #computeBlock} with {@code store} reads an in-place residual (one that is the output) before
+     * it writes over it: when the kernels' stores apply the epilogue, each block first copies its own positions'
+     * residual aside ({@link TaskResidual#overPositions}). Otherwise the caller must hand over a store whose
+     * residual is not the output.
+     */
+    public boolean takesInPlaceResidual(StoreEpilogue store) {
+        return store.appliesInStores();
+    }
+
+    /**
      * {@link #computeBlock(int, float[], float[], float[])} with {@code store} (when not null) applied to the
      * outputs the block writes: in the kernels' stores where it {@link StoreEpilogue#appliesInStores}, else over
-     * the outputs just written, while they are in cache. A block that returns false is left as it is: the direct
-     * way rewrites the whole output, epilogue included.
+     * the outputs just written, while they are in cache. A block that returns false leaves an in-place residual as
+     * it found it, for {@link #finishBlock}.
      */
     public boolean computeBlock(int task, float[] input, float[] bias, float[] output, StoreEpilogue store) {
         boolean inStores = store != null && store.appliesInStores();
-        if (!compute(task, input, bias, output, inStores ? store : null)) {
+        StoreEpilogue kernelStore = inStores ? TaskResidual.overPositions(store, output, channels(), positions(task))
+                : null;
+        if (!compute(task, input, bias, output, kernelStore)) {
+            if (kernelStore != null && kernelStore != store) {
+                TaskResidual.restorePositions(kernelStore, output, channels(), positions(task));
+            }
             return false;
         }
         if (store != null && !inStores) {
@@ -89,6 +106,38 @@ public final class WinogradCall {
             runs.flush();
         }
         return true;
+    }
+
+    /**
+     * Writes block {@code task}'s outputs from {@code sums}, the whole call's sums plus bias computed the direct
+     * way, with {@code store} (when not null) applied: for a block that {@link #computeBlock} refused. Its outputs
+     * then have the direct way's bits, the other blocks' Winograd's; an in-place residual is read at each value
+     * before the value is written.
+     */
+    public void finishBlock(int task, float[] sums, float[] output, StoreEpilogue store) {
+        int channels = channels();
+        positions(task).accept(p -> {
+            int at = p * channels;
+            if (store == null) {
+                System.arraycopy(sums, at, output, at, channels);
+                return;
+            }
+            for (int c = 0; c < channels; c++) {
+                // An in-place residual is output[at + c] itself, read here before it is written.
+                output[at + c] = store.applyTo(sums[at + c], c, at + c);
+            }
+        });
+    }
+
+    /** Output channels of the call. */
+    private int channels() {
+        return tiles != null ? tiles.outChannels : phases.outChannels;
+    }
+
+    /** Lists block {@code task}'s output positions (flat, batch element included) to a consumer. */
+    private Consumer<IntConsumer> positions(int task) {
+        return tiles != null ? consumer -> tiles.forEachOutput(task, consumer)
+                : consumer -> phases.forEachOutput(task, consumer);
     }
 
     /** The block through the call's kernel, {@code epilogue} (or null) applied in its stores. */

@@ -166,30 +166,63 @@ class FusedEpilogueTest {
     }
 
     /**
-     * Non-finite values: an infinite input makes a Winograd block fail, and the whole call goes the direct way after
-     * some blocks have stored their epilogue; a NaN weight over zero padding is written as NaN after the store; a
-     * residual may itself hold NaN or infinities. The fused result still has the unfused steps' bits.
+     * Non-finite values: an infinite input makes a Winograd block (of the tiles, of the phases) fail, and its
+     * outputs are written from the direct sums after the other blocks have stored their epilogue (written over its
+     * residual, the failed block first puts back the residual it stored over); a NaN weight over zero padding is
+     * written as NaN after the store; a residual may itself hold NaN or infinities. The fused result still has the
+     * unfused steps' bits, and the failed blocks' outputs are the float64 reference's non-finite values.
      */
     @Test
     void nonFiniteValuesFuseAsTheUnfusedSteps() {
         SplittableRandom random = new SplittableRandom(26);
-        Case tiles = cases().get(0);
-        ConvGeometry g = tiles.geometry();
-        float[] x = uniform(random, Tensor.elementCount(tiles.inputShape()));
-        float[] w = uniform(random, Tensor.elementCount(tiles.kernelShape()));
-        float[] bias = uniform(random, g.outChannels());
-        x[x.length - 5] = Float.POSITIVE_INFINITY;
-        WinogradCall call = WinogradCall.prepare(g, new KernelOperand(g, w, new PreparedKernels(0)), bias);
-        assertNotNull(call, "the tiles take " + g);
-        float[] scratch = new float[(int) Tensor.elementCount(g.outputShape())];
-        boolean anyFails = false;
-        boolean anyPasses = false;
-        for (int task = 0; task < call.tasks(); task++) {
-            boolean finite = call.computeBlock(task, x, bias, scratch);
-            anyFails |= !finite;
-            anyPasses |= finite;
+        // The tiles' case above, and the phases on an output large enough for several blocks.
+        Case phases = new Case(new int[] {2, 20, 18, 8}, new int[] {3, 3, 8, BLOCK},
+                ConvSpec.builder().strides(2, 2).padding(Padding.SAME).build());
+        for (Case winograd : List.of(cases().get(0), phases)) {
+            ConvGeometry g = winograd.geometry();
+            float[] x = uniform(random, Tensor.elementCount(winograd.inputShape()));
+            float[] w = uniform(random, Tensor.elementCount(winograd.kernelShape()));
+            float[] bias = uniform(random, g.outChannels());
+            x[x.length - 5] = Float.POSITIVE_INFINITY;
+            WinogradCall call = WinogradCall.prepare(g, new KernelOperand(g, w, new PreparedKernels(0)), bias);
+            assertNotNull(call, "Winograd takes " + g);
+            float[] scratch = new float[(int) Tensor.elementCount(g.outputShape())];
+            boolean anyFails = false;
+            boolean anyPasses = false;
+            for (int task = 0; task < call.tasks(); task++) {
+                boolean finite = call.computeBlock(task, x, bias, scratch);
+                anyFails |= !finite;
+                anyPasses |= finite;
+            }
+            assertTrue(anyFails && anyPasses, "some blocks store, one falls back to the direct sums: " + g);
+            assertTrue(path(g).startsWith("Winograd"), path(g));
+            NaiveConv.Result conv = reference(winograd, g, x, w, bias);
+            int nonFinite = 0;
+            for (Activation activation : activations()) {
+                float[] residual = uniform(random, g.outputSpatialSize() * g.batch() * g.outChannels());
+                residual[3] = Float.NaN;
+                residual[7] = Float.NEGATIVE_INFINITY;
+                Epilogue<float[]> epilogue = new Epilogue<>(activation, uniform(random, g.outChannels()), null,
+                        residual);
+                String what = activation + " after the Winograd fallback on " + path(g);
+                float[] fused = assertFusedIsUnfused(CpuBackend.instance(), g, x, w, bias, epilogue, what);
+                // Non-finite where the float64 reference is (the failed blocks, the residual's NaN and -Inf), the
+                // same value there; finite elsewhere (the values themselves are the unfused steps' bits, above).
+                double[] expected = NaiveEpilogue.apply(activation, conv.values(), g.outChannels(), epilogue.scale(),
+                        null, residual, null);
+                for (int i = 0; i < expected.length; i++) {
+                    if (Double.isFinite(expected[i])) {
+                        assertTrue(Float.isFinite(fused[i]), what + ": output " + i + " is " + fused[i]);
+                    } else {
+                        assertEquals((float) expected[i], fused[i], what + ": output " + i);
+                        nonFinite++;
+                    }
+                }
+            }
+            // Bounded activations (relu6, sigmoid, ...) map infinities to finite values; the others keep them.
+            assertTrue(nonFinite > 10 * activations().size(), "non-finite outputs checked on " + path(g) + ": "
+                    + nonFinite);
         }
-        assertTrue(anyFails && anyPasses, "some blocks store before one falls back to the direct way");
 
         Case general = cases().get(5);
         ConvGeometry direct = general.geometry();
@@ -198,12 +231,6 @@ class FusedEpilogueTest {
         dw[0] = Float.NaN; // tap (0, 0) reads SAME padding at the top-left outputs
         int outputLength = (int) Tensor.elementCount(direct.outputShape());
         for (Activation activation : activations()) {
-            float[] residual = uniform(random, g.outputSpatialSize() * g.batch() * g.outChannels());
-            residual[3] = Float.NaN;
-            residual[7] = Float.NEGATIVE_INFINITY;
-            assertFusedIsUnfused(CpuBackend.instance(), g, x, w, bias,
-                    new Epilogue<>(activation, uniform(random, g.outChannels()), null, residual),
-                    activation + " after the Winograd fallback");
             assertFusedIsUnfused(CpuBackend.instance(), direct, dx, dw, null,
                     new Epilogue<>(activation, null, uniform(random, direct.outChannels()),
                             uniform(random, outputLength)), activation + " with a NaN weight over padding");
