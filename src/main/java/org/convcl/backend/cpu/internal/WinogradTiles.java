@@ -20,7 +20,8 @@ import org.convcl.ConvGeometry;
  * {@code u = G g} with {@code G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]}, output {@code y = A^T (u . v)} with
  * {@code A^T = [1 1 1 0; 0 1 -1 -1]}, applied along each dim in turn. Their rounding adds a few float32 ulps to
  * the direct sum's error; non-finite values do not propagate like the direct sum's ({@code Inf - Inf} appears in
- * the transforms), so calls whose kernel or input holds one go the direct way (see {@code CpuBackend}).
+ * the transforms), so calls whose kernel holds one go the direct way, and a block whose outputs come out non-finite
+ * (a NaN or an infinity in the input it reads) is written from the direct way's sums (see {@code CpuBackend}).
  * {@link TileKernel#transformKernel} lays the transformed kernel out.
  *
  * <p>Memory stays bounded: a task transforms a block of at most {@link #MAX_TILES_PER_BLOCK} consecutive tiles

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  * The Java path's Winograd tiles ({@link WinogradTiles}) and phases ({@link WinogradPhases}) against the float64
  * naive convolution: every geometry here is one they take (checked), over ranks 1 to 3, kernel dilations, strides
  * and input dilation, every padding mode including crops, tiles cut by the output's edge and by blocks, channel
- * tails and bias; and NaN or infinities, which the transforms would turn into other values, go the direct way and
- * propagate as the reference says.
+ * tails and bias; and NaN or infinities, which the transforms would turn into other values, go the direct way (an
+ * infinite weight: the whole call; an infinite input: the blocks that read it) and propagate as the reference says.
  */
 class WinogradTest {
     /** Output channels of one register block: the tiles take multiples of it. */
