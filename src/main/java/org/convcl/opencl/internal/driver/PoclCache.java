@@ -7,11 +7,11 @@ import java.util.Optional;
 
 /**
  * PoCL's compiler cache: whether it keeps compiled programs (so convcl need not), and its directory, for saying
- * why a PoCL platform has no device. PoCL makes that directory when
- * it initialises its devices, even with its kernel cache turned off, and when it cannot, it reports no device at
- * all, explaining only under {@code POCL_DEBUG}: the user sees an OpenCL platform without devices and no cause. No
- * setting lets PoCL run without it, and a process cannot change its own environment for a driver it has already
- * loaded, so the remedy is the user's: {@code POCL_CACHE_DIR} naming a writable directory.
+ * why a PoCL platform has no device. PoCL makes that directory when it initialises its devices, even with its
+ * kernel cache turned off, and when it cannot, it reports no device at all, explaining only under
+ * {@code POCL_DEBUG}: the user sees an OpenCL platform without devices and no cause. No setting lets PoCL run
+ * without it, and a process cannot change its own environment for a driver it has already loaded, so the remedy is
+ * the user's: {@code POCL_CACHE_DIR} naming a writable directory.
  *
  * <p>The directory is found as PoCL 3 finds it on Linux: {@code POCL_CACHE_DIR}, else
  * {@code $XDG_CACHE_HOME/pocl/kcache} (when set and not empty), else {@code $HOME/.cache/pocl/kcache}, else
