@@ -31,7 +31,8 @@ public final class Settings {
     /** Where compiled program binaries and tuning results are cached. */
     public static final Setting<Path> CACHE_DIR = new Setting<>("CACHE_DIR", "convcl.cache.dir", "CONVCL_CACHE_DIR",
             null, "$XDG_CACHE_HOME/convcl, else ~/.cache/convcl",
-            "where compiled OpenCL programs and tuning results are cached (one that cannot be written is a warning)",
+            "where compiled OpenCL programs (not on PoCL, whose own cache keeps them) and tuning results are "
+                    + "cached (one that cannot be written is a warning)",
             SettingRule.path());
     /**
      * Whether OpenCL driver calls put back the signal handlers a driver replaced; effective on JDK 22 and newer
