@@ -110,6 +110,14 @@ public final class ProgramBinaryCache {
         return Optional.ofNullable(directory);
     }
 
+    /**
+     * Whether {@link #store} writes entries: the cache is enabled and its directory has not failed a write. A caller
+     * reads a binary back from the driver (not free: PoCL generates code for it) only while this holds.
+     */
+    public boolean writes() {
+        return directory != null && unwritable == null;
+    }
+
     /** Why entries are no longer written (the directory cannot be), or empty while they are. */
     Optional<String> unwritableReason() {
         return Optional.ofNullable(unwritable);
@@ -180,7 +188,7 @@ public final class ProgramBinaryCache {
      * (see the class comment); another failure only loses this entry.
      */
     public void store(String key, byte[] binary) {
-        if (directory == null || binary.length == 0 || unwritable != null) {
+        if (!writes() || binary.length == 0) {
             return;
         }
         Optional<String> unusable = CacheDirectories.unusable(directory);

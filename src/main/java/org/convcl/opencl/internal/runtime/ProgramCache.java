@@ -97,8 +97,7 @@ public final class ProgramCache {
         }
         ClProgram program = fromSource(source, options);
         sourceBuilds.incrementAndGet();
-        if (disk.directory().isEmpty()) {
-            // Reading a binary back is not free (PoCL generates code for it): only where it will be stored.
+        if (!disk.writes()) {
             return program;
         }
         try {

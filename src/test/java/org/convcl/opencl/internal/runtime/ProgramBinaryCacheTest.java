@@ -67,8 +67,11 @@ class ProgramBinaryCacheTest {
         List<String> reports = new ArrayList<>();
         ProgramBinaryCache cache = new ProgramBinaryCache(file.resolve("programs"), reports::add);
         assertTrue(cache.unwritableReason().isEmpty(), "nothing known before the first write");
+        assertTrue(cache.writes(), "binaries are worth reading back until a write fails");
         cache.store("key", new byte[] {1});
         assertTrue(cache.load("key").isEmpty());
+        assertFalse(cache.writes(), "no binary is read back for a directory that cannot hold it");
+        assertFalse(new ProgramBinaryCache(null).writes(), "nor for a disabled cache");
         String reason = "cannot create " + file.resolve("programs") + ": Not a directory";
         assertEquals(Optional.of(reason), cache.unwritableReason(), "the system's reason, naming the path");
         assertEquals(List.of("OpenCL program cache " + file.resolve("programs") + " cannot be used (" + reason
